@@ -1,0 +1,1 @@
+"""Pishraft's HTTP API and command line: thin layers over ``spatial``, ``layers`` and ``maps``."""

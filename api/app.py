@@ -1,0 +1,23 @@
+"""The FastAPI application factory."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from api import errors
+from api.routers import health, maps, units
+
+ROUTERS = (health.router, units.router, maps.router)
+
+
+def create_app() -> FastAPI:
+    """Build the Pishraft API: routers, error handlers, middleware."""
+    app = FastAPI(
+        title="Pishraft",
+        version="0.1.0",
+        description="Spatial planning service for regional development offices.",
+    )
+    errors.install(app)
+    for router in ROUTERS:
+        app.include_router(router)
+    return app

@@ -1,0 +1,42 @@
+"""Who is calling, and what they may do: the one authorisation dependency.
+
+Every route declares the permission it needs with ``Depends(require("..."))``; the
+route body receives the :class:`Principal`. Permissions:
+
+- ``read``: read any resource (anonymous when the ``anonymous_read`` setting is on);
+- ``layers:write``, ``indicators:write``: analysts;
+- ``roadmaps:write``: planners, and core members inside their area;
+- ``admin``: user management and the audit log.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+ROLES: tuple[str, ...] = ("admin", "analyst", "planner", "core", "viewer")
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The caller of a request."""
+
+    username: str
+    role: str
+    area_unit_id: int | None = None
+
+
+LOCAL_OPERATOR = Principal(username="local", role="admin")
+
+
+def require(permission: str) -> Callable[[], Principal]:
+    """A FastAPI dependency that admits callers holding ``permission``.
+
+    Until accounts exist, the only caller is the local operator.
+    """
+
+    def dependency() -> Principal:
+        return LOCAL_OPERATOR
+
+    dependency.__name__ = f"require_{permission.replace(':', '_')}"
+    return dependency

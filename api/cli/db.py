@@ -1,0 +1,71 @@
+"""``pishraft db``: the embedded PostGIS and migrations."""
+
+from __future__ import annotations
+
+import json
+
+import typer
+
+from api.cli.common import console, reports_errors
+from spatial import migrate
+from spatial.embedded import EmbeddedPostgis
+from spatial.settings import get_settings
+
+app = typer.Typer(help="Database: embedded PostGIS and schema migrations.", no_args_is_help=True)
+
+
+def _embedded() -> EmbeddedPostgis:
+    return EmbeddedPostgis(get_settings().home)
+
+
+def _external() -> bool:
+    if get_settings().database_url:
+        console.print("DATABASE_URL is set: Pishraft uses that server and manages none.")
+        return True
+    return False
+
+
+@app.command()
+@reports_errors
+def start() -> None:
+    """Start the embedded PostGIS (initialising it the first time)."""
+    if _external():
+        return
+    pg = _embedded()
+    pg.start()
+    console.print(f"PostGIS running at {pg.libpq_url()}")
+
+
+@app.command()
+@reports_errors
+def stop() -> None:
+    """Stop the embedded PostGIS."""
+    if _external():
+        return
+    _embedded().stop()
+    console.print("PostGIS stopped")
+
+
+@app.command()
+@reports_errors
+def status() -> None:
+    """Show whether the embedded PostGIS runs, and where."""
+    if _external():
+        return
+    console.print_json(json.dumps(_embedded().status()))
+
+
+@app.command()
+@reports_errors
+def url() -> None:
+    """Print the database URL in libpq form (for psql, ogr2ogr)."""
+    settings = get_settings()
+    print(settings.database_url or _embedded().libpq_url())
+
+
+@app.command()
+@reports_errors
+def upgrade() -> None:
+    """Migrate the schema to the latest version."""
+    migrate.upgrade()
+    console.print("Schema up to date")

@@ -1,0 +1,26 @@
+"""``pishraft demo``: the demo data set."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from api.cli.common import console, reports_errors, status
+from spatial.db import session_scope
+from spatial.demo import load_demo
+
+app = typer.Typer(help="Demo data: real provinces, synthetic everything else.", no_args_is_help=True)
+
+
+@app.command("load")
+@reports_errors
+def load(
+    neighbourhoods: Annotated[
+        int | None, typer.Option(help="Total synthetic neighbourhoods (default 20 per county, max 50,000)")
+    ] = None,
+) -> None:
+    """Load the demo (idempotent: a second run with the same options does nothing)."""
+    with status("Loading demo") as step, session_scope() as session:
+        written = load_demo(session, neighbourhoods, progress=step)
+    console.print("Demo loaded" if written else "Demo already loaded")

@@ -1,0 +1,92 @@
+"""One mapping from domain errors to HTTP responses, in one JSON shape:
+``{"error": {"code": ..., "message": ..., "field": ...}}``.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError, OperationalError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from spatial import errors
+
+log = logging.getLogger("pishraft.api")
+
+STATUS: dict[type[errors.PishraftError], int] = {
+    errors.NotFound: 404,
+    errors.InvalidInput: 422,
+    errors.Conflict: 409,
+    errors.TooLarge: 413,
+    errors.Unauthorized: 401,
+    errors.Forbidden: 403,
+    errors.RateLimited: 429,
+    errors.DatabaseUnavailable: 503,
+    errors.EnvironmentProblem: 503,
+}
+
+
+def error_body(code: str, message: str, field: str | None = None) -> dict[str, dict[str, str | None]]:
+    """The JSON error document every failing route returns."""
+    return {"error": {"code": code, "message": message, "field": field}}
+
+
+def _status_for(exc: errors.PishraftError) -> int:
+    for cls in type(exc).__mro__:
+        if cls in STATUS:
+            return STATUS[cls]
+    return 400
+
+
+async def _domain_error(request: Request, exc: errors.PishraftError) -> JSONResponse:
+    headers = {}
+    if isinstance(exc, errors.RateLimited):
+        headers["Retry-After"] = str(max(1, round(exc.retry_after)))
+    if isinstance(exc, errors.Unauthorized):
+        headers["WWW-Authenticate"] = "Bearer"
+    return JSONResponse(error_body(exc.code, exc.message, exc.field), status_code=_status_for(exc), headers=headers)
+
+
+async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+    first = exc.errors()[0] if exc.errors() else {}
+    loc = [str(p) for p in first.get("loc", ()) if p not in ("query", "path", "body", "header")]
+    field = ".".join(loc) or None
+    message = f"{field}: {first.get('msg', 'invalid value')}" if field else first.get("msg", "invalid request")
+    return JSONResponse(error_body("invalid_input", message, field), status_code=422)
+
+
+async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    code = {404: "not_found", 405: "method_not_allowed", 401: "unauthorized", 403: "forbidden"}.get(
+        exc.status_code, "http_error"
+    )
+    message = exc.detail if isinstance(exc.detail, str) else "request failed"
+    if exc.status_code == 404 and message == "Not Found":
+        message = f"No route {request.url.path}. See /docs for the API."
+    return JSONResponse(error_body(code, message), status_code=exc.status_code, headers=getattr(exc, "headers", None))
+
+
+async def _database_error(request: Request, exc: DBAPIError) -> JSONResponse:
+    if isinstance(exc, OperationalError) or exc.connection_invalidated:
+        return JSONResponse(
+            error_body("database_unavailable", "The database is not reachable right now; try again shortly."),
+            status_code=503,
+        )
+    log.exception("database error on %s", request.url.path)
+    return JSONResponse(error_body("internal", "The server could not complete the request."), status_code=500)
+
+
+async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    log.exception("unhandled error on %s", request.url.path)
+    return JSONResponse(error_body("internal", "The server could not complete the request."), status_code=500)
+
+
+def install(app: FastAPI) -> None:
+    """Register the handlers on ``app``."""
+    app.add_exception_handler(errors.PishraftError, _domain_error)  # type: ignore[arg-type]
+    app.add_exception_handler(RequestValidationError, _validation_error)  # type: ignore[arg-type]
+    app.add_exception_handler(StarletteHTTPException, _http_error)  # type: ignore[arg-type]
+    app.add_exception_handler(DBAPIError, _database_error)  # type: ignore[arg-type]
+    app.add_exception_handler(Exception, _unexpected)

@@ -1,0 +1,1 @@
+"""Layer ingestion: vector and raster files into PostGIS and Cloud-Optimised GeoTIFFs."""

@@ -1,0 +1,1 @@
+"""Folium map builders: pure functions from data to ``folium.Map``."""

@@ -1,0 +1,77 @@
+"""Domain errors raised by the core.
+
+Each carries a stable machine ``code``, a human ``message`` that says what to do, and
+optionally the ``field`` (parameter, column, file, row) at fault. ``api/errors.py``
+maps each class to an HTTP status, once; the CLI prints the message.
+"""
+
+from __future__ import annotations
+
+
+class PishraftError(Exception):
+    """Base class of every error Pishraft reports to a user."""
+
+    code = "error"
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+class NotFound(PishraftError):
+    """The named object does not exist."""
+
+    code = "not_found"
+
+
+class InvalidInput(PishraftError):
+    """The request or file is malformed or inconsistent."""
+
+    code = "invalid_input"
+
+
+class Conflict(PishraftError):
+    """The object already exists or the change clashes with the current state."""
+
+    code = "conflict"
+
+
+class TooLarge(PishraftError):
+    """An upload or archive exceeds a configured limit."""
+
+    code = "too_large"
+
+
+class Unauthorized(PishraftError):
+    """No or bad credentials."""
+
+    code = "unauthorized"
+
+
+class Forbidden(PishraftError):
+    """The caller is known but may not do this."""
+
+    code = "forbidden"
+
+
+class RateLimited(PishraftError):
+    """Too many requests; ``retry_after`` seconds to wait."""
+
+    code = "rate_limited"
+
+    def __init__(self, message: str, *, retry_after: float = 1.0) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class DatabaseUnavailable(PishraftError):
+    """PostGIS cannot be reached right now."""
+
+    code = "database_unavailable"
+
+
+class EnvironmentProblem(PishraftError):
+    """The machine lacks something Pishraft needs (a package, a permission)."""
+
+    code = "environment"

@@ -1,0 +1,47 @@
+"""Pishraft settings: the one place where the environment is read."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Runtime settings, from ``PISHRAFT_*`` environment variables.
+
+    ``DATABASE_URL`` (no prefix) points Pishraft at an existing PostGIS; when it is
+    unset, Pishraft runs its own embedded cluster under ``home``.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="PISHRAFT_", extra="ignore")
+
+    home: Path = Field(default=Path(".pishraft"), description="Data directory")
+    database_url: str | None = Field(
+        default=None, validation_alias=AliasChoices("DATABASE_URL", "PISHRAFT_DATABASE_URL")
+    )
+    pool_size: int = 10
+    pool_timeout_s: float = 10.0
+    statement_timeout_ms: int = 60_000
+    connect_timeout_s: int = 5
+    host: str = "127.0.0.1"
+    port: int = 8000
+    # Public base URL used in links (OGC API, TileJSON); derived from the request when unset.
+    public_url: str | None = None
+    anonymous_read: bool = True
+    secret_key: str | None = None
+    max_upload_mb: int = 512
+    cors_origins: list[str] = Field(default_factory=list)
+
+    @property
+    def data_dir(self) -> Path:
+        """Where layer files (COGs) and renders are kept."""
+        return self.home.resolve() / "data"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings (cached; call ``get_settings.cache_clear()`` in tests)."""
+    return Settings()

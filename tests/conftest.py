@@ -1,0 +1,121 @@
+"""Shared fixtures: one real PostGIS database for the whole session, with the demo loaded.
+
+The suite uses the embedded cluster under ``$PISHRAFT_HOME`` (or the server named by
+``DATABASE_URL``), creates its own database ``pishraft_test_<pid>``, migrates it,
+loads the demo once, and drops it at the end.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+import uvicorn
+from fastapi.testclient import TestClient
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+REPO = Path(__file__).resolve().parents[1]
+TEST_DB = f"pishraft_test_{os.getpid()}"
+
+
+def _server_url() -> str:
+    """libpq URL of the server, without a database name."""
+    from spatial.embedded import EmbeddedPostgis
+
+    external = os.environ.get("DATABASE_URL")
+    if external:
+        return external.replace("postgresql+psycopg://", "postgresql://").rsplit("/", 1)[0]
+    home = Path(os.environ.get("PISHRAFT_HOME", REPO / ".pishraft"))
+    os.environ["PISHRAFT_HOME"] = str(home)
+    pg = EmbeddedPostgis(home)
+    pg.start()
+    return pg.libpq_url().rsplit("/", 1)[0]
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A fresh, migrated test database with the demo loaded; dropped afterwards."""
+    server = _server_url()
+    with psycopg.connect(f"{server}/postgres", autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{TEST_DB}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{TEST_DB}"')
+    url = f"{server}/{TEST_DB}".replace("postgresql://", "postgresql+psycopg://")
+    os.environ["DATABASE_URL"] = url
+    os.environ["PISHRAFT_DATA_HOME"] = str(tmp_path_factory.mktemp("data"))
+    from spatial.settings import get_settings
+
+    get_settings.cache_clear()
+    from spatial import migrate
+    from spatial.db import session_scope
+    from spatial.demo import load_demo
+
+    migrate.upgrade(url)
+    with session_scope() as session:
+        load_demo(session)
+    yield url
+    from spatial.db import get_engine
+
+    get_engine().dispose()
+    with psycopg.connect(f"{server}/postgres", autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{TEST_DB}" WITH (FORCE)')
+
+
+@pytest.fixture
+def session(database_url: str) -> Iterator[Session]:
+    """A session whose work is rolled back after the test."""
+    from spatial.db import get_engine
+
+    with get_engine().connect() as conn:
+        trans = conn.begin()
+        s = Session(bind=conn, join_transaction_mode="create_savepoint")
+        try:
+            yield s
+        finally:
+            s.close()
+            trans.rollback()
+
+
+@pytest.fixture(scope="session")
+def client(database_url: str) -> Iterator[TestClient]:
+    """The real app, called in-process (ASGI)."""
+    from api.app import create_app
+
+    with TestClient(create_app()) as c:
+        yield c
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def live_server(database_url: str) -> Iterator[str]:
+    """The app served by uvicorn on a real loopback port; yields its base URL."""
+    from api.app import create_app
+
+    port = _free_port()
+    server = uvicorn.Server(uvicorn.Config(create_app(), host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        if time.monotonic() > deadline:
+            raise RuntimeError("uvicorn did not start")
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture
+def province_codes(session: Session) -> list[str]:
+    return list(session.execute(text("SELECT code FROM admin_unit WHERE level = 'province' ORDER BY code")).scalars())
