@@ -14,6 +14,7 @@ Examples
 
 from __future__ import annotations
 
+import hashlib
 import os
 import pwd
 import shutil
@@ -61,6 +62,20 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def _reachable_by_service_user(path: Path) -> bool:
+    """Whether every existing ancestor of ``path`` lets the service user through."""
+    service = pwd.getpwnam(SERVICE_USER)
+    for parent in [path, *path.parents]:
+        if not parent.exists():
+            continue
+        st = parent.stat()
+        if st.st_uid == service.pw_uid:
+            continue
+        if not st.st_mode & 0o001:
+            return False
+    return True
+
+
 def _port_is_free(port: int) -> bool:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         try:
@@ -82,7 +97,13 @@ class EmbeddedPostgis:
     # -- paths ---------------------------------------------------------------------
     @property
     def root(self) -> Path:
-        return self.home / "pg"
+        """``$PISHRAFT_HOME/pg``; as root, when the ``postgres`` user cannot reach that
+        (a parent such as /root is private), a directory under /var/tmp keyed by the home."""
+        preferred = self.home / "pg"
+        if not self.as_root or _reachable_by_service_user(self.home):
+            return preferred
+        key = hashlib.sha256(str(self.home).encode()).hexdigest()[:12]
+        return Path("/var/tmp") / f"pishraft-pg-{key}"
 
     @property
     def data_dir(self) -> Path:
@@ -223,14 +244,6 @@ class EmbeddedPostgis:
                 os.chown(path, service.pw_uid, service.pw_gid)
             if self.data_dir.exists():
                 os.chown(self.data_dir, service.pw_uid, service.pw_gid)
-            probe = subprocess.run(
-                ["runuser", "-u", SERVICE_USER, "--", "test", "-w", str(self.root)], capture_output=True
-            )
-            if probe.returncode != 0:
-                raise EnvironmentProblem(
-                    f"The '{SERVICE_USER}' user cannot write {self.root}: a parent directory is not "
-                    f"traversable. Set PISHRAFT_HOME to a directory under /var/lib or /tmp."
-                )
 
     def _run(self, argv: list[str], check: bool = True) -> subprocess.CompletedProcess[str]:
         if self.as_root:

@@ -35,10 +35,12 @@ class Settings(BaseSettings):
     max_upload_mb: int = 512
     cors_origins: list[str] = Field(default_factory=list)
 
+    data_dir_override: Path | None = Field(default=None, validation_alias=AliasChoices("PISHRAFT_DATA_DIR"))
+
     @property
     def data_dir(self) -> Path:
-        """Where layer files (COGs) and renders are kept."""
-        return self.home.resolve() / "data"
+        """Where layer files (COGs) are kept: ``PISHRAFT_DATA_DIR`` or ``$PISHRAFT_HOME/data``."""
+        return (self.data_dir_override or self.home / "data").resolve()
 
 
 @lru_cache(maxsize=1)

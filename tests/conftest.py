@@ -48,7 +48,7 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         conn.execute(f'CREATE DATABASE "{TEST_DB}"')
     url = f"{server}/{TEST_DB}".replace("postgresql://", "postgresql+psycopg://")
     os.environ["DATABASE_URL"] = url
-    os.environ["PISHRAFT_DATA_HOME"] = str(tmp_path_factory.mktemp("data"))
+    os.environ["PISHRAFT_DATA_DIR"] = str(tmp_path_factory.mktemp("data"))
     from spatial.settings import get_settings
 
     get_settings.cache_clear()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +47,22 @@ DEMO_INDICATORS: tuple[tuple[str, str, str, str, str, str, str], ...] = (
 Progress = Callable[[str], None]
 
 
+@dataclass(frozen=True)
+class DemoStep:
+    """Demo data of one concern (layers, roadmaps…), loaded after the units and indicators.
+
+    ``remove`` deletes what ``load`` wrote, so that the demo can be reloaded.
+    """
+
+    name: str
+    load: Callable[[Session, Progress], None]
+    remove: Callable[[Session], None]
+
+
+#: Extra demo steps, in load order; each concern registers its own here.
+EXTRA_STEPS: tuple[DemoStep, ...] = ()
+
+
 #: Natural Earth gives Alborz (split from Tehran in 2010) Tehran's IR-07; ISO 3166-2
 #: assigned it IR-32 in the scheme the other codes follow.
 _ISO_FIXES = {"IRN-5490": "IR-32"}
@@ -78,7 +95,8 @@ def load_demo(session: Session, neighbourhoods: int | None = None, progress: Pro
             f"--neighbourhoods must be between {counties_total} (one per county) and {MAX_NEIGHBOURHOODS}.",
             field="neighbourhoods",
         )
-    state = {"version": DEMO_VERSION, "neighbourhoods": wanted, "seed": SEED}
+    state = {"version": DEMO_VERSION, "neighbourhoods": wanted, "seed": SEED,
+             "steps": [step.name for step in EXTRA_STEPS]}
     current = session.execute(text("SELECT value FROM pishraft_meta WHERE key = 'demo'")).scalar()
     if current == state:
         progress("demo already loaded; nothing to do")
@@ -138,6 +156,9 @@ def load_demo(session: Session, neighbourhoods: int | None = None, progress: Pro
     progress("synthetic indicators")
     _insert_indicators(session, rng)
     session.execute(text("ANALYZE admin_unit"))
+    for step in EXTRA_STEPS:
+        progress(step.name)
+        step.load(session, progress)
     session.execute(
         text("INSERT INTO pishraft_meta (key, value) VALUES ('demo', CAST(:v AS jsonb)) "
              "ON CONFLICT (key) DO UPDATE SET value = excluded.value"),
@@ -201,6 +222,8 @@ def _insert_indicators(session: Session, rng: np.random.Generator) -> None:
 
 
 def _remove_demo(session: Session) -> None:
+    for step in reversed(EXTRA_STEPS):
+        step.remove(session)
     session.execute(text("DELETE FROM indicator WHERE synthetic"))
     # Leaves first: parent links are ON DELETE RESTRICT.
     for level in ("village", "neighbourhood", "rural_district", "district", "county", "province"):
