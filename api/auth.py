@@ -19,20 +19,29 @@ ROLES: tuple[str, ...] = ("admin", "analyst", "planner", "core", "viewer")
 
 @dataclass(frozen=True)
 class Principal:
-    """The caller of a request."""
+    """The caller of a request.
+
+    ``area_unit_id`` restricts edits to a unit and its descendants (progress-core
+    members; ``None`` means no restriction). ``api_key`` is the partner key the caller
+    presented, so that links handed back (TileJSON tile URLs) can carry it.
+    """
 
     username: str
     role: str
     area_unit_id: int | None = None
+    partner: str | None = None
+    api_key: str | None = None
 
 
 LOCAL_OPERATOR = Principal(username="local", role="admin")
 
 
-def require(permission: str) -> Callable[[], Principal]:
+def require(permission: str, *, collection_param: str | None = None) -> Callable[[], Principal]:
     """A FastAPI dependency that admits callers holding ``permission``.
 
-    Until accounts exist, the only caller is the local operator.
+    ``collection_param`` names the path parameter holding an OGC collection id, for
+    partner keys scoped to some collections. Until accounts exist, the only caller is
+    the local operator.
     """
 
     def dependency() -> Principal:
