@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
 
 from api import errors
 from api.routers import health, maps, units
+from maps.assets import STATIC_DIR
 
 ROUTERS = (health.router, units.router, maps.router)
 
@@ -20,4 +22,6 @@ def create_app() -> FastAPI:
     errors.install(app)
     for router in ROUTERS:
         app.include_router(router)
+    # Leaflet, fonts and Pishraft's map scripts: maps never load them from the internet.
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app
