@@ -100,7 +100,8 @@ def copy_static(out_dir: Path) -> Path:
 
 
 def write_page(fmap: folium.Map, path: Path) -> Path:
-    """Write ``fmap`` as a standalone page at ``path``, its assets in ``static/`` beside it."""
+    """Write ``fmap`` as a standalone page at ``path``; its assets are expected in ``static/``
+    beside it (:func:`copy_static`)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(page_html(fmap, FILE_STATIC_URL), encoding="utf-8")
     return path

@@ -7,6 +7,7 @@ come from mapclassify (quantiles, Fisher-Jenks natural breaks, equal interval).
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 
 import folium
@@ -47,7 +48,11 @@ def class_breaks(values: np.ndarray, scheme: str = "quantiles", k: int = 5) -> l
     if finite.size == 0:
         return []
     k = max(1, min(k, len(np.unique(finite))))
-    return [float(b) for b in SCHEMES[check_scheme(scheme)](finite, k=k).bins]
+    with warnings.catch_warnings():
+        # mapclassify warns when ties leave fewer classes than asked; the legend shows what is left.
+        warnings.simplefilter("ignore", UserWarning)
+        bins = SCHEMES[check_scheme(scheme)](finite, k=k).bins
+    return [float(b) for b in np.unique(bins)]
 
 
 def classify(values: np.ndarray, breaks: list[float]) -> np.ndarray:
@@ -89,6 +94,7 @@ def choropleth_map(
     overlays: Sequence[Overlay] = (),
     basemap: str = "none",
     note: str | None = None,
+    legend_title: str | None = None,
 ) -> folium.Map:
     """A map of ``units`` shaded by classed ``values`` (keyed by unit code), with legend.
 
@@ -108,7 +114,7 @@ def choropleth_map(
                         classify(array, breaks).tolist(), lang)
     add_title_box(fmap, lang, title, breadcrumb, choices)
     finite = array[np.isfinite(array)]
-    legend_title = f"{title} — {tr(lang, *SCHEME_NAMES[scheme])}"
+    legend_title = f"{legend_title or title} — {tr(lang, *SCHEME_NAMES[scheme])}"
     add_legend(fmap, lang, legend_title,
                class_items(breaks, float(finite.min()) if finite.size else None, PALETTE, NO_DATA, lang)
                if breaks else [(NO_DATA, tr(lang, "بدون داده", "No data"))])

@@ -44,11 +44,11 @@ def add_bivariate_legend(fmap: folium.Map, lang: str, title: str, colours: dict[
         cells = "".join(f'<td style="background:{colours[(cap, dep)]}" title="{esc(meanings.get((cap, dep), ""))}">'
                         f"</td>" for cap in (1, 2, 3))
         rows.append(f"<tr>{cells}</tr>")
+    # The grid reads left to right in both languages: capacity grows to the right.
     axes = (f'<div class="axis">↑ {esc(tr(lang, "محرومیت", "Deprivation"))} &nbsp; '
-            f'{esc(tr(lang, "ظرفیت", "Capacity"))} {"←" if lang == "fa" else "→"}</div>')
+            f'{esc(tr(lang, "ظرفیت", "Capacity"))} →</div>')
     explained = "".join(
-        f'<li><span class="swatch" style="background:{colours[key]}"></span> '
-        f'{esc(format_number(key[0], lang))}×{esc(format_number(key[1], lang))}: {esc(text)}</li>'
+        f'<li class="row"><span class="swatch" style="background:{colours[key]}"></span>{esc(text)}</li>'
         for key, text in sorted(meanings.items(), key=lambda kv: (-kv[0][1], kv[0][0]))
     )
     html = (f'<h4>{esc(title)}</h4><table class="pishraft-bivariate" dir="ltr">{"".join(rows)}</table>{axes}'

@@ -32,15 +32,17 @@ def _link(link: Link) -> str:
 
 
 def add_title_box(fmap: folium.Map, lang: str, title: str, breadcrumb: Sequence[Link] = (),
-                  choices: Sequence[Choice] = ()) -> None:
-    """The box at the reading start of the top edge: breadcrumb, title, choices."""
+                  choices: Sequence[Choice] = (), subtitle: str = "") -> None:
+    """The box at the reading start of the top edge: breadcrumb, title, subtitle, choices."""
     parts = []
     if breadcrumb:
         crumbs = '<span class="sep">›</span>'.join(_link(c) for c in breadcrumb)
         parts.append(f'<div class="pishraft-breadcrumb">{crumbs}</div>')
     parts.append(f"<h4>{esc(title)}</h4>")
+    if subtitle:
+        parts.append(f'<div class="pishraft-subtitle">{esc(subtitle)}</div>')
     for choice in choices:
         if len(choice.links) > 1:
-            links = " ".join(_link(link) for link in choice.links)
+            links = " · ".join(_link(link) for link in choice.links)
             parts.append(f'<div class="pishraft-choice">{esc(choice.label)}: {links}</div>')
     add_box(fmap, "".join(parts), corner(lang, "top"), "pishraft-title")

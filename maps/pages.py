@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import quote, urlencode
 
@@ -21,6 +23,7 @@ import shapely
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from maps.assets import copy_static, write_page
 from maps.base import check_lang, tr
 from maps.choropleth import SCHEME_NAMES, SCHEMES, check_scheme, choropleth_map
 from maps.navigation import Choice, Link
@@ -207,7 +210,7 @@ def _indicator_map(session: Session, request: MapRequest, frame: gpd.GeoDataFram
     return choropleth_map(
         frame, values, title, lang, request.scheme, synthetic or bool(info["synthetic"]),
         breadcrumb=breadcrumb, choices=_indicator_choices(session, request, info, links, here),
-        overlays=overlays, basemap=request.basemap,
+        overlays=overlays, basemap=request.basemap, legend_title=f"{name} ({shown_period})",
     )
 
 
@@ -240,3 +243,33 @@ def unit_map(session: Session, code: str, indicator: str | None = None, lang: st
     frame = units_frame(session, parent_code=code)
     return _indicator_map(session, request, frame, name, breadcrumb, links,
                           lambda r: links.unit(r, code), None, code)
+
+
+def render_all(session: Session, out_dir: Path, langs: Sequence[str] = ("fa", "en"),
+               progress: Callable[[Path], None] = lambda _p: None) -> list[Path]:
+    """Write every map as a standalone page into ``out_dir``, with its assets in ``out_dir/static``.
+
+    Pages: the national overview (provinces, and all neighbourhoods), then one page per
+    unit that has children (each province's counties, each county's neighbourhoods), in
+    each language, linked to each other for drill-down. Shows each indicator's default
+    view (first deprivation indicator, latest period, quantiles).
+    """
+    copy_static(out_dir)
+    links = FileLinks()
+    written = []
+    parents = session.execute(
+        text("""SELECT DISTINCT p.code FROM admin_unit p JOIN admin_unit c ON c.parent_id = p.id
+                WHERE p.valid_to IS NULL AND c.valid_to IS NULL ORDER BY p.code""")
+    ).scalars().all()
+    for lang in langs:
+        request = MapRequest(lang=lang)
+        pages = [(links.overview(request), lambda r=request: overview_map(session, lang=r.lang, links=links)),
+                 (links.overview(request, "neighbourhood"),
+                  lambda r=request: overview_map(session, lang=r.lang, level="neighbourhood", links=links))]
+        pages += [(links.unit(request, code), lambda c=code, r=request: unit_map(session, c, lang=r.lang, links=links))
+                  for code in parents]
+        for name, build in pages:
+            path = write_page(build(), out_dir / name)
+            written.append(path)
+            progress(path)
+    return written
