@@ -246,13 +246,15 @@ def unit_map(session: Session, code: str, indicator: str | None = None, lang: st
 
 
 def render_all(session: Session, out_dir: Path, langs: Sequence[str] = ("fa", "en"),
+               unit_codes: Sequence[str] | None = None,
                progress: Callable[[Path], None] = lambda _p: None) -> list[Path]:
     """Write every map as a standalone page into ``out_dir``, with its assets in ``out_dir/static``.
 
     Pages: the national overview (provinces, and all neighbourhoods), then one page per
     unit that has children (each province's counties, each county's neighbourhoods), in
     each language, linked to each other for drill-down. Shows each indicator's default
-    view (first deprivation indicator, latest period, quantiles).
+    view (first deprivation indicator, latest period, quantiles). ``unit_codes`` limits
+    the unit pages to those units.
     """
     copy_static(out_dir)
     links = FileLinks()
@@ -261,7 +263,12 @@ def render_all(session: Session, out_dir: Path, langs: Sequence[str] = ("fa", "e
         text("""SELECT DISTINCT p.code FROM admin_unit p JOIN admin_unit c ON c.parent_id = p.id
                 WHERE p.valid_to IS NULL AND c.valid_to IS NULL ORDER BY p.code""")
     ).scalars().all()
+    if unit_codes is not None:
+        for code in unit_codes:
+            units.get_unit(session, code)  # NotFound names the bad code
+        parents = [c for c in parents if c in set(unit_codes)]
     for lang in langs:
+        check_lang(lang)
         request = MapRequest(lang=lang)
         pages = [(links.overview(request), lambda r=request: overview_map(session, lang=r.lang, links=links)),
                  (links.overview(request, "neighbourhood"),

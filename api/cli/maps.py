@@ -19,9 +19,10 @@ app = typer.Typer(help="Maps: render interactive HTML maps.", no_args_is_help=Tr
 def render(
     out: Annotated[Path, typer.Option(help="Directory to write the HTML files to")] = Path("build/maps"),
     lang: Annotated[list[str] | None, typer.Option(help="Language(s): fa, en (default both)")] = None,
+    unit: Annotated[list[str] | None, typer.Option(help="Only these units' pages (default: every unit)")] = None,
 ) -> None:
     """Write every map (national overview, then each province and county) as standalone
     HTML into OUT, with Leaflet and fonts in OUT/static: the files open with no internet."""
     with status("Rendering maps") as step, session_scope() as session:
-        written = render_all(session, out, tuple(lang or ("fa", "en")), progress=lambda p: step(p.name))
+        written = render_all(session, out, tuple(lang or ("fa", "en")), unit, progress=lambda p: step(p.name))
     console.print(f"wrote {len(written)} maps to {out}; open {out / 'overview.fa.html'}")

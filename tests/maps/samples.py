@@ -51,3 +51,28 @@ def roadmap_data() -> dict[str, Any]:
         "unit": unit,
         "actions": {"type": "FeatureCollection", "features": features},
     }
+
+
+def coverage_properties(html: str) -> dict[str, Any]:
+    """The per-unit properties (names, labels, colours, links) inside a page's compact coverage."""
+    import base64
+    import gzip
+    import json
+
+    start = html.index("Pishraft.coverage(")
+    payload_start = html.index(", {", start) + 2
+    end = html.index(");", payload_start)
+    payload_end = html.rindex("}, {", payload_start, end) + 1
+    payload = json.loads(html[payload_start:payload_end])
+    return json.loads(gzip.decompress(base64.b64decode(payload["properties"])))
+
+
+def in_page(text: str, html: str) -> bool:
+    """Folium embeds JSON with ASCII escapes; the browser shows the text itself."""
+    return text in html or json_escaped(text) in html
+
+
+def json_escaped(text: str) -> str:
+    import json
+
+    return json.dumps(text)[1:-1]
