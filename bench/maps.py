@@ -102,9 +102,11 @@ def load_times(pages: dict[str, Path]) -> dict[str, tuple[float, float, int]]:
     """{way: (seconds to 'load', seconds until drawn, shapes drawn)} in headless Chromium."""
     from playwright.sync_api import sync_playwright
 
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(OUT))
-    handler.log_message = lambda *args: None  # type: ignore[method-assign]
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(OUT)))
     threading.Thread(target=server.serve_forever, daemon=True).start()
     results = {}
     try:

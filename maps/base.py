@@ -64,21 +64,20 @@ class MapScript(MacroElement):
         super().render(**kwargs)
 
 
-def base_map(lang: str = "fa", basemap: str = "none", synthetic: bool = False,
-             max_zoom: int = 18) -> folium.Map:
+def base_map(lang: str = "fa", basemap: str = "none", synthetic: bool = False) -> folium.Map:
     """An empty map in ``lang`` on a plain background (or OpenStreetMap), with attribution.
 
     Examples
     --------
     >>> fmap = base_map("fa", synthetic=True)
-    >>> fmap.options["maxZoom"]
-    18
+    >>> fmap.options["zoom"]
+    5
     """
     check_lang(lang)
     if basemap not in BASEMAPS:
         raise InvalidInput(f"Unknown basemap '{basemap}'; use one of: {', '.join(BASEMAPS)}.", field="basemap")
     fmap = folium.Map(location=[32.5, 54.0], zoom_start=5, tiles=None, control_scale=True,
-                      zoom_control=corner(lang, "top", leading=False), max_zoom=max_zoom)
+                      zoom_control=corner(lang, "top", leading=False))
     if basemap == "osm":
         folium.TileLayer(OSM_TILES, attr=OSM_ATTRIBUTION, name="OpenStreetMap", max_zoom=19).add_to(fmap)
     root = fmap.get_root()

@@ -72,7 +72,7 @@ def unit_layer(fmap: folium.Map, units: gpd.GeoDataFrame, labels: Sequence[str],
         return None
     bounds = tuple(float(b) for b in shapely.total_bounds(units.geometry.values))
     detail = min(fit_zoom(bounds) + ZOOM_IN_LEVELS, 18)
-    fmap.options["maxZoom"] = detail + 1
+    fmap.options["max_zoom"] = detail + 1
     geoms = simplify_for_zoom(units.geometry.values, detail)
     hrefs = units["href"].fillna("").tolist() if "href" in units else [""] * len(units)
     props = {"code": units["code"].tolist(), "name_fa": units["name_fa"].tolist(),

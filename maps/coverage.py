@@ -62,8 +62,9 @@ def simplify_for_zoom(geoms: np.ndarray, zoom: int) -> np.ndarray:
     return as_multipolygons(simplified)
 
 
-def _pack(array: np.ndarray) -> str:
-    return base64.b64encode(gzip.compress(array.tobytes(), compresslevel=6, mtime=0)).decode("ascii")
+def _pack(data: bytes) -> str:
+    # Level 6: nearly level 9's size at a fraction of its time on 10 MB of names.
+    return base64.b64encode(gzip.compress(data, compresslevel=6, mtime=0)).decode("ascii")
 
 
 def encode_coverage(geoms: np.ndarray, quantum: float) -> dict[str, Any]:
@@ -95,10 +96,10 @@ def encode_coverage(geoms: np.ndarray, quantum: float) -> dict[str, Any]:
     return {
         "origin": [float(minx), float(miny)],
         "quantum": float(quantum),
-        "coords": _pack(steps.astype(np.int16)),
-        "points_per_ring": _pack(points_per_ring),
-        "rings_per_polygon": _pack(np.diff(polygon_offsets).astype(np.int32)),
-        "polygons_per_feature": _pack(np.diff(feature_offsets).astype(np.int32)),
+        "coords": _pack(steps.astype(np.int16).tobytes()),
+        "points_per_ring": _pack(points_per_ring.tobytes()),
+        "rings_per_polygon": _pack(np.diff(polygon_offsets).astype(np.int32).tobytes()),
+        "polygons_per_feature": _pack(np.diff(feature_offsets).astype(np.int32).tobytes()),
         "features": len(geoms),
         "points": int(len(kept)),
     }
@@ -132,8 +133,6 @@ Pishraft.coverage({{ this._parent.get_name() }}, {{ this.payload|tojson }}, {{ t
         inside = (np.round(shapely.get_coordinates(shapely.point_on_surface(geoms)), 5).tolist()
                   if len(geoms) <= MAX_LABEL_POINTS else [])
         properties = {**props, "palette": list(palette), "colour": [int(c) for c in colour], "inside": inside}
-        payload["properties"] = base64.b64encode(
-            gzip.compress(json.dumps(properties, ensure_ascii=False).encode("utf-8"), mtime=0)
-        ).decode("ascii")
+        payload["properties"] = _pack(json.dumps(properties, ensure_ascii=False).encode("utf-8"))
         self.payload = payload
         self.options = {"lang": lang, "stroke": stroke, "weight": weight, "fill_opacity": fill_opacity}

@@ -164,7 +164,7 @@ def resource_overlays(session: Session, bounds: tuple[float, float, float, float
 
 
 def _indicator_choices(session: Session, request: MapRequest, info: dict[str, Any], links: Links,
-                       here: Any) -> list[Choice]:
+                       here: Callable[[MapRequest], str]) -> list[Choice]:
     """Rows of links to the same map with another period, indicator or classification."""
     if not links.variants:
         return []
@@ -186,7 +186,7 @@ def _indicator_choices(session: Session, request: MapRequest, info: dict[str, An
 
 
 def _indicator_map(session: Session, request: MapRequest, frame: gpd.GeoDataFrame, place: str,
-                   breadcrumb: list[Link], links: Links, here: Any, level: str | None,
+                   breadcrumb: list[Link], links: Links, here: Callable[[MapRequest], str], level: str | None,
                    parent_code: str | None) -> folium.Map:
     lang = request.lang
     frame["href"] = [links.unit(request, c) if kids else None

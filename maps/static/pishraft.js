@@ -136,6 +136,11 @@
       }
     },
 
+    small: function (f, v) {
+      const b = this.bbox, s = v.scale;
+      return (b[4 * f + 2] - b[4 * f]) * s < 6 && (b[4 * f + 3] - b[4 * f + 1]) * s < 6;
+    },
+
     visible: function (f, v) {
       const s = v.scale;
       return !(this.bbox[4 * f + 2] * s < v.min.x || this.bbox[4 * f] * s > v.min.x + v.size.x
@@ -181,7 +186,8 @@
       let n = 0;
       ctx.beginPath();
       for (let f = 0; f < colour.length; f++) {
-        if (!this.visible(f, v)) continue;
+        // Outlines of units a few pixels wide would only grey them out.
+        if (!this.visible(f, v) || this.small(f, v)) continue;
         this.trace(ctx, f, v);
         if (++n % batch === 0) { ctx.stroke(); ctx.beginPath(); }
       }
