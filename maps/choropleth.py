@@ -17,7 +17,7 @@ import numpy as np
 import shapely
 
 from maps.base import add_note, base_map, fit, tr
-from maps.coverage import CoverageLayer, fit_zoom, pixel_degrees, simplify_for_zoom
+from maps.coverage import CoverageLayer, compact_geometry, fit_zoom
 from maps.legend import add_legend, class_items
 from maps.navigation import Choice, Link, add_title_box
 from maps.overlays import Overlay, add_overlays
@@ -73,11 +73,11 @@ def unit_layer(fmap: folium.Map, units: gpd.GeoDataFrame, labels: Sequence[str],
     bounds = tuple(float(b) for b in shapely.total_bounds(units.geometry.values))
     detail = min(fit_zoom(bounds) + ZOOM_IN_LEVELS, 18)
     fmap.options["max_zoom"] = detail + 1
-    geoms = simplify_for_zoom(units.geometry.values, detail)
+    geometry = compact_geometry(units.geometry.values, detail)
     hrefs = units["href"].fillna("").tolist() if "href" in units else [""] * len(units)
     props = {"code": units["code"].tolist(), "name_fa": units["name_fa"].tolist(),
              "name_en": units["name_en"].tolist(), "label": list(labels), "href": hrefs, "label_title": label_title}
-    CoverageLayer(geoms, props, list(palette), list(colour), lang, pixel_degrees(detail) / 2).add_to(fmap)
+    CoverageLayer(geometry, props, list(palette), list(colour), lang).add_to(fmap)
     return bounds
 
 

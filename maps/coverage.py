@@ -16,21 +16,24 @@ two of drawing, where folium's GeoJSON of the same units weighs tens of megabyte
 
 Examples
 --------
->>> layer = CoverageLayer(geoms, props, palette=["#fee", "#c00"], colour=[0, 1], lang="fa")  # doctest: +SKIP
->>> layer.add_to(fmap)                                                                       # doctest: +SKIP
+>>> geometry = compact_geometry(geoms, zoom=8)                                               # doctest: +SKIP
+>>> CoverageLayer(geometry, props, ["#fee", "#c00"], colour=[0, 1], lang="fa").add_to(fmap)  # doctest: +SKIP
 """
 
 from __future__ import annotations
 
 import base64
 import gzip
+import hashlib
 import json
 import math
+import threading
 from typing import Any
 
 import numpy as np
 import shapely
 from branca.element import MacroElement, Template
+from cachetools import LRUCache
 
 from spatial.demo.tessellate import as_multipolygons
 
@@ -39,6 +42,9 @@ TILE_SIZE = 256
 _INT16_SPAN = 32_000
 #: Maps with more units than this carry no label points (they would add ~8 bytes a unit).
 MAX_LABEL_POINTS = 5_000
+#: Encoded geometry of recent maps (a national neighbourhood map is ~1.5 MB).
+_CACHE: LRUCache = LRUCache(maxsize=64)
+_LOCK = threading.Lock()
 
 
 def pixel_degrees(zoom: int) -> float:
@@ -105,16 +111,37 @@ def encode_coverage(geoms: np.ndarray, quantum: float) -> dict[str, Any]:
     }
 
 
+def compact_geometry(geoms: np.ndarray, zoom: int) -> dict[str, Any]:
+    """``geoms`` (a coverage) simplified and encoded for ``zoom``, with a point inside each
+    unit (left out of maps over :data:`MAX_LABEL_POINTS` units).
+
+    Results are kept for the same geometry and zoom (keyed by a digest of the WKB), so
+    that a national map of 50,000 units is simplified once, not on every request.
+    """
+    geoms = np.asarray(geoms, dtype=object)
+    key = (hashlib.blake2b(b"".join(shapely.to_wkb(geoms)), digest_size=16).hexdigest(), zoom)
+    with _LOCK:
+        cached = _CACHE.get(key)
+    if cached is not None:
+        return cached
+    simplified = simplify_for_zoom(geoms, zoom)
+    payload = encode_coverage(simplified, pixel_degrees(zoom) / 2)
+    payload["inside"] = (np.round(shapely.get_coordinates(shapely.point_on_surface(simplified)), 5).tolist()
+                         if len(geoms) <= MAX_LABEL_POINTS else [])
+    with _LOCK:
+        _CACHE[key] = payload
+    return payload
+
+
 class CoverageLayer(MacroElement):
     """Units drawn on one canvas from a compact payload, with tooltips and drill-down links.
 
     Parameters
     ----------
-    geoms : array of shapely (Multi)Polygons, already simplified for the map's zoom.
+    geometry : :func:`compact_geometry`'s result for the units.
     props : per-feature lists ``code``, ``name_fa``, ``name_en``, ``label`` (the value as
         shown), ``href`` (drill-down link or ``""``), plus ``label_title``.
     palette, colour : the fill colours, and each feature's index into ``palette``.
-    quantum : coordinate grid step in degrees (see :func:`encode_coverage`).
     """
 
     _template = Template(
@@ -123,16 +150,13 @@ Pishraft.coverage({{ this._parent.get_name() }}, {{ this.payload|tojson }}, {{ t
 {% endmacro %}"""
     )
 
-    def __init__(self, geoms: np.ndarray, props: dict[str, Any], palette: list[str], colour: list[int],
-                 lang: str, quantum: float, stroke: str = "#555", weight: float = 0.6,
-                 fill_opacity: float = 0.85) -> None:
+    def __init__(self, geometry: dict[str, Any], props: dict[str, Any], palette: list[str], colour: list[int],
+                 lang: str, stroke: str = "#555", weight: float = 0.6, fill_opacity: float = 0.85) -> None:
         super().__init__()
         self._name = "CoverageLayer"
-        payload = encode_coverage(geoms, quantum)
-        # A point inside each unit, for tests and guided tours; left out of very large maps.
-        inside = (np.round(shapely.get_coordinates(shapely.point_on_surface(geoms)), 5).tolist()
-                  if len(geoms) <= MAX_LABEL_POINTS else [])
-        properties = {**props, "palette": list(palette), "colour": [int(c) for c in colour], "inside": inside}
+        payload = {k: v for k, v in geometry.items() if k != "inside"}
+        properties = {**props, "palette": list(palette), "colour": [int(c) for c in colour],
+                      "inside": geometry["inside"]}
         payload["properties"] = _pack(json.dumps(properties, ensure_ascii=False).encode("utf-8"))
         self.payload = payload
         self.options = {"lang": lang, "stroke": stroke, "weight": weight, "fill_opacity": fill_opacity}

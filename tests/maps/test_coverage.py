@@ -9,7 +9,7 @@ import numpy as np
 import shapely
 from shapely.geometry import box
 
-from maps.coverage import encode_coverage, fit_zoom, pixel_degrees, simplify_for_zoom
+from maps.coverage import compact_geometry, encode_coverage, fit_zoom, pixel_degrees, simplify_for_zoom
 from spatial.demo.tessellate import tessellate
 
 
@@ -68,3 +68,11 @@ def test_fit_zoom_grows_as_the_area_shrinks() -> None:
     assert 4 <= fit_zoom(iran) <= 6
     assert fit_zoom((56.0, 29.0, 56.2, 29.2)) > fit_zoom(iran) + 5
     assert pixel_degrees(8) == 360 / 256 / 256
+
+
+def test_the_same_units_at_the_same_zoom_are_encoded_once() -> None:
+    cells = tessellate(box(50, 30, 52, 32), 12, np.random.default_rng(3))
+    first = compact_geometry(cells, 7)
+    assert compact_geometry(shapely.from_wkb(shapely.to_wkb(cells)), 7) is first
+    assert compact_geometry(cells, 8) is not first
+    assert len(first["inside"]) == 12
