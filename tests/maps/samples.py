@@ -34,7 +34,7 @@ def roadmap_data() -> dict[str, Any]:
         {"id": 2, "title": "جاده دسترسی روستا", "sector": "زیرساخت", "status": "planned",
          "progress_status": "behind", "responsible": "علی رضایی", "sponsor": None, "financing": [],
          "start_date": "2024-05-01", "end_date": None, "key_results": [],
-         "geometry": {"type": "LineString", "coordinates": [[55.1, 31.1], [55.8, 31.7]]}},
+         "geometry": {"type": "LineString", "coordinates": [[55.1, 31.1], [55.8, 31.3]]}},
         {"id": 3, "title": "گلخانه", "sector": "کشاورزی", "status": "done", "progress_status": "achieved",
          "responsible": "زهرا کریمی", "sponsor": "گروه صنعتی", "financing": [], "start_date": None,
          "end_date": None, "key_results": [],

@@ -142,7 +142,9 @@ def test_roadmap_popup_shows_jalali_dates_and_progress_bars(builder_pages: Path,
     seen = visit((builder_pages / "roadmap.fa.html").as_uri(), wait_drawn=False)
     page = seen.page
     assert page.locator("path.leaflet-interactive").count() == 4  # the unit, a point, a line, a polygon
-    page.locator("path.leaflet-interactive").nth(1).click(force=True)
+    x, y = page.evaluate("() => { const m = Object.values(window).find(v => v instanceof L.Map);"
+                         " const p = m.latLngToContainerPoint([31.5, 55.5]); return [p.x, p.y]; }")
+    page.mouse.click(x, y)  # the workshop, a point action
     popup = page.wait_for_selector(".pishraft-popup")
     assert "۱۲ شهریور ۱۴۰۳" in popup.inner_text() and page.locator(".pishraft-popup .bar").count() == 1
     seen.screenshot("roadmap-fa")
