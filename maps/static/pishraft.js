@@ -24,7 +24,7 @@
   function tooltipHtml(props, i, lang) {
     const first = lang === "fa" ? props.name_fa[i] : props.name_en[i];
     const second = lang === "fa" ? props.name_en[i] : props.name_fa[i];
-    let html = "<b>" + escapeHtml(first) + "</b><br><span class='en'>" + escapeHtml(second) + "</span>";
+    let html = "<b>" + escapeHtml(first) + "</b><br><span class='en' dir='auto'>" + escapeHtml(second) + "</span>";
     if (props.label[i]) html += "<br>" + escapeHtml(props.label_title) + ": " + escapeHtml(props.label[i]);
     return "<div class='pishraft-tip' dir='" + (lang === "fa" ? "rtl" : "ltr") + "'>" + html + "</div>";
   }
