@@ -32,9 +32,14 @@ STATUS = {
     "planned": ("#9e9ac8", "برنامه‌ریزی‌شده", "Planned"),
     "in_progress": ("#3182bd", "در حال اجرا", "In progress"),
     "done": ("#31a354", "انجام‌شده", "Done"),
-    "completed": ("#31a354", "انجام‌شده", "Completed"),
-    "suspended": ("#fd8d3c", "متوقف", "Suspended"),
+    "stalled": ("#fd8d3c", "متوقف", "Stalled"),
     "cancelled": ("#636363", "لغوشده", "Cancelled"),
+}
+#: Roadmap status -> names (the colour is unused).
+ROADMAP_STATUS = {
+    "draft": ("", "پیش‌نویس", "Draft"),
+    "approved": ("", "مصوب", "Approved"),
+    "archived": ("", "بایگانی‌شده", "Archived"),
 }
 #: Progress-watch status (measured against targets and dates) -> colour and names.
 PROGRESS = {
@@ -52,6 +57,13 @@ _BIND = JsCode("""function (feature, layer) {
 
 def _date(value: str | None, lang: str) -> str:
     return format_date(date.fromisoformat(value[:10]), lang) if value else ""
+
+
+def _period(period: Mapping[str, Any] | str | None, lang: str) -> str | None:
+    """A roadmap's period: its start and end dates (Jalali in Persian), or the text given."""
+    if isinstance(period, Mapping):
+        return f'{_date(period.get("start_date"), lang)} – {_date(period.get("end_date"), lang)}'
+    return persian_digits(period) if (period and lang == "fa") else period
 
 
 def _label(table: Mapping[str, tuple[str, str, str]], value: str | None, lang: str) -> str:
@@ -142,8 +154,7 @@ def _bounds(geometries: Sequence[dict[str, Any]]) -> tuple[float, float, float, 
 
 
 def _used(table: Mapping[str, tuple[str, str, str]], values: set[str], lang: str) -> list[tuple[str, str]]:
-    items = [(colour, tr(lang, fa, en)) for key, (colour, fa, en) in table.items()
-             if key in values and key != "completed"]
+    items = [(colour, tr(lang, fa, en)) for key, (colour, fa, en) in table.items() if key in values]
     if values - set(table):
         items.append((UNKNOWN, tr(lang, "نامشخص", "Unknown")))
     return items
@@ -159,6 +170,7 @@ def roadmap_map(data: Mapping[str, Any] | None, lang: str = "fa", synthetic: boo
     """
     data = data or {}
     roadmap = data.get("roadmap") or {}
+    synthetic = synthetic or bool(roadmap.get("synthetic"))
     unit = roadmap.get("unit") or {}
     unit_name = (roadmap.get("unit_name_fa") or unit.get("name_fa")) if lang == "fa" else \
         (roadmap.get("unit_name_en") or unit.get("name_en"))
@@ -175,9 +187,11 @@ def roadmap_map(data: Mapping[str, Any] | None, lang: str = "fa", synthetic: boo
     if collection["features"]:
         _add_actions(fmap, collection, tr(lang, "اقدام‌ها", "Actions"))
         geometries += [f["geometry"] for f in collection["features"]]
-    facts = [(tr(lang, "واحد", "Unit"), unit_name), (tr(lang, "دوره", "Period"),
-              persian_digits(roadmap["period"]) if lang == "fa" and roadmap.get("period") else roadmap.get("period")),
-             (tr(lang, "وضعیت", "Status"), _label(STATUS, roadmap.get("status"), lang) if roadmap.get("status") else None),
+    facts = [(tr(lang, "واحد", "Unit"), unit_name), (tr(lang, "دوره", "Period"), _period(roadmap.get("period"), lang)),
+             (tr(lang, "وضعیت", "Status"),
+              _label(ROADMAP_STATUS, roadmap.get("status"), lang) if roadmap.get("status") else None),
+             (tr(lang, "پیشرفت", "Progress"),
+              _label(PROGRESS, roadmap.get("progress_status"), lang) if roadmap.get("progress_status") else None),
              (tr(lang, "مسئول", "Responsible"), roadmap.get("responsible")),
              (tr(lang, "معین اقتصادی", "Sponsor"), roadmap.get("sponsor"))]
     subtitle = " · ".join(f"{k}: {v}" for k, v in facts if v)

@@ -31,7 +31,7 @@ def roadmap_data() -> dict[str, Any]:
          "key_results": [{"indicator": "شغل ایجادشده", "baseline": 0, "target": 40, "target_date": "2024-09-02",
                           "latest_value": 25, "status": "on_track", "progress": 0.625}],
          "geometry": {"type": "Point", "coordinates": [55.5, 31.5]}},
-        {"id": 2, "title": "جاده دسترسی روستا", "sector": "زیرساخت", "status": "planned",
+        {"id": 2, "title": "جاده دسترسی روستا", "sector": "زیرساخت", "status": "stalled",
          "progress_status": "behind", "responsible": "علی رضایی", "sponsor": None, "financing": [],
          "start_date": "2024-05-01", "end_date": None, "key_results": [],
          "geometry": {"type": "LineString", "coordinates": [[55.1, 31.1], [55.8, 31.3]]}},
@@ -45,9 +45,12 @@ def roadmap_data() -> dict[str, Any]:
     ]
     features = [{"type": "Feature", "geometry": a.pop("geometry"), "properties": a} for a in actions]
     return {
-        "roadmap": {"title": "نقشه راه توسعه واحد ۱۱", "status": "in_progress", "period": "1403-1405",
-                    "responsible": "مریم احمدی", "sponsor": "بانک ملت", "unit_code": "T-11",
-                    "unit_name_fa": "واحد آزمایشی ۱۱", "unit_name_en": "Test unit 11"},
+        "roadmap": {"id": 7, "title": "نقشه راه توسعه واحد ۱۱", "status": "approved",
+                    "period": {"start_date": "2024-03-20", "end_date": "2027-03-20", "start_year": 2024,
+                               "end_year": 2027},
+                    "progress_status": "on_track", "responsible": "مریم احمدی", "sponsor": "بانک ملت",
+                    "synthetic": True, "unit_code": "T-11", "unit_name_fa": "واحد آزمایشی ۱۱",
+                    "unit_name_en": "Test unit 11", "unit_level": "county"},
         "unit": unit,
         "actions": {"type": "FeatureCollection", "features": features},
     }

@@ -102,9 +102,10 @@ def test_action_popup_in_english_has_iso_dates() -> None:
 def test_roadmap_map_draws_placed_actions_by_status_and_counts_the_others() -> None:
     data = roadmap_data()
     html = page_html(roadmap_map(data, "fa"))
-    assert in_page("نقشه راه توسعه واحد ۱۱", html) and in_page("۱۴۰۳-۱۴۰۵", html)
+    assert in_page("نقشه راه توسعه واحد ۱۱", html) and in_page("۱ فروردین ۱۴۰۳ – ۲۹ اسفند ۱۴۰۵", html)
+    assert in_page("مصوب", html) and in_page("داده‌های نمونه", html)  # approved; synthetic roadmap
     assert in_page("۱ اقدام بدون مکان روی نقشه نیامده است.", html)
-    assert in_page("در حال اجرا", html) and "#3182bd" in html
+    assert in_page("در حال اجرا", html) and "#3182bd" in html and in_page("متوقف", html)
     assert data["actions"]["features"][0]["properties"].get("popup_html") is None  # input left as it was
 
 
