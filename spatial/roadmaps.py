@@ -140,18 +140,21 @@ def _check_roadmap(session: Session, values: dict[str, Any], unit_id: int, roadm
                                    "List them with GET /api/indicators.", field=f"{name}[{i}].indicator")
 
 
-def current_state(session: Session, unit_id: int) -> dict[str, Any]:
+def take_current_state(session: Session, unit_id: int) -> dict[str, Any]:
     """A snapshot of the unit's indicators now, for a roadmap's current state."""
     return {"taken_at": now(session).isoformat(), "values": unit_snapshot(session, unit_id)}
 
 
-def create_roadmap(session: Session, data: RoadmapIn, editor: Editor) -> dict[str, Any]:
-    """Create a roadmap, with a snapshot of its unit's indicators as the current state."""
+def create_roadmap(session: Session, data: RoadmapIn, editor: Editor,
+                   current_state: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Create a roadmap, with a snapshot of its unit's indicators as the current state
+    (or ``current_state`` as given, when importing a roadmap that already has one)."""
     unit_id = unit_ref(session, data.unit)
     guard(session, editor, unit_id)
     values = data.model_dump(exclude={"unit"})
     _check_roadmap(session, values, unit_id)
-    roadmap = Roadmap(unit_id=unit_id, **values, current_state=current_state(session, unit_id))
+    state = current_state if current_state is not None else take_current_state(session, unit_id)
+    roadmap = Roadmap(unit_id=unit_id, **values, current_state=state)
     doc = recorded_create(session, "roadmap", roadmap, editor, lambda r: roadmap_document(session, r))
     return compose(doc, [])
 
@@ -186,7 +189,7 @@ def refresh_current_state(session: Session, roadmap_id: int, editor: Editor) -> 
     """Take a new snapshot of the unit's indicators as the roadmap's current state."""
     roadmap = get_or_404(session, Roadmap, roadmap_id, "roadmap")
     guard(session, editor, roadmap.unit_id)
-    _apply_roadmap(session, roadmap, {"current_state": current_state(session, roadmap.unit_id)}, editor)
+    _apply_roadmap(session, roadmap, {"current_state": take_current_state(session, roadmap.unit_id)}, editor)
     return get_roadmap(session, roadmap.id)
 
 
