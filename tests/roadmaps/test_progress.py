@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from sqlalchemy.orm import Session
 
+from spatial import history
 from spatial.history import LocalEditor
 from spatial.progress import action_progress, progress_for_unit, progress_geojson, roadmap_progress, roll_up
 from spatial.roadmap_inputs import ActionIn, ActionPatch, KeyResultIn, MeasurementIn
@@ -125,3 +126,17 @@ def test_progress_of_a_unit_lists_every_action_below_it(session: Session, roadma
     assert placed_features[0]["geometry"]["type"] == "Point"
     assert placed_features[0]["properties"]["progress_status"] == "no_data"
     assert all(f["geometry"] is not None for f in fc["features"])
+
+
+def test_editing_key_results_keeps_measurements_of_kept_ones(session: Session, roadmap: dict[str, Any]) -> None:
+    action = _action(session, roadmap, (DAY_50, 40))
+    kr = action["key_results"][0]
+    kept = KeyResultIn(id=kr["id"], indicator="jobs", baseline=0, target=80, target_date=TARGET_DATE)
+    added = KeyResultIn(indicator="trainees", baseline=0, target=10, target_date=TARGET_DATE)
+    updated = update_action(session, action["id"], ActionPatch(key_results=[kept, added]), EDITOR)
+    assert [k["id"] for k in updated["key_results"]][0] == kr["id"] and len(updated["key_results"]) == 2
+    # 40 of 80 on day 50 of 100 is exactly on the (new) line.
+    assert _status(session, action, date(2024, 3, 1))["status"] == "on_track"
+    update_action(session, action["id"], ActionPatch(key_results=[added]), EDITOR)
+    deleted = [e for e in history.events(session, roadmap["id"], "measurement") if e["operation"] == "delete"]
+    assert len(deleted) == 1 and deleted[0]["before"]["value"] == 40
