@@ -21,7 +21,6 @@ from typing import Any
 
 from openpyxl import Workbook
 from openpyxl.styles import Font
-from pydantic import BaseModel, ConfigDict
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
@@ -30,7 +29,8 @@ from spatial.history import Editor
 from spatial.jalali import jalali_numeric
 from spatial.progress import action_progress
 from spatial.roadmap_inputs import (
-    ActionFields, ActionIn, CapacityIn, FinancingIn, KeyResultIn, MeasurementIn, RoadmapIn, RoadmapStatus, parse,
+    ActionFields, ActionIn, CapacityIn, Day, FinancingIn, InputModel, KeyResultIn, MeasurementIn, RoadmapIn,
+    RoadmapStatus, parse,
 )
 from spatial.roadmaps import create_action, create_measurement, create_roadmap, get_roadmap
 
@@ -38,12 +38,8 @@ FORMAT = "pishraft-roadmap"
 VERSION = 1
 
 
-class _File(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class MeasurementFile(_File):
-    measured_on: date
+class MeasurementFile(InputModel):
+    measured_on: Day
     value: float
     source: str = ""
     reported_by: str
@@ -60,16 +56,16 @@ class ActionFile(ActionFields):
     key_results: list[KeyResultFile] = []  # type: ignore[assignment]
 
 
-class ParentRef(_File):
+class ParentRef(InputModel):
     unit: str
     title: str
 
 
-class RoadmapFile(_File):
+class RoadmapFile(InputModel):
     unit: str
     title: str
-    start_date: date
-    end_date: date
+    start_date: Day
+    end_date: Day
     status: RoadmapStatus = "draft"
     responsible_person: str | None = None
     responsible_organisation: str | None = None
@@ -83,7 +79,7 @@ class RoadmapFile(_File):
     synthetic: bool = False
 
 
-class ExchangeFile(_File):
+class ExchangeFile(InputModel):
     format: str
     version: int
     roadmap: RoadmapFile

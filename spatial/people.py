@@ -33,8 +33,8 @@ def create_organisation(session: Session, data: OrganisationIn, editor: Editor) 
     """Register an organisation."""
     unit_id = unit_ref(session, data.unit) if data.unit else None
     guard(session, editor, unit_id)
-    return recorded_create(session, "organisation",
-                           Organisation(unit_id=unit_id, **data.model_dump(exclude={"unit"})), editor, _document(session))
+    organisation = Organisation(unit_id=unit_id, **data.model_dump(exclude={"unit"}))
+    return recorded_create(session, "organisation", organisation, editor, _document(session))
 
 
 def get_organisation(session: Session, organisation_id: int) -> dict[str, Any]:

@@ -19,14 +19,15 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+import numpy as np
 import shapely
 from geoalchemy2.shape import from_shape
 from shapely.geometry import shape
 from sqlalchemy import select, text
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from spatial.access import unit_within_area
-from spatial.errors import InvalidInput
+from spatial.errors import InvalidInput, NotFound
 from spatial.history import (
     Editor, compose, now, record, recorded_create, recorded_delete, recorded_update, row_document,
 )
@@ -69,7 +70,12 @@ def measurement_document(measurement: Measurement) -> dict[str, Any]:
 
 def get_roadmap(session: Session, roadmap_id: int) -> dict[str, Any]:
     """The current roadmap with its actions; the same shape :func:`spatial.history.as_of` returns."""
-    roadmap = get_or_404(session, Roadmap, roadmap_id, "roadmap")
+    # Three queries in all (roadmap, actions, their lines and key results), not one per action.
+    roadmap = session.scalars(select(Roadmap).where(Roadmap.id == roadmap_id).options(
+        selectinload(Roadmap.actions).selectinload(Action.financing),
+        selectinload(Roadmap.actions).selectinload(Action.key_results))).first()
+    if roadmap is None:
+        raise NotFound(f"No roadmap has id {roadmap_id}.", field="id")
     return compose(roadmap_document(session, roadmap), [action_document(a) for a in roadmap.actions])
 
 
@@ -219,8 +225,12 @@ def _geometry(session: Session, geojson: dict[str, Any] | None, unit_id: int) ->
                            field="geometry")
     try:
         geom = shapely.force_2d(shape(geojson))
-    except (ValueError, TypeError, AttributeError, IndexError, shapely.errors.GEOSException) as exc:
-        raise InvalidInput(f"geometry: not a valid GeoJSON geometry ({exc}).", field="geometry") from None
+        finite = bool(np.isfinite(shapely.get_coordinates(geom)).all())
+    except Exception as exc:  # noqa: BLE001 - any failure to parse user GeoJSON is bad input
+        raise InvalidInput(f"geometry: not a valid GeoJSON geometry ({type(exc).__name__}: {exc}).",
+                           field="geometry") from None
+    if not finite:
+        raise InvalidInput("geometry: coordinates must be finite numbers.", field="geometry")
     if geom.is_empty or not geom.is_valid:
         raise InvalidInput(f"geometry: {shapely.is_valid_reason(geom) if not geom.is_empty else 'empty'}; "
                            "send a valid geometry in longitude/latitude (EPSG:4326).", field="geometry")
@@ -306,8 +316,9 @@ def update_action(session: Session, action_id: int, patch: ActionPatch, editor: 
                                                  "responsible_person_id", "sponsor_id")}, **plain}
     financing = ([f.model_dump() for f in patch.financing] if patch.financing is not None
                  else [{"source": f.source, "amount_rials": f.amount_rials, "note": f.note} for f in action.financing])
-    new_krs: list[KeyResultIn] = (patch.key_results if patch.key_results is not None
-                                  else [KeyResultIn(**row_document(k, skip=("action_id",))) for k in action.key_results])
+    new_krs: list[KeyResultIn] = (
+        patch.key_results if patch.key_results is not None
+        else [KeyResultIn(**row_document(k, skip=("action_id",))) for k in action.key_results])
     own = {k.id: k for k in action.key_results}
     for i, kr in enumerate(new_krs):
         if kr.id is not None and kr.id not in own:

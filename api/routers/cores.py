@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from api.auth import Principal, require
 from api.deps import db_session
+from api.routers.roadmaps import NO_NUL, PathId, QueryId, QueryText
 from spatial import cores, past_plans
 from spatial.roadmap_inputs import CoreIn, CorePatch, PastPlanIn, PastPlanPatch
 
@@ -19,7 +20,7 @@ Outcome = Literal["succeeded", "partial", "failed"]
 
 
 @router.get("/api/cores", summary="Progress cores whose area lies in a unit, by stage")
-def list_cores(unit: str | None = None, stage: Stage | None = None, session: Session = Depends(db_session),
+def list_cores(unit: QueryText = None, stage: Stage | None = None, session: Session = Depends(db_session),
                _: Principal = Depends(require("read"))) -> list[dict[str, Any]]:
     return cores.list_cores(session, unit=unit, stage=stage)
 
@@ -31,27 +32,28 @@ def create_core(body: CoreIn, session: Session = Depends(db_session),
 
 
 @router.get("/api/cores/{core_id}", summary="One core with the roadmaps it drafted")
-def get_core(core_id: int, session: Session = Depends(db_session),
+def get_core(core_id: PathId, session: Session = Depends(db_session),
              _: Principal = Depends(require("read"))) -> dict[str, Any]:
     return cores.core_document(session, core_id)
 
 
 @router.patch("/api/cores/{core_id}", summary="Change a core: stage, members, scores, training")
-def update_core(core_id: int, body: CorePatch, session: Session = Depends(db_session),
+def update_core(core_id: PathId, body: CorePatch, session: Session = Depends(db_session),
                 principal: Principal = Depends(require("roadmaps:write"))) -> dict[str, Any]:
     return cores.update_core(session, core_id, body, principal)
 
 
 @router.delete("/api/cores/{core_id}", status_code=status.HTTP_204_NO_CONTENT, summary="Delete a core")
-def delete_core(core_id: int, session: Session = Depends(db_session),
+def delete_core(core_id: PathId, session: Session = Depends(db_session),
                 principal: Principal = Depends(require("roadmaps:write"))) -> Response:
     cores.delete_core(session, core_id, principal)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.get("/api/past-plans", summary="Search the past plans register")
-def search_past_plans(unit: str | None = None, sector: str | None = None, outcome: Outcome | None = None,
-                      q: Annotated[str | None, Query(description="Words in title, strengths, weaknesses, lessons")]
+def search_past_plans(unit: QueryText = None, sector: QueryText = None, outcome: Outcome | None = None,
+                      q: Annotated[str | None, Query(max_length=200, pattern=NO_NUL,
+                                            description="Words in title, strengths, weaknesses, lessons")]
                       = None,
                       session: Session = Depends(db_session),
                       _: Principal = Depends(require("read"))) -> list[dict[str, Any]]:
@@ -65,19 +67,19 @@ def create_past_plan(body: PastPlanIn, session: Session = Depends(db_session),
 
 
 @router.get("/api/past-plans/{plan_id}", summary="One past plan")
-def get_past_plan(plan_id: int, session: Session = Depends(db_session),
+def get_past_plan(plan_id: PathId, session: Session = Depends(db_session),
                   _: Principal = Depends(require("read"))) -> dict[str, Any]:
     return past_plans.get_past_plan(session, plan_id)
 
 
 @router.patch("/api/past-plans/{plan_id}", summary="Change a past plan")
-def update_past_plan(plan_id: int, body: PastPlanPatch, session: Session = Depends(db_session),
+def update_past_plan(plan_id: PathId, body: PastPlanPatch, session: Session = Depends(db_session),
                      principal: Principal = Depends(require("roadmaps:write"))) -> dict[str, Any]:
     return past_plans.update_past_plan(session, plan_id, body, principal)
 
 
 @router.delete("/api/past-plans/{plan_id}", status_code=status.HTTP_204_NO_CONTENT, summary="Delete a past plan")
-def delete_past_plan(plan_id: int, session: Session = Depends(db_session),
+def delete_past_plan(plan_id: PathId, session: Session = Depends(db_session),
                      principal: Principal = Depends(require("roadmaps:write"))) -> Response:
     past_plans.delete_past_plan(session, plan_id, principal)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

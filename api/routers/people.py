@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from api.auth import Principal, require
 from api.deps import db_session
+from api.routers.roadmaps import NO_NUL, PathId, QueryId, QueryText
 from spatial import people
 from spatial.roadmap_inputs import HandoverIn, OrganisationIn, OrganisationPatch, PersonIn, PersonPatch
 
@@ -18,8 +19,9 @@ Kind = Literal["government", "economic_sponsor", "cooperative", "ngo", "other"]
 
 
 @router.get("/api/organisations", summary="Organisations, by kind, unit or name")
-def list_organisations(kind: Kind | None = None, unit: str | None = None,
-                       q: Annotated[str | None, Query(description="Part of the name")] = None,
+def list_organisations(kind: Kind | None = None, unit: QueryText = None,
+                       q: Annotated[str | None, Query(max_length=200, pattern=NO_NUL,
+                                            description="Part of the name")] = None,
                        session: Session = Depends(db_session),
                        _: Principal = Depends(require("read"))) -> list[dict[str, Any]]:
     return people.list_organisations(session, kind=kind, q=q, unit=unit)
@@ -32,28 +34,29 @@ def create_organisation(body: OrganisationIn, session: Session = Depends(db_sess
 
 
 @router.get("/api/organisations/{organisation_id}", summary="One organisation")
-def get_organisation(organisation_id: int, session: Session = Depends(db_session),
+def get_organisation(organisation_id: PathId, session: Session = Depends(db_session),
                      _: Principal = Depends(require("read"))) -> dict[str, Any]:
     return people.get_organisation(session, organisation_id)
 
 
 @router.patch("/api/organisations/{organisation_id}", summary="Change an organisation")
-def update_organisation(organisation_id: int, body: OrganisationPatch, session: Session = Depends(db_session),
+def update_organisation(organisation_id: PathId, body: OrganisationPatch, session: Session = Depends(db_session),
                         principal: Principal = Depends(require("roadmaps:write"))) -> dict[str, Any]:
     return people.update_organisation(session, organisation_id, body, principal)
 
 
 @router.delete("/api/organisations/{organisation_id}", status_code=status.HTTP_204_NO_CONTENT,
                summary="Delete an organisation nothing refers to")
-def delete_organisation(organisation_id: int, session: Session = Depends(db_session),
+def delete_organisation(organisation_id: PathId, session: Session = Depends(db_session),
                         principal: Principal = Depends(require("roadmaps:write"))) -> Response:
     people.delete_organisation(session, organisation_id, principal)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.get("/api/people", summary="People, by organisation, role, unit or name")
-def list_people(organisation: int | None = None, role: str | None = None, unit: str | None = None,
-                q: Annotated[str | None, Query(description="Part of the name")] = None,
+def list_people(organisation: QueryId = None, role: QueryText = None, unit: QueryText = None,
+                q: Annotated[str | None, Query(max_length=200, pattern=NO_NUL,
+                                            description="Part of the name")] = None,
                 session: Session = Depends(db_session),
                 _: Principal = Depends(require("read"))) -> list[dict[str, Any]]:
     return people.list_people(session, organisation=organisation, role=role, q=q, unit=unit)
@@ -66,27 +69,27 @@ def create_person(body: PersonIn, session: Session = Depends(db_session),
 
 
 @router.get("/api/people/{person_id}", summary="One person")
-def get_person(person_id: int, session: Session = Depends(db_session),
+def get_person(person_id: PathId, session: Session = Depends(db_session),
                _: Principal = Depends(require("read"))) -> dict[str, Any]:
     return people.get_person(session, person_id)
 
 
 @router.patch("/api/people/{person_id}", summary="Change a person")
-def update_person(person_id: int, body: PersonPatch, session: Session = Depends(db_session),
+def update_person(person_id: PathId, body: PersonPatch, session: Session = Depends(db_session),
                   principal: Principal = Depends(require("roadmaps:write"))) -> dict[str, Any]:
     return people.update_person(session, person_id, body, principal)
 
 
 @router.delete("/api/people/{person_id}", status_code=status.HTTP_204_NO_CONTENT,
                summary="Delete a person responsible for nothing")
-def delete_person(person_id: int, session: Session = Depends(db_session),
+def delete_person(person_id: PathId, session: Session = Depends(db_session),
                   principal: Principal = Depends(require("roadmaps:write"))) -> Response:
     people.delete_person(session, person_id, principal)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.get("/api/handovers", summary="Handovers of responsibility, by person or roadmap")
-def list_handovers(person: int | None = None, roadmap: int | None = None, session: Session = Depends(db_session),
+def list_handovers(person: QueryId = None, roadmap: QueryId = None, session: Session = Depends(db_session),
                    _: Principal = Depends(require("read"))) -> list[dict[str, Any]]:
     return people.list_handovers(session, person=person, roadmap=roadmap)
 

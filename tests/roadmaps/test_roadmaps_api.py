@@ -154,3 +154,24 @@ def test_actions_filter_by_sector_and_unit(client: TestClient, setup: dict[str, 
     found = client.get("/api/actions", params={"unit": COUNTY, "sector": "agriculture"}).json()
     assert setup["action"]["id"] in [a["id"] for a in found]
     assert client.get("/api/actions", params={"unit": COUNTY, "sector": "mining-x"}).json() == []
+
+
+@pytest.mark.parametrize(("method", "path", "body"), [
+    ("get", "/api/roadmaps/99999999999", None),
+    ("get", "/api/actions?sponsor=99999999999", None),
+    ("get", "/api/past-plans?q=a%00b", None),
+    ("post", "/api/actions", {"roadmap_id": 1, "title": "x", "financing": [
+        {"source": "people", "amount_rials": 10**30}]}),
+    ("post", "/api/actions", {"roadmap_id": 1, "title": "x\u0000"}),
+    ("post", "/api/actions", {"roadmap_id": 1, "title": "x", "jobs_expected": 10**12}),
+    ("post", "/api/actions", {"roadmap_id": 1, "title": "x", "geometry": {"type": "Point"}}),
+    ("post", "/api/actions", {"roadmap_id": 1, "title": "x", "geometry": {"type": "Polygon", "coordinates": [[1, 2]]}}),
+    ("post", "/api/roadmaps", {"unit": COUNTY, "title": "x", "start_date": "0001-01-01", "end_date": "2020-01-01"}),
+])
+def test_odd_input_is_refused_not_a_server_error(client: TestClient, setup: dict[str, Any], method: str, path: str,
+                                                 body: dict[str, Any] | None) -> None:
+    if body and body.get("roadmap_id") == 1:
+        body = {**body, "roadmap_id": setup["roadmap"]["id"]}
+    response = client.request(method, path, json=body)
+    assert response.status_code in (404, 422), response.text
+    assert response.json()["error"]["code"] in ("invalid_input", "not_found")
