@@ -28,7 +28,7 @@ def _check(values: dict[str, Any]) -> None:
     for i, course in enumerate(values.get("training") or []):
         for name in ("hours", "participants"):
             if course.get(name) is not None and course[name] < 0:
-                raise InvalidInput(f"training[{i}].{name} cannot be negative.", field=f"training[{i}].{name}")
+                raise InvalidInput(f"training.{i}.{name} cannot be negative.", field=f"training.{i}.{name}")
 
 
 def _document(session: Session, core: ProgressCore) -> dict[str, Any]:

@@ -157,7 +157,7 @@ def import_json(session: Session, document: Any, editor: Editor) -> int:
     """Create a new roadmap from an exported document; returns its id.
 
     Everything goes through the same checks as the API; any error names the field
-    (``actions[2].geometry``…) and, in the caller's transaction, nothing is written.
+    (``actions.2.geometry``…) and, in the caller's transaction, nothing is written.
     """
     doc: ExchangeFile = parse(ExchangeFile, document)
     if doc.format != FORMAT or doc.version != VERSION:
@@ -184,7 +184,7 @@ def import_json(session: Session, document: Any, editor: Editor) -> int:
         capacities=r.capacities, advantages=r.advantages, strategies=r.strategies, synthetic=r.synthetic,
     ), editor, current_state=r.current_state or None)
     for i, a in enumerate(doc.actions):
-        where = f"actions[{i}]"
+        where = f"actions.{i}"
         try:
             action = create_action(session, ActionIn(
                 roadmap_id=created["id"],

@@ -16,7 +16,8 @@ measurement taken on or before ``on``:
 - ``on_track``: the latest value is at or beyond the line *on the day it was measured*;
 - ``behind``: otherwise.
 
-``progress`` is the share of the way from baseline to target, clamped to 0..1.
+``progress`` is the share of the way from baseline to target, clamped to 0..1 (0 when
+there is no measurement yet).
 
 Roll-up (actions and roadmaps)
 ------------------------------

@@ -142,8 +142,8 @@ def _check_roadmap(session: Session, values: dict[str, Any], unit_id: int, roadm
         unknown = set(codes) - known_indicator_codes(session, codes)
         for i, item in enumerate(values.get(name) or []):
             if item.get("indicator") in unknown:
-                raise InvalidInput(f"{name}[{i}].indicator: no indicator has code '{item['indicator']}'. "
-                                   "List them with GET /api/indicators.", field=f"{name}[{i}].indicator")
+                raise InvalidInput(f"{name}.{i}.indicator: no indicator has code '{item['indicator']}'. "
+                                   "List them with GET /api/indicators.", field=f"{name}.{i}.indicator")
 
 
 def take_current_state(session: Session, unit_id: int) -> dict[str, Any]:
@@ -257,18 +257,18 @@ def _check_action(session: Session, values: dict[str, Any], financing: list[dict
     organisation_ref(session, values.get("sponsor_id"), "sponsor_id")
     for i, line in enumerate(financing):
         if line["amount_rials"] < 0:
-            raise InvalidInput(f"financing[{i}].amount_rials is {line['amount_rials']}; amounts cannot be "
-                               "negative.", field=f"financing[{i}].amount_rials")
+            raise InvalidInput(f"financing.{i}.amount_rials is {line['amount_rials']}; amounts cannot be "
+                               "negative.", field=f"financing.{i}.amount_rials")
     line_start = start or roadmap.start_date
     for i, kr in enumerate(key_results):
         for name in ("target", "target_date"):
             if kr.get(name) is None:
-                raise InvalidInput(f"key_results[{i}].{name} is missing; a key result needs a target value and "
-                                   "a target date.", field=f"key_results[{i}].{name}")
+                raise InvalidInput(f"key_results.{i}.{name} is missing; a key result needs a target value and "
+                                   "a target date.", field=f"key_results.{i}.{name}")
         if kr["target_date"] <= line_start:
-            raise InvalidInput(f"key_results[{i}].target_date {kr['target_date']} is not after the start "
+            raise InvalidInput(f"key_results.{i}.target_date {kr['target_date']} is not after the start "
                                f"{line_start}; progress is measured from the start to the target date.",
-                               field=f"key_results[{i}].target_date")
+                               field=f"key_results.{i}.target_date")
 
 
 def _financing(lines: list[dict[str, Any]]) -> list[Financing]:
@@ -322,8 +322,8 @@ def update_action(session: Session, action_id: int, patch: ActionPatch, editor: 
     own = {k.id: k for k in action.key_results}
     for i, kr in enumerate(new_krs):
         if kr.id is not None and kr.id not in own:
-            raise InvalidInput(f"key_results[{i}].id: key result {kr.id} does not belong to action {action.id}; "
-                               "leave id out to add a new one.", field=f"key_results[{i}].id")
+            raise InvalidInput(f"key_results.{i}.id: key result {kr.id} does not belong to action {action.id}; "
+                               "leave id out to add a new one.", field=f"key_results.{i}.id")
     _check_action(session, merged, financing, [k.model_dump() for k in new_krs], roadmap)
     geom = _geometry(session, changes["geometry"], roadmap.unit_id) if "geometry" in changes else action.geom
 

@@ -33,7 +33,8 @@ SELECT id, action_id, indicator, unit_of_measure, baseline, target, target_date,
             WHEN direction * (latest_value - expected) >= 0 THEN 'on_track'
             ELSE 'behind'
        END AS status,
-       CASE WHEN latest_on IS NULL THEN NULL
+       -- 0 without data, so that maps can always draw a bar; the status says 'no_data'.
+       CASE WHEN latest_on IS NULL THEN 0.0
             WHEN target = baseline THEN CASE WHEN direction * (latest_value - target) >= 0 THEN 1.0 ELSE 0.0 END
             ELSE least(greatest((latest_value - baseline) / (target - baseline), 0), 1)
        END AS progress

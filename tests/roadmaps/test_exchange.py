@@ -60,7 +60,7 @@ def test_import_refuses_a_broken_document_naming_the_field(session: Session, ful
     exported["actions"][2]["financing"][0]["amount_rials"] = -1
     with pytest.raises(InvalidInput) as err:
         import_json(session, exported, EDITOR)
-    assert err.value.field == "actions[2].financing[0].amount_rials"
+    assert err.value.field == "actions.2.financing.0.amount_rials"
     exported["actions"][2]["financing"][0]["amount_rials"] = 1
     exported["roadmap"]["sponsor"] = "Nobody Holding"
     with pytest.raises(InvalidInput) as err:

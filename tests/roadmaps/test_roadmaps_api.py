@@ -86,7 +86,7 @@ BAD: dict[str, tuple[Callable[[dict[str, Any]], tuple[str, dict[str, Any]]], str
     "action end before start": (lambda s: _action(s, start_date="2025-01-01", end_date="2024-01-01"),
                                 "end_date", "before start_date"),
     "negative amount": (lambda s: _action(s, financing=[{"source": "bank_loan", "amount_rials": -5}]),
-                        "financing[0].amount_rials", "cannot be negative"),
+                        "financing.0.amount_rials", "cannot be negative"),
     "negative jobs": (lambda s: _action(s, jobs_expected=-1), "jobs_expected", "cannot be negative"),
     "geometry outside unit": (lambda s: _action(s, geometry=s["outside"]), "geometry", "outside unit IR-15-01"),
     "unknown unit": (lambda s: _roadmap(s, unit="IR-99-99"), "unit", "IR-99-99"),
@@ -98,7 +98,7 @@ BAD: dict[str, tuple[Callable[[dict[str, Any]], tuple[str, dict[str, Any]]], str
     "unknown action person": (lambda s: _action(s, responsible_person_id=987654), "responsible_person_id", "987654"),
     "key result without target": (
         lambda s: _action(s, key_results=[{"indicator": "jobs", "baseline": 0, "target_date": "2025-01-01"}]),
-        "key_results[0].target", "needs a target"),
+        "key_results.0.target", "needs a target"),
     "measurement before roadmap start": (
         lambda s: ("/api/measurements", {"key_result_id": s["action"]["key_results"][0]["id"],
                                          "measured_on": "2023-06-01", "value": 3}),
