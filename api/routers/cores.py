@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from api.auth import Principal, require
 from api.deps import db_session
-from api.routers.roadmaps import NO_NUL, PathId, QueryId, QueryText
+from api.routers.roadmaps import NO_NUL, PathId, QueryText
 from spatial import cores, past_plans
 from spatial.roadmap_inputs import CoreIn, CorePatch, PastPlanIn, PastPlanPatch
 
