@@ -206,12 +206,9 @@ def delete_roadmap(session: Session, roadmap_id: int, editor: Editor) -> None:
     for child in session.scalars(select(Roadmap).where(Roadmap.parent_roadmap_id == roadmap.id)):
         _apply_roadmap(session, child, {"parent_roadmap_id": None}, editor)
     for action in roadmap.actions:
-        _delete_action(session, action, editor)
-    at = now(session)
-    record(session, "roadmap", roadmap.id, "delete", before=roadmap_document(session, roadmap), after=None,
-           author=editor.username, at=at, roadmap_id=roadmap.id)
-    session.delete(roadmap)
-    session.flush()
+        _record_action_delete(session, action, editor)
+    # The roadmap's delete cascades to its actions, their lines, key results and measurements.
+    recorded_delete(session, "roadmap", roadmap, editor, lambda r: roadmap_document(session, r))
 
 
 # --- actions -----------------------------------------------------------------------------
@@ -337,7 +334,7 @@ def update_action(session: Session, action_id: int, patch: ActionPatch, editor: 
     if patch.key_results is not None:
         keep = {k.id for k in new_krs if k.id is not None}
         for kr_id in set(own) - keep:
-            _delete_measurements(session, [kr_id], roadmap.id, editor, at)
+            _record_measurement_deletes(session, [kr_id], roadmap.id, editor, at)
         kept = []
         for kr in new_krs:
             fields = kr.model_dump(exclude={"id"})
@@ -355,27 +352,27 @@ def update_action(session: Session, action_id: int, patch: ActionPatch, editor: 
     return after
 
 
-def _delete_measurements(session: Session, key_result_ids: list[int], roadmap_id: int, editor: Editor,
+def _record_measurement_deletes(session: Session, key_result_ids: list[int], roadmap_id: int, editor: Editor,
                          at: Any) -> None:
     for m in session.scalars(select(Measurement).where(Measurement.key_result_id.in_(key_result_ids))):
         record(session, "measurement", m.id, "delete", before=measurement_document(m), after=None,
                author=editor.username, at=at, roadmap_id=roadmap_id)
 
 
-def _delete_action(session: Session, action: Action, editor: Editor) -> None:
+def _record_action_delete(session: Session, action: Action, editor: Editor) -> None:
     at = now(session)
-    _delete_measurements(session, [k.id for k in action.key_results], action.roadmap_id, editor, at)
+    _record_measurement_deletes(session, [k.id for k in action.key_results], action.roadmap_id, editor, at)
     record(session, "action", action.id, "delete", before=action_document(action), after=None,
            author=editor.username, at=at, roadmap_id=action.roadmap_id)
-    session.delete(action)
-    session.flush()
 
 
 def delete_action(session: Session, action_id: int, editor: Editor) -> None:
     """Delete an action with its measurements; all of it stays in the history."""
     action = get_or_404(session, Action, action_id, "action")
     guard(session, editor, action.roadmap.unit_id)
-    _delete_action(session, action, editor)
+    _record_action_delete(session, action, editor)
+    session.delete(action)
+    session.flush()
 
 
 def list_actions(
