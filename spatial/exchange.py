@@ -15,6 +15,8 @@ Examples
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 from io import BytesIO
 from typing import Any
@@ -153,6 +155,15 @@ def _id_by_name(session: Session, table: str, name: str | None, field: str) -> i
     return int(ids[0])
 
 
+@contextmanager
+def _located(where: str) -> Iterator[None]:
+    """Prefix the field of an :class:`InvalidInput` raised inside with its place in the document."""
+    try:
+        yield
+    except InvalidInput as exc:
+        raise InvalidInput(f"{where}: {exc.message}", field=f"{where}.{exc.field}" if exc.field else where) from None
+
+
 def import_json(session: Session, document: Any, editor: Editor) -> int:
     """Create a new roadmap from an exported document; returns its id.
 
@@ -184,24 +195,20 @@ def import_json(session: Session, document: Any, editor: Editor) -> int:
         capacities=r.capacities, advantages=r.advantages, strategies=r.strategies, synthetic=r.synthetic,
     ), editor, current_state=r.current_state or None)
     for i, a in enumerate(doc.actions):
-        where = f"actions.{i}"
-        try:
+        with _located(f"actions.{i}"):
             action = create_action(session, ActionIn(
                 roadmap_id=created["id"],
                 **a.model_dump(exclude={"responsible_person", "sponsor", "key_results", "financing",
                                          "responsible_person_id", "sponsor_id"}),
                 financing=[FinancingIn(**f.model_dump()) for f in a.financing],
                 key_results=[KeyResultIn(**k.model_dump(exclude={"measurements"})) for k in a.key_results],
-                responsible_person_id=_id_by_name(session, "person", a.responsible_person,
-                                                  f"{where}.responsible_person"),
-                sponsor_id=_id_by_name(session, "organisation", a.sponsor, f"{where}.sponsor"),
+                responsible_person_id=_id_by_name(session, "person", a.responsible_person, "responsible_person"),
+                sponsor_id=_id_by_name(session, "organisation", a.sponsor, "sponsor"),
             ), editor)
-            for kr, kr_file in zip(action["key_results"], a.key_results, strict=True):
-                for m in kr_file.measurements:
+        for k, (kr, kr_file) in enumerate(zip(action["key_results"], a.key_results, strict=True)):
+            for j, m in enumerate(kr_file.measurements):
+                with _located(f"actions.{i}.key_results.{k}.measurements.{j}"):
                     create_measurement(session, MeasurementIn(key_result_id=kr["id"], **m.model_dump()), editor)
-        except InvalidInput as exc:
-            field = exc.field if (exc.field or "").startswith(where) else f"{where}.{exc.field}"
-            raise InvalidInput(f"{where}: {exc.message}", field=field) from None
     return int(created["id"])
 
 

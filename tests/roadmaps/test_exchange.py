@@ -92,3 +92,11 @@ def test_export_and_import_over_http(client: TestClient) -> None:
     xlsx = client.get(f"/api/roadmaps/{rid}/export", params={"format": "xlsx"})
     assert xlsx.headers["content-type"].startswith("application/vnd.openxmlformats")
     assert load_workbook(BytesIO(xlsx.content))["Actions"]["B2"].value == "Bakery"
+
+
+def test_import_names_the_measurement_at_fault(session: Session, full_roadmap: dict[str, Any]) -> None:
+    exported = export_json(session, full_roadmap["id"])
+    exported["actions"][1]["key_results"][0]["measurements"][0]["measured_on"] = "2023-01-01"
+    with pytest.raises(InvalidInput) as err:
+        import_json(session, exported, EDITOR)
+    assert err.value.field == "actions.1.key_results.0.measurements.0.measured_on"
