@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
-from fastapi import APIRouter, Depends, Query, Response, status
+from fastapi import APIRouter, Depends, Response, status
 from sqlalchemy.orm import Session
 
 from api.auth import Principal, require
 from api.deps import db_session
-from api.routers.roadmaps import NO_NUL, PathId, QueryText
+from api.routers.roadmaps import PathId, QueryText, Search
 from spatial import cores, past_plans
 from spatial.roadmap_inputs import CoreIn, CorePatch, PastPlanIn, PastPlanPatch
 
@@ -52,9 +52,7 @@ def delete_core(core_id: PathId, session: Session = Depends(db_session),
 
 @router.get("/api/past-plans", summary="Search the past plans register")
 def search_past_plans(unit: QueryText = None, sector: QueryText = None, outcome: Outcome | None = None,
-                      q: Annotated[str | None, Query(max_length=200, pattern=NO_NUL,
-                                            description="Words in title, strengths, weaknesses, lessons")]
-                      = None,
+                      q: Search = None,
                       session: Session = Depends(db_session),
                       _: Principal = Depends(require("read"))) -> list[dict[str, Any]]:
     return past_plans.search_past_plans(session, unit=unit, sector=sector, outcome=outcome, q=q)

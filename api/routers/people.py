@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
-from fastapi import APIRouter, Depends, Query, Response, status
+from fastapi import APIRouter, Depends, Response, status
 from sqlalchemy.orm import Session
 
 from api.auth import Principal, require
 from api.deps import db_session
-from api.routers.roadmaps import NO_NUL, PathId, QueryId, QueryText
+from api.routers.roadmaps import PathId, QueryId, QueryText, Search
 from spatial import people
 from spatial.roadmap_inputs import HandoverIn, OrganisationIn, OrganisationPatch, PersonIn, PersonPatch
 
@@ -20,8 +20,7 @@ Kind = Literal["government", "economic_sponsor", "cooperative", "ngo", "other"]
 
 @router.get("/api/organisations", summary="Organisations, by kind, unit or name")
 def list_organisations(kind: Kind | None = None, unit: QueryText = None,
-                       q: Annotated[str | None, Query(max_length=200, pattern=NO_NUL,
-                                            description="Part of the name")] = None,
+                       q: Search = None,
                        session: Session = Depends(db_session),
                        _: Principal = Depends(require("read"))) -> list[dict[str, Any]]:
     return people.list_organisations(session, kind=kind, q=q, unit=unit)
@@ -55,8 +54,7 @@ def delete_organisation(organisation_id: PathId, session: Session = Depends(db_s
 
 @router.get("/api/people", summary="People, by organisation, role, unit or name")
 def list_people(organisation: QueryId = None, role: QueryText = None, unit: QueryText = None,
-                q: Annotated[str | None, Query(max_length=200, pattern=NO_NUL,
-                                            description="Part of the name")] = None,
+                q: Search = None,
                 session: Session = Depends(db_session),
                 _: Principal = Depends(require("read"))) -> list[dict[str, Any]]:
     return people.list_people(session, organisation=organisation, role=role, q=q, unit=unit)

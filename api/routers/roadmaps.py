@@ -28,13 +28,15 @@ PathId = Annotated[int, Path(ge=1, le=MAX_ID)]
 QueryId = Annotated[int | None, Query(ge=1, le=MAX_ID)]
 NO_NUL = r"^[^\x00]*$"
 QueryText = Annotated[str | None, Query(max_length=200, pattern=NO_NUL)]
+UnitFilter = Annotated[str | None, Query(max_length=200, pattern=NO_NUL,
+                                         description="A unit code: that unit and the units below it")]
+Search = Annotated[str | None, Query(max_length=200, pattern=NO_NUL, description="Words to look for")]
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 @router.get("/api/roadmaps", summary="Roadmaps, filtered, each with its progress status")
 def list_roadmaps(
-    unit: Annotated[str | None, Query(max_length=200, pattern=NO_NUL,
-                                            description="Roadmaps of this unit and the units below it")] = None,
+    unit: UnitFilter = None,
     level: Level | None = None,
     status_: Annotated[RoadmapStatus | None, Query(alias="status")] = None,
     sponsor: Annotated[int | None, Query(ge=1, le=MAX_ID, description="Economic sponsor organisation id")] = None,
@@ -63,8 +65,8 @@ def import_roadmap(document: Annotated[dict[str, Any], Body()], session: Session
 @router.get("/api/roadmaps/{roadmap_id}", summary="A roadmap with its actions, now or as it was at a moment")
 def get_roadmap(
     roadmap_id: PathId,
-    as_of: Annotated[str | None, Query(max_length=200, pattern=NO_NUL,
-                                            description="ISO date (end of that day, UTC) or timestamp")] = None,
+    as_of: Annotated[str | None, Query(max_length=40, pattern=NO_NUL,
+                                       description="ISO date (end of that day, UTC) or timestamp")] = None,
     session: Session = Depends(db_session),
     _: Principal = Depends(require("read")),
 ) -> dict[str, Any]:
@@ -122,8 +124,7 @@ def export_roadmap(roadmap_id: PathId, format: Literal["json", "xlsx"] = "json",
 @router.get("/api/actions", summary="Actions, filtered, each with its progress")
 def list_actions(
     roadmap: QueryId = None,
-    unit: Annotated[str | None, Query(max_length=200, pattern=NO_NUL,
-                                            description="Actions of roadmaps of this unit and below")] = None,
+    unit: UnitFilter = None,
     level: Level | None = None,
     status_: Annotated[ActionStatus | None, Query(alias="status")] = None,
     sector: QueryText = None,
@@ -191,7 +192,7 @@ def delete_measurement(measurement_id: PathId, session: Session = Depends(db_ses
 @router.get("/api/progress", summary="Status of every action under a unit")
 def unit_progress(
     unit: Annotated[str, Query(max_length=200, pattern=NO_NUL,
-                                            description="Unit code; its roadmaps and those of the units below count")],
+                               description="Unit code; its roadmaps and those of the units below count")],
     level: Annotated[Level | None, Query(description="Only roadmaps of units at this level")] = None,
     on: Annotated[date | None, Query(description="Day to judge on (default today)")] = None,
     format: Literal["json", "geojson"] = "json",  # noqa: A002
