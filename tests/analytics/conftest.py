@@ -21,7 +21,7 @@ import pytest
 import rasterio
 import shapely
 from psycopg import sql
-from rasterio.transform import from_origin
+from affine import Affine
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
@@ -73,7 +73,7 @@ def write_raster_layer(session: Session, slug: str, array: np.ndarray, west: flo
     path = get_settings().data_dir / relative
     path.parent.mkdir(parents=True, exist_ok=True)
     with rasterio.open(path, "w", driver="GTiff", height=array.shape[0], width=array.shape[1], count=1,
-                       dtype=array.dtype, crs="EPSG:4326", transform=from_origin(west, north, cell, cell),
+                       dtype=array.dtype, crs="EPSG:4326", transform=Affine(cell, 0, west, 0, -cell, north),
                        nodata=nodata, tiled=True) as dst:
         dst.write(array, 1)
     session.execute(
