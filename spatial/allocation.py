@@ -25,7 +25,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from spatial.bulk import copy_rows
-from spatial.errors import InvalidInput
+from spatial.errors import InvalidInput, NotFound
 from spatial.indicators import units_in_scope
 from spatial.indices import source_values
 
@@ -157,8 +157,6 @@ def allocate(session: Session, need_source: str, level: str, budget: int, *, nam
     frame["need"] = pd.Series(values)
     weight = frame["need"] * (frame["population"].fillna(0).astype(float) if by_population else 1.0)
     split = allocate_budget(weight.to_numpy(), budget, floor, cap)
-    frame["amount"] = split.amounts
-    frame["bound"] = split.bound
     allocation_id = session.execute(
         text("""INSERT INTO allocation (name, need_source, level, period, budget, parameters, created_by)
                 VALUES (:name, :source, :level, :period, :budget, CAST(:params AS jsonb), :by) RETURNING id"""),
@@ -166,13 +164,31 @@ def allocate(session: Session, need_source: str, level: str, budget: int, *, nam
          "params": json.dumps({"parent_code": parent_code, "by_population": by_population, "floor": floor,
                                "cap": cap}), "by": created_by},
     ).scalar_one()
+    rows = list(zip(frame.index, frame["unit_id"], frame["need"], split.amounts, split.bound, strict=True))
     copy_rows(session, "allocation_share", ("allocation_id", "unit_id", "need", "amount", "bound"),
-              ((allocation_id, int(r.unit_id), float(r.need), int(r.amount), r.bound) for r in frame.itertuples()))
+              ((allocation_id, int(u), float(n), int(a), b) for _, u, n, a, b in rows))
     return {
         "id": int(allocation_id), "name": name, "need_source": need_source, "level": level, "period": found_period,
-        "budget": int(budget), "total": int(frame["amount"].sum()),
-        "at_floor": frame.index[frame["bound"] == "floor"].tolist(),
-        "at_cap": frame.index[frame["bound"] == "cap"].tolist(),
-        "shares": [{"code": code, "need": float(r.need), "amount": int(r.amount), "bound": r.bound}
-                   for code, r in frame.sort_values("amount", ascending=False).iterrows()],
+        "budget": int(budget), "total": int(split.amounts.sum()),
+        "at_floor": [c for c, *_, b in rows if b == "floor"],
+        "at_cap": [c for c, *_, b in rows if b == "cap"],
+        "shares": [{"code": c, "need": float(n), "amount": int(a), "bound": b}
+                   for c, _, n, a, b in sorted(rows, key=lambda r: (-r[3], r[0]))],
     }
+
+
+def stored_allocation(session: Session, allocation_id: int) -> dict[str, Any]:
+    """A stored allocation with its shares, largest first."""
+    head = session.execute(
+        text("""SELECT id, name, need_source, level, period, budget, parameters, created_at, created_by
+                FROM allocation WHERE id = :id"""),
+        {"id": allocation_id},
+    ).mappings().first()
+    if head is None:
+        raise NotFound(f"No allocation {allocation_id}.", field="allocation_id")
+    shares = session.execute(
+        text("""SELECT u.code, s.need, s.amount, s.bound FROM allocation_share s JOIN admin_unit u ON u.id = s.unit_id
+                WHERE s.allocation_id = :id ORDER BY s.amount DESC, u.code"""),
+        {"id": allocation_id},
+    ).mappings()
+    return {**head, "budget": int(head["budget"]), "shares": [{**r, "amount": int(r["amount"])} for r in shares]}

@@ -422,6 +422,13 @@ def compute_index(session: Session, source: Mapping[str, Any] | str | IndexDefin
     return summary
 
 
+def list_indices(session: Session) -> list[dict[str, Any]]:
+    """Every stored index version, by code then age."""
+    rows = session.execute(text("""SELECT id, code, name_fa, name_en, domain, definition_hash, synthetic, created_at,
+                                          created_by FROM composite_index ORDER BY code, id""")).mappings()
+    return [dict(r) for r in rows]
+
+
 def resolve_index(session: Session, ref: str | int) -> dict[str, Any]:
     """The index version ``ref``: an id, or a code (its latest version)."""
     row = session.execute(
