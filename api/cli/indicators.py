@@ -37,10 +37,10 @@ def list_(domain: Annotated[str | None, typer.Option(help="capacity, deprivation
     """List indicator definitions with the periods that hold values."""
     with session_scope() as session:
         rows = indicators.list_indicators(session, domain)
-    table = Table("code", "domain", "direction", "unit", "periods", "name")
+    table = Table("domain", "unit", "periods", "name")
+    table.add_column("code", overflow="fold")
     for r in rows:
-        table.add_row(r["code"], r["domain"], r["direction"], r["unit_of_measure"], ", ".join(r["periods"]),
-                      r["name_en"])
+        table.add_row(r["domain"], r["unit_of_measure"], ", ".join(r["periods"]), r["name_en"], r["code"])
     console.print(table)
 
 
