@@ -12,9 +12,9 @@ from spatial.target_community import target_community
 
 YOUTH = {"code": "unemployed_youth_test", "name_fa": "جوانان بیکار", "name_en": "Unemployed youth",
          "domain": "target_community", "direction": "higher_is_worse", "rollup": "sum",
-         "unit_of_measure": "people", "meta": {"group": "unemployed", "class": "youth"}}
+         "unit_of_measure": "people", "meta": {"group": "test_unemployed", "class": "youth"}}
 WOMEN = {**YOUTH, "code": "unemployed_women_test", "name_fa": "زنان بیکار", "name_en": "Unemployed women",
-         "meta": {"group": "unemployed", "class": "women"}}
+         "meta": {"group": "test_unemployed", "class": "women"}}
 
 
 @pytest.fixture
@@ -82,7 +82,7 @@ def test_target_community_counts_and_shares_by_class(session: Session, defined: 
     import_csv(session, f"unit_code,period,unemployed_youth_test,unemployed_women_test\n{hood},2024,30,20\n")
     population = session.execute(text("SELECT population FROM admin_unit WHERE code = :c"), {"c": hood}).scalar()
     result = target_community(session, hood)
-    group = result["groups"]["unemployed"]
+    group = result["groups"]["test_unemployed"]
     assert result["period"] == "2024" and group["count"] == 50
     assert group["share"] == pytest.approx(50 / population)
     assert {c["class"]: c["count"] for c in group["classes"]} == {"youth": 30, "women": 20}
