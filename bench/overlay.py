@@ -96,7 +96,7 @@ def load_points(session: Any, rng: np.random.Generator, n: int) -> np.ndarray:
 
 def write_raster(path: Path, rng: np.random.Generator, size: int) -> None:
     import rasterio
-    from affine import Affine
+    from rasterio.transform import Affine
 
     yy, xx = np.mgrid[0:size, 0:size]
     array = (np.sin(xx / 97) * np.cos(yy / 53) * 100 + rng.normal(0, 5, (size, size))).astype("float32")

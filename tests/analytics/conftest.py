@@ -21,7 +21,7 @@ import pytest
 import rasterio
 import shapely
 from psycopg import sql
-from affine import Affine
+from rasterio.transform import Affine
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 

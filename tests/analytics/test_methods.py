@@ -37,8 +37,8 @@ def test_entropy_weights_match_the_published_example() -> None:
 
 
 def test_location_quotient_matches_the_textbook_definition() -> None:
-    # BLS/BEA definition: manufacturing is 20% of the county's jobs and 10% of the nation's,
-    # so the county's LQ is 2.0; the rest of the nation (90,000 of 900,000 … ) balances it.
+    # BLS/BEA definition and its example: manufacturing is 20% of the county's jobs (2,000 of
+    # 10,000) and 10% of the nation's (100,000 of 1,000,000), so the county's LQ is 2.0.
     employment = pd.DataFrame({"manufacturing": [2_000, 98_000], "other": [8_000, 892_000]}, index=["county", "rest"])
     lq = location_quotient(employment)
     assert lq.loc["county", "manufacturing"] == pytest.approx(2.0)
