@@ -20,7 +20,6 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from spatial.bulk import copy_rows, ewkb_hex
-from spatial.demo import analytics
 from spatial.demo.tessellate import as_multipolygons, tessellate
 from spatial.errors import InvalidInput
 from spatial.indicators import roll_up
@@ -60,8 +59,11 @@ class DemoStep:
     remove: Callable[[Session], None]
 
 
+# Imported here, not at the top: the step modules use DemoStep and the constants above.
+from spatial.demo import analytics as _analytics  # noqa: E402
+
 #: Extra demo steps, in load order; each concern registers its own here.
-EXTRA_STEPS: tuple[DemoStep, ...] = (DemoStep("analytics", analytics.load, analytics.remove),)
+EXTRA_STEPS: tuple[DemoStep, ...] = (_analytics.STEP,)
 
 
 #: Natural Earth gives Alborz (split from Tehran in 2010) Tehran's IR-07; ISO 3166-2

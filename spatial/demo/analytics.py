@@ -10,6 +10,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from spatial.bulk import copy_rows
+from spatial.demo import SYNTHETIC_NOTE, DemoStep, Progress
 from spatial.errors import InvalidInput
 from spatial.indicators import define_indicator, roll_up
 from spatial.indices import compute_index
@@ -17,7 +18,7 @@ from spatial.overlay import derive_indicator
 
 SEED = 1404
 PERIOD = "2024"
-NOTE = {"note": "synthetic demo data — not real statistics"}
+NOTE = {"note": SYNTHETIC_NOTE}
 
 #: sector → (Persian name, share of jobs in the north-west, share in the south-east)
 SECTORS: dict[str, tuple[str, float, float]] = {
@@ -95,7 +96,7 @@ def derive_from_layers(session: Session) -> list[str]:
     return codes
 
 
-def load(session: Session, progress: Any) -> None:
+def load(session: Session, progress: Progress) -> None:
     """Write the analytics demo; run after the units, indicators and demo layers."""
     rng = np.random.default_rng(SEED)
     hoods = _neighbourhoods(session)
@@ -150,3 +151,6 @@ def load(session: Session, progress: Any) -> None:
 def remove(session: Session) -> None:
     """Delete what :func:`load` wrote (synthetic indicators go with the foundation's clean-up)."""
     session.execute(text("DELETE FROM composite_index WHERE synthetic"))
+
+
+STEP = DemoStep(name="analytics", load=load, remove=remove)
