@@ -5,9 +5,11 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from api import errors
-from api.routers import cores, health, maps, people, roadmaps, units
+from api.routers import analytics, cores, health, maps, people, roadmaps, units
 
-ROUTERS = (health.router, units.router, maps.router, roadmaps.router, people.router, cores.router)
+ROUTERS = (
+    health.router, units.router, maps.router, analytics.router, roadmaps.router, people.router, cores.router,
+)
 
 
 def create_app() -> FastAPI:
