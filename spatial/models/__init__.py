@@ -1,9 +1,19 @@
 """SQLAlchemy 2 + GeoAlchemy2 models. Importing this package registers every table."""
 
+from spatial.models.analytics import Allocation, AllocationShare, CompositeIndex, IndexScore
 from spatial.models.base import Base
 from spatial.models.catalogue import Layer
 from spatial.models.indicators import Indicator, IndicatorValue
 from spatial.models.meta import Meta
+from spatial.models.roadmaps import (
+    Action, Financing, Handover, HistoryEvent, KeyResult, Measurement, Organisation, PastPlan, Person,
+    ProgressCore, Roadmap,
+)
 from spatial.models.units import LEVELS, AdminUnit
 
-__all__ = ["Base", "AdminUnit", "LEVELS", "Indicator", "IndicatorValue", "Layer", "Meta"]
+__all__ = [
+    "Base", "AdminUnit", "LEVELS", "Indicator", "IndicatorValue", "Layer", "Meta",
+    "Allocation", "AllocationShare", "CompositeIndex", "IndexScore",
+    "Action", "Financing", "Handover", "HistoryEvent", "KeyResult", "Measurement", "Organisation", "PastPlan",
+    "Person", "ProgressCore", "Roadmap",
+]
