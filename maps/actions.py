@@ -47,6 +47,7 @@ PROGRESS = {
     "on_track": ("#91cf60", "در مسیر", "On track"),
     "behind": ("#fc8d59", "عقب از برنامه", "Behind"),
     "overdue": ("#d73027", "سررسید گذشته", "Overdue"),
+    "no_data": ("#bdbdbd", "بدون اندازه‌گیری", "No measurement yet"),
 }
 
 _BIND = JsCode("""function (feature, layer) {
