@@ -5,9 +5,9 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from api import errors
-from api.routers import health, maps, units
+from api.routers import health, layers, maps, units
 
-ROUTERS = (health.router, units.router, maps.router)
+ROUTERS = (health.router, units.router, layers.router, maps.router)
 
 
 def create_app() -> FastAPI:

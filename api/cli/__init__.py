@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import typer
 
-from api.cli import db, demo, maps, serve
+from api.cli import db, demo, layers, maps, serve
 
 app = typer.Typer(help="Pishraft — spatial planning for regional development offices.", no_args_is_help=True)
 app.add_typer(db.app, name="db")
 app.add_typer(demo.app, name="demo")
+app.add_typer(layers.app, name="layers")
 app.add_typer(maps.app, name="maps")
 app.command("serve")(serve.serve)
