@@ -12,11 +12,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from psycopg import sql
+from psycopg.rows import dict_row
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from layers import datafiles
-from layers.ingest import drop_table
+from layers.ingest import SCHEMA, drop_table
 from spatial.errors import NotFound
 from spatial.models.catalogue import Layer
 
@@ -50,6 +52,21 @@ def remove_layer(session: Session, slug: str) -> Layer:
     if layer.raster_path:
         datafiles.delete_on_commit(session, datafiles.data_path(layer.raster_path))
     return layer
+
+
+def sample_rows(session: Session, layer: Layer, limit: int = 5) -> list[dict[str, Any]]:
+    """The first ``limit`` features' attributes (by safe column name) and geometry as GeoJSON."""
+    if not layer.table_name:
+        return []
+    names = [c["name"] for c in layer.columns]
+    query = sql.SQL("SELECT fid, ST_AsGeoJSON(geom, 9)::json AS geometry{} FROM {} ORDER BY fid LIMIT %s").format(
+        sql.SQL("").join(sql.SQL(", {}").format(sql.Identifier(n)) for n in names),
+        sql.Identifier(SCHEMA, layer.table_name),
+    )
+    raw = session.connection().connection.driver_connection
+    with raw.cursor(row_factory=dict_row) as cursor:
+        rows = cursor.execute(query, (limit,)).fetchall()
+    return [{k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in row.items()} for row in rows]
 
 
 def summary(layer: Layer) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn
 from rich.table import Table
 
 from api.cli.common import console, reports_errors
-from layers.catalogue import describe, get_layer, list_layers, remove_layer, summary
+from layers.catalogue import describe, get_layer, list_layers, remove_layer, sample_rows, summary
 from layers.ingest import LayerRequest, add_layer
 from spatial.db import session_scope
 
@@ -84,7 +84,8 @@ def list_(kind: Annotated[str | None, typer.Option(help="Only layers of this kin
 def show(slug: str) -> None:
     """Show everything the catalogue holds about a layer, as JSON."""
     with session_scope() as session:
-        info = describe(get_layer(session, slug))
+        layer = get_layer(session, slug)
+        info = describe(layer) | {"sample": sample_rows(session, layer)}
     console.print_json(json.dumps(info, ensure_ascii=False))
 
 

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from api.auth import Principal, require
 from api.deps import db_session
 from layers.archive import MB, Limits
-from layers.catalogue import describe, get_layer, list_layers, remove_layer, summary
+from layers.catalogue import describe, get_layer, list_layers, remove_layer, sample_rows, summary
 from layers.ingest import LayerRequest, add_layer
 from spatial.errors import InvalidInput, TooLarge
 
@@ -87,13 +87,14 @@ def get_layers(
     return [summary(layer) for layer in list_layers(session, kind)]
 
 
-@router.get("/{slug}", summary="One layer: columns, bbox, CRS, load report, previous versions")
+@router.get("/{slug}", summary="One layer: columns, bbox, CRS, load report, previous versions, first features")
 def get_one(
     slug: str,
     session: Session = Depends(db_session),
     _: Principal = Depends(require("read")),
 ) -> dict[str, Any]:
-    return describe(get_layer(session, slug))
+    layer = get_layer(session, slug)
+    return describe(layer) | {"sample": sample_rows(session, layer)}
 
 
 @router.delete("/{slug}", status_code=204, summary="Remove a layer, its table or raster file")
