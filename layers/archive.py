@@ -39,14 +39,15 @@ class Limits:
         return cls(s.max_upload_mb * MB, s.max_unzipped_mb * MB, float(s.max_zip_ratio))
 
 
-def check_size(path: Path, limits: Limits) -> None:
-    """Refuse an empty file or one larger than the upload limit."""
+def check_size(path: Path, limits: Limits, name: str | None = None) -> None:
+    """Refuse an empty file or one larger than the upload limit (``name``: as the user knows it)."""
+    name = name or path.name
     size = path.stat().st_size
     if size == 0:
-        raise InvalidInput(f"{path.name} is empty (0 bytes); choose the file again or export it anew.", field="file")
+        raise InvalidInput(f"{name} is empty (0 bytes); choose the file again or export it anew.", field="file")
     if size > limits.max_bytes:
         raise TooLarge(
-            f"{path.name} is {size / MB:.1f} MB, over the {limits.max_bytes / MB:.0f} MB upload limit; "
+            f"{name} is {size / MB:.1f} MB, over the {limits.max_bytes / MB:.0f} MB upload limit; "
             "split the data or ask an administrator to raise PISHRAFT_MAX_UPLOAD_MB.",
             field="file",
         )
@@ -64,8 +65,10 @@ def _safe_member_path(name: str, archive: str) -> PurePosixPath:
     return path
 
 
-def extract_zip(archive: Path, target: Path, limits: Limits) -> Path:
-    """Extract ``archive`` into ``target`` after checking every entry; return ``target``.
+def extract_zip(archive: Path, target: Path, limits: Limits, name: str | None = None) -> Path:
+    """Extract ``archive`` (known to the user as ``name``) into ``target`` after checking every entry.
+
+    Returns ``target``.
 
     Raises
     ------
@@ -74,43 +77,44 @@ def extract_zip(archive: Path, target: Path, limits: Limits) -> Path:
     TooLarge
         The uncompressed total or the compression ratio exceeds ``limits``.
     """
+    name = name or archive.name
     try:
         zf = zipfile.ZipFile(archive)
     except (zipfile.BadZipFile, OSError) as exc:
         raise InvalidInput(
-            f"{archive.name} is not a readable zip archive ({exc}); create it again, e.g. with 'zip -r'.",
+            f"{name} is not a readable zip archive ({exc}); create it again, e.g. with 'zip -r'.",
             field="file",
         ) from None
     with zf:
         members = [m for m in zf.infolist() if not m.is_dir()]
         if not members:
-            raise InvalidInput(f"{archive.name} is an empty zip archive; add the data files to it.", field="file")
+            raise InvalidInput(f"{name} is an empty zip archive; add the data files to it.", field="file")
         declared = 0
         compressed = 0
         for m in members:
-            _safe_member_path(m.filename, archive.name)
+            _safe_member_path(m.filename, name)
             if stat.S_ISLNK(m.external_attr >> 16):
                 raise InvalidInput(
-                    f"{archive.name} holds a symbolic link ({m.filename!r}); links are not allowed in uploads.",
+                    f"{name} holds a symbolic link ({m.filename!r}); links are not allowed in uploads.",
                     field="file",
                 )
             declared += m.file_size
             compressed += m.compress_size
-        _check_totals(archive.name, declared, compressed, limits)
+        _check_totals(name, declared, compressed, limits)
         written = 0
         for m in members:
-            destination = target.joinpath(*_safe_member_path(m.filename, archive.name).parts)
+            destination = target.joinpath(*_safe_member_path(m.filename, name).parts)
             destination.parent.mkdir(parents=True, exist_ok=True)
             try:
                 with zf.open(m) as source, destination.open("wb") as out:
                     while chunk := source.read(_CHUNK):
                         written += len(chunk)
                         # Headers can lie about sizes; count what really comes out.
-                        _check_totals(archive.name, written, compressed, limits)
+                        _check_totals(name, written, compressed, limits)
                         out.write(chunk)
             except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError) as exc:
                 raise InvalidInput(
-                    f"{archive.name} is damaged: {m.filename!r} cannot be read ({exc}); create the zip again.",
+                    f"{name} is damaged: {m.filename!r} cannot be read ({exc}); create the zip again.",
                     field="file",
                 ) from None
     return target

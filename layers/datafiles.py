@@ -36,21 +36,22 @@ def temporary_path(final: Path) -> Path:
 
 
 def _on_outcome(session: Session, committed: Callable[[], None], rolled_back: Callable[[], None]) -> None:
-    """Run ``committed`` after the session's next commit, or ``rolled_back`` after its next rollback."""
+    """Run ``committed`` after the session's next commit, or ``rolled_back`` after its next rollback.
+
+    Listeners stay registered on the (short-lived) session but act only once: SQLAlchemy
+    does not allow removing a listener while its event is being dispatched.
+    """
+    pending = [True]
 
     def after_commit(_: Session) -> None:
-        detach()
-        committed()
+        if pending.pop() if pending else False:
+            committed()
 
     def after_rollback(_: Session, previous: SessionTransaction) -> None:
         if previous.nested:  # a savepoint rolled back; the outer transaction may still commit
             return
-        detach()
-        rolled_back()
-
-    def detach() -> None:
-        event.remove(session, "after_commit", after_commit)
-        event.remove(session, "after_soft_rollback", after_rollback)
+        if pending.pop() if pending else False:
+            rolled_back()
 
     event.listen(session, "after_commit", after_commit)
     event.listen(session, "after_soft_rollback", after_rollback)

@@ -132,13 +132,13 @@ def add_layer(
             field="name",
         )
     limits = limits or Limits.from_settings()
-    check_size(path, limits)
+    check_size(path, limits, name)
     version = current.version + 1 if current else 1
     with tempfile.TemporaryDirectory(prefix="pishraft-layer-") as work:
         dataset = path
         if kind == "zip":
             progress("unpacking", None, None)
-            dataset = find_dataset(extract_zip(path, Path(work), limits), name, request.layer)
+            dataset = find_dataset(extract_zip(path, Path(work), limits, name), name, request.layer)
             kind = format_of(dataset)
         if kind == "raster":
             facts = _add_raster(session, dataset, name, slug, version, request, progress)

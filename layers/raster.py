@@ -13,6 +13,7 @@ Examples
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,7 +21,7 @@ from typing import Any
 import numpy as np
 import rasterio
 import rasterio.shutil
-from rasterio.errors import RasterioError
+from rasterio.errors import NotGeoreferencedWarning, RasterioError
 from rasterio.warp import transform_bounds
 
 from layers.readers import parse_crs
@@ -49,7 +50,11 @@ def convert_to_cog(source: Path, name: str, target: Path, s_srs: str | None = No
     """
     declared = parse_crs(s_srs) if s_srs else None
     try:
-        with rasterio.open(source) as src:
+        with warnings.catch_warnings():
+            # A missing geotransform is reported below, in words the user can act on.
+            warnings.simplefilter("ignore", NotGeoreferencedWarning)
+            src = rasterio.open(source)
+        with src:
             crs = declared or (src.crs if src.crs else None)
             if src.transform.is_identity and not src.gcps[0]:
                 raise InvalidInput(
