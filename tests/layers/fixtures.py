@@ -16,7 +16,7 @@ import pyogrio
 import rasterio
 import shapely
 from pyproj import Transformer
-from rasterio.transform import from_origin
+from affine import Affine
 
 UTM40N = 32640
 #: Four health centres near Kerman, in UTM zone 40N metres.
@@ -133,14 +133,16 @@ FORMAT_WRITERS = {
 }
 
 
-def write_geotiff(path: Path, *, georeferenced: bool = True, crs: int = UTM40N) -> np.ndarray:
+def write_geotiff(path: Path, *, georeferenced: bool = True, crs: int | None = UTM40N) -> np.ndarray:
     """A small float32 population-density raster with nodata -1; returns its pixels."""
     rng = np.random.default_rng(7)
     data = rng.gamma(2.0, 50.0, (60, 80)).astype("float32")
     data[:5, :5] = -1.0
     profile = {"driver": "GTiff", "width": 80, "height": 60, "count": 1, "dtype": "float32", "nodata": -1.0}
     if georeferenced:
-        profile |= {"crs": f"EPSG:{crs}", "transform": from_origin(450_000, 3_360_000, 1_000, 1_000)}
+        profile["transform"] = Affine(1_000, 0, 450_000, 0, -1_000, 3_360_000)  # 1 km pixels
+    if georeferenced and crs:
+        profile["crs"] = f"EPSG:{crs}"
     with rasterio.open(path, "w", **profile) as dst:
         dst.write(data, 1)
     return data
