@@ -29,7 +29,6 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
-import shapely
 from psycopg import sql
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -37,7 +36,7 @@ from sqlalchemy.orm import Session
 from layers import datafiles
 from layers.archive import Limits, check_size, extract_zip
 from layers.columns import Column, plan_columns
-from layers.geometry import clean_geometries, to_wgs84
+from layers.geometry import clean_source
 from layers.raster import convert_to_cog
 from layers.readers import VectorSource, find_dataset, format_of, read_vector
 from spatial.bulk import copy_arrow, multi_ewkb_hex
@@ -152,20 +151,20 @@ def add_layer(
 
 def _add_vector(session: Session, source: VectorSource, slug: str, version: int, progress: Progress) -> dict[str, Any]:
     progress("checking geometries", None, None)
-    wgs84 = to_wgs84(source.geometries, source.crs, source.name)
-    clean = clean_geometries(wgs84, source.name)
+    clean = clean_source(source.wkb, source.crs, source.name)
     attributes = source.attributes.filter(pa.array(clean.keep))
     columns, dropped_columns = plan_columns(attributes)
     table = f"{slug}_v{version}"
-    count = len(clean.geometries)
+    count = len(clean.wkb)
     _create_table(session, table, clean.geometry_type, columns)
     data = pa.table(
         {"fid": pa.array(np.arange(1, count + 1, dtype=np.int64)),
-         "geom": multi_ewkb_hex(clean.geometries, clean.geometry_type)}
+         "geom": multi_ewkb_hex(clean.wkb, clean.geometry_type)}
         | {c.name: attributes.column(c.label) for c in columns}
     )
     progress("writing", 0, count)
-    copy_arrow(session, table, data.column_names, data, schema=SCHEMA, progress=lambda done: progress("writing", done, count))
+    copy_arrow(session, table, data.column_names, data, schema=SCHEMA, verbatim=("geom",),
+               progress=lambda done: progress("writing", done, count))
     progress("indexing", None, None)
     _index(session, table)
     epsg = source.crs.to_epsg()
@@ -176,12 +175,12 @@ def _add_vector(session: Session, source: VectorSource, slug: str, version: int,
         "geometry_type": clean.geometry_type,
         "source_crs": f"EPSG:{epsg}" if epsg else source.crs.to_string(),
         "feature_count": count,
-        "bbox": [float(v) for v in shapely.total_bounds(clean.geometries)],
+        "bbox": clean.bbox,
         "columns": [c.catalogue_entry() for c in columns],
         "details": {
             **source.notes,
             "source_layer": source.layer,
-            "source_features": len(source.geometries),
+            "source_features": len(source.wkb),
             "repaired_geometries": clean.repaired,
             "dropped_empty_geometries": clean.dropped_empty,
             "dropped_after_repair": clean.dropped_after_repair,

@@ -1,4 +1,4 @@
-"""Reading vector files into Arrow attributes and shapely geometries.
+"""Reading vector files into Arrow: the attribute table and the geometries as WKB.
 
 One entry point, :func:`read_vector`, for GeoJSON, GeoPackage, Shapefile, CSV (lon/lat
 or WKT columns), FlatGeobuf and GeoParquet; :func:`find_dataset` picks the data file
@@ -19,12 +19,10 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pyogrio
 import pyogrio.errors
-import shapely
 from pyproj import CRS
 from pyproj.exceptions import CRSError
 
@@ -65,7 +63,8 @@ class VectorSource:
     driver: str
     layer: str | None
     attributes: pa.Table
-    geometries: np.ndarray
+    #: The geometries as read (WKB; cleaned by :func:`layers.geometry.clean_source`).
+    wkb: pa.ChunkedArray
     crs: CRS
     notes: dict[str, object] = field(default_factory=dict)
 
@@ -146,7 +145,7 @@ def read_vector(
     codec = python_encoding(encoding) if encoding else None
     notes: dict[str, object] = {"driver": driver}
     if driver == "GeoParquet":
-        attributes, geometries, crs = _read_geoparquet(path, name)
+        attributes, wkb, crs = _read_geoparquet(path, name)
         chosen = None
     else:
         options: dict[str, str] = {}
@@ -157,7 +156,7 @@ def read_vector(
             if codec and codec != "utf-8":
                 path = _utf8_copy(path, name, codec)
         chosen = _choose_layer(path, name, layer) if driver == "GeoPackage" else None
-        attributes, geometries, crs = _read_ogr(path, name, chosen, codec if driver == "Shapefile" else None, options)
+        attributes, wkb, crs = _read_ogr(path, name, chosen, codec if driver == "Shapefile" else None, options)
         if crs is None and driver in ("GeoJSON", "CSV"):
             crs = CRS.from_epsg(4326)
     if declared is not None:
@@ -172,7 +171,7 @@ def read_vector(
     if codec:
         notes["encoding"] = codec
     return VectorSource(name=name, driver=driver, layer=chosen, attributes=attributes,
-                        geometries=geometries, crs=crs, notes=notes)
+                        wkb=wkb, crs=crs, notes=notes)
 
 
 def _sidecar(path: Path, suffix: str) -> Path | None:
@@ -252,7 +251,7 @@ def _choose_layer(path: Path, name: str, layer: str | None) -> str | None:
 
 
 def _read_ogr(path: Path, name: str, layer: str | None, encoding: str | None,
-              options: dict[str, str]) -> tuple[pa.Table, np.ndarray, CRS | None]:
+              options: dict[str, str]) -> tuple[pa.Table, pa.ChunkedArray, CRS | None]:
     try:
         meta, table = pyogrio.read_arrow(path, layer=layer, encoding=encoding, **options)
     except UnicodeDecodeError as exc:
@@ -269,20 +268,11 @@ def _read_ogr(path: Path, name: str, layer: str | None, encoding: str | None,
         hint = (" (name the coordinate columns lon/lat, x/y or give a WKT column named wkt or geometry)"
                 if path.suffix.lower() == ".csv" else "")
         raise InvalidInput(f"{name} has no geometry column{hint}; a layer needs locations.", field="file")
-    geometries = _from_wkb(table.column(geometry_name), name)
-    attributes = table.drop_columns([geometry_name])
     crs = CRS.from_user_input(meta["crs"]) if meta.get("crs") else None
-    return attributes, geometries, crs
+    return table.drop_columns([geometry_name]), table.column(geometry_name), crs
 
 
-def _from_wkb(column: pa.ChunkedArray, name: str) -> np.ndarray:
-    try:
-        return shapely.from_wkb(column.to_numpy(zero_copy_only=False))
-    except shapely.errors.GEOSException as exc:
-        raise InvalidInput(f"{name} holds a geometry that cannot be decoded ({exc}).", field="file") from None
-
-
-def _read_geoparquet(path: Path, name: str) -> tuple[pa.Table, np.ndarray, CRS | None]:
+def _read_geoparquet(path: Path, name: str) -> tuple[pa.Table, pa.ChunkedArray, CRS | None]:
     try:
         table = pq.read_table(path)
     except (pa.ArrowInvalid, OSError) as exc:
@@ -303,4 +293,4 @@ def _read_geoparquet(path: Path, name: str) -> tuple[pa.Table, np.ndarray, CRS |
     # GeoParquet: a missing crs means OGC:CRS84 (lon/lat); an explicit null means unknown.
     crs_value = spec.get("crs", "OGC:CRS84")
     crs = CRS.from_user_input(crs_value) if crs_value is not None else None
-    return table.drop_columns([column]), _from_wkb(table.column(column), name), crs
+    return table.drop_columns([column]), table.column(column), crs
