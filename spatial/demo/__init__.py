@@ -59,8 +59,11 @@ class DemoStep:
     remove: Callable[[Session], None]
 
 
+# Imported here, after DemoStep and the constants they use are defined.
+from spatial.demo import layers as _layers  # noqa: E402
+
 #: Extra demo steps, in load order; each concern registers its own here.
-EXTRA_STEPS: tuple[DemoStep, ...] = ()
+EXTRA_STEPS: tuple[DemoStep, ...] = (_layers.STEP,)
 
 
 #: Natural Earth gives Alborz (split from Tehran in 2010) Tehran's IR-07; ISO 3166-2
