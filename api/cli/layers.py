@@ -72,6 +72,7 @@ def list_(kind: Annotated[str | None, typer.Option(help="Only layers of this kin
     with session_scope() as session:
         rows = [summary(layer) for layer in list_layers(session, kind)]
     table = Table("slug", "title", "kind", "type", "features", "version", "added", "by")
+    table.columns[0].no_wrap = True
     for r in rows:
         table.add_row(r["slug"], r["title"], r["kind"], r["geometry_type"] or r["storage"],
                       "" if r["feature_count"] is None else f"{r['feature_count']:,}", str(r["version"]),
@@ -86,7 +87,8 @@ def show(slug: str) -> None:
     with session_scope() as session:
         layer = get_layer(session, slug)
         info = describe(layer) | {"sample": sample_rows(session, layer)}
-    console.print_json(json.dumps(info, ensure_ascii=False))
+    # Plain JSON (not Rich's), so that it can be piped to jq or a file unchanged.
+    typer.echo(json.dumps(info, ensure_ascii=False, indent=2))
 
 
 @app.command("remove")
