@@ -28,9 +28,11 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import psycopg
 import pyarrow as pa
 from psycopg import sql
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from layers import datafiles
@@ -163,8 +165,15 @@ def _add_vector(session: Session, source: VectorSource, slug: str, version: int,
         | {c.name: attributes.column(c.label) for c in columns}
     )
     progress("writing", 0, count)
-    copy_arrow(session, table, data.column_names, data, schema=SCHEMA, verbatim=("geom",),
-               progress=lambda done: progress("writing", done, count))
+    try:
+        copy_arrow(session, table, data.column_names, data, schema=SCHEMA, verbatim=("geom",),
+                   progress=lambda done: progress("writing", done, count))
+    except psycopg.errors.DataError as exc:
+        raise InvalidInput(
+            f"{source.name}: a value cannot be stored ({exc.diag.message_primary}; {(exc.diag.context or '')[:200]}); "
+            "fix it in the file and try again.",
+            field="file",
+        ) from None
     progress("indexing", None, None)
     _index(session, table)
     epsg = source.crs.to_epsg()
@@ -196,7 +205,14 @@ def _create_table(session: Session, table: str, geometry_type: str, columns: lis
         sql.SQL(geometry_type),  # one of three fixed names from layers.geometry.MULTI_TYPES
         sql.SQL("").join(sql.SQL(", {} {}").format(sql.Identifier(c.name), sql.SQL(c.sql_type)) for c in columns),
     )
-    _execute(session, definition)
+    try:
+        _execute(session, definition)
+    except psycopg.errors.DuplicateTable:
+        raise Conflict(
+            f"Layer table {table!r} already exists: the same layer is being added by someone else right now. "
+            "Look at 'pishraft layers list' and try again.",
+            field="name",
+        ) from None
 
 
 def _index(session: Session, table: str) -> None:
@@ -251,7 +267,11 @@ def _record(session: Session, current: Layer | None, slug: str, version: int, re
         layer = Layer(slug=slug, version=version, title=title, kind=request.kind or "context", source_file=file_name,
                       created_by=added_by, created_at=now, updated_at=now, previous_versions=[], **facts)
         session.add(layer)
-        session.flush()
+        try:
+            session.flush()
+        except IntegrityError:
+            raise Conflict(f"A layer named {slug!r} was added by someone else meanwhile; use --replace.",
+                           field="name") from None
         return layer
     previous = {f: getattr(current, f) for f in VERSION_FIELDS} | {"created_at": current.created_at.isoformat(),
                                                                     "replaced_at": now.isoformat()}

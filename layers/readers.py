@@ -269,7 +269,23 @@ def _read_ogr(path: Path, name: str, layer: str | None, encoding: str | None,
                 if path.suffix.lower() == ".csv" else "")
         raise InvalidInput(f"{name} has no geometry column{hint}; a layer needs locations.", field="file")
     crs = CRS.from_user_input(meta["crs"]) if meta.get("crs") else None
-    return table.drop_columns([geometry_name]), table.column(geometry_name), crs
+    attributes = table.drop_columns([geometry_name])
+    _check_text(attributes, name, encoding)
+    return attributes, table.column(geometry_name), crs
+
+
+def _check_text(table: pa.Table, name: str, encoding: str | None) -> None:
+    """GDAL passes undecodable bytes through; catch them here rather than at COPY time."""
+    for column in table.schema:
+        if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
+            try:
+                table.column(column.name).validate(full=True)
+            except pa.ArrowInvalid:
+                raise InvalidInput(
+                    f"{name}: the text in column {column.name!r} is not valid {encoding or 'UTF-8'}; "
+                    "give the file's encoding with --encoding (e.g. windows-1256).",
+                    field="encoding",
+                ) from None
 
 
 def _read_geoparquet(path: Path, name: str) -> tuple[pa.Table, pa.ChunkedArray, CRS | None]:

@@ -115,7 +115,7 @@ def copy_rows(
 
 
 #: COPY text-format escapes, backslash first so that later escapes are not doubled.
-_COPY_ESCAPES = (("\\", "\\\\"), ("\t", "\\t"), ("\n", "\\n"), ("\r", "\\r"))
+_COPY_ESCAPES = (("\\", "\\\\"), ("\t", "\\t"), ("\n", "\\n"), ("\r", "\\r"), ("\x00", ""))
 
 
 def copy_text_column(column: pa.Array | pa.ChunkedArray, escape: bool = True) -> pa.ChunkedArray:
@@ -123,7 +123,8 @@ def copy_text_column(column: pa.Array | pa.ChunkedArray, escape: bool = True) ->
 
     Integers, floats, booleans, dates and timestamps cast to the text PostgreSQL parses
     for the matching type (``true``, ``2024-01-02``, ``2024-01-02 10:00:00Z``, ``inf``);
-    only text can hold the characters COPY escapes, so only text is scanned for them
+    NUL characters, which PostgreSQL text cannot hold, are dropped. Only text can hold
+    the characters COPY escapes, so only text is scanned for them
     (``escape=False`` skips that for text known to be plain, such as hex EWKB).
     """
     is_text = pa.types.is_string(column.type) or pa.types.is_large_string(column.type)

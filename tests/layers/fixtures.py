@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import warnings
 import zipfile
 from pathlib import Path
 
@@ -17,6 +18,7 @@ import rasterio
 import shapely
 from pyproj import Transformer
 from affine import Affine
+from rasterio.errors import NotGeoreferencedWarning
 
 UTM40N = 32640
 #: Four health centres near Kerman, in UTM zone 40N metres.
@@ -143,8 +145,10 @@ def write_geotiff(path: Path, *, georeferenced: bool = True, crs: int | None = U
         profile["transform"] = Affine(1_000, 0, 450_000, 0, -1_000, 3_360_000)  # 1 km pixels
     if georeferenced and crs:
         profile["crs"] = f"EPSG:{crs}"
-    with rasterio.open(path, "w", **profile) as dst:
-        dst.write(data, 1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", NotGeoreferencedWarning)  # wanted, for the bad-input case
+        with rasterio.open(path, "w", **profile) as dst:
+            dst.write(data, 1)
     return data
 
 

@@ -85,6 +85,12 @@ def _raster_without_georeferencing(folder: Path) -> Path:
     return path
 
 
+def _csv_in_windows_1256(folder: Path) -> Path:
+    path = folder / "wells.csv"
+    path.write_bytes("name,lon,lat\n".encode() + "چاه عميق,56.1,30.2\n".encode("cp1256"))
+    return path
+
+
 def _unknown_extension(folder: Path) -> Path:
     path = folder / "notes.docx"
     path.write_bytes(b"not a map")
@@ -110,6 +116,7 @@ CASES: list[tuple[str, Callable[[Path], Path], dict[str, str], int, str]] = [
     ("zip bomb", _zip_bomb, {}, 413, "bomb.zip expands more than"),
     ("csv without coordinates", _csv_without_coordinates, {}, 422, "lon/lat"),
     ("undecodable text", lambda f: fx.write_shapefile_zip(f, cpg=False), {"encoding": "UTF-8"}, 422, "--encoding"),
+    ("csv not utf-8", _csv_in_windows_1256, {}, 422, "wells.csv: the text in column 'name' is not valid UTF-8"),
     ("mixed geometry types", _mixed_types, {}, 422, "1 points and 1 polygons"),
     ("geotiff without georeferencing", _raster_without_georeferencing, {}, 422, "scan.tif has no georeferencing"),
     ("unknown file type", _unknown_extension, {}, 422, ".docx"),

@@ -179,3 +179,25 @@ def test_s_srs_declares_the_crs_of_a_shapefile_without_prj(session: Session, tmp
     lon, lat = fx.reference_lonlat()
     np.testing.assert_allclose(xy, np.column_stack([lon, lat]), atol=1e-7, rtol=0)
     assert layer.source_crs == "EPSG:32640"
+
+
+def test_csv_in_a_declared_encoding_is_decoded(session: Session, tmp_path: Path) -> None:
+    path = tmp_path / "wells.csv"
+    path.write_bytes("name,lon,lat\n".encode() + "چاه عميق,56.1,30.2\n".encode("cp1256"))
+
+    layer = add_layer(session, path, LayerRequest(name="wells", encoding="windows-1256"), added_by="tester")
+
+    assert [r["name"] for r in stored(session, layer.table_name)] == ["چاه عميق"]
+
+
+def test_text_with_tabs_newlines_backslashes_and_quotes_survives_copy(session: Session, tmp_path: Path) -> None:
+    awkward = 'a\tb\nc\\d "e" \\N \r f'
+    path = tmp_path / "awkward.geojson"
+    path.write_bytes(fx.feature_collection([
+        {"type": "Feature", "properties": {"t": awkward, "empty": "", "none": None},
+         "geometry": {"type": "Point", "coordinates": [56, 30]}}]))
+
+    layer = add_layer(session, path, LayerRequest(name="awkward"), added_by="tester")
+
+    [row] = stored(session, layer.table_name)
+    assert (row["t"], row["empty"]) == (awkward, "")
