@@ -201,3 +201,16 @@ def test_text_with_tabs_newlines_backslashes_and_quotes_survives_copy(session: S
 
     [row] = stored(session, layer.table_name)
     assert (row["t"], row["empty"]) == (awkward, "")
+
+
+def test_zip_with_several_shapefiles_asks_for_layer_then_loads_the_named_one(session: Session, tmp_path: Path) -> None:
+    from spatial.errors import InvalidInput
+
+    parts = fx.shapefile_parts(tmp_path)
+    members = {f"clinics/{n}": d for n, d in parts.items()} | {n.replace("health", "posts"): d for n, d in parts.items()}
+    path = fx.write_zip(tmp_path / "two.zip", members)
+    with pytest.raises(InvalidInput, match=r"clinics/health.shp, posts.shp.*--layer"):
+        add_layer(session, path, LayerRequest(name="two"), added_by="tester")
+
+    layer = add_layer(session, path, LayerRequest(name="two", layer="posts"), added_by="tester")
+    assert layer.feature_count == 4 and layer.source_file == "two.zip"
