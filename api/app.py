@@ -5,9 +5,9 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from api import errors
-from api.routers import health, layers, maps, units
+from api.routers import cores, health, layers, maps, people, roadmaps, units
 
-ROUTERS = (health.router, units.router, layers.router, maps.router)
+ROUTERS = (health.router, units.router, layers.router, maps.router, roadmaps.router, people.router, cores.router)
 
 
 def create_app() -> FastAPI:

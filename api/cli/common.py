@@ -28,7 +28,6 @@ def reports_errors(fn: Callable[P, R]) -> Callable[P, R]:
         try:
             return fn(*args, **kwargs)
         except PishraftError as exc:
-            # Escaped: Rich would otherwise read "[name]" as a style tag and print nothing.
             where = escape(f" [{exc.field}]") if exc.field else ""
             err_console.print(f"[bold red]error{where}:[/] {escape(exc.message)}", highlight=False)
             raise typer.Exit(1) from None

@@ -59,11 +59,12 @@ class DemoStep:
     remove: Callable[[Session], None]
 
 
-# Imported here, after DemoStep and the constants they use are defined.
+# Imported here, not at the top: the step modules use DemoStep and the constants above.
 from spatial.demo import layers as _layers  # noqa: E402
+from spatial.demo import roadmaps as _roadmaps  # noqa: E402
 
 #: Extra demo steps, in load order; each concern registers its own here.
-EXTRA_STEPS: tuple[DemoStep, ...] = (_layers.STEP,)
+EXTRA_STEPS: tuple[DemoStep, ...] = (_layers.STEP, _roadmaps.STEP)
 
 
 #: Natural Earth gives Alborz (split from Tehran in 2010) Tehran's IR-07; ISO 3166-2
