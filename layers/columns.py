@@ -81,12 +81,13 @@ def plan_columns(table: pa.Table) -> tuple[list[Column], list[str]]:
     other types (lists, binary blobs) cannot be stored as one column and are dropped
     and reported.
     """
-    kept = [(f, _kind(f.type)) for f in table.schema]
-    dropped = [f.name for f, kind in kept if kind is None]
-    usable = [(f, kind) for f, kind in kept if kind is not None]
-    names = safe_names([f.name for f, _ in usable])
+    # By position: a file may repeat a field name (CSV headers often do).
+    kinds = [(i, f, _kind(f.type)) for i, f in enumerate(table.schema)]
+    dropped = [f.name for _, f, kind in kinds if kind is None]
+    usable = [(i, f, kind) for i, f, kind in kinds if kind is not None]
+    names = safe_names([f.name for _, f, _ in usable])
     columns = [
-        Column(name=name, label=f.name, type=kind[0], sql_type=kind[1], data=table.column(f.name))
-        for name, (f, kind) in zip(names, usable, strict=True)
+        Column(name=name, label=f.name, type=kind[0], sql_type=kind[1], data=table.column(i))
+        for name, (i, f, kind) in zip(names, usable, strict=True)
     ]
     return columns, dropped

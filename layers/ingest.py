@@ -162,7 +162,7 @@ def _add_vector(session: Session, source: VectorSource, slug: str, version: int,
     data = pa.table(
         {"fid": pa.array(np.arange(1, count + 1, dtype=np.int64)),
          "geom": multi_ewkb_hex(clean.wkb, clean.geometry_type)}
-        | {c.name: attributes.column(c.label) for c in columns}
+        | {c.name: c.data for c in columns}
     )
     progress("writing", 0, count)
     try:

@@ -276,10 +276,10 @@ def _read_ogr(path: Path, name: str, layer: str | None, encoding: str | None,
 
 def _check_text(table: pa.Table, name: str, encoding: str | None) -> None:
     """GDAL passes undecodable bytes through; catch them here rather than at COPY time."""
-    for column in table.schema:
+    for position, column in enumerate(table.schema):
         if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
             try:
-                table.column(column.name).validate(full=True)
+                table.column(position).validate(full=True)
             except pa.ArrowInvalid:
                 raise InvalidInput(
                     f"{name}: the text in column {column.name!r} is not valid {encoding or 'UTF-8'}; "

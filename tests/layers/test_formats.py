@@ -214,3 +214,15 @@ def test_zip_with_several_shapefiles_asks_for_layer_then_loads_the_named_one(ses
 
     layer = add_layer(session, path, LayerRequest(name="two", layer="posts"), added_by="tester")
     assert layer.feature_count == 4 and layer.source_file == "two.zip"
+
+
+def test_repeated_column_names_get_distinct_safe_names(session: Session, tmp_path: Path) -> None:
+    path = tmp_path / "repeated.csv"
+    path.write_text("name,name,lon,lat\na,b,56,30\n", encoding="utf-8")
+
+    layer = add_layer(session, path, LayerRequest(name="repeated"), added_by="tester")
+
+    [row] = stored(session, layer.table_name)
+    names = [c["name"] for c in layer.columns]
+    assert len(set(names)) == 2
+    assert sorted(row[n] for n in names) == ["a", "b"]
