@@ -5,10 +5,11 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from api import errors
-from api.routers import analytics, cores, health, maps, people, roadmaps, units
+from api.routers import analytics, cores, health, layers, maps, people, roadmaps, units
 
 ROUTERS = (
-    health.router, units.router, maps.router, analytics.router, roadmaps.router, people.router, cores.router,
+    health.router, units.router, layers.router, maps.router, analytics.router, roadmaps.router, people.router,
+    cores.router,
 )
 
 
