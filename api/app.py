@@ -6,11 +6,12 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from api import errors
-from api.routers import analytics, cores, health, maps, people, roadmaps, units
+from api.routers import analytics, cores, health, layers, maps, people, roadmaps, units
 from maps.assets import STATIC_DIR
 
 ROUTERS = (
-    health.router, units.router, maps.router, analytics.router, roadmaps.router, people.router, cores.router,
+    health.router, units.router, layers.router, maps.router, analytics.router, roadmaps.router, people.router,
+    cores.router,
 )
 
 

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import typer
 
-from api.cli import db, demo, indicators, maps, roadmaps, serve
+from api.cli import db, demo, indicators, layers, maps, roadmaps, serve
 
 app = typer.Typer(help="Pishraft — spatial planning for regional development offices.", no_args_is_help=True)
 app.add_typer(db.app, name="db")
 app.add_typer(demo.app, name="demo")
+app.add_typer(layers.app, name="layers")
 app.add_typer(maps.app, name="maps")
 app.add_typer(indicators.app, name="indicators")
 app.add_typer(indicators.index_app, name="index")
