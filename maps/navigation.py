@@ -27,6 +27,16 @@ class Choice:
     links: Sequence[Link] = field(default_factory=tuple)
 
 
+#: Longer rows of alternatives become a drop-down list.
+MAX_INLINE_LINKS = 5
+
+
+def _select(choice: Choice) -> str:
+    options = "".join(f'<option value="{esc(link.href or "")}"{"" if link.href else " selected"}>'
+                      f"{esc(link.label)}</option>" for link in choice.links)
+    return f'<select onchange="if (this.value) window.location.href = this.value">{options}</select>'
+
+
 def _link(link: Link) -> str:
     return f'<a href="{esc(link.href)}">{esc(link.label)}</a>' if link.href else f"<b>{esc(link.label)}</b>"
 
@@ -42,7 +52,9 @@ def add_title_box(fmap: folium.Map, lang: str, title: str, breadcrumb: Sequence[
     if subtitle:
         parts.append(f'<div class="pishraft-subtitle">{esc(subtitle)}</div>')
     for choice in choices:
-        if len(choice.links) > 1:
+        if len(choice.links) > MAX_INLINE_LINKS:
+            parts.append(f'<div class="pishraft-choice"><label>{esc(choice.label)}: {_select(choice)}</label></div>')
+        elif len(choice.links) > 1:
             links = " · ".join(_link(link) for link in choice.links)
             parts.append(f'<div class="pishraft-choice">{esc(choice.label)}: {links}</div>')
     add_box(fmap, "".join(parts), corner(lang, "top"), "pishraft-title")

@@ -98,8 +98,8 @@ def test_resource_layers_switch_on_from_the_layer_control(live_server: str, well
     seen = visit(f"{live_server}/maps/units/IR-15")
     page = seen.page
     assert page.locator("path.leaflet-interactive").count() == 0  # overlays start hidden
-    page.check(".leaflet-control-layers-overlays input >> nth=0")
-    assert page.locator("path.leaflet-interactive").count() == 3
+    page.locator(".leaflet-control-layers-overlays label", has_text="چاه‌های آزمایشی").locator("input").check()
+    assert page.locator("path.leaflet-interactive").count() == 3  # the three wells, other layers still off
     seen.screenshot("province-IR-15-wells-fa")
     assert seen.errors == []
 
@@ -156,3 +156,14 @@ def test_progress_map_draws_placed_actions(builder_pages: Path, visit: Callable[
     assert seen.page.locator("path.leaflet-interactive").count() == 4
     seen.screenshot("progress-fa")
     assert seen.errors == [] and seen.outside == []
+
+
+def test_choosing_another_indicator_from_the_list_opens_its_map(live_server: str,
+                                                               visit: Callable[..., Visit]) -> None:
+    seen = visit(f"{live_server}/maps/units/IR-15?lang=en&indicator=unemployment_rate")
+    page = seen.page
+    with page.expect_navigation():
+        page.select_option(".pishraft-choice select", label="Literacy rate")
+    assert "indicator=literacy_rate" in page.url
+    page.wait_for_function("document.documentElement.dataset.pishraftDrawn === 'true'")
+    assert "Literacy rate" in page.inner_text(".pishraft-title h4")
