@@ -25,4 +25,4 @@ def render(
     HTML into OUT, with Leaflet and fonts in OUT/static: the files open with no internet."""
     with status("Rendering maps") as step, session_scope() as session:
         written = render_all(session, out, tuple(lang or ("fa", "en")), unit, progress=lambda p: step(p.name))
-    console.print(f"wrote {len(written)} maps to {out}; open {out / 'overview.fa.html'}")
+    console.print(f"wrote {len(written)} maps to {out}; open {written[0]}")
