@@ -23,8 +23,10 @@ import shapely
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from maps.actions import progress_map, roadmap_map
 from maps.assets import copy_static, write_page
 from maps.base import check_lang, tr
+from maps.categories import bivariate_map, cluster_map
 from maps.choropleth import SCHEME_NAMES, SCHEMES, check_scheme, choropleth_map
 from maps.navigation import Choice, Link
 from maps.overlays import Overlay
@@ -229,17 +231,25 @@ def overview_map(session: Session, indicator: str | None = None, lang: str = "fa
                           lambda r: links.overview(r, level), level, None)
 
 
+def unit_breadcrumb(session: Session, code: str, request: MapRequest, links: Links,
+                    last_href: str | None = None) -> list[Link]:
+    """Nation › province › … › the unit ``code`` (linked when ``last_href`` is given)."""
+    lang = request.lang
+    unit = units.get_unit(session, code)
+    up = [Link(a.name_fa if lang == "fa" else a.name_en, links.unit(request, a.code))
+          for a in reversed(units.ancestors(session, code))]
+    return [Link(NATION[lang], links.overview(request)), *up,
+            Link(unit.name_fa if lang == "fa" else unit.name_en, last_href)]
+
+
 def unit_map(session: Session, code: str, indicator: str | None = None, lang: str = "fa",
              scheme: str = "quantiles", period: str | None = None, basemap: str = "none",
              links: Links | None = None) -> folium.Map:
     """The children of unit ``code`` shaded by ``indicator``; a breadcrumb leads back up."""
     links = links or ServedLinks()
     request = MapRequest(indicator, scheme, period, lang, basemap)
-    unit = units.get_unit(session, code)
-    name = unit.name_fa if lang == "fa" else unit.name_en
-    up = [Link(a.name_fa if lang == "fa" else a.name_en, links.unit(request, a.code))
-          for a in reversed(units.ancestors(session, code))]
-    breadcrumb = [Link(NATION[lang], links.overview(request)), *up, Link(name)]
+    breadcrumb = unit_breadcrumb(session, code, request, links)
+    name = breadcrumb[-1].label
     frame = units_frame(session, parent_code=code)
     return _indicator_map(session, request, frame, name, breadcrumb, links,
                           lambda r: links.unit(r, code), None, code)
@@ -280,3 +290,101 @@ def render_all(session: Session, out_dir: Path, langs: Sequence[str] = ("fa", "e
             written.append(path)
             progress(path)
     return written
+
+
+def _default_index(session: Session, domain: str, level: str) -> str | None:
+    """``'index:<code>'`` of the newest composite index of ``domain`` scored at ``level``, if any."""
+    code = session.execute(
+        text("""SELECT i.code FROM composite_index i
+                WHERE i.domain = :d AND EXISTS (SELECT 1 FROM index_score s WHERE s.index_id = i.id AND s.level = :l)
+                ORDER BY i.id DESC LIMIT 1"""),
+        {"d": domain, "l": level},
+    ).scalar()
+    return f"index:{code}" if code else None
+
+
+def _scoped_units(session: Session, level: str, parent_code: str | None) -> gpd.GeoDataFrame:
+    """Units at ``level`` anywhere below ``parent_code`` (the whole country when ``None``)."""
+    frame = units_frame(session, level=level)
+    if parent_code is None:
+        return frame
+    scope = indicators.units_in_scope(session, level, parent_code)
+    return frame[frame["code"].isin(scope.index)].reset_index(drop=True)
+
+
+def _scope_breadcrumb(session: Session, request: MapRequest, parent_code: str | None, links: Links) -> list[Link]:
+    if parent_code is None:
+        return [Link(NATION[request.lang])]
+    return unit_breadcrumb(session, parent_code, request, links, links.unit(request, parent_code))
+
+
+def bivariate_page(session: Session, level: str = "county", parent_code: str | None = None,
+                   capacity: str | None = None, deprivation: str | None = None, period: str | None = None,
+                   lang: str = "fa", basemap: str = "none", links: Links | None = None) -> folium.Map:
+    """Capacity × deprivation classes of the units at ``level`` (below ``parent_code``).
+
+    Defaults to the newest capacity and deprivation composite indices scored at ``level``.
+    """
+    request = MapRequest(lang=lang, basemap=basemap)
+    capacity = capacity or _default_index(session, "capacity", level)
+    deprivation = deprivation or _default_index(session, "deprivation", level)
+    if capacity is None or deprivation is None:
+        raise InvalidInput("Name a capacity and a deprivation measure (?capacity=…&deprivation=…, an indicator code "
+                           "or index:<code>), or compute a capacity and a deprivation index first.",
+                           field="capacity" if capacity is None else "deprivation")
+    from spatial.bivariate import bivariate_classes
+
+    classes = bivariate_classes(session, capacity, deprivation, level, period, parent_code)
+    frame = _scoped_units(session, level, parent_code)
+    return bivariate_map(frame, classes, lang, synthetic=bool(frame["synthetic"].any()) if len(frame) else False,
+                         breadcrumb=_scope_breadcrumb(session, request, parent_code, links or ServedLinks()),
+                         basemap=basemap)
+
+
+def cluster_page(session: Session, level: str = "county", parent_code: str | None = None, source: str | None = None,
+                 period: str | None = None, lang: str = "fa", basemap: str = "none",
+                 links: Links | None = None) -> folium.Map:
+    """LISA clusters of ``source`` (indicator code or ``index:<code>``; default: the
+    newest deprivation index, else the first indicator) over the units at ``level``."""
+    request = MapRequest(lang=lang, basemap=basemap)
+    source = source or _default_index(session, "deprivation", level) or indicators.first_indicator_code(session)
+    if source is None:
+        raise InvalidInput("There is no indicator or index to cluster yet; import or derive one first.",
+                           field="source")
+    from spatial.spatial_stats import lisa_clusters
+
+    clusters = lisa_clusters(session, source, level, period, parent_code)
+    frame = _scoped_units(session, level, parent_code)
+    name = source.removeprefix("index:")
+    title = tr(lang, f"خوشه‌های فضایی {name}", f"Spatial clusters of {name}")
+    return cluster_map(frame, clusters, lang, title=title,
+                       synthetic=bool(frame["synthetic"].any()) if len(frame) else False,
+                       breadcrumb=_scope_breadcrumb(session, request, parent_code, links or ServedLinks()),
+                       basemap=basemap)
+
+
+def roadmap_page(session: Session, roadmap_id: int, lang: str = "fa", basemap: str = "none",
+                 links: Links | None = None) -> folium.Map:
+    """A roadmap on its unit, actions coloured by status, with a breadcrumb to the unit's maps."""
+    from spatial.roadmaps import roadmap_map_data
+
+    data = roadmap_map_data(session, roadmap_id)
+    request = MapRequest(lang=lang, basemap=basemap)
+    links = links or ServedLinks()
+    code = data["roadmap"]["unit_code"]
+    return roadmap_map(data, lang, breadcrumb=unit_breadcrumb(session, code, request, links, links.unit(request, code)),
+                       basemap=basemap)
+
+
+def progress_page(session: Session, unit_code: str, level: str | None = None, lang: str = "fa",
+                  basemap: str = "none", links: Links | None = None) -> folium.Map:
+    """The progress watch under ``unit_code``: every placed action by achieved / on track / behind / overdue."""
+    from spatial.progress import progress_geojson
+
+    actions = progress_geojson(session, unit_code, level)
+    request = MapRequest(lang=lang, basemap=basemap)
+    links = links or ServedLinks()
+    unit = units.unit_feature(session, unit_code)
+    return progress_map(actions, lang, synthetic=bool(unit["properties"]["synthetic"]),
+                        breadcrumb=unit_breadcrumb(session, unit_code, request, links, links.unit(request, unit_code)),
+                        unit=unit, basemap=basemap)

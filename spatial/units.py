@@ -172,3 +172,12 @@ def units_geojson(
             {"type": "Feature", "id": unit.code, "properties": unit.properties(), "geometry": json.loads(r["geometry"])}
         )
     return {"type": "FeatureCollection", "features": features}
+
+
+def unit_feature(session: Session, code: str, as_of: date | None = None) -> dict[str, Any]:
+    """The unit ``code`` as a GeoJSON Feature (its properties and exact boundary)."""
+    unit = get_unit(session, code, as_of)
+    geometry = session.execute(
+        text("SELECT ST_AsGeoJSON(geom, 6) FROM admin_unit WHERE id = :id"), {"id": unit.id}
+    ).scalar_one()
+    return {"type": "Feature", "id": unit.code, "properties": unit.properties(), "geometry": json.loads(geometry)}

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from api.auth import Principal, require
 from api.deps import db_session
 from maps.assets import page_html
-from maps.pages import overview_map, unit_map
+from maps.pages import bivariate_page, cluster_page, overview_map, progress_page, roadmap_page, unit_map
 
 router = APIRouter(prefix="/maps", tags=["maps"])
 
@@ -51,3 +51,62 @@ def unit(
 ) -> HTMLResponse:
     fmap = unit_map(session, code, indicator, lang, scheme, period, basemap)
     return HTMLResponse(page_html(fmap))
+
+
+Level = Annotated[Literal["province", "county", "neighbourhood"], Query(description="Units to class")]
+Parent = Annotated[str | None, Query(description="Only units below this unit code (default: the whole country)")]
+
+
+@router.get("/bivariate", response_class=HTMLResponse, summary="Capacity × deprivation (3×3 classes)")
+def bivariate(
+    level: Level = "county",
+    parent: Parent = None,
+    capacity: Annotated[str | None, Query(description="Indicator code or index:<code> (default: newest "
+                                                      "capacity index)")] = None,
+    deprivation: Annotated[str | None, Query(description="Indicator code or index:<code> (default: newest "
+                                                         "deprivation index)")] = None,
+    period: Period = None,
+    lang: Lang = "fa",
+    basemap: Basemap = "none",
+    session: Session = Depends(db_session),
+    _: Principal = Depends(require("read")),
+) -> HTMLResponse:
+    return HTMLResponse(page_html(bivariate_page(session, level, parent, capacity, deprivation, period, lang, basemap)))
+
+
+@router.get("/clusters", response_class=HTMLResponse, summary="LISA spatial clusters of an indicator or index")
+def clusters(
+    level: Level = "county",
+    parent: Parent = None,
+    source: Annotated[str | None, Query(description="Indicator code or index:<code> (default: newest "
+                                                    "deprivation index)")] = None,
+    period: Period = None,
+    lang: Lang = "fa",
+    basemap: Basemap = "none",
+    session: Session = Depends(db_session),
+    _: Principal = Depends(require("read")),
+) -> HTMLResponse:
+    return HTMLResponse(page_html(cluster_page(session, level, parent, source, period, lang, basemap)))
+
+
+@router.get("/roadmaps/{roadmap_id}", response_class=HTMLResponse, summary="A roadmap's actions on its unit")
+def roadmap(
+    roadmap_id: int,
+    lang: Lang = "fa",
+    basemap: Basemap = "none",
+    session: Session = Depends(db_session),
+    _: Principal = Depends(require("read")),
+) -> HTMLResponse:
+    return HTMLResponse(page_html(roadmap_page(session, roadmap_id, lang, basemap)))
+
+
+@router.get("/progress/{code}", response_class=HTMLResponse, summary="Progress watch of the actions under a unit")
+def progress(
+    code: str,
+    level: Annotated[str | None, Query(description="Only actions of roadmaps at this level")] = None,
+    lang: Lang = "fa",
+    basemap: Basemap = "none",
+    session: Session = Depends(db_session),
+    _: Principal = Depends(require("read")),
+) -> HTMLResponse:
+    return HTMLResponse(page_html(progress_page(session, code, level, lang, basemap)))
