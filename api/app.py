@@ -5,9 +5,9 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from api import errors
-from api.routers import health, maps, units
+from api.routers import health, maps, ogc_features, tiles, units
 
-ROUTERS = (health.router, units.router, maps.router)
+ROUTERS = (health.router, units.router, maps.router, ogc_features.router, tiles.router)
 
 
 def create_app() -> FastAPI:

@@ -2,8 +2,9 @@
 
 from spatial.models.base import Base
 from spatial.models.catalogue import Layer
+from spatial.models.generalised import AdminUnitGeneralised
 from spatial.models.indicators import Indicator, IndicatorValue
 from spatial.models.meta import Meta
 from spatial.models.units import LEVELS, AdminUnit
 
-__all__ = ["Base", "AdminUnit", "LEVELS", "Indicator", "IndicatorValue", "Layer", "Meta"]
+__all__ = ["Base", "AdminUnit", "AdminUnitGeneralised", "LEVELS", "Indicator", "IndicatorValue", "Layer", "Meta"]
