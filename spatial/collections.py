@@ -37,6 +37,10 @@ ADMIN_COLLECTIONS: dict[str, str] = {
     "districts": "district",
     "neighbourhoods": "neighbourhood",
 }
+#: Below this zoom, tiles of a level carry only the unit code and the indicator values
+#: unless ``properties=`` asks for more: thousands of units share a low-zoom tile, and
+#: their names would make it megabytes.
+DETAIL_ZOOM: dict[str, int] = {"provinces": 0, "counties": 5, "districts": 6, "neighbourhoods": 8}
 _ADMIN_TITLES = {
     "provinces": ("Provinces", "استان‌ها"),
     "counties": ("Counties", "شهرستان‌ها"),
@@ -111,10 +115,18 @@ class Collection:
     geometry_type: str | None = None
     #: The date/datetime property that ``datetime=`` filters on, if any.
     temporal: str | None = None
+    #: Zoom from which tiles carry every property by default (see ``DETAIL_ZOOM``).
+    detail_zoom: int = 0
 
     @property
     def is_vector(self) -> bool:
         return self.storage != "raster"
+
+    def tile_properties(self, z: int) -> tuple[Property, ...] | None:
+        """The properties tiles at zoom ``z`` carry by default (``None``: all)."""
+        if z >= self.detail_zoom:
+            return None
+        return tuple(p for p in self.properties if p.name == "code" or p.source == "extra")
 
     def property_named(self, name: str) -> Property | None:
         """The property called ``name``, or ``None``."""
@@ -204,6 +216,7 @@ def _read_catalogue(session: Session) -> dict[str, Collection]:
             description=f"{fa} — administrative units at level '{level}' (current boundaries) "
                         "with the latest value of every indicator.",
             properties=base + extra, level=level, geometry_type="MultiPolygon",
+            detail_zoom=DETAIL_ZOOM[collection_id],
         )
     layers = session.execute(text(
         """SELECT slug, title, kind, storage, table_name, raster_path, geometry_type, bbox, columns, version

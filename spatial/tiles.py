@@ -120,8 +120,14 @@ def cache_key(session: Session, collection: Collection, kind: str, z: int, y: in
 
 def cached_vector_tile(session: Session, collection: Collection, z: int, y: int, x: int,
                        properties: Sequence[Property] | None = None) -> CachedTile:
-    """The tile from the cache, rendering and storing it on a miss."""
+    """The tile from the cache, rendering and storing it on a miss.
+
+    Without ``properties``, low zooms carry the collection's compact set (see
+    :meth:`Collection.tile_properties`).
+    """
     check_tile(TILE_MATRIX_SET, z, y, x)
+    if properties is None:
+        properties = collection.tile_properties(z)
     names = None if properties is None else tuple(p.name for p in properties)
     key = cache_key(session, collection, "mvt", z, y, x, (names,))
     cache = tile_cache()

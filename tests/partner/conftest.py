@@ -13,7 +13,7 @@ import pytest
 import rasterio
 import rasterio.shutil
 from rasterio.io import MemoryFile
-from rasterio.transform import from_bounds
+from affine import Affine
 from sqlalchemy import text
 
 from spatial.bulk import copy_rows, ewkb_hex
@@ -70,7 +70,7 @@ def elevation(database_url: str) -> Iterator[str]:
     path.parent.mkdir(parents=True, exist_ok=True)
     data = np.tile(np.arange(200, dtype="float32") * 10, (200, 1))
     profile = {"driver": "GTiff", "width": 200, "height": 200, "count": 1, "dtype": "float32", "crs": "EPSG:4326",
-               "transform": from_bounds(*WELLS_BOUNDS, 200, 200), "nodata": -9999.0}
+               "transform": Affine(1 / 200, 0, WELLS_BOUNDS[0], 0, -1 / 200, WELLS_BOUNDS[3]), "nodata": -9999.0}
     with MemoryFile() as memory:
         with memory.open(**profile) as dataset:
             dataset.write(data, 1)
