@@ -175,6 +175,14 @@ def catalogue(session: Session) -> dict[str, Collection]:
     return collections
 
 
+def remembered_collection(collection_id: str, generation: int) -> Collection | None:
+    """The collection from the in-memory catalogue of ``generation``, if that is the one held."""
+    cached = _cached
+    if cached is None or cached[0] != generation:
+        return None
+    return cached[1].get(collection_id)
+
+
 def get_collection(session: Session, collection_id: str) -> Collection:
     """The collection ``collection_id``; :class:`NotFound` naming the known ones otherwise."""
     collections = catalogue(session)

@@ -44,6 +44,14 @@ def data_generation(session: Session) -> int:
     return generation
 
 
+def remembered_generation() -> int | None:
+    """The generation read less than ``tile_cache_check_s`` ago, or ``None`` (no database access)."""
+    last = _last
+    if last is not None and time.monotonic() - last[0] < get_settings().tile_cache_check_s:
+        return last[1]
+    return None
+
+
 def forget_generation() -> None:
     """Drop the remembered number, so the next call reads the database (after local writes, in tests)."""
     global _last

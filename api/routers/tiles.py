@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 import morecantile
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from fastapi.concurrency import run_in_threadpool
 from sqlalchemy.orm import Session
 
 from api.auth import Principal, require
@@ -14,8 +15,10 @@ from api.deps import db_session
 from api.ogc import JSON, MVT, PNG, OgcRoute, base_url, conditional, json_response, key_param, link, with_query
 from spatial import raster_tiles, tiles
 from spatial.collections import Collection, get_collection
+from spatial.db import session_scope
 from spatial.errors import NotFound
 from spatial.features import parse_properties
+from spatial.tile_cache import CachedTile
 
 router = APIRouter(tags=["OGC API – Tiles"], route_class=OgcRoute)
 
@@ -123,14 +126,21 @@ def vector_tilejson(request: Request, collectionId: CollectionId, tileMatrixSetI
             summary="A vector tile (Mapbox Vector Tile)", response_class=Response,
             responses={200: {"content": {MVT: {}}}, 204: {"description": "No feature in this tile"},
                        304: {"description": "Not modified"}})
-def vector_tile(request: Request, collectionId: CollectionId, tileMatrixSetId: TmsId, tileMatrix: Z,
-                tileRow: Row, tileCol: Col, properties: Properties = None,
-                session: Session = Depends(db_session),
-                _: Principal = Depends(require("read", collection_param="collectionId"))) -> Response:
-    found = _vector(session, collectionId)
+async def vector_tile(request: Request, collectionId: CollectionId, tileMatrixSetId: TmsId, tileMatrix: Z,
+                      tileRow: Row, tileCol: Col, properties: Properties = None,
+                      _: Principal = Depends(require("read", collection_param="collectionId"))) -> Response:
     tiles.check_tile(tileMatrixSetId, tileMatrix, tileRow, tileCol)
-    tile = tiles.cached_vector_tile(session, found, tileMatrix, tileRow, tileCol, parse_properties(found, properties))
+    # A cache hit is answered here, on the event loop; a miss renders in a worker thread.
+    tile = tiles.peek_vector_tile(collectionId, tileMatrix, tileRow, tileCol, properties)
+    if tile is None:
+        tile = await run_in_threadpool(_render_vector_tile, collectionId, tileMatrix, tileRow, tileCol, properties)
     return conditional(request, tile.body, MVT, _, etag=tile.etag, empty_status=204)
+
+
+def _render_vector_tile(collection_id: str, z: int, y: int, x: int, properties: str | None) -> CachedTile:
+    with session_scope() as session:
+        found = _vector(session, collection_id)
+        return tiles.cached_vector_tile(session, found, z, y, x, parse_properties(found, properties))
 
 
 @router.get("/collections/{collectionId}/map/tiles/{tileMatrixSetId}/tilejson.json", summary="TileJSON 3.0 (raster)")

@@ -22,7 +22,7 @@ def _postgis_codes(session: Session, level: str, bbox: tuple[float, ...]) -> set
         {"level": level, "a": bbox[0], "b": bbox[1], "c": bbox[2], "d": bbox[3]}).scalars())
 
 
-def test_ogrinfo_lists_the_collections(live_server: str, wells: str) -> None:
+def test_ogrinfo_lists_the_collections(live_server: str, wells: str, elevation: str) -> None:
     out = subprocess.run(["ogrinfo", "-ro", "-al", "-so", f"OAPIF:{live_server}"],
                          capture_output=True, text=True, timeout=120, check=True).stdout
     for name in ("provinces", "counties", "neighbourhoods", "wells"):
