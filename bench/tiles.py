@@ -15,13 +15,14 @@ What it does, in one run:
    table filtered the same way), both asked for the same attributes
    (``properties=code,name_en,population``).
 4. Picks a fixed list of tiles that hold data at zooms 5, 7, 9 and 11 (seeded sample of
-   neighbourhood centres) and measures tiles/s and p50/p99 latency with an asyncio
-   httpx client at fixed concurrency:
+   neighbourhood centres) and measures tiles/s and p50/p99 latency at a fixed concurrency:
    - the SQL floor: Pishraft's own tile statement (``spatial.tiles.tile_sql``) run
-     directly over a pool of psycopg connections, no HTTP;
-   - tipg (no server cache: every pass is "cold");
-   - Pishraft cold: first request of each tile after a fresh start (cache empty);
-   - Pishraft warm: the same tiles again, after warm-up passes, bounded by time.
+     directly over a pool of psycopg connections, no HTTP, round and round the list;
+   - "one pass" rows (asyncio httpx client): every tile of the list requested once, so
+     Pishraft's tile cache misses every time ("cold"; the servers are warmed up first
+     on other zooms, so connections and code paths are warm); tipg has no server cache;
+   - "repeated"/"warm" rows (Debian's wrk, C, one thread): round and round the list,
+     after warm-up passes that fill every worker's cache.
 5. Prints the table and the ratios Pishraft/tipg and Pishraft/floor.
 
 Every pass is bounded by ``--seconds``; a server that does not start in 60 s aborts the run.

@@ -243,11 +243,11 @@ def _where(collection: Collection, query: FeatureQuery) -> tuple[sql.Composable,
         params[key] = value
         if prop.source == "extra":
             params[f"{key}_name"] = prop.name
-            clauses.append(sql.SQL("(pishraft_unit_properties(s.fid) ->> %({})s)::double precision = %({})s").format(
-                sql.SQL(f"{key}_name"), sql.SQL(key)))
+            clauses.append(sql.SQL("(pishraft_unit_properties(s.fid) ->> {})::double precision = {}").format(
+                sql.Placeholder(f"{key}_name"), sql.Placeholder(key)))
         else:
-            clauses.append(sql.SQL("s.{} = CAST(%({})s AS {})").format(
-                sql.Identifier(prop.name), sql.SQL(key), sql.SQL(prop.sql_type)))
+            clauses.append(sql.SQL("s.{} = CAST({} AS {})").format(
+                sql.Identifier(prop.name), sql.Placeholder(key), sql.SQL(prop.sql_type)))
     return sql.SQL(" AND ").join(clauses), params
 
 

@@ -34,6 +34,17 @@ Rescale = Annotated[str | None, Query(description="min,max of the values stretch
 Colormap = Annotated[str | None, Query(description="Colour map name (viridis, rdylgn, …)")]
 
 
+def tiles_url(base: str, collection: Collection, principal: Principal, params: dict[str, str | None]) -> str:
+    """The {z}/{y}/{x} URL template of a collection's tiles (vector, or PNG for rasters) for TileJSON.
+
+    It carries the caller's partner key, so that a map library given only the TileJSON can fetch tiles.
+    """
+    kind = "tiles" if collection.is_vector else "map/tiles"
+    suffix = "" if collection.is_vector else ".png"
+    template = f"{base}/collections/{collection.id}/{kind}/{tiles.TILE_MATRIX_SET}/{{z}}/{{y}}/{{x}}{suffix}"
+    return with_query(template, {**params, **key_param(principal)})
+
+
 def _check_tms(tms: str) -> None:
     if tms != tiles.TILE_MATRIX_SET:
         raise NotFound(f"Unknown tile matrix set '{tms}'; Pishraft serves {tiles.TILE_MATRIX_SET}.",
@@ -117,8 +128,7 @@ def vector_tilejson(request: Request, collectionId: CollectionId, tileMatrixSetI
     _check_tms(tileMatrixSetId)
     found = _vector(session, collectionId)
     parse_properties(found, properties)
-    template = (f"{base_url(request)}/collections/{found.id}/tiles/{tiles.TILE_MATRIX_SET}/{{z}}/{{y}}/{{x}}")
-    url = with_query(template, {"properties": properties, **key_param(_)})
+    url = tiles_url(base_url(request), found, _, {"properties": properties})
     return json_response(request, tiles.tilejson(found, url, vector=True), _)
 
 
@@ -152,8 +162,7 @@ def raster_tilejson(request: Request, collectionId: CollectionId, tileMatrixSetI
     raster_tiles.raster_file(found)
     raster_tiles.parse_rescale(rescale)
     raster_tiles.parse_colormap(colormap)
-    template = f"{base_url(request)}/collections/{found.id}/map/tiles/{tiles.TILE_MATRIX_SET}/{{z}}/{{y}}/{{x}}.png"
-    url = with_query(template, {"rescale": rescale, "colormap": colormap, **key_param(_)})
+    url = tiles_url(base_url(request), found, _, {"rescale": rescale, "colormap": colormap})
     return json_response(request, tiles.tilejson(found, url, vector=False), _)
 
 

@@ -96,6 +96,13 @@ def test_property_equality_filters(client: TestClient) -> None:
     assert {f["properties"]["parent_code"] for f in body["features"]} == {"IR-07"}
 
 
+def test_indicator_values_filter_too(client: TestClient) -> None:
+    value = client.get("/collections/provinces/items/IR-07").json()["properties"]["literacy_rate"]
+    body = client.get("/collections/provinces/items", params={"literacy_rate": str(value)}).json()
+    assert "IR-07" in {f["id"] for f in body["features"]}
+    assert {f["properties"]["literacy_rate"] for f in body["features"]} == {value}
+
+
 def test_datetime_filters_a_temporal_layer(client: TestClient, wells: str) -> None:
     body = client.get("/collections/wells/items", params={"datetime": "2024-01-01/2024-01-05"}).json()
     assert body["numberMatched"] == 5
