@@ -22,7 +22,7 @@ What it does, in one run:
      Pishraft's tile cache misses every time ("cold"; the servers are warmed up first
      on other zooms, so connections and code paths are warm); tipg has no server cache;
    - "repeated"/"warm" rows (Debian's wrk, C, one thread): round and round the list,
-     after warm-up passes that fill every worker's cache.
+     after a wrk warm-up of the same length that fills every worker's cache.
 5. Prints the table and the ratios Pishraft/tipg and Pishraft/floor.
 
 Every pass is bounded by ``--seconds``; a server that does not start in 60 s aborts the run.
@@ -362,8 +362,8 @@ def main() -> None:
                                      args.seconds * 4, repeat=False))
         for z in ZOOMS:
             paths = [path.format(tz, y, x) for tz, x, y in tiles[z]]
-            for _ in range(3):  # each worker has its own cache: fill them all
-                http_pass("warm-up", [base + p for p in paths], z, args.concurrency, args.seconds, False)
+            # Each worker has its own cache: go round the list long enough to fill them all.
+            wrk_pass("warm-up", base, paths, z, args.concurrency, args.seconds, out / "paths.lua")
             results.append(wrk_pass("Pishraft warm", base, paths, z, args.concurrency, args.seconds,
                                     out / "paths.lua"))
     report(results, args)

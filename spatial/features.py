@@ -251,26 +251,43 @@ def _where(collection: Collection, query: FeatureQuery) -> tuple[sql.Composable,
     return sql.SQL(" AND ").join(clauses), params
 
 
-def properties_sql(collection: Collection, chosen: Sequence[Property] | None, alias: str = "s") -> sql.Composable:
-    """A jsonb expression of the chosen properties of row ``alias`` (all when ``None``)."""
+def chosen_extras(collection: Collection, chosen: Sequence[Property] | None) -> list[Property] | None:
+    """The extra (function-made) properties among ``chosen``; ``None`` means all of them."""
+    if chosen is None:
+        return None
+    extras = [p for p in chosen if p.source == "extra"]
+    return None if len(extras) == sum(p.source == "extra" for p in collection.properties) else extras
+
+
+def extra_properties_sql(source: sql.Composable, extras: list[Property] | None) -> sql.Composable:
+    """The jsonb ``source`` of a unit's extra properties, cut down to ``extras`` (``None``: all)."""
+    if extras is None:
+        return sql.SQL("coalesce({}, '{{}}'::jsonb)").format(source)
+    if not extras:
+        return sql.SQL("'{}'::jsonb")
+    return sql.SQL(
+        "(SELECT coalesce(jsonb_object_agg(key, value), '{{}}') FROM jsonb_each({}) WHERE key = ANY({}))"
+    ).format(source, sql.Literal([p.name for p in extras]))
+
+
+def properties_sql(collection: Collection, chosen: Sequence[Property] | None, alias: str = "s", *,
+                   with_extras: bool = True) -> sql.Composable:
+    """A jsonb expression of the chosen properties of row ``alias`` (all when ``None``).
+
+    Extra properties come from ``pishraft_unit_properties(fid)``, row by row; leave them
+    out with ``with_extras=False`` to join them set-wise instead (tiles do).
+    """
     props = list(collection.properties if chosen is None else chosen)
     columns = [p for p in props if p.source == "column"]
-    extras = [p for p in props if p.source == "extra"]
     parts: list[sql.Composable] = []
     if columns:
         # to_jsonb over a sub-select has no argument limit, unlike jsonb_build_object.
         parts.append(sql.SQL("(SELECT to_jsonb(r) FROM (SELECT {}) r)").format(
             sql.SQL(", ").join(sql.SQL("{}.{}").format(sql.Identifier(alias), sql.Identifier(p.name)) for p in columns)
         ))
-    if extras:
-        every = chosen is None or len(extras) == sum(p.source == "extra" for p in collection.properties)
-        if every:
-            parts.append(sql.SQL("pishraft_unit_properties({}.fid)").format(sql.Identifier(alias)))
-        else:
-            parts.append(sql.SQL(
-                "(SELECT coalesce(jsonb_object_agg(key, value), '{{}}') FROM jsonb_each(pishraft_unit_properties({}.fid))"
-                " WHERE key = ANY({}))"
-            ).format(sql.Identifier(alias), sql.Literal([p.name for p in extras])))
+    if with_extras and any(p.source == "extra" for p in props):
+        parts.append(extra_properties_sql(
+            sql.SQL("pishraft_unit_properties({}.fid)").format(sql.Identifier(alias)), chosen_extras(collection, chosen)))
     if not parts:
         return sql.SQL("'{}'::jsonb")
     return sql.SQL(" || ").join(parts)

@@ -109,8 +109,4 @@ def cached_raster_tile(session: Session, collection: Collection, z: int, y: int,
     check_tile(TILE_MATRIX_SET, z, y, x)
     raster_file(collection)
     key = cache_key(session, collection, "png", z, y, x, (rescale, colormap))
-    cache = tile_cache()
-    hit = cache.get(key)
-    if hit is not None:
-        return hit
-    return cache.put(key, raster_tile(collection, z, y, x, rescale, colormap))
+    return tile_cache().get_or_render(key, lambda: raster_tile(collection, z, y, x, rescale, colormap))

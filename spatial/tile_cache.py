@@ -21,6 +21,7 @@ import os
 import shutil
 import tempfile
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -55,6 +56,7 @@ class TileCache:
         self._lock = threading.Lock()
         self._directory = directory
         self._generation_on_disk: Any = None
+        self._rendering: dict[TileKey, threading.Lock] = {}
 
     def get(self, key: TileKey) -> CachedTile | None:
         """The cached tile for ``key``, from memory or disk; ``None`` on a miss."""
@@ -78,6 +80,27 @@ class TileCache:
         if self._directory is not None:
             self._write(key, body)
         return tile
+
+    def get_or_render(self, key: TileKey, render: Callable[[], bytes]) -> CachedTile:
+        """The cached tile, or ``render()``'s bytes stored under ``key``.
+
+        Concurrent misses on one key render once: the others wait for that tile instead
+        of all asking PostGIS for the same thing (a map opening sends many at once).
+        """
+        tile = self.get(key)
+        if tile is not None:
+            return tile
+        with self._lock:
+            flight = self._rendering.setdefault(key, threading.Lock())
+        try:
+            with flight:
+                tile = self.get(key)
+                if tile is None:
+                    tile = self.put(key, render())
+                return tile
+        finally:
+            with self._lock:
+                self._rendering.pop(key, None)
 
     def clear(self) -> None:
         """Forget every tile (memory and disk)."""

@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session
 
 from spatial.collections import Collection, Property, remembered_collection
 from spatial.errors import NotFound
-from spatial.features import parse_properties, properties_sql
+from spatial.features import chosen_extras, extra_properties_sql, parse_properties, properties_sql
 from spatial.generation import data_generation, remembered_generation
 from spatial.models.generalised import GENERALISED_BANDS
 from spatial.tile_cache import CachedTile, tile_cache
@@ -72,8 +72,9 @@ def tile_sql(collection: Collection, z: int, properties: Sequence[Property] | No
 
     Exposed so the benchmark's SQL floor runs exactly what the server runs.
     """
-    props = properties_sql(collection, properties)
-    layer = sql.Literal(collection.id)
+    chosen = list(collection.properties if properties is None else properties)
+    extras = any(p.source == "extra" for p in chosen)
+    props = properties_sql(collection, properties, with_extras=False)
     band = _band(z) if collection.storage == "admin" else None
     if band is not None:
         features = sql.SQL(
@@ -92,12 +93,23 @@ def tile_sql(collection: Collection, z: int, properties: Sequence[Property] | No
             "FROM b, ({relation}) s WHERE s.geom && b.env_4326"
         ).format(geom=geom, extent=sql.Literal(EXTENT), buffer=sql.Literal(BUFFER), props=props,
                  relation=collection.relation())
+    if extras:
+        # Indicator values for all the tile's units in one set-based call, not one call per unit.
+        rows = sql.SQL(
+            "SELECT f.fid, f.geom, f.props || {extra} AS props FROM f "
+            "LEFT JOIN pishraft_units_properties(ARRAY(SELECT fid FROM f WHERE geom IS NOT NULL)) x "
+            "ON x.unit_id = f.fid WHERE f.geom IS NOT NULL"
+        ).format(extra=extra_properties_sql(sql.SQL("x.properties"), chosen_extras(collection, properties)))
+    else:
+        rows = sql.SQL("SELECT * FROM f WHERE f.geom IS NOT NULL")
     return sql.SQL(
         "WITH b AS MATERIALIZED (SELECT ST_TileEnvelope(%(z)s, %(x)s, %(y)s) AS env, "
         "ST_TileEnvelope(%(z)s, %(x)s, %(y)s, margin => {margin}) AS env_margin, "
-        "ST_Transform(ST_TileEnvelope(%(z)s, %(x)s, %(y)s, margin => {margin}), 4326) AS env_4326) "
-        "SELECT ST_AsMVT(t, {layer}, {extent}, 'geom', 'fid') FROM ({features}) t WHERE t.geom IS NOT NULL"
-    ).format(margin=sql.Literal(BUFFER / EXTENT), layer=layer, extent=sql.Literal(EXTENT), features=features)
+        "ST_Transform(ST_TileEnvelope(%(z)s, %(x)s, %(y)s, margin => {margin}), 4326) AS env_4326), "
+        "f AS MATERIALIZED ({features}) "
+        "SELECT ST_AsMVT(t, {layer}, {extent}, 'geom', 'fid') FROM ({rows}) t"
+    ).format(margin=sql.Literal(BUFFER / EXTENT), layer=sql.Literal(collection.id), extent=sql.Literal(EXTENT),
+             features=features, rows=rows)
 
 
 def vector_tile(session: Session, collection: Collection, z: int, y: int, x: int,
@@ -135,13 +147,9 @@ def cached_vector_tile(session: Session, collection: Collection, z: int, y: int,
     """
     check_tile(TILE_MATRIX_SET, z, y, x)
     key = _mvt_key(data_generation(session), collection, z, y, x, properties)
-    cache = tile_cache()
-    hit = cache.get(key)
-    if hit is not None:
-        return hit
     if properties is None:
         properties = collection.tile_properties(z)
-    return cache.put(key, vector_tile(session, collection, z, y, x, properties))
+    return tile_cache().get_or_render(key, lambda: vector_tile(session, collection, z, y, x, properties))
 
 
 def peek_vector_tile(collection_id: str, z: int, y: int, x: int, properties: str | None) -> CachedTile | None:

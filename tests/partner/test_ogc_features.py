@@ -162,3 +162,22 @@ def test_html_views(client: TestClient) -> None:
         assert response.status_code == 200
         assert response.headers["content-type"].startswith("text/html")
     assert "Tehran" in client.get("/collections/provinces/items/IR-07", params={"f": "html"}).text
+
+
+def test_the_api_definition_describes_the_ogc_paths(client: TestClient) -> None:
+    paths = client.get("/openapi.json").json()["paths"]
+    assert {"/", "/conformance", "/collections", "/collections/{collectionId}/items",
+            "/collections/{collectionId}/items/{featureId}"} <= set(paths)
+    limit = next(p for p in paths["/collections/{collectionId}/items"]["get"]["parameters"] if p["name"] == "limit")
+    assert limit["schema"]["maximum"] == 10_000
+
+
+def test_an_empty_level_is_an_empty_collection(client: TestClient) -> None:
+    body = client.get("/collections/districts/items").json()
+    assert body["numberMatched"] == 0 and body["features"] == []
+
+
+def test_raster_layers_have_no_items(client: TestClient, elevation: str) -> None:
+    response = client.get("/collections/elevation/items")
+    assert response.status_code == 404
+    assert "map tiles" in response.json()["error"]["message"]

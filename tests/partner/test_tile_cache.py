@@ -56,3 +56,24 @@ def test_replacing_a_layer_invalidates_its_cached_tiles(client: TestClient, well
         with session_scope() as s:
             s.execute(text("UPDATE layers.test_wells SET name = 'well 1' WHERE fid = 1"))
             s.execute(text("UPDATE layer SET version = version + 1 WHERE slug = 'wells'"))
+
+
+def test_concurrent_misses_on_one_tile_render_it_once() -> None:
+    import threading
+    import time
+
+    cache = TileCache(max_bytes=1 << 20)
+    renders = []
+
+    def render() -> bytes:
+        renders.append(1)
+        time.sleep(0.2)
+        return b"tile"
+
+    threads = [threading.Thread(target=cache.get_or_render, args=((1, "c", 1, "mvt", 3, 2, 5, ()), render))
+               for _ in range(5)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(renders) == 1

@@ -3,9 +3,10 @@
 Revision ID: 0005_partner
 Revises: 0001_foundation
 
-- ``pishraft_unit_properties(unit_id)``: the one place that assembles the extra
+- ``pishraft_units_properties(unit_ids)``: the one place that assembles the extra
   properties (latest indicator values; composite index scores can be added here) that
-  the OGC collections ``provinces`` … ``neighbourhoods`` publish for a unit.
+  the OGC collections ``provinces`` … ``neighbourhoods`` publish for units;
+  ``pishraft_unit_properties(unit_id)`` is its one-unit form.
 - ``pishraft_meta['data_generation']``: a counter bumped by statement-level triggers
   whenever units, indicators, their values or the layer catalogue change; the tile
   cache and the collection catalogue are keyed by it, so they never serve stale data.
@@ -73,18 +74,28 @@ def upgrade() -> None:
     # Units that exist already (a database migrated after the demo was loaded).
     op.execute(_REFRESH.replace("new_rows", "admin_unit"))
 
+    # The one place that assembles a unit's extra properties, for many units at once
+    # (tiles); the single-unit form below (feature pages) calls it.
+    op.execute("""
+        CREATE FUNCTION pishraft_units_properties(p_unit_ids integer[])
+        RETURNS TABLE (unit_id integer, properties jsonb)
+        LANGUAGE sql STABLE PARALLEL SAFE AS $$
+            SELECT latest.unit_id, jsonb_object_agg(latest.code, latest.value)
+            FROM (SELECT DISTINCT ON (v.unit_id, i.code) v.unit_id, i.code, v.value
+                  FROM indicator_value v JOIN indicator i ON i.id = v.indicator_id
+                  WHERE v.unit_id = ANY (p_unit_ids)
+                  ORDER BY v.unit_id, i.code, v.period DESC) AS latest
+            GROUP BY latest.unit_id
+        $$
+    """)
+    op.execute("COMMENT ON FUNCTION pishraft_units_properties(integer[]) IS "
+               "'Extra OGC properties of administrative units: latest value of every indicator, by code.'")
     op.execute("""
         CREATE FUNCTION pishraft_unit_properties(p_unit_id integer) RETURNS jsonb
         LANGUAGE sql STABLE PARALLEL SAFE AS $$
-            SELECT coalesce(jsonb_object_agg(latest.code, latest.value), '{}'::jsonb)
-            FROM (SELECT DISTINCT ON (i.code) i.code, v.value
-                  FROM indicator_value v JOIN indicator i ON i.id = v.indicator_id
-                  WHERE v.unit_id = p_unit_id
-                  ORDER BY i.code, v.period DESC) AS latest
+            SELECT coalesce((SELECT properties FROM pishraft_units_properties(ARRAY[p_unit_id])), '{}'::jsonb)
         $$
     """)
-    op.execute("COMMENT ON FUNCTION pishraft_unit_properties(integer) IS "
-               "'Extra OGC properties of an administrative unit: latest value of every indicator, by code.'")
 
     # Numbers come from a sequence, which never hands out a number twice, even across
     # rolled-back transactions: a generation number always names one committed state.
@@ -112,6 +123,7 @@ def downgrade() -> None:
     op.execute("DELETE FROM pishraft_meta WHERE key = 'data_generation'")
     op.execute("DROP SEQUENCE IF EXISTS pishraft_data_generation")
     op.execute("DROP FUNCTION IF EXISTS pishraft_unit_properties(integer)")
+    op.execute("DROP FUNCTION IF EXISTS pishraft_units_properties(integer[])")
     op.execute("DROP TRIGGER IF EXISTS admin_unit_generalise_insert ON admin_unit")
     op.execute("DROP TRIGGER IF EXISTS admin_unit_generalise_update ON admin_unit")
     op.execute("DROP FUNCTION IF EXISTS pishraft_generalise_units()")
