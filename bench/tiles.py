@@ -9,7 +9,8 @@ What it does, in one run:
    ``pishraft_bench_tiles`` of the embedded cluster (kept between runs; ``--reload``).
 2. Creates a separate virtualenv with tipg from PyPI (``bench/.venv-tipg``; never the
    project's venv) unless ``--tipg-venv`` names one.
-3. Starts Pishraft and tipg with the same number of uvicorn workers on the same
+3. Starts Pishraft and tipg with the same number of uvicorn workers (both through
+   ``api.workers``, which sets TCP_NODELAY that plain ``uvicorn --workers`` forgets) on the same
    database and the same table (tipg reads ``public.admin_unit`` filtered with
    ``level=neighbourhood``, Pishraft its ``neighbourhoods`` collection, which is that
    table filtered the same way), both asked for the same attributes
@@ -18,11 +19,13 @@ What it does, in one run:
    neighbourhood centres) and measures tiles/s and p50/p99 latency at a fixed concurrency:
    - the SQL floor: Pishraft's own tile statement (``spatial.tiles.tile_sql``) run
      directly over a pool of psycopg connections, no HTTP, round and round the list;
-   - "one pass" rows (asyncio httpx client): every tile of the list requested once, so
-     Pishraft's tile cache misses every time ("cold"; the servers are warmed up first
-     on other zooms, so connections and code paths are warm); tipg has no server cache;
-   - "repeated"/"warm" rows (Debian's wrk, C, one thread): round and round the list,
-     after a wrk warm-up of the same length that fills every worker's cache.
+   - "one pass" rows: every tile of the list requested once, so Pishraft's tile cache
+     misses every time ("cold"; the servers are warmed up first on other zooms, so
+     connections and code paths are warm); tipg has no server cache;
+   - "repeated"/"warm" rows: round and round the list, after a warm-up of the same
+     length that fills every worker's cache.
+   HTTP load comes from Debian's wrk (C, one thread, keep-alive), so the client is not
+   the bottleneck.
 5. Prints the table and the ratios Pishraft/tipg and Pishraft/floor.
 
 Every pass is bounded by ``--seconds``; a server that does not start in 60 s aborts the run.
@@ -53,7 +56,7 @@ sys.path.insert(0, str(REPO))
 
 BENCH_DB = "pishraft_bench_tiles"
 ZOOMS = (5, 7, 9, 11)
-TILES_PER_ZOOM = {5: 8, 7: 40, 9: 100, 11: 150}
+TILES_PER_ZOOM = {5: 8, 7: 60, 9: 300, 11: 1500}
 WARM_UP_ZOOMS = (6, 8, 10)
 PROPERTIES = "code,name_en,population"
 NEIGHBOURHOODS = 50_000
@@ -149,7 +152,7 @@ def serving(command: list[str], env: dict[str, str], probe: str, log: Path) -> I
 
     with log.open("w") as out:
         process = subprocess.Popen(command, env={**os.environ, **env}, stdout=out, stderr=subprocess.STDOUT,
-                                   start_new_session=True)
+                                   start_new_session=True, cwd=REPO)
     try:
         deadline = time.monotonic() + 60
         while True:
@@ -199,49 +202,20 @@ def pick_tiles(url: str, zooms: tuple[int, ...] = ZOOMS) -> dict[int, list[tuple
 
 # --- measurement -----------------------------------------------------------------------
 
-async def _http_pass(name: str, urls: list[str], zoom: int, concurrency: int, seconds: float,
-                     repeat: bool) -> Result:
-    import httpx
-
-    latencies: list[float] = []
-    total_bytes = 0
-    errors = 0
-    queue_index = 0
-    deadline = time.monotonic() + seconds
-    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-    async with httpx.AsyncClient(limits=limits, timeout=120) as client:
-
-        async def worker() -> None:
-            nonlocal queue_index, total_bytes, errors
-            while time.monotonic() < deadline:
-                if queue_index >= len(urls) and not repeat:
-                    return
-                url = urls[queue_index % len(urls)]
-                queue_index += 1
-                start = time.perf_counter()
-                response = await client.get(url)
-                latencies.append((time.perf_counter() - start) * 1000)
-                if response.status_code not in (200, 204):
-                    errors += 1
-                total_bytes += len(response.content)
-
-        started = time.monotonic()
-        await asyncio.gather(*(worker() for _ in range(concurrency)))
-        elapsed = time.monotonic() - started
-    return Result(name, zoom, len(latencies), elapsed, latencies, total_bytes, errors)
-
-
-def http_pass(name: str, urls: list[str], zoom: int, concurrency: int, seconds: float, repeat: bool) -> Result:
-    """One pass over ``urls`` (each once) or, with ``repeat``, round and round until ``seconds``."""
-    return asyncio.run(_http_pass(name, urls, zoom, concurrency, seconds, repeat))
-
-
 _WRK_SCRIPT = """
 paths = {%s}
+local once = %s
 local i = 0
+local answered = 0
 request = function()
   i = i + 1
-  return wrk.format("GET", paths[(i %% #paths) + 1])
+  return wrk.format("GET", paths[((i - 1) %% #paths) + 1])
+end
+if once then
+  response = function(status, headers, body)
+    answered = answered + 1
+    if answered >= #paths then wrk.thread:stop() end
+  end
 end
 done = function(summary, latency, requests)
   io.write(string.format("RESULT %%d %%d %%d %%d %%.1f %%.1f\\n", summary.requests, summary.duration,
@@ -252,9 +226,14 @@ end
 
 
 def wrk_pass(name: str, base: str, paths: list[str], zoom: int, concurrency: int, seconds: float,
-             script: Path) -> Result:
-    """Round and round ``paths`` with wrk (C, one thread) for ``seconds``."""
-    script.write_text(_WRK_SCRIPT % ", ".join(f'"{p}"' for p in paths))
+             script: Path, once: bool = False) -> Result:
+    """Requests over ``paths`` with wrk (C, one thread), bounded by ``seconds``.
+
+    ``once``: each path once, in order, then stop (at most ``concurrency - 1`` requests
+    more are in flight when it stops); otherwise round and round until time is up.
+    """
+    concurrency = min(concurrency, len(paths)) if once else concurrency
+    script.write_text(_WRK_SCRIPT % (", ".join(f'"{p}"' for p in paths), "true" if once else "false"))
     out = subprocess.run(["wrk", "-t1", f"-c{concurrency}", f"-d{max(1, round(seconds))}s", "--timeout", "60s",
                           "-s", str(script), base], capture_output=True, text=True, timeout=seconds + 90,
                          check=True).stdout
@@ -262,6 +241,7 @@ def wrk_pass(name: str, base: str, paths: list[str], zoom: int, concurrency: int
     requests, duration_us, total_bytes, errors, p50_us, p99_us = line.split()[1:]
     result = Result(name, zoom, int(requests), int(duration_us) / 1e6, [], int(total_bytes), int(errors))
     result.p50_ms, result.p99_ms = float(p50_us) / 1000, float(p99_us) / 1000
+    print(f"  {name:<16} z{zoom:<3} {result.rate:8.1f} tiles/s", flush=True)
     return result
 
 
@@ -320,6 +300,7 @@ def main() -> None:
     python = tipg_python(args.tipg_venv)
     out = REPO / "bench" / "out"
     out.mkdir(exist_ok=True)
+    script = out / "paths.lua"
     results: list[Result] = []
 
     print("== SQL floor (psycopg pool, no HTTP)")
@@ -332,40 +313,40 @@ def main() -> None:
     port = free_port()
     tipg_env = {"DATABASE_URL": url, "TIPG_DB_SCHEMAS": '["public"]', "TIPG_DB_TABLES": '["public.admin_unit"]',
                 "TIPG_MAX_FEATURES_PER_TILE": "1000000", "TIPG_DEFAULT_MINZOOM": "0"}
-    with serving([str(python), "-m", "uvicorn", "tipg.main:app", "--port", str(port), "--workers",
+    # Both servers start through api.workers (uvicorn workers with TCP_NODELAY, see there).
+    with serving([str(python), "-m", "api.workers", "tipg.main:app", "--port", str(port), "--workers",
                   str(args.workers), "--log-level", "warning"], tipg_env,
                  f"http://127.0.0.1:{port}/collections", out / "tipg.log"):
         base = f"http://127.0.0.1:{port}"
         path = "/collections/public.admin_unit/tiles/WebMercatorQuad/{}/{}/{}?level=neighbourhood&properties=" + PROPERTIES
-        http_pass("warm-up", [base + path.format(*t) for t in warm_up], 0, args.concurrency, args.seconds, False)
+        wrk_pass("warm-up", base, [path.format(*t) for t in warm_up], 0, args.concurrency, args.seconds, script,
+                 once=True)
         for z in ZOOMS:
             paths = [path.format(*t) for t in tiles[z]]
-            results.append(http_pass("tipg one pass", [base + p for p in paths], z, args.concurrency,
-                                     args.seconds * 4, repeat=False))
-            results.append(wrk_pass("tipg repeated", base, paths, z, args.concurrency, args.seconds,
-                                    out / "paths.lua"))
+            results.append(wrk_pass("tipg one pass", base, paths, z, args.concurrency, args.seconds * 4, script,
+                                    once=True))
+            results.append(wrk_pass("tipg repeated", base, paths, z, args.concurrency, args.seconds, script))
 
     print(f"== Pishraft ({args.workers} workers)")
     port = free_port()
     env = {"DATABASE_URL": url, "PISHRAFT_ANONYMOUS_READ": "true"}
-    with serving([sys.executable, "-m", "uvicorn", "api.app:create_app", "--factory", "--port", str(port),
+    with serving([sys.executable, "-m", "api.workers", "api.app:create_app", "--factory", "--port", str(port),
                   "--workers", str(args.workers), "--log-level", "warning"], env,
                  f"http://127.0.0.1:{port}/health", out / "pishraft.log"):
         base = f"http://127.0.0.1:{port}"
         path = "/collections/neighbourhoods/tiles/WebMercatorQuad/{}/{}/{}?properties=" + PROPERTIES
         # Connections, catalogue and code paths warm, tile cache cold for the measured tiles.
-        http_pass("warm-up", [base + path.format(z, y, x) for z, x, y in warm_up], 0, args.concurrency,
-                  args.seconds, False)
+        wrk_pass("warm-up", base, [path.format(z, y, x) for z, x, y in warm_up], 0, args.concurrency,
+                 args.seconds, script, once=True)
         for z in ZOOMS:  # every tile once: all misses
             paths = [path.format(tz, y, x) for tz, x, y in tiles[z]]
-            results.append(http_pass("Pishraft cold", [base + p for p in paths], z, args.concurrency,
-                                     args.seconds * 4, repeat=False))
+            results.append(wrk_pass("Pishraft cold", base, paths, z, args.concurrency, args.seconds * 4, script,
+                                    once=True))
         for z in ZOOMS:
             paths = [path.format(tz, y, x) for tz, x, y in tiles[z]]
             # Each worker has its own cache: go round the list long enough to fill them all.
-            wrk_pass("warm-up", base, paths, z, args.concurrency, args.seconds, out / "paths.lua")
-            results.append(wrk_pass("Pishraft warm", base, paths, z, args.concurrency, args.seconds,
-                                    out / "paths.lua"))
+            wrk_pass("warm-up", base, paths, z, args.concurrency, args.seconds, script)
+            results.append(wrk_pass("Pishraft warm", base, paths, z, args.concurrency, args.seconds, script))
     report(results, args)
 
 

@@ -7,7 +7,9 @@ Low zooms stay small and fast through generalisation:
 - administrative units up to zoom 10 read ``admin_unit_generalised``, their boundaries
   already in EPSG:3857 and simplified to half a tile pixel of the band's highest zoom;
 - layer lines and polygons are simplified to half a tile pixel of the requested zoom
-  before clipping.
+  before clipping;
+- below a level's detail zoom (``spatial.collections.DETAIL_ZOOM``) unit tiles carry only
+  the code and the indicator values unless ``properties=`` asks for more.
 
 Rendered tiles go through :mod:`spatial.tile_cache`, keyed by data generation and
 layer version.
