@@ -6,9 +6,12 @@ to a fresh number from a sequence whenever ``admin_unit``, ``indicator``,
 collection catalogue and the tile cache are keyed by it, so a change invalidates them
 in every worker without any message passing.
 
-Reading it is one indexed row; a worker re-reads it at most every
-``PISHRAFT_TILE_CACHE_CHECK_S`` seconds (default 1 s), so other workers see a change
-within that time.
+Reading it is one indexed row, done by every request that goes to the database
+anyway (:func:`data_generation`), so those always see the committed catalogue. Only
+the tile fast path, which answers cache hits without the database, trusts the number
+remembered from the last read for up to ``PISHRAFT_TILE_CACHE_CHECK_S`` seconds
+(default 1 s, :func:`remembered_generation`): a cached tile may outlive a change by
+that long.
 """
 
 from __future__ import annotations
@@ -26,21 +29,17 @@ _last: tuple[float, int] | None = None  # (monotonic time read, generation)
 
 
 def read_generation(session: Session) -> int:
-    """The committed generation number, straight from the database."""
+    """The generation number as ``session`` sees it, straight from the database."""
     value = session.execute(text("SELECT value FROM pishraft_meta WHERE key = 'data_generation'")).scalar()
     return int(value) if value is not None else 0
 
 
 def data_generation(session: Session) -> int:
-    """The generation number, re-read at most every ``tile_cache_check_s`` seconds."""
+    """The committed generation number, read now and remembered for the fast path."""
     global _last
-    now = time.monotonic()
-    last = _last
-    if last is not None and now - last[0] < get_settings().tile_cache_check_s:
-        return last[1]
     generation = read_generation(session)
     with _lock:
-        _last = (now, generation)
+        _last = (time.monotonic(), generation)
     return generation
 
 
