@@ -20,16 +20,24 @@ import uvicorn
 from uvicorn.supervisors import Multiprocess
 
 
+def listening_socket(config: uvicorn.Config) -> socket.socket:
+    """The bound listening socket for ``config``, with TCP_NODELAY for the connections it accepts."""
+    sock = config.bind_socket()
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    return sock
+
+
 def serve_workers(app: str, *, host: str, port: int, workers: int, factory: bool = False,
                   log_level: str = "info") -> None:
     """Run ``app`` (``module:attribute``) in ``workers`` processes on ``host:port`` until stopped."""
-    config = uvicorn.Config(app, host=host, port=port, workers=workers, factory=factory, log_level=log_level)
+    # Importing the geo stack takes more than uvicorn's default 5 s health-check window on a
+    # busy machine; the supervisor would then kill and respawn the workers forever.
+    config = uvicorn.Config(app, host=host, port=port, workers=workers, factory=factory, log_level=log_level,
+                            timeout_worker_healthcheck=60)
     if workers <= 1:
         uvicorn.Server(config).run()  # a single process sets TCP_NODELAY itself
         return
-    sock = config.bind_socket()
-    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    Multiprocess(config, sockets=[sock]).run()
+    Multiprocess(config, sockets=[listening_socket(config)]).run()
 
 
 def main() -> None:

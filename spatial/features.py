@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from typing import Any
 
@@ -54,7 +54,6 @@ class FeaturePage:
     features_json: str
     number_matched: int
     number_returned: int
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 def parse_limit(value: str | None) -> int:
