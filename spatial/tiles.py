@@ -148,7 +148,9 @@ def cached_vector_tile(session: Session, collection: Collection, z: int, y: int,
     :meth:`Collection.tile_properties`).
     """
     check_tile(TILE_MATRIX_SET, z, y, x)
-    key = _mvt_key(data_generation(session), collection, z, y, x, properties)
+    # The catalogue lookup that produced ``collection`` has just read the generation.
+    generation = remembered_generation()
+    key = _mvt_key(data_generation(session) if generation is None else generation, collection, z, y, x, properties)
     if properties is None:
         properties = collection.tile_properties(z)
     return tile_cache().get_or_render(key, lambda: vector_tile(session, collection, z, y, x, properties))

@@ -15,7 +15,7 @@ from api.deps import db_session
 from api.ogc import JSON, MVT, PNG, OgcRoute, base_url, conditional, json_response, key_param, link, with_query
 from spatial import raster_tiles, tiles
 from spatial.collections import Collection, get_collection
-from spatial.db import session_scope
+from spatial.db import read_session
 from spatial.errors import NotFound
 from spatial.features import parse_properties
 from spatial.tile_cache import CachedTile
@@ -148,7 +148,7 @@ async def vector_tile(request: Request, collectionId: CollectionId, tileMatrixSe
 
 
 def _render_vector_tile(collection_id: str, z: int, y: int, x: int, properties: str | None) -> CachedTile:
-    with session_scope() as session:
+    with read_session() as session:
         found = _vector(session, collection_id)
         return tiles.cached_vector_tile(session, found, z, y, x, parse_properties(found, properties))
 
