@@ -6,12 +6,12 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from api import errors
-from api.routers import analytics, cores, health, layers, maps, people, roadmaps, units
+from api.routers import analytics, cores, health, layers, maps, ogc_features, people, roadmaps, tiles, units
 from maps.assets import STATIC_DIR
 
 ROUTERS = (
     health.router, units.router, layers.router, maps.router, analytics.router, roadmaps.router, people.router,
-    cores.router,
+    cores.router, ogc_features.router, tiles.router,
 )
 
 

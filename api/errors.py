@@ -19,6 +19,7 @@ log = logging.getLogger("pishraft.api")
 STATUS: dict[type[errors.PishraftError], int] = {
     errors.NotFound: 404,
     errors.InvalidInput: 422,
+    errors.InvalidParameter: 400,
     errors.Conflict: 409,
     errors.TooLarge: 413,
     errors.Unauthorized: 401,

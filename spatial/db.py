@@ -76,6 +76,21 @@ def _session_factory(url: str) -> sessionmaker[Session]:
 
 
 @contextmanager
+def read_session() -> Iterator[Session]:
+    """A session for read-only work in autocommit mode: no BEGIN/COMMIT round trips.
+
+    Each statement sees the data committed when it starts; use it only where that is
+    enough (tile rendering), and :func:`session_scope` for everything else.
+    """
+    with get_engine().connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        session = Session(bind=connection)
+        try:
+            yield session
+        finally:
+            session.close()
+
+
+@contextmanager
 def session_scope() -> Iterator[Session]:
     """A session whose work is one transaction: committed on success, rolled back on error."""
     session = _session_factory(database_url())()

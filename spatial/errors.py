@@ -31,6 +31,15 @@ class InvalidInput(PishraftError):
     code = "invalid_input"
 
 
+class InvalidParameter(PishraftError):
+    """A query or path parameter of a standard API (OGC API) is malformed or out of range.
+
+    Those standards answer HTTP 400 where Pishraft's own API answers 422.
+    """
+
+    code = "invalid_parameter"
+
+
 class Conflict(PishraftError):
     """The object already exists or the change clashes with the current state."""
 

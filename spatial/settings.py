@@ -38,6 +38,14 @@ class Settings(BaseSettings):
     max_zip_ratio: int = 200
     cors_origins: list[str] = Field(default_factory=list)
 
+    # Partner APIs: server-side tile cache (memory LRU, optional disk) and how often a
+    # worker re-reads the data generation that invalidates it.
+    tile_cache_mb: int = 256
+    tile_cache_dir: Path | None = None
+    tile_cache_check_s: float = 1.0
+    # Cache-Control max-age on tiles and features.
+    http_max_age_s: int = 60
+
     data_dir_override: Path | None = Field(default=None, validation_alias=AliasChoices("PISHRAFT_DATA_DIR"))
 
     @property

@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-import uvicorn
 
 from api.cli.common import console, reports_errors
+from api.workers import serve_workers
 from spatial.settings import get_settings
 
 
@@ -24,4 +24,4 @@ def serve(
     base = f"http://{host}:{port}"
     console.print(f"Pishraft on {base}\n  health   {base}/health\n  provinces {base}/api/units?level=province\n"
                   f"  map      {base}/maps/overview\n  API docs {base}/docs")
-    uvicorn.run("api.app:create_app", factory=True, host=host, port=port, workers=workers, log_level="info")
+    serve_workers("api.app:create_app", factory=True, host=host, port=port, workers=workers)

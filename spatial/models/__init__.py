@@ -3,6 +3,7 @@
 from spatial.models.analytics import Allocation, AllocationShare, CompositeIndex, IndexScore
 from spatial.models.base import Base
 from spatial.models.catalogue import Layer
+from spatial.models.generalised import AdminUnitGeneralised
 from spatial.models.indicators import Indicator, IndicatorValue
 from spatial.models.meta import Meta
 from spatial.models.roadmaps import (
@@ -12,7 +13,7 @@ from spatial.models.roadmaps import (
 from spatial.models.units import LEVELS, AdminUnit
 
 __all__ = [
-    "Base", "AdminUnit", "LEVELS", "Indicator", "IndicatorValue", "Layer", "Meta",
+    "Base", "AdminUnit", "AdminUnitGeneralised", "LEVELS", "Indicator", "IndicatorValue", "Layer", "Meta",
     "Allocation", "AllocationShare", "CompositeIndex", "IndexScore",
     "Action", "Financing", "Handover", "HistoryEvent", "KeyResult", "Measurement", "Organisation", "PastPlan",
     "Person", "ProgressCore", "Roadmap",

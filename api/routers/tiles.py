@@ -1,0 +1,180 @@
+"""OGC API – Tiles: vector tiles (MVT) of every vector collection, PNG map tiles of raster
+layers, their tileset metadata and TileJSON 3.0, in WebMercatorQuad."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import morecantile
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from fastapi.concurrency import run_in_threadpool
+from sqlalchemy.orm import Session
+
+from api.auth import Principal, require
+from api.deps import db_session
+from api.ogc import JSON, MVT, PNG, OgcRoute, base_url, conditional, json_response, key_param, link, with_query
+from spatial import raster_tiles, tiles
+from spatial.collections import Collection, get_collection
+from spatial.db import read_session
+from spatial.errors import NotFound
+from spatial.features import parse_properties
+from spatial.tile_cache import CachedTile
+
+router = APIRouter(tags=["OGC API – Tiles"], route_class=OgcRoute)
+
+TMS_URI = "http://www.opengis.net/def/tilematrixset/OGC/1.0/WebMercatorQuad"
+TILING_SCHEME = "http://www.opengis.net/def/rel/ogc/1.0/tiling-scheme"
+CollectionId = Annotated[str, Path(description="A collection id from /collections", max_length=100)]
+TmsId = Annotated[str, Path(description="Tile matrix set (WebMercatorQuad)")]
+Z = Annotated[int, Path(description="Zoom level (tile matrix)")]
+Row = Annotated[int, Path(description="Tile row (y)")]
+Col = Annotated[int, Path(description="Tile column (x)")]
+Properties = Annotated[str | None, Query(description="Comma-separated properties to put in the tiles")]
+Rescale = Annotated[str | None, Query(description="min,max of the values stretched to the colour ramp")]
+Colormap = Annotated[str | None, Query(description="Colour map name (viridis, rdylgn, …)")]
+
+
+def tiles_url(base: str, collection: Collection, principal: Principal, params: dict[str, str | None]) -> str:
+    """The {z}/{y}/{x} URL template of a collection's tiles (vector, or PNG for rasters) for TileJSON.
+
+    It carries the caller's partner key, so that a map library given only the TileJSON can fetch tiles.
+    """
+    kind = "tiles" if collection.is_vector else "map/tiles"
+    suffix = "" if collection.is_vector else ".png"
+    template = f"{base}/collections/{collection.id}/{kind}/{tiles.TILE_MATRIX_SET}/{{z}}/{{y}}/{{x}}{suffix}"
+    return with_query(template, {**params, **key_param(principal)})
+
+
+def _check_tms(tms: str) -> None:
+    if tms != tiles.TILE_MATRIX_SET:
+        raise NotFound(f"Unknown tile matrix set '{tms}'; Pishraft serves {tiles.TILE_MATRIX_SET}.",
+                       field="tileMatrixSetId")
+
+
+@router.get("/tileMatrixSets", summary="Tile matrix sets")
+def tile_matrix_sets(request: Request, _: Principal = Depends(require("read"))) -> Response:
+    base = base_url(request)
+    document = {"tileMatrixSets": [{
+        "id": tiles.TILE_MATRIX_SET, "title": "Google Maps Compatible for the World", "uri": TMS_URI,
+        "links": [link(f"{base}/tileMatrixSets/{tiles.TILE_MATRIX_SET}", TILING_SCHEME, JSON)],
+    }]}
+    return json_response(request, document, _)
+
+
+@router.get("/tileMatrixSets/{tileMatrixSetId}", summary="A tile matrix set definition")
+def tile_matrix_set(request: Request, tileMatrixSetId: TmsId, _: Principal = Depends(require("read"))) -> Response:
+    _check_tms(tileMatrixSetId)
+    definition = morecantile.tms.get(tiles.TILE_MATRIX_SET).model_dump(mode="json", exclude_none=True, by_alias=True)
+    return json_response(request, definition, _)
+
+
+def _vector(session: Session, collection_id: str) -> Collection:
+    found = get_collection(session, collection_id)
+    if not found.is_vector:
+        raise NotFound(f"Collection '{found.id}' is a raster layer: its tiles are at "
+                       f"/collections/{found.id}/map/tiles/{tiles.TILE_MATRIX_SET}.", field="collectionId")
+    return found
+
+
+def _tileset(base: str, found: Collection, principal: Principal) -> dict[str, Any]:
+    url = f"{base}/collections/{found.id}/tiles/{tiles.TILE_MATRIX_SET}"
+    key = key_param(principal)
+    return {
+        "title": f"{found.title} ({tiles.TILE_MATRIX_SET})",
+        "dataType": "vector",
+        "crs": "http://www.opengis.net/def/crs/EPSG/0/3857",
+        "tileMatrixSetURI": TMS_URI,
+        "links": [
+            link(with_query(url, key), "self", JSON, "This tileset"),
+            link(f"{base}/tileMatrixSets/{tiles.TILE_MATRIX_SET}", TILING_SCHEME, JSON),
+            link(with_query(f"{url}/tilejson.json", key), "describedby", JSON, "TileJSON"),
+            link(with_query(f"{url}/{{tileMatrix}}/{{tileRow}}/{{tileCol}}", key), "item", MVT, "Tiles",
+                 templated=True),
+        ],
+        "tileMatrixSetLimits": [],
+        "layers": [{
+            "id": found.id, "title": found.title, "dataType": "vector", "geometryDimension": 2,
+            "minTileMatrix": str(tiles.MIN_ZOOM), "maxTileMatrix": str(tiles.MAX_ZOOM),
+            "propertiesSchema": {"type": "object", "properties": {
+                p.name: {"type": p.json_type, "title": p.title, **({"format": p.json_format} if p.json_format else {})}
+                for p in found.properties}},
+        }],
+    }
+
+
+@router.get("/collections/{collectionId}/tiles", summary="Vector tilesets of a collection")
+def collection_tilesets(request: Request, collectionId: CollectionId, session: Session = Depends(db_session),
+                        _: Principal = Depends(require("read", collection_param="collectionId"))) -> Response:
+    found = _vector(session, collectionId)
+    base = base_url(request)
+    tileset = _tileset(base, found, _)
+    summary = {k: tileset[k] for k in ("title", "dataType", "crs", "tileMatrixSetURI", "links")}
+    document = {"links": [link(f"{base}/collections/{found.id}/tiles", "self", JSON)], "tilesets": [summary]}
+    return json_response(request, document, _)
+
+
+@router.get("/collections/{collectionId}/tiles/{tileMatrixSetId}", summary="Vector tileset metadata")
+def collection_tileset(request: Request, collectionId: CollectionId, tileMatrixSetId: TmsId,
+                       session: Session = Depends(db_session),
+                       _: Principal = Depends(require("read", collection_param="collectionId"))) -> Response:
+    _check_tms(tileMatrixSetId)
+    return json_response(request, _tileset(base_url(request), _vector(session, collectionId), _), _)
+
+
+@router.get("/collections/{collectionId}/tiles/{tileMatrixSetId}/tilejson.json", summary="TileJSON 3.0 (vector)")
+def vector_tilejson(request: Request, collectionId: CollectionId, tileMatrixSetId: TmsId,
+                    properties: Properties = None, session: Session = Depends(db_session),
+                    _: Principal = Depends(require("read", collection_param="collectionId"))) -> Response:
+    _check_tms(tileMatrixSetId)
+    found = _vector(session, collectionId)
+    parse_properties(found, properties)
+    url = tiles_url(base_url(request), found, _, {"properties": properties})
+    return json_response(request, tiles.tilejson(found, url, vector=True), _)
+
+
+@router.get("/collections/{collectionId}/tiles/{tileMatrixSetId}/{tileMatrix}/{tileRow}/{tileCol}",
+            summary="A vector tile (Mapbox Vector Tile)", response_class=Response,
+            responses={200: {"content": {MVT: {}}}, 204: {"description": "No feature in this tile"},
+                       304: {"description": "Not modified"}})
+async def vector_tile(request: Request, collectionId: CollectionId, tileMatrixSetId: TmsId, tileMatrix: Z,
+                      tileRow: Row, tileCol: Col, properties: Properties = None,
+                      _: Principal = Depends(require("read", collection_param="collectionId"))) -> Response:
+    tiles.check_tile(tileMatrixSetId, tileMatrix, tileRow, tileCol)
+    # A cache hit is answered here, on the event loop; a miss renders in a worker thread.
+    tile = tiles.peek_vector_tile(collectionId, tileMatrix, tileRow, tileCol, properties)
+    if tile is None:
+        tile = await run_in_threadpool(_render_vector_tile, collectionId, tileMatrix, tileRow, tileCol, properties)
+    return conditional(request, tile.body, MVT, _, etag=tile.etag, empty_status=204)
+
+
+def _render_vector_tile(collection_id: str, z: int, y: int, x: int, properties: str | None) -> CachedTile:
+    with read_session() as session:
+        found = _vector(session, collection_id)
+        return tiles.cached_vector_tile(session, found, z, y, x, parse_properties(found, properties))
+
+
+@router.get("/collections/{collectionId}/map/tiles/{tileMatrixSetId}/tilejson.json", summary="TileJSON 3.0 (raster)")
+def raster_tilejson(request: Request, collectionId: CollectionId, tileMatrixSetId: TmsId,
+                    rescale: Rescale = None, colormap: Colormap = None, session: Session = Depends(db_session),
+                    _: Principal = Depends(require("read", collection_param="collectionId"))) -> Response:
+    _check_tms(tileMatrixSetId)
+    found = get_collection(session, collectionId)
+    raster_tiles.raster_file(found)
+    raster_tiles.parse_rescale(rescale)
+    raster_tiles.parse_colormap(colormap)
+    url = tiles_url(base_url(request), found, _, {"rescale": rescale, "colormap": colormap})
+    return json_response(request, tiles.tilejson(found, url, vector=False), _)
+
+
+@router.get("/collections/{collectionId}/map/tiles/{tileMatrixSetId}/{tileMatrix}/{tileRow}/{tileCol}.png",
+            summary="A map tile of a raster layer (PNG)", response_class=Response,
+            responses={200: {"content": {PNG: {}}}, 204: {"description": "Outside the raster"}})
+def raster_tile(request: Request, collectionId: CollectionId, tileMatrixSetId: TmsId, tileMatrix: Z,
+                tileRow: Row, tileCol: Col, rescale: Rescale = None, colormap: Colormap = None,
+                session: Session = Depends(db_session),
+                _: Principal = Depends(require("read", collection_param="collectionId"))) -> Response:
+    found = get_collection(session, collectionId)
+    tiles.check_tile(tileMatrixSetId, tileMatrix, tileRow, tileCol)
+    tile = raster_tiles.cached_raster_tile(session, found, tileMatrix, tileRow, tileCol,
+                                           raster_tiles.parse_rescale(rescale), raster_tiles.parse_colormap(colormap))
+    return conditional(request, tile.body, PNG, _, etag=tile.etag, empty_status=204)

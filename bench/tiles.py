@@ -1,0 +1,354 @@
+"""Vector tiles: Pishraft vs tipg vs the raw SQL floor, on 50,000 neighbourhoods.
+
+Goals (issue 8): cold cache ≥ 1.5× tipg and ≥ 0.8× the SQL floor in tiles/s; warm
+cache ≥ 10× the floor.
+
+What it does, in one run:
+
+1. Loads the demo with 50,000 synthetic neighbourhoods into a scratch database
+   ``pishraft_bench_tiles`` of the embedded cluster (kept between runs; ``--reload``).
+2. Creates a separate virtualenv with tipg from PyPI (``bench/.venv-tipg``; never the
+   project's venv) unless ``--tipg-venv`` names one.
+3. Starts Pishraft and tipg with the same number of uvicorn workers (both through
+   ``api.workers``, which sets TCP_NODELAY that plain ``uvicorn --workers`` forgets) on the same
+   database and the same table (tipg reads ``public.admin_unit`` filtered with
+   ``level=neighbourhood``, Pishraft its ``neighbourhoods`` collection, which is that
+   table filtered the same way), both asked for the same attributes
+   (``properties=code,name_en,population``).
+4. Picks a fixed list of tiles that hold data at zooms 5, 7, 9 and 11 (seeded sample of
+   neighbourhood centres) and measures tiles/s and p50/p99 latency at a fixed concurrency:
+   - the SQL floor: Pishraft's own tile statement (``spatial.tiles.tile_sql``) run
+     directly over a pool of psycopg connections, no HTTP, round and round the list;
+   - tipg (it has no server-side cache);
+   - Pishraft cold: started with ``PISHRAFT_TILE_CACHE_MB=0``, so every request renders;
+   - Pishraft warm: default cache, after a warm-up round that fills every worker's cache.
+   Every HTTP pass goes round and round the list with Debian's wrk (C, one thread,
+   keep-alive), so the client is not the bottleneck; every server is first warmed up
+   on other zooms (connections, catalogue, code paths).
+5. Prints the table and the ratios Pishraft/tipg and Pishraft/floor.
+
+Every pass is bounded by ``--seconds``; a server that does not start in 120 s aborts the run.
+
+Run: ``.venv/bin/python bench/tiles.py`` (about 6 minutes, plus about a minute the
+first time to load the 50,000 neighbourhoods; ``--workers``, ``--concurrency``, ``--seconds``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from collections.abc import Iterator
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+BENCH_DB = "pishraft_bench_tiles"
+ZOOMS = (5, 7, 9, 11)
+TILES_PER_ZOOM = {5: 8, 7: 40, 9: 100, 11: 200}
+WARM_UP_ZOOMS = (6, 8, 10)
+PROPERTIES = "code,name_en,population"
+NEIGHBOURHOODS = 50_000
+
+
+@dataclass
+class Result:
+    name: str
+    zoom: int
+    tiles: int
+    seconds: float
+    latencies_ms: list[float]
+    bytes_total: int
+    errors: int
+    p50_ms: float | None = None  # given by wrk instead of ``latencies_ms``
+    p99_ms: float | None = None
+
+    @property
+    def rate(self) -> float:
+        return self.tiles / self.seconds if self.seconds else 0.0
+
+    def pct(self, q: float) -> float:
+        if q == 50 and self.p50_ms is not None:
+            return self.p50_ms
+        if q == 99 and self.p99_ms is not None:
+            return self.p99_ms
+        return float(np.percentile(self.latencies_ms, q)) if self.latencies_ms else float("nan")
+
+
+# --- setup -----------------------------------------------------------------------------
+
+def server_url() -> str:
+    """libpq URL of the embedded cluster (started if needed), without database."""
+    from spatial.embedded import EmbeddedPostgis
+
+    home = Path(os.environ.get("PISHRAFT_HOME", REPO / ".pishraft"))
+    pg = EmbeddedPostgis(home)
+    pg.start()
+    return pg.libpq_url().rsplit("/", 1)[0]
+
+
+def prepare_database(reload: bool) -> str:
+    """The scratch database with 50,000 neighbourhoods; returns its libpq URL."""
+    import psycopg
+
+    server = server_url()
+    with psycopg.connect(f"{server}/postgres", autocommit=True) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (BENCH_DB,)).fetchone()
+        if reload and exists:
+            conn.execute(f'DROP DATABASE "{BENCH_DB}" WITH (FORCE)')
+            exists = None
+        if not exists:
+            conn.execute(f'CREATE DATABASE "{BENCH_DB}"')
+    url = f"{server}/{BENCH_DB}"
+    os.environ["DATABASE_URL"] = url
+    from spatial import migrate
+    from spatial.db import session_scope
+    from spatial.demo import load_demo
+    from spatial.settings import get_settings
+
+    get_settings.cache_clear()
+    migrate.upgrade()
+    started = time.monotonic()
+    with session_scope() as session:
+        if load_demo(session, NEIGHBOURHOODS, progress=lambda step: print(f"  demo: {step}", flush=True)):
+            print(f"  loaded in {time.monotonic() - started:.0f} s")
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("VACUUM ANALYZE admin_unit")
+        conn.execute("VACUUM ANALYZE admin_unit_generalised")
+    return url
+
+
+def tipg_python(venv: Path) -> Path:
+    """The python of a virtualenv holding tipg, created on first use."""
+    python = venv / "bin" / "python"
+    if not python.exists():
+        print(f"  creating {venv} with tipg and uvicorn from PyPI")
+        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+        subprocess.run([str(python), "-m", "pip", "install", "-q", "tipg", "uvicorn"], check=True)
+    return python
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextmanager
+def serving(command: list[str], env: dict[str, str], probe: str, log: Path) -> Iterator[None]:
+    """Run a server until the block ends; wait until ``probe`` answers 200."""
+    import httpx
+
+    with log.open("w") as out:
+        process = subprocess.Popen(command, env={**os.environ, **env}, stdout=out, stderr=subprocess.STDOUT,
+                                   start_new_session=True, cwd=REPO)
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError(f"{command[0]} exited; see {log}")
+            try:
+                if httpx.get(probe, timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"server did not answer {probe} within 120 s; see {log}")
+            time.sleep(0.3)
+        yield
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGTERM)
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+
+
+def pick_tiles(url: str, zooms: tuple[int, ...] = ZOOMS) -> dict[int, list[tuple[int, int, int]]]:
+    """A fixed, seeded list of tiles holding neighbourhoods, per zoom (z, x, y)."""
+    import morecantile
+    import psycopg
+
+    tms = morecantile.tms.get("WebMercatorQuad")
+    with psycopg.connect(url) as conn:
+        points = np.array(conn.execute(
+            """SELECT ST_X(ST_PointOnSurface(geom)), ST_Y(ST_PointOnSurface(geom)) FROM admin_unit
+               WHERE level = 'neighbourhood' AND valid_to IS NULL ORDER BY code""").fetchall())
+    rng = np.random.default_rng(5)
+    chosen: dict[int, list[tuple[int, int, int]]] = {}
+    for z in zooms:
+        seen: list[tuple[int, int, int]] = []
+        for i in rng.permutation(len(points)):
+            t = tms.tile(float(points[i, 0]), float(points[i, 1]), z)
+            if (z, t.x, t.y) not in seen:
+                seen.append((z, t.x, t.y))
+            if len(seen) == TILES_PER_ZOOM.get(z, 10):
+                break
+        chosen[z] = seen
+    return chosen
+
+
+# --- measurement -----------------------------------------------------------------------
+
+_WRK_SCRIPT = """
+paths = {%s}
+local i = 0
+request = function()
+  i = i + 1
+  return wrk.format("GET", paths[((i - 1) %% #paths) + 1])
+end
+done = function(summary, latency, requests)
+  io.write(string.format("RESULT %%d %%d %%d %%d %%.1f %%.1f\\n", summary.requests, summary.duration,
+    summary.bytes, summary.errors.status + summary.errors.connect + summary.errors.read + summary.errors.timeout,
+    latency:percentile(50), latency:percentile(99)))
+end
+"""
+
+
+def wrk_pass(name: str, base: str, paths: list[str], zoom: int, concurrency: int, seconds: float,
+             script: Path) -> Result:
+    """Round and round ``paths`` with wrk (C, one thread, keep-alive) for ``seconds``."""
+    script.write_text(_WRK_SCRIPT % ", ".join(f'"{p}"' for p in paths))
+    out = subprocess.run(["wrk", "-t1", f"-c{concurrency}", f"-d{max(1, round(seconds))}s", "--timeout", "60s",
+                          "-s", str(script), base], capture_output=True, text=True, timeout=seconds + 90,
+                         check=True).stdout
+    line = next(l for l in out.splitlines() if l.startswith("RESULT"))
+    requests, duration_us, total_bytes, errors, p50_us, p99_us = line.split()[1:]
+    result = Result(name, zoom, int(requests), int(duration_us) / 1e6, [], int(total_bytes), int(errors))
+    result.p50_ms, result.p99_ms = float(p50_us) / 1000, float(p99_us) / 1000
+    print(f"  {name:<16} z{zoom:<3} {result.rate:8.1f} tiles/s", flush=True)
+    return result
+
+
+async def _floor_pass(url: str, tiles: list[tuple[int, int, int]], zoom: int, concurrency: int,
+                      seconds: float) -> Result:
+    import psycopg
+
+    from spatial.collections import get_collection
+    from spatial.db import session_scope
+    from spatial.features import parse_properties
+    from spatial.tiles import tile_sql
+
+    with session_scope() as session:
+        collection = get_collection(session, "neighbourhoods")
+        statement = tile_sql(collection, zoom, parse_properties(collection, PROPERTIES))
+        with session.connection().connection.driver_connection.cursor() as cur:
+            query = statement.as_string(cur)
+    connections = [await psycopg.AsyncConnection.connect(url, autocommit=True) for _ in range(concurrency)]
+    latencies: list[float] = []
+    total_bytes = 0
+    index = 0
+    deadline = time.monotonic() + seconds
+
+    async def worker(conn: psycopg.AsyncConnection) -> None:
+        nonlocal index, total_bytes
+        while time.monotonic() < deadline:
+            z, x, y = tiles[index % len(tiles)]
+            index += 1
+            start = time.perf_counter()
+            cur = await conn.execute(query, {"z": z, "x": x, "y": y})
+            row = await cur.fetchone()
+            latencies.append((time.perf_counter() - start) * 1000)
+            total_bytes += len(row[0]) if row and row[0] else 0
+
+    started = time.monotonic()
+    await asyncio.gather(*(worker(c) for c in connections))
+    elapsed = time.monotonic() - started
+    for c in connections:
+        await c.close()
+    return Result("SQL floor", zoom, len(latencies), elapsed, latencies, total_bytes, 0)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--workers", type=int, default=2, help="uvicorn workers of each server")
+    parser.add_argument("--concurrency", type=int, default=8, help="requests in flight")
+    parser.add_argument("--seconds", type=float, default=8.0, help="time bound of each pass")
+    parser.add_argument("--tipg-venv", type=Path, default=REPO / "bench" / ".venv-tipg")
+    parser.add_argument("--reload", action="store_true", help="reload the 50,000 neighbourhoods")
+    args = parser.parse_args()
+    # A terminated run still stops the servers it started (the finally blocks run).
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
+
+    print(f"== database {BENCH_DB} with {NEIGHBOURHOODS:,} neighbourhoods")
+    url = prepare_database(args.reload)
+    tiles = pick_tiles(url)
+    warm_up = [t for z in WARM_UP_ZOOMS for t in pick_tiles(url, (z,))[z][:10]]
+    python = tipg_python(args.tipg_venv)
+    out = REPO / "bench" / "out"
+    out.mkdir(exist_ok=True)
+    script = out / "paths.lua"
+    results: list[Result] = []
+
+    print("== SQL floor (psycopg pool, no HTTP)")
+    for z in ZOOMS:  # the first round warms PostgreSQL's buffers for everyone
+        asyncio.run(_floor_pass(url, tiles[z], z, args.concurrency, 2.0))
+    for z in ZOOMS:
+        results.append(asyncio.run(_floor_pass(url, tiles[z], z, args.concurrency, args.seconds)))
+
+    print(f"== tipg ({args.workers} workers)")
+    port = free_port()
+    tipg_env = {"DATABASE_URL": url, "TIPG_DB_SCHEMAS": '["public"]', "TIPG_DB_TABLES": '["public.admin_unit"]',
+                "TIPG_MAX_FEATURES_PER_TILE": "1000000", "TIPG_DEFAULT_MINZOOM": "0"}
+    # Both servers start through api.workers (uvicorn workers with TCP_NODELAY, see there).
+    with serving([str(python), "-m", "api.workers", "tipg.main:app", "--port", str(port), "--workers",
+                  str(args.workers), "--log-level", "warning"], tipg_env,
+                 f"http://127.0.0.1:{port}/collections", out / "tipg.log"):
+        base = f"http://127.0.0.1:{port}"
+        path = "/collections/public.admin_unit/tiles/WebMercatorQuad/{}/{}/{}?level=neighbourhood&properties=" + PROPERTIES
+        wrk_pass("warm-up", base, [path.format(*t) for t in warm_up], 0, args.concurrency, args.seconds, script)
+        for z in ZOOMS:
+            paths = [path.format(*t) for t in tiles[z]]
+            results.append(wrk_pass("tipg", base, paths, z, args.concurrency, args.seconds, script))
+
+    # Cold: the tile cache holds nothing (PISHRAFT_TILE_CACHE_MB=0), every request renders.
+    # Warm: the default cache, filled by a warm-up round over the same tiles.
+    for label, cache_mb in (("Pishraft cold", "0"), ("Pishraft warm", "256")):
+        print(f"== {label} ({args.workers} workers)")
+        port = free_port()
+        env = {"DATABASE_URL": url, "PISHRAFT_TILE_CACHE_MB": cache_mb}
+        with serving([sys.executable, "-m", "api.workers", "api.app:create_app", "--factory", "--port", str(port),
+                      "--workers", str(args.workers), "--log-level", "warning"], env,
+                     f"http://127.0.0.1:{port}/health", out / "pishraft.log"):
+            base = f"http://127.0.0.1:{port}"
+            path = "/collections/neighbourhoods/tiles/WebMercatorQuad/{}/{}/{}?properties=" + PROPERTIES
+            # Connections, catalogue and code paths warm (other zooms than the measured ones).
+            wrk_pass("warm-up", base, [path.format(z, y, x) for z, x, y in warm_up], 0, args.concurrency,
+                     args.seconds, script)
+            for z in ZOOMS:
+                paths = [path.format(tz, y, x) for tz, x, y in tiles[z]]
+                if cache_mb != "0":  # each worker has its own cache: fill them all
+                    wrk_pass("warm-up", base, paths, z, args.concurrency, args.seconds, script)
+                results.append(wrk_pass(label, base, paths, z, args.concurrency, args.seconds, script))
+    report(results, args)
+
+
+def report(results: list[Result], args: argparse.Namespace) -> None:
+    print(f"\nworkers={args.workers} concurrency={args.concurrency} properties={PROPERTIES}")
+    print(f"{'server':<16}{'zoom':>5}{'tiles':>7}{'tiles/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'avg KB':>8}{'errors':>7}")
+    for r in results:
+        kb = r.bytes_total / max(r.tiles, 1) / 1024
+        print(f"{r.name:<16}{r.zoom:>5}{r.tiles:>7}{r.rate:>10.1f}{r.pct(50):>9.1f}{r.pct(99):>9.1f}"
+              f"{kb:>8.1f}{r.errors:>7}")
+    by = {(r.name, r.zoom): r for r in results}
+    print(f"\n{'zoom':>5}{'cold/tipg':>11}{'cold/floor':>12}{'warm/floor':>12}{'warm/tipg':>11}")
+    for z in ZOOMS:
+        cold, warm = by[("Pishraft cold", z)].rate, by[("Pishraft warm", z)].rate
+        tipg, floor = by[("tipg", z)].rate, by[("SQL floor", z)].rate
+        print(f"{z:>5}{cold / tipg:>11.2f}{cold / floor:>12.2f}{warm / floor:>12.2f}{warm / tipg:>11.2f}")
+    print("goals: cold ≥ 1.5× tipg and ≥ 0.8× floor; warm ≥ 10× floor")
+
+
+if __name__ == "__main__":
+    main()

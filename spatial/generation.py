@@ -1,0 +1,58 @@
+"""The data generation: one number that changes whenever published data changes.
+
+Statement-level triggers (migration ``0005_partner``) set ``pishraft_meta['data_generation']``
+to a fresh number from a sequence whenever ``admin_unit``, ``indicator``,
+``indicator_value`` or ``layer`` (a replaced layer bumps ``layer.version``) change. The
+collection catalogue and the tile cache are keyed by it, so a change invalidates them
+in every worker without any message passing.
+
+Reading it is one indexed row, done by every request that goes to the database
+anyway (:func:`data_generation`), so those always see the committed catalogue. Only
+the tile fast path, which answers cache hits without the database, trusts the number
+remembered from the last read for up to ``PISHRAFT_TILE_CACHE_CHECK_S`` seconds
+(default 1 s, :func:`remembered_generation`): a cached tile may outlive a change by
+that long.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from spatial.settings import get_settings
+
+_lock = threading.Lock()
+_last: tuple[float, int] | None = None  # (monotonic time read, generation)
+
+
+def read_generation(session: Session) -> int:
+    """The generation number as ``session`` sees it, straight from the database."""
+    value = session.execute(text("SELECT value FROM pishraft_meta WHERE key = 'data_generation'")).scalar()
+    return int(value) if value is not None else 0
+
+
+def data_generation(session: Session) -> int:
+    """The committed generation number, read now and remembered for the fast path."""
+    global _last
+    generation = read_generation(session)
+    with _lock:
+        _last = (time.monotonic(), generation)
+    return generation
+
+
+def remembered_generation() -> int | None:
+    """The generation read less than ``tile_cache_check_s`` ago, or ``None`` (no database access)."""
+    last = _last
+    if last is not None and time.monotonic() - last[0] < get_settings().tile_cache_check_s:
+        return last[1]
+    return None
+
+
+def forget_generation() -> None:
+    """Drop the remembered number, so the next call reads the database (after local writes, in tests)."""
+    global _last
+    with _lock:
+        _last = None
