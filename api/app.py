@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from api import errors
-from api.routers import health, maps, units
+from api import errors, middleware
+from api.routers import accounts, audit, health, maps, units
 
-ROUTERS = (health.router, units.router, maps.router)
+ROUTERS = (health.router, units.router, maps.router, accounts.router, audit.router)
 
 
 def create_app() -> FastAPI:
@@ -18,6 +18,7 @@ def create_app() -> FastAPI:
         description="Spatial planning service for regional development offices.",
     )
     errors.install(app)
+    middleware.install(app)
     for router in ROUTERS:
         app.include_router(router)
     return app

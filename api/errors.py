@@ -59,7 +59,8 @@ async def _validation_error(request: Request, exc: RequestValidationError) -> JS
 
 
 async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-    code = {404: "not_found", 405: "method_not_allowed", 401: "unauthorized", 403: "forbidden"}.get(
+    code = {404: "not_found", 405: "method_not_allowed", 401: "unauthorized", 403: "forbidden",
+            413: "too_large", 429: "rate_limited", 503: "unavailable"}.get(
         exc.status_code, "http_error"
     )
     message = exc.detail if isinstance(exc.detail, str) else "request failed"

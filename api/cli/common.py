@@ -9,6 +9,7 @@ from typing import ParamSpec, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from spatial.errors import PishraftError
 
@@ -27,7 +28,7 @@ def reports_errors(fn: Callable[P, R]) -> Callable[P, R]:
         try:
             return fn(*args, **kwargs)
         except PishraftError as exc:
-            where = f" [{exc.field}]" if exc.field else ""
+            where = escape(f" [{exc.field}]") if exc.field else ""
             err_console.print(f"[bold red]error{where}:[/] {exc.message}", highlight=False)
             raise typer.Exit(1) from None
 

@@ -20,6 +20,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from spatial.bulk import copy_rows, ewkb_hex
+from spatial.demo import accounts as demo_accounts
 from spatial.demo.tessellate import as_multipolygons, tessellate
 from spatial.errors import InvalidInput
 from spatial.indicators import roll_up
@@ -60,7 +61,7 @@ class DemoStep:
 
 
 #: Extra demo steps, in load order; each concern registers its own here.
-EXTRA_STEPS: tuple[DemoStep, ...] = ()
+EXTRA_STEPS: tuple[DemoStep, ...] = (DemoStep("accounts", demo_accounts.load, demo_accounts.remove),)
 
 
 #: Natural Earth gives Alborz (split from Tehran in 2010) Tehran's IR-07; ISO 3166-2

@@ -1,9 +1,11 @@
 """SQLAlchemy 2 + GeoAlchemy2 models. Importing this package registers every table."""
 
+from spatial.models.accounts import ROLES, ApiKey, User
+from spatial.models.audit import AuditEntry
 from spatial.models.base import Base
 from spatial.models.catalogue import Layer
 from spatial.models.indicators import Indicator, IndicatorValue
 from spatial.models.meta import Meta
 from spatial.models.units import LEVELS, AdminUnit
 
-__all__ = ["Base", "AdminUnit", "LEVELS", "Indicator", "IndicatorValue", "Layer", "Meta"]
+__all__ = ["ApiKey", "AuditEntry", "ROLES", "User", "Base", "AdminUnit", "LEVELS", "Indicator", "IndicatorValue", "Layer", "Meta"]
