@@ -114,6 +114,18 @@ class SecurityHeaders:
         await self.app(scope, receive, with_headers)
 
 
+def route_template(path: str, params: dict[str, str]) -> str:
+    """The route a path matched, with its parameters put back as ``{name}``.
+
+    Examples
+    --------
+    >>> route_template("/api/users/ali", {"username": "ali"})
+    '/api/users/{username}'
+    """
+    by_value = {v: k for k, v in params.items()}
+    return "/".join(f"{{{by_value[seg]}}}" if seg in by_value else seg for seg in path.split("/"))
+
+
 class AuditLog:
     """Record every non-GET request once it is answered: who (the principal the
     authorisation dependency admitted or refused), role, method, route template,
@@ -144,6 +156,7 @@ class AuditLog:
     def _write(scope: Scope, status: int) -> None:
         principal = scope.get("state", {}).get("principal")
         route = scope.get("route")
+        params = {k: str(v) for k, v in scope.get("path_params", {}).items()}
         client = scope.get("client")
         try:
             with session_scope() as session:
@@ -152,9 +165,9 @@ class AuditLog:
                     username=getattr(principal, "username", "anonymous"),
                     role=getattr(principal, "role", "anonymous"),
                     method=scope["method"],
-                    route=getattr(route, "path", scope["path"]),
+                    route=route_template(scope["path"], params) if route else scope["path"],
                     path=scope["path"],
-                    target={k: str(v) for k, v in scope.get("path_params", {}).items()},
+                    target=params,
                     status=status,
                     client=client[0] if client else None,
                 )

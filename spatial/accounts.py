@@ -123,13 +123,21 @@ def create_user(
     return user
 
 
+_USERS = """SELECT u.username, u.role, a.code AS area, u.disabled, u.synthetic, u.created_at
+             FROM app_user u LEFT JOIN admin_unit a ON a.id = u.area_unit_id"""
+
+
 def list_users(session: Session) -> list[dict[str, Any]]:
     """Every user with role, area code and state, by username."""
-    rows = session.execute(
-        text("""SELECT u.username, u.role, a.code AS area, u.disabled, u.synthetic, u.created_at
-                FROM app_user u LEFT JOIN admin_unit a ON a.id = u.area_unit_id ORDER BY u.username""")
-    ).mappings()
-    return [dict(r) for r in rows]
+    return [dict(r) for r in session.execute(text(_USERS + " ORDER BY u.username")).mappings()]
+
+
+def user_info(session: Session, username: str) -> dict[str, Any]:
+    """One user as :func:`list_users` shows it; :class:`NotFound` when there is none."""
+    row = session.execute(text(_USERS + " WHERE u.username = :u"), {"u": username}).mappings().first()
+    if row is None:
+        raise NotFound(f"No user {username!r}; see GET /api/users.", field="username")
+    return dict(row)
 
 
 def set_disabled(session: Session, username: str, disabled: bool = True) -> None:

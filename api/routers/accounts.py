@@ -95,8 +95,9 @@ def change_user(
     username: str, body: UserChange, session: Session = Depends(db_session),
     _: Principal = Depends(require("admin")),
 ) -> dict[str, Any]:
+    accounts.user_info(session, username)
     if body.role is not None:
         accounts.set_role(session, username, body.role, area_code=body.area)
     if body.disabled is not None:
         accounts.set_disabled(session, username, body.disabled)
-    return next(u for u in accounts.list_users(session) if u["username"] == username)
+    return accounts.user_info(session, username)
