@@ -4,25 +4,38 @@ routes that stand in for roadmap edits and partner collections."""
 from __future__ import annotations
 
 import os
+import shutil
+import subprocess
+import sys
+import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
 
+import httpx
 import pytest
 from fastapi import APIRouter, Depends, FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import text
+from sqlalchemy import create_engine, text
 from sqlalchemy.orm import Session
 
 from api.auth import Principal, require
 from api.deps import db_session
-from spatial import accounts
+from spatial import accounts, migrate
 from spatial.access import ensure_within_area
 from spatial.db import session_scope
+from spatial.demo import COUNTIES_PER_PROVINCE, load_demo, load_provinces
 from spatial.demo.accounts import DEMO_USERS
+from spatial.embedded import EmbeddedPostgis, free_port
 from spatial.settings import get_settings
 from spatial.tokens import issue_token
+from tests.conftest import REPO
 
 #: Every kind of caller the matrix covers.
 CALLERS: tuple[str, ...] = ("admin", "analyst", "planner", "core", "viewer", "partner", "anonymous")
+#: The smallest demo: one neighbourhood per county.
+MIN_NEIGHBOURHOODS = len(load_provinces()) * COUNTIES_PER_PROVINCE
 #: The collection the test partner key covers, and one it does not.
 KEY_COLLECTION, OTHER_COLLECTION = "provinces", "counties"
 
@@ -99,3 +112,72 @@ def stand_in_client(database_url: str) -> Iterator[TestClient]:
     app.include_router(_stand_in_router())
     with TestClient(app) as c:
         yield c
+
+
+# -- a separate PostGIS and server, for tests that stop, drop or fuzz the database -------
+@dataclass
+class Scratch:
+    """A private embedded cluster (under a temporary PISHRAFT_HOME) with the demo loaded."""
+
+    home: Path
+    pg: EmbeddedPostgis
+    url: str
+    data_dir: Path
+
+
+@pytest.fixture(scope="session")
+def scratch(tmp_path_factory: pytest.TempPathFactory, database_url: str) -> Iterator[Scratch]:
+    """Its own cluster, so that stopping or dropping it disturbs no other test."""
+    home = tmp_path_factory.mktemp("scratch-home")
+    pg = EmbeddedPostgis(home)
+    pg.start()
+    url = pg.url()
+    migrate.upgrade(url)
+    engine = create_engine(url)
+    try:
+        with Session(engine) as s, s.begin():
+            load_demo(s, neighbourhoods=MIN_NEIGHBOURHOODS)
+    finally:
+        engine.dispose()
+    try:
+        yield Scratch(home, pg, url, home / "data")
+    finally:
+        pg.stop()
+        shutil.rmtree(pg.root, ignore_errors=True)
+
+
+@contextmanager
+def served(env: dict[str, str]) -> Iterator[str]:
+    """Pishraft in a uvicorn subprocess on a free loopback port, with ``env`` added; yields its URL."""
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "api.app:create_app", "--factory", "--host", "127.0.0.1",
+         "--port", str(port), "--log-level", "warning"],
+        cwd=REPO, env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                httpx.get(f"{base}/health", timeout=2)
+                break
+            except httpx.TransportError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"server did not start: {proc.stderr.read().decode() if proc.stderr else ''}")
+                time.sleep(0.2)
+        yield base
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+@pytest.fixture
+def scratch_server(scratch: Scratch) -> Iterator[str]:
+    """Pishraft served in a subprocess against the scratch cluster."""
+    with served({"DATABASE_URL": scratch.url, "PISHRAFT_HOME": str(scratch.home),
+                 "PISHRAFT_DATA_DIR": str(scratch.data_dir)}) as base:
+        yield base
