@@ -9,7 +9,8 @@ import logging
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import DBAPIError, OperationalError
+import psycopg
+from sqlalchemy.exc import DataError, DBAPIError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from spatial import errors
@@ -70,6 +71,18 @@ async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResp
 
 
 async def _database_error(request: Request, exc: DBAPIError) -> JSONResponse:
+    if isinstance(exc.orig, psycopg.errors.QueryCanceled):
+        return JSONResponse(
+            error_body("timeout", "The request took longer than the database allows; ask for less data."),
+            status_code=503,
+        )
+    if isinstance(exc, DataError):
+        # Values the database cannot hold (NUL characters, out-of-range numbers): bad input, not a fault.
+        return JSONResponse(
+            error_body("invalid_input", "A value in the request cannot be stored or compared (for example a NUL "
+                       "character or a number out of range); correct it and retry."),
+            status_code=422,
+        )
     if isinstance(exc, OperationalError) or exc.connection_invalidated:
         return JSONResponse(
             error_body("database_unavailable", "The database is not reachable right now; try again shortly."),

@@ -109,3 +109,11 @@ def test_injection_attempts_in_every_string_parameter_change_nothing(
     assert tried >= 10
     with session_scope() as s:
         assert s.execute(text("SELECT count(*) FROM admin_unit")).scalar_one() == before
+
+
+def test_values_the_database_cannot_hold_are_422_not_500(
+    client: TestClient, headers_for: Callable[[str], dict]
+) -> None:
+    for response in (client.get("/api/units", params={"parent": "IR\x0015"}),
+                     client.get("/api/audit", params={"username": "a\x00b"}, headers=headers_for("admin"))):
+        assert response.status_code == 422 and response.json()["error"]["code"] == "invalid_input"
