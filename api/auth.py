@@ -23,6 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from fastapi import Depends, Request
+from fastapi.security import APIKeyHeader, OAuth2PasswordBearer
 from sqlalchemy.orm import Session
 
 from api.deps import db_session
@@ -53,6 +54,11 @@ API_KEY_HEADER = "X-API-Key"
 API_KEY_PARAM = "api_key"
 
 rate_limits = TokenBuckets()
+
+# Declared on every route so that the OpenAPI document (and /docs' "Authorize") shows
+# both ways in; the dependency below reads the credentials itself.
+_bearer_scheme = OAuth2PasswordBearer(tokenUrl="/api/auth/token", auto_error=False)
+_key_scheme = APIKeyHeader(name=API_KEY_HEADER, auto_error=False)
 
 
 @dataclass(frozen=True)
@@ -138,7 +144,12 @@ def require(permission: str, *, collection_param: str | None = None) -> Callable
     if permission not in PERMISSIONS:
         raise ValueError(f"unknown permission {permission!r}; use one of {PERMISSIONS}")
 
-    def dependency(request: Request, session: Session = Depends(db_session)) -> Principal:
+    def dependency(
+        request: Request,
+        session: Session = Depends(db_session),
+        _bearer: str | None = Depends(_bearer_scheme),
+        _key: str | None = Depends(_key_scheme),
+    ) -> Principal:
         principal = resolve_principal(request, session)
         if principal is not None:
             request.state.principal = principal

@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import logging
 
+import psycopg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-import psycopg
 from sqlalchemy.exc import DataError, DBAPIError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from spatial import errors
@@ -92,6 +93,12 @@ async def _database_error(request: Request, exc: DBAPIError) -> JSONResponse:
     return JSONResponse(error_body("internal", "The server could not complete the request."), status_code=500)
 
 
+async def _pool_timeout(request: Request, exc: PoolTimeout) -> JSONResponse:
+    log.warning("connection pool exhausted on %s", request.url.path)
+    return JSONResponse(error_body("busy", "The server is at capacity; retry in a moment."), status_code=503,
+                        headers={"Retry-After": "1"})
+
+
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     log.exception("unhandled error on %s", request.url.path)
     return JSONResponse(error_body("internal", "The server could not complete the request."), status_code=500)
@@ -103,4 +110,5 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation_error)  # type: ignore[arg-type]
     app.add_exception_handler(StarletteHTTPException, _http_error)  # type: ignore[arg-type]
     app.add_exception_handler(DBAPIError, _database_error)  # type: ignore[arg-type]
+    app.add_exception_handler(PoolTimeout, _pool_timeout)  # type: ignore[arg-type]
     app.add_exception_handler(Exception, _unexpected)

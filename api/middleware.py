@@ -95,6 +95,40 @@ class BodyLimit:
             await _send_json(send, 413, error_body("too_large", message, "body"))
 
 
+class ConcurrencyLimit:
+    """Admit at most ``limit`` requests at once, each for at most one pooled connection.
+
+    A request holds its database connection until its transaction ends, which can be
+    after its endpoint has run, so without a bound a burst of clients checks out more
+    connections than the pool has and requests fail on pool timeouts. Excess requests
+    wait here instead; one that waits longer than ``wait_s`` gets 503 with Retry-After.
+    """
+
+    def __init__(self, app: ASGIApp, limit: int, wait_s: float) -> None:
+        self.app, self.limit, self.wait_s = app, limit, wait_s
+        self._slots: anyio.Semaphore | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        if self._slots is None:  # created lazily, inside the server's event loop
+            self._slots = anyio.Semaphore(self.limit)
+        with anyio.move_on_after(self.wait_s) as waited:
+            await self._slots.acquire()
+        if waited.cancelled_caught:
+            body = error_body("busy", "The server is at capacity; retry in a moment.")
+            payload = json.dumps(body).encode()
+            await send({"type": "http.response.start", "status": 503,
+                        "headers": [(b"content-type", b"application/json"), (b"retry-after", b"1"),
+                                    (b"content-length", str(len(payload)).encode())]})
+            await send({"type": "http.response.body", "body": payload})
+            return
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            self._slots.release()
+
+
 class SecurityHeaders:
     """Add :data:`SECURITY_HEADERS` to every response that does not set them itself."""
 
@@ -176,7 +210,8 @@ class AuditLog:
 
 
 def install(app: FastAPI) -> None:
-    """Add the middleware, outermost first: security headers, CORS, audit, body limit."""
+    """Add the middleware, outermost first: security headers, concurrency limit, CORS,
+    audit, body limit."""
     settings = get_settings()
     app.add_middleware(BodyLimit, upload_bytes=settings.max_upload_mb * 1024 * 1024,
                        small_bytes=settings.max_json_kb * 1024)
@@ -188,4 +223,6 @@ def install(app: FastAPI) -> None:
             allow_headers=["Authorization", "X-API-Key", "Content-Type", "If-None-Match"],
             expose_headers=["ETag", "Retry-After", "Link"], max_age=600,
         )
+    # The pool holds pool_size connections plus as many again in overflow.
+    app.add_middleware(ConcurrencyLimit, limit=2 * settings.pool_size, wait_s=max(30.0, settings.pool_timeout_s))
     app.add_middleware(SecurityHeaders)

@@ -186,7 +186,8 @@ def main() -> int:
         server = subprocess.Popen(
             [sys.executable, "-m", "uvicorn", "api.app:create_app", "--factory", "--host", "127.0.0.1",
              "--port", str(port), "--workers", str(args.workers), "--log-level", "warning", "--no-access-log"],
-            cwd=REPO, env={**os.environ, "PISHRAFT_POOL_SIZE": str(max(10, args.clients // (2 * args.workers)))},
+            # The threadpool runs at most 40 requests at once per worker; the pool matches it.
+            cwd=REPO, env={**os.environ, "PISHRAFT_POOL_SIZE": "40"},
         )
         for _ in range(300):
             try:
