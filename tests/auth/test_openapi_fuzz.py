@@ -22,7 +22,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
 
 #: Examples over all operations and both modes (valid, invalid inputs), so the run
 #: stays bounded as routes are added; each operation gets at least MIN_EXAMPLES.
-TOTAL_EXAMPLES = 240
+TOTAL_EXAMPLES = 160
 MIN_EXAMPLES = 3
 
 
