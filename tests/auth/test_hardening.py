@@ -117,3 +117,32 @@ def test_values_the_database_cannot_hold_are_422_not_500(
     for response in (client.get("/api/units", params={"parent": "IR\x0015"}),
                      client.get("/api/audit", params={"username": "a\x00b"}, headers=headers_for("admin"))):
         assert response.status_code == 422 and response.json()["error"]["code"] == "invalid_input"
+
+
+def test_requests_beyond_capacity_wait_then_get_503_busy() -> None:
+    """At most ``limit`` requests run at once; one that cannot start in time is told to retry."""
+    import anyio
+    import httpx
+
+    from api.middleware import ConcurrencyLimit
+
+    async def slow(scope, receive, send) -> None:  # type: ignore[no-untyped-def]
+        await anyio.sleep(0.5)
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"ok"})
+
+    async def burst() -> list[httpx.Response]:
+        transport = httpx.ASGITransport(app=ConcurrencyLimit(slow, limit=2, wait_s=0.2))
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+            responses: list[httpx.Response] = []
+
+            async def one() -> None:
+                responses.append(await http.get("/"))
+
+            async with anyio.create_task_group() as tg:
+                for _ in range(3):
+                    tg.start_soon(one)
+            return responses
+
+    statuses = sorted(r.status_code for r in anyio.run(burst))
+    assert statuses == [200, 200, 503]
