@@ -7,6 +7,7 @@ import stat
 import time
 from collections.abc import Callable
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
@@ -22,7 +23,7 @@ from spatial.settings import get_settings
 from spatial.tokens import issue_token, secret_key
 
 
-def sign_in(client: TestClient, username: str, password: str) -> dict:
+def sign_in(client: TestClient, username: str, password: str) -> httpx.Response:
     return client.post("/api/auth/token", data={"username": username, "password": password})
 
 
