@@ -154,7 +154,7 @@ def test_keys_are_stored_as_digests_only(session: Session) -> None:
 
     key = accounts.create_key(session, "digest-check", None, 5.0)
     stored = " ".join(str(v) for v in session.execute(text("SELECT * FROM api_key WHERE partner = 'digest-check'")).one())
-    assert key not in stored and key.split("_")[2] not in stored
+    assert key not in stored and key.split("_", 2)[2] not in stored
 
 
 def test_key_scope_revocation_and_unknown_keys(stand_in_client: TestClient) -> None:
