@@ -102,3 +102,27 @@ def first_indicator_code(session: Session) -> str | None:
     return session.execute(
         text("SELECT code FROM indicator ORDER BY domain = 'deprivation' DESC, code LIMIT 1")
     ).scalar()
+
+
+def unit_snapshot(session: Session, unit_id: int) -> list[dict[str, object]]:
+    """The latest value of every indicator for one unit: the unit's current state.
+
+    Returns one dict per indicator that has a value for the unit, ordered by domain and
+    code: ``indicator``, ``name_fa``, ``name_en``, ``unit_of_measure``, ``domain``,
+    ``period`` (the latest period with a value) and ``value``.
+    """
+    rows = session.execute(
+        text("""SELECT DISTINCT ON (i.domain, i.code)
+                       i.code AS indicator, i.name_fa, i.name_en, i.unit_of_measure, i.domain, v.period, v.value
+                FROM indicator_value v JOIN indicator i ON i.id = v.indicator_id
+                WHERE v.unit_id = :unit_id AND v.value IS NOT NULL
+                ORDER BY i.domain, i.code, v.period DESC"""),
+        {"unit_id": unit_id},
+    ).mappings().all()
+    return [dict(r) for r in rows]
+
+
+def known_indicator_codes(session: Session, codes: list[str]) -> set[str]:
+    """Which of ``codes`` name a defined indicator."""
+    return set(session.execute(text("SELECT code FROM indicator WHERE code = ANY(:codes)"),
+                               {"codes": codes}).scalars())

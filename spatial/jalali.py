@@ -10,6 +10,8 @@ Examples
 '۱۲ شهریور ۱۴۰۳'
 >>> format_date(date(2024, 9, 2), "en")
 '2024-09-02'
+>>> jalali_numeric(date(2024, 9, 2))
+'1403/06/12'
 """
 
 from __future__ import annotations
@@ -44,6 +46,15 @@ def format_date(day: date | None, lang: str = "fa") -> str:
         return day.isoformat()
     year, month, dd = to_jalali(day)
     return persian_digits(f"{dd} {_MONTHS_FA[month - 1]} {year}")
+
+
+def jalali_numeric(day: date | None, persian: bool = False) -> str:
+    """``day`` as a sortable Jalali ``YYYY/MM/DD`` (for spreadsheets and tables); '' for None."""
+    if day is None:
+        return ""
+    year, month, dd = to_jalali(day)
+    text = f"{year:04d}/{month:02d}/{dd:02d}"
+    return persian_digits(text) if persian else text
 
 
 def format_number(value: float | int | None, lang: str = "fa", decimals: int = 1) -> str:

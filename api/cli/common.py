@@ -29,7 +29,7 @@ def reports_errors(fn: Callable[P, R]) -> Callable[P, R]:
             return fn(*args, **kwargs)
         except PishraftError as exc:
             where = escape(f" [{exc.field}]") if exc.field else ""
-            err_console.print(f"[bold red]error{where}:[/] {exc.message}", highlight=False)
+            err_console.print(f"[bold red]error{where}:[/] {escape(exc.message)}", highlight=False)
             raise typer.Exit(1) from None
 
     return wrapper

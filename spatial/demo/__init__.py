@@ -60,8 +60,11 @@ class DemoStep:
     remove: Callable[[Session], None]
 
 
+# Imported here, not at the top: the step modules use DemoStep and the constants above.
+from spatial.demo import roadmaps as _roadmaps  # noqa: E402
+
 #: Extra demo steps, in load order; each concern registers its own here.
-EXTRA_STEPS: tuple[DemoStep, ...] = (DemoStep("accounts", demo_accounts.load, demo_accounts.remove),)
+EXTRA_STEPS: tuple[DemoStep, ...] = (DemoStep("accounts", demo_accounts.load, demo_accounts.remove), _roadmaps.STEP)
 
 
 #: Natural Earth gives Alborz (split from Tehran in 2010) Tehran's IR-07; ISO 3166-2

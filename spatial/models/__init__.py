@@ -6,6 +6,14 @@ from spatial.models.base import Base
 from spatial.models.catalogue import Layer
 from spatial.models.indicators import Indicator, IndicatorValue
 from spatial.models.meta import Meta
+from spatial.models.roadmaps import (
+    Action, Financing, Handover, HistoryEvent, KeyResult, Measurement, Organisation, PastPlan, Person,
+    ProgressCore, Roadmap,
+)
 from spatial.models.units import LEVELS, AdminUnit
 
-__all__ = ["ApiKey", "AuditEntry", "ROLES", "User", "Base", "AdminUnit", "LEVELS", "Indicator", "IndicatorValue", "Layer", "Meta"]
+__all__ = [
+    "Base", "AdminUnit", "LEVELS", "Indicator", "IndicatorValue", "Layer", "Meta",
+    "Action", "Financing", "Handover", "HistoryEvent", "KeyResult", "Measurement", "Organisation", "PastPlan",
+    "Person", "ProgressCore", "Roadmap", "ApiKey", "AuditEntry", "ROLES", "User",
+]

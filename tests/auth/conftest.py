@@ -41,6 +41,15 @@ KEY_COLLECTION, OTHER_COLLECTION = "provinces", "counties"
 
 
 @pytest.fixture(scope="session")
+def client(database_url: str) -> Iterator[TestClient]:
+    """The real app with no credentials by default: each test says who calls."""
+    from api.app import create_app
+
+    with TestClient(create_app()) as c:
+        yield c
+
+
+@pytest.fixture(scope="session")
 def partner_key(database_url: str) -> str:
     """A live key for one collection, with a rate no test reaches."""
     with session_scope() as session:

@@ -63,3 +63,30 @@ def test_planners_edit_anywhere_and_viewers_nowhere(
     assert stand_in_client.post("/test/units/IR-07-03/notes", headers=headers_for("planner")).status_code == 200
     assert stand_in_client.post("/test/units/IR-07-04/notes", headers=headers_for("viewer")).status_code == 403
     assert notes("IR-07-04") == 0
+
+
+def roadmap_rows() -> tuple[int, int]:
+    with session_scope() as s:
+        return (s.execute(text("SELECT count(*) FROM roadmap")).scalar_one(),
+                s.execute(text("SELECT count(*) FROM history")).scalar_one())
+
+
+def test_core_member_cannot_create_or_change_a_roadmap_outside_its_area(
+    client: TestClient, headers_for: Callable[[str], dict[str, str]]
+) -> None:
+    """The real roadmaps API: demo-core (area IR-15) is refused elsewhere and nothing is written."""
+    plan = {"title": "Outside Kerman", "start_date": "2025-01-01", "end_date": "2026-12-31"}
+    outside = client.post("/api/roadmaps", headers=headers_for("planner"), json={"unit": "IR-07-01", **plan})
+    assert outside.status_code == 201, outside.text
+    before = roadmap_rows()
+
+    core = headers_for("core")
+    created = client.post("/api/roadmaps", headers=core, json={"unit": "IR-07-02", **plan})
+    changed = client.patch(f"/api/roadmaps/{outside.json()['id']}", headers=core, json={"title": "Taken over"})
+    assert (created.status_code, changed.status_code) == (403, 403)
+    assert created.json()["error"]["code"] == changed.json()["error"]["code"] == "forbidden"
+    assert roadmap_rows() == before
+    assert client.get(f"/api/roadmaps/{outside.json()['id']}").json()["title"] == "Outside Kerman"
+
+    inside = client.post("/api/roadmaps", headers=core, json={"unit": "IR-15-02", **plan})
+    assert inside.status_code == 201 and inside.json()["created_by"] == "demo-core"

@@ -50,7 +50,10 @@ PREFIX_RULES: tuple[tuple[str, str], ...] = (
     ("/api/actions", "roadmaps:write"),
     ("/api/measurements", "roadmaps:write"),
     ("/api/cores", "roadmaps:write"),
-    ("/api/projects", "roadmaps:write"),
+    ("/api/past-plans", "roadmaps:write"),
+    ("/api/organisations", "roadmaps:write"),
+    ("/api/people", "roadmaps:write"),
+    ("/api/handovers", "roadmaps:write"),
 )
 ADMIN_ONLY_PREFIXES = ("/api/users", "/api/audit", "/api/keys")
 

@@ -1,0 +1,87 @@
+"""``pishraft roadmaps``: list, show, export and import roadmaps."""
+
+from __future__ import annotations
+
+import getpass
+import json
+from datetime import date
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from api.cli.common import console, reports_errors
+from spatial import exchange, history, roadmaps
+from spatial.db import session_scope
+from spatial.errors import InvalidInput
+from spatial.history import LocalEditor
+from spatial.jalali import jalali_numeric
+
+app = typer.Typer(help="Roadmaps: list, show, export (JSON/Excel) and import.", no_args_is_help=True)
+
+
+@app.command("list")
+@reports_errors
+def list_(
+    unit: Annotated[str | None, typer.Option(help="Roadmaps of this unit code and below")] = None,
+    level: Annotated[str | None, typer.Option(help="province, county, neighbourhood…")] = None,
+    status: Annotated[str | None, typer.Option(help="draft, approved or archived")] = None,
+) -> None:
+    """List roadmaps with their progress status."""
+    with session_scope() as session:
+        rows = roadmaps.list_roadmaps(session, unit=unit, level=level, status=status)
+    table = Table("id", "unit", "level", "title", "status", "period", "actions", "progress")
+    for r in rows:
+        table.add_row(str(r["id"]), r["unit"], r["level"], r["title"], r["status"],
+                      f"{r['start_date']} … {r['end_date']}", str(r["actions"]), r["progress_status"])
+    console.print(table)
+
+
+@app.command()
+@reports_errors
+def show(
+    roadmap_id: int,
+    as_of: Annotated[str | None, typer.Option(help="ISO date or timestamp: the roadmap as it was then")] = None,
+) -> None:
+    """Show one roadmap with its actions (now, or as it was at --as-of) as JSON."""
+    with session_scope() as session:
+        doc = (history.as_of(session, roadmap_id, history.parse_as_of(as_of)) if as_of
+               else roadmaps.get_roadmap(session, roadmap_id))
+    start = jalali_numeric(date.fromisoformat(doc["start_date"]))
+    console.print(f"[bold]{doc['title']}[/] — {doc['unit']['code']} ({doc['unit']['name_en']}), from {start}")
+    console.print_json(json.dumps(doc, ensure_ascii=False))
+
+
+@app.command()
+@reports_errors
+def export(
+    roadmap_id: int,
+    out: Annotated[Path, typer.Option(help="File to write: .json or .xlsx")],
+) -> None:
+    """Export a roadmap with its actions and progress as JSON or an Excel workbook."""
+    with session_scope() as session:
+        if out.suffix == ".xlsx":
+            out.write_bytes(exchange.export_excel(session, roadmap_id))
+        elif out.suffix == ".json":
+            out.write_text(json.dumps(exchange.export_json(session, roadmap_id), ensure_ascii=False, indent=2),
+                           encoding="utf-8")
+        else:
+            raise InvalidInput(f"{out}: name the file .json or .xlsx.", field="out")
+    console.print(f"wrote {out}")
+
+
+@app.command("import")
+@reports_errors
+def import_(
+    file: Annotated[Path, typer.Argument(help="A JSON file written by `pishraft roadmaps export`")],
+    author: Annotated[str | None, typer.Option(help="Recorded as the author (default: your login)")] = None,
+) -> None:
+    """Import a roadmap exported as JSON, as a new roadmap (all or nothing)."""
+    try:
+        document = json.loads(file.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise InvalidInput(f"{file}: cannot read it as JSON ({exc}).", field="file") from None
+    with session_scope() as session:
+        new_id = exchange.import_json(session, document, LocalEditor(author or getpass.getuser()))
+    console.print(f"imported as roadmap {new_id}")

@@ -1,0 +1,300 @@
+"""Roadmaps and everything that hangs off them: actions, financing, key results,
+measurements (the progress watch), progress cores, past plans, organisations, people,
+handovers, and the history of every edit.
+
+Rules that need other tables (an action's geometry lies within its roadmap's unit, a
+sponsor is an economic sponsor…) are checked in :mod:`spatial.roadmaps` before writing;
+rules on one row are CHECK constraints here as a last line of defence.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from geoalchemy2 import Geometry
+from sqlalchemy import (
+    BigInteger, Boolean, CheckConstraint, Date, DateTime, Float, ForeignKey, Index, Integer, Text, text,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from spatial.models.base import Base
+
+ROADMAP_STATUSES: tuple[str, ...] = ("draft", "approved", "archived")
+ACTION_STATUSES: tuple[str, ...] = ("planned", "in_progress", "done", "stalled", "cancelled")
+FINANCING_SOURCES: tuple[str, ...] = ("investment_fund", "bank_loan", "sponsor", "government_budget", "people")
+CORE_STAGES: tuple[str, ...] = ("identified", "assessed", "selected", "trained")
+OUTCOMES: tuple[str, ...] = ("succeeded", "partial", "failed")
+ORGANISATION_KINDS: tuple[str, ...] = ("government", "economic_sponsor", "cooperative", "ngo", "other")
+HISTORY_ENTITIES: tuple[str, ...] = (
+    "roadmap", "action", "measurement", "core", "past_plan", "organisation", "person",
+)
+OPERATIONS: tuple[str, ...] = ("create", "update", "delete")
+
+
+def _one_of(column: str, values: tuple[str, ...]) -> str:
+    return f"{column} in ({', '.join(repr(v) for v in values)})"
+
+
+class Organisation(Base):
+    """A government body, economic sponsor (معین اقتصادی), cooperative or NGO."""
+
+    __tablename__ = "organisation"
+    __table_args__ = (CheckConstraint(_one_of("kind", ORGANISATION_KINDS), name="kind_known"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(Text, nullable=False)
+    kind: Mapped[str] = mapped_column(Text, nullable=False)
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("admin_unit.id", ondelete="RESTRICT"))
+    contact: Mapped[str] = mapped_column(Text, nullable=False, server_default=text("''"))
+    synthetic: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default=text("false"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    created_by: Mapped[str] = mapped_column(Text, nullable=False)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    updated_by: Mapped[str] = mapped_column(Text, nullable=False)
+
+
+class Person(Base):
+    """A person with a role, e.g. the one responsible for development in an area."""
+
+    __tablename__ = "person"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(Text, nullable=False)
+    role: Mapped[str] = mapped_column(Text, nullable=False, server_default=text("''"))
+    organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisation.id", ondelete="RESTRICT"))
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("admin_unit.id", ondelete="RESTRICT"))
+    contact: Mapped[str] = mapped_column(Text, nullable=False, server_default=text("''"))
+    synthetic: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default=text("false"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    created_by: Mapped[str] = mapped_column(Text, nullable=False)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    updated_by: Mapped[str] = mapped_column(Text, nullable=False)
+
+
+class ProgressCore(Base):
+    """A progress core (هسته پیشرفت): a local group that may edit plans inside its area."""
+
+    __tablename__ = "progress_core"
+    __table_args__ = (
+        CheckConstraint(_one_of("stage", CORE_STAGES), name="stage_known"),
+        CheckConstraint("members_count >= 0", name="members_nonnegative"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(Text, nullable=False)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("admin_unit.id", ondelete="RESTRICT"), nullable=False)
+    members_count: Mapped[int] = mapped_column(Integer, nullable=False, server_default=text("0"))
+    stage: Mapped[str] = mapped_column(Text, nullable=False, server_default=text("'identified'"))
+    # {criterion: score 0..100}
+    assessment: Mapped[dict[str, float]] = mapped_column(JSONB, nullable=False, server_default=text("'{}'::jsonb"))
+    # [{title, held_on (ISO), hours, participants}]
+    training: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, nullable=False, server_default=text("'[]'::jsonb"))
+    synthetic: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default=text("false"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    created_by: Mapped[str] = mapped_column(Text, nullable=False)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    updated_by: Mapped[str] = mapped_column(Text, nullable=False)
+
+
+class Roadmap(Base):
+    """A development and investment roadmap (نقشه راه) of one unit."""
+
+    __tablename__ = "roadmap"
+    __table_args__ = (
+        CheckConstraint(_one_of("status", ROADMAP_STATUSES), name="status_known"),
+        CheckConstraint("end_date >= start_date", name="period_ordered"),
+        Index("ix_roadmap_unit_id", "unit_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("admin_unit.id", ondelete="RESTRICT"), nullable=False)
+    title: Mapped[str] = mapped_column(Text, nullable=False)
+    start_date: Mapped[date] = mapped_column(Date, nullable=False)
+    end_date: Mapped[date] = mapped_column(Date, nullable=False)
+    status: Mapped[str] = mapped_column(Text, nullable=False, server_default=text("'draft'"))
+    responsible_person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id", ondelete="RESTRICT"))
+    responsible_organisation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("organisation.id", ondelete="RESTRICT"))
+    sponsor_id: Mapped[int | None] = mapped_column(ForeignKey("organisation.id", ondelete="RESTRICT"))
+    # The roadmap of a higher unit that this one serves (county → province, neighbourhood → county).
+    parent_roadmap_id: Mapped[int | None] = mapped_column(ForeignKey("roadmap.id", ondelete="SET NULL"))
+    core_id: Mapped[int | None] = mapped_column(ForeignKey("progress_core.id", ondelete="SET NULL"))
+    # {"taken_at": ISO timestamp, "values": [{indicator, name_fa, name_en, unit_of_measure, period, value}]}
+    current_state: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False, server_default=text("'{}'::jsonb"))
+    # [{"indicator": code or null, "text": ...}]
+    capacities: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, nullable=False, server_default=text("'[]'::jsonb"))
+    advantages: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, nullable=False, server_default=text("'[]'::jsonb"))
+    strategies: Mapped[list[str]] = mapped_column(JSONB, nullable=False, server_default=text("'[]'::jsonb"))
+    synthetic: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default=text("false"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    created_by: Mapped[str] = mapped_column(Text, nullable=False)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    updated_by: Mapped[str] = mapped_column(Text, nullable=False)
+
+    actions: Mapped[list[Action]] = relationship(
+        back_populates="roadmap", order_by="Action.id", cascade="all, delete-orphan", passive_deletes=True)
+
+
+class Action(Base):
+    """A concrete action (project) of a roadmap, optionally placed on the map."""
+
+    __tablename__ = "action"
+    __table_args__ = (
+        CheckConstraint(_one_of("status", ACTION_STATUSES), name="status_known"),
+        CheckConstraint("end_date is null or start_date is null or end_date >= start_date", name="dates_ordered"),
+        CheckConstraint("target_size is null or target_size >= 0", name="target_size_nonnegative"),
+        CheckConstraint("jobs_expected is null or jobs_expected >= 0", name="jobs_nonnegative"),
+        CheckConstraint("geom is null or ST_IsValid(geom)", name="geom_valid"),
+        Index("ix_action_roadmap_id", "roadmap_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    roadmap_id: Mapped[int] = mapped_column(ForeignKey("roadmap.id", ondelete="CASCADE"), nullable=False)
+    title: Mapped[str] = mapped_column(Text, nullable=False)
+    sector: Mapped[str] = mapped_column(Text, nullable=False, server_default=text("''"))
+    geom: Mapped[Any | None] = mapped_column(Geometry("GEOMETRY", srid=4326, spatial_index=True), nullable=True)
+    target_group: Mapped[str] = mapped_column(Text, nullable=False, server_default=text("''"))
+    target_size: Mapped[int | None] = mapped_column(Integer)
+    jobs_expected: Mapped[int | None] = mapped_column(Integer)
+    responsible_person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id", ondelete="RESTRICT"))
+    sponsor_id: Mapped[int | None] = mapped_column(ForeignKey("organisation.id", ondelete="RESTRICT"))
+    start_date: Mapped[date | None] = mapped_column(Date)
+    end_date: Mapped[date | None] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(Text, nullable=False, server_default=text("'planned'"))
+    synthetic: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default=text("false"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    created_by: Mapped[str] = mapped_column(Text, nullable=False)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    updated_by: Mapped[str] = mapped_column(Text, nullable=False)
+
+    roadmap: Mapped[Roadmap] = relationship(back_populates="actions")
+    financing: Mapped[list[Financing]] = relationship(
+        order_by="Financing.id", cascade="all, delete-orphan", passive_deletes=True)
+    key_results: Mapped[list[KeyResult]] = relationship(
+        order_by="KeyResult.id", cascade="all, delete-orphan", passive_deletes=True)
+
+
+class Financing(Base):
+    """One financing line of an action: a source and an amount in rials."""
+
+    __tablename__ = "financing"
+    __table_args__ = (
+        CheckConstraint(_one_of("source", FINANCING_SOURCES), name="source_known"),
+        CheckConstraint("amount_rials >= 0", name="amount_nonnegative"),
+        Index("ix_financing_action_id", "action_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    action_id: Mapped[int] = mapped_column(ForeignKey("action.id", ondelete="CASCADE"), nullable=False)
+    source: Mapped[str] = mapped_column(Text, nullable=False)
+    amount_rials: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    note: Mapped[str] = mapped_column(Text, nullable=False, server_default=text("''"))
+
+
+class KeyResult(Base):
+    """What an action should move: an indicator from ``baseline`` to ``target`` by ``target_date``."""
+
+    __tablename__ = "key_result"
+    __table_args__ = (Index("ix_key_result_action_id", "action_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    action_id: Mapped[int] = mapped_column(ForeignKey("action.id", ondelete="CASCADE"), nullable=False)
+    indicator: Mapped[str] = mapped_column(Text, nullable=False)
+    unit_of_measure: Mapped[str] = mapped_column(Text, nullable=False, server_default=text("''"))
+    baseline: Mapped[float] = mapped_column(Float, nullable=False)
+    target: Mapped[float] = mapped_column(Float, nullable=False)
+    target_date: Mapped[date] = mapped_column(Date, nullable=False)
+
+
+class Measurement(Base):
+    """A measured value of a key result on a date (the progress watch, دیده‌بان پیشرفت)."""
+
+    __tablename__ = "measurement"
+    __table_args__ = (Index("ix_measurement_key_result_id_measured_on", "key_result_id", "measured_on"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key_result_id: Mapped[int] = mapped_column(ForeignKey("key_result.id", ondelete="CASCADE"), nullable=False)
+    measured_on: Mapped[date] = mapped_column(Date, nullable=False)
+    value: Mapped[float] = mapped_column(Float, nullable=False)
+    source: Mapped[str] = mapped_column(Text, nullable=False, server_default=text("''"))
+    reported_by: Mapped[str] = mapped_column(Text, nullable=False)
+    synthetic: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default=text("false"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    created_by: Mapped[str] = mapped_column(Text, nullable=False)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    updated_by: Mapped[str] = mapped_column(Text, nullable=False)
+
+
+class PastPlan(Base):
+    """A past empowerment project, kept so that its lessons are not lost."""
+
+    __tablename__ = "past_plan"
+    __table_args__ = (
+        CheckConstraint(_one_of("outcome", OUTCOMES), name="outcome_known"),
+        CheckConstraint("end_year is null or start_year is null or end_year >= start_year", name="years_ordered"),
+        Index("ix_past_plan_unit_id", "unit_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    title: Mapped[str] = mapped_column(Text, nullable=False)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("admin_unit.id", ondelete="RESTRICT"), nullable=False)
+    start_year: Mapped[int | None] = mapped_column(Integer)
+    end_year: Mapped[int | None] = mapped_column(Integer)
+    sector: Mapped[str] = mapped_column(Text, nullable=False, server_default=text("''"))
+    outcome: Mapped[str] = mapped_column(Text, nullable=False)
+    strengths: Mapped[str] = mapped_column(Text, nullable=False, server_default=text("''"))
+    weaknesses: Mapped[str] = mapped_column(Text, nullable=False, server_default=text("''"))
+    spread: Mapped[str] = mapped_column(Text, nullable=False, server_default=text("''"))
+    lessons: Mapped[str] = mapped_column(Text, nullable=False, server_default=text("''"))
+    synthetic: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default=text("false"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    created_by: Mapped[str] = mapped_column(Text, nullable=False)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    updated_by: Mapped[str] = mapped_column(Text, nullable=False)
+
+
+class Handover(Base):
+    """Responsibility passed from one person to another: for one roadmap, or for all they held."""
+
+    __tablename__ = "handover"
+    __table_args__ = (CheckConstraint("from_person_id <> to_person_id", name="different_people"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    from_person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="RESTRICT"), nullable=False)
+    to_person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="RESTRICT"), nullable=False)
+    roadmap_id: Mapped[int | None] = mapped_column(ForeignKey("roadmap.id", ondelete="SET NULL"))
+    handed_over_on: Mapped[date] = mapped_column(Date, nullable=False)
+    note: Mapped[str] = mapped_column(Text, nullable=False, server_default=text("''"))
+    # What moved: {"roadmaps": [ids], "actions": [ids]}
+    transferred: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False, server_default=text("'{}'::jsonb"))
+    synthetic: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default=text("false"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    created_by: Mapped[str] = mapped_column(Text, nullable=False)
+
+
+class HistoryEvent(Base):
+    """One create, update or delete, with the full object before and after (JSON documents).
+
+    ``roadmap_id`` is a plain integer, not a foreign key, so that a deleted roadmap's
+    history stays.
+    """
+
+    __tablename__ = "history"
+    __table_args__ = (
+        CheckConstraint(_one_of("entity", HISTORY_ENTITIES), name="entity_known"),
+        CheckConstraint(_one_of("operation", OPERATIONS), name="operation_known"),
+        Index("ix_history_entity_entity_id_at", "entity", "entity_id", "at"),
+        Index("ix_history_roadmap_id_at", "roadmap_id", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    entity: Mapped[str] = mapped_column(Text, nullable=False)
+    entity_id: Mapped[int] = mapped_column(Integer, nullable=False)
+    roadmap_id: Mapped[int | None] = mapped_column(Integer)
+    operation: Mapped[str] = mapped_column(Text, nullable=False)
+    author: Mapped[str] = mapped_column(Text, nullable=False)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    before: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    after: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
