@@ -104,12 +104,15 @@ class ConcurrencyLimit:
     wait here instead; one that waits longer than ``wait_s`` gets 503 with Retry-After.
     """
 
+    #: Probes answer at once even when the server is saturated.
+    EXEMPT = frozenset({"/health"})
+
     def __init__(self, app: ASGIApp, limit: int, wait_s: float) -> None:
         self.app, self.limit, self.wait_s = app, limit, wait_s
         self._slots: anyio.Semaphore | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != "http" or scope["path"] in self.EXEMPT:
             return await self.app(scope, receive, send)
         if self._slots is None:  # created lazily, inside the server's event loop
             self._slots = anyio.Semaphore(self.limit)
