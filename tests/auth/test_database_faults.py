@@ -26,6 +26,7 @@ def test_outage_gives_503_and_service_resumes_without_restart(scratch: Scratch, 
     provinces = f"{scratch_server}/api/units?level=province"
     assert httpx.get(provinces, timeout=10).status_code == 200  # the pool now holds live connections
 
+    port = scratch.pg.port()
     scratch.pg.stop()
     try:
         health = httpx.get(f"{scratch_server}/health", timeout=10)
@@ -40,6 +41,8 @@ def test_outage_gives_503_and_service_resumes_without_restart(scratch: Scratch, 
             assert "psycopg" not in response.text and "Traceback" not in response.text
     finally:
         scratch.pg.start()
+    # Back where the API's pool looks for it, even with the old connections in TIME_WAIT.
+    assert scratch.pg.port() == port
 
     assert wait_for(f"{scratch_server}/health", 200).json()["database"] == "up"
     response = httpx.get(provinces, timeout=10)
