@@ -5,10 +5,12 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from api import errors, middleware
-from api.routers import accounts, audit, cores, health, maps, people, roadmaps, units
+from api.routers import accounts, analytics, audit, cores, health, layers, maps, people, roadmaps, units
 
-ROUTERS = (health.router, units.router, maps.router, roadmaps.router, people.router, cores.router,
-           accounts.router, audit.router)
+ROUTERS = (
+    health.router, units.router, layers.router, maps.router, analytics.router, roadmaps.router, people.router,
+    cores.router, accounts.router, audit.router,
+)
 
 
 def create_app() -> FastAPI:

@@ -39,6 +39,9 @@ class Settings(BaseSettings):
     max_upload_mb: int = 512
     # JSON and form bodies are small; only file uploads may reach max_upload_mb.
     max_json_kb: int = 1024
+    # Zip archives: total uncompressed size and compression ratio (zip-bomb guards).
+    max_unzipped_mb: int = 4096
+    max_zip_ratio: int = 200
     cors_origins: list[str] = Field(default_factory=list)
 
     data_dir_override: Path | None = Field(default=None, validation_alias=AliasChoices("PISHRAFT_DATA_DIR"))

@@ -5,12 +5,11 @@ installation creates its own with ``pishraft users create`` and ``pishraft keys 
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from spatial import accounts
+from spatial.demo import DemoStep, Progress
 
 #: The progress core's area in the demo: Kerman province (seed 000 is from Kerman).
 DEMO_CORE_AREA = "IR-15"
@@ -28,7 +27,7 @@ DEMO_KEY = "pk_demo1403_synthetic-demo-key-not-for-production"
 DEMO_KEY_RATE = 50.0
 
 
-def load(session: Session, progress: Callable[[str], None]) -> None:
+def load(session: Session, progress: Progress) -> None:
     """Create the demo users and the demo partner key (all collections)."""
     for username, password, role, area in DEMO_USERS:
         accounts.create_user(session, username, password, role, area_code=area, synthetic=True)
@@ -51,3 +50,5 @@ def credentials_text() -> str:
     lines.append(f"  partner key ({DEMO_PARTNER}, all collections, {DEMO_KEY_RATE:g}/s): {DEMO_KEY}")
     return "\n".join(lines)
 
+
+STEP = DemoStep(name="accounts", load=load, remove=remove)

@@ -1,6 +1,7 @@
 """SQLAlchemy 2 + GeoAlchemy2 models. Importing this package registers every table."""
 
 from spatial.models.accounts import ROLES, ApiKey, User
+from spatial.models.analytics import Allocation, AllocationShare, CompositeIndex, IndexScore
 from spatial.models.audit import AuditEntry
 from spatial.models.base import Base
 from spatial.models.catalogue import Layer
@@ -14,6 +15,7 @@ from spatial.models.units import LEVELS, AdminUnit
 
 __all__ = [
     "Base", "AdminUnit", "LEVELS", "Indicator", "IndicatorValue", "Layer", "Meta",
+    "Allocation", "AllocationShare", "CompositeIndex", "IndexScore",
     "Action", "Financing", "Handover", "HistoryEvent", "KeyResult", "Measurement", "Organisation", "PastPlan",
     "Person", "ProgressCore", "Roadmap", "ApiKey", "AuditEntry", "ROLES", "User",
 ]

@@ -46,6 +46,7 @@ PREFIX_RULES: tuple[tuple[str, str], ...] = (
     ("/api/indicators", "indicators:write"),
     ("/api/indices", "indicators:write"),
     ("/api/analytics", "indicators:write"),
+    ("/api/allocations", "indicators:write"),
     ("/api/roadmaps", "roadmaps:write"),
     ("/api/actions", "roadmaps:write"),
     ("/api/measurements", "roadmaps:write"),

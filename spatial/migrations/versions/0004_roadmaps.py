@@ -2,7 +2,7 @@
 past plans, organisations, people, handovers and the history of every edit
 
 Revision ID: 0004_roadmaps
-Revises: 0001_foundation
+Revises: 0003_analytics
 Create Date: 2026-11-26 08:51:55.179684
 """
 from alembic import op
@@ -11,7 +11,7 @@ import geoalchemy2
 from sqlalchemy.dialects import postgresql
 
 revision = '0004_roadmaps'
-down_revision = '0001_foundation'
+down_revision = '0003_analytics'
 branch_labels = None
 depends_on = None
 

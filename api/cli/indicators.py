@@ -1,0 +1,152 @@
+"""``pishraft indicators``, ``pishraft index`` and ``pishraft allocate``: analytics from the shell."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+import yaml
+from rich.table import Table
+
+from api.cli.common import console, reports_errors
+from spatial import allocation, indicators, indices, overlay
+from spatial.db import session_scope
+from spatial.errors import InvalidInput, NotFound
+
+app = typer.Typer(help="Indicators: define, import from CSV, derive from layers, list.", no_args_is_help=True)
+index_app = typer.Typer(help="Composite indices: compute from a YAML/JSON definition, show scores.",
+                        no_args_is_help=True)
+
+
+def _read(path: Path) -> str:
+    if not path.is_file():
+        raise NotFound(f"No file {path}.", field="file")
+    return path.read_text(encoding="utf-8-sig")
+
+
+def _print_json(data: Any) -> None:
+    console.print_json(json.dumps(data, ensure_ascii=False, default=str))
+
+
+@app.command("list")
+@reports_errors
+def list_(domain: Annotated[str | None, typer.Option(help="capacity, deprivation, target_community or context")]
+          = None) -> None:
+    """List indicator definitions with the periods that hold values."""
+    with session_scope() as session:
+        rows = indicators.list_indicators(session, domain)
+    table = Table("domain", "unit", "periods", "name")
+    table.add_column("code", overflow="fold")
+    for r in rows:
+        table.add_row(r["domain"], r["unit_of_measure"], ", ".join(r["periods"]), r["name_en"], r["code"])
+    console.print(table)
+
+
+@app.command()
+@reports_errors
+def define(file: Annotated[Path, typer.Argument(help="YAML/JSON: one definition or a list of them")]) -> None:
+    """Define (or update) indicators: code, name_fa, name_en, domain, direction, unit_of_measure, rollup, meta."""
+    specs = yaml.safe_load(_read(file))
+    specs = specs if isinstance(specs, list) else [specs]
+    if not all(isinstance(s, dict) for s in specs):
+        raise InvalidInput(f"{file}: expected a mapping or a list of mappings.", field="file")
+    with session_scope() as session:
+        for spec in specs:
+            indicators.define_indicator(session, spec)
+    console.print(f"defined {len(specs)} indicator(s)")
+
+
+@app.command("import")
+@reports_errors
+def import_(file: Annotated[Path, typer.Argument(help="CSV: unit_code,period,<indicator>,…")]) -> None:
+    """Import indicator values from a CSV (all or nothing), then roll them up."""
+    with session_scope() as session:
+        summary = indicators.import_csv(session, _read(file), str(file))
+    console.print(f"imported {summary['values']} value(s) of {', '.join(summary['indicators'])} "
+                  f"for {summary['rows']} {summary['level']} unit(s), period(s) {', '.join(summary['periods'])}")
+
+
+@app.command()
+@reports_errors
+def derive(
+    layer: Annotated[str, typer.Argument(help="Layer slug")],
+    method: Annotated[str, typer.Argument(help=", ".join(overlay.METHODS))],
+    code: Annotated[str, typer.Option(help="Indicator code to write")],
+    period: Annotated[str, typer.Option(help="Period, e.g. 2024")],
+    level: Annotated[str, typer.Option(help="Unit level to derive at")] = "neighbourhood",
+    attribute: Annotated[str | None, typer.Option(help="Numeric attribute (sum, mean)")] = None,
+    stat: Annotated[str | None, typer.Option(help="Zonal statistic: " + ", ".join(overlay.ZONAL_STATS))] = None,
+    origin: Annotated[str, typer.Option(help="distance_km from: centroid or population_weighted")] = "centroid",
+    domain: Annotated[str, typer.Option()] = "capacity",
+    direction: Annotated[str, typer.Option()] = "higher_is_better",
+    name_fa: Annotated[str | None, typer.Option()] = None,
+    name_en: Annotated[str | None, typer.Option()] = None,
+) -> None:
+    """Derive an indicator for every unit at LEVEL by overlaying LAYER, then roll it up."""
+    with session_scope() as session:
+        result = overlay.derive_indicator(session, layer, level, method, code=code, period=period,
+                                          attribute=attribute, stat=stat, origin=origin, domain=domain,
+                                          direction=direction, name_fa=name_fa, name_en=name_en)
+    console.print(f"{result['indicator']}: {result['with_value']} of {result['units']} {level} unit(s) have a value")
+
+
+@index_app.command()
+@reports_errors
+def compute(definition: Annotated[Path, typer.Argument(help="Index definition, YAML or JSON")]) -> None:
+    """Compute a composite index from DEFINITION and store its scores, ranks and clusters."""
+    with session_scope() as session:
+        summary = indices.compute_index(session, _read(definition), created_by="cli")
+    console.print(f"index {summary['code']} (id {summary['id']}, hash {summary['definition_hash'][:12]}…), "
+                  f"period {summary['period']}")
+    for level, info in summary["levels"].items():
+        console.print(f"  {level}: {info['scored']} scored, {len(info['dropped'])} dropped; weights "
+                      + ", ".join(f"{k}={v:.3f}" for k, v in info["weights"].items()))
+
+
+@index_app.command()
+@reports_errors
+def scores(
+    index: Annotated[str, typer.Argument(help="Index id or code")],
+    level: Annotated[str, typer.Option()] = "province",
+    parent: Annotated[str | None, typer.Option(help="Only units below this code")] = None,
+    top: Annotated[int, typer.Option(help="How many to show")] = 20,
+) -> None:
+    """Show the top-ranked units of an index at a level."""
+    with session_scope() as session:
+        result = indices.index_scores(session, index, level, parent_code=parent)
+    table = Table("rank", "code", "name", "score", "rank in parent", "cluster",
+                  title=f"{result['index']['name_en']} — {level}, {result['period']}")
+    for s in result["scores"][:top]:
+        table.add_row(str(s["rank_overall"]), s["code"], s["name_en"], f"{s['score']:.4f}",
+                      str(s["rank_in_parent"]), s["cluster"] or "")
+    console.print(table)
+
+
+@reports_errors
+def allocate(
+    need: Annotated[str, typer.Option(help="Indicator code or index:<id or code>; higher = more need")],
+    level: Annotated[str, typer.Option()],
+    budget: Annotated[int, typer.Option(help="Whole rials")],
+    name: Annotated[str, typer.Option()] = "allocation",
+    period: Annotated[str | None, typer.Option()] = None,
+    parent: Annotated[str | None, typer.Option(help="Only units below this code")] = None,
+    by_population: Annotated[bool, typer.Option(help="Multiply need by population")] = False,
+    floor: Annotated[int | None, typer.Option(help="Minimum per unit, rials")] = None,
+    cap: Annotated[int | None, typer.Option(help="Maximum per unit, rials")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the full result as JSON")] = False,
+) -> None:
+    """Split BUDGET rials over the units at LEVEL in proportion to need, within floors and caps."""
+    with session_scope() as session:
+        result = allocation.allocate(session, need, level, budget, name=name, period=period, parent_code=parent,
+                                     by_population=by_population, floor=floor, cap=cap, created_by="cli")
+    if as_json:
+        _print_json(result)
+        return
+    table = Table("code", "need", "amount (rials)", "bound", title=f"allocation {result['id']}: {result['name']}")
+    for s in result["shares"]:
+        table.add_row(s["code"], f"{s['need']:.4f}", f"{s['amount']:,}", s["bound"] or "")
+    console.print(table)
+    console.print(f"total {result['total']:,} of {result['budget']:,} rials; "
+                  f"{len(result['at_floor'])} at floor, {len(result['at_cap'])} at cap")

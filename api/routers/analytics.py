@@ -1,0 +1,209 @@
+"""Indicators, composite indices, spatial statistics, unit profiles and budget allocations."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Body, Depends, File, Query, UploadFile
+from pydantic import BaseModel, Field
+from sqlalchemy.orm import Session
+
+from api.auth import Principal, require
+from api.deps import db_session
+from api.routers.units import Level
+from spatial import advantage, allocation, bivariate, indicators, indices, overlay, profile, spatial_stats
+from spatial.errors import TooLarge
+from spatial.settings import get_settings
+from spatial.target_community import target_community
+
+router = APIRouter(tags=["analytics"])
+
+Domain = Literal["capacity", "deprivation", "target_community", "context"]
+Direction = Literal["higher_is_better", "higher_is_worse"]
+Source = Annotated[str, Query(description="An indicator code, or 'index:<id or code>'")]
+
+
+class IndicatorSpec(BaseModel):
+    """An indicator definition."""
+
+    code: str
+    name_fa: str
+    name_en: str
+    domain: Domain
+    direction: Direction
+    unit_of_measure: str = ""
+    source: str = ""
+    rollup: Literal["sum", "weighted_mean"] = "weighted_mean"
+    meta: dict[str, Any] = Field(default_factory=dict)
+
+
+class DeriveRequest(BaseModel):
+    """Derive an indicator by overlaying a layer on a level of units."""
+
+    layer: str
+    level: Level
+    method: Literal["count", "per_1000", "sum", "mean", "length_km", "area_share", "distance_km", "zonal"]
+    code: str
+    period: str
+    attribute: str | None = None
+    stat: Literal["mean", "sum", "min", "max", "count", "majority"] | None = None
+    origin: Literal["centroid", "population_weighted"] = "centroid"
+    name_fa: str | None = None
+    name_en: str | None = None
+    domain: Domain = "capacity"
+    direction: Direction = "higher_is_better"
+
+
+class AllocationRequest(BaseModel):
+    """Split a budget (whole rials) over the units of a level by need."""
+
+    need_source: str = Field(description="Indicator code or 'index:<id or code>'; higher means more need")
+    level: Level
+    budget: int = Field(ge=0, description="Rials")
+    name: str = "allocation"
+    period: str | None = None
+    parent_code: str | None = None
+    by_population: bool = False
+    floor: int | None = Field(default=None, ge=0, description="Minimum per unit, rials")
+    cap: int | None = Field(default=None, ge=0, description="Maximum per unit, rials")
+
+
+# ------------------------------------------------------------------ indicators
+
+@router.get("/api/indicators", summary="Indicator definitions with their periods")
+def list_indicators(domain: Domain | None = None, session: Session = Depends(db_session),
+                    _: Principal = Depends(require("read"))) -> list[dict[str, Any]]:
+    return indicators.list_indicators(session, domain)
+
+
+@router.post("/api/indicators", status_code=201, summary="Define (or redefine) an indicator")
+def define_indicator(spec: IndicatorSpec, session: Session = Depends(db_session),
+                     _: Principal = Depends(require("indicators:write"))) -> dict[str, Any]:
+    indicators.define_indicator(session, spec.model_dump())
+    return indicators.indicator_info(session, spec.code)
+
+
+@router.post("/api/indicators/import", summary="Import values from a CSV: unit_code,period,<indicator>…")
+async def import_indicators(file: Annotated[UploadFile, File(description="CSV, UTF-8")],
+                            session: Session = Depends(db_session),
+                            _: Principal = Depends(require("indicators:write"))) -> dict[str, Any]:
+    limit = get_settings().max_upload_mb * 1024 * 1024
+    data = await file.read(limit + 1)
+    if len(data) > limit:
+        raise TooLarge(f"{file.filename} is larger than {get_settings().max_upload_mb} MB.", field="file")
+    return indicators.import_csv(session, data, file.filename or "upload.csv")
+
+
+@router.post("/api/indicators/derive", summary="Derive an indicator from a layer by overlay")
+def derive_indicator(request: DeriveRequest, session: Session = Depends(db_session),
+                     _: Principal = Depends(require("indicators:write"))) -> dict[str, Any]:
+    fields = request.model_dump()
+    return overlay.derive_indicator(session, fields.pop("layer"), fields.pop("level"), fields.pop("method"), **fields)
+
+
+@router.get("/api/indicators/{code}", summary="One indicator's definition")
+def get_indicator(code: str, session: Session = Depends(db_session),
+                  _: Principal = Depends(require("read"))) -> dict[str, Any]:
+    return indicators.indicator_info(session, code)
+
+
+@router.get("/api/indicators/{code}/values", summary="Values of an indicator by unit code")
+def indicator_values(code: str, level: Level | None = None, period: str | None = None, parent: str | None = None,
+                     session: Session = Depends(db_session),
+                     _: Principal = Depends(require("read"))) -> dict[str, Any]:
+    found, values = indicators.values_by_unit(session, code, level, period, parent)
+    return {"indicator": code, "level": level, "period": found, "values": values}
+
+
+# ------------------------------------------------------------------ indices
+
+@router.get("/api/indices", summary="Composite index versions")
+def list_indices(session: Session = Depends(db_session),
+                 _: Principal = Depends(require("read"))) -> list[dict[str, Any]]:
+    return indices.list_indices(session)
+
+
+@router.post("/api/indices", status_code=201, summary="Compute and store a composite index from its definition")
+def compute_index(definition: Annotated[dict[str, Any], Body(description="Index definition (see spatial.indices)")],
+                  session: Session = Depends(db_session),
+                  principal: Principal = Depends(require("indicators:write"))) -> dict[str, Any]:
+    return indices.compute_index(session, definition, created_by=principal.username)
+
+
+@router.get("/api/indices/{ref}", summary="One index version with its definition")
+def get_index(ref: str, session: Session = Depends(db_session),
+              _: Principal = Depends(require("read"))) -> dict[str, Any]:
+    return indices.resolve_index(session, ref)
+
+
+@router.get("/api/indices/{ref}/scores", summary="Scores, ranks and clusters of an index at a level")
+def index_scores(ref: str, level: Level, period: str | None = None, parent: str | None = None,
+                 session: Session = Depends(db_session),
+                 _: Principal = Depends(require("read"))) -> dict[str, Any]:
+    return indices.index_scores(session, ref, level, period, parent)
+
+
+# ------------------------------------------------------------------ statistics
+
+@router.get("/api/stats/moran", summary="Global Moran's I with LISA cluster counts")
+def moran(source: Source, level: Level, period: str | None = None, parent: str | None = None,
+          session: Session = Depends(db_session), _: Principal = Depends(require("read"))) -> dict[str, Any]:
+    return spatial_stats.moran(session, source, level, period, parent)
+
+
+@router.get("/api/stats/lisa", summary="LISA cluster label per unit (HH, LL, HL, LH, ns)")
+def lisa(source: Source, level: Level, period: str | None = None, parent: str | None = None,
+         session: Session = Depends(db_session), _: Principal = Depends(require("read"))) -> dict[str, str]:
+    return spatial_stats.lisa_clusters(session, source, level, period, parent)
+
+
+@router.get("/api/stats/inequality", summary="Gini and Theil T (between/within parents)")
+def inequality(source: Source, level: Level, period: str | None = None, parent: str | None = None,
+               population_weighted: bool = True, session: Session = Depends(db_session),
+               _: Principal = Depends(require("read"))) -> dict[str, Any]:
+    return spatial_stats.inequality(session, source, level, period, parent, population_weighted)
+
+
+@router.get("/api/stats/bivariate", summary="Capacity × deprivation tercile class per unit")
+def bivariate_classes(capacity: Source, deprivation: Source, level: Level, period: str | None = None,
+                      parent: str | None = None, session: Session = Depends(db_session),
+                      _: Principal = Depends(require("read"))) -> dict[str, dict[str, object]]:
+    return bivariate.bivariate_classes(session, capacity, deprivation, level, period, parent)
+
+
+@router.get("/api/stats/advantages", summary="Location quotients per unit and sector")
+def advantages(level: Level, period: str | None = None, parent: str | None = None,
+               session: Session = Depends(db_session), _: Principal = Depends(require("read"))) -> dict[str, Any]:
+    found, frame = advantage.advantages(session, level, period, parent)
+    return {"level": level, "period": found,
+            "rows": frame.astype(object).where(frame.notna(), None).to_dict(orient="records")}
+
+
+# ------------------------------------------------------------------ units
+
+@router.get("/api/units/{code}/profile", summary="Indicators, index ranks, advantages, cluster and class of a unit")
+def unit_profile(code: str, session: Session = Depends(db_session),
+                 _: Principal = Depends(require("read"))) -> dict[str, Any]:
+    return profile.unit_profile(session, code)
+
+
+@router.get("/api/units/{code}/target-community", summary="Unemployed and vulnerable groups by class")
+def unit_target_community(code: str, period: str | None = None, session: Session = Depends(db_session),
+                          _: Principal = Depends(require("read"))) -> dict[str, Any]:
+    return target_community(session, code, period)
+
+
+# ------------------------------------------------------------------ allocations
+
+@router.post("/api/allocations", status_code=201, summary="Split a budget over units by need, within floors/caps")
+def create_allocation(request: AllocationRequest, session: Session = Depends(db_session),
+                      principal: Principal = Depends(require("indicators:write"))) -> dict[str, Any]:
+    fields = request.model_dump()
+    return allocation.allocate(session, fields.pop("need_source"), fields.pop("level"), fields.pop("budget"),
+                               created_by=principal.username, **fields)
+
+
+@router.get("/api/allocations/{allocation_id}", summary="A stored allocation with its shares")
+def get_allocation(allocation_id: int, session: Session = Depends(db_session),
+                   _: Principal = Depends(require("read"))) -> dict[str, Any]:
+    return allocation.stored_allocation(session, allocation_id)

@@ -1,0 +1,260 @@
+"""Indicators derived by overlaying a layer on a level of administrative units.
+
+Vector methods are single set-based PostGIS statements (GiST-indexed joins, KNN
+``<->`` for nearest features, geography for lengths, areas and distances); raster
+zonal statistics use exactextract, which weighs each cell by the exact fraction of
+it that lies inside the unit. Values are written for every current unit of the
+level, then rolled up the hierarchy (sums for counts and totals, population-weighted
+means for rates, means, shares and distances).
+
+Examples
+--------
+>>> derive_indicator(session, "health_centres", "neighbourhood", "per_1000",
+...                  code="health_centres_per_1000", period="2024")      # doctest: +SKIP
+{'indicator': 'health_centres_per_1000', 'units': 6200, ...}
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import rasterio
+import shapely
+from exactextract import exact_extract
+from psycopg import sql
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from spatial.errors import InvalidInput, NotFound
+from spatial.indicators import define_indicator, roll_up
+from spatial.settings import get_settings
+from spatial.units import check_level
+
+VECTOR_METHODS: tuple[str, ...] = ("count", "per_1000", "sum", "mean", "length_km", "area_share", "distance_km")
+ZONAL_STATS: tuple[str, ...] = ("mean", "sum", "min", "max", "count", "majority")
+METHODS: tuple[str, ...] = (*VECTOR_METHODS, "zonal")
+ORIGINS: tuple[str, ...] = ("centroid", "population_weighted")
+NUMERIC_TYPES = ("integer", "float")
+#: How each method's values combine going up the hierarchy.
+ROLLUP = {"count": "sum", "sum": "sum", "length_km": "sum", "per_1000": "weighted_mean", "mean": "weighted_mean",
+          "area_share": "weighted_mean", "distance_km": "weighted_mean"}
+UNITS_OF_MEASURE = {"count": "features", "per_1000": "per 1,000 people", "length_km": "km", "area_share": "share",
+                    "distance_km": "km"}
+
+_UNITS_AT_LEVEL = "u.level = :level AND u.valid_to IS NULL"
+
+_AGGREGATE_SQL = """
+INSERT INTO indicator_value (indicator_id, unit_id, period, value)
+SELECT :indicator_id, u.id, :period, {expression}
+FROM admin_unit u LEFT JOIN {table} f ON ST_Intersects(u.geom, f.geom)
+WHERE {units}
+GROUP BY u.id
+"""
+
+_EXPRESSIONS = {
+    "count": "count(f.fid)",
+    "per_1000": "count(f.fid) * 1000.0 / nullif(max(u.population), 0)",
+    "sum": "coalesce(sum(f.{attribute}), 0)",
+    "mean": "avg(f.{attribute})",
+    # Lines are clipped to the unit only when they cross its boundary.
+    "length_km": """coalesce(sum(ST_Length(geography(
+        CASE WHEN ST_CoveredBy(f.geom, u.geom) THEN f.geom ELSE ST_Intersection(f.geom, u.geom) END))), 0) / 1000""",
+    # Union first, so that overlapping polygons are not counted twice.
+    "area_share": """least(1.0, coalesce(ST_Area(geography(ST_Union(ST_Intersection(f.geom, u.geom))))
+        / nullif(ST_Area(geography(max(u.geom))), 0), 0))""",
+}
+
+# The origin of a unit: its centroid, or the population-weighted mean of its children's
+# interior points (falling back to the centroid for units without populated children).
+_ORIGINS = {
+    "centroid": "ST_Centroid(u.geom)",
+    "population_weighted": """coalesce((
+        SELECT ST_SetSRID(ST_MakePoint(
+                   sum(ST_X(ST_PointOnSurface(c.geom)) * c.population) / nullif(sum(c.population), 0),
+                   sum(ST_Y(ST_PointOnSurface(c.geom)) * c.population) / nullif(sum(c.population), 0)), 4326)
+        FROM admin_unit c WHERE c.parent_id = u.id AND c.valid_to IS NULL AND c.population > 0),
+        ST_Centroid(u.geom))""",
+}
+
+# KNN on the GiST index finds candidates in planar degrees; the geodesic minimum over a
+# handful of them gives the nearest on the ellipsoid.
+_DISTANCE_SQL = """
+INSERT INTO indicator_value (indicator_id, unit_id, period, value)
+SELECT :indicator_id, o.id, :period,
+       (SELECT min(ST_Distance(geography(o.pt), geography(k.geom)))
+        FROM (SELECT f.geom FROM {table} f ORDER BY f.geom <-> o.pt LIMIT 8) k) / 1000
+FROM (SELECT u.id, {origin} AS pt FROM admin_unit u WHERE {units}) o
+"""
+
+
+@dataclass(frozen=True)
+class LayerInfo:
+    """What overlay needs to know of a catalogue layer."""
+
+    slug: str
+    storage: str
+    table_name: str | None
+    raster_path: str | None
+    geometry_type: str | None
+    columns: list[dict[str, Any]]
+
+
+def get_layer(session: Session, slug: str) -> LayerInfo:
+    """The catalogue entry of layer ``slug``; :class:`NotFound` when there is none."""
+    row = session.execute(
+        text("SELECT slug, storage, table_name, raster_path, geometry_type, columns FROM layer WHERE slug = :slug"),
+        {"slug": slug},
+    ).mappings().first()
+    if row is None:
+        raise NotFound(f"No layer '{slug}'. List layers with GET /api/layers.", field="layer")
+    return LayerInfo(**row)
+
+
+def _sql(session: Session, template: str, **parts: sql.Composable) -> str:
+    """Format identifiers into ``template`` with psycopg quoting (never by hand)."""
+    raw = session.connection().connection.driver_connection
+    return sql.SQL(template).format(**parts).as_string(raw)  # type: ignore[arg-type]
+
+
+def derive_indicator(
+    session: Session, layer: str, level: str, method: str, *, code: str, period: str,
+    attribute: str | None = None, stat: str | None = None, origin: str = "centroid",
+    name_fa: str | None = None, name_en: str | None = None, domain: str = "capacity",
+    direction: str = "higher_is_better", synthetic: bool = False,
+) -> dict[str, Any]:
+    """Derive indicator ``code`` for every unit at ``level`` from ``layer`` by ``method``.
+
+    Methods: ``count``, ``per_1000`` (features per 1,000 people), ``sum`` / ``mean`` of
+    a numeric ``attribute``, ``length_km`` of lines, ``area_share`` covered by polygons,
+    ``distance_km`` to the nearest feature from each unit's ``origin`` (``centroid``
+    or ``population_weighted``), and ``zonal`` raster statistics (``stat``: mean, sum,
+    min, max, count, majority). The indicator is created or updated; its values for
+    ``period`` are replaced, then rolled up.
+    """
+    check_level(level)
+    if method not in METHODS:
+        raise InvalidInput(f"Unknown method '{method}'; use one of: {', '.join(METHODS)}.", field="method")
+    info = get_layer(session, layer)
+    recipe: dict[str, Any] = {"layer": layer, "method": method, "level": level}
+    if method == "zonal":
+        if info.storage != "raster":
+            raise InvalidInput(f"Layer '{layer}' is a vector layer; zonal statistics need a raster.", field="method")
+        if stat not in ZONAL_STATS:
+            raise InvalidInput(f"Zonal statistics need stat, one of: {', '.join(ZONAL_STATS)}.", field="stat")
+        recipe["stat"] = stat
+    else:
+        if info.storage != "vector" or not info.table_name:
+            raise InvalidInput(f"Layer '{layer}' is a raster; use method 'zonal'.", field="method")
+        _check_vector(session, info, method, attribute, origin)
+        recipe.update({"attribute": attribute} if method in ("sum", "mean") else {})
+        recipe.update({"origin": origin} if method == "distance_km" else {})
+    rollup = ROLLUP.get(method) or ("sum" if stat in ("sum", "count") else "weighted_mean")
+    indicator_id = define_indicator(session, {
+        "code": code, "name_fa": name_fa or code, "name_en": name_en or code, "domain": domain,
+        "direction": direction, "rollup": rollup, "source": f"layer {layer} ({method})",
+        "unit_of_measure": UNITS_OF_MEASURE.get(method, ""),
+        "meta": {"derived": recipe},
+    }, synthetic=synthetic)
+    session.execute(text("DELETE FROM indicator_value WHERE indicator_id = :id AND period = :period"),
+                    {"id": indicator_id, "period": period})
+    params = {"indicator_id": indicator_id, "period": period, "level": level}
+    if method == "zonal":
+        _zonal(session, info, level, str(stat), params)
+    else:
+        table = sql.Identifier("layers", str(info.table_name))
+        if method == "distance_km":
+            statement = _sql(session, _DISTANCE_SQL, table=table, origin=sql.SQL(_ORIGINS[origin]),
+                             units=sql.SQL(_UNITS_AT_LEVEL))
+        else:
+            expression = sql.SQL(_EXPRESSIONS[method]).format(
+                attribute=sql.Identifier(attribute) if attribute else sql.SQL(""))
+            statement = _sql(session, _AGGREGATE_SQL, table=table, expression=expression,
+                             units=sql.SQL(_UNITS_AT_LEVEL))
+        session.execute(text(statement), params)
+    if synthetic:
+        session.execute(text("UPDATE indicator_value SET synthetic = true WHERE indicator_id = :id AND period = :p"),
+                        {"id": indicator_id, "p": period})
+    roll_up(session, code, period, replace=True)
+    counts = session.execute(
+        text("""SELECT count(*) AS units, count(v.value) AS with_value FROM indicator_value v
+                JOIN admin_unit u ON u.id = v.unit_id WHERE v.indicator_id = :id AND v.period = :p
+                AND u.level = :level"""),
+        {"id": indicator_id, "p": period, "level": level},
+    ).mappings().one()
+    return {"indicator": code, "period": period, **recipe, "rollup": rollup, **dict(counts)}
+
+
+def _check_vector(session: Session, info: LayerInfo, method: str, attribute: str | None, origin: str) -> None:
+    exists = session.execute(
+        text("SELECT EXISTS (SELECT 1 FROM pg_tables WHERE schemaname = 'layers' AND tablename = :t)"),
+        {"t": info.table_name},
+    ).scalar()
+    if not exists:
+        raise NotFound(f"Layer '{info.slug}' has no table layers.{info.table_name}; re-ingest it.", field="layer")
+    empty = session.execute(text(_sql(session, "SELECT NOT EXISTS (SELECT 1 FROM {t})",
+                                      t=sql.Identifier("layers", str(info.table_name))))).scalar()
+    if empty:
+        raise InvalidInput(f"Layer '{info.slug}' has no features; there is nothing to derive from.", field="layer")
+    kind = (info.geometry_type or "").upper()
+    wanted = {"length_km": "LINE", "area_share": "POLYGON"}.get(method)
+    if wanted and wanted not in kind:
+        raise InvalidInput(f"Method '{method}' needs a {wanted.lower()} layer; '{info.slug}' holds {kind or 'unknown'}.",
+                           field="method")
+    if method in ("sum", "mean"):
+        columns = {c["name"]: c for c in info.columns}
+        if attribute not in columns:
+            raise InvalidInput(f"Method '{method}' needs an attribute of layer '{info.slug}': one of "
+                               f"{', '.join(columns) or 'none'}.", field="attribute")
+        if columns[attribute]["type"] not in NUMERIC_TYPES:
+            raise InvalidInput(f"Attribute '{attribute}' is {columns[attribute]['type']}, not a number.",
+                               field="attribute")
+    if method == "distance_km" and origin not in ORIGINS:
+        raise InvalidInput(f"Unknown origin '{origin}'; use one of: {', '.join(ORIGINS)}.", field="origin")
+
+
+def units_frame(session: Session, level: str) -> gpd.GeoDataFrame:
+    """The current units of ``level`` as a GeoDataFrame (``unit_id``, ``code``, geometry in EPSG:4326)."""
+    rows = session.execute(
+        text(f"SELECT u.id, u.code, ST_AsBinary(u.geom) FROM admin_unit u WHERE {_UNITS_AT_LEVEL} ORDER BY u.id"),
+        {"level": level},
+    ).all()
+    return gpd.GeoDataFrame({"unit_id": [r[0] for r in rows], "code": [r[1] for r in rows]},
+                            geometry=shapely.from_wkb([bytes(r[2]) for r in rows]), crs=4326)
+
+
+def raster_file(info: LayerInfo) -> Path:
+    """The absolute path of a raster layer's COG under the data directory."""
+    path = get_settings().data_dir / str(info.raster_path)
+    if not path.is_file():
+        raise NotFound(f"The raster of layer '{info.slug}' is missing ({info.raster_path}); re-ingest it.",
+                       field="layer")
+    return path
+
+
+def zonal_statistics(raster: Path | str, zones: gpd.GeoDataFrame, stat: str) -> np.ndarray:
+    """``stat`` of the raster's first band within each zone, cells weighted by exact coverage.
+
+    Zones are reprojected to the raster's CRS when they differ; zones off the raster get NaN.
+    """
+    with rasterio.open(raster) as src:
+        crs = src.crs
+    if crs is not None and zones.crs is not None and not zones.crs.equals(crs):
+        zones = zones.to_crs(crs)
+    result = exact_extract(str(raster), zones[["geometry"]], [stat], output="pandas")
+    return result[stat].to_numpy(dtype=float)
+
+
+def _zonal(session: Session, info: LayerInfo, level: str, stat: str, params: dict[str, Any]) -> None:
+    zones = units_frame(session, level)
+    values = zonal_statistics(raster_file(info), zones, stat)
+    session.execute(
+        text("""INSERT INTO indicator_value (indicator_id, unit_id, period, value)
+                SELECT :indicator_id, u, :period, v
+                FROM unnest(CAST(:units AS integer[]), CAST(:vals AS float8[])) AS t(u, v)"""),
+        {**params, "units": zones["unit_id"].astype(int).tolist(),
+         "vals": [None if not np.isfinite(v) else float(v) for v in values]},
+    )

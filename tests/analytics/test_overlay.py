@@ -1,0 +1,132 @@
+"""Indicators derived by overlay: the database answer equals a geopandas/exactextract answer."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pytest
+import shapely
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from spatial.demo.tessellate import random_points_within
+from spatial.errors import InvalidInput, NotFound
+from spatial.indicators import values_by_unit
+from spatial.overlay import derive_indicator
+from tests.analytics.conftest import neighbourhoods_of
+
+COUNTY = "IR-15-01"
+
+
+@pytest.fixture
+def hoods(session: Session) -> gpd.GeoDataFrame:
+    return neighbourhoods_of(session, COUNTY)
+
+
+@pytest.fixture
+def points(hoods: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """3·i + 1 points strictly inside the i-th neighbourhood, each with a 'beds' attribute."""
+    rng = np.random.default_rng(7)
+    inner = shapely.buffer(hoods.geometry.to_numpy(), -1e-4)
+    xy = np.concatenate([random_points_within(g, 3 * i + 1, rng) for i, g in enumerate(inner)])
+    return gpd.GeoDataFrame({"beds": rng.integers(1, 50, len(xy)).astype("int64")},
+                            geometry=shapely.points(xy), crs=4326)
+
+
+def test_point_counts_equal_a_geopandas_spatial_join(session: Session, vector_layer, hoods, points) -> None:
+    vector_layer("clinics", points)
+    result = derive_indicator(session, "clinics", "neighbourhood", "count", code="clinic_count", period="2024")
+    _, values = values_by_unit(session, "clinic_count", "neighbourhood", "2024", COUNTY)
+    expected = gpd.sjoin(points, hoods, predicate="within").groupby("code").size()
+    assert values == {c: float(expected.get(c, 0)) for c in hoods["code"]}
+    assert result["units"] == session.execute(
+        text("SELECT count(*) FROM admin_unit WHERE level = 'neighbourhood'")).scalar()
+
+
+def test_counts_roll_up_to_county_and_province_as_sums(session: Session, vector_layer, points) -> None:
+    vector_layer("clinics", points)
+    derive_indicator(session, "clinics", "neighbourhood", "count", code="clinic_count", period="2024")
+    _, county = values_by_unit(session, "clinic_count", "county", "2024", "IR-15")
+    _, province = values_by_unit(session, "clinic_count", "province", "2024")
+    assert county[COUNTY] == len(points) and sum(county.values()) == len(points)
+    assert province["IR-15"] == len(points)
+
+
+def test_per_1000_sum_and_mean_of_an_attribute(session: Session, vector_layer, hoods, points) -> None:
+    vector_layer("clinics", points)
+    joined = gpd.sjoin(points, hoods, predicate="within").groupby("code")
+    for method, code in (("per_1000", "clinics_per_1000"), ("sum", "beds_total"), ("mean", "beds_mean")):
+        derive_indicator(session, "clinics", "neighbourhood", method, code=code, period="2024",
+                         attribute=None if method == "per_1000" else "beds")
+    pop = hoods.set_index("code")["population"]
+    _, per_1000 = values_by_unit(session, "clinics_per_1000", "neighbourhood", "2024", COUNTY)
+    _, total = values_by_unit(session, "beds_total", "neighbourhood", "2024", COUNTY)
+    _, mean = values_by_unit(session, "beds_mean", "neighbourhood", "2024", COUNTY)
+    code = hoods["code"].iloc[3]
+    assert per_1000[code] == pytest.approx(joined.size()[code] * 1000 / pop[code])
+    assert total[code] == joined["beds"].sum()[code]
+    assert mean[code] == pytest.approx(joined["beds"].mean()[code])
+
+
+def test_line_length_in_km_is_geodesic_and_clipped(session: Session, vector_layer, hoods) -> None:
+    hood = hoods.geometry.iloc[0]
+    c = hood.representative_point()
+    # A long east-west line through the neighbourhood: only its part inside counts.
+    line = shapely.LineString([(c.x - 5, c.y), (c.x + 5, c.y)])
+    vector_layer("roads", gpd.GeoDataFrame(geometry=[line], crs=4326))
+    derive_indicator(session, "roads", "neighbourhood", "length_km", code="road_km", period="2024")
+    _, km = values_by_unit(session, "road_km", "neighbourhood", "2024", COUNTY)
+    inside = gpd.GeoSeries([line.intersection(hood)], crs=4326).to_crs(hoods.estimate_utm_crs()).length.iloc[0]
+    assert km[hoods["code"].iloc[0]] == pytest.approx(inside / 1000, rel=5e-3)
+
+
+def test_area_share_counts_overlapping_polygons_once(session: Session, vector_layer, hoods) -> None:
+    hood = hoods.geometry.iloc[1]
+    minx, miny, maxx, maxy = hood.bounds
+    cover = shapely.box(minx - 1, miny - 1, maxx + 1, maxy + 1)
+    vector_layer("orchards", gpd.GeoDataFrame(geometry=[cover, cover.buffer(-1e-3)], crs=4326))
+    derive_indicator(session, "orchards", "neighbourhood", "area_share", code="orchard_share", period="2024")
+    _, share = values_by_unit(session, "orchard_share", "neighbourhood", "2024", COUNTY)
+    assert share[hoods["code"].iloc[1]] == pytest.approx(1.0)
+
+
+def test_distance_to_the_nearest_feature(session: Session, vector_layer, hoods) -> None:
+    centroid = hoods.geometry.iloc[2].centroid
+    vector_layer("markets", gpd.GeoDataFrame(geometry=[centroid], crs=4326))
+    derive_indicator(session, "markets", "neighbourhood", "distance_km", code="market_km", period="2024")
+    _, km = values_by_unit(session, "market_km", "neighbourhood", "2024", COUNTY)
+    assert km[hoods["code"].iloc[2]] == pytest.approx(0.0, abs=1e-6)
+    assert all(v > 0 for c, v in km.items() if c != hoods["code"].iloc[2])
+    derive_indicator(session, "markets", "county", "distance_km", code="market_km_pw", period="2024",
+                     origin="population_weighted")
+    _, county_km = values_by_unit(session, "market_km_pw", "county", "2024", "IR-15")
+    assert county_km[COUNTY] >= 0
+
+
+def test_zonal_statistics_equal_exactextract(session: Session, raster_layer, hoods) -> None:
+    from exactextract import exact_extract
+
+    minx, miny, maxx, maxy = hoods.total_bounds
+    cell = 0.01
+    cols, rows = int((maxx - minx) / cell) + 3, int((maxy - miny) / cell) + 3
+    array = np.arange(rows * cols, dtype="float32").reshape(rows, cols) % 17
+    path = raster_layer("elevation", array, minx - cell, maxy + cell, cell, nodata=-9999)
+    derive_indicator(session, "elevation", "neighbourhood", "zonal", code="elev_mean", period="2024", stat="mean")
+    _, mean = values_by_unit(session, "elev_mean", "neighbourhood", "2024", COUNTY)
+    expected = exact_extract(str(path), hoods, ["mean"], include_cols=["code"], output="pandas").set_index("code")
+    for code in hoods["code"]:
+        assert mean[code] == pytest.approx(expected.loc[code, "mean"], rel=1e-6)
+
+
+def test_empty_layer_unknown_layer_and_wrong_attribute_are_refused(session: Session, vector_layer, points) -> None:
+    vector_layer("nothing", gpd.GeoDataFrame({"beds": np.array([], dtype="int64")}, geometry=[], crs=4326))
+    with pytest.raises(InvalidInput, match="no features"):
+        derive_indicator(session, "nothing", "neighbourhood", "count", code="x_count", period="2024")
+    with pytest.raises(NotFound, match="no_layer"):
+        derive_indicator(session, "no_layer", "neighbourhood", "count", code="x_count", period="2024")
+    vector_layer("clinics", points)
+    with pytest.raises(InvalidInput, match="beds"):
+        derive_indicator(session, "clinics", "neighbourhood", "sum", code="x_sum", period="2024", attribute="name")
+    with pytest.raises(InvalidInput, match="line"):
+        derive_indicator(session, "clinics", "neighbourhood", "length_km", code="x_km", period="2024")
+    assert session.execute(text("SELECT count(*) FROM indicator WHERE code LIKE 'x\\_%'")).scalar() == 0
