@@ -143,11 +143,20 @@ def scratch(tmp_path_factory: pytest.TempPathFactory, database_url: str) -> Iter
     url = pg.url()
     migrate.upgrade(url)
     engine = create_engine(url)
+    # The demo writes its raster files into the data directory: the scratch one.
+    test_data_dir = os.environ.get("PISHRAFT_DATA_DIR")
+    os.environ["PISHRAFT_DATA_DIR"] = str(home / "data")
+    get_settings.cache_clear()
     try:
         with Session(engine) as s, s.begin():
             load_demo(s, neighbourhoods=MIN_NEIGHBOURHOODS)
     finally:
         engine.dispose()
+        if test_data_dir is None:
+            os.environ.pop("PISHRAFT_DATA_DIR", None)
+        else:
+            os.environ["PISHRAFT_DATA_DIR"] = test_data_dir
+        get_settings.cache_clear()
     try:
         yield Scratch(home, pg, url, home / "data")
     finally:

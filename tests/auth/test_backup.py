@@ -66,10 +66,17 @@ def test_backup_drop_restore_gives_identical_tables_and_files(
     assert before["public.admin_unit"][0] > 300 and before["public.app_user"][0] == 5
     bundle = tmp_path / "pishraft.tar"
 
+    def file_digests() -> dict[str, str]:
+        return {r: hashlib.sha256((scratch.data_dir / r).read_bytes()).hexdigest() for r in rasters}
+
+    with psycopg.connect(dsn) as conn:
+        rasters = [r[0] for r in conn.execute("SELECT raster_path FROM layer WHERE raster_path IS NOT NULL")]
+    files_before = file_digests()
     made = pishraft(scratch, "db", "backup", str(bundle))
     assert made.returncode == 0, made.stderr
+    assert len(rasters) >= 2  # the demo's and this test's
     with tarfile.open(bundle) as tar:
-        assert {"manifest.json", "database.dump", "files/rasters/backup_test.tif"} <= set(tar.getnames())
+        assert {"manifest.json", "database.dump", *(f"files/{r}" for r in rasters)} <= set(tar.getnames())
 
     scratch.pg.drop_database("pishraft")
     shutil.rmtree(scratch.data_dir)
@@ -78,8 +85,8 @@ def test_backup_drop_restore_gives_identical_tables_and_files(
     restored = pishraft(scratch, "db", "restore", "--yes", str(bundle))
     assert restored.returncode == 0, restored.stderr
     assert table_fingerprints(dsn) == before
-    restored_file = (scratch.data_dir / "rasters" / "backup_test.tif").read_bytes()
-    assert hashlib.sha256(restored_file).digest() == hashlib.sha256(raster_layer).digest()
+    assert file_digests() == files_before
+    assert files_before["rasters/backup_test.tif"] == hashlib.sha256(raster_layer).hexdigest()
 
 
 def test_a_damaged_bundle_is_refused_and_the_database_is_untouched(
