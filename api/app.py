@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
 
 from api import errors, middleware
 from api.routers import accounts, analytics, audit, cores, health, layers, maps, people, roadmaps, units
+from maps.assets import STATIC_DIR
 
 ROUTERS = (
     health.router, units.router, layers.router, maps.router, analytics.router, roadmaps.router, people.router,
@@ -24,4 +26,6 @@ def create_app() -> FastAPI:
     middleware.install(app)
     for router in ROUTERS:
         app.include_router(router)
+    # Leaflet, fonts and Pishraft's map scripts: maps never load them from the internet.
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app

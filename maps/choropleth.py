@@ -1,22 +1,45 @@
-"""Classed choropleth maps of an indicator over administrative units."""
+"""Classed choropleth maps of an indicator over administrative units.
+
+Units come as a GeoDataFrame (``code``, ``name_fa``, ``name_en``, optional ``href`` for
+drill-down, ``geometry`` in EPSG:4326) and values as ``{unit_code: value}``; classes
+come from mapclassify (quantiles, Fisher-Jenks natural breaks, equal interval).
+"""
 
 from __future__ import annotations
 
-from typing import Any
+import warnings
+from collections.abc import Sequence
 
 import folium
+import geopandas as gpd
 import mapclassify
 import numpy as np
-from branca.element import MacroElement, Template
+import shapely
 
+from maps.base import add_note, base_map, fit, tr
+from maps.coverage import CoverageLayer, compact_geometry, fit_zoom
+from maps.legend import add_legend, class_items
+from maps.navigation import Choice, Link, add_title_box
+from maps.overlays import Overlay, add_overlays
+from spatial.errors import InvalidInput
 from spatial.jalali import format_number
 
 SCHEMES = {"quantiles": mapclassify.Quantiles, "fisher_jenks": mapclassify.FisherJenks,
            "equal_interval": mapclassify.EqualInterval}
+SCHEME_NAMES = {"quantiles": ("چندک", "Quantiles"), "fisher_jenks": ("شکست طبیعی", "Natural breaks"),
+                "equal_interval": ("فاصله برابر", "Equal interval")}
 # ColorBrewer YlOrRd (5): worse is darker.
 PALETTE = ("#ffffb2", "#fecc5c", "#fd8d3c", "#f03b20", "#bd0026")
 NO_DATA = "#d9d9d9"
-SYNTHETIC_ATTRIBUTION = {"fa": "داده‌های نمونه (مصنوعی)", "en": "Synthetic demo data"}
+#: Zoom levels a map allows beyond the one that fits its units; geometry detail follows.
+ZOOM_IN_LEVELS = 3
+
+
+def check_scheme(scheme: str) -> str:
+    """``scheme`` if mapclassify knows it, else :class:`InvalidInput`."""
+    if scheme not in SCHEMES:
+        raise InvalidInput(f"Unknown classification '{scheme}'; use one of: {', '.join(SCHEMES)}.", field="scheme")
+    return scheme
 
 
 def class_breaks(values: np.ndarray, scheme: str = "quantiles", k: int = 5) -> list[float]:
@@ -25,82 +48,83 @@ def class_breaks(values: np.ndarray, scheme: str = "quantiles", k: int = 5) -> l
     if finite.size == 0:
         return []
     k = max(1, min(k, len(np.unique(finite))))
-    return [float(b) for b in SCHEMES[scheme](finite, k=k).bins]
+    with warnings.catch_warnings():
+        # mapclassify warns when ties leave fewer classes than asked; the legend shows what is left.
+        warnings.simplefilter("ignore", UserWarning)
+        bins = SCHEMES[check_scheme(scheme)](finite, k=k).bins
+    return [float(b) for b in np.unique(bins)]
+
+
+def classify(values: np.ndarray, breaks: list[float]) -> np.ndarray:
+    """Class index of each value under ``breaks``; ``len(PALETTE)`` (no data) for NaN."""
+    classes = np.searchsorted(breaks, values, side="left") if breaks else np.zeros(len(values), int)
+    classes = np.minimum(classes, len(PALETTE) - 1)
+    return np.where(np.isfinite(values), classes, len(PALETTE))
+
+
+def unit_layer(fmap: folium.Map, units: gpd.GeoDataFrame, labels: Sequence[str], label_title: str,
+               palette: Sequence[str], colour: Sequence[int], lang: str) -> tuple[float, float, float, float] | None:
+    """Draw ``units`` on ``fmap`` as a compact coverage (see :mod:`maps.coverage`); returns their bounds.
+
+    The map's deepest zoom and the geometry's detail follow the units' extent.
+    """
+    if units.empty:
+        return None
+    bounds = tuple(float(b) for b in shapely.total_bounds(units.geometry.values))
+    detail = min(fit_zoom(bounds) + ZOOM_IN_LEVELS, 18)
+    fmap.options["max_zoom"] = detail + 1
+    geometry = compact_geometry(units.geometry.values, detail)
+    hrefs = units["href"].fillna("").tolist() if "href" in units else [""] * len(units)
+    props = {"code": units["code"].tolist(), "name_fa": units["name_fa"].tolist(),
+             "name_en": units["name_en"].tolist(), "label": list(labels), "href": hrefs, "label_title": label_title}
+    CoverageLayer(geometry, props, list(palette), list(colour), lang).add_to(fmap)
+    return bounds
 
 
 def choropleth_map(
-    features: dict[str, Any],
+    units: gpd.GeoDataFrame,
     values: dict[str, float | None],
     title: str,
     lang: str = "fa",
     scheme: str = "quantiles",
     synthetic: bool = False,
+    *,
+    breadcrumb: Sequence[Link] = (),
+    choices: Sequence[Choice] = (),
+    overlays: Sequence[Overlay] = (),
+    basemap: str = "none",
+    note: str | None = None,
+    legend_title: str | None = None,
 ) -> folium.Map:
-    """A Leaflet map of ``features`` (GeoJSON units) shaded by ``values`` (keyed by unit code).
+    """A map of ``units`` shaded by classed ``values`` (keyed by unit code), with legend.
+
+    Units without a value are grey and listed as 'no data'; a map with no values at all
+    says so. Units with an ``href`` open it on click (drill-down).
 
     Examples
     --------
-    >>> m = choropleth_map(units_fc, {"IR-01": 7.5}, "Unemployment rate")   # doctest: +SKIP
+    >>> m = choropleth_map(provinces_gdf, {"IR-01": 7.5}, "Unemployment rate")   # doctest: +SKIP
     """
-    codes = [f["properties"]["code"] for f in features["features"]]
-    array = np.array([np.nan if values.get(c) is None else values[c] for c in codes], dtype=float)
+    check_scheme(scheme)
+    fmap = base_map(lang, basemap, synthetic)
+    array = np.array([np.nan if values.get(c) is None else values[c] for c in units["code"]], dtype=float)
     breaks = class_breaks(array, scheme, len(PALETTE))
-    classes = np.searchsorted(breaks, array, side="left") if breaks else np.zeros(len(codes), int)
-    colours = {c: (NO_DATA if np.isnan(v) else PALETTE[min(int(k), len(PALETTE) - 1)])
-               for c, v, k in zip(codes, array, classes, strict=True)}
-    for f in features["features"]:
-        v = values.get(f["properties"]["code"])
-        f["properties"]["value"] = v
-        f["properties"]["value_label"] = format_number(v, lang)
-
-    attribution = SYNTHETIC_ATTRIBUTION[lang if lang in SYNTHETIC_ATTRIBUTION else "en"] if synthetic else ""
-    fmap = folium.Map(location=[32.5, 54.0], zoom_start=5, tiles=None, control_scale=True, prefer_canvas=True)
-    folium.TileLayer("OpenStreetMap", attr=f"© OpenStreetMap {attribution}").add_to(fmap)
-    name_field = "name_fa" if lang == "fa" else "name_en"
-    labels = (["نام", "Name", "مقدار"] if lang == "fa" else ["Name", "نام", "Value"])
-    folium.GeoJson(
-        features,
-        name=title,
-        style_function=lambda f: {"fillColor": colours.get(f["properties"]["code"], NO_DATA), "color": "#555",
-                                  "weight": 0.7, "fillOpacity": 0.8},
-        highlight_function=lambda f: {"weight": 2.5, "color": "#000"},
-        tooltip=folium.GeoJsonTooltip(
-            fields=[name_field, "name_en" if lang == "fa" else "name_fa", "value_label"], aliases=labels,
-            style="direction: rtl; font-family: Vazirmatn, Tahoma, sans-serif;" if lang == "fa" else "",
-        ),
-    ).add_to(fmap)
-    _legend(breaks, array, title, lang).add_to(fmap)
-    if features["features"]:
-        fmap.fit_bounds(_bounds(features))
+    labels = [format_number(None if np.isnan(v) else float(v), lang) for v in array]
+    bounds = unit_layer(fmap, units, labels, tr(lang, "مقدار", "Value"), [*PALETTE, NO_DATA],
+                        classify(array, breaks).tolist(), lang)
+    add_title_box(fmap, lang, title, breadcrumb, choices)
+    finite = array[np.isfinite(array)]
+    legend_title = f"{legend_title or title} — {tr(lang, *SCHEME_NAMES[scheme])}"
+    add_legend(fmap, lang, legend_title,
+               class_items(breaks, float(finite.min()) if finite.size else None, PALETTE, NO_DATA, lang)
+               if breaks else [(NO_DATA, tr(lang, "بدون داده", "No data"))])
+    if units.empty:
+        add_note(fmap, lang, tr(lang, "هیچ واحدی برای نمایش نیست.", "There are no units to show."))
+    elif not finite.size:
+        add_note(fmap, lang, note or tr(lang, "برای این واحدها داده‌ای ثبت نشده است.",
+                                        "No values are recorded for these units."))
+    elif note:
+        add_note(fmap, lang, note)
+    add_overlays(fmap, overlays, lang)
+    fit(fmap, bounds)
     return fmap
-
-
-def _bounds(features: dict[str, Any]) -> list[list[float]]:
-    import shapely
-    from shapely.geometry import shape
-
-    geoms = [shape(f["geometry"]) for f in features["features"]]
-    minx, miny, maxx, maxy = shapely.total_bounds(geoms)
-    return [[miny, minx], [maxy, maxx]]
-
-
-def _legend(breaks: list[float], values: np.ndarray, title: str, lang: str) -> MacroElement:
-    finite = values[np.isfinite(values)]
-    lower = [float(finite.min()) if finite.size else 0.0, *breaks[:-1]]
-    rows = "".join(
-        f'<div><span style="background:{PALETTE[i]}"></span>{format_number(lo, lang)} – {format_number(hi, lang)}</div>'
-        for i, (lo, hi) in enumerate(zip(lower, breaks, strict=False))
-    )
-    no_data = "بدون داده" if lang == "fa" else "No data"
-    rows += f'<div><span style="background:{NO_DATA}"></span>{no_data}</div>'
-    direction = "rtl" if lang == "fa" else "ltr"
-    html = f"""{{% macro html(this, kwargs) %}}
-<div class="pishraft-legend" dir="{direction}" style="position:fixed; bottom:24px; {'right' if lang == 'fa' else 'left'}:12px;
- z-index:1000; background:white; padding:8px 10px; border-radius:6px; box-shadow:0 1px 4px rgba(0,0,0,.3);
- font: 13px Vazirmatn, Tahoma, sans-serif;">
-<b>{title}</b>{rows}</div>
-<style>.pishraft-legend span{{display:inline-block;width:14px;height:14px;margin:0 6px;vertical-align:middle;border:1px solid #999}}</style>
-{{% endmacro %}}"""
-    legend = MacroElement()
-    legend._template = Template(html)
-    return legend

@@ -1,25 +1,282 @@
 """Assemble the data for each served map and call the builders. The only place where
-map routes and the CLI's ``maps render`` meet the database."""
+map routes and the CLI's ``maps render`` meet the database.
+
+Maps link to each other (drill-down, breadcrumb, period and indicator choices) through
+a :class:`Links` object: :class:`ServedLinks` for pages served by the API,
+:class:`FileLinks` for the standalone files of ``pishraft maps render``.
+"""
 
 from __future__ import annotations
 
+import json
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any, Protocol
+from urllib.parse import quote, urlencode
+
 import folium
+import geopandas as gpd
+import numpy as np
+import shapely
+from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from maps.choropleth import choropleth_map
+from maps.assets import copy_static, write_page
+from maps.base import check_lang, tr
+from maps.choropleth import SCHEME_NAMES, SCHEMES, check_scheme, choropleth_map
+from maps.navigation import Choice, Link
+from maps.overlays import Overlay
 from spatial import indicators, units
+from spatial.errors import InvalidInput
+from spatial.jalali import persian_digits
+
+NATION = {"fa": "ایران", "en": "Iran"}
+#: Levels a national map can show.
+NATIONAL_LEVELS: tuple[str, ...] = ("province", "county", "neighbourhood")
+#: Most features of one resource layer put on a map; the layer is marked partial beyond.
+MAX_OVERLAY_FEATURES = 2_000
+MAX_POPUP_FIELDS = 6
+_SAFE_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 
 
-def overview_map(session: Session, indicator: str | None = None, lang: str = "fa",
-                 scheme: str = "quantiles") -> folium.Map:
-    """The national entry map: provinces shaded by ``indicator`` (default: the first one)."""
-    features = units.units_geojson(session, level="province", simplify=0.01)
-    code = indicator or indicators.first_indicator_code(session)
+@dataclass(frozen=True)
+class MapRequest:
+    """What a planner asked to see."""
+
+    indicator: str | None = None
+    scheme: str = "quantiles"
+    period: str | None = None
+    lang: str = "fa"
+    basemap: str = "none"
+
+    def __post_init__(self) -> None:
+        check_lang(self.lang)
+        check_scheme(self.scheme)
+
+
+class Links(Protocol):
+    """Where the links of a map lead."""
+
+    #: Whether other indicators, periods and classifications can be linked to.
+    variants: bool
+
+    def overview(self, request: MapRequest, level: str = "province") -> str: ...
+
+    def unit(self, request: MapRequest, code: str) -> str: ...
+
+
+class ServedLinks:
+    """Links to the API's map pages, carrying the request's parameters."""
+
+    variants = True
+
+    @staticmethod
+    def _query(request: MapRequest, **extra: str) -> str:
+        params = {"indicator": request.indicator, "scheme": request.scheme if request.scheme != "quantiles" else None,
+                  "period": request.period, "lang": request.lang,
+                  "basemap": request.basemap if request.basemap != "none" else None, **extra}
+        return urlencode({k: v for k, v in params.items() if v is not None})
+
+    def overview(self, request: MapRequest, level: str = "province") -> str:
+        extra = {"level": level} if level != "province" else {}
+        return f"/maps/overview?{self._query(request, **extra)}"
+
+    def unit(self, request: MapRequest, code: str) -> str:
+        return f"/maps/units/{quote(code, safe='')}?{self._query(request)}"
+
+
+class FileLinks:
+    """Links between the standalone files written by ``pishraft maps render`` (default view only)."""
+
+    variants = False
+
+    @staticmethod
+    def overview(request: MapRequest, level: str = "province") -> str:
+        return f"overview.{request.lang}.html" if level == "province" else f"overview-{level}.{request.lang}.html"
+
+    @staticmethod
+    def unit(request: MapRequest, code: str) -> str:
+        return f"unit-{code}.{request.lang}.html"
+
+
+def units_frame(session: Session, level: str | None = None, parent_code: str | None = None) -> gpd.GeoDataFrame:
+    """Current units at ``level`` and/or under ``parent_code`` with their geometry and whether they have children."""
+    parent_id = units.get_unit(session, parent_code).id if parent_code else None
+    if level is not None:
+        units.check_level(level)
+    rows = session.execute(
+        text("""SELECT u.code, u.name_fa, u.name_en, u.synthetic, ST_AsBinary(u.geom) AS wkb,
+                       EXISTS (SELECT 1 FROM admin_unit c WHERE c.parent_id = u.id AND c.valid_to IS NULL)
+                         AS has_children
+                FROM admin_unit u
+                WHERE u.valid_to IS NULL
+                  AND (CAST(:level AS text) IS NULL OR u.level = :level)
+                  AND (CAST(:parent_id AS integer) IS NULL OR u.parent_id = :parent_id)
+                ORDER BY u.code"""),
+        {"level": level, "parent_id": parent_id},
+    ).all()
+    geoms = shapely.from_wkb(np.array([bytes(r.wkb) for r in rows], dtype=object)) if rows else np.array([])
+    return gpd.GeoDataFrame(
+        {"code": [r.code for r in rows], "name_fa": [r.name_fa for r in rows], "name_en": [r.name_en for r in rows],
+         "synthetic": [r.synthetic for r in rows], "has_children": [r.has_children for r in rows]},
+        geometry=gpd.GeoSeries(geoms, crs=4326), crs=4326,
+    )
+
+
+def resource_overlays(session: Session, bounds: tuple[float, float, float, float] | None,
+                      lang: str) -> list[Overlay]:
+    """Vector layers of the catalogue that reach into ``bounds``, as overlays (at most
+    :data:`MAX_OVERLAY_FEATURES` features each, generalised for display)."""
+    if bounds is None:
+        return []
+    minx, miny, maxx, maxy = bounds
+    tolerance = max(maxx - minx, maxy - miny) / 2000
+    layers = session.execute(
+        text("""SELECT title, kind, table_name, columns FROM layer
+                WHERE storage = 'vector' AND table_name IS NOT NULL
+                  AND (bbox IS NULL OR NOT ((bbox->>0)::float > :maxx OR (bbox->>2)::float < :minx
+                                            OR (bbox->>1)::float > :maxy OR (bbox->>3)::float < :miny))
+                ORDER BY kind, title"""),
+        {"minx": minx, "miny": miny, "maxx": maxx, "maxy": maxy},
+    ).all()
+    overlays = []
+    for layer in layers:
+        if not _SAFE_NAME.match(layer.table_name):
+            continue  # the catalogue's own check forbids this; never format it into SQL
+        rows = session.execute(
+            text(f"""SELECT ST_AsGeoJSON(ST_SimplifyPreserveTopology(t.geom, :tol), 5) AS geometry,
+                            to_jsonb(t) - 'geom' AS properties
+                     FROM layers."{layer.table_name}" t
+                     WHERE t.geom && ST_MakeEnvelope(:minx, :miny, :maxx, :maxy, 4326)
+                     LIMIT :limit"""),
+            {"tol": tolerance, "minx": minx, "miny": miny, "maxx": maxx, "maxy": maxy,
+             "limit": MAX_OVERLAY_FEATURES + 1},
+        ).all()
+        features = [{"type": "Feature", "geometry": json.loads(r.geometry), "properties": r.properties}
+                    for r in rows[:MAX_OVERLAY_FEATURES] if r.geometry]
+        present = set(features[0]["properties"]) if features else set()
+        fields = [(c["name"], c.get("label") or c["name"]) for c in (layer.columns or []) if c.get("name") in present]
+        overlays.append(Overlay(layer.title, layer.kind, {"type": "FeatureCollection", "features": features},
+                                fields[:MAX_POPUP_FIELDS], truncated=len(rows) > MAX_OVERLAY_FEATURES))
+    return overlays
+
+
+def _indicator_choices(session: Session, request: MapRequest, info: dict[str, Any], links: Links,
+                       here: Callable[[MapRequest], str]) -> list[Choice]:
+    """Rows of links to the same map with another period, indicator or classification."""
+    if not links.variants:
+        return []
+    lang = request.lang
+    all_indicators = session.execute(text("SELECT code, name_fa, name_en FROM indicator ORDER BY domain, code")).all()
+    return [
+        Choice(tr(lang, "دوره", "Period"),
+               [Link(persian_digits(p) if lang == "fa" else p,
+                     None if p == request.period else here(replace(request, period=p)))
+                for p in info["periods"]]),
+        Choice(tr(lang, "شاخص", "Indicator"),
+               [Link(i.name_fa if lang == "fa" else i.name_en,
+                     None if i.code == request.indicator else here(replace(request, indicator=i.code, period=None)))
+                for i in all_indicators]),
+        Choice(tr(lang, "طبقه‌بندی", "Classes"),
+               [Link(tr(lang, *SCHEME_NAMES[s]), None if s == request.scheme else here(replace(request, scheme=s)))
+                for s in SCHEMES]),
+    ]
+
+
+def _indicator_map(session: Session, request: MapRequest, frame: gpd.GeoDataFrame, place: str,
+                   breadcrumb: list[Link], links: Links, here: Callable[[MapRequest], str], level: str | None,
+                   parent_code: str | None) -> folium.Map:
+    lang = request.lang
+    frame["href"] = [links.unit(request, c) if kids else None
+                     for c, kids in zip(frame["code"], frame["has_children"], strict=True)]
+    bounds = tuple(float(b) for b in frame.total_bounds) if len(frame) else None
+    overlays = resource_overlays(session, bounds, lang)
+    synthetic = bool(frame["synthetic"].any()) if len(frame) else False
+    code = request.indicator or indicators.first_indicator_code(session)
     if code is None:
-        title = "بدون شاخص" if lang == "fa" else "No indicators yet"
-        return choropleth_map(features, {}, title, lang, scheme)
+        title = f"{place} — {tr(lang, 'بدون شاخص', 'no indicators yet')}"
+        return choropleth_map(frame, {}, title, lang, request.scheme, synthetic, breadcrumb=breadcrumb,
+                              overlays=overlays, basemap=request.basemap,
+                              note=tr(lang, "هنوز شاخصی ثبت نشده است.", "No indicator has been recorded yet."))
     info = indicators.indicator_info(session, code)
-    period, values = indicators.values_by_unit(session, code, level="province")
-    title = f"{info['name_fa'] if lang == 'fa' else info['name_en']} ({period})"
-    synthetic = bool(info["synthetic"]) or any(f["properties"]["synthetic"] for f in features["features"])
-    return choropleth_map(features, values, title, lang, scheme, synthetic=synthetic)
+    period, values = indicators.values_by_unit(session, code, level=level, period=request.period,
+                                               parent_code=parent_code)
+    request = replace(request, indicator=code, period=period)
+    name = info["name_fa"] if lang == "fa" else info["name_en"]
+    shown_period = persian_digits(period) if (period and lang == "fa") else (period or "—")
+    title = f"{name} ({shown_period}) — {place}"
+    return choropleth_map(
+        frame, values, title, lang, request.scheme, synthetic or bool(info["synthetic"]),
+        breadcrumb=breadcrumb, choices=_indicator_choices(session, request, info, links, here),
+        overlays=overlays, basemap=request.basemap, legend_title=f"{name} ({shown_period})",
+    )
+
+
+def overview_map(session: Session, indicator: str | None = None, lang: str = "fa", scheme: str = "quantiles",
+                 period: str | None = None, basemap: str = "none", level: str = "province",
+                 links: Links | None = None) -> folium.Map:
+    """The national entry map: all units at ``level`` (provinces by default) shaded by ``indicator``."""
+    if level not in NATIONAL_LEVELS:
+        raise InvalidInput(f"A national map shows one of: {', '.join(NATIONAL_LEVELS)}; not '{level}'.",
+                           field="level")
+    links = links or ServedLinks()
+    request = MapRequest(indicator, scheme, period, lang, basemap)
+    frame = units_frame(session, level=level)
+    place = NATION[lang]
+    return _indicator_map(session, request, frame, place, [Link(place)], links,
+                          lambda r: links.overview(r, level), level, None)
+
+
+def unit_map(session: Session, code: str, indicator: str | None = None, lang: str = "fa",
+             scheme: str = "quantiles", period: str | None = None, basemap: str = "none",
+             links: Links | None = None) -> folium.Map:
+    """The children of unit ``code`` shaded by ``indicator``; a breadcrumb leads back up."""
+    links = links or ServedLinks()
+    request = MapRequest(indicator, scheme, period, lang, basemap)
+    unit = units.get_unit(session, code)
+    name = unit.name_fa if lang == "fa" else unit.name_en
+    up = [Link(a.name_fa if lang == "fa" else a.name_en, links.unit(request, a.code))
+          for a in reversed(units.ancestors(session, code))]
+    breadcrumb = [Link(NATION[lang], links.overview(request)), *up, Link(name)]
+    frame = units_frame(session, parent_code=code)
+    return _indicator_map(session, request, frame, name, breadcrumb, links,
+                          lambda r: links.unit(r, code), None, code)
+
+
+def render_all(session: Session, out_dir: Path, langs: Sequence[str] = ("fa", "en"),
+               unit_codes: Sequence[str] | None = None,
+               progress: Callable[[Path], None] = lambda _p: None) -> list[Path]:
+    """Write every map as a standalone page into ``out_dir``, with its assets in ``out_dir/static``.
+
+    Pages: the national overview (provinces, and all neighbourhoods), then one page per
+    unit that has children (each province's counties, each county's neighbourhoods), in
+    each language, linked to each other for drill-down. Shows each indicator's default
+    view (first deprivation indicator, latest period, quantiles). ``unit_codes`` limits
+    the unit pages to those units.
+    """
+    copy_static(out_dir)
+    links = FileLinks()
+    written = []
+    parents = session.execute(
+        text("""SELECT DISTINCT p.code FROM admin_unit p JOIN admin_unit c ON c.parent_id = p.id
+                WHERE p.valid_to IS NULL AND c.valid_to IS NULL ORDER BY p.code""")
+    ).scalars().all()
+    if unit_codes is not None:
+        for code in unit_codes:
+            units.get_unit(session, code)  # NotFound names the bad code
+        parents = [c for c in parents if c in set(unit_codes)]
+    for lang in langs:
+        check_lang(lang)
+        request = MapRequest(lang=lang)
+        pages = [(links.overview(request), lambda r=request: overview_map(session, lang=r.lang, links=links)),
+                 (links.overview(request, "neighbourhood"),
+                  lambda r=request: overview_map(session, lang=r.lang, level="neighbourhood", links=links))]
+        pages += [(links.unit(request, code), lambda c=code, r=request: unit_map(session, c, lang=r.lang, links=links))
+                  for code in parents]
+        for name, build in pages:
+            path = write_page(build(), out_dir / name)
+            written.append(path)
+            progress(path)
+    return written

@@ -81,6 +81,11 @@ def allocate_budget(need: Sequence[float], budget: int, floors: float | Sequence
         if not all(c != np.inf for c in hi) and sum(lo) < budget:
             raise InvalidInput("Every unit has zero need; nothing to share the budget by.", field="need")
     exact = _water_fill([Fraction(v) for v in need_array], budget, lo, hi)
+    if sum(exact) < budget:
+        # Every unit with need sits at its cap: the rest goes to the units without need,
+        # equally, within their caps (the caps add up to at least the budget).
+        idle = [Fraction(int(v == 0)) for v in need_array]
+        exact = _water_fill(idle, budget, np.array(exact, dtype=object), hi)
     amounts = _round_to_total(exact, budget, lo, hi)
     bound: list[str | None] = [
         "cap" if a == c else "floor" if a == f and f > 0 else None for a, f, c in zip(amounts, lo, hi, strict=True)

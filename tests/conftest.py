@@ -21,7 +21,15 @@ from fastapi.testclient import TestClient
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from hypothesis import settings as hypothesis_settings
+
 REPO = Path(__file__).resolve().parents[1]
+
+# In CI the property tests replay the same examples every run (a landing must not depend
+# on luck); on developer machines they keep exploring new ones.
+hypothesis_settings.register_profile("ci", derandomize=True, print_blob=True)
+if os.environ.get("CI"):
+    hypothesis_settings.load_profile("ci")
 TEST_DB = f"pishraft_test_{os.getpid()}"
 
 

@@ -7,8 +7,8 @@ from typing import Annotated
 
 import typer
 
-from api.cli.common import console, reports_errors
-from maps.pages import overview_map
+from api.cli.common import console, reports_errors, status
+from maps.pages import render_all
 from spatial.db import session_scope
 
 app = typer.Typer(help="Maps: render interactive HTML maps.", no_args_is_help=True)
@@ -16,11 +16,13 @@ app = typer.Typer(help="Maps: render interactive HTML maps.", no_args_is_help=Tr
 
 @app.command()
 @reports_errors
-def render(out: Annotated[Path, typer.Option(help="Directory to write the HTML files to")] = Path("build/maps")) -> None:
-    """Write every map as an HTML file into OUT."""
-    out.mkdir(parents=True, exist_ok=True)
-    with session_scope() as session:
-        for lang in ("fa", "en"):
-            path = out / f"overview.{lang}.html"
-            overview_map(session, lang=lang).save(str(path))
-            console.print(f"wrote {path}")
+def render(
+    out: Annotated[Path, typer.Option(help="Directory to write the HTML files to")] = Path("build/maps"),
+    lang: Annotated[list[str] | None, typer.Option(help="Language(s): fa, en (default both)")] = None,
+    unit: Annotated[list[str] | None, typer.Option(help="Only these units' pages (default: every unit)")] = None,
+) -> None:
+    """Write every map (national overview, then each province and county) as standalone
+    HTML into OUT, with Leaflet and fonts in OUT/static: the files open with no internet."""
+    with status("Rendering maps") as step, session_scope() as session:
+        written = render_all(session, out, tuple(lang or ("fa", "en")), unit, progress=lambda p: step(p.name))
+    console.print(f"wrote {len(written)} maps to {out}; open {written[0]}")

@@ -81,6 +81,11 @@ def test_floors_above_the_budget_are_rejected() -> None:
         allocate_budget([1.0, 2.0, 3.0], 200, floors=100)
 
 
+def test_allocation_gives_what_capped_units_cannot_take_to_units_without_need() -> None:
+    split = allocate_budget([1.0, 0.0, 0.0], 101, floors=0, caps=60)
+    assert split.amounts.tolist() == [60, 21, 20] and split.bound[0] == "cap"
+
+
 def test_allocation_reports_floors_and_caps() -> None:
     split = allocate_budget([10.0, 1.0, 0.0, 5.0], 1_000, floors=50, caps=500)
     assert split.amounts.sum() == 1_000

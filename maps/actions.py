@@ -1,0 +1,251 @@
+"""Maps of roadmap actions: a roadmap on its unit, and the progress watch.
+
+Actions are GeoJSON features (points, lines or polygons) whose properties follow
+``spatial.roadmaps.roadmap_map_data`` / ``spatial.progress.progress_geojson``: ``id``,
+``title``, ``sector``, ``status``, ``progress_status``, ``responsible``, ``sponsor``,
+``financing`` [{source, amount_rials}], ``start_date``, ``end_date`` (ISO), and
+``key_results`` [{indicator, baseline, target, target_date, latest_value, status,
+progress 0..1}]. Missing properties show as blanks; actions without a place are counted
+in a note.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Mapping, Sequence
+from datetime import date
+from typing import Any
+
+import folium
+import shapely
+from folium.utilities import JsCode
+from shapely.geometry import shape
+
+from maps.base import add_note, base_map, esc, fit, tr
+from maps.legend import add_legend
+from maps.navigation import Link, add_title_box
+from spatial.jalali import format_date, format_number, persian_digits
+
+UNKNOWN = "#7f7f7f"
+#: Action status (the plan's own state) -> colour and names.
+STATUS = {
+    "planned": ("#9e9ac8", "برنامه‌ریزی‌شده", "Planned"),
+    "in_progress": ("#3182bd", "در حال اجرا", "In progress"),
+    "done": ("#31a354", "انجام‌شده", "Done"),
+    "stalled": ("#fd8d3c", "متوقف", "Stalled"),
+    "cancelled": ("#636363", "لغوشده", "Cancelled"),
+}
+#: Roadmap status -> names (the colour is unused).
+ROADMAP_STATUS = {
+    "draft": ("", "پیش‌نویس", "Draft"),
+    "approved": ("", "مصوب", "Approved"),
+    "archived": ("", "بایگانی‌شده", "Archived"),
+}
+#: Progress-watch status (measured against targets and dates) -> colour and names.
+PROGRESS = {
+    "achieved": ("#1a9850", "محقق‌شده", "Achieved"),
+    "on_track": ("#91cf60", "در مسیر", "On track"),
+    "behind": ("#fc8d59", "عقب از برنامه", "Behind"),
+    "overdue": ("#d73027", "سررسید گذشته", "Overdue"),
+    "no_data": ("#bdbdbd", "بدون اندازه‌گیری", "No measurement yet"),
+}
+
+_BIND = JsCode("""function (feature, layer) {
+    layer.bindPopup(feature.properties.popup_html, {maxWidth: 360});
+    layer.bindTooltip(feature.properties.tip_html, {sticky: true});
+}""")
+
+
+def _date(value: str | None, lang: str) -> str:
+    return format_date(date.fromisoformat(value[:10]), lang) if value else ""
+
+
+def _period(period: Mapping[str, Any] | str | None, lang: str) -> str | None:
+    """A roadmap's period: its start and end dates (Jalali in Persian), or the text given."""
+    if isinstance(period, Mapping):
+        return f'{_date(period.get("start_date"), lang)} – {_date(period.get("end_date"), lang)}'
+    return persian_digits(period) if (period and lang == "fa") else period
+
+
+def _label(table: Mapping[str, tuple[str, str, str]], value: str | None, lang: str) -> str:
+    if value in table:
+        return tr(lang, table[value][1], table[value][2])
+    return value or tr(lang, "نامشخص", "unknown")
+
+
+def _percent(progress: float | None, lang: str) -> str:
+    if progress is None:
+        return ""
+    text = f"{round(100 * max(0.0, min(1.0, float(progress))))}%"
+    return persian_digits(text.replace("%", "٪")) if lang == "fa" else text
+
+
+def action_popup(props: Mapping[str, Any], lang: str) -> str:
+    """The popup of one action: owner, sponsor, financing, dates and key-result progress bars."""
+    rows = [
+        (tr(lang, "بخش", "Sector"), props.get("sector")),
+        (tr(lang, "وضعیت", "Status"), _label(STATUS, props.get("status"), lang)),
+        (tr(lang, "پیشرفت", "Progress"), _label(PROGRESS, props.get("progress_status"), lang)
+         if props.get("progress_status") else None),
+        (tr(lang, "مسئول", "Responsible"), props.get("responsible")),
+        (tr(lang, "معین اقتصادی", "Sponsor"), props.get("sponsor")),
+        (tr(lang, "آغاز", "Start"), _date(props.get("start_date"), lang)),
+        (tr(lang, "پایان", "End"), _date(props.get("end_date"), lang)),
+    ]
+    rials = tr(lang, "ریال", "rials")
+    financing = props.get("financing") or []
+    for item in financing:
+        rows.append((f'{tr(lang, "تأمین مالی", "Financing")}: {item.get("source") or "—"}',
+                     f'{format_number(item.get("amount_rials"), lang)} {rials}'))
+    if len(financing) > 1:
+        total = sum(float(i.get("amount_rials") or 0) for i in financing)
+        rows.append((tr(lang, "جمع تأمین مالی", "Total financing"), f"{format_number(total, lang)} {rials}"))
+    table = "".join(f"<tr><td>{esc(k)}</td><td>{esc(v)}</td></tr>" for k, v in rows if v not in (None, ""))
+    results = []
+    for kr in props.get("key_results") or []:
+        progress = kr.get("progress")
+        width = round(100 * max(0.0, min(1.0, float(progress)))) if progress is not None else 0
+        detail = (f'{format_number(kr.get("baseline"), lang)} → {format_number(kr.get("target"), lang)}'
+                  f'{" (" + _date(kr.get("target_date"), lang) + ")" if kr.get("target_date") else ""}; '
+                  f'{tr(lang, "آخرین مقدار", "latest")}: {format_number(kr.get("latest_value"), lang)}')
+        results.append(
+            f'<div class="kr"><div>{esc(kr.get("indicator") or "")} {esc(_percent(progress, lang))}</div>'
+            f'<div class="bar" title="{esc(_percent(progress, lang))}"><span style="width:{width}%"></span></div>'
+            f'<div class="en">{esc(detail)}</div></div>'
+        )
+    kr_html = (f'<h4>{esc(tr(lang, "نتایج کلیدی", "Key results"))}</h4>{"".join(results)}' if results else "")
+    direction = "rtl" if lang == "fa" else "ltr"
+    return (f'<div class="pishraft-popup" dir="{direction}"><h4>{esc(props.get("title") or "")}</h4>'
+            f"<table>{table}</table>{kr_html}</div>")
+
+
+def _prepared(actions: Mapping[str, Any], lang: str, colour_of: Any) -> tuple[dict[str, Any], int]:
+    """A copy of ``actions`` keeping features with a geometry, with popup, tooltip and colour added."""
+    features, placeless = [], 0
+    for feature in actions.get("features") or []:
+        if not feature.get("geometry"):
+            placeless += 1
+            continue
+        f = copy.deepcopy(dict(feature))
+        props = f.setdefault("properties", {}) or {}
+        f["properties"] = props
+        props["popup_html"] = action_popup(props, lang)
+        props["tip_html"] = f'<div class="pishraft-tip">{esc(props.get("title") or "")}</div>'
+        props["colour"] = colour_of(props)
+        features.append(f)
+    return {"type": "FeatureCollection", "features": features}, placeless
+
+
+def _add_actions(fmap: folium.Map, collection: dict[str, Any], name: str) -> None:
+    folium.GeoJson(
+        collection, name=esc(name),
+        style_function=lambda f: {"color": f["properties"]["colour"], "fillColor": f["properties"]["colour"],
+                                  "weight": 4, "fillOpacity": 0.45, "opacity": 0.9},
+        marker=folium.CircleMarker(radius=8, fill=True, fill_opacity=0.9, weight=2),
+        on_each_feature=_BIND,
+    ).add_to(fmap)
+
+
+def _bounds(geometries: Sequence[dict[str, Any]]) -> tuple[float, float, float, float] | None:
+    if not geometries:
+        return None
+    minx, miny, maxx, maxy = shapely.total_bounds([shape(g) for g in geometries])
+    pad = 0.05 if (maxx - minx) < 1e-3 and (maxy - miny) < 1e-3 else 0.0  # a single point
+    return float(minx - pad), float(miny - pad), float(maxx + pad), float(maxy + pad)
+
+
+def _used(table: Mapping[str, tuple[str, str, str]], values: set[str], lang: str) -> list[tuple[str, str]]:
+    items = [(colour, tr(lang, fa, en)) for key, (colour, fa, en) in table.items() if key in values]
+    if values - set(table):
+        items.append((UNKNOWN, tr(lang, "نامشخص", "Unknown")))
+    return items
+
+
+def roadmap_map(data: Mapping[str, Any] | None, lang: str = "fa", synthetic: bool = False,
+                breadcrumb: Sequence[Link] = (), basemap: str = "none") -> folium.Map:
+    """A roadmap on its unit: actions as markers, lines or polygons coloured by status.
+
+    ``data`` is ``spatial.roadmaps.roadmap_map_data``'s result: ``{"roadmap": {...},
+    "unit": Feature, "actions": FeatureCollection}``; ``None`` or missing parts are
+    reported on the map.
+    """
+    data = data or {}
+    roadmap = data.get("roadmap") or {}
+    synthetic = synthetic or bool(roadmap.get("synthetic"))
+    unit = roadmap.get("unit") or {}
+    unit_name = (roadmap.get("unit_name_fa") or unit.get("name_fa")) if lang == "fa" else \
+        (roadmap.get("unit_name_en") or unit.get("name_en"))
+    fmap = base_map(lang, basemap, synthetic)
+    title = roadmap.get("title") or tr(lang, "نقشه راه", "Roadmap")
+    geometries = []
+    unit_feature = data.get("unit")
+    if unit_feature and unit_feature.get("geometry"):
+        folium.GeoJson(unit_feature, name=esc(unit_name or tr(lang, "واحد", "Unit")),
+                       style_function=lambda _f: {"color": "#222", "weight": 2, "fill": False}).add_to(fmap)
+        geometries.append(unit_feature["geometry"])
+    collection, placeless = _prepared(data.get("actions") or {}, lang,
+                                      lambda p: STATUS.get(p.get("status"), (UNKNOWN,))[0])
+    if collection["features"]:
+        _add_actions(fmap, collection, tr(lang, "اقدام‌ها", "Actions"))
+        geometries += [f["geometry"] for f in collection["features"]]
+    facts = [(tr(lang, "واحد", "Unit"), unit_name), (tr(lang, "دوره", "Period"), _period(roadmap.get("period"), lang)),
+             (tr(lang, "وضعیت", "Status"),
+              _label(ROADMAP_STATUS, roadmap.get("status"), lang) if roadmap.get("status") else None),
+             (tr(lang, "پیشرفت", "Progress"),
+              _label(PROGRESS, roadmap.get("progress_status"), lang) if roadmap.get("progress_status") else None),
+             (tr(lang, "مسئول", "Responsible"), roadmap.get("responsible")),
+             (tr(lang, "معین اقتصادی", "Sponsor"), roadmap.get("sponsor"))]
+    subtitle = " · ".join(f"{k}: {v}" for k, v in facts if v)
+    add_title_box(fmap, lang, title, breadcrumb, subtitle=subtitle)
+    statuses = {f["properties"].get("status") for f in collection["features"]}
+    add_legend(fmap, lang, tr(lang, "وضعیت اقدام", "Action status"), _used(STATUS, statuses, lang), mark="dot")
+    if not data:
+        add_note(fmap, lang, tr(lang, "داده این نقشه راه در دسترس نیست.", "This roadmap's data is not available."))
+    elif not collection["features"]:
+        add_note(fmap, lang, tr(lang, "این نقشه راه هنوز اقدامی با مکان مشخص ندارد.",
+                                "This roadmap has no actions with a place yet."))
+    elif placeless:
+        add_note(fmap, lang, tr(lang, f"{persian_digits(placeless)} اقدام بدون مکان روی نقشه نیامده است.",
+                                f"{placeless} actions without a place are not on the map."))
+    if unit_feature is None and data:
+        add_note(fmap, lang, tr(lang, "مرز واحد این نقشه راه موجود نیست.", "The unit's boundary is not available."))
+    fit(fmap, _bounds(geometries))
+    return fmap
+
+
+def progress_map(actions: Mapping[str, Any] | None, lang: str = "fa", title: str | None = None,
+                 synthetic: bool = False, breadcrumb: Sequence[Link] = (), unit: Mapping[str, Any] | None = None,
+                 basemap: str = "none") -> folium.Map:
+    """The progress watch: actions coloured achieved / on_track / behind / overdue.
+
+    ``actions`` is ``spatial.progress.progress_geojson``'s FeatureCollection; ``unit`` an
+    optional GeoJSON Feature outlined for context.
+    """
+    title = title or tr(lang, "دیده‌بان پیشرفت", "Progress watch")
+    fmap = base_map(lang, basemap, synthetic)
+    geometries = []
+    if unit and unit.get("geometry"):
+        folium.GeoJson(unit, style_function=lambda _f: {"color": "#222", "weight": 2, "fill": False}).add_to(fmap)
+        geometries.append(unit["geometry"])
+    collection, placeless = _prepared(actions or {}, lang,
+                                      lambda p: PROGRESS.get(p.get("progress_status"), (UNKNOWN,))[0])
+    if collection["features"]:
+        _add_actions(fmap, collection, title)
+        geometries += [f["geometry"] for f in collection["features"]]
+    add_title_box(fmap, lang, title, breadcrumb)
+    counts = {}
+    for f in collection["features"]:
+        key = f["properties"].get("progress_status")
+        counts[key] = counts.get(key, 0) + 1
+    items = [(colour, f"{tr(lang, fa, en)} ({format_number(counts.get(key, 0), lang)})")
+             for key, (colour, fa, en) in PROGRESS.items()]
+    if set(counts) - set(PROGRESS):
+        items.append((UNKNOWN, tr(lang, "نامشخص", "Unknown")))
+    add_legend(fmap, lang, title, items, mark="dot")
+    if actions is None or not (actions.get("features") or []):
+        add_note(fmap, lang, tr(lang, "هنوز داده‌ای برای دیده‌بان پیشرفت نیست.", "No progress data is available yet."))
+    elif placeless:
+        add_note(fmap, lang, tr(lang, f"{persian_digits(placeless)} اقدام بدون مکان روی نقشه نیامده است.",
+                                f"{placeless} actions without a place are not on the map."))
+    fit(fmap, _bounds(geometries))
+    return fmap

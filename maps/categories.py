@@ -1,0 +1,127 @@
+"""Maps of units by category: capacity × deprivation (bivariate 3×3) and LISA clusters.
+
+Both take units as a GeoDataFrame (``code``, ``name_fa``, ``name_en``, optional ``href``,
+``geometry``) and the per-unit classes in the shapes the analytics functions return:
+``spatial.bivariate.bivariate_classes`` and ``spatial.spatial_stats.lisa_clusters``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import folium
+import geopandas as gpd
+
+from maps.base import add_note, base_map, fit, tr
+from maps.choropleth import unit_layer
+from maps.legend import add_bivariate_legend, add_legend
+from maps.navigation import Link, add_title_box
+
+NO_DATA = "#d9d9d9"
+
+#: Joshua Stevens' 3×3 bivariate palette: capacity grows to the right (blue),
+#: deprivation grows upwards (red). Keys are (capacity_class, deprivation_class).
+BIVARIATE_COLOURS: dict[tuple[int, int], str] = {
+    (1, 1): "#e8e8e8", (2, 1): "#b5c0da", (3, 1): "#6c83b5",
+    (1, 2): "#dfb0d6", (2, 2): "#a5add3", (3, 2): "#5698b9",
+    (1, 3): "#be64ac", (2, 3): "#8c62aa", (3, 3): "#3b4994",
+}
+#: What each class means for planning, when the data does not say it itself.
+BIVARIATE_MEANINGS: dict[tuple[int, int], tuple[str, str]] = {
+    (1, 1): ("ظرفیت کم، محرومیت کم: پایش", "Low capacity, low deprivation: monitor"),
+    (2, 1): ("ظرفیت متوسط، محرومیت کم: نگهداشت", "Medium capacity, low deprivation: maintain"),
+    (3, 1): ("ظرفیت زیاد، محرومیت کم: قطب پیشران", "High capacity, low deprivation: growth pole"),
+    (1, 2): ("ظرفیت کم، محرومیت متوسط: ظرفیت‌سازی", "Low capacity, medium deprivation: build capacity"),
+    (2, 2): ("ظرفیت و محرومیت متوسط: توسعه متوازن", "Medium capacity and deprivation: balanced development"),
+    (3, 2): ("ظرفیت زیاد، محرومیت متوسط: فعال‌سازی ظرفیت", "High capacity, medium deprivation: activate capacity"),
+    (1, 3): ("ظرفیت کم، محرومیت زیاد: اولویت حمایت مستقیم",
+             "Low capacity, high deprivation: priority for direct support"),
+    (2, 3): ("ظرفیت متوسط، محرومیت زیاد: سرمایه‌گذاری هدفمند",
+             "Medium capacity, high deprivation: targeted investment"),
+    (3, 3): ("ظرفیت زیاد، محرومیت زیاد: فرصت طلایی اشتغال‌زایی",
+             "High capacity, high deprivation: prime opportunity for jobs"),
+}
+
+CLUSTER_ORDER: tuple[str, ...] = ("HH", "LL", "HL", "LH", "ns")
+CLUSTER_COLOURS = {"HH": "#d7191c", "LL": "#2c7bb6", "HL": "#fdae61", "LH": "#abd9e9", "ns": "#eeeeee"}
+CLUSTER_NAMES = {
+    "HH": ("بالا-بالا (کانون داغ)", "High-High (hot spot)"),
+    "LL": ("پایین-پایین (کانون سرد)", "Low-Low (cold spot)"),
+    "HL": ("بالا-پایین (نقطه دورافتاده)", "High-Low (outlier)"),
+    "LH": ("پایین-بالا (نقطه دورافتاده)", "Low-High (outlier)"),
+    "ns": ("غیرمعنادار", "Not significant"),
+}
+
+
+def _missing_note(fmap: folium.Map, lang: str, units: gpd.GeoDataFrame, known: int, what_fa: str,
+                  what_en: str) -> None:
+    if units.empty:
+        add_note(fmap, lang, tr(lang, "هیچ واحدی برای نمایش نیست.", "There are no units to show."))
+    elif known == 0:
+        add_note(fmap, lang, tr(lang, f"داده {what_fa} هنوز موجود نیست.", f"No {what_en} data is available yet."))
+    elif known < len(units):
+        add_note(fmap, lang, tr(lang, f"برای {len(units) - known} واحد داده {what_fa} نیست (خاکستری).",
+                                f"{len(units) - known} units have no {what_en} data (grey)."))
+
+
+def bivariate_map(units: gpd.GeoDataFrame, classes: Mapping[str, Mapping[str, Any]], lang: str = "fa",
+                  title: str | None = None, synthetic: bool = False, breadcrumb: Sequence[Link] = (),
+                  basemap: str = "none") -> folium.Map:
+    """Units coloured by their capacity × deprivation class, with the 3×3 legend and meanings.
+
+    ``classes`` maps unit codes to ``{"capacity_class": 1-3, "deprivation_class": 1-3,
+    "meaning_fa": ..., "meaning_en": ...}`` (``spatial.bivariate.bivariate_classes``).
+
+    Examples
+    --------
+    >>> bivariate_map(units, {"IR-15": {"capacity_class": 3, "deprivation_class": 3,
+    ...               "meaning_fa": "…", "meaning_en": "…"}})   # doctest: +SKIP
+    """
+    title = title or tr(lang, "ظرفیت × محرومیت", "Capacity × deprivation")
+    keys = list(BIVARIATE_COLOURS)
+    palette = [*BIVARIATE_COLOURS.values(), NO_DATA]
+    meanings = {k: tr(lang, *v) for k, v in BIVARIATE_MEANINGS.items()}
+    colour, labels = [], []
+    for code in units["code"]:
+        c = classes.get(code)
+        if c is None:
+            colour.append(len(keys))
+            labels.append(tr(lang, "بدون داده", "No data"))
+            continue
+        key = (int(c["capacity_class"]), int(c["deprivation_class"]))
+        meaning = c.get("meaning_fa" if lang == "fa" else "meaning_en") or meanings[key]
+        meanings[key] = meaning
+        colour.append(keys.index(key))
+        labels.append(meaning)
+    fmap = base_map(lang, basemap, synthetic)
+    bounds = unit_layer(fmap, units, labels, tr(lang, "طبقه", "Class"), palette, colour, lang)
+    add_title_box(fmap, lang, title, breadcrumb)
+    add_bivariate_legend(fmap, lang, title, BIVARIATE_COLOURS, meanings)
+    _missing_note(fmap, lang, units, sum(code in classes for code in units["code"]),
+                  "ظرفیت و محرومیت", "capacity and deprivation")
+    fit(fmap, bounds)
+    return fmap
+
+
+def cluster_map(units: gpd.GeoDataFrame, clusters: Mapping[str, str], lang: str = "fa", title: str | None = None,
+                synthetic: bool = False, breadcrumb: Sequence[Link] = (), basemap: str = "none") -> folium.Map:
+    """Units coloured by their LISA cluster: HH, LL, HL, LH or ns (not significant).
+
+    ``clusters`` maps unit codes to one of those labels (``spatial.spatial_stats.lisa_clusters``).
+    """
+    title = title or tr(lang, "خوشه‌های فضایی (LISA)", "Spatial clusters (LISA)")
+    palette = [*(CLUSTER_COLOURS[c] for c in CLUSTER_ORDER), NO_DATA]
+    colour = [CLUSTER_ORDER.index(clusters[c]) if clusters.get(c) in CLUSTER_ORDER else len(CLUSTER_ORDER)
+              for c in units["code"]]
+    labels = [tr(lang, *CLUSTER_NAMES[clusters[c]]) if clusters.get(c) in CLUSTER_ORDER
+              else tr(lang, "بدون داده", "No data") for c in units["code"]]
+    fmap = base_map(lang, basemap, synthetic)
+    bounds = unit_layer(fmap, units, labels, tr(lang, "خوشه", "Cluster"), palette, colour, lang)
+    add_title_box(fmap, lang, title, breadcrumb)
+    add_legend(fmap, lang, title, [*((CLUSTER_COLOURS[c], tr(lang, *CLUSTER_NAMES[c])) for c in CLUSTER_ORDER),
+                                   (NO_DATA, tr(lang, "بدون داده", "No data"))])
+    _missing_note(fmap, lang, units, sum(clusters.get(c) in CLUSTER_ORDER for c in units["code"]),
+                  "خوشه‌بندی", "cluster")
+    fit(fmap, bounds)
+    return fmap
