@@ -22,6 +22,7 @@ import asyncio
 import ipaddress
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -178,6 +179,8 @@ def main() -> int:
     if args.url and not is_loopback(args.url):
         parser.error("loopback only: --url must be http://127.0.0.1:PORT or localhost")
 
+    # A SIGTERM (e.g. from `timeout`) still stops the server this script started.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     server = None
     base = args.url
     if base is None:
