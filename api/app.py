@@ -5,13 +5,15 @@ from __future__ import annotations
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from api import errors
-from api.routers import analytics, cores, health, layers, maps, ogc_features, people, roadmaps, tiles, units
+from api import errors, middleware
+from api.routers import (
+    accounts, analytics, audit, cores, health, layers, maps, ogc_features, people, roadmaps, tiles, units,
+)
 from maps.assets import STATIC_DIR
 
 ROUTERS = (
     health.router, units.router, layers.router, maps.router, analytics.router, roadmaps.router, people.router,
-    cores.router, ogc_features.router, tiles.router,
+    cores.router, accounts.router, audit.router, ogc_features.router, tiles.router,
 )
 
 
@@ -23,6 +25,7 @@ def create_app() -> FastAPI:
         description="Spatial planning service for regional development offices.",
     )
     errors.install(app)
+    middleware.install(app)
     for router in ROUTERS:
         app.include_router(router)
     # Leaflet, fonts and Pishraft's map scripts: maps never load them from the internet.

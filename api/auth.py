@@ -3,10 +3,18 @@
 Every route declares the permission it needs with ``Depends(require("..."))``; the
 route body receives the :class:`Principal`. Permissions:
 
-- ``read``: read any resource (anonymous when the ``anonymous_read`` setting is on);
+- ``read``: read any resource (anonymous when the ``anonymous_read`` setting is on;
+  partner keys read, within their collections where a route names one);
 - ``layers:write``, ``indicators:write``: analysts;
-- ``roadmaps:write``: planners, and core members inside their area;
+- ``roadmaps:write``: planners, and core members inside their area (the route checks
+  the unit with ``spatial.access.ensure_within_area(session, unit_id, principal.area_unit_id)``);
 - ``admin``: user management and the audit log.
+
+Credentials, in this order: ``Authorization: Bearer <token>`` (from
+``POST /api/auth/token``); a partner key in ``X-API-Key`` or the ``api_key`` query
+parameter; the session cookie, which counts for GET/HEAD only so that a page on
+another site cannot make a signed-in browser write (CSRF). Presenting bad
+credentials is always 401, even when anonymous reading is allowed.
 """
 
 from __future__ import annotations
@@ -14,7 +22,43 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-ROLES: tuple[str, ...] = ("admin", "analyst", "planner", "core", "viewer")
+from fastapi import Depends, Request
+from fastapi.security import APIKeyHeader, OAuth2PasswordBearer
+from sqlalchemy.orm import Session
+
+from api.deps import db_session
+from spatial import accounts
+from spatial.errors import Forbidden, Unauthorized
+from spatial.models.accounts import ROLES
+from spatial.ratelimit import TokenBuckets
+from spatial.settings import get_settings
+from spatial.tokens import token_subject
+
+__all__ = ["COOKIE", "PERMISSIONS", "ROLES", "ROLE_PERMISSIONS", "Principal", "require", "resolve_principal"]
+
+PERMISSIONS: tuple[str, ...] = ("read", "layers:write", "indicators:write", "roadmaps:write", "admin")
+
+#: What each role may do; ``partner`` and ``anonymous`` are callers without an account.
+ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
+    "admin": frozenset(PERMISSIONS),
+    "analyst": frozenset({"read", "layers:write", "indicators:write"}),
+    "planner": frozenset({"read", "roadmaps:write"}),
+    "core": frozenset({"read", "roadmaps:write"}),
+    "viewer": frozenset({"read"}),
+    "partner": frozenset({"read"}),
+    "anonymous": frozenset({"read"}),
+}
+
+COOKIE = "pishraft_session"
+API_KEY_HEADER = "X-API-Key"
+API_KEY_PARAM = "api_key"
+
+rate_limits = TokenBuckets()
+
+# Declared on every route so that the OpenAPI document (and /docs' "Authorize") shows
+# both ways in; the dependency below reads the credentials itself.
+_bearer_scheme = OAuth2PasswordBearer(tokenUrl="/api/auth/token", auto_error=False)
+_key_scheme = APIKeyHeader(name=API_KEY_HEADER, auto_error=False)
 
 
 @dataclass(frozen=True)
@@ -31,21 +75,91 @@ class Principal:
     area_unit_id: int | None = None
     partner: str | None = None
     api_key: str | None = None
+    #: The partner key's collections (``None``: all); only for partners.
+    collections: tuple[str, ...] | None = None
 
 
+ANONYMOUS = Principal(username="anonymous", role="anonymous")
 LOCAL_OPERATOR = Principal(username="local", role="admin")
 
 
-def require(permission: str, *, collection_param: str | None = None) -> Callable[[], Principal]:
+def resolve_principal(request: Request, session: Session) -> Principal | None:
+    """Who presented credentials with ``request``; ``None`` when nobody did.
+
+    Raises :class:`Unauthorized` for a bad, expired or revoked credential and
+    :class:`RateLimited` when a partner key exceeds its rate.
+    """
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() == "bearer" and token.strip():
+        return _user_principal(session, token.strip())
+    key = request.headers.get(API_KEY_HEADER) or request.query_params.get(API_KEY_PARAM)
+    if key:
+        found = accounts.active_key(session, key)
+        if found is None:
+            raise Unauthorized("The API key is unknown or revoked; ask the Pishraft administrator for a key.",
+                               field=API_KEY_HEADER)
+        rate_limits.take(found.id, found.rate_per_s)
+        return Principal(username=f"partner:{found.partner}", role="partner", partner=found.partner,
+                         api_key=key, collections=found.collections)
+    cookie = request.cookies.get(COOKIE)
+    if cookie and request.method in ("GET", "HEAD"):
+        return _user_principal(session, cookie)
+    return None
+
+
+def _user_principal(session: Session, token: str) -> Principal:
+    account = accounts.active_account(session, token_subject(token))
+    if account is None:
+        raise Unauthorized("This account no longer exists or is disabled.", field="Authorization")
+    return Principal(username=account.username, role=account.role, area_unit_id=account.area_unit_id)
+
+
+def authorise(principal: Principal | None, permission: str, collection: str | None = None) -> Principal:
+    """The principal if it holds ``permission`` (and may read ``collection``); raises otherwise."""
+    if principal is None:
+        if permission == "read" and get_settings().anonymous_read:
+            return ANONYMOUS
+        raise Unauthorized("Sign in first: POST /api/auth/token (or send a partner key in X-API-Key).",
+                           field="Authorization")
+    if permission not in ROLE_PERMISSIONS.get(principal.role, frozenset()):
+        raise Forbidden(f"Your role '{principal.role}' may not do this; it needs the '{permission}' permission.")
+    if collection is not None and principal.collections is not None and collection not in principal.collections:
+        raise Forbidden(f"Your key does not cover collection {collection!r}; it covers "
+                        f"{', '.join(principal.collections)}.", field="collectionId")
+    return principal
+
+
+def require(permission: str, *, collection_param: str | None = None) -> Callable[..., Principal]:
     """A FastAPI dependency that admits callers holding ``permission``.
 
     ``collection_param`` names the path parameter holding an OGC collection id, for
-    partner keys scoped to some collections. Until accounts exist, the only caller is
-    the local operator.
-    """
+    partner keys scoped to some collections. The admitted principal is also left on
+    ``request.state.principal`` for the audit log.
 
-    def dependency() -> Principal:
-        return LOCAL_OPERATOR
+    Examples
+    --------
+    >>> @router.post("/api/things")                                     # doctest: +SKIP
+    ... def add(_: Principal = Depends(require("layers:write"))): ...
+    """
+    if permission not in PERMISSIONS:
+        raise ValueError(f"unknown permission {permission!r}; use one of {PERMISSIONS}")
+
+    def dependency(
+        request: Request,
+        session: Session = Depends(db_session),
+        _bearer: str | None = Depends(_bearer_scheme),
+        _key: str | None = Depends(_key_scheme),
+    ) -> Principal:
+        principal = resolve_principal(request, session)
+        if principal is not None:
+            request.state.principal = principal
+        collection = request.path_params.get(collection_param) if collection_param else None
+        admitted = authorise(principal, permission, collection)
+        request.state.principal = admitted
+        return admitted
 
     dependency.__name__ = f"require_{permission.replace(':', '_')}"
+    # Read by the authorisation-matrix test to find each route's permission.
+    dependency.permission = permission  # type: ignore[attr-defined]
+    dependency.collection_param = collection_param  # type: ignore[attr-defined]
     return dependency

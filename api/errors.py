@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import logging
 
+import psycopg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DataError, DBAPIError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from spatial import errors
@@ -60,7 +62,8 @@ async def _validation_error(request: Request, exc: RequestValidationError) -> JS
 
 
 async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-    code = {404: "not_found", 405: "method_not_allowed", 401: "unauthorized", 403: "forbidden"}.get(
+    code = {404: "not_found", 405: "method_not_allowed", 401: "unauthorized", 403: "forbidden",
+            413: "too_large", 429: "rate_limited", 503: "unavailable"}.get(
         exc.status_code, "http_error"
     )
     message = exc.detail if isinstance(exc.detail, str) else "request failed"
@@ -70,6 +73,18 @@ async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResp
 
 
 async def _database_error(request: Request, exc: DBAPIError) -> JSONResponse:
+    if isinstance(exc.orig, psycopg.errors.QueryCanceled):
+        return JSONResponse(
+            error_body("timeout", "The request took longer than the database allows; ask for less data."),
+            status_code=503,
+        )
+    if isinstance(exc, DataError):
+        # Values the database cannot hold (NUL characters, out-of-range numbers): bad input, not a fault.
+        return JSONResponse(
+            error_body("invalid_input", "A value in the request cannot be stored or compared (for example a NUL "
+                       "character or a number out of range); correct it and retry."),
+            status_code=422,
+        )
     if isinstance(exc, OperationalError) or exc.connection_invalidated:
         return JSONResponse(
             error_body("database_unavailable", "The database is not reachable right now; try again shortly."),
@@ -77,6 +92,12 @@ async def _database_error(request: Request, exc: DBAPIError) -> JSONResponse:
         )
     log.exception("database error on %s", request.url.path)
     return JSONResponse(error_body("internal", "The server could not complete the request."), status_code=500)
+
+
+async def _pool_timeout(request: Request, exc: PoolTimeout) -> JSONResponse:
+    log.warning("connection pool exhausted on %s", request.url.path)
+    return JSONResponse(error_body("busy", "The server is at capacity; retry in a moment."), status_code=503,
+                        headers={"Retry-After": "1"})
 
 
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
@@ -90,4 +111,5 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation_error)  # type: ignore[arg-type]
     app.add_exception_handler(StarletteHTTPException, _http_error)  # type: ignore[arg-type]
     app.add_exception_handler(DBAPIError, _database_error)  # type: ignore[arg-type]
+    app.add_exception_handler(PoolTimeout, _pool_timeout)  # type: ignore[arg-type]
     app.add_exception_handler(Exception, _unexpected)

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
+from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.exc import OperationalError
@@ -31,9 +32,17 @@ def database_url() -> str:
             if url.startswith(prefix):
                 return "postgresql+psycopg://" + url[len(prefix) :]
         return url
+    return _embedded_url(settings.home.resolve())
+
+
+@lru_cache(maxsize=4)
+def _embedded_url(home: Path) -> str:
+    # Resolved once per process: checking the cluster (a `pg_ctl status` subprocess) on
+    # every session cost several milliseconds per request, and restarting a cluster
+    # that was stopped on purpose is not the API's job; while it is down, requests get 503.
     from spatial.embedded import EmbeddedPostgis
 
-    return EmbeddedPostgis(settings.home).url()
+    return EmbeddedPostgis(home).url()
 
 
 @lru_cache(maxsize=4)

@@ -78,6 +78,9 @@ def _reachable_by_service_user(path: Path) -> bool:
 
 def _port_is_free(port: int) -> bool:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        # As PostgreSQL itself binds: connections of the previous run lingering in
+        # TIME_WAIT must not make a restart move to another port (clients would lose it).
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             s.bind(("127.0.0.1", port))
         except OSError:

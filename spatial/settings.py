@@ -31,8 +31,14 @@ class Settings(BaseSettings):
     # Public base URL used in links (OGC API, TileJSON); derived from the request when unset.
     public_url: str | None = None
     anonymous_read: bool = True
+    # Signs bearer tokens; when unset, generated once into $PISHRAFT_HOME/secret_key (mode 0600).
     secret_key: str | None = None
+    token_ttl_minutes: int = 8 * 60
+    # Send the session cookie only over HTTPS (browsers also accept it on http://localhost).
+    cookie_secure: bool = True
     max_upload_mb: int = 512
+    # JSON and form bodies are small; only file uploads may reach max_upload_mb.
+    max_json_kb: int = 1024
     # Zip archives: total uncompressed size and compression ratio (zip-bomb guards).
     max_unzipped_mb: int = 4096
     max_zip_ratio: int = 200

@@ -92,10 +92,20 @@ def session(database_url: str) -> Iterator[Session]:
 
 @pytest.fixture(scope="session")
 def client(database_url: str) -> Iterator[TestClient]:
-    """The real app, called in-process (ASGI)."""
-    from api.app import create_app
+    """The real app, called in-process (ASGI), signed in as the administrator ``local``
+    so that tests of any concern may write. Tests of authorisation (tests/auth) use a
+    client without credentials instead and say who calls in each request."""
+    import secrets
 
-    with TestClient(create_app()) as c:
+    from api.app import create_app
+    from spatial import accounts
+    from spatial.db import session_scope
+    from spatial.tokens import issue_token
+
+    with session_scope() as s:
+        if not any(u["username"] == "local" for u in accounts.list_users(s)):
+            accounts.create_user(s, "local", secrets.token_urlsafe(24), "admin")
+    with TestClient(create_app(), headers={"Authorization": f"Bearer {issue_token('local')}"}) as c:
         yield c
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from api.cli import db, demo, indicators, layers, maps, roadmaps, serve
+from api.cli import db, demo, indicators, keys, layers, maps, roadmaps, serve, users
 
 app = typer.Typer(help="Pishraft — spatial planning for regional development offices.", no_args_is_help=True)
 app.add_typer(db.app, name="db")
@@ -15,4 +15,6 @@ app.add_typer(indicators.app, name="indicators")
 app.add_typer(indicators.index_app, name="index")
 app.command("allocate")(indicators.allocate)
 app.add_typer(roadmaps.app, name="roadmaps")
+app.add_typer(users.app, name="users")
+app.add_typer(keys.app, name="keys")
 app.command("serve")(serve.serve)

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
+from typing import Annotated
 
 import typer
 
 from api.cli.common import console, reports_errors
+from spatial import backup as backups
 from spatial import migrate
 from spatial.embedded import EmbeddedPostgis
 from spatial.settings import get_settings
@@ -69,3 +72,26 @@ def upgrade() -> None:
     """Migrate the schema to the latest version."""
     migrate.upgrade()
     console.print("Schema up to date")
+
+
+@app.command()
+@reports_errors
+def backup(file: Annotated[Path, typer.Argument(help="Bundle to write, e.g. pishraft-2026-11-26.tar")]) -> None:
+    """Back up the database and the layer files it references into one tar bundle."""
+    report = backups.backup(file)
+    console.print(f"Backup written to {report.path} ({report.bytes / 1e6:.1f} MB, {len(report.files)} layer files)")
+    for missing in report.missing:
+        console.print(f"[yellow]warning:[/] the catalogue names {missing}, which is not in the data directory")
+
+
+@app.command()
+@reports_errors
+def restore(
+    file: Annotated[Path, typer.Argument(help="A bundle written by `pishraft db backup`")],
+    yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation")] = False,
+) -> None:
+    """Replace the database and its layer files with a backup's (all or nothing for the database)."""
+    if not yes:
+        typer.confirm(f"Replace everything in the database with {file}?", abort=True)
+    report = backups.restore(file)
+    console.print(f"Restored {file} ({len(report.files)} layer files)")

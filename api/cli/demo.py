@@ -9,6 +9,7 @@ import typer
 from api.cli.common import console, reports_errors, status
 from spatial.db import session_scope
 from spatial.demo import load_demo
+from spatial.demo.accounts import credentials_text
 
 app = typer.Typer(help="Demo data: real provinces, synthetic everything else.", no_args_is_help=True)
 
@@ -24,3 +25,4 @@ def load(
     with status("Loading demo") as step, session_scope() as session:
         written = load_demo(session, neighbourhoods, progress=step)
     console.print("Demo loaded" if written else "Demo already loaded")
+    console.print(credentials_text(), highlight=False, soft_wrap=True)

@@ -60,13 +60,14 @@ class DemoStep:
 
 
 # Imported here, not at the top: the step modules use DemoStep and the constants above.
+from spatial.demo import accounts as _accounts  # noqa: E402
 from spatial.demo import analytics as _analytics  # noqa: E402
 from spatial.demo import layers as _layers  # noqa: E402
 from spatial.demo import roadmaps as _roadmaps  # noqa: E402
 
 #: Extra demo steps, in load order; each concern registers its own here. Analytics
 #: derives indicators from the demo layers, so layers come first.
-EXTRA_STEPS: tuple[DemoStep, ...] = (_layers.STEP, _analytics.STEP, _roadmaps.STEP)
+EXTRA_STEPS: tuple[DemoStep, ...] = (_accounts.STEP, _layers.STEP, _analytics.STEP, _roadmaps.STEP)
 
 
 #: Natural Earth gives Alborz (split from Tehran in 2010) Tehran's IR-07; ISO 3166-2

@@ -1,6 +1,8 @@
 """SQLAlchemy 2 + GeoAlchemy2 models. Importing this package registers every table."""
 
+from spatial.models.accounts import ROLES, ApiKey, User
 from spatial.models.analytics import Allocation, AllocationShare, CompositeIndex, IndexScore
+from spatial.models.audit import AuditEntry
 from spatial.models.base import Base
 from spatial.models.catalogue import Layer
 from spatial.models.generalised import AdminUnitGeneralised
@@ -16,5 +18,5 @@ __all__ = [
     "Base", "AdminUnit", "AdminUnitGeneralised", "LEVELS", "Indicator", "IndicatorValue", "Layer", "Meta",
     "Allocation", "AllocationShare", "CompositeIndex", "IndexScore",
     "Action", "Financing", "Handover", "HistoryEvent", "KeyResult", "Measurement", "Organisation", "PastPlan",
-    "Person", "ProgressCore", "Roadmap",
+    "Person", "ProgressCore", "Roadmap", "ApiKey", "AuditEntry", "ROLES", "User",
 ]

@@ -1,0 +1,103 @@
+"""Sign-in (OAuth2 password flow), the caller's identity, and user management."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Request, Response
+from fastapi.security import OAuth2PasswordRequestForm
+from pydantic import BaseModel, Field
+from sqlalchemy.orm import Session
+
+from api.auth import COOKIE, Principal, require
+from api.deps import db_session
+from spatial import accounts
+from spatial.settings import get_settings
+from spatial.tokens import issue_token
+
+router = APIRouter(tags=["accounts"])
+
+Role = Literal["admin", "analyst", "planner", "core", "viewer"]
+
+
+class Token(BaseModel):
+    access_token: str
+    token_type: Literal["bearer"] = "bearer"
+    expires_in: int = Field(description="Seconds until the token expires")
+    role: Role
+
+
+class NewUser(BaseModel):
+    username: str = Field(min_length=2, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.@-]{1,63}$")
+    password: str = Field(min_length=accounts.MIN_PASSWORD_LENGTH, max_length=256)
+    role: Role
+    area: str | None = Field(default=None, max_length=64, description="Unit code of a core member's area")
+
+
+class UserChange(BaseModel):
+    role: Role | None = None
+    area: str | None = Field(default=None, max_length=64, description="Unit code; with role core")
+    disabled: bool | None = None
+
+
+@router.post("/api/auth/token", response_model=Token, summary="Sign in: a bearer token and a session cookie")
+def sign_in(
+    request: Request,
+    response: Response,
+    form: Annotated[OAuth2PasswordRequestForm, Depends()],
+    session: Session = Depends(db_session),
+) -> Token:
+    """OAuth2 password flow. The token goes in ``Authorization: Bearer``; the same token
+    is set as an HttpOnly, Secure, SameSite=Lax cookie so that map pages open signed in
+    (the cookie is honoured for reading only)."""
+    # Recorded in the audit log whether the sign-in succeeds or not.
+    request.state.principal = Principal(username=form.username[:64], role="anonymous")
+    account = accounts.authenticate(session, form.username, form.password)
+    request.state.principal = Principal(username=account.username, role=account.role)
+    ttl = get_settings().token_ttl_minutes * 60
+    token = issue_token(account.username, ttl)
+    response.set_cookie(COOKIE, token, max_age=ttl, httponly=True, secure=get_settings().cookie_secure,
+                        samesite="lax", path="/")
+    return Token(access_token=token, expires_in=ttl, role=account.role)  # type: ignore[arg-type]
+
+
+@router.post("/api/auth/logout", status_code=204, summary="Forget the session cookie")
+def sign_out(response: Response) -> Response:
+    """Clear the session cookie (bearer tokens simply expire)."""
+    response.status_code = 204
+    response.delete_cookie(COOKIE, path="/", httponly=True, secure=get_settings().cookie_secure, samesite="lax")
+    return response
+
+
+@router.get("/api/auth/me", summary="Who the caller is")
+def whoami(principal: Principal = Depends(require("read"))) -> dict[str, Any]:
+    return {"username": principal.username, "role": principal.role, "area_unit_id": principal.area_unit_id,
+            "partner": principal.partner}
+
+
+@router.get("/api/users", summary="Every user (admins only)")
+def list_users(
+    session: Session = Depends(db_session), _: Principal = Depends(require("admin"))
+) -> list[dict[str, Any]]:
+    return accounts.list_users(session)
+
+
+@router.post("/api/users", status_code=201, summary="Create a user (admins only)")
+def create_user(
+    body: NewUser, session: Session = Depends(db_session), _: Principal = Depends(require("admin"))
+) -> dict[str, Any]:
+    user = accounts.create_user(session, body.username, body.password, body.role, area_code=body.area)
+    return {"username": user.username, "role": user.role, "area": body.area}
+
+
+@router.patch("/api/users/{username}", summary="Change a user's role, area or state (admins only)")
+def change_user(
+    username: str, body: UserChange, session: Session = Depends(db_session),
+    _: Principal = Depends(require("admin")),
+) -> dict[str, Any]:
+    accounts.user_info(session, username)
+    if body.role is not None:
+        accounts.set_role(session, username, body.role, area_code=body.area)
+    if body.disabled is not None:
+        accounts.set_disabled(session, username, body.disabled)
+    return accounts.user_info(session, username)

@@ -1,0 +1,33 @@
+"""The audit log, for administrators."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Query
+from sqlalchemy.orm import Session
+
+from api.auth import Principal, require
+from api.deps import db_session
+from spatial import audit
+
+router = APIRouter(prefix="/api/audit", tags=["audit"])
+
+
+@router.get("", summary="Recorded writes, newest first (admins only)")
+def audit_log(
+    username: Annotated[str | None, Query(max_length=128)] = None,
+    role: Annotated[str | None, Query(max_length=32)] = None,
+    method: Literal["POST", "PUT", "PATCH", "DELETE"] | None = None,
+    route: Annotated[str | None, Query(max_length=256, description="Route template or path prefix")] = None,
+    status: Annotated[int | None, Query(ge=100, le=599)] = None,
+    since: Annotated[datetime | None, Query(description="ISO time, inclusive")] = None,
+    until: Annotated[datetime | None, Query(description="ISO time, exclusive")] = None,
+    limit: Annotated[int, Query(ge=1, le=audit.MAX_PAGE)] = 100,
+    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
+    session: Session = Depends(db_session),
+    _: Principal = Depends(require("admin")),
+) -> list[dict[str, Any]]:
+    return audit.entries(session, username=username, role=role, method=method, route=route, status=status,
+                         since=since, until=until, limit=limit, offset=offset)

@@ -1,0 +1,216 @@
+"""Bounded load test: many concurrent clients against a local Pishraft for a fixed time.
+
+Starts Pishraft (uvicorn, ``--workers``) on a free loopback port against the
+configured database (the demo must be loaded), or uses ``--url`` (loopback only),
+then runs ``--clients`` keep-alive clients for ``--duration`` seconds after a short
+warm-up, over the partner endpoints when they exist (vector tiles, OGC items) and
+the units and map endpoints otherwise. Prints throughput, p50/p99 latency and the
+error count, per endpoint and in all.
+
+The client is a minimal asyncio HTTP/1.1 client, so that it is not the bottleneck.
+
+Goal (issue 9): 0 errors and p99 < 250 ms on warm tiles, with 200 clients for 60 s.
+
+    .venv/bin/python bench/load.py                      # 200 clients, 60 s
+    .venv/bin/python bench/load.py --clients 50 --duration 10
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import ipaddress
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections import defaultdict
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+GOAL_P99_MS = 250.0
+TILE_PATH = "/collections/{collectionId}/tiles/WebMercatorQuad/{tileMatrix}/{tileRow}/{tileCol}"
+ITEMS_PATH = "/collections/{collectionId}/items"
+
+# Tiles over Iran (z/x/y in XYZ; OGC order is tileMatrix/tileRow/tileCol = z/y/x).
+IRAN_TILES = [(5, 20, 12), (5, 21, 12), (5, 20, 13), (6, 41, 25), (6, 42, 25), (6, 41, 26),
+              (7, 83, 51), (7, 84, 51), (7, 84, 52), (8, 167, 103), (8, 168, 104)]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def is_loopback(url: str) -> bool:
+    host = urlsplit(url).hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def endpoints(base: str) -> dict[str, list[str]]:
+    """Paths to request, by endpoint family, chosen from what the server offers."""
+    with urllib.request.urlopen(f"{base}/openapi.json", timeout=30) as r:
+        paths = set(json.load(r)["paths"])
+    chosen: dict[str, list[str]] = {}
+    if TILE_PATH in paths:
+        chosen["tiles (provinces, z5-8)"] = [f"/collections/provinces/tiles/WebMercatorQuad/{z}/{y}/{x}"
+                                             for z, x, y in IRAN_TILES]
+    if ITEMS_PATH in paths:
+        chosen["items (counties, limit 10)"] = [f"/collections/counties/items?limit=10&offset={o}"
+                                                for o in range(0, 300, 10)]
+    if not chosen:
+        with urllib.request.urlopen(f"{base}/api/units?level=province&simplify=0.1", timeout=30) as r:
+            codes = [f["properties"]["code"] for f in json.load(r)["features"]]
+        chosen["units (one unit)"] = [f"/api/units/{code}" for code in codes]
+        chosen["units (point lookup)"] = [f"/api/units/at?lon={57 + i * 0.1:.1f}&lat={30 + i * 0.05:.2f}"
+                                          for i in range(10)]
+        chosen["units (provinces, simplified)"] = ["/api/units?level=province&simplify=0.05"]
+        chosen["maps (overview page)"] = ["/maps/overview?lang=en"]
+    return chosen
+
+
+class Connection:
+    """One keep-alive HTTP/1.1 connection."""
+
+    def __init__(self, host: str, port: int, headers: str) -> None:
+        self.host, self.port, self.headers = host, port, headers
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
+
+    async def get(self, path: str) -> int:
+        if self.writer is None:
+            self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
+        assert self.reader is not None
+        self.writer.write(f"GET {path} HTTP/1.1\r\nHost: {self.host}\r\n{self.headers}\r\n".encode())
+        head = await self.reader.readuntil(b"\r\n\r\n")
+        lines = head.decode("latin-1").split("\r\n")
+        status = int(lines[0].split()[1])
+        fields = {k.lower(): v.strip() for k, _, v in (ln.partition(":") for ln in lines[1:] if ln)}
+        if "content-length" in fields:
+            await self.reader.readexactly(int(fields["content-length"]))
+        elif fields.get("transfer-encoding") == "chunked":
+            while size := int((await self.reader.readuntil(b"\r\n")).strip(), 16):
+                await self.reader.readexactly(size + 2)
+            await self.reader.readuntil(b"\r\n")
+        if fields.get("connection") == "close":
+            await self.close()
+        return status
+
+    async def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+            self.writer = None
+
+
+async def run_clients(base: str, plan: list[tuple[str, str]], clients: int, seconds: float,
+                      headers: str) -> dict[str, tuple[list[float], int]]:
+    """Each client walks the plan from its own offset until time is up."""
+    parts = urlsplit(base)
+    deadline = time.perf_counter() + seconds
+    results: dict[str, tuple[list[float], list[int]]] = defaultdict(lambda: ([], [0]))
+
+    async def client(offset: int) -> None:
+        conn = Connection(parts.hostname or "127.0.0.1", parts.port or 80, headers)
+        i = offset
+        while time.perf_counter() < deadline:
+            family, path = plan[i % len(plan)]
+            i += 1
+            latencies, errors = results[family]
+            start = time.perf_counter()
+            try:
+                status = await conn.get(path)
+            except (OSError, asyncio.IncompleteReadError, ValueError):
+                errors[0] += 1
+                await conn.close()
+                continue
+            latencies.append(time.perf_counter() - start)
+            if not (200 <= status < 300 or status == 304):
+                errors[0] += 1
+        await conn.close()
+
+    await asyncio.gather(*(client(k * 7) for k in range(clients)))
+    return {family: (lat, err[0]) for family, (lat, err) in results.items()}
+
+
+def report(results: dict[str, tuple[list[float], int]], seconds: float, clients: int, workers: int | None) -> None:
+    print(f"\nPishraft load test: {clients} concurrent clients, {seconds:.0f} s"
+          + (f", {workers} server workers" if workers else "") + ", loopback\n")
+    print(f"{'endpoint':<32}{'requests':>10}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'errors':>8}")
+    everything: list[float] = []
+    total_errors = 0
+    for family, (latencies, errors) in sorted(results.items()):
+        ms = np.array(latencies) * 1000
+        everything.extend(latencies)
+        total_errors += errors
+        p50, p99 = (np.percentile(ms, 50), np.percentile(ms, 99)) if len(ms) else (float("nan"),) * 2
+        print(f"{family:<32}{len(ms):>10}{len(ms) / seconds:>10.1f}{p50:>10.1f}{p99:>10.1f}{errors:>8}")
+    ms = np.array(everything) * 1000
+    p99 = np.percentile(ms, 99) if len(ms) else float("nan")
+    print(f"{'all':<32}{len(ms):>10}{len(ms) / seconds:>10.1f}{np.percentile(ms, 50):>10.1f}{p99:>10.1f}"
+          f"{total_errors:>8}")
+    print(f"\nGoal: 0 errors (got {total_errors}); p99 < {GOAL_P99_MS:.0f} ms on warm tiles "
+          f"(all-endpoint p99 / goal = {p99 / GOAL_P99_MS:.2f})")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--url", help="A running Pishraft on loopback (default: start one)")
+    parser.add_argument("--clients", type=int, default=200)
+    parser.add_argument("--duration", type=float, default=60.0, help="Measured seconds (max 300)")
+    parser.add_argument("--warmup", type=float, default=5.0)
+    parser.add_argument("--workers", type=int, default=2, help="Server workers when starting one")
+    parser.add_argument("--api-key", help="Send this partner key (X-API-Key)")
+    args = parser.parse_args()
+    if args.duration > 300 or args.clients > 1000:
+        parser.error("bounded: at most 300 s and 1000 clients")
+    if args.url and not is_loopback(args.url):
+        parser.error("loopback only: --url must be http://127.0.0.1:PORT or localhost")
+
+    # A SIGTERM (e.g. from `timeout`) still stops the server this script started.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    server = None
+    base = args.url
+    if base is None:
+        port = free_port()
+        base = f"http://127.0.0.1:{port}"
+        server = subprocess.Popen(
+            [sys.executable, "-m", "uvicorn", "api.app:create_app", "--factory", "--host", "127.0.0.1",
+             "--port", str(port), "--workers", str(args.workers), "--log-level", "warning", "--no-access-log"],
+            # The threadpool runs at most 40 requests at once per worker; the pool matches it.
+            cwd=REPO, env={**os.environ, "PISHRAFT_POOL_SIZE": "40"},
+        )
+        for _ in range(300):
+            try:
+                urllib.request.urlopen(f"{base}/health", timeout=2)
+                break
+            except OSError:
+                time.sleep(0.2)
+    try:
+        families = endpoints(base)
+        plan = [(family, path) for family, paths in families.items() for path in paths]
+        headers = f"X-API-Key: {args.api_key}\r\n" if args.api_key else ""
+        asyncio.run(run_clients(base, plan, min(args.clients, 50), args.warmup, headers))
+        results = asyncio.run(run_clients(base, plan, args.clients, args.duration, headers))
+        report(results, args.duration, args.clients, args.workers if server else None)
+    finally:
+        if server is not None:
+            server.terminate()
+            server.wait(timeout=30)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,60 @@
+"""Accounts: people who sign in (users) and partner systems that present keys."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ARRAY, Boolean, CheckConstraint, DateTime, Float, ForeignKey, Integer, Text, text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from spatial.models.base import Base
+
+#: Roles, from the most to the least powerful.
+ROLES: tuple[str, ...] = ("admin", "analyst", "planner", "core", "viewer")
+
+
+class User(Base):
+    """A person with a role. Progress-core members (``core``) carry the unit of their area."""
+
+    __tablename__ = "app_user"
+    __table_args__ = (
+        CheckConstraint(f"role in ({', '.join(repr(r) for r in ROLES)})", name="role_known"),
+        CheckConstraint("username ~ '^[A-Za-z0-9][A-Za-z0-9_.@-]{1,63}$'", name="username_safe"),
+        # A core member always has an area, and nobody else has one.
+        CheckConstraint("(role = 'core') = (area_unit_id is not null)", name="area_iff_core"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(Text, nullable=False, unique=True)
+    password_hash: Mapped[str] = mapped_column(Text, nullable=False)
+    role: Mapped[str] = mapped_column(Text, nullable=False)
+    area_unit_id: Mapped[int | None] = mapped_column(ForeignKey("admin_unit.id", ondelete="RESTRICT"))
+    disabled: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default=text("false"))
+    synthetic: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default=text("false"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, server_default=text("now()"))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, server_default=text("now()"))
+
+
+class ApiKey(Base):
+    """A partner's key: stored as a SHA-256 digest, scoped to collections, rate limited.
+
+    ``collections`` NULL means every collection. ``prefix`` is the public part shown
+    in listings and used to revoke; the secret part is never stored.
+    """
+
+    __tablename__ = "api_key"
+    __table_args__ = (
+        CheckConstraint("rate_per_s > 0", name="rate_positive"),
+        CheckConstraint("partner <> ''", name="partner_named"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    partner: Mapped[str] = mapped_column(Text, nullable=False)
+    prefix: Mapped[str] = mapped_column(Text, nullable=False, unique=True)
+    key_hash: Mapped[str] = mapped_column(Text, nullable=False, unique=True)
+    collections: Mapped[list[str] | None] = mapped_column(ARRAY(Text))
+    rate_per_s: Mapped[float] = mapped_column(Float, nullable=False)
+    synthetic: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default=text("false"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, server_default=text("now()"))
+    created_by: Mapped[str] = mapped_column(Text, nullable=False, server_default=text("'system'"))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

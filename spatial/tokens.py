@@ -1,0 +1,91 @@
+"""Signed, expiring bearer tokens, and the secret that signs them.
+
+A token is ``<payload>.<signature>``: the payload is base64url JSON
+``{"sub": username, "iat": issued, "exp": expiry}`` and the signature its
+HMAC-SHA256 under the secret key. The secret is the ``PISHRAFT_SECRET_KEY`` setting;
+when that is unset, a random one is generated once into ``$PISHRAFT_HOME/secret_key``
+with mode 0600 (never inside the repository's tracked files).
+
+Examples
+--------
+>>> token = issue_token("ali", ttl_s=60)      # doctest: +SKIP
+>>> token_subject(token)                       # doctest: +SKIP
+'ali'
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import os
+import secrets
+import time
+from functools import lru_cache
+from pathlib import Path
+
+from spatial.errors import Unauthorized
+from spatial.settings import get_settings
+
+
+@lru_cache(maxsize=4)
+def _secret(configured: str | None, home: Path) -> bytes:
+    if configured:
+        return configured.encode()
+    path = home / "secret_key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            # O_EXCL: when two processes race, one writes and the other reads its key.
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            pass
+        else:
+            with os.fdopen(fd, "w") as f:
+                f.write(secrets.token_urlsafe(48))
+    key = path.read_text().strip()
+    if not key:
+        raise Unauthorized(f"The secret key file {path} is empty; delete it to generate a new one.")
+    return key.encode()
+
+
+def secret_key() -> bytes:
+    """The signing secret (from settings, or the generated key file)."""
+    settings = get_settings()
+    return _secret(settings.secret_key, settings.home.resolve())
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def _unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def _sign(payload: str) -> str:
+    return _b64(hmac.new(secret_key(), payload.encode(), hashlib.sha256).digest())
+
+
+def issue_token(username: str, ttl_s: int | None = None) -> str:
+    """A token naming ``username``, valid for ``ttl_s`` seconds (default: the setting)."""
+    now = int(time.time())
+    ttl = ttl_s if ttl_s is not None else get_settings().token_ttl_minutes * 60
+    payload = _b64(json.dumps({"sub": username, "iat": now, "exp": now + ttl}, separators=(",", ":")).encode())
+    return f"{payload}.{_sign(payload)}"
+
+
+def token_subject(token: str) -> str:
+    """The username a valid, unexpired token names; :class:`Unauthorized` otherwise."""
+    payload, _, signature = token.partition(".")
+    if not payload or not signature or not hmac.compare_digest(signature, _sign(payload)):
+        raise Unauthorized("The bearer token is not valid; sign in again at POST /api/auth/token.")
+    try:
+        claims = json.loads(_unb64(payload))
+        subject, expiry = str(claims["sub"]), float(claims["exp"])
+    except (ValueError, KeyError, TypeError):
+        raise Unauthorized("The bearer token is not valid; sign in again at POST /api/auth/token.") from None
+    if expiry < time.time():
+        raise Unauthorized("The bearer token has expired; sign in again at POST /api/auth/token.")
+    return subject
