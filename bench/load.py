@@ -36,7 +36,7 @@ import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
 GOAL_P99_MS = 250.0
-TILE_PATH = "/collections/{collectionId}/tiles/WebMercatorQuad/{tileMatrix}/{tileRow}/{tileCol}"
+TILE_PATH = "/collections/{collectionId}/tiles/{tileMatrixSetId}/{tileMatrix}/{tileRow}/{tileCol}"
 ITEMS_PATH = "/collections/{collectionId}/items"
 
 # Tiles over Iran (z/x/y in XYZ; OGC order is tileMatrix/tileRow/tileCol = z/y/x).
@@ -187,8 +187,9 @@ def main() -> int:
         port = free_port()
         base = f"http://127.0.0.1:{port}"
         server = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "api.app:create_app", "--factory", "--host", "127.0.0.1",
-             "--port", str(port), "--workers", str(args.workers), "--log-level", "warning", "--no-access-log"],
+            # The same server as `pishraft serve` (uvicorn workers with TCP_NODELAY).
+            [sys.executable, "-m", "api.workers", "api.app:create_app", "--factory", "--host", "127.0.0.1",
+             "--port", str(port), "--workers", str(args.workers), "--log-level", "warning"],
             # The threadpool runs at most 40 requests at once per worker; the pool matches it.
             cwd=REPO, env={**os.environ, "PISHRAFT_POOL_SIZE": "40"},
         )
