@@ -113,7 +113,9 @@ def collections(request: Request, f: Format = None, session: Session = Depends(d
     base = base_url(request)
     document = {
         "links": [link(f"{base}/collections", "self", JSON), link(f"{base}/collections?f=html", "alternate", HTML)],
-        "collections": [collection_document(base, c, _) for c in catalogue(session).values()],
+        # A partner key scoped to some collections sees only those.
+        "collections": [collection_document(base, c, _) for c in catalogue(session).values()
+                        if _.collections is None or c.id in _.collections],
     }
     return _respond(request, _, f, "Collections", document)
 

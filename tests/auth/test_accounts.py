@@ -204,3 +204,11 @@ def test_cli_manages_users_and_keys(database_url: str) -> None:
     assert runner.invoke(cli, ["keys", "revoke", prefix]).exit_code == 0
     with session_scope() as s:
         assert accounts.active_key(s, key) is None
+
+
+def test_a_scoped_key_lists_only_its_collections(client: TestClient) -> None:
+    with session_scope() as s:
+        key = accounts.create_key(s, "listing", ["counties", "provinces"], 100.0)
+    listed = client.get("/collections", headers={"X-API-Key": key}).json()["collections"]
+    assert sorted(c["id"] for c in listed) == ["counties", "provinces"]
+    assert client.get("/collections/neighbourhoods", headers={"X-API-Key": key}).status_code == 403
