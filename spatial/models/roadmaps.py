@@ -37,7 +37,17 @@ def _one_of(column: str, values: tuple[str, ...]) -> str:
     return f"{column} in ({', '.join(repr(v) for v in values)})"
 
 
-class Organisation(Base):
+class Tracked:
+    """Who created and last changed a row, and when; and whether it is synthetic demo data."""
+
+    synthetic: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default=text("false"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    created_by: Mapped[str] = mapped_column(Text, nullable=False)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    updated_by: Mapped[str] = mapped_column(Text, nullable=False)
+
+
+class Organisation(Tracked, Base):
     """A government body, economic sponsor (معین اقتصادی), cooperative or NGO."""
 
     __tablename__ = "organisation"
@@ -48,14 +58,9 @@ class Organisation(Base):
     kind: Mapped[str] = mapped_column(Text, nullable=False)
     unit_id: Mapped[int | None] = mapped_column(ForeignKey("admin_unit.id", ondelete="RESTRICT"))
     contact: Mapped[str] = mapped_column(Text, nullable=False, server_default=text("''"))
-    synthetic: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default=text("false"))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
-    created_by: Mapped[str] = mapped_column(Text, nullable=False)
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
-    updated_by: Mapped[str] = mapped_column(Text, nullable=False)
 
 
-class Person(Base):
+class Person(Tracked, Base):
     """A person with a role, e.g. the one responsible for development in an area."""
 
     __tablename__ = "person"
@@ -66,14 +71,9 @@ class Person(Base):
     organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisation.id", ondelete="RESTRICT"))
     unit_id: Mapped[int | None] = mapped_column(ForeignKey("admin_unit.id", ondelete="RESTRICT"))
     contact: Mapped[str] = mapped_column(Text, nullable=False, server_default=text("''"))
-    synthetic: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default=text("false"))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
-    created_by: Mapped[str] = mapped_column(Text, nullable=False)
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
-    updated_by: Mapped[str] = mapped_column(Text, nullable=False)
 
 
-class ProgressCore(Base):
+class ProgressCore(Tracked, Base):
     """A progress core (هسته پیشرفت): a local group that may edit plans inside its area."""
 
     __tablename__ = "progress_core"
@@ -91,14 +91,9 @@ class ProgressCore(Base):
     assessment: Mapped[dict[str, float]] = mapped_column(JSONB, nullable=False, server_default=text("'{}'::jsonb"))
     # [{title, held_on (ISO), hours, participants}]
     training: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, nullable=False, server_default=text("'[]'::jsonb"))
-    synthetic: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default=text("false"))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
-    created_by: Mapped[str] = mapped_column(Text, nullable=False)
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
-    updated_by: Mapped[str] = mapped_column(Text, nullable=False)
 
 
-class Roadmap(Base):
+class Roadmap(Tracked, Base):
     """A development and investment roadmap (نقشه راه) of one unit."""
 
     __tablename__ = "roadmap"
@@ -127,17 +122,12 @@ class Roadmap(Base):
     capacities: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, nullable=False, server_default=text("'[]'::jsonb"))
     advantages: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, nullable=False, server_default=text("'[]'::jsonb"))
     strategies: Mapped[list[str]] = mapped_column(JSONB, nullable=False, server_default=text("'[]'::jsonb"))
-    synthetic: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default=text("false"))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
-    created_by: Mapped[str] = mapped_column(Text, nullable=False)
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
-    updated_by: Mapped[str] = mapped_column(Text, nullable=False)
 
     actions: Mapped[list[Action]] = relationship(
         back_populates="roadmap", order_by="Action.id", cascade="all, delete-orphan", passive_deletes=True)
 
 
-class Action(Base):
+class Action(Tracked, Base):
     """A concrete action (project) of a roadmap, optionally placed on the map."""
 
     __tablename__ = "action"
@@ -163,11 +153,6 @@ class Action(Base):
     start_date: Mapped[date | None] = mapped_column(Date)
     end_date: Mapped[date | None] = mapped_column(Date)
     status: Mapped[str] = mapped_column(Text, nullable=False, server_default=text("'planned'"))
-    synthetic: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default=text("false"))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
-    created_by: Mapped[str] = mapped_column(Text, nullable=False)
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
-    updated_by: Mapped[str] = mapped_column(Text, nullable=False)
 
     roadmap: Mapped[Roadmap] = relationship(back_populates="actions")
     financing: Mapped[list[Financing]] = relationship(
@@ -208,7 +193,7 @@ class KeyResult(Base):
     target_date: Mapped[date] = mapped_column(Date, nullable=False)
 
 
-class Measurement(Base):
+class Measurement(Tracked, Base):
     """A measured value of a key result on a date (the progress watch, دیده‌بان پیشرفت)."""
 
     __tablename__ = "measurement"
@@ -220,14 +205,9 @@ class Measurement(Base):
     value: Mapped[float] = mapped_column(Float, nullable=False)
     source: Mapped[str] = mapped_column(Text, nullable=False, server_default=text("''"))
     reported_by: Mapped[str] = mapped_column(Text, nullable=False)
-    synthetic: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default=text("false"))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
-    created_by: Mapped[str] = mapped_column(Text, nullable=False)
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
-    updated_by: Mapped[str] = mapped_column(Text, nullable=False)
 
 
-class PastPlan(Base):
+class PastPlan(Tracked, Base):
     """A past empowerment project, kept so that its lessons are not lost."""
 
     __tablename__ = "past_plan"
@@ -248,11 +228,6 @@ class PastPlan(Base):
     weaknesses: Mapped[str] = mapped_column(Text, nullable=False, server_default=text("''"))
     spread: Mapped[str] = mapped_column(Text, nullable=False, server_default=text("''"))
     lessons: Mapped[str] = mapped_column(Text, nullable=False, server_default=text("''"))
-    synthetic: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default=text("false"))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
-    created_by: Mapped[str] = mapped_column(Text, nullable=False)
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
-    updated_by: Mapped[str] = mapped_column(Text, nullable=False)
 
 
 class Handover(Base):
