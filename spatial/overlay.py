@@ -47,9 +47,10 @@ UNITS_OF_MEASURE = {"count": "features", "per_1000": "per 1,000 people", "length
 
 _UNITS_AT_LEVEL = "u.level = :level AND u.valid_to IS NULL"
 
+# Derivations are plain SELECTs whose results _insert_values writes: the planner may run a
+# SELECT in parallel, never an INSERT … SELECT.
 _AGGREGATE_SQL = """
-INSERT INTO indicator_value (indicator_id, unit_id, period, value)
-SELECT :indicator_id, u.id, :period, {expression}
+SELECT u.id, {expression}
 FROM admin_unit u LEFT JOIN {table} f ON ST_Intersects(u.geom, f.geom)
 WHERE {units}
 GROUP BY u.id
@@ -83,8 +84,7 @@ _ORIGINS = {
 # KNN on the GiST index finds candidates in planar degrees; the geodesic minimum over a
 # handful of them gives the nearest on the ellipsoid.
 _DISTANCE_SQL = """
-INSERT INTO indicator_value (indicator_id, unit_id, period, value)
-SELECT :indicator_id, o.id, :period,
+SELECT o.id,
        (SELECT min(ST_Distance(geography(o.pt), geography(k.geom)))
         FROM (SELECT f.geom FROM {table} f ORDER BY f.geom <-> o.pt LIMIT 8) k) / 1000
 FROM (SELECT u.id, {origin} AS pt FROM admin_unit u WHERE {units}) o
@@ -174,7 +174,8 @@ def derive_indicator(
                 attribute=sql.Identifier(attribute) if attribute else sql.SQL(""))
             statement = _sql(session, _AGGREGATE_SQL, table=table, expression=expression,
                              units=sql.SQL(_UNITS_AT_LEVEL))
-        session.execute(text(statement), params)
+        rows = session.execute(text(statement), params).all()
+        _insert_values(session, params, [r[0] for r in rows], [r[1] for r in rows])
     if synthetic:
         session.execute(text("UPDATE indicator_value SET synthetic = true WHERE indicator_id = :id AND period = :p"),
                         {"id": indicator_id, "p": period})
@@ -251,10 +252,15 @@ def zonal_statistics(raster: Path | str, zones: gpd.GeoDataFrame, stat: str) -> 
 def _zonal(session: Session, info: LayerInfo, level: str, stat: str, params: dict[str, Any]) -> None:
     zones = units_frame(session, level)
     values = zonal_statistics(raster_file(info), zones, stat)
+    _insert_values(session, params, zones["unit_id"].astype(int).tolist(), values.tolist())
+
+
+def _insert_values(session: Session, params: dict[str, Any], unit_ids: list[int], values: list[Any]) -> None:
+    """Write one derived value per unit (non-finite values become missing)."""
     session.execute(
         text("""INSERT INTO indicator_value (indicator_id, unit_id, period, value)
                 SELECT :indicator_id, u, :period, v
                 FROM unnest(CAST(:units AS integer[]), CAST(:vals AS float8[])) AS t(u, v)"""),
-        {**params, "units": zones["unit_id"].astype(int).tolist(),
-         "vals": [None if not np.isfinite(v) else float(v) for v in values]},
+        {**params, "units": [int(u) for u in unit_ids],
+         "vals": [None if v is None or not np.isfinite(float(v)) else float(v) for v in values]},
     )
