@@ -31,6 +31,11 @@ from maps.choropleth import SCHEME_NAMES, SCHEMES, check_scheme, choropleth_map
 from maps.navigation import Choice, Link
 from maps.overlays import Overlay
 from spatial import indicators, units
+from spatial.bivariate import bivariate_classes
+from spatial.indices import newest_index_code
+from spatial.progress import progress_geojson
+from spatial.roadmaps import roadmap_map_data
+from spatial.spatial_stats import lisa_clusters
 from spatial.errors import InvalidInput
 from spatial.jalali import persian_digits
 
@@ -294,12 +299,7 @@ def render_all(session: Session, out_dir: Path, langs: Sequence[str] = ("fa", "e
 
 def _default_index(session: Session, domain: str, level: str) -> str | None:
     """``'index:<code>'`` of the newest composite index of ``domain`` scored at ``level``, if any."""
-    code = session.execute(
-        text("""SELECT i.code FROM composite_index i
-                WHERE i.domain = :d AND EXISTS (SELECT 1 FROM index_score s WHERE s.index_id = i.id AND s.level = :l)
-                ORDER BY i.id DESC LIMIT 1"""),
-        {"d": domain, "l": level},
-    ).scalar()
+    code = newest_index_code(session, domain, level)
     return f"index:{code}" if code else None
 
 
@@ -332,8 +332,6 @@ def bivariate_page(session: Session, level: str = "county", parent_code: str | N
         raise InvalidInput("Name a capacity and a deprivation measure (?capacity=…&deprivation=…, an indicator code "
                            "or index:<code>), or compute a capacity and a deprivation index first.",
                            field="capacity" if capacity is None else "deprivation")
-    from spatial.bivariate import bivariate_classes
-
     classes = bivariate_classes(session, capacity, deprivation, level, period, parent_code)
     frame = _scoped_units(session, level, parent_code)
     return bivariate_map(frame, classes, lang, synthetic=bool(frame["synthetic"].any()) if len(frame) else False,
@@ -351,8 +349,6 @@ def cluster_page(session: Session, level: str = "county", parent_code: str | Non
     if source is None:
         raise InvalidInput("There is no indicator or index to cluster yet; import or derive one first.",
                            field="source")
-    from spatial.spatial_stats import lisa_clusters
-
     clusters = lisa_clusters(session, source, level, period, parent_code)
     frame = _scoped_units(session, level, parent_code)
     name = source.removeprefix("index:")
@@ -366,8 +362,6 @@ def cluster_page(session: Session, level: str = "county", parent_code: str | Non
 def roadmap_page(session: Session, roadmap_id: int, lang: str = "fa", basemap: str = "none",
                  links: Links | None = None) -> folium.Map:
     """A roadmap on its unit, actions coloured by status, with a breadcrumb to the unit's maps."""
-    from spatial.roadmaps import roadmap_map_data
-
     data = roadmap_map_data(session, roadmap_id)
     request = MapRequest(lang=lang, basemap=basemap)
     links = links or ServedLinks()
@@ -379,8 +373,6 @@ def roadmap_page(session: Session, roadmap_id: int, lang: str = "fa", basemap: s
 def progress_page(session: Session, unit_code: str, level: str | None = None, lang: str = "fa",
                   basemap: str = "none", links: Links | None = None) -> folium.Map:
     """The progress watch under ``unit_code``: every placed action by achieved / on track / behind / overdue."""
-    from spatial.progress import progress_geojson
-
     actions = progress_geojson(session, unit_code, level)
     request = MapRequest(lang=lang, basemap=basemap)
     links = links or ServedLinks()

@@ -429,6 +429,16 @@ def list_indices(session: Session) -> list[dict[str, Any]]:
     return [dict(r) for r in rows]
 
 
+def newest_index_code(session: Session, domain: str, level: str) -> str | None:
+    """The code of the newest composite index of ``domain`` that has scores at ``level``."""
+    return session.execute(
+        text("""SELECT i.code FROM composite_index i
+                WHERE i.domain = :d AND EXISTS (SELECT 1 FROM index_score s WHERE s.index_id = i.id AND s.level = :l)
+                ORDER BY i.id DESC LIMIT 1"""),
+        {"d": domain, "l": level},
+    ).scalar()
+
+
 def resolve_index(session: Session, ref: str | int) -> dict[str, Any]:
     """The index version ``ref``: an id, or a code (its latest version)."""
     row = session.execute(

@@ -56,6 +56,10 @@ class Unit:
             "valid_to": self.valid_to.isoformat() if self.valid_to else None,
         }
 
+    def feature(self, geometry: dict[str, Any]) -> dict[str, Any]:
+        """The unit as a GeoJSON Feature with ``geometry`` (a GeoJSON geometry)."""
+        return {"type": "Feature", "id": self.code, "properties": self.properties(), "geometry": geometry}
+
 
 def check_level(level: str) -> str:
     """Return ``level`` if it is a known level, else raise :class:`InvalidInput`."""
@@ -168,9 +172,7 @@ def units_geojson(
     features = []
     for r in rows:
         unit = Unit(**{k: v for k, v in r.items() if k != "geometry"})
-        features.append(
-            {"type": "Feature", "id": unit.code, "properties": unit.properties(), "geometry": json.loads(r["geometry"])}
-        )
+        features.append(unit.feature(json.loads(r["geometry"])))
     return {"type": "FeatureCollection", "features": features}
 
 
@@ -180,4 +182,4 @@ def unit_feature(session: Session, code: str, as_of: date | None = None) -> dict
     geometry = session.execute(
         text("SELECT ST_AsGeoJSON(geom, 6) FROM admin_unit WHERE id = :id"), {"id": unit.id}
     ).scalar_one()
-    return {"type": "Feature", "id": unit.code, "properties": unit.properties(), "geometry": json.loads(geometry)}
+    return unit.feature(json.loads(geometry))
