@@ -60,7 +60,8 @@ def load_units(session: Any, rng: np.random.Generator, polygons: int, districts:
     from sqlalchemy import text
 
     from spatial.bulk import copy_rows, ewkb_hex
-    from spatial.demo.tessellate import as_multipolygons, tessellate
+    from spatial.demo.tessellate import tessellate
+    from spatial.geometry import as_multipolygons
 
     session.execute(text("""INSERT INTO admin_unit (code, level, name_fa, name_en, population, synthetic, geom)
                             VALUES ('BX', 'province', 'آزمون', 'Bench', 0, true, ST_Multi(ST_GeomFromText(:wkt, 4326)))"""),

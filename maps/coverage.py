@@ -35,7 +35,7 @@ import shapely
 from branca.element import MacroElement, Template
 from cachetools import LRUCache
 
-from spatial.demo.tessellate import as_multipolygons
+from spatial.geometry import as_multipolygons
 
 TILE_SIZE = 256
 #: Largest absolute quantised coordinate, so that every number fits an int16.

@@ -20,7 +20,8 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from spatial.bulk import copy_rows, ewkb_hex
-from spatial.demo.tessellate import as_multipolygons, tessellate
+from spatial.demo.tessellate import tessellate
+from spatial.geometry import as_multipolygons
 from spatial.errors import InvalidInput
 from spatial.indicators import roll_up
 from spatial.jalali import persian_digits

@@ -6,6 +6,8 @@ import numpy as np
 import shapely
 from shapely.geometry.base import BaseGeometry
 
+from spatial.geometry import as_multipolygons
+
 
 def random_points_within(area: BaseGeometry, n: int, rng: np.random.Generator) -> np.ndarray:
     """``n`` uniformly random points inside ``area`` as an (n, 2) array of x, y."""
@@ -20,13 +22,6 @@ def random_points_within(area: BaseGeometry, n: int, rng: np.random.Generator) -
         found.append(inside)
         total += len(inside)
     return np.concatenate(found)[:n]
-
-
-def as_multipolygons(geometries: np.ndarray) -> np.ndarray:
-    """Keep the polygonal parts of each geometry and return them as MultiPolygons."""
-    parts, index = shapely.get_parts(geometries, return_index=True)
-    polygonal = shapely.get_type_id(parts) == shapely.GeometryType.POLYGON
-    return shapely.multipolygons(parts[polygonal], indices=index[polygonal])
 
 
 def tessellate(area: BaseGeometry, n: int, rng: np.random.Generator) -> np.ndarray:
