@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
@@ -10,11 +13,22 @@ from api.routers import (
     accounts, analytics, audit, cores, health, layers, maps, ogc_features, people, roadmaps, tiles, units,
 )
 from maps.assets import STATIC_DIR
+from spatial.db import open_async_pool
 
 ROUTERS = (
     health.router, units.router, layers.router, maps.router, analytics.router, roadmaps.router, people.router,
     cores.router, accounts.router, audit.router, ogc_features.router, tiles.router,
 )
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """Open the async pool of the vector-tile fast path for the server's lifetime."""
+    app.state.tile_pool = await open_async_pool()
+    try:
+        yield
+    finally:
+        await app.state.tile_pool.close()
 
 
 def create_app() -> FastAPI:
@@ -23,6 +37,7 @@ def create_app() -> FastAPI:
         title="Pishraft",
         version="0.1.0",
         description="Spatial planning service for regional development offices.",
+        lifespan=lifespan,
     )
     errors.install(app)
     middleware.install(app)

@@ -28,13 +28,13 @@ from sqlalchemy.orm import Session
 
 from api.deps import db_session
 from spatial import accounts
-from spatial.errors import Forbidden, Unauthorized
+from spatial.errors import Forbidden, RateLimited, Unauthorized
 from spatial.models.accounts import ROLES
 from spatial.ratelimit import TokenBuckets
 from spatial.settings import get_settings
 from spatial.tokens import token_subject
 
-__all__ = ["COOKIE", "PERMISSIONS", "ROLES", "ROLE_PERMISSIONS", "Principal", "require", "resolve_principal"]
+__all__ = ["COOKIE", "PERMISSIONS", "ROLES", "ROLE_PERMISSIONS", "Principal", "remembered_reader", "require", "resolve_principal"]
 
 PERMISSIONS: tuple[str, ...] = ("read", "layers:write", "indicators:write", "roadmaps:write", "admin")
 
@@ -92,19 +92,46 @@ def resolve_principal(request: Request, session: Session) -> Principal | None:
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
     if scheme.lower() == "bearer" and token.strip():
         return _user_principal(session, token.strip())
-    key = request.headers.get(API_KEY_HEADER) or request.query_params.get(API_KEY_PARAM)
+    key = _presented_key(request)
     if key:
         found = accounts.active_key(session, key)
         if found is None:
             raise Unauthorized("The API key is unknown or revoked; ask the Pishraft administrator for a key.",
                                field=API_KEY_HEADER)
-        rate_limits.take(found.id, found.rate_per_s)
-        return Principal(username=f"partner:{found.partner}", role="partner", partner=found.partner,
-                         api_key=key, collections=found.collections)
+        return _partner(found, key)
     cookie = request.cookies.get(COOKIE)
     if cookie and request.method in ("GET", "HEAD"):
         return _user_principal(session, cookie)
     return None
+
+
+def remembered_reader(request: Request, collection: str) -> Principal | None:
+    """The caller of ``request`` if memory alone shows it may read ``collection``; else ``None``.
+
+    For fast paths that must not wait for the database: no credentials with anonymous
+    reading on, or a partner key looked up moments ago and within its rate and scope.
+    ``None`` means only :func:`require` can decide (it may well admit the caller).
+    """
+    if request.headers.get("authorization") or COOKIE in request.cookies:
+        return None
+    key = _presented_key(request)
+    try:
+        if key:
+            found = accounts.cached_key(key)
+            return None if found is None else authorise(_partner(found, key), "read", collection)
+        return authorise(None, "read", collection)
+    except (Unauthorized, Forbidden, RateLimited):
+        return None
+
+
+def _presented_key(request: Request) -> str | None:
+    return request.headers.get(API_KEY_HEADER) or request.query_params.get(API_KEY_PARAM)
+
+
+def _partner(found: accounts.PartnerKey, key: str) -> Principal:
+    rate_limits.take(found.id, found.rate_per_s)
+    return Principal(username=f"partner:{found.partner}", role="partner", partner=found.partner,
+                     api_key=key, collections=found.collections)
 
 
 def _user_principal(session: Session, token: str) -> Principal:

@@ -15,6 +15,7 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.errors import error_body
+from api.fast_tiles import VectorTileFastPath
 from spatial import audit
 from spatial.db import session_scope
 from spatial.settings import get_settings
@@ -213,12 +214,16 @@ class AuditLog:
 
 
 def install(app: FastAPI) -> None:
-    """Add the middleware, outermost first: security headers, concurrency limit, CORS,
+    """Add the middleware, outermost first: security headers, CORS, the vector-tile fast
+    path (its cache hits never queue behind the concurrency limit), concurrency limit,
     audit, body limit."""
     settings = get_settings()
     app.add_middleware(BodyLimit, upload_bytes=settings.max_upload_mb * 1024 * 1024,
                        small_bytes=settings.max_json_kb * 1024)
     app.add_middleware(AuditLog)
+    # The pool holds pool_size connections plus as many again in overflow.
+    app.add_middleware(ConcurrencyLimit, limit=2 * settings.pool_size, wait_s=max(30.0, settings.pool_timeout_s))
+    app.add_middleware(VectorTileFastPath)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware, allow_origins=settings.cors_origins, allow_credentials=False,
@@ -226,6 +231,4 @@ def install(app: FastAPI) -> None:
             allow_headers=["Authorization", "X-API-Key", "Content-Type", "If-None-Match"],
             expose_headers=["ETag", "Retry-After", "Link"], max_age=600,
         )
-    # The pool holds pool_size connections plus as many again in overflow.
-    app.add_middleware(ConcurrencyLimit, limit=2 * settings.pool_size, wait_s=max(30.0, settings.pool_timeout_s))
     app.add_middleware(SecurityHeaders)

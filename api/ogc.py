@@ -83,18 +83,28 @@ def _matches(if_none_match: str | None, etag: str) -> bool:
     return etag in (tag.strip().removeprefix("W/") for tag in if_none_match.split(","))
 
 
+def conditional_status(if_none_match: str | None, body: bytes, principal: Principal, *, etag: str | None = None,
+                       empty_status: int | None = None) -> tuple[int, dict[str, str]]:
+    """The status and caching headers of a conditional answer with ``body`` (see :func:`conditional`)."""
+    tag = etag or strong_etag(body)
+    headers = {"ETag": tag, "Cache-Control": cache_control(principal), "Vary": "X-API-Key"}
+    if _matches(if_none_match, tag):
+        return 304, headers
+    if not body and empty_status is not None:
+        return empty_status, headers
+    return 200, headers
+
+
 def conditional(request: Request, body: bytes, media_type: str, principal: Principal, *,
                 etag: str | None = None, empty_status: int | None = None) -> Response:
     """``body`` with a strong ETag and Cache-Control; 304 when the client holds it already.
 
     ``empty_status`` (204 for tiles) answers an empty body.
     """
-    tag = etag or strong_etag(body)
-    headers = {"ETag": tag, "Cache-Control": cache_control(principal), "Vary": "X-API-Key"}
-    if _matches(request.headers.get("if-none-match"), tag):
-        return Response(status_code=304, headers=headers)
-    if not body and empty_status is not None:
-        return Response(status_code=empty_status, headers=headers)
+    status, headers = conditional_status(request.headers.get("if-none-match"), body, principal, etag=etag,
+                                         empty_status=empty_status)
+    if status != 200:
+        return Response(status_code=status, headers=headers)
     return Response(content=body, media_type=media_type, headers=headers)
 
 

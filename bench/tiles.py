@@ -7,8 +7,8 @@ What it does, in one run:
 
 1. Loads the demo with 50,000 synthetic neighbourhoods into a scratch database
    ``pishraft_bench_tiles`` of the embedded cluster (kept between runs; ``--reload``).
-2. Creates a separate virtualenv with tipg from PyPI (``bench/.venv-tipg``; never the
-   project's venv) unless ``--tipg-venv`` names one.
+2. Creates a separate virtualenv with tipg, uvicorn, uvloop and httptools from PyPI
+   (``bench/.venv-tipg``; never the project's venv) unless ``--tipg-venv`` names one.
 3. Starts Pishraft and tipg with the same number of uvicorn workers (both through
    ``api.workers``, which sets TCP_NODELAY that plain ``uvicorn --workers`` forgets) on the same
    database and the same table (tipg reads ``public.admin_unit`` filtered with
@@ -132,9 +132,13 @@ def tipg_python(venv: Path) -> Path:
     """The python of a virtualenv holding tipg, created on first use."""
     python = venv / "bin" / "python"
     if not python.exists():
-        print(f"  creating {venv} with tipg and uvicorn from PyPI")
+        print(f"  creating {venv} from PyPI")
         subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-        subprocess.run([str(python), "-m", "pip", "install", "-q", "tipg", "uvicorn"], check=True)
+    # The same HTTP stack as Pishraft: uvicorn with uvloop and httptools (uvicorn[standard]).
+    if subprocess.run([str(python), "-c", "import tipg, uvicorn, uvloop, httptools"],
+                      capture_output=True).returncode != 0:
+        subprocess.run([str(python), "-m", "pip", "install", "-q", "tipg", "uvicorn", "uvloop", "httptools"],
+                       check=True)
     return python
 
 

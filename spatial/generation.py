@@ -24,22 +24,30 @@ from sqlalchemy.orm import Session
 
 from spatial.settings import get_settings
 
+#: The scalar query of the generation number (also embedded in the tile statement).
+GENERATION_SQL = "SELECT value::bigint FROM pishraft_meta WHERE key = 'data_generation'"
+
 _lock = threading.Lock()
 _last: tuple[float, int] | None = None  # (monotonic time read, generation)
 
 
 def read_generation(session: Session) -> int:
     """The generation number as ``session`` sees it, straight from the database."""
-    value = session.execute(text("SELECT value FROM pishraft_meta WHERE key = 'data_generation'")).scalar()
+    value = session.execute(text(GENERATION_SQL)).scalar()
     return int(value) if value is not None else 0
+
+
+def remember_generation(generation: int) -> None:
+    """Note ``generation`` as just read from the database (by any means)."""
+    global _last
+    with _lock:
+        _last = (time.monotonic(), generation)
 
 
 def data_generation(session: Session) -> int:
     """The committed generation number, read now and remembered for the fast path."""
-    global _last
     generation = read_generation(session)
-    with _lock:
-        _last = (time.monotonic(), generation)
+    remember_generation(generation)
     return generation
 
 

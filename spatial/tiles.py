@@ -8,12 +8,17 @@ Low zooms stay small and fast through generalisation:
   already in EPSG:3857 and simplified to half a tile pixel of the band's highest zoom;
 - layer lines and polygons are simplified to half a tile pixel of the requested zoom
   before clipping;
+- units smaller than one screen pixel at the requested zoom (a 256-pixel tile; area of
+  the generalised boundary below ``pixel_m(z) * 16`` squared) are left out: they could
+  not be seen, and at zoom 5 the 50,000 neighbourhoods of a country would otherwise make
+  a tile of megabytes (their parents, the counties, draw that area);
 - below a level's detail zoom (``spatial.collections.DETAIL_ZOOM``) unit tiles carry only
   the code and the headline (capacity and deprivation) indicator values unless
   ``properties=`` asks for more.
 
 Rendered tiles go through :mod:`spatial.tile_cache`, keyed by data generation and
-layer version.
+layer version. The statement returns the generation it saw next to the tile, so that a
+renderer that trusted a remembered generation learns whether the data moved on.
 
 Examples
 --------
@@ -26,15 +31,16 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from functools import lru_cache
 from typing import Any
 
-from psycopg import sql
+from psycopg import AsyncConnection, sql
 from sqlalchemy.orm import Session
 
 from spatial.collections import Collection, Property, remembered_collection
 from spatial.errors import NotFound
 from spatial.features import chosen_extras, extra_properties_sql, parse_properties, properties_sql
-from spatial.generation import data_generation, remembered_generation
+from spatial.generation import GENERATION_SQL, data_generation, remembered_generation
 from spatial.models.generalised import GENERALISED_BANDS
 from spatial.tile_cache import CachedTile, tile_cache
 
@@ -43,6 +49,8 @@ MIN_ZOOM = 0
 MAX_ZOOM = 22
 EXTENT = 4096
 BUFFER = 64
+#: Tile-extent units per screen pixel of a 256-pixel tile.
+SCREEN_PIXEL = EXTENT // 256
 #: Width of the whole Web Mercator square, in metres.
 WORLD_M = 2 * math.pi * 6378137.0
 
@@ -73,7 +81,9 @@ def _band(z: int) -> int | None:
 def tile_sql(collection: Collection, z: int, properties: Sequence[Property] | None) -> sql.Composed:
     """The one statement that renders a tile of ``collection`` at zoom ``z`` (params z, x, y).
 
-    Exposed so the benchmark's SQL floor runs exactly what the server runs.
+    It yields one row: the MVT bytes (NULL when no feature touches the tile) and the data
+    generation the statement saw. Exposed so the benchmark's SQL floor runs exactly what
+    the server runs.
     """
     chosen = list(collection.properties if properties is None else properties)
     extras = any(p.source == "extra" for p in chosen)
@@ -83,9 +93,10 @@ def tile_sql(collection: Collection, z: int, properties: Sequence[Property] | No
         features = sql.SQL(
             "SELECT s.fid, ST_AsMVTGeom(g.geom, b.env, {extent}, {buffer}, true) AS geom, {props} AS props "
             "FROM b, admin_unit_generalised g JOIN ({relation}) s ON s.fid = g.unit_id "
-            "WHERE g.band = {band} AND g.geom && b.env_margin"
+            "WHERE g.band = {band} AND g.geom && b.env_margin AND ST_Area(g.geom) >= {min_area}"
         ).format(extent=sql.Literal(EXTENT), buffer=sql.Literal(BUFFER), props=props,
-                 relation=collection.relation(), band=sql.Literal(band))
+                 relation=collection.relation(), band=sql.Literal(band),
+                 min_area=sql.Literal((pixel_m(z) * SCREEN_PIXEL) ** 2))
     else:
         geom: sql.Composable = sql.SQL("ST_Transform(s.geom, 3857)")
         if (collection.geometry_type or "").lower().replace("multi", "") in ("linestring", "polygon") and z < 16:
@@ -110,21 +121,44 @@ def tile_sql(collection: Collection, z: int, properties: Sequence[Property] | No
         "ST_TileEnvelope(%(z)s, %(x)s, %(y)s, margin => {margin}) AS env_margin, "
         "ST_Transform(ST_TileEnvelope(%(z)s, %(x)s, %(y)s, margin => {margin}), 4326) AS env_4326), "
         "f AS MATERIALIZED ({features}) "
-        "SELECT ST_AsMVT(t, {layer}, {extent}, 'geom', 'fid') FROM ({rows}) t"
+        "SELECT ST_AsMVT(t, {layer}, {extent}, 'geom', 'fid'), ({generation}) FROM ({rows}) t"
     ).format(margin=sql.Literal(BUFFER / EXTENT), layer=sql.Literal(collection.id), extent=sql.Literal(EXTENT),
-             features=features, rows=rows)
+             features=features, rows=rows, generation=sql.SQL(GENERATION_SQL))
+
+
+@lru_cache(maxsize=1024)
+def _tile_statement(collection: Collection, z: int, properties: tuple[Property, ...] | None) -> str:
+    # Composing and quoting the statement costs more than a small tile takes to render.
+    return tile_sql(collection, z, properties).as_string()
+
+
+def _checked(collection: Collection, z: int, y: int, x: int) -> None:
+    if not collection.is_vector:
+        raise NotFound(f"Collection '{collection.id}' is a raster layer: use its map tiles "
+                       f"(/collections/{collection.id}/map/tiles/{TILE_MATRIX_SET}/...).", field="collectionId")
+    check_tile(TILE_MATRIX_SET, z, y, x)
+
+
+def _tile_row(row: tuple[Any, ...] | None) -> tuple[bytes, int]:
+    return (bytes(row[0]) if row and row[0] is not None else b""), int(row[1] if row and row[1] is not None else 0)
 
 
 def vector_tile(session: Session, collection: Collection, z: int, y: int, x: int,
                 properties: Sequence[Property] | None = None) -> bytes:
     """The MVT bytes of one tile (empty when no feature touches it)."""
-    if not collection.is_vector:
-        raise NotFound(f"Collection '{collection.id}' is a raster layer: use its map tiles "
-                       f"(/collections/{collection.id}/map/tiles/{TILE_MATRIX_SET}/...).", field="collectionId")
-    check_tile(TILE_MATRIX_SET, z, y, x)
+    _checked(collection, z, y, x)
     raw = session.connection().connection.driver_connection
-    row = raw.execute(tile_sql(collection, z, properties), {"z": z, "x": x, "y": y}).fetchone()
-    return bytes(row[0]) if row and row[0] is not None else b""
+    statement = _tile_statement(collection, z, None if properties is None else tuple(properties))
+    return _tile_row(raw.execute(statement, {"z": z, "x": x, "y": y}).fetchone())[0]
+
+
+async def render_vector_tile(connection: AsyncConnection[Any], collection: Collection, z: int, y: int, x: int,
+                             properties: Sequence[Property] | None) -> tuple[bytes, int]:
+    """The MVT bytes of one tile and the data generation they belong to, over an async connection."""
+    _checked(collection, z, y, x)
+    statement = _tile_statement(collection, z, None if properties is None else tuple(properties))
+    cursor = await connection.execute(statement, {"z": z, "x": x, "y": y})
+    return _tile_row(await cursor.fetchone())
 
 
 def cache_key(session: Session, collection: Collection, kind: str, z: int, y: int, x: int,
@@ -133,8 +167,9 @@ def cache_key(session: Session, collection: Collection, kind: str, z: int, y: in
     return (data_generation(session), collection.id, collection.version, kind, z, y, x, options)
 
 
-def _mvt_key(generation: int, collection: Collection, z: int, y: int, x: int,
-             properties: Sequence[Property] | None) -> tuple[Any, ...]:
+def mvt_key(generation: int, collection: Collection, z: int, y: int, x: int,
+            properties: Sequence[Property] | None) -> tuple[Any, ...]:
+    """The tile-cache key of a vector tile (``properties=None``: the zoom's default set)."""
     if properties is None:
         properties = collection.tile_properties(z)
     names = None if properties is None else tuple(p.name for p in properties)
@@ -151,7 +186,7 @@ def cached_vector_tile(session: Session, collection: Collection, z: int, y: int,
     check_tile(TILE_MATRIX_SET, z, y, x)
     # The catalogue lookup that produced ``collection`` has just read the generation.
     generation = remembered_generation()
-    key = _mvt_key(data_generation(session) if generation is None else generation, collection, z, y, x, properties)
+    key = mvt_key(data_generation(session) if generation is None else generation, collection, z, y, x, properties)
     if properties is None:
         properties = collection.tile_properties(z)
     return tile_cache().get_or_render(key, lambda: vector_tile(session, collection, z, y, x, properties))
@@ -169,7 +204,7 @@ def peek_vector_tile(collection_id: str, z: int, y: int, x: int, properties: str
     if collection is None or not collection.is_vector:
         return None
     check_tile(TILE_MATRIX_SET, z, y, x)
-    return tile_cache().get(_mvt_key(generation, collection, z, y, x, parse_properties(collection, properties)))
+    return tile_cache().get(mvt_key(generation, collection, z, y, x, parse_properties(collection, properties)))
 
 
 def bounds_4326(collection: Collection) -> list[float]:
