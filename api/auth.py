@@ -92,7 +92,7 @@ def resolve_principal(request: Request, session: Session) -> Principal | None:
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
     if scheme.lower() == "bearer" and token.strip():
         return _user_principal(session, token.strip())
-    key = _presented_key(request)
+    key = request.headers.get(API_KEY_HEADER) or request.query_params.get(API_KEY_PARAM)
     if key:
         found = accounts.active_key(session, key)
         if found is None:
@@ -105,16 +105,15 @@ def resolve_principal(request: Request, session: Session) -> Principal | None:
     return None
 
 
-def remembered_reader(request: Request, collection: str) -> Principal | None:
-    """The caller of ``request`` if memory alone shows it may read ``collection``; else ``None``.
+def remembered_reader(key: str | None, collection: str) -> Principal | None:
+    """The caller presenting partner ``key`` (or no credentials at all, ``None``) if memory
+    alone shows it may read ``collection``; else ``None``.
 
-    For fast paths that must not wait for the database: no credentials with anonymous
-    reading on, or a partner key looked up moments ago and within its rate and scope.
-    ``None`` means only :func:`require` can decide (it may well admit the caller).
+    For fast paths that must not wait for the database: anonymous reading, or a partner
+    key looked up moments ago and within its rate and scope. Callers with a bearer token
+    or a session cookie are for :func:`require`. ``None`` means only :func:`require` can
+    decide (it may well admit the caller).
     """
-    if request.headers.get("authorization") or COOKIE in request.cookies:
-        return None
-    key = _presented_key(request)
     try:
         if key:
             found = accounts.cached_key(key)
@@ -122,10 +121,6 @@ def remembered_reader(request: Request, collection: str) -> Principal | None:
         return authorise(None, "read", collection)
     except (Unauthorized, Forbidden, RateLimited):
         return None
-
-
-def _presented_key(request: Request) -> str | None:
-    return request.headers.get(API_KEY_HEADER) or request.query_params.get(API_KEY_PARAM)
 
 
 def _partner(found: accounts.PartnerKey, key: str) -> Principal:

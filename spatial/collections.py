@@ -123,6 +123,11 @@ class Collection:
     #: Zoom from which tiles carry every property by default (see ``DETAIL_ZOOM``).
     detail_zoom: int = 0
 
+    def __hash__(self) -> int:
+        # Caches on the tile path hash a collection per request; hashing every property
+        # would cost more than the lookup. Equal collections share these fields.
+        return hash((self.id, self.version, self.storage, self.table_name, len(self.properties)))
+
     @property
     def is_vector(self) -> bool:
         return self.storage != "raster"

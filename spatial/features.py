@@ -14,6 +14,8 @@ Examples
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -157,8 +159,12 @@ def _as_datetime(moment: datetime | date) -> datetime:
     return datetime(moment.year, moment.month, moment.day, tzinfo=timezone.utc)
 
 
+@lru_cache(maxsize=512)
 def parse_properties(collection: Collection, value: str | None) -> tuple[Property, ...] | None:
-    """``properties=a,b``: the properties to return, each one the collection has."""
+    """``properties=a,b``: the properties to return, each one the collection has.
+
+    Cached: every tile request of a map asks the same question.
+    """
     if value is None:
         return None
     chosen: list[Property] = []
