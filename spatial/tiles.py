@@ -87,11 +87,15 @@ def tile_sql(collection: Collection, z: int, properties: Sequence[Property] | No
     """
     chosen = list(collection.properties if properties is None else properties)
     extras = any(p.source == "extra" for p in chosen)
-    props = properties_sql(collection, properties, with_extras=False)
+    if extras:  # merged with the indicator values below, as one jsonb
+        props: sql.Composable = sql.SQL(", {} AS props").format(
+            properties_sql(collection, properties, with_extras=False))
+    else:  # plain columns: ST_AsMVT encodes them faster than it unpacks a jsonb
+        props = sql.SQL("").join(sql.SQL(", {}").format(_tile_column(p)) for p in chosen)
     band = _band(z) if collection.storage == "admin" else None
     if band is not None:
         features = sql.SQL(
-            "SELECT s.fid, ST_AsMVTGeom(g.geom, b.env, {extent}, {buffer}, true) AS geom, {props} AS props "
+            "SELECT s.fid, ST_AsMVTGeom(g.geom, b.env, {extent}, {buffer}, true) AS geom{props} "
             "FROM b, admin_unit_generalised g JOIN ({relation}) s ON s.fid = g.unit_id "
             "WHERE g.band = {band} AND g.geom && b.env_margin AND ST_Area(g.geom) >= {min_area}"
         ).format(extent=sql.Literal(EXTENT), buffer=sql.Literal(BUFFER), props=props,
@@ -103,7 +107,7 @@ def tile_sql(collection: Collection, z: int, properties: Sequence[Property] | No
             # Half a pixel: nothing visible is lost, much less is clipped and encoded.
             geom = sql.SQL("ST_Simplify({}, {}, true)").format(geom, sql.Literal(pixel_m(z) / 2))
         features = sql.SQL(
-            "SELECT s.fid, ST_AsMVTGeom({geom}, b.env, {extent}, {buffer}, true) AS geom, {props} AS props "
+            "SELECT s.fid, ST_AsMVTGeom({geom}, b.env, {extent}, {buffer}, true) AS geom{props} "
             "FROM b, ({relation}) s WHERE s.geom && b.env_4326"
         ).format(geom=geom, extent=sql.Literal(EXTENT), buffer=sql.Literal(BUFFER), props=props,
                  relation=collection.relation())
@@ -124,6 +128,14 @@ def tile_sql(collection: Collection, z: int, properties: Sequence[Property] | No
         "SELECT ST_AsMVT(t, {layer}, {extent}, 'geom', 'fid'), ({generation}) FROM ({rows}) t"
     ).format(margin=sql.Literal(BUFFER / EXTENT), layer=sql.Literal(collection.id), extent=sql.Literal(EXTENT),
              features=features, rows=rows, generation=sql.SQL(GENERATION_SQL))
+
+
+def _tile_column(prop: Property) -> sql.Composable:
+    column = sql.SQL("s.{}").format(sql.Identifier(prop.name))
+    if prop.kind in ("date", "datetime"):
+        # The JSON text of a date, as in the features API (not PostgreSQL's output format).
+        column = sql.SQL("to_jsonb({}) #>> '{{}}'").format(column)
+    return sql.SQL("{} AS {}").format(column, sql.Identifier(prop.name))
 
 
 @lru_cache(maxsize=1024)
