@@ -221,8 +221,9 @@ def install(app: FastAPI) -> None:
     app.add_middleware(BodyLimit, upload_bytes=settings.max_upload_mb * 1024 * 1024,
                        small_bytes=settings.max_json_kb * 1024)
     app.add_middleware(AuditLog)
-    # The pool holds pool_size connections plus as many again in overflow.
-    app.add_middleware(ConcurrencyLimit, limit=2 * settings.pool_size, wait_s=max(30.0, settings.pool_timeout_s))
+    # Never more at once than the pool's pool_size connections plus as many again in overflow.
+    app.add_middleware(ConcurrencyLimit, limit=min(settings.max_concurrent_requests, 2 * settings.pool_size),
+                       wait_s=max(30.0, settings.pool_timeout_s))
     app.add_middleware(VectorTileFastPath)
     if settings.cors_origins:
         app.add_middleware(

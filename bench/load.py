@@ -4,7 +4,9 @@ Starts Pishraft (uvicorn, ``--workers``) on a free loopback port against the
 configured database (the demo must be loaded), or uses ``--url`` (loopback only),
 then runs ``--clients`` keep-alive clients for ``--duration`` seconds after a short
 warm-up, over the partner endpoints when they exist (vector tiles, OGC items) and
-the units and map endpoints otherwise. Prints throughput, p50/p99 latency and the
+the units and map endpoints otherwise. The clients are shared evenly among the
+endpoint families, each client requesting its family's paths in turn, so that slow
+requests of one family do not hold back the clients of another. Prints throughput, p50/p99 latency and the
 error count, per endpoint and in all.
 
 The client is a minimal asyncio HTTP/1.1 client, so that it is not the bottleneck.
@@ -115,20 +117,24 @@ class Connection:
             self.writer = None
 
 
-async def run_clients(base: str, plan: list[tuple[str, str]], clients: int, seconds: float,
+async def run_clients(base: str, families: dict[str, list[str]], clients: int, seconds: float,
                       headers: str) -> dict[str, tuple[list[float], int]]:
-    """Each client walks the plan from its own offset until time is up."""
+    """Client ``k`` walks the paths of family ``k mod len(families)`` from its own offset until time is up."""
     parts = urlsplit(base)
     deadline = time.perf_counter() + seconds
     results: dict[str, tuple[list[float], list[int]]] = defaultdict(lambda: ([], [0]))
 
-    async def client(offset: int) -> None:
+    names = sorted(families)
+
+    async def client(k: int) -> None:
         conn = Connection(parts.hostname or "127.0.0.1", parts.port or 80, headers)
-        i = offset
+        family = names[k % len(names)]
+        paths = families[family]
+        latencies, errors = results[family]
+        i = k * 7
         while time.perf_counter() < deadline:
-            family, path = plan[i % len(plan)]
+            path = paths[i % len(paths)]
             i += 1
-            latencies, errors = results[family]
             start = time.perf_counter()
             try:
                 status = await conn.get(path)
@@ -141,7 +147,7 @@ async def run_clients(base: str, plan: list[tuple[str, str]], clients: int, seco
                 errors[0] += 1
         await conn.close()
 
-    await asyncio.gather(*(client(k * 7) for k in range(clients)))
+    await asyncio.gather(*(client(k) for k in range(clients)))
     return {family: (lat, err[0]) for family, (lat, err) in results.items()}
 
 
@@ -161,8 +167,10 @@ def report(results: dict[str, tuple[list[float], int]], seconds: float, clients:
     p99 = np.percentile(ms, 99) if len(ms) else float("nan")
     print(f"{'all':<32}{len(ms):>10}{len(ms) / seconds:>10.1f}{np.percentile(ms, 50):>10.1f}{p99:>10.1f}"
           f"{total_errors:>8}")
+    tiles = [np.array(lat) * 1000 for family, (lat, _) in results.items() if family.startswith("tiles") and lat]
+    tiles_p99 = np.percentile(np.concatenate(tiles), 99) if tiles else float("nan")
     print(f"\nGoal: 0 errors (got {total_errors}); p99 < {GOAL_P99_MS:.0f} ms on warm tiles "
-          f"(all-endpoint p99 / goal = {p99 / GOAL_P99_MS:.2f})")
+          f"(got {tiles_p99:.1f} ms: {'met' if tiles_p99 < GOAL_P99_MS and not total_errors else 'missed'})")
 
 
 def main() -> int:
@@ -190,8 +198,8 @@ def main() -> int:
             # The same server as `pishraft serve` (uvicorn workers with TCP_NODELAY).
             [sys.executable, "-m", "api.workers", "api.app:create_app", "--factory", "--host", "127.0.0.1",
              "--port", str(port), "--workers", str(args.workers), "--log-level", "warning"],
-            # The threadpool runs at most 40 requests at once per worker; the pool matches it.
-            cwd=REPO, env={**os.environ, "PISHRAFT_POOL_SIZE": "40"},
+            # Default settings, as a deployment has them.
+            cwd=REPO,
         )
         for _ in range(300):
             try:
@@ -201,10 +209,9 @@ def main() -> int:
                 time.sleep(0.2)
     try:
         families = endpoints(base)
-        plan = [(family, path) for family, paths in families.items() for path in paths]
         headers = f"X-API-Key: {args.api_key}\r\n" if args.api_key else ""
-        asyncio.run(run_clients(base, plan, min(args.clients, 50), args.warmup, headers))
-        results = asyncio.run(run_clients(base, plan, args.clients, args.duration, headers))
+        asyncio.run(run_clients(base, families, min(args.clients, 50), args.warmup, headers))
+        results = asyncio.run(run_clients(base, families, args.clients, args.duration, headers))
         report(results, args.duration, args.clients, args.workers if server else None)
     finally:
         if server is not None:
