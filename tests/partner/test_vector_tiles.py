@@ -160,3 +160,25 @@ def test_raster_collections_have_no_vector_tiles(client: TestClient, elevation: 
     response = client.get("/collections/elevation/tiles/WebMercatorQuad/8/101/164")
     assert response.status_code == 404
     assert "map/tiles" in response.json()["error"]["message"]
+
+
+def test_units_smaller_than_a_screen_pixel_are_left_out_until_they_can_be_seen(client: TestClient,
+                                                                               session: Session) -> None:
+    z, y, x = _tile_at(3)
+    pixel_m2 = (2 * 3.141592653589793 * 6378137.0 / (1 << z) / 256) ** 2
+    # Neighbourhoods of this tile as the zoom-3 generalisation has them, by area in screen pixels.
+    areas = dict(session.execute(text(
+        """SELECT u.code, ST_Area(g.geom) / :px FROM admin_unit u JOIN admin_unit_generalised g ON g.unit_id = u.id
+           WHERE u.level = 'neighbourhood' AND u.valid_to IS NULL AND g.band = 0
+             AND ST_Intersects(g.geom, ST_TileEnvelope(:z, :x, :y))"""), {"px": pixel_m2, "z": z, "x": x, "y": y}).all())
+    small = {code for code, pixels in areas.items() if pixels < 1}
+    assert small and len(small) < len(areas)  # the demo data has both kinds at zoom 3
+    codes = {f["properties"]["code"] for f in _decode(client, "neighbourhoods", z, y, x)["neighbourhoods"]["features"]}
+    assert codes.isdisjoint(small)
+    assert {code for code, pixels in areas.items() if pixels >= 1.01} <= codes
+    # Where a small unit covers pixels, it is drawn.
+    code = sorted(small)[0]
+    lon, lat = session.execute(text("SELECT ST_X(p), ST_Y(p) FROM (SELECT ST_PointOnSurface(geom) p FROM admin_unit "
+                                    "WHERE code = :c AND valid_to IS NULL) s"), {"c": code}).one()
+    deeper = _decode(client, "neighbourhoods", *_tile_at(10, lon, lat))["neighbourhoods"]["features"]
+    assert code in {f["properties"]["code"] for f in deeper}
