@@ -50,6 +50,9 @@ _TILE_PATH = re.compile(
 #: Query parameters the fast path understands; any other sends the request to the route.
 _KNOWN_PARAMS = frozenset({"properties", API_KEY_PARAM})
 _COOKIE = COOKIE.encode()
+#: How long a request waits here for a pooled connection before handing over to the route
+#: (which has its own pool, and answers 503 at once when the database is down).
+CONNECTION_WAIT_S = 2.0
 
 
 class VectorTileFastPath:
@@ -110,7 +113,7 @@ class VectorTileFastPath:
         """The tile from the cache or rendered, with its Server-Timing; ``None`` when the route must decide."""
         generation = remembered_generation()
         if generation is None:
-            async with pool.connection() as connection:
+            async with pool.connection(timeout=CONNECTION_WAIT_S) as connection:
                 cursor = await connection.execute(GENERATION_SQL)
                 row = await cursor.fetchone()
             generation = int(row[0]) if row and row[0] is not None else 0
@@ -142,7 +145,7 @@ class VectorTileFastPath:
         flight = asyncio.get_running_loop().create_future()
         self._rendering[key] = flight
         try:
-            async with pool.connection() as connection:
+            async with pool.connection(timeout=CONNECTION_WAIT_S) as connection:
                 result = await tiles.render_vector_tile(connection, *args)
             flight.set_result(result)
             return result

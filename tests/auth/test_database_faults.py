@@ -25,6 +25,8 @@ def wait_for(url: str, status: int, timeout_s: float = 30) -> httpx.Response:
 def test_outage_gives_503_and_service_resumes_without_restart(scratch: Scratch, scratch_server: str) -> None:
     provinces = f"{scratch_server}/api/units?level=province"
     assert httpx.get(provinces, timeout=10).status_code == 200  # the pool now holds live connections
+    # Vector tiles too (their fast path has a pool of its own); this one is not cached.
+    assert httpx.get(f"{scratch_server}/collections/counties/tiles/WebMercatorQuad/6/25/41", timeout=10).status_code == 200
 
     port = scratch.pg.port()
     scratch.pg.stop()
@@ -33,6 +35,7 @@ def test_outage_gives_503_and_service_resumes_without_restart(scratch: Scratch, 
         assert health.status_code == 503 and health.json()["database"] == "down"
         for response in (httpx.get(provinces, timeout=10),
                          httpx.get(f"{scratch_server}/api/units/IR-15", timeout=10),
+                         httpx.get(f"{scratch_server}/collections/counties/tiles/WebMercatorQuad/7/51/83", timeout=10),
                          httpx.post(f"{scratch_server}/api/auth/token", timeout=10,
                                     data={"username": "demo-admin", "password": "demo-admin-1403"})):
             assert response.status_code == 503, response.text
@@ -47,3 +50,5 @@ def test_outage_gives_503_and_service_resumes_without_restart(scratch: Scratch, 
     assert wait_for(f"{scratch_server}/health", 200).json()["database"] == "up"
     response = httpx.get(provinces, timeout=10)
     assert response.status_code == 200 and len(response.json()["features"]) == 31
+    assert httpx.get(f"{scratch_server}/collections/counties/tiles/WebMercatorQuad/7/51/83",
+                     timeout=10).status_code == 200
