@@ -20,7 +20,8 @@ any kind, bearer tokens and cookies, unknown keys, a catalogue not yet read, a
 generation that moved while rendering, the database being down — falls through to the
 route in :mod:`api.routers.tiles`, which gives the same answer the slow way (and the
 error messages). So the route stays the one specification; this is only a shortcut,
-and the tests run through it.
+and the tests run through it. (A partner request that is admitted here and then handed
+over counts twice against its key's rate; that happens about once a second per worker.)
 """
 
 from __future__ import annotations
