@@ -20,6 +20,8 @@ Examples
 
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -41,6 +43,8 @@ from spatial.settings import get_settings
 from spatial.units import check_level
 
 VECTOR_METHODS: tuple[str, ...] = ("count", "per_1000", "sum", "mean", "length_km", "area_share", "distance_km")
+#: Threads for the GEOS and exactextract work of one derivation (both release the GIL).
+WORKERS = min(4, os.cpu_count() or 1)
 #: Methods computed in GEOS rather than in SQL when the layer holds points.
 POINT_METHODS: tuple[str, ...] = ("count", "per_1000", "sum", "mean")
 ZONAL_STATS: tuple[str, ...] = ("mean", "sum", "min", "max", "count", "majority")
@@ -248,7 +252,7 @@ def _point_values(session: Session, info: LayerInfo, level: str, method: str,
     with raw.cursor(binary=True) as cursor:  # bytea and float8[] come as they are, not as text
         count, wkb, *attribute_values = cursor.execute(statement).fetchone()  # type: ignore[misc]
     xy, feature = multipoint_coordinates(bytes(wkb or b""), int(count))
-    unit, point = points_in_polygons(xy, units.geometry.to_numpy())
+    unit, point = points_in_polygons(xy, units.geometry.to_numpy(), workers=WORKERS)
     feature = feature[point]
     if np.any(feature[1:] == feature[:-1]):
         # Some features have several points: count each (unit, feature) pair once.
@@ -292,17 +296,25 @@ def raster_file(info: LayerInfo) -> Path:
     return path
 
 
-def zonal_statistics(raster: Path | str, zones: gpd.GeoDataFrame, stat: str) -> np.ndarray:
+def zonal_statistics(raster: Path | str, zones: gpd.GeoDataFrame, stat: str, workers: int = WORKERS) -> np.ndarray:
     """``stat`` of the raster's first band within each zone, cells weighted by exact coverage.
 
     Zones are reprojected to the raster's CRS when they differ; zones off the raster get NaN.
+    The zones are split between ``workers`` threads, each with its own handle on the
+    raster: exactextract releases the GIL while it computes coverage and statistics.
     """
     with rasterio.open(raster) as src:
         crs = src.crs
     if crs is not None and zones.crs is not None and not zones.crs.equals(crs):
         zones = zones.to_crs(crs)
-    result = exact_extract(str(raster), zones[["geometry"]], [stat], output="pandas")
-    return result[stat].to_numpy(dtype=float)
+
+    def extract(rows: np.ndarray) -> np.ndarray:
+        result = exact_extract(str(raster), zones.iloc[rows][["geometry"]], [stat], output="pandas")
+        return result[stat].to_numpy(dtype=float)
+
+    chunks = [rows for rows in np.array_split(np.arange(len(zones)), workers) if len(rows)]
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        return np.concatenate([np.zeros(0), *pool.map(extract, chunks)])
 
 
 def _zonal(session: Session, info: LayerInfo, level: str, stat: str, params: dict[str, Any]) -> None:
