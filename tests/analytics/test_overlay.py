@@ -13,7 +13,7 @@ from spatial.demo.tessellate import random_points_within
 from spatial.errors import InvalidInput, NotFound
 from spatial.indicators import values_by_unit
 from spatial.overlay import derive_indicator
-from tests.analytics.conftest import neighbourhoods_of
+from tests.analytics.conftest import insert_units, neighbourhoods_of
 
 COUNTY = "IR-15-01"
 
@@ -66,6 +66,46 @@ def test_per_1000_sum_and_mean_of_an_attribute(session: Session, vector_layer, h
     assert per_1000[code] == pytest.approx(joined.size()[code] * 1000 / pop[code])
     assert total[code] == joined["beds"].sum()[code]
     assert mean[code] == pytest.approx(joined["beds"].mean()[code])
+
+
+@pytest.fixture
+def two_units(session: Session) -> None:
+    """Province T: neighbourhoods T-W (population 2,000) and T-E (population 0) sharing the edge x = 11."""
+    insert_units(session, gpd.GeoDataFrame({"code": ["T-W", "T-E"], "population": [2000, 0]},
+                                           geometry=[shapely.box(10, 10, 11, 11), shapely.box(11, 10, 12, 11)],
+                                           crs=4326), "T")
+
+
+def _values_of_two_units(session: Session, code: str) -> dict[str, float | None]:
+    _, values = values_by_unit(session, code, "neighbourhood", "2024", "T")
+    return values
+
+
+@pytest.mark.usefixtures("two_units")
+def test_points_on_a_shared_edge_count_in_both_units(session: Session, vector_layer) -> None:
+    vector_layer("edge_points", gpd.GeoDataFrame(geometry=shapely.points([(11, 10.5), (10.5, 10.5), (11.5, 11)]),
+                                                 crs=4326))
+    derive_indicator(session, "edge_points", "neighbourhood", "count", code="edge_count", period="2024")
+    assert _values_of_two_units(session, "edge_count") == {"T-W": 2, "T-E": 2}
+
+
+@pytest.mark.usefixtures("two_units")
+def test_features_of_several_points_count_once_per_unit_they_touch(session: Session, vector_layer) -> None:
+    features = gpd.GeoDataFrame({"beds": [4.0, 10.0, np.nan, 7.0]}, geometry=[
+        shapely.MultiPoint([(11, 10.5)]),                             # on the shared edge: both units
+        shapely.MultiPoint([(10.2, 10.2), (10.4, 10.4), (11.5, 10.5)]),  # two points in T-W, one in T-E
+        shapely.MultiPoint([(10.5, 10.5)]),                           # no beds
+        shapely.MultiPoint([(20, 20)]),                               # in no unit
+    ], crs=4326)
+    vector_layer("wards", features)
+    for method in ("count", "per_1000", "sum", "mean"):
+        derive_indicator(session, "wards", "neighbourhood", method, code=f"wards_{method}", period="2024",
+                         attribute="beds" if method in ("sum", "mean") else None)
+    assert _values_of_two_units(session, "wards_count") == {"T-W": 3, "T-E": 2}
+    # Population 0 leaves the rate missing; sums and means skip the feature without beds.
+    assert _values_of_two_units(session, "wards_per_1000") == {"T-W": 1.5, "T-E": None}
+    assert _values_of_two_units(session, "wards_sum") == {"T-W": 14, "T-E": 14}
+    assert _values_of_two_units(session, "wards_mean") == {"T-W": 7, "T-E": 7}
 
 
 def test_line_length_in_km_is_geodesic_and_clipped(session: Session, vector_layer, hoods) -> None:
