@@ -182,7 +182,7 @@ def derive_indicator(
         _zonal(session, info, level, str(stat), params)
     elif method in POINT_METHODS and (info.geometry_type or "").upper() in ("POINT", "MULTIPOINT"):
         unit_ids, values = _point_values(session, info, level, method, attribute)
-        _insert_values(session, params, unit_ids.tolist(), values.tolist())
+        _insert_values(session, params, unit_ids, values)
     else:
         table = sql.Identifier("layers", str(info.table_name))
         if method == "distance_km":
@@ -194,7 +194,7 @@ def derive_indicator(
             statement = _sql(session, _AGGREGATE_SQL, table=table, expression=expression,
                              units=sql.SQL(_UNITS_AT_LEVEL))
         rows = session.execute(text(statement), params).all()
-        _insert_values(session, params, [r[0] for r in rows], [r[1] for r in rows])
+        _insert_values(session, params, np.array([r[0] for r in rows]), np.array([r[1] for r in rows], dtype=float))
     if synthetic:
         session.execute(text("UPDATE indicator_value SET synthetic = true WHERE indicator_id = :id AND period = :p"),
                         {"id": indicator_id, "p": period})
@@ -320,15 +320,27 @@ def zonal_statistics(raster: Path | str, zones: gpd.GeoDataFrame, stat: str, wor
 def _zonal(session: Session, info: LayerInfo, level: str, stat: str, params: dict[str, Any]) -> None:
     zones = units_frame(session, level)
     values = zonal_statistics(raster_file(info), zones, stat)
-    _insert_values(session, params, zones["unit_id"].astype(int).tolist(), values.tolist())
+    _insert_values(session, params, zones["unit_id"].to_numpy(), values)
 
 
-def _insert_values(session: Session, params: dict[str, Any], unit_ids: list[int], values: list[Any]) -> None:
+def _insert_values(session: Session, params: dict[str, Any], unit_ids: np.ndarray, values: np.ndarray) -> None:
     """Write one derived value per unit (non-finite values become missing)."""
     session.execute(
         text("""INSERT INTO indicator_value (indicator_id, unit_id, period, value)
                 SELECT :indicator_id, u, :period, v
                 FROM unnest(CAST(:units AS integer[]), CAST(:vals AS float8[])) AS t(u, v)"""),
-        {**params, "units": [int(u) for u in unit_ids],
-         "vals": [None if v is None or not np.isfinite(float(v)) else float(v) for v in values]},
+        {**params, "units": _array_literal(unit_ids), "vals": _array_literal(values)},
     )
+
+
+def _array_literal(numbers: np.ndarray) -> str:
+    """A PostgreSQL array literal of ``numbers``, non-finite ones as NULL.
+
+    numpy formats the whole array at once (shortest round-tripping text for floats);
+    psycopg would adapt a list of tens of thousands of numbers one element at a time.
+    """
+    numbers = np.asarray(numbers)
+    text_values = numbers.astype(str)
+    if numbers.dtype.kind == "f":
+        text_values = np.where(np.isfinite(numbers), text_values, "NULL")
+    return "{" + ",".join(text_values.tolist()) + "}"
