@@ -1,15 +1,15 @@
 """Indicators derived by overlaying a layer on a level of administrative units.
 
-Counts, rates, sums and means of a point layer read the layer in one pass (as one WKB
-value) and test every point against the units' prepared polygons at once in GEOS
-(:func:`spatial.geometry.points_in_polygons`): for many points that is several times
-faster than the per-unit GiST probes of a PostGIS join. The other vector methods are
-single set-based PostGIS statements (GiST-indexed joins, KNN ``<->`` for nearest
+Counts, rates, sums and means of a point layer read the layer in one pass (a few large
+WKB values) and test all its points against the units' prepared polygons at once in
+GEOS (:func:`spatial.geometry.points_in_polygons`): for many points that is several
+times faster than the per-unit GiST probes of a PostGIS join. The other vector methods
+are single set-based PostGIS statements (GiST-indexed joins, KNN ``<->`` for nearest
 features, geography for lengths, areas and distances); raster zonal statistics use
 exactextract, which weighs each cell by the exact fraction of it that lies inside the
-unit. Values are written for every current unit of the
-level, then rolled up the hierarchy (sums for counts and totals, population-weighted
-means for rates, means, shares and distances).
+unit. Values are written for every current unit of the level, then rolled up the
+hierarchy (sums for counts and totals, population-weighted means for rates, means,
+shares and distances).
 
 Examples
 --------
@@ -43,8 +43,6 @@ from spatial.settings import get_settings
 from spatial.units import check_level
 
 VECTOR_METHODS: tuple[str, ...] = ("count", "per_1000", "sum", "mean", "length_km", "area_share", "distance_km")
-#: Threads for the GEOS and exactextract work of one derivation (both release the GIL).
-WORKERS = min(4, os.cpu_count() or 1)
 #: Methods computed in GEOS rather than in SQL when the layer holds points.
 POINT_METHODS: tuple[str, ...] = ("count", "per_1000", "sum", "mean")
 ZONAL_STATS: tuple[str, ...] = ("mean", "sum", "min", "max", "count", "majority")
@@ -54,6 +52,8 @@ NUMERIC_TYPES = ("integer", "float")
 #: How each method's values combine going up the hierarchy.
 ROLLUP = {"count": "sum", "sum": "sum", "length_km": "sum", "per_1000": "weighted_mean", "mean": "weighted_mean",
           "area_share": "weighted_mean", "distance_km": "weighted_mean"}
+#: Threads for the GEOS and exactextract work of one derivation (both release the GIL).
+WORKERS = min(4, os.cpu_count() or 1)
 UNITS_OF_MEASURE = {"count": "features", "per_1000": "per 1,000 people", "length_km": "km", "area_share": "share",
                     "distance_km": "km"}
 
@@ -68,9 +68,14 @@ WHERE {units}
 GROUP BY u.id
 """
 
-# A point layer in one row: its geometries as one WKB value and, for sums and means, the
+# A point layer in a few rows, each with the geometries of up to 65,536 features as one
+# WKB value (far below PostgreSQL's 1 GB limit on a value) and, for sums and means, their
 # attribute as an array in the same order (both aggregates read the rows of one scan).
-_POINTS_SQL = "SELECT count(*), string_agg(ST_AsBinary(f.geom, 'NDR'), ''){attribute} FROM {table} f"
+_POINTS_SQL = """
+SELECT count(*), string_agg(ST_AsBinary(f.geom, 'NDR'), ''){attribute}
+FROM {table} f
+GROUP BY f.fid >> 16
+"""
 
 _EXPRESSIONS = {
     "count": "count(f.fid)",
@@ -245,34 +250,53 @@ def _point_values(session: Session, info: LayerInfo, level: str, method: str,
     and means skip missing attribute values, like SQL's ``sum`` and ``avg``.
     """
     units = units_frame(session, level)
-    statement = _sql(session, _POINTS_SQL, table=sql.Identifier("layers", str(info.table_name)),
-                     attribute=sql.SQL(", array_agg(CAST(f.{} AS float8))").format(sql.Identifier(attribute))
-                     if method in ("sum", "mean") and attribute else sql.SQL(""))
-    raw = session.connection().connection.driver_connection
-    with raw.cursor(binary=True) as cursor:  # bytea and float8[] come as they are, not as text
-        count, wkb, *attribute_values = cursor.execute(statement).fetchone()  # type: ignore[misc]
-    xy, feature = multipoint_coordinates(bytes(wkb or b""), int(count))
+    xy, feature, values = _read_points(session, info, attribute if method in ("sum", "mean") else None)
     unit, point = points_in_polygons(xy, units.geometry.to_numpy(), workers=WORKERS)
     feature = feature[point]
     if np.any(feature[1:] == feature[:-1]):
         # Some features have several points: count each (unit, feature) pair once.
-        pairs = np.unique(unit * int(count) + feature)
-        unit, feature = pairs // int(count), pairs % int(count)
-    features = np.bincount(unit, minlength=len(units)).astype(float)
-    unit_ids = units["unit_id"].to_numpy()
+        span = int(feature.max()) + 1
+        pairs = np.unique(unit * span + feature)
+        unit, feature = pairs // span, pairs % span
+    unit_ids, n = units["unit_id"].to_numpy(), len(units)
+    features = np.bincount(unit, minlength=n).astype(float)
     if method == "count":
         return unit_ids, features
     if method == "per_1000":
         population = units["population"].to_numpy(dtype=float)
         with np.errstate(divide="ignore", invalid="ignore"):
             return unit_ids, np.where(population > 0, features * 1000 / population, np.nan)
-    values = pa.array(attribute_values[0], type=pa.float64())
-    known = values.is_valid().to_numpy(zero_copy_only=False)[feature]
-    total = np.bincount(unit, weights=values.fill_null(0).to_numpy()[feature], minlength=len(units))
+    assert values is not None
+    known = values.is_valid().to_numpy()[feature]
+    total = np.bincount(unit, weights=values.fill_null(0).to_numpy()[feature], minlength=n)
     if method == "sum":
         return unit_ids, total
     with np.errstate(divide="ignore", invalid="ignore"):
-        return unit_ids, total / np.bincount(unit[known], minlength=len(units))
+        return unit_ids, total / np.bincount(unit[known], minlength=n)
+
+
+def _read_points(session: Session, info: LayerInfo,
+                 attribute: str | None) -> tuple[np.ndarray, np.ndarray, pa.ChunkedArray | None]:
+    """The points of a point layer: ``(xy, feature, values)``.
+
+    ``feature`` numbers the feature of each point (0, 1, …); ``values`` holds each
+    feature's ``attribute`` as float (nulls kept), or is None without an attribute.
+    """
+    statement = _sql(session, _POINTS_SQL, table=sql.Identifier("layers", str(info.table_name)),
+                     attribute=sql.SQL(", array_agg(CAST(f.{} AS float8))").format(sql.Identifier(attribute))
+                     if attribute else sql.SQL(""))
+    raw = session.connection().connection.driver_connection
+    with raw.cursor(binary=True) as cursor:  # bytea and float8[] come as they are, not as text
+        rows = cursor.execute(statement).fetchall()
+    xy, feature, first = [np.zeros((0, 2))], [np.zeros(0, dtype=np.int64)], 0
+    for count, wkb, *_ in rows:
+        row_xy, row_feature = multipoint_coordinates(bytes(wkb), count)
+        xy.append(row_xy)
+        feature.append(row_feature + first)
+        first += count
+    values = pa.chunked_array([pa.array(row[2], type=pa.float64()) for row in rows], type=pa.float64()) \
+        if attribute else None
+    return np.concatenate(xy), np.concatenate(feature), values
 
 
 def units_frame(session: Session, level: str) -> gpd.GeoDataFrame:
