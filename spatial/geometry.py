@@ -78,14 +78,15 @@ def points_in_polygons(xy: np.ndarray, polygons: np.ndarray, workers: int = 2) -
     cells = columns * (int((y1 - y0) / height) + 1)
 
     inside = np.flatnonzero((x >= x0) & (x <= x1) & (y >= y0) & (y <= y1))
-    cell = ((y[inside] - y0) // height).astype(np.int64) * columns + ((x[inside] - x0) // width).astype(np.int64)
+    # Offsets from the lower-left corner are never negative, so truncation is the floor.
+    cell = ((y[inside] - y0) / height).astype(np.int64) * columns + ((x[inside] - x0) / width).astype(np.int64)
     by_cell = inside[np.argsort(cell)]
     cell_start = np.zeros(cells + 1, dtype=np.int64)
     np.cumsum(np.bincount(cell, minlength=cells), out=cell_start[1:])
 
     # One run of sorted points per polygon and grid row it spans: its cells are contiguous.
-    col0, col1 = ((bounds[:, 0] - x0) // width).astype(np.int64), ((bounds[:, 2] - x0) // width).astype(np.int64)
-    row0, row1 = ((bounds[:, 1] - y0) // height).astype(np.int64), ((bounds[:, 3] - y0) // height).astype(np.int64)
+    col0, col1 = ((bounds[:, 0] - x0) / width).astype(np.int64), ((bounds[:, 2] - x0) / width).astype(np.int64)
+    row0, row1 = ((bounds[:, 1] - y0) / height).astype(np.int64), ((bounds[:, 3] - y0) / height).astype(np.int64)
     polygon = np.repeat(np.arange(len(bounds)), row1 - row0 + 1)
     row = row0[polygon] + _offsets_within(row1 - row0 + 1)
     run_start = cell_start[row * columns + col0[polygon]]
@@ -93,8 +94,9 @@ def points_in_polygons(xy: np.ndarray, polygons: np.ndarray, workers: int = 2) -
     pair_polygon = np.repeat(polygon, run_length)
     pair_point = by_cell[np.repeat(run_start, run_length) + _offsets_within(run_length)]
 
-    px, py, box = x[pair_point], y[pair_point], bounds[pair_polygon]
-    in_box = (px >= box[:, 0]) & (px <= box[:, 2]) & (py >= box[:, 1]) & (py <= box[:, 3])
+    px, py = x[pair_point], y[pair_point]
+    in_box = ((px >= bounds[:, 0][pair_polygon]) & (px <= bounds[:, 2][pair_polygon])
+              & (py >= bounds[:, 1][pair_polygon]) & (py <= bounds[:, 3][pair_polygon]))
     pair_polygon, pair_point = nonempty[pair_polygon[in_box]], pair_point[in_box]
     hit = _intersects_xy(polygons, pair_polygon, x[pair_point], y[pair_point], workers)
     return pair_polygon[hit], pair_point[hit]

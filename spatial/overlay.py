@@ -52,10 +52,10 @@ NUMERIC_TYPES = ("integer", "float")
 #: How each method's values combine going up the hierarchy.
 ROLLUP = {"count": "sum", "sum": "sum", "length_km": "sum", "per_1000": "weighted_mean", "mean": "weighted_mean",
           "area_share": "weighted_mean", "distance_km": "weighted_mean"}
-#: Threads for the GEOS and exactextract work of one derivation (both release the GIL).
-WORKERS = min(4, os.cpu_count() or 1)
 UNITS_OF_MEASURE = {"count": "features", "per_1000": "per 1,000 people", "length_km": "km", "area_share": "share",
                     "distance_km": "km"}
+#: Threads for the GEOS and exactextract work of one derivation (both release the GIL).
+WORKERS = min(4, os.cpu_count() or 1)
 
 _UNITS_AT_LEVEL = "u.level = :level AND u.valid_to IS NULL"
 
