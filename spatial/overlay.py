@@ -300,7 +300,7 @@ def _read_points(session: Session, info: LayerInfo,
 
 
 def units_frame(session: Session, level: str) -> gpd.GeoDataFrame:
-    """The current units of ``level`` as a GeoDataFrame (``unit_id``, ``code``, ``population``, geometry in EPSG:4326)."""
+    """The current units of ``level`` as a GeoDataFrame: ``unit_id``, ``code``, ``population``, geometry (EPSG:4326)."""
     rows = session.execute(
         text(f"SELECT u.id, u.code, u.population, ST_AsBinary(u.geom) FROM admin_unit u WHERE {_UNITS_AT_LEVEL} "
              "ORDER BY u.id"),
