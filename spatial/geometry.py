@@ -56,7 +56,8 @@ def points_in_polygons(xy: np.ndarray, polygons: np.ndarray, workers: int = 2) -
     cells a quarter of a typical polygon's size, so each polygon's candidates are a few
     contiguous runs of the sorted points, and no Point objects or tree are built; the
     candidates inside each polygon's bounding box are then tested against the prepared
-    polygon in GEOS, ``workers`` threads at a time (shapely releases the GIL).
+    polygon in GEOS, ``workers`` threads at a time (shapely releases the GIL). The
+    polygons are left prepared.
 
     Examples
     --------
