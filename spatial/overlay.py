@@ -285,12 +285,10 @@ def _read_points(session: Session, info: LayerInfo,
     statement = _sql(session, _POINTS_SQL, table=sql.Identifier("layers", str(info.table_name)),
                      attribute=sql.SQL(", array_agg(CAST(f.{} AS float8))").format(sql.Identifier(attribute))
                      if attribute else sql.SQL(""))
-    raw = session.connection().connection.driver_connection
-    with raw.cursor(binary=True) as cursor:  # bytea and float8[] come as they are, not as text
-        rows = cursor.execute(statement).fetchall()
+    rows = _binary_rows(session, statement)
     xy, feature, first = [np.zeros((0, 2))], [np.zeros(0, dtype=np.int64)], 0
     for count, wkb, *_ in rows:
-        row_xy, row_feature = multipoint_coordinates(bytes(wkb), count)
+        row_xy, row_feature = multipoint_coordinates(wkb, count)
         xy.append(row_xy)
         feature.append(row_feature + first)
         first += count
@@ -301,14 +299,23 @@ def _read_points(session: Session, info: LayerInfo,
 
 def units_frame(session: Session, level: str) -> gpd.GeoDataFrame:
     """The current units of ``level`` as a GeoDataFrame: ``unit_id``, ``code``, ``population``, geometry (EPSG:4326)."""
-    rows = session.execute(
-        text(f"SELECT u.id, u.code, u.population, ST_AsBinary(u.geom) FROM admin_unit u WHERE {_UNITS_AT_LEVEL} "
-             "ORDER BY u.id"),
-        {"level": level},
-    ).all()
+    rows = _binary_rows(session, f"SELECT u.id, u.code, u.population, ST_AsBinary(u.geom) FROM admin_unit u "
+                                 f"WHERE {_UNITS_AT_LEVEL} ORDER BY u.id", {"level": level})
     return gpd.GeoDataFrame({"unit_id": [r[0] for r in rows], "code": [r[1] for r in rows],
                              "population": [r[2] for r in rows]},
-                            geometry=shapely.from_wkb([bytes(r[3]) for r in rows]), crs=4326)
+                            geometry=shapely.from_wkb([r[3] for r in rows]), crs=4326)
+
+
+def _binary_rows(session: Session, statement: str, params: dict[str, Any] | None = None) -> list[tuple[Any, ...]]:
+    """The rows of ``statement`` (with ``:name`` parameters) fetched in binary on the session's connection.
+
+    Large WKB values and arrays then travel as they are instead of as text (hex for
+    bytea) that psycopg has to parse back.
+    """
+    compiled = str(text(statement).compile(dialect=session.get_bind().dialect))
+    raw = session.connection().connection.driver_connection
+    with raw.cursor(binary=True) as cursor:
+        return cursor.execute(compiled, params or {}).fetchall()
 
 
 def raster_file(info: LayerInfo) -> Path:
