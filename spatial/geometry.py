@@ -56,8 +56,8 @@ def points_in_polygons(xy: np.ndarray, polygons: np.ndarray, workers: int = 2) -
     cells a quarter of a typical polygon's size, so each polygon's candidates are a few
     contiguous runs of the sorted points, and no Point objects or tree are built; the
     candidates inside each polygon's bounding box are then tested against the prepared
-    polygon in GEOS, ``workers`` threads at a time (shapely releases the GIL). The
-    polygons are left prepared.
+    polygon in GEOS. The polygons are shared out between ``workers`` threads (numpy and
+    shapely release the GIL) and left prepared.
 
     Examples
     --------
@@ -69,12 +69,14 @@ def points_in_polygons(xy: np.ndarray, polygons: np.ndarray, workers: int = 2) -
     nonempty = np.flatnonzero(~shapely.is_empty(polygons))
     if len(nonempty) == 0 or len(xy) == 0:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-    bounds = shapely.bounds(polygons[nonempty])
-    x0, y0, x1, y1 = bounds[:, 0].min(), bounds[:, 1].min(), bounds[:, 2].max(), bounds[:, 3].max()
+    bounds = np.full((len(polygons), 4), np.nan)
+    bounds[nonempty] = shapely.bounds(polygons[nonempty])
+    x0, y0 = np.nanmin(bounds[:, 0]), np.nanmin(bounds[:, 1])
+    x1, y1 = np.nanmax(bounds[:, 2]), np.nanmax(bounds[:, 3])
     # A quarter of the median size keeps the candidates close to the bounding boxes; the
     # floor bounds the grid at 1,024 cells a side for very small polygons.
-    width = max(np.median(bounds[:, 2] - bounds[:, 0]) / 4, (x1 - x0) / 1024, 1e-9)
-    height = max(np.median(bounds[:, 3] - bounds[:, 1]) / 4, (y1 - y0) / 1024, 1e-9)
+    width = max(np.nanmedian(bounds[:, 2] - bounds[:, 0]) / 4, (x1 - x0) / 1024, 1e-9)
+    height = max(np.nanmedian(bounds[:, 3] - bounds[:, 1]) / 4, (y1 - y0) / 1024, 1e-9)
     columns = int((x1 - x0) / width) + 1
     cells = columns * (int((y1 - y0) / height) + 1)
 
@@ -85,46 +87,32 @@ def points_in_polygons(xy: np.ndarray, polygons: np.ndarray, workers: int = 2) -
     cell_start = np.zeros(cells + 1, dtype=np.int64)
     np.cumsum(np.bincount(cell, minlength=cells), out=cell_start[1:])
 
-    # One run of sorted points per polygon and grid row it spans: its cells are contiguous.
-    col0, col1 = ((bounds[:, 0] - x0) / width).astype(np.int64), ((bounds[:, 2] - x0) / width).astype(np.int64)
-    row0, row1 = ((bounds[:, 1] - y0) / height).astype(np.int64), ((bounds[:, 3] - y0) / height).astype(np.int64)
-    polygon = np.repeat(np.arange(len(bounds)), row1 - row0 + 1)
-    row = row0[polygon] + _offsets_within(row1 - row0 + 1)
-    run_start = cell_start[row * columns + col0[polygon]]
-    run_length = cell_start[row * columns + col1[polygon] + 1] - run_start
-    pair_polygon = np.repeat(polygon, run_length)
-    pair_point = by_cell[np.repeat(run_start, run_length) + _offsets_within(run_length)]
+    def pairs_of(members: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The pairs of polygons ``members`` (ascending), each polygon used in this thread only."""
+        box = bounds[members]
+        col0, col1 = ((box[:, 0] - x0) / width).astype(np.int64), ((box[:, 2] - x0) / width).astype(np.int64)
+        row0, row1 = ((box[:, 1] - y0) / height).astype(np.int64), ((box[:, 3] - y0) / height).astype(np.int64)
+        # One run of sorted points per polygon and grid row it spans: its cells are contiguous.
+        member = np.repeat(np.arange(len(members)), row1 - row0 + 1)
+        row = row0[member] + _offsets_within(row1 - row0 + 1)
+        run_start = cell_start[row * columns + col0[member]]
+        run_length = cell_start[row * columns + col1[member] + 1] - run_start
+        member = np.repeat(member, run_length)
+        point = by_cell[np.repeat(run_start, run_length) + _offsets_within(run_length)]
+        px, py = x[point], y[point]
+        in_box = ((px >= box[:, 0][member]) & (px <= box[:, 2][member])
+                  & (py >= box[:, 1][member]) & (py <= box[:, 3][member]))
+        member, point = member[in_box], point[in_box]
+        shapely.prepare(polygons[members])
+        hit = shapely.intersects_xy(polygons[members[member]], px[in_box], py[in_box])
+        return members[member[hit]], point[hit]
 
-    px, py = x[pair_point], y[pair_point]
-    in_box = ((px >= bounds[:, 0][pair_polygon]) & (px <= bounds[:, 2][pair_polygon])
-              & (py >= bounds[:, 1][pair_polygon]) & (py <= bounds[:, 3][pair_polygon]))
-    pair_polygon, pair_point = nonempty[pair_polygon[in_box]], pair_point[in_box]
-    hit = _intersects_xy(polygons, pair_polygon, x[pair_point], y[pair_point], workers)
-    return pair_polygon[hit], pair_point[hit]
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        found = list(pool.map(pairs_of, np.array_split(nonempty, workers)))
+    return np.concatenate([f[0] for f in found]), np.concatenate([f[1] for f in found])
 
 
 def _offsets_within(counts: np.ndarray) -> np.ndarray:
     """0, 1, …, counts[i] - 1 for each i, concatenated."""
     total = int(counts.sum())
     return np.arange(total) - np.repeat(np.cumsum(counts) - counts, counts)
-
-
-def _intersects_xy(polygons: np.ndarray, polygon: np.ndarray, x: np.ndarray, y: np.ndarray,
-                   workers: int) -> np.ndarray:
-    """``intersects_xy(polygons[polygon], x, y)`` on prepared polygons, in ``workers`` threads.
-
-    ``polygon`` is sorted, and the pairs are split between polygons: a prepared geometry
-    builds its index on first use, so two threads must never share one.
-    """
-    if len(polygon) == 0:
-        return np.zeros(0, dtype=bool)
-    cuts = np.searchsorted(polygon, polygon[np.arange(1, workers) * len(polygon) // workers]).tolist()
-    chunks = [slice(a, b) for a, b in zip([0, *cuts], [*cuts, len(polygon)], strict=True)]
-
-    def test(chunk: slice) -> np.ndarray:
-        candidates = polygons[polygon[chunk]]
-        shapely.prepare(candidates)
-        return shapely.intersects_xy(candidates, x[chunk], y[chunk])
-
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        return np.concatenate(list(pool.map(test, chunks)))
