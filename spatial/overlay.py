@@ -21,7 +21,6 @@ Examples
 from __future__ import annotations
 
 import os
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -30,8 +29,10 @@ import geopandas as gpd
 import numpy as np
 import pyarrow as pa
 import rasterio
+from rasterio.enums import MaskFlags
 import shapely
 from exactextract import exact_extract
+from exactextract.raster import NumPyRasterSource
 from psycopg import sql
 from sqlalchemy import text
 from sqlalchemy.orm import Session
@@ -54,8 +55,10 @@ ROLLUP = {"count": "sum", "sum": "sum", "length_km": "sum", "per_1000": "weighte
           "area_share": "weighted_mean", "distance_km": "weighted_mean"}
 UNITS_OF_MEASURE = {"count": "features", "per_1000": "per 1,000 people", "length_km": "km", "area_share": "share",
                     "distance_km": "km"}
-#: Threads for the GEOS and exactextract work of one derivation (both release the GIL).
+#: Threads for the GEOS work of one derivation (shapely releases the GIL).
 WORKERS = min(4, os.cpu_count() or 1)
+#: Rasters of up to this many cells are read whole for zonal statistics (200 MB as float32).
+IN_MEMORY_CELLS = 50_000_000
 
 _UNITS_AT_LEVEL = "u.level = :level AND u.valid_to IS NULL"
 
@@ -327,25 +330,42 @@ def raster_file(info: LayerInfo) -> Path:
     return path
 
 
-def zonal_statistics(raster: Path | str, zones: gpd.GeoDataFrame, stat: str, workers: int = WORKERS) -> np.ndarray:
+def zonal_statistics(raster: Path | str, zones: gpd.GeoDataFrame, stat: str) -> np.ndarray:
     """``stat`` of the raster's first band within each zone, cells weighted by exact coverage.
 
     Zones are reprojected to the raster's CRS when they differ; zones off the raster get NaN.
-    The zones are split between ``workers`` threads, each with its own handle on the
-    raster: exactextract releases the GIL while it computes coverage and statistics.
     """
     with rasterio.open(raster) as src:
-        crs = src.crs
-    if crs is not None and zones.crs is not None and not zones.crs.equals(crs):
-        zones = zones.to_crs(crs)
+        if src.crs is not None and zones.crs is not None and not zones.crs.equals(src.crs):
+            zones = zones.to_crs(src.crs)
+        source = _raster_in_memory(src) if _fits_in_memory(src) else str(raster)
+        result = exact_extract(source, zones[["geometry"]], [stat], output="pandas")
+    return result[stat].to_numpy(dtype=float)
 
-    def extract(rows: np.ndarray) -> np.ndarray:
-        result = exact_extract(str(raster), zones.iloc[rows][["geometry"]], [stat], output="pandas")
-        return result[stat].to_numpy(dtype=float)
 
-    chunks = [rows for rows in np.array_split(np.arange(len(zones)), workers) if len(rows)]
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        return np.concatenate([np.zeros(0), *pool.map(extract, chunks)])
+def _fits_in_memory(src: rasterio.DatasetReader) -> bool:
+    """Whether the first band is small enough to read whole and is read as stored.
+
+    That is: no scale or offset to apply, and no mask but its nodata value (exactextract's
+    array source takes a nodata value; it ignores the mask of a masked array).
+    """
+    plain_mask = set(src.mask_flag_enums[0]) <= {MaskFlags.all_valid, MaskFlags.nodata}
+    return (src.width * src.height <= IN_MEMORY_CELLS and src.scales[0] == 1 and src.offsets[0] == 0
+            and plain_mask)
+
+
+def _raster_in_memory(src: rasterio.DatasetReader) -> NumPyRasterSource:
+    """The first band as an exactextract source over an array.
+
+    exactextract then slices the array for each zone instead of asking rasterio for a
+    window (a masked read through Python) each time: about a fifth faster on many zones.
+    """
+    nodata = src.nodata
+    if nodata is not None and not np.issubdtype(np.dtype(src.dtypes[0]), np.floating):
+        nodata = int(nodata)  # as exactextract's rasterio source passes it
+    left, bottom, right, top = src.bounds
+    return NumPyRasterSource(src.read(1), left, bottom, right, top, nodata=nodata,
+                             srs_wkt=src.crs.wkt if src.crs else None)
 
 
 def _zonal(session: Session, info: LayerInfo, level: str, stat: str, params: dict[str, Any]) -> None:

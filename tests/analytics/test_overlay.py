@@ -172,3 +172,29 @@ def test_empty_layer_unknown_layer_and_wrong_attribute_are_refused(session: Sess
     with pytest.raises(InvalidInput, match="line"):
         derive_indicator(session, "clinics", "neighbourhood", "length_km", code="x_km", period="2024")
     assert session.execute(text("SELECT count(*) FROM indicator WHERE code LIKE 'x\\_%'")).scalar() == 0
+
+
+@pytest.mark.parametrize("dtype, nodata, scale", [("float32", -9999.0, 1.0), ("float32", float("nan"), 1.0),
+                                                  ("int16", -1, 1.0), ("int16", None, 1.0), ("int16", -1, 0.5)])
+def test_zonal_statistics_read_in_memory_or_through_rasterio_equal_exactextract(
+        hoods: gpd.GeoDataFrame, tmp_path, dtype: str, nodata: float | None, scale: float) -> None:
+    """Small rasters are read whole (scaled ones through rasterio): the values do not change."""
+    import rasterio
+    from exactextract import exact_extract
+    from rasterio.transform import Affine
+
+    from spatial.overlay import zonal_statistics
+
+    minx, miny, maxx, maxy = hoods.total_bounds
+    cell = 0.01
+    cols, rows = int((maxx - minx) / cell) + 3, int((maxy - miny) / cell) + 3
+    array = (np.arange(rows * cols).reshape(rows, cols) % 17).astype(dtype)
+    array[: rows // 3, : cols // 2] = nodata if nodata is not None else 0
+    path = tmp_path / "band.tif"
+    with rasterio.open(path, "w", driver="GTiff", height=rows, width=cols, count=1, dtype=dtype, crs="EPSG:4326",
+                       transform=Affine(cell, 0, minx - cell, 0, -cell, maxy + cell), nodata=nodata) as dst:
+        dst.write(array, 1)
+        dst.scales = (scale,)
+    for stat in ("mean", "count", "majority"):
+        expected = exact_extract(str(path), hoods[["geometry"]], [stat], output="pandas")[stat].to_numpy(dtype=float)
+        np.testing.assert_allclose(zonal_statistics(path, hoods, stat), expected, rtol=1e-12)
