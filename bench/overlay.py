@@ -7,9 +7,10 @@
    (in memory, data already loaded — the most favourable case for geopandas). Goal:
    Pishraft within 1.2x of the faster of the two.
 2. Zonal mean of a generated 4,000 x 4,000 raster over 2,000 generated districts:
-   Pishraft ``derive_indicator(..., "zonal")`` (exactextract, the districts split
-   between threads) vs ``rasterstats.zonal_stats`` vs ``exactextract`` called directly
-   in one thread. Goal: Pishraft at least 10x faster than rasterstats.
+   Pishraft ``derive_indicator(..., "zonal")`` (exactextract over the raster read into
+   memory, the districts handed over as WKB) vs ``rasterstats.zonal_stats`` vs
+   ``exactextract`` called directly on the file and the GeoDataFrame. Goal: Pishraft
+   at least 10x faster than rasterstats.
 
 Everything runs in a scratch database created on the embedded cluster (or the
 server of ``DATABASE_URL``) and dropped at the end.

@@ -21,6 +21,7 @@ Examples
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -32,6 +33,7 @@ import rasterio
 from rasterio.enums import MaskFlags
 import shapely
 from exactextract import exact_extract
+from exactextract.feature import Feature, FeatureSource
 from exactextract.raster import NumPyRasterSource
 from psycopg import sql
 from sqlalchemy import text
@@ -339,7 +341,7 @@ def zonal_statistics(raster: Path | str, zones: gpd.GeoDataFrame, stat: str) -> 
         if src.crs is not None and zones.crs is not None and not zones.crs.equals(src.crs):
             zones = zones.to_crs(src.crs)
         source = _raster_in_memory(src) if _fits_in_memory(src) else str(raster)
-        result = exact_extract(source, zones[["geometry"]], [stat], output="pandas")
+        result = exact_extract(source, _ZoneSource(zones), [stat], output="pandas")
     return result[stat].to_numpy(dtype=float)
 
 
@@ -366,6 +368,38 @@ def _raster_in_memory(src: rasterio.DatasetReader) -> NumPyRasterSource:
     left, bottom, right, top = src.bounds
     return NumPyRasterSource(src.read(1), left, bottom, right, top, nodata=nodata,
                              srs_wkt=src.crs.wkt if src.crs else None)
+
+
+class _Zone(Feature):
+    """A zone handed to exactextract as WKB, which it parses in C++."""
+
+    def __init__(self, wkb: bytes) -> None:
+        Feature.__init__(self)
+        self.wkb = wkb
+
+    def geometry(self) -> bytes:
+        return self.wkb
+
+    def fields(self) -> list[str]:
+        return []
+
+
+class _ZoneSource(FeatureSource):
+    """Zones for exactextract as WKB: its GeoPandas source writes each one out as GeoJSON text."""
+
+    def __init__(self, zones: gpd.GeoDataFrame) -> None:
+        super().__init__()
+        self.wkb = shapely.to_wkb(zones.geometry.to_numpy()).tolist()
+        self.crs = zones.crs.to_wkt() if zones.crs is not None else None
+
+    def count(self) -> int:
+        return len(self.wkb)
+
+    def __iter__(self) -> Iterator[_Zone]:
+        return (_Zone(wkb) for wkb in self.wkb)
+
+    def srs_wkt(self) -> str | None:
+        return self.crs
 
 
 def _zonal(session: Session, info: LayerInfo, level: str, stat: str, params: dict[str, Any]) -> None:
