@@ -32,8 +32,7 @@ import pyarrow as pa
 import rasterio
 from rasterio.enums import MaskFlags
 import shapely
-from exactextract import exact_extract
-from exactextract.feature import Feature, FeatureSource
+from exactextract import Feature, FeatureSource, exact_extract
 from exactextract.raster import NumPyRasterSource
 from psycopg import sql
 from sqlalchemy import text
