@@ -21,7 +21,8 @@ Examples
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -62,6 +63,8 @@ WORKERS = min(4, os.cpu_count() or 1)
 IN_MEMORY_CELLS = 50_000_000
 
 _UNITS_AT_LEVEL = "u.level = :level AND u.valid_to IS NULL"
+_UNITS_SQL = f"""SELECT u.id, u.code, u.population, ST_AsBinary(u.geom) FROM admin_unit u
+WHERE {_UNITS_AT_LEVEL} ORDER BY u.id"""
 
 # Derivations are plain SELECTs whose results _insert_values writes: the planner may run a
 # SELECT in parallel, never an INSERT … SELECT.
@@ -253,8 +256,13 @@ def _point_values(session: Session, info: LayerInfo, level: str, method: str,
     intersects, boundary included: a point on a shared edge counts in both units. Sums
     and means skip missing attribute values, like SQL's ``sum`` and ``avg``.
     """
-    units = units_frame(session, level)
-    xy, feature, values = _read_points(session, info, attribute if method in ("sum", "mean") else None)
+    attribute = attribute if method in ("sum", "mean") else None
+    unit_rows = _binary_fetch(session, _UNITS_SQL, {"level": level})()
+    fetch_points = _binary_fetch(session, _points_statement(session, info, attribute))
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        point_rows = pool.submit(fetch_points)  # the server reads the layer in that thread…
+        units = _frame_of_units(unit_rows)  # …while the units' polygons are parsed here
+        xy, feature, values = _points_of_rows(point_rows.result(), attribute)
     unit, point = points_in_polygons(xy, units.geometry.to_numpy(), workers=WORKERS)
     feature = feature[point]
     if np.any(feature[1:] == feature[:-1]):
@@ -279,17 +287,20 @@ def _point_values(session: Session, info: LayerInfo, level: str, method: str,
         return unit_ids, total / np.bincount(unit[known], minlength=n)
 
 
-def _read_points(session: Session, info: LayerInfo,
-                 attribute: str | None) -> tuple[np.ndarray, np.ndarray, pa.ChunkedArray | None]:
-    """The points of a point layer: ``(xy, feature, values)``.
+def _points_statement(session: Session, info: LayerInfo, attribute: str | None) -> str:
+    """The query reading a point layer in rows of :func:`_POINTS_SQL`, with ``attribute`` if any."""
+    return _sql(session, _POINTS_SQL, table=sql.Identifier("layers", str(info.table_name)),
+                attribute=sql.SQL(", array_agg(CAST(f.{} AS float8))").format(sql.Identifier(attribute))
+                if attribute else sql.SQL(""))
+
+
+def _points_of_rows(rows: list[tuple[Any, ...]],
+                    attribute: str | None) -> tuple[np.ndarray, np.ndarray, pa.ChunkedArray | None]:
+    """The points of a point layer read by :func:`_points_statement`: ``(xy, feature, values)``.
 
     ``feature`` numbers the feature of each point (0, 1, …); ``values`` holds each
     feature's ``attribute`` as float (nulls kept), or is None without an attribute.
     """
-    statement = _sql(session, _POINTS_SQL, table=sql.Identifier("layers", str(info.table_name)),
-                     attribute=sql.SQL(", array_agg(CAST(f.{} AS float8))").format(sql.Identifier(attribute))
-                     if attribute else sql.SQL(""))
-    rows = _binary_rows(session, statement)
     xy, feature, first = [np.zeros((0, 2))], [np.zeros(0, dtype=np.int64)], 0
     for count, wkb, *_ in rows:
         row_xy, row_feature = multipoint_coordinates(wkb, count)
@@ -303,23 +314,31 @@ def _read_points(session: Session, info: LayerInfo,
 
 def units_frame(session: Session, level: str) -> gpd.GeoDataFrame:
     """The current units of ``level`` as a GeoDataFrame: ``unit_id``, ``code``, ``population``, geometry (EPSG:4326)."""
-    rows = _binary_rows(session, f"SELECT u.id, u.code, u.population, ST_AsBinary(u.geom) FROM admin_unit u "
-                                 f"WHERE {_UNITS_AT_LEVEL} ORDER BY u.id", {"level": level})
+    return _frame_of_units(_binary_fetch(session, _UNITS_SQL, {"level": level})())
+
+
+def _frame_of_units(rows: list[tuple[Any, ...]]) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame({"unit_id": [r[0] for r in rows], "code": [r[1] for r in rows],
                              "population": [r[2] for r in rows]},
                             geometry=shapely.from_wkb([r[3] for r in rows]), crs=4326)
 
 
-def _binary_rows(session: Session, statement: str, params: dict[str, Any] | None = None) -> list[tuple[Any, ...]]:
-    """The rows of ``statement`` (with ``:name`` parameters) fetched in binary on the session's connection.
+def _binary_fetch(session: Session, statement: str,
+                  params: dict[str, Any] | None = None) -> Callable[[], list[tuple[Any, ...]]]:
+    """A function fetching the rows of ``statement`` (``:name`` parameters) in binary.
 
     Large WKB values and arrays then travel as they are instead of as text (hex for
-    bytea) that psycopg has to parse back.
+    bytea) that psycopg has to parse back. The function uses only the session's driver
+    connection, so another thread may run it while this one does other work.
     """
     compiled = str(text(statement).compile(dialect=session.get_bind().dialect))
     raw = session.connection().connection.driver_connection
-    with raw.cursor(binary=True) as cursor:
-        return cursor.execute(compiled, params or {}).fetchall()
+
+    def fetch() -> list[tuple[Any, ...]]:
+        with raw.cursor(binary=True) as cursor:
+            return cursor.execute(compiled, params or {}).fetchall()
+
+    return fetch
 
 
 def raster_file(info: LayerInfo) -> Path:
