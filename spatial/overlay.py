@@ -288,7 +288,7 @@ def _point_values(session: Session, info: LayerInfo, level: str, method: str,
 
 
 def _points_statement(session: Session, info: LayerInfo, attribute: str | None) -> str:
-    """The query reading a point layer in rows of :func:`_POINTS_SQL`, with ``attribute`` if any."""
+    """The query reading a point layer in rows of ``_POINTS_SQL``, with ``attribute`` if any."""
     return _sql(session, _POINTS_SQL, table=sql.Identifier("layers", str(info.table_name)),
                 attribute=sql.SQL(", array_agg(CAST(f.{} AS float8))").format(sql.Identifier(attribute))
                 if attribute else sql.SQL(""))
@@ -318,6 +318,7 @@ def units_frame(session: Session, level: str) -> gpd.GeoDataFrame:
 
 
 def _frame_of_units(rows: list[tuple[Any, ...]]) -> gpd.GeoDataFrame:
+    """The GeoDataFrame of :func:`units_frame` from the rows of ``_UNITS_SQL``."""
     return gpd.GeoDataFrame({"unit_id": [r[0] for r in rows], "code": [r[1] for r in rows],
                              "population": [r[2] for r in rows]},
                             geometry=shapely.from_wkb([r[3] for r in rows]), crs=4326)
