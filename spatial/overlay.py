@@ -57,7 +57,7 @@ ROLLUP = {"count": "sum", "sum": "sum", "length_km": "sum", "per_1000": "weighte
           "area_share": "weighted_mean", "distance_km": "weighted_mean"}
 UNITS_OF_MEASURE = {"count": "features", "per_1000": "per 1,000 people", "length_km": "km", "area_share": "share",
                     "distance_km": "km"}
-#: Threads for the GEOS work of one derivation (shapely releases the GIL).
+#: Threads for the GEOS work (shapely releases the GIL) and raster decoding of one derivation.
 WORKERS = min(4, os.cpu_count() or 1)
 #: Rasters of up to this many cells are read whole for zonal statistics (200 MB as float32).
 IN_MEMORY_CELLS = 50_000_000
@@ -356,7 +356,8 @@ def zonal_statistics(raster: Path | str, zones: gpd.GeoDataFrame, stat: str) -> 
 
     Zones are reprojected to the raster's CRS when they differ; zones off the raster get NaN.
     """
-    with rasterio.open(raster) as src:
+    # GDAL decodes the blocks of a whole-raster read in as many threads.
+    with rasterio.open(raster, num_threads=WORKERS) as src:
         if src.crs is not None and zones.crs is not None and not zones.crs.equals(src.crs):
             zones = zones.to_crs(src.crs)
         source = _raster_in_memory(src) if _fits_in_memory(src) else str(raster)
