@@ -13,7 +13,7 @@ from spatial.demo.tessellate import random_points_within
 from spatial.errors import InvalidInput, NotFound
 from spatial.indicators import values_by_unit
 from spatial.overlay import derive_indicator
-from tests.analytics.conftest import neighbourhoods_of
+from tests.analytics.conftest import insert_units, neighbourhoods_of
 
 COUNTY = "IR-15-01"
 
@@ -66,6 +66,48 @@ def test_per_1000_sum_and_mean_of_an_attribute(session: Session, vector_layer, h
     assert per_1000[code] == pytest.approx(joined.size()[code] * 1000 / pop[code])
     assert total[code] == joined["beds"].sum()[code]
     assert mean[code] == pytest.approx(joined["beds"].mean()[code])
+
+
+@pytest.fixture
+def two_units(session: Session) -> None:
+    """Province T: neighbourhoods T-W (population 2,000) and T-E (population 0) sharing the edge x = 11."""
+    insert_units(session, gpd.GeoDataFrame({"code": ["T-W", "T-E"], "population": [2000, 0]},
+                                           geometry=[shapely.box(10, 10, 11, 11), shapely.box(11, 10, 12, 11)],
+                                           crs=4326), "T")
+
+
+def _values_of_two_units(session: Session, code: str) -> dict[str, float | None]:
+    _, values = values_by_unit(session, code, "neighbourhood", "2024", "T")
+    return values
+
+
+@pytest.mark.usefixtures("two_units")
+def test_points_on_a_shared_edge_count_in_both_units(session: Session, vector_layer) -> None:
+    vector_layer("edge_points", gpd.GeoDataFrame(geometry=shapely.points([(11, 10.5), (10.5, 10.5), (11.5, 11)]),
+                                                 crs=4326))
+    derive_indicator(session, "edge_points", "neighbourhood", "count", code="edge_count", period="2024")
+    assert _values_of_two_units(session, "edge_count") == {"T-W": 2, "T-E": 2}
+
+
+@pytest.mark.usefixtures("two_units")
+def test_features_of_several_points_count_once_per_unit_they_touch(session: Session, vector_layer) -> None:
+    features = gpd.GeoDataFrame({"beds": [4.0, 10.0, np.nan, 7.0]}, geometry=[
+        shapely.MultiPoint([(11, 10.5)]),                             # on the shared edge: both units
+        shapely.MultiPoint([(10.2, 10.2), (10.4, 10.4), (11.5, 10.5)]),  # two points in T-W, one in T-E
+        shapely.MultiPoint([(10.5, 10.5)]),                           # no beds
+        shapely.MultiPoint([(20, 20)]),                               # in no unit
+    ], crs=4326)
+    vector_layer("wards", features)
+    # Far-apart fids put the features in different rows of the layer read (65,536 fids a row).
+    session.execute(text("UPDATE layers.wards SET fid = fid << 20"))
+    for method in ("count", "per_1000", "sum", "mean"):
+        derive_indicator(session, "wards", "neighbourhood", method, code=f"wards_{method}", period="2024",
+                         attribute="beds" if method in ("sum", "mean") else None)
+    assert _values_of_two_units(session, "wards_count") == {"T-W": 3, "T-E": 2}
+    # Population 0 leaves the rate missing; sums and means skip the feature without beds.
+    assert _values_of_two_units(session, "wards_per_1000") == {"T-W": 1.5, "T-E": None}
+    assert _values_of_two_units(session, "wards_sum") == {"T-W": 14, "T-E": 14}
+    assert _values_of_two_units(session, "wards_mean") == {"T-W": 7, "T-E": 7}
 
 
 def test_line_length_in_km_is_geodesic_and_clipped(session: Session, vector_layer, hoods) -> None:
@@ -130,3 +172,29 @@ def test_empty_layer_unknown_layer_and_wrong_attribute_are_refused(session: Sess
     with pytest.raises(InvalidInput, match="line"):
         derive_indicator(session, "clinics", "neighbourhood", "length_km", code="x_km", period="2024")
     assert session.execute(text("SELECT count(*) FROM indicator WHERE code LIKE 'x\\_%'")).scalar() == 0
+
+
+@pytest.mark.parametrize("dtype, nodata, scale", [("float32", -9999.0, 1.0), ("float32", float("nan"), 1.0),
+                                                  ("int16", -1, 1.0), ("int16", None, 1.0), ("int16", -1, 0.5)])
+def test_zonal_statistics_read_in_memory_or_through_rasterio_equal_exactextract(
+        hoods: gpd.GeoDataFrame, tmp_path, dtype: str, nodata: float | None, scale: float) -> None:
+    """Small rasters are read whole (scaled ones through rasterio): the values do not change."""
+    import rasterio
+    from exactextract import exact_extract
+    from rasterio.transform import Affine
+
+    from spatial.overlay import zonal_statistics
+
+    minx, miny, maxx, maxy = hoods.total_bounds
+    cell = 0.01
+    cols, rows = int((maxx - minx) / cell) + 3, int((maxy - miny) / cell) + 3
+    array = (np.arange(rows * cols).reshape(rows, cols) % 17).astype(dtype)
+    array[: rows // 3, : cols // 2] = nodata if nodata is not None else 0
+    path = tmp_path / "band.tif"
+    with rasterio.open(path, "w", driver="GTiff", height=rows, width=cols, count=1, dtype=dtype, crs="EPSG:4326",
+                       transform=Affine(cell, 0, minx - cell, 0, -cell, maxy + cell), nodata=nodata) as dst:
+        dst.write(array, 1)
+        dst.scales = (scale,)
+    for stat in ("mean", "count", "majority"):
+        expected = exact_extract(str(path), hoods[["geometry"]], [stat], output="pandas")[stat].to_numpy(dtype=float)
+        np.testing.assert_allclose(zonal_statistics(path, hoods, stat), expected, rtol=1e-12)
