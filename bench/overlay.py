@@ -5,7 +5,11 @@
    PostGIS, tests the points against the prepared polygons in GEOS, writes the values
    and rolls them up) vs a plain PostGIS ``ST_Contains`` GROUP BY vs ``geopandas.sjoin``
    (in memory, data already loaded — the most favourable case for geopandas). Goal:
-   Pishraft within 1.2x of the faster of the two.
+   Pishraft within 1.2x of the faster of the two. Both peers only count; the goal is
+   judged on the same work by Pishraft, ``point_values`` (the counts per unit, read from
+   PostGIS and computed, not written), and the ratio of the whole derivation (writing
+   50,000 values, each checked by PostgreSQL against its two foreign keys, and rolling
+   them up) is printed next to it.
 2. Zonal mean of a generated 4,000 x 4,000 raster over 2,000 generated districts:
    Pishraft ``derive_indicator(..., "zonal")`` (exactextract over the raster read into
    memory, the districts handed over as WKB) vs ``rasterstats.zonal_stats`` vs
@@ -145,7 +149,7 @@ def run(url: str, data_dir: Path, args: argparse.Namespace) -> None:
 
     from spatial import migrate
     from spatial.db import session_scope
-    from spatial.overlay import derive_indicator, units_frame
+    from spatial.overlay import derive_indicator, point_values, units_frame
 
     rng = np.random.default_rng(2024)
     migrate.upgrade(url)
@@ -160,6 +164,9 @@ def run(url: str, data_dir: Path, args: argparse.Namespace) -> None:
 
     print(f"\ncount {args.points:,} points into {args.polygons:,} polygons", flush=True)
     with session_scope() as session:
+        t_counts, (_, pishraft_counts) = timed("Pishraft point_values(count) (the counts)", lambda: point_values(
+            session, "bench_points", "neighbourhood", "count"))
+    with session_scope() as session:
         t_pishraft, result = timed("Pishraft derive_indicator(count)", lambda: derive_indicator(
             session, "bench_points", "neighbourhood", "count", code="bench_count", period="bench"))
         pishraft_total = session.execute(text(
@@ -171,11 +178,13 @@ def run(url: str, data_dir: Path, args: argparse.Namespace) -> None:
                WHERE u.level = 'neighbourhood' GROUP BY u.id""")).all())
     t_sjoin, counts = timed("geopandas.sjoin (in memory)", lambda: gpd.sjoin(
         points, polys, predicate="within").groupby("index_right").size())
-    print(f"  totals: Pishraft {int(pishraft_total):,}, PostGIS {sum(r[1] for r in rows):,}, "
-          f"sjoin {int(counts.sum()):,} (points on shared edges may differ)")
+    print(f"  totals: Pishraft {int(pishraft_total):,} (counts {int(pishraft_counts.sum()):,}), "
+          f"PostGIS {sum(r[1] for r in rows):,}, sjoin {int(counts.sum()):,} (points on shared edges may differ)")
     fastest = min(t_postgis, t_sjoin)
-    print(f"  ratio Pishraft / PostGIS {t_pishraft / t_postgis:.2f}, Pishraft / sjoin {t_pishraft / t_sjoin:.2f}, "
-          f"Pishraft / fastest {t_pishraft / fastest:.2f} (goal <= 1.2)", flush=True)
+    print(f"  ratio counts: Pishraft / PostGIS {t_counts / t_postgis:.2f}, Pishraft / sjoin {t_counts / t_sjoin:.2f}, "
+          f"Pishraft / fastest {t_counts / fastest:.2f} (goal <= 1.2)")
+    print(f"  ratio whole derivation (counts + writing + roll-up): Pishraft / fastest {t_pishraft / fastest:.2f}",
+          flush=True)
 
     size = args.raster_size
     print(f"\nzonal mean of a {size:,} x {size:,} raster over {args.districts:,} districts", flush=True)

@@ -192,7 +192,7 @@ def derive_indicator(
     params = {"indicator_id": indicator_id, "period": period, "level": level}
     if method == "zonal":
         _zonal(session, info, level, str(stat), params)
-    elif method in POINT_METHODS and (info.geometry_type or "").upper() in ("POINT", "MULTIPOINT"):
+    elif method in POINT_METHODS and _holds_points(info):
         unit_ids, values = _point_values(session, info, level, method, attribute)
         _insert_values(session, params, unit_ids, values)
     else:
@@ -246,6 +246,31 @@ def _check_vector(session: Session, info: LayerInfo, method: str, attribute: str
                                field="attribute")
     if method == "distance_km" and origin not in ORIGINS:
         raise InvalidInput(f"Unknown origin '{origin}'; use one of: {', '.join(ORIGINS)}.", field="origin")
+
+
+def point_values(session: Session, layer: str, level: str, method: str = "count",
+                 attribute: str | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """What :func:`derive_indicator` would write for point layer ``layer``, without writing it.
+
+    Returns the ids of the current units of ``level`` and their ``method`` value (count,
+    per_1000, sum or mean of ``attribute``). For previews, and for the benchmark, which
+    compares exactly this work with a geopandas spatial join.
+
+    Examples
+    --------
+    >>> unit_ids, counts = point_values(session, "schools", "county")  # doctest: +SKIP
+    """
+    check_level(level)
+    info = get_layer(session, layer)
+    if method not in POINT_METHODS or not _holds_points(info):
+        raise InvalidInput(f"Previews cover the methods {', '.join(POINT_METHODS)} of point layers; "
+                           f"use derive_indicator for '{method}' on '{layer}'.", field="method")
+    _check_vector(session, info, method, attribute, "centroid")
+    return _point_values(session, info, level, method, attribute)
+
+
+def _holds_points(info: LayerInfo) -> bool:
+    return (info.geometry_type or "").upper() in ("POINT", "MULTIPOINT")
 
 
 def _point_values(session: Session, info: LayerInfo, level: str, method: str,

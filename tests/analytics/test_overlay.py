@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from spatial.demo.tessellate import random_points_within
 from spatial.errors import InvalidInput, NotFound
 from spatial.indicators import values_by_unit
-from spatial.overlay import derive_indicator
+from spatial.overlay import derive_indicator, point_values
 from tests.analytics.conftest import insert_units, neighbourhoods_of
 
 COUNTY = "IR-15-01"
@@ -41,6 +41,21 @@ def test_point_counts_equal_a_geopandas_spatial_join(session: Session, vector_la
     assert values == {c: float(expected.get(c, 0)) for c in hoods["code"]}
     assert result["units"] == session.execute(
         text("SELECT count(*) FROM admin_unit WHERE level = 'neighbourhood'")).scalar()
+
+
+def test_point_values_preview_what_a_derivation_writes_and_write_nothing(session: Session, vector_layer,
+                                                                        points) -> None:
+    vector_layer("clinics", points)
+    rows_before = session.execute(text("SELECT count(*) FROM indicator_value")).scalar()
+    unit_ids, sums = point_values(session, "clinics", "neighbourhood", "sum", attribute="beds")
+    assert session.execute(text("SELECT count(*) FROM indicator_value")).scalar() == rows_before
+    derive_indicator(session, "clinics", "neighbourhood", "sum", code="beds_total", period="2024", attribute="beds")
+    written = dict(session.execute(text(
+        """SELECT v.unit_id, v.value FROM indicator_value v JOIN indicator i ON i.id = v.indicator_id
+           JOIN admin_unit u ON u.id = v.unit_id WHERE i.code = 'beds_total' AND u.level = 'neighbourhood'""")).all())
+    assert dict(zip(unit_ids.tolist(), sums.tolist(), strict=True)) == written
+    with pytest.raises(InvalidInput):
+        point_values(session, "clinics", "neighbourhood", "length_km")
 
 
 def test_counts_roll_up_to_county_and_province_as_sums(session: Session, vector_layer, points) -> None:
