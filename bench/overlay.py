@@ -12,7 +12,7 @@
    them up) is printed next to it.
 2. Zonal mean of a generated 4,000 x 4,000 raster over 2,000 generated districts:
    Pishraft ``derive_indicator(..., "zonal")`` (exactextract over the raster read into
-   memory, the districts handed over as WKB) vs ``rasterstats.zonal_stats`` vs
+   memory, the districts handed over as WKB and shared out between forked processes) vs ``rasterstats.zonal_stats`` vs
    ``exactextract`` called directly on the file and the GeoDataFrame. Goal: Pishraft
    at least 10x faster than rasterstats.
 

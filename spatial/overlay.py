@@ -7,7 +7,8 @@ times faster than the per-unit GiST probes of a PostGIS join. The other vector m
 are single set-based PostGIS statements (GiST-indexed joins, KNN ``<->`` for nearest
 features, geography for lengths, areas and distances); raster zonal statistics use
 exactextract, which weighs each cell by the exact fraction of it that lies inside the
-unit. Values are written for every current unit of the level, then rolled up the
+unit (in forked processes sharing the zones out, where the program runs no other
+thread). Values are written for every current unit of the level, then rolled up the
 hierarchy (sums for counts and totals, population-weighted means for rates, means,
 shares and distances).
 
@@ -20,9 +21,11 @@ Examples
 
 from __future__ import annotations
 
+import multiprocessing
 import os
+import threading
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -61,6 +64,8 @@ UNITS_OF_MEASURE = {"count": "features", "per_1000": "per 1,000 people", "length
 WORKERS = min(4, os.cpu_count() or 1)
 #: Rasters of up to this many cells are read whole for zonal statistics (200 MB as float32).
 IN_MEMORY_CELLS = 50_000_000
+#: Zonal statistics fork a process per this many zones (up to WORKERS): fewer are not worth a fork.
+PARALLEL_MIN_ZONES = 200
 
 _UNITS_AT_LEVEL = "u.level = :level AND u.valid_to IS NULL"
 _UNITS_SQL = f"""SELECT u.id, u.code, u.population, ST_AsBinary(u.geom) FROM admin_unit u
@@ -385,9 +390,49 @@ def zonal_statistics(raster: Path | str, zones: gpd.GeoDataFrame, stat: str) -> 
     with rasterio.open(raster, num_threads=WORKERS) as src:
         if src.crs is not None and zones.crs is not None and not zones.crs.equals(src.crs):
             zones = zones.to_crs(src.crs)
-        source = _raster_in_memory(src) if _fits_in_memory(src) else str(raster)
-        result = exact_extract(source, _ZoneSource(zones), [stat], output="pandas")
+        if not _fits_in_memory(src):
+            return _extract(str(raster), zones, stat)
+        source = _raster_in_memory(src)
+    return _extract_in_processes(source, zones, stat)
+
+
+def _extract(source: NumPyRasterSource | str, zones: gpd.GeoDataFrame, stat: str) -> np.ndarray:
+    result = exact_extract(source, _ZoneSource(zones), [stat], output="pandas")
     return result[stat].to_numpy(dtype=float)
+
+
+#: The work of forked zonal-statistics processes, left here for them to inherit.
+_forked_job: tuple[NumPyRasterSource, gpd.GeoDataFrame, str] | None = None
+
+
+def _extract_in_processes(source: NumPyRasterSource, zones: gpd.GeoDataFrame, stat: str) -> np.ndarray:
+    """:func:`_extract` over an in-memory raster, the zones shared out between forked processes.
+
+    exactextract holds the GIL while it computes, so threads do not help, but processes
+    forked with the raster already in memory do. A process forks only while it runs no
+    other thread (``pishraft indicators derive``, benchmarks): a fork copies the locks
+    other threads may hold, and a child could wait on one of them forever. So the API server, with its
+    thread pool, computes in one process.
+    """
+    global _forked_job
+    processes = min(WORKERS, len(zones) // PARALLEL_MIN_ZONES)
+    if processes < 2 or threading.active_count() > 1 or "fork" not in multiprocessing.get_all_start_methods():
+        return _extract(source, zones, stat)
+    _forked_job = (source, zones, stat)
+    try:
+        ends = np.linspace(0, len(zones), processes + 1).astype(int)
+        with ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("fork")) as pool:
+            parts = list(pool.map(_forked_extract, ends[:-1], ends[1:]))
+    finally:
+        _forked_job = None
+    return np.concatenate(parts)
+
+
+def _forked_extract(start: int, stop: int) -> np.ndarray:
+    """In a forked process: :func:`_extract` of the inherited job's zones ``start:stop``."""
+    assert _forked_job is not None
+    source, zones, stat = _forked_job
+    return _extract(source, zones.iloc[start:stop], stat)
 
 
 def _fits_in_memory(src: rasterio.DatasetReader) -> bool:

@@ -213,3 +213,50 @@ def test_zonal_statistics_read_in_memory_or_through_rasterio_equal_exactextract(
     for stat in ("mean", "count", "majority"):
         expected = exact_extract(str(path), hoods[["geometry"]], [stat], output="pandas")[stat].to_numpy(dtype=float)
         np.testing.assert_allclose(zonal_statistics(path, hoods, stat), expected, rtol=1e-12)
+
+
+_FORKING_SCRIPT = '''
+import os, sys
+import numpy as np, geopandas as gpd, rasterio, shapely
+from rasterio.transform import Affine
+from exactextract import exact_extract
+import spatial.overlay as overlay
+from spatial.demo.tessellate import tessellate
+
+out = sys.argv[1]
+path = os.path.join(out, "grid.tif")
+rng = np.random.default_rng(3)
+with rasterio.open(path, "w", driver="GTiff", height=400, width=400, count=1, dtype="float32", crs="EPSG:4326",
+                   transform=Affine(0.01, 0, 50, 0, -0.01, 36)) as dst:
+    dst.write(rng.normal(10, 3, (400, 400)).astype("float32"), 1)
+zones = gpd.GeoDataFrame(geometry=list(tessellate(shapely.box(50, 32, 54, 36), 450, rng)), crs=4326)
+
+real = overlay._forked_extract
+def spy(start, stop):
+    open(os.path.join(out, f"child-{os.getpid()}"), "w").close()
+    return real(start, stop)
+overlay._forked_extract = spy
+
+values = overlay.zonal_statistics(path, zones, "mean")
+expected = exact_extract(path, zones[["geometry"]], ["mean"], output="pandas")["mean"].to_numpy()
+assert np.array_equal(values, expected, equal_nan=True)
+print(len([n for n in os.listdir(out) if n.startswith("child-")]))
+'''
+
+
+def test_zonal_statistics_fork_processes_in_a_single_threaded_program_and_agree(tmp_path) -> None:
+    """A single-threaded program (`pishraft indicators derive`) shares zonal statistics out
+    between forked processes: the numbers are exactextract's."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from spatial.overlay import WORKERS
+
+    script = tmp_path / "zonal.py"
+    script.write_text(_FORKING_SCRIPT)
+    done = subprocess.run([sys.executable, str(script), str(tmp_path)], capture_output=True, text=True, timeout=300,
+                          cwd=Path(__file__).resolve().parents[2], env={**os.environ, "PYTHONPATH": "."})
+    assert done.returncode == 0, done.stderr
+    assert int(done.stdout.split()[-1]) == (2 if WORKERS >= 2 else 0)  # 450 zones: two processes' worth
