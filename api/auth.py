@@ -130,7 +130,11 @@ def _partner(found: accounts.PartnerKey, key: str) -> Principal:
 
 
 def _user_principal(session: Session, token: str) -> Principal:
-    account = accounts.active_account(session, token_subject(token))
+    username = token_subject(token)
+    if accounts.token_revoked(session, token):
+        raise Unauthorized("This session was signed out; sign in again at POST /api/auth/token.",
+                           field="Authorization")
+    account = accounts.active_account(session, username)
     if account is None:
         raise Unauthorized("This account no longer exists or is disabled.", field="Authorization")
     return Principal(username=account.username, role=account.role, area_unit_id=account.area_unit_id)

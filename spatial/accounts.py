@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session
 
 from spatial.errors import Conflict, InvalidInput, NotFound, Unauthorized
 from spatial.models.accounts import ROLES, ApiKey, User
+from spatial.tokens import verified_token
 
 CACHE_TTL_S = 5.0
 MIN_PASSWORD_LENGTH = 10
@@ -43,6 +44,7 @@ _DUMMY_HASH = _hasher.hash("pishraft-timing-equaliser")
 _lock = threading.Lock()
 _accounts: TTLCache[str, Account | None] = TTLCache(maxsize=4096, ttl=CACHE_TTL_S)
 _keys: TTLCache[str, PartnerKey | None] = TTLCache(maxsize=4096, ttl=CACHE_TTL_S)
+_revoked: TTLCache[str, bool] = TTLCache(maxsize=4096, ttl=CACHE_TTL_S)
 
 
 @dataclass(frozen=True)
@@ -70,6 +72,7 @@ def forget_cached() -> None:
     with _lock:
         _accounts.clear()
         _keys.clear()
+        _revoked.clear()
 
 
 # -- users ------------------------------------------------------------------------------
@@ -181,6 +184,29 @@ def active_account(session: Session, username: str) -> Account | None:
     with _lock:
         _accounts[username] = account
     return account
+
+
+def revoke_token(session: Session, token: str) -> None:
+    """Sign out the session of bearer ``token``: it is refused from now on, by other worker
+    processes within :data:`CACHE_TTL_S`. Revocations of expired tokens are dropped."""
+    _, expiry = verified_token(token)
+    session.execute(text("DELETE FROM revoked_token WHERE expires_at < now()"))
+    session.execute(text("""INSERT INTO revoked_token (digest, expires_at) VALUES (:d, to_timestamp(:e))
+                            ON CONFLICT (digest) DO NOTHING"""), {"d": _digest(token), "e": expiry})
+    forget_cached()
+
+
+def token_revoked(session: Session, token: str) -> bool:
+    """Whether bearer ``token`` was signed out (cached briefly)."""
+    digest = _digest(token)
+    with _lock:
+        if digest in _revoked:
+            return _revoked[digest]
+    revoked = bool(session.execute(text("SELECT EXISTS (SELECT 1 FROM revoked_token WHERE digest = :d)"),
+                                   {"d": digest}).scalar())
+    with _lock:
+        _revoked[digest] = revoked
+    return revoked
 
 
 # -- partner keys -----------------------------------------------------------------------

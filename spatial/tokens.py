@@ -1,7 +1,7 @@
 """Signed, expiring bearer tokens, and the secret that signs them.
 
 A token is ``<payload>.<signature>``: the payload is base64url JSON
-``{"sub": username, "iat": issued, "exp": expiry}`` and the signature its
+``{"sub": username, "iat": issued, "exp": expiry, "jti": random id}`` and the signature its
 HMAC-SHA256 under the secret key. The secret is the ``PISHRAFT_SECRET_KEY`` setting;
 when that is unset, a random one is generated once into ``$PISHRAFT_HOME/secret_key``
 with mode 0600 (never inside the repository's tracked files).
@@ -72,12 +72,19 @@ def issue_token(username: str, ttl_s: int | None = None) -> str:
     """A token naming ``username``, valid for ``ttl_s`` seconds (default: the setting)."""
     now = int(time.time())
     ttl = ttl_s if ttl_s is not None else get_settings().token_ttl_minutes * 60
-    payload = _b64(json.dumps({"sub": username, "iat": now, "exp": now + ttl}, separators=(",", ":")).encode())
+    # jti: two sign-ins within one second still get different tokens, revoked one by one.
+    claims = {"sub": username, "iat": now, "exp": now + ttl, "jti": secrets.token_urlsafe(9)}
+    payload = _b64(json.dumps(claims, separators=(",", ":")).encode())
     return f"{payload}.{_sign(payload)}"
 
 
 def token_subject(token: str) -> str:
     """The username a valid, unexpired token names; :class:`Unauthorized` otherwise."""
+    return verified_token(token)[0]
+
+
+def verified_token(token: str) -> tuple[str, float]:
+    """The username and expiry (epoch seconds) of a valid, unexpired token; :class:`Unauthorized` otherwise."""
     payload, _, signature = token.partition(".")
     if not payload or not signature or not hmac.compare_digest(signature, _sign(payload)):
         raise Unauthorized("The bearer token is not valid; sign in again at POST /api/auth/token.")
@@ -88,4 +95,4 @@ def token_subject(token: str) -> str:
         raise Unauthorized("The bearer token is not valid; sign in again at POST /api/auth/token.") from None
     if expiry < time.time():
         raise Unauthorized("The bearer token has expired; sign in again at POST /api/auth/token.")
-    return subject
+    return subject, expiry

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from api.auth import COOKIE, Principal, require
 from api.deps import db_session
 from spatial import accounts
+from spatial.errors import Unauthorized
 from spatial.settings import get_settings
 from spatial.tokens import issue_token
 
@@ -61,9 +62,20 @@ def sign_in(
     return Token(access_token=token, expires_in=ttl, role=account.role)  # type: ignore[arg-type]
 
 
-@router.post("/api/auth/logout", status_code=204, summary="Forget the session cookie")
-def sign_out(response: Response) -> Response:
-    """Clear the session cookie (bearer tokens simply expire)."""
+@router.post("/api/auth/logout", status_code=204, summary="Sign out: revoke the session's token, clear the cookie")
+def sign_out(request: Request, response: Response, session: Session = Depends(db_session)) -> Response:
+    """Revoke the bearer token (or the session cookie's token) and clear the cookie.
+
+    Without credentials, or with a token that is no longer valid, there is nothing to
+    revoke and the answer is the same 204.
+    """
+    scheme, _, bearer = request.headers.get("authorization", "").partition(" ")
+    token = bearer.strip() if scheme.lower() == "bearer" else request.cookies.get(COOKIE)
+    if token:
+        try:
+            accounts.revoke_token(session, token)
+        except Unauthorized:
+            pass  # invalid or expired: signed out already
     response.status_code = 204
     response.delete_cookie(COOKIE, path="/", httponly=True, secure=get_settings().cookie_secure, samesite="lax")
     return response

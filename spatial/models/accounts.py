@@ -58,3 +58,12 @@ class ApiKey(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, server_default=text("now()"))
     created_by: Mapped[str] = mapped_column(Text, nullable=False, server_default=text("'system'"))
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class RevokedToken(Base):
+    """A bearer token signed out before its expiry: its SHA-256 digest, kept until it expires."""
+
+    __tablename__ = "revoked_token"
+
+    digest: Mapped[str] = mapped_column(Text, primary_key=True)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)

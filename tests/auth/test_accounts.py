@@ -82,6 +82,29 @@ def test_tampered_and_expired_tokens_are_401(client: TestClient) -> None:
         assert response.headers["www-authenticate"] == "Bearer"
 
 
+def test_signing_out_revokes_that_token_only(client: TestClient) -> None:
+    username, password = DEMO_USERS[3][:2]
+    signed_out, other = (sign_in(client, username, password).json()["access_token"] for _ in range(2))
+    bearer = {"Authorization": f"Bearer {signed_out}"}
+    assert client.post("/api/auth/logout", headers=bearer).status_code == 204
+    refused = client.get("/api/auth/me", headers=bearer)
+    assert refused.status_code == 401 and "signed out" in refused.json()["error"]["message"]
+    assert client.get("/api/auth/me", headers={"Authorization": f"Bearer {other}"}).status_code == 200
+    # The cookie's token is revoked the same way, and the cookie cleared.
+    response = client.post("/api/auth/logout", headers={"Cookie": f"{COOKIE}={other}"})
+    assert response.status_code == 204 and f'{COOKIE}=""' in response.headers["set-cookie"]
+    assert client.get("/api/auth/me", headers={"Authorization": f"Bearer {other}"}).status_code == 401
+
+
+def test_signing_out_without_a_valid_token_changes_nothing(client: TestClient, session: Session) -> None:
+    from sqlalchemy import text
+
+    before = session.execute(text("SELECT count(*) FROM revoked_token")).scalar()
+    for headers in ({}, {"Authorization": "Bearer garbage"}):
+        assert client.post("/api/auth/logout", headers=headers).status_code == 204
+    assert session.execute(text("SELECT count(*) FROM revoked_token")).scalar() == before
+
+
 def test_a_disabled_user_is_refused_at_once(client: TestClient) -> None:
     with session_scope() as s:
         accounts.create_user(s, "soon-disabled", "a long password", "viewer")
