@@ -34,7 +34,8 @@ from spatial.ratelimit import TokenBuckets
 from spatial.settings import get_settings
 from spatial.tokens import token_subject
 
-__all__ = ["COOKIE", "PERMISSIONS", "ROLES", "ROLE_PERMISSIONS", "Principal", "remembered_reader", "require", "resolve_principal"]
+__all__ = ["COOKIE", "PERMISSIONS", "ROLES", "ROLE_PERMISSIONS", "Principal", "bearer_token", "remembered_reader", "require",
+           "resolve_principal"]
 
 PERMISSIONS: tuple[str, ...] = ("read", "layers:write", "indicators:write", "roadmaps:write", "admin")
 
@@ -89,9 +90,9 @@ def resolve_principal(request: Request, session: Session) -> Principal | None:
     Raises :class:`Unauthorized` for a bad, expired or revoked credential and
     :class:`RateLimited` when a partner key exceeds its rate.
     """
-    scheme, _, token = request.headers.get("authorization", "").partition(" ")
-    if scheme.lower() == "bearer" and token.strip():
-        return _user_principal(session, token.strip())
+    token = bearer_token(request)
+    if token:
+        return _user_principal(session, token)
     key = request.headers.get(API_KEY_HEADER) or request.query_params.get(API_KEY_PARAM)
     if key:
         found = accounts.active_key(session, key)
@@ -103,6 +104,12 @@ def resolve_principal(request: Request, session: Session) -> Principal | None:
     if cookie and request.method in ("GET", "HEAD"):
         return _user_principal(session, cookie)
     return None
+
+
+def bearer_token(request: Request) -> str | None:
+    """The token of an ``Authorization: Bearer <token>`` header, if one was sent."""
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    return (token.strip() or None) if scheme.lower() == "bearer" else None
 
 
 def remembered_reader(key: str | None, collection: str) -> Principal | None:

@@ -39,9 +39,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from api.auth import API_KEY_PARAM, COOKIE, remembered_reader
 from api.ogc import MVT, conditional_status
 from spatial import tiles
-from spatial.collections import remembered_collection
 from spatial.errors import PishraftError
-from spatial.features import parse_properties
 from spatial.generation import GENERATION_SQL, remember_generation, remembered_generation
 from spatial.tile_cache import CachedTile, TileKey, tile_cache
 
@@ -119,24 +117,19 @@ class VectorTileFastPath:
                 row = await cursor.fetchone()
             generation = int(row[0]) if row and row[0] is not None else 0
             remember_generation(generation)
-        collection = remembered_collection(collection_id, generation)
-        if collection is None or not collection.is_vector:
+        request = tiles.remembered_tile_request(generation, collection_id, z, y, x, properties)
+        if request is None:
             return None
-        tiles.check_tile(tiles.TILE_MATRIX_SET, z, y, x)
-        chosen = parse_properties(collection, properties)
-        key = tiles.mvt_key(generation, collection, z, y, x, chosen)
         cache = tile_cache()
-        cached = cache.get(key)
+        cached = cache.get(request.key)
         if cached is not None:
             return cached, "tile;desc=hit"
-        if chosen is None:
-            chosen = collection.tile_properties(z)
         started = time.perf_counter()
-        body, seen = await self._render_once(key, pool, collection, z, y, x, chosen)
+        body, seen = await self._render_once(request.key, pool, request.collection, z, y, x, request.properties)
         remember_generation(seen)
         if seen != generation:
             return None  # the data changed under the remembered catalogue: let the route re-read it
-        return cache.put(key, body), f"tile;desc=render;dur={(time.perf_counter() - started) * 1000:.1f}"
+        return cache.put(request.key, body), f"tile;desc=render;dur={(time.perf_counter() - started) * 1000:.1f}"
 
     async def _render_once(self, key: TileKey, pool: AsyncConnectionPool, *args: Any) -> tuple[bytes, int]:
         # Concurrent misses on one tile (a map opening) render it once.

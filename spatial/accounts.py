@@ -18,6 +18,7 @@ import hashlib
 import re
 import secrets
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -171,19 +172,27 @@ def authenticate(session: Session, username: str, password: str) -> Account:
     return Account(user.username, user.role, user.area_unit_id)
 
 
+def _remembered(cache: TTLCache[str, Any], key: str, look_up: Callable[[], Any]) -> Any:
+    """``cache[key]``, or ``look_up()`` stored there: the brief cache of every per-request lookup."""
+    with _lock:
+        if key in cache:
+            return cache[key]
+    found = look_up()
+    with _lock:
+        cache[key] = found
+    return found
+
+
 def active_account(session: Session, username: str) -> Account | None:
     """The enabled account named ``username`` (cached briefly), or ``None``."""
-    with _lock:
-        if username in _accounts:
-            return _accounts[username]
-    row = session.execute(
-        text("SELECT username, role, area_unit_id FROM app_user WHERE username = :u AND NOT disabled"),
-        {"u": username},
-    ).first()
-    account = Account(row.username, row.role, row.area_unit_id) if row else None
-    with _lock:
-        _accounts[username] = account
-    return account
+    def look_up() -> Account | None:
+        row = session.execute(
+            text("SELECT username, role, area_unit_id FROM app_user WHERE username = :u AND NOT disabled"),
+            {"u": username},
+        ).first()
+        return Account(row.username, row.role, row.area_unit_id) if row else None
+
+    return _remembered(_accounts, username, look_up)
 
 
 def revoke_token(session: Session, token: str) -> None:
@@ -199,14 +208,8 @@ def revoke_token(session: Session, token: str) -> None:
 def token_revoked(session: Session, token: str) -> bool:
     """Whether bearer ``token`` was signed out (cached briefly)."""
     digest = _digest(token)
-    with _lock:
-        if digest in _revoked:
-            return _revoked[digest]
-    revoked = bool(session.execute(text("SELECT EXISTS (SELECT 1 FROM revoked_token WHERE digest = :d)"),
-                                   {"d": digest}).scalar())
-    with _lock:
-        _revoked[digest] = revoked
-    return revoked
+    return _remembered(_revoked, digest, lambda: bool(session.execute(
+        text("SELECT EXISTS (SELECT 1 FROM revoked_token WHERE digest = :d)"), {"d": digest}).scalar()))
 
 
 # -- partner keys -----------------------------------------------------------------------
@@ -295,16 +298,14 @@ def cached_key(key: str) -> PartnerKey | None:
 def active_key(session: Session, key: str) -> PartnerKey | None:
     """The live (unrevoked) key matching ``key`` (cached briefly), or ``None``."""
     digest = _digest(key)
-    with _lock:
-        if digest in _keys:
-            return _keys[digest]
-    row = session.execute(
-        text("""SELECT id, partner, prefix, collections, rate_per_s FROM api_key
-                WHERE key_hash = :h AND revoked_at IS NULL"""),
-        {"h": digest},
-    ).first()
-    found = (PartnerKey(row.id, row.partner, row.prefix, tuple(row.collections) if row.collections is not None
-                        else None, row.rate_per_s) if row else None)
-    with _lock:
-        _keys[digest] = found
-    return found
+
+    def look_up() -> PartnerKey | None:
+        row = session.execute(
+            text("""SELECT id, partner, prefix, collections, rate_per_s FROM api_key
+                    WHERE key_hash = :h AND revoked_at IS NULL"""),
+            {"h": digest},
+        ).first()
+        return (PartnerKey(row.id, row.partner, row.prefix, tuple(row.collections) if row.collections is not None
+                           else None, row.rate_per_s) if row else None)
+
+    return _remembered(_keys, digest, look_up)

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
@@ -42,7 +43,7 @@ from spatial.errors import NotFound
 from spatial.features import chosen_extras, extra_properties_sql, parse_properties, properties_sql
 from spatial.generation import GENERATION_SQL, data_generation, remembered_generation
 from spatial.models.generalised import GENERALISED_BANDS
-from spatial.tile_cache import CachedTile, tile_cache
+from spatial.tile_cache import CachedTile, TileKey, tile_cache
 
 TILE_MATRIX_SET = "WebMercatorQuad"
 MIN_ZOOM = 0
@@ -144,11 +145,14 @@ def _tile_statement(collection: Collection, z: int, properties: tuple[Property, 
     return tile_sql(collection, z, properties).as_string()
 
 
-def _checked(collection: Collection, z: int, y: int, x: int) -> None:
+def _checked_statement(collection: Collection, z: int, y: int, x: int,
+                       properties: Sequence[Property] | None) -> str:
+    """The tile statement, once ``collection`` and (z, y, x) are known to make a vector tile."""
     if not collection.is_vector:
         raise NotFound(f"Collection '{collection.id}' is a raster layer: use its map tiles "
                        f"(/collections/{collection.id}/map/tiles/{TILE_MATRIX_SET}/...).", field="collectionId")
     check_tile(TILE_MATRIX_SET, z, y, x)
+    return _tile_statement(collection, z, None if properties is None else tuple(properties))
 
 
 def _tile_row(row: tuple[Any, ...] | None) -> tuple[bytes, int]:
@@ -158,17 +162,15 @@ def _tile_row(row: tuple[Any, ...] | None) -> tuple[bytes, int]:
 def vector_tile(session: Session, collection: Collection, z: int, y: int, x: int,
                 properties: Sequence[Property] | None = None) -> bytes:
     """The MVT bytes of one tile (empty when no feature touches it)."""
-    _checked(collection, z, y, x)
+    statement = _checked_statement(collection, z, y, x, properties)
     raw = session.connection().connection.driver_connection
-    statement = _tile_statement(collection, z, None if properties is None else tuple(properties))
     return _tile_row(raw.execute(statement, {"z": z, "x": x, "y": y}).fetchone())[0]
 
 
 async def render_vector_tile(connection: AsyncConnection[Any], collection: Collection, z: int, y: int, x: int,
                              properties: Sequence[Property] | None) -> tuple[bytes, int]:
     """The MVT bytes of one tile and the data generation they belong to, over an async connection."""
-    _checked(collection, z, y, x)
-    statement = _tile_statement(collection, z, None if properties is None else tuple(properties))
+    statement = _checked_statement(collection, z, y, x, properties)
     cursor = await connection.execute(statement, {"z": z, "x": x, "y": y})
     return _tile_row(await cursor.fetchone())
 
@@ -204,19 +206,41 @@ def cached_vector_tile(session: Session, collection: Collection, z: int, y: int,
     return tile_cache().get_or_render(key, lambda: vector_tile(session, collection, z, y, x, properties))
 
 
+@dataclass(frozen=True)
+class TileRequest:
+    """A vector-tile request resolved from memory: what to render and where it is cached."""
+
+    collection: Collection
+    #: The properties to render (the zoom's default set when none were asked for).
+    properties: tuple[Property, ...] | None
+    key: TileKey
+
+
+def remembered_tile_request(generation: int, collection_id: str, z: int, y: int, x: int,
+                            properties: str | None) -> TileRequest | None:
+    """The request resolved against the in-memory catalogue of ``generation`` (no database
+    access); ``None`` when that catalogue is not held or the collection is a raster.
+
+    Raises :class:`NotFound` / :class:`InvalidParameter` for a tile outside the matrix or
+    unknown properties.
+    """
+    collection = remembered_collection(collection_id, generation)
+    if collection is None or not collection.is_vector:
+        return None
+    check_tile(TILE_MATRIX_SET, z, y, x)
+    chosen = parse_properties(collection, properties)
+    return TileRequest(collection, collection.tile_properties(z) if chosen is None else chosen,
+                       mvt_key(generation, collection, z, y, x, chosen))
+
+
 def peek_vector_tile(collection_id: str, z: int, y: int, x: int, properties: str | None) -> CachedTile | None:
     """The cached tile when everything needed is in memory (no database access), else ``None``.
 
     The fast path of the tile route: a hit costs no database round trip and no thread.
     """
     generation = remembered_generation()
-    if generation is None:
-        return None
-    collection = remembered_collection(collection_id, generation)
-    if collection is None or not collection.is_vector:
-        return None
-    check_tile(TILE_MATRIX_SET, z, y, x)
-    return tile_cache().get(mvt_key(generation, collection, z, y, x, parse_properties(collection, properties)))
+    request = None if generation is None else remembered_tile_request(generation, collection_id, z, y, x, properties)
+    return None if request is None else tile_cache().get(request.key)
 
 
 def bounds_4326(collection: Collection) -> list[float]:

@@ -9,7 +9,7 @@ from fastapi.security import OAuth2PasswordRequestForm
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
-from api.auth import COOKIE, Principal, require
+from api.auth import COOKIE, Principal, bearer_token, require
 from api.deps import db_session
 from spatial import accounts
 from spatial.errors import Unauthorized
@@ -69,8 +69,7 @@ def sign_out(request: Request, response: Response, session: Session = Depends(db
     Without credentials, or with a token that is no longer valid, there is nothing to
     revoke and the answer is the same 204.
     """
-    scheme, _, bearer = request.headers.get("authorization", "").partition(" ")
-    token = bearer.strip() if scheme.lower() == "bearer" else request.cookies.get(COOKIE)
+    token = bearer_token(request) or request.cookies.get(COOKIE)
     if token:
         try:
             accounts.revoke_token(session, token)
