@@ -20,8 +20,12 @@ any kind, bearer tokens and cookies, unknown keys, a catalogue not yet read, a
 generation that moved while rendering, the database being down — falls through to the
 route in :mod:`api.routers.tiles`, which gives the same answer the slow way (and the
 error messages). So the route stays the one specification; this is only a shortcut,
-and the tests run through it. (A partner request that is admitted here and then handed
-over counts twice against its key's rate; that happens about once a second per worker.)
+and the tests run through it. The caller is admitted only once the request is known to
+be servable here, so a hand-over rarely counts twice against a partner key's rate (only
+when the data moves while a tile renders).
+
+:func:`read_tile_ask` and :func:`answer_from_cache` are the synchronous half, shared
+with :mod:`api.tile_protocol`, which answers cache hits before the ASGI machinery starts.
 """
 
 from __future__ import annotations
@@ -29,6 +33,8 @@ from __future__ import annotations
 import asyncio
 import re
 import time
+from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -36,7 +42,7 @@ import psycopg
 from psycopg_pool import AsyncConnectionPool, PoolTimeout
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from api.auth import API_KEY_PARAM, COOKIE, remembered_reader
+from api.auth import API_KEY_PARAM, COOKIE, Principal, remembered_reader
 from api.ogc import MVT, conditional_status
 from spatial import tiles
 from spatial.errors import PishraftError
@@ -54,6 +60,70 @@ _COOKIE = COOKIE.encode()
 CONNECTION_WAIT_S = 2.0
 
 
+@dataclass(frozen=True, slots=True)
+class TileAsk:
+    """A vector-tile request read off the raw HTTP request: what it asks and who asks."""
+
+    collection_id: str
+    z: int
+    y: int
+    x: int
+    properties: str | None
+    api_key: str | None
+    if_none_match: str | None
+
+
+def read_tile_ask(path: str, query_string: bytes, headers: Iterable[tuple[bytes, bytes]]) -> TileAsk | None:
+    """The tile request at ``path`` if the fast path may answer it, else ``None``.
+
+    ``None`` for other paths, unknown query parameters, and signed-in users (bearer
+    tokens and session cookies are for the route).
+    """
+    match = _TILE_PATH.match(path)
+    if match is None:
+        return None
+    query = dict(parse_qsl(query_string.decode("latin-1"), keep_blank_values=True))
+    if not _KNOWN_PARAMS.issuperset(query):
+        return None
+    key, if_none_match = query.get(API_KEY_PARAM), None
+    for name, value in headers:
+        if name == b"authorization" or (name == b"cookie" and _COOKIE in value):
+            return None
+        if name == b"x-api-key":
+            key = value.decode("latin-1")
+        elif name == b"if-none-match":
+            if_none_match = value.decode("latin-1")
+    return TileAsk(match[1], int(match[2]), int(match[3]), int(match[4]), query.get("properties"), key,
+                   if_none_match)
+
+
+def tile_response(ask: TileAsk, principal: Principal, tile: CachedTile,
+                  timing: str) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
+    """Status, headers and body of the answer to ``ask`` (the route's :func:`api.ogc.conditional`)."""
+    status, headers = conditional_status(ask.if_none_match, tile.body, principal, etag=tile.etag, empty_status=204)
+    raw = [(k.lower().encode(), v.encode()) for k, v in headers.items()] + [(b"server-timing", timing.encode())]
+    if status != 200:
+        return status, raw, b""
+    return status, raw + [(b"content-type", MVT.encode()), (b"content-length", str(len(tile.body)).encode())], tile.body
+
+
+def answer_from_cache(ask: TileAsk) -> tuple[int, list[tuple[bytes, bytes]], bytes] | None:
+    """The answer to ``ask`` when the tile is cached and memory admits the caller, else ``None``.
+
+    Touches neither the database nor the event loop: for :mod:`api.tile_protocol`, which
+    answers before the ASGI machinery starts. The cache is looked up before the caller is
+    admitted, so that a miss handed on to the ASGI app does not count against a key's rate.
+    """
+    try:
+        tile = tiles.peek_vector_tile(ask.collection_id, ask.z, ask.y, ask.x, ask.properties)
+    except PishraftError:
+        return None
+    if tile is None:
+        return None
+    principal = remembered_reader(ask.api_key, ask.collection_id)
+    return None if principal is None else tile_response(ask, principal, tile, "tile;desc=hit")
+
+
 class VectorTileFastPath:
     """Answer vector-tile requests from memory or the async pool; pass everything else on.
 
@@ -67,49 +137,38 @@ class VectorTileFastPath:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["method"] == "GET":
-            match = _TILE_PATH.match(scope["path"])
-            pool = getattr(scope["app"].state, "tile_pool", None) if match and "app" in scope else None
-            if match and pool is not None:
-                answered = await self._answer(scope, send, pool, match)
-                if answered:
-                    return
+            pool = getattr(scope["app"].state, "tile_pool", None) if "app" in scope else None
+            # Read straight off the scope: a framework Request costs more than a cache hit.
+            ask = read_tile_ask(scope["path"], scope["query_string"], scope["headers"]) if pool else None
+            if ask is not None and await self._answer(ask, send, pool):
+                return
         await self.app(scope, receive, send)
 
-    async def _answer(self, scope: Scope, send: Send, pool: AsyncConnectionPool, match: re.Match[str]) -> bool:
-        # Read straight off the scope: a framework Request costs more than a cache hit.
-        query = dict(parse_qsl(scope["query_string"].decode("latin-1"), keep_blank_values=True))
-        if not _KNOWN_PARAMS.issuperset(query):
+    async def _answer(self, ask: TileAsk, send: Send, pool: AsyncConnectionPool) -> bool:
+        try:
+            request = await self._request(pool, ask)
+        except (PishraftError, psycopg.Error, PoolTimeout):
+            return False  # the route answers with the proper error (or the database's 503)
+        if request is None:
             return False
-        key, if_none_match = query.get(API_KEY_PARAM), None
-        for name, value in scope["headers"]:
-            if name == b"authorization" or (name == b"cookie" and _COOKIE in value):
-                return False  # signed-in users: the route resolves them
-            if name == b"x-api-key":
-                key = value.decode("latin-1")
-            elif name == b"if-none-match":
-                if_none_match = value.decode("latin-1")
-        collection_id, z, y, x = match[1], int(match[2]), int(match[3]), int(match[4])
-        principal = remembered_reader(key, collection_id)
+        # Admitted once the request is known to be servable here: a hand-over after this
+        # point (rare: the data moved while rendering) is the one that counts twice.
+        principal = remembered_reader(ask.api_key, ask.collection_id)
         if principal is None:
             return False
         try:
-            found = await self._tile(pool, collection_id, z, y, x, query.get("properties"))
+            found = await self._tile(pool, request, ask)
         except (PishraftError, psycopg.Error, PoolTimeout):
-            return False  # the route answers with the proper error (or the database's 503)
+            return False
         if found is None:
             return False
-        tile, timing = found
-        status, headers = conditional_status(if_none_match, tile.body, principal, etag=tile.etag, empty_status=204)
-        raw = [(k.lower().encode(), v.encode()) for k, v in headers.items()] + [(b"server-timing", timing.encode())]
-        if status == 200:
-            raw += [(b"content-type", MVT.encode()), (b"content-length", str(len(tile.body)).encode())]
-        await send({"type": "http.response.start", "status": status, "headers": raw})
-        await send({"type": "http.response.body", "body": tile.body if status == 200 else b""})
+        status, headers, body = tile_response(ask, principal, *found)
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
         return True
 
-    async def _tile(self, pool: AsyncConnectionPool, collection_id: str, z: int, y: int, x: int,
-                    properties: str | None) -> tuple[CachedTile, str] | None:
-        """The tile from the cache or rendered, with its Server-Timing; ``None`` when the route must decide."""
+    async def _request(self, pool: AsyncConnectionPool, ask: TileAsk) -> tiles.TileRequest | None:
+        """The request resolved against the catalogue in memory, the generation re-read if stale."""
         generation = remembered_generation()
         if generation is None:
             async with pool.connection(timeout=CONNECTION_WAIT_S) as connection:
@@ -117,17 +176,20 @@ class VectorTileFastPath:
                 row = await cursor.fetchone()
             generation = int(row[0]) if row and row[0] is not None else 0
             remember_generation(generation)
-        request = tiles.remembered_tile_request(generation, collection_id, z, y, x, properties)
-        if request is None:
-            return None
+        return tiles.remembered_tile_request(generation, ask.collection_id, ask.z, ask.y, ask.x, ask.properties)
+
+    async def _tile(self, pool: AsyncConnectionPool, request: tiles.TileRequest,
+                    ask: TileAsk) -> tuple[CachedTile, str] | None:
+        """The tile from the cache or rendered, with its Server-Timing; ``None`` when the route must decide."""
         cache = tile_cache()
         cached = cache.get(request.key)
         if cached is not None:
             return cached, "tile;desc=hit"
         started = time.perf_counter()
-        body, seen = await self._render_once(request.key, pool, request.collection, z, y, x, request.properties)
+        body, seen = await self._render_once(request.key, pool, request.collection, ask.z, ask.y, ask.x,
+                                             request.properties)
         remember_generation(seen)
-        if seen != generation:
+        if seen != request.generation:
             return None  # the data changed under the remembered catalogue: let the route re-read it
         return cache.put(request.key, body), f"tile;desc=render;dur={(time.perf_counter() - started) * 1000:.1f}"
 

@@ -14,7 +14,8 @@ What it does, in one run:
    database and the same table (tipg reads ``public.admin_unit`` filtered with
    ``level=neighbourhood``, Pishraft its ``neighbourhoods`` collection, which is that
    table filtered the same way), both asked for the same attributes
-   (``properties=code,name_en,population``).
+   (``properties=code,name_en,population``). Pishraft runs its own HTTP protocol
+   (``api.tile_protocol``), as ``pishraft serve`` does; tipg uvicorn's httptools.
 4. Picks a fixed list of tiles that hold data at zooms 5, 7, 9 and 11 (seeded sample of
    neighbourhood centres) and measures tiles/s and p50/p99 latency at a fixed concurrency:
    - the SQL floor: Pishraft's own tile statement (``spatial.tiles.tile_sql``) run
@@ -285,6 +286,8 @@ def main() -> None:
     # A terminated run still stops the servers it started (the finally blocks run).
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
 
+    from api.tile_protocol import PROTOCOL
+
     print(f"== database {BENCH_DB} with {NEIGHBOURHOODS:,} neighbourhoods")
     url = prepare_database(args.reload)
     tiles = pick_tiles(url)
@@ -322,8 +325,9 @@ def main() -> None:
         print(f"== {label} ({args.workers} workers)")
         port = free_port()
         env = {"DATABASE_URL": url, "PISHRAFT_TILE_CACHE_MB": cache_mb}
+        # Pishraft's own HTTP protocol, as ``pishraft serve`` runs it (tipg: uvicorn's httptools).
         with serving([sys.executable, "-m", "api.workers", "api.app:create_app", "--factory", "--port", str(port),
-                      "--workers", str(args.workers), "--log-level", "warning"], env,
+                      "--workers", str(args.workers), "--log-level", "warning", "--http", PROTOCOL], env,
                      f"http://127.0.0.1:{port}/health", out / "pishraft.log"):
             base = f"http://127.0.0.1:{port}"
             path = "/collections/neighbourhoods/tiles/WebMercatorQuad/{}/{}/{}?properties=" + PROPERTIES

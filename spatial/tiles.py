@@ -215,6 +215,11 @@ class TileRequest:
     properties: tuple[Property, ...] | None
     key: TileKey
 
+    @property
+    def generation(self) -> int:
+        """The data generation whose catalogue resolved the request (the key's first part)."""
+        return int(self.key[0])
+
 
 def remembered_tile_request(generation: int, collection_id: str, z: int, y: int, x: int,
                             properties: str | None) -> TileRequest | None:

@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 
 from api.cli.common import console, reports_errors
+from api.tile_protocol import PROTOCOL
 from api.workers import serve_workers
 from spatial.settings import get_settings
 
@@ -24,4 +25,4 @@ def serve(
     base = f"http://{host}:{port}"
     console.print(f"Pishraft on {base}\n  health   {base}/health\n  provinces {base}/api/units?level=province\n"
                   f"  map      {base}/maps/overview\n  API docs {base}/docs")
-    serve_workers("api.app:create_app", factory=True, host=host, port=port, workers=workers)
+    serve_workers("api.app:create_app", factory=True, host=host, port=port, workers=workers, http=PROTOCOL)
