@@ -125,7 +125,7 @@ def prepare_database(reload: bool) -> str:
             print(f"  loaded in {time.monotonic() - started:.0f} s")
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute("VACUUM ANALYZE admin_unit")
-        conn.execute("VACUUM ANALYZE admin_unit_generalised")
+        conn.execute("VACUUM ANALYZE admin_unit_tile_geom")
     return url
 
 

@@ -4,14 +4,20 @@ One SQL statement per tile: ``ST_TileEnvelope`` for the bounds, a ``&&`` filter 
 uses the GiST index, ``ST_AsMVTGeom`` to clip and quantise, ``ST_AsMVT`` to encode.
 Low zooms stay small and fast through generalisation:
 
-- administrative units up to zoom 10 read ``admin_unit_generalised``, their boundaries
-  already in EPSG:3857 and simplified to half a tile pixel of the band's highest zoom;
+- administrative units up to zoom 10 (:data:`GENERALISED_MAX_ZOOM`) read
+  ``admin_unit_tile_geom``: their boundaries simplified to half a tile pixel of the
+  zoom and already quantised in world tile-extent units of that zoom. At zoom 7 a tile
+  holds thousands of neighbourhoods of a few vertices each, and ``ST_AsMVTGeom`` on each
+  (transform, snap, validate) would be most of the cost; instead a tile translates the
+  features that lie within its buffered bounds to its own origin and clips only the few
+  that cross its edge (the same geometry as ``ST_AsMVTGeom`` gives, but for where a
+  clipped ring starts);
 - layer lines and polygons are simplified to half a tile pixel of the requested zoom
   before clipping;
-- units smaller than one screen pixel at the requested zoom (a 256-pixel tile; area of
-  the generalised boundary below ``pixel_m(z) * 16`` squared) are left out: they could
-  not be seen, and at zoom 5 the 50,000 neighbourhoods of a country would otherwise make
-  a tile of megabytes (their parents, the counties, draw that area);
+- units smaller than one screen pixel at a zoom up to 10 (a 256-pixel tile; area of the
+  simplified boundary below ``pixel_m(z) * 16`` squared) have no row for it, so they are
+  left out: they could not be seen, and at zoom 5 the 50,000 neighbourhoods of a country
+  would otherwise make a tile of megabytes (their parents, the counties, draw that area);
 - below a level's detail zoom (``spatial.collections.DETAIL_ZOOM``) unit tiles carry only
   the code and the headline (capacity and deprivation) indicator values unless
   ``properties=`` asks for more.
@@ -42,7 +48,7 @@ from spatial.collections import Collection, Property, remembered_collection
 from spatial.errors import NotFound
 from spatial.features import chosen_extras, extra_properties_sql, parse_properties, properties_sql
 from spatial.generation import GENERATION_SQL, data_generation, remembered_generation
-from spatial.models.generalised import GENERALISED_BANDS
+from spatial.models.generalised import GENERALISED_MAX_ZOOM
 from spatial.tile_cache import CachedTile, TileKey, tile_cache
 
 TILE_MATRIX_SET = "WebMercatorQuad"
@@ -50,8 +56,6 @@ MIN_ZOOM = 0
 MAX_ZOOM = 22
 EXTENT = 4096
 BUFFER = 64
-#: Tile-extent units per screen pixel of a 256-pixel tile.
-SCREEN_PIXEL = EXTENT // 256
 #: Width of the whole Web Mercator square, in metres.
 WORLD_M = 2 * math.pi * 6378137.0
 
@@ -75,10 +79,6 @@ def pixel_m(z: int) -> float:
     return WORLD_M / (1 << z) / EXTENT
 
 
-def _band(z: int) -> int | None:
-    return next((band for band, top, _ in GENERALISED_BANDS if z <= top), None)
-
-
 def tile_sql(collection: Collection, z: int, properties: Sequence[Property] | None) -> sql.Composed:
     """The one statement that renders a tile of ``collection`` at zoom ``z`` (params z, x, y).
 
@@ -93,16 +93,30 @@ def tile_sql(collection: Collection, z: int, properties: Sequence[Property] | No
             properties_sql(collection, properties, with_extras=False))
     else:  # plain columns: ST_AsMVT encodes them faster than it unpacks a jsonb
         props = sql.SQL("").join(sql.SQL(", {}").format(_tile_column(p)) for p in chosen)
-    band = _band(z) if collection.storage == "admin" else None
-    if band is not None:
+    if collection.storage == "admin" and z <= GENERALISED_MAX_ZOOM:
+        # Boundaries prepared in world tile-extent units of zoom z, y downwards: the tile's
+        # origin and its buffered bounds in those units.
+        bounds = sql.SQL(
+            "%(x)s * {extent} AS x0, %(y)s * {extent} AS y0, "
+            "ST_MakeEnvelope(%(x)s * {extent} - {buffer}, %(y)s * {extent} - {buffer}, "
+            "(%(x)s + 1) * {extent} + {buffer}, (%(y)s + 1) * {extent} + {buffer}, 0) AS env_px"
+        ).format(extent=sql.Literal(EXTENT), buffer=sql.Literal(BUFFER))
+        # A feature within the buffered tile only moves to the tile's origin. One that
+        # crosses its edge is clipped by ST_AsMVTGeom on a 1:1 tile; flipped to y upwards
+        # first, so that ST_AsMVTGeom's own flip gives y downwards back.
         features = sql.SQL(
-            "SELECT s.fid, ST_AsMVTGeom(g.geom, b.env, {extent}, {buffer}, true) AS geom{props} "
-            "FROM b, admin_unit_generalised g JOIN ({relation}) s ON s.fid = g.unit_id "
-            "WHERE g.band = {band} AND g.geom && b.env_margin AND ST_Area(g.geom) >= {min_area}"
+            "SELECT s.fid, CASE WHEN g.geom @ b.env_px THEN ST_Translate(g.geom, -b.x0, -b.y0) "
+            "ELSE ST_AsMVTGeom(ST_Scale(ST_Translate(g.geom, -b.x0, -b.y0), 1, -1), "
+            "ST_MakeEnvelope(0, -{extent}, {extent}, 0), {extent}, {buffer}, true) END AS geom{props} "
+            "FROM b, admin_unit_tile_geom g JOIN ({relation}) s ON s.fid = g.unit_id "
+            "WHERE g.zoom = {z} AND g.geom && b.env_px"
         ).format(extent=sql.Literal(EXTENT), buffer=sql.Literal(BUFFER), props=props,
-                 relation=collection.relation(), band=sql.Literal(band),
-                 min_area=sql.Literal((pixel_m(z) * SCREEN_PIXEL) ** 2))
+                 relation=collection.relation(), z=sql.Literal(z))
     else:
+        bounds = sql.SQL(
+            "ST_TileEnvelope(%(z)s, %(x)s, %(y)s) AS env, "
+            "ST_Transform(ST_TileEnvelope(%(z)s, %(x)s, %(y)s, margin => {margin}), 4326) AS env_4326"
+        ).format(margin=sql.Literal(BUFFER / EXTENT))
         geom: sql.Composable = sql.SQL("ST_Transform(s.geom, 3857)")
         if (collection.geometry_type or "").lower().replace("multi", "") in ("linestring", "polygon") and z < 16:
             # Half a pixel: nothing visible is lost, much less is clipped and encoded.
@@ -122,12 +136,9 @@ def tile_sql(collection: Collection, z: int, properties: Sequence[Property] | No
     else:
         rows = sql.SQL("SELECT * FROM f WHERE f.geom IS NOT NULL")
     return sql.SQL(
-        "WITH b AS MATERIALIZED (SELECT ST_TileEnvelope(%(z)s, %(x)s, %(y)s) AS env, "
-        "ST_TileEnvelope(%(z)s, %(x)s, %(y)s, margin => {margin}) AS env_margin, "
-        "ST_Transform(ST_TileEnvelope(%(z)s, %(x)s, %(y)s, margin => {margin}), 4326) AS env_4326), "
-        "f AS MATERIALIZED ({features}) "
+        "WITH b AS MATERIALIZED (SELECT {bounds}), f AS MATERIALIZED ({features}) "
         "SELECT ST_AsMVT(t, {layer}, {extent}, 'geom', 'fid'), ({generation}) FROM ({rows}) t"
-    ).format(margin=sql.Literal(BUFFER / EXTENT), layer=sql.Literal(collection.id), extent=sql.Literal(EXTENT),
+    ).format(bounds=bounds, layer=sql.Literal(collection.id), extent=sql.Literal(EXTENT),
              features=features, rows=rows, generation=sql.SQL(GENERATION_SQL))
 
 

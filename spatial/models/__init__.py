@@ -5,7 +5,7 @@ from spatial.models.analytics import Allocation, AllocationShare, CompositeIndex
 from spatial.models.audit import AuditEntry
 from spatial.models.base import Base
 from spatial.models.catalogue import Layer
-from spatial.models.generalised import AdminUnitGeneralised
+from spatial.models.generalised import AdminUnitTileGeom
 from spatial.models.indicators import Indicator, IndicatorValue
 from spatial.models.meta import Meta
 from spatial.models.roadmaps import (
@@ -15,7 +15,7 @@ from spatial.models.roadmaps import (
 from spatial.models.units import LEVELS, AdminUnit
 
 __all__ = [
-    "Base", "AdminUnit", "AdminUnitGeneralised", "LEVELS", "Indicator", "IndicatorValue", "Layer", "Meta",
+    "Base", "AdminUnit", "AdminUnitTileGeom", "LEVELS", "Indicator", "IndicatorValue", "Layer", "Meta",
     "Allocation", "AllocationShare", "CompositeIndex", "IndexScore",
     "Action", "Financing", "Handover", "HistoryEvent", "KeyResult", "Measurement", "Organisation", "PastPlan",
     "Person", "ProgressCore", "Roadmap", "ApiKey", "AuditEntry", "ROLES", "RevokedToken", "User",

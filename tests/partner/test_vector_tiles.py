@@ -10,6 +10,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from spatial.db import session_scope
+from spatial.tiles import pixel_m
 
 TEHRAN = (51.39, 35.69)
 WEB_MERCATOR = morecantile.tms.get("WebMercatorQuad")
@@ -48,6 +49,50 @@ def test_tiles_hold_the_units_of_their_area_with_attributes(client: TestClient, 
     sample = features[0]["properties"]
     assert {"name_en", "population", "unemployment_rate"} <= set(sample)
     assert isinstance(sample["unemployment_rate"], float)
+
+
+def _rings(geometry: dict) -> set[tuple[tuple[int, int], ...]]:
+    """The rings of a decoded (multi)polygon, each from its smallest vertex: where a ring
+    starts is no part of its shape."""
+    polygons = [geometry["coordinates"]] if geometry["type"] == "Polygon" else geometry["coordinates"]
+    rings = set()
+    for ring in (ring for polygon in polygons for ring in polygon):
+        points = [tuple(point) for point in ring[:-1]]  # the last point closes the ring
+        start = points.index(min(points))
+        rings.add(tuple(points[start:] + points[:start]))
+    return rings
+
+
+@pytest.mark.parametrize("z", [5, 7, 10])
+def test_prepared_boundaries_draw_what_st_asmvtgeom_draws(client: TestClient, session: Session, z: int) -> None:
+    z, y, x = _tile_at(z)
+    served = {f["id"]: f["geometry"] for f in _decode(client, "neighbourhoods", z, y, x)["neighbourhoods"]["features"]}
+    # Each unit through ST_AsMVTGeom, as tiles were made before boundaries were prepared
+    # in tile-extent units: simplified to half a tile pixel, at least one screen pixel big.
+    exact = session.execute(text(
+        """SELECT ST_AsMVT(t, 'neighbourhoods', 4096, 'geom', 'fid') FROM (
+               SELECT u.id AS fid, ST_AsMVTGeom(s.geom, ST_TileEnvelope(:z, :x, :y), 4096, 64, true) AS geom
+               FROM admin_unit u CROSS JOIN LATERAL
+                    ST_SimplifyPreserveTopology(ST_Transform(u.geom, 3857), :half) AS s(geom)
+               WHERE u.level = 'neighbourhood' AND u.valid_to IS NULL AND ST_Area(s.geom) >= :screen ^ 2) t
+           WHERE t.geom IS NOT NULL"""),
+        {"half": pixel_m(z) / 2, "screen": pixel_m(z) * 16, "z": z, "x": x, "y": y}).scalar()
+    expected = {f["id"]: f["geometry"] for f in mapbox_vector_tile.decode(bytes(exact))["neighbourhoods"]["features"]}
+    assert served.keys() == expected.keys()
+    # Units whose prepared boundary reaches beyond the tile's buffer.
+    crossing = set(session.execute(text(
+        """SELECT unit_id FROM admin_unit_tile_geom WHERE zoom = :z AND unit_id = ANY(:ids) AND NOT geom @
+           ST_MakeEnvelope(:x * 4096 - 64, :y * 4096 - 64, :x * 4096 + 4160, :y * 4096 + 4160, 0)"""),
+        {"z": z, "x": x, "y": y, "ids": sorted(served)}).scalars())
+    assert crossing and len(crossing) < len(served)  # both kinds in the tile
+    for fid, geometry in served.items():
+        if fid in crossing:  # clipped to the buffer, as ST_AsMVTGeom clips (its rings may start elsewhere)
+            coordinates = [v for ring in _rings(geometry) for point in ring for v in point]
+            assert -64 <= min(coordinates) and max(coordinates) <= 4160
+            assert min(coordinates) < 0 or max(coordinates) > 4096
+            assert _rings(geometry) == _rings(expected[fid])
+        else:  # translated only: the very same geometry
+            assert geometry == expected[fid]
 
 
 def test_low_zoom_tiles_of_small_units_carry_code_and_headline_indicators_only(client: TestClient, session: Session) -> None:
@@ -165,14 +210,20 @@ def test_raster_collections_have_no_vector_tiles(client: TestClient, elevation: 
 def test_units_smaller_than_a_screen_pixel_are_left_out_until_they_can_be_seen(client: TestClient,
                                                                                session: Session) -> None:
     z, y, x = _tile_at(3)
-    pixel_m2 = (2 * 3.141592653589793 * 6378137.0 / (1 << z) / 256) ** 2
-    # Neighbourhoods of this tile as the zoom-3 generalisation has them, by area in screen pixels.
+    # Neighbourhoods of this tile, simplified to half a tile pixel of zoom 3, by area in
+    # screen pixels (16 tile pixels wide).
     areas = dict(session.execute(text(
-        """SELECT u.code, ST_Area(g.geom) / :px FROM admin_unit u JOIN admin_unit_generalised g ON g.unit_id = u.id
-           WHERE u.level = 'neighbourhood' AND u.valid_to IS NULL AND g.band = 0
-             AND ST_Intersects(g.geom, ST_TileEnvelope(:z, :x, :y))"""), {"px": pixel_m2, "z": z, "x": x, "y": y}).all())
+        """SELECT u.code, ST_Area(ST_SimplifyPreserveTopology(ST_Transform(u.geom, 3857), :half)) / :screen ^ 2
+           FROM admin_unit u WHERE u.level = 'neighbourhood' AND u.valid_to IS NULL
+             AND ST_Intersects(ST_Transform(u.geom, 3857), ST_TileEnvelope(:z, :x, :y))"""),
+        {"half": pixel_m(z) / 2, "screen": pixel_m(z) * 16, "z": z, "x": x, "y": y}).all())
     small = {code for code, pixels in areas.items() if pixels < 1}
     assert small and len(small) < len(areas)  # the demo data has both kinds at zoom 3
+    # They have no prepared boundary at zoom 3.
+    assert not session.execute(text(
+        """SELECT count(*) FROM admin_unit u JOIN admin_unit_tile_geom g ON g.unit_id = u.id
+           WHERE u.code = ANY(:small) AND u.valid_to IS NULL AND g.zoom = :z"""),
+        {"small": sorted(small), "z": z}).scalar()
     codes = {f["properties"]["code"] for f in _decode(client, "neighbourhoods", z, y, x)["neighbourhoods"]["features"]}
     assert codes.isdisjoint(small)
     assert {code for code, pixels in areas.items() if pixels >= 1.01} <= codes

@@ -41,7 +41,9 @@ _REFRESH = """
 """.format(bands=", ".join(f"({b}, {t})" for b, _, t in BANDS))
 
 
-def upgrade() -> None:
+def create_generalised() -> None:
+    """The band table, its triggers and its rows for the units there are (also the
+    downgrade of ``0008_tile_geometry``, which replaced it)."""
     op.create_table(
         "admin_unit_generalised",
         sa.Column("unit_id", sa.Integer(), nullable=False),
@@ -73,6 +75,18 @@ def upgrade() -> None:
                   REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION pishraft_generalise_units()""")
     # Units that exist already (a database migrated after the demo was loaded).
     op.execute(_REFRESH.replace("new_rows", "admin_unit"))
+
+
+def drop_generalised() -> None:
+    """Drop the band table and its triggers (also the upgrade of ``0008_tile_geometry``)."""
+    op.execute("DROP TRIGGER IF EXISTS admin_unit_generalise_insert ON admin_unit")
+    op.execute("DROP TRIGGER IF EXISTS admin_unit_generalise_update ON admin_unit")
+    op.execute("DROP FUNCTION IF EXISTS pishraft_generalise_units()")
+    op.drop_table("admin_unit_generalised")
+
+
+def upgrade() -> None:
+    create_generalised()
 
     # The one place that assembles a unit's extra properties, for many units at once
     # (tiles); the single-unit form below (feature pages) calls it.
@@ -124,7 +138,4 @@ def downgrade() -> None:
     op.execute("DROP SEQUENCE IF EXISTS pishraft_data_generation")
     op.execute("DROP FUNCTION IF EXISTS pishraft_unit_properties(integer)")
     op.execute("DROP FUNCTION IF EXISTS pishraft_units_properties(integer[])")
-    op.execute("DROP TRIGGER IF EXISTS admin_unit_generalise_insert ON admin_unit")
-    op.execute("DROP TRIGGER IF EXISTS admin_unit_generalise_update ON admin_unit")
-    op.execute("DROP FUNCTION IF EXISTS pishraft_generalise_units()")
-    op.drop_table("admin_unit_generalised")
+    drop_generalised()
