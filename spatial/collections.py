@@ -181,6 +181,15 @@ def catalogue(session: Session) -> dict[str, Collection]:
         return cached[1]
     collections = _read_catalogue(session)
     with _lock:
+        cached = _cached
+        if cached is not None:
+            if cached[0] == generation:
+                return cached[1]  # read meanwhile by another thread: one set of objects per generation
+            if cached[0] > generation:
+                return collections  # a newer catalogue is held already
+            # Unchanged collections keep their identity: caches keyed by a collection (the
+            # tile path's) then find it at once instead of comparing every property.
+            collections = {cid: old if (old := cached[1].get(cid)) == c else c for cid, c in collections.items()}
         _cached = (generation, collections)
     return collections
 
