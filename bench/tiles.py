@@ -25,7 +25,9 @@ What it does, in one run:
    - Pishraft warm: default cache, after a warm-up round that fills every worker's cache.
    Every HTTP pass goes round and round the list with Debian's wrk (C, one thread,
    keep-alive), so the client is not the bottleneck; every server is first warmed up
-   on other zooms (connections, catalogue, code paths).
+   on other zooms (connections, catalogue, code paths). All servers run for the whole
+   measurement, and the contenders take turns zoom by zoom, so that the machine's drift
+   over the run (other load, clock speed) weighs on all of them alike.
 5. Prints the table and the ratios Pishraft/tipg and Pishraft/floor.
 
 Every pass is bounded by ``--seconds``; a server that does not start in 120 s aborts the run.
@@ -44,7 +46,7 @@ import socket
 import subprocess
 import sys
 import time
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from collections.abc import Iterator
@@ -298,47 +300,49 @@ def main() -> None:
     script = out / "paths.lua"
     results: list[Result] = []
 
-    print("== SQL floor (psycopg pool, no HTTP)")
-    for z in ZOOMS:  # the first round warms PostgreSQL's buffers for everyone
+    for z in ZOOMS:  # PostgreSQL's buffers warm for everyone
         asyncio.run(_floor_pass(url, tiles[z], z, args.concurrency, 2.0))
-    for z in ZOOMS:
-        results.append(asyncio.run(_floor_pass(url, tiles[z], z, args.concurrency, args.seconds)))
 
-    print(f"== tipg ({args.workers} workers)")
-    port = free_port()
     tipg_env = {"DATABASE_URL": url, "TIPG_DB_SCHEMAS": '["public"]', "TIPG_DB_TABLES": '["public.admin_unit"]',
                 "TIPG_MAX_FEATURES_PER_TILE": "1000000", "TIPG_DEFAULT_MINZOOM": "0"}
-    # Both servers start through api.workers (uvicorn workers with TCP_NODELAY, see there).
-    with serving([str(python), "-m", "api.workers", "tipg.main:app", "--port", str(port), "--workers",
-                  str(args.workers), "--log-level", "warning"], tipg_env,
-                 f"http://127.0.0.1:{port}/collections", out / "tipg.log"):
-        base = f"http://127.0.0.1:{port}"
-        path = "/collections/public.admin_unit/tiles/WebMercatorQuad/{}/{}/{}?level=neighbourhood&properties=" + PROPERTIES
-        wrk_pass("warm-up", base, [path.format(*t) for t in warm_up], 0, args.concurrency, args.seconds, script)
+    # tipg's tile paths go z/x/y (an earlier OGC draft), Pishraft's z/row/col: z/y/x.
+    tipg_path = ("/collections/public.admin_unit/tiles/WebMercatorQuad/{z}/{x}/{y}?level=neighbourhood&properties="
+                 + PROPERTIES)
+    pishraft_path = "/collections/neighbourhoods/tiles/WebMercatorQuad/{z}/{y}/{x}?properties=" + PROPERTIES
+    # All servers start through api.workers (uvicorn workers with TCP_NODELAY, see there);
+    # Pishraft with its own HTTP protocol, as ``pishraft serve`` runs it. Cold: the tile
+    # cache holds nothing (PISHRAFT_TILE_CACHE_MB=0), every request renders. Warm: the
+    # default cache, filled by a warm-up round over the same tiles.
+    servers = {
+        "tipg": ([str(python), "-m", "api.workers", "tipg.main:app"], tipg_env, "/collections", tipg_path),
+        "Pishraft cold": ([sys.executable, "-m", "api.workers", "api.app:create_app", "--factory", "--http", PROTOCOL],
+                          {"DATABASE_URL": url, "PISHRAFT_TILE_CACHE_MB": "0"}, "/health", pishraft_path),
+        "Pishraft warm": ([sys.executable, "-m", "api.workers", "api.app:create_app", "--factory", "--http", PROTOCOL],
+                          {"DATABASE_URL": url, "PISHRAFT_TILE_CACHE_MB": "256"}, "/health", pishraft_path),
+    }
+    bases: dict[str, str] = {}
+    with ExitStack() as stack:
+        for name, (command, env, probe, path) in servers.items():
+            port = free_port()
+            bases[name] = f"http://127.0.0.1:{port}"
+            log = out / (name.lower().replace(" ", "-") + ".log")
+            stack.enter_context(serving([*command, "--port", str(port), "--workers", str(args.workers),
+                                         "--log-level", "warning"], env, bases[name] + probe, log))
+        print(f"== servers up ({args.workers} workers each); warming connections, catalogues and code paths")
+        for name, (_, _, _, path) in servers.items():  # other zooms than the measured ones
+            wrk_pass("warm-up", bases[name], [path.format(z=z, x=x, y=y) for z, x, y in warm_up], 0,
+                     args.concurrency, args.seconds, script)
+        # Zoom by zoom, every contender in turn: the machine's drift over the run (other
+        # load, clock speed) then weighs on all of them alike.
         for z in ZOOMS:
-            paths = [path.format(*t) for t in tiles[z]]
-            results.append(wrk_pass("tipg", base, paths, z, args.concurrency, args.seconds, script))
-
-    # Cold: the tile cache holds nothing (PISHRAFT_TILE_CACHE_MB=0), every request renders.
-    # Warm: the default cache, filled by a warm-up round over the same tiles.
-    for label, cache_mb in (("Pishraft cold", "0"), ("Pishraft warm", "256")):
-        print(f"== {label} ({args.workers} workers)")
-        port = free_port()
-        env = {"DATABASE_URL": url, "PISHRAFT_TILE_CACHE_MB": cache_mb}
-        # Pishraft's own HTTP protocol, as ``pishraft serve`` runs it (tipg: uvicorn's httptools).
-        with serving([sys.executable, "-m", "api.workers", "api.app:create_app", "--factory", "--port", str(port),
-                      "--workers", str(args.workers), "--log-level", "warning", "--http", PROTOCOL], env,
-                     f"http://127.0.0.1:{port}/health", out / "pishraft.log"):
-            base = f"http://127.0.0.1:{port}"
-            path = "/collections/neighbourhoods/tiles/WebMercatorQuad/{}/{}/{}?properties=" + PROPERTIES
-            # Connections, catalogue and code paths warm (other zooms than the measured ones).
-            wrk_pass("warm-up", base, [path.format(z, y, x) for z, x, y in warm_up], 0, args.concurrency,
-                     args.seconds, script)
-            for z in ZOOMS:
-                paths = [path.format(tz, y, x) for tz, x, y in tiles[z]]
-                if cache_mb != "0":  # each worker has its own cache: fill them all
-                    wrk_pass("warm-up", base, paths, z, args.concurrency, args.seconds, script)
-                results.append(wrk_pass(label, base, paths, z, args.concurrency, args.seconds, script))
+            print(f"== zoom {z}")
+            results.append(asyncio.run(_floor_pass(url, tiles[z], z, args.concurrency, args.seconds)))
+            print(f"  {'SQL floor':<16} z{z:<3} {results[-1].rate:8.1f} tiles/s", flush=True)
+            for name, (_, _, _, path) in servers.items():
+                paths = [path.format(z=tz, x=x, y=y) for tz, x, y in tiles[z]]
+                if name == "Pishraft warm":  # each worker has its own cache: fill them all
+                    wrk_pass("warm-up", bases[name], paths, z, args.concurrency, args.seconds, script)
+                results.append(wrk_pass(name, bases[name], paths, z, args.concurrency, args.seconds, script))
     report(results, args)
 
 

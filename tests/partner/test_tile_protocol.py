@@ -22,6 +22,7 @@ from fastapi.testclient import TestClient
 from api.tile_protocol import TileHttpProtocol
 from spatial import accounts
 from spatial.db import session_scope
+from spatial.tile_cache import tile_cache
 
 TILE = "/collections/wells/tiles/WebMercatorQuad/6/25/41"
 NOT_CACHED = "/collections/wells/tiles/WebMercatorQuad/6/25/40"
@@ -165,3 +166,30 @@ def test_a_pipelined_tile_waits_for_the_request_before_it(server: tuple[str, int
     # The tile is not answered ahead of the slow request: it queues behind it, in the app.
     assert received.startswith(b"HTTP/1.1 418")
     assert stand_in.paths == [SLOW, TILE]
+
+
+# --- with the real app: misses go straight to the fast path, in front of the framework ----
+
+
+def _live_get(live_server: str, path: str) -> tuple[int, dict[str, str], bytes]:
+    host, port = live_server.removeprefix("http://").split(":")
+    return _get((host, int(port)), path)
+
+
+def test_a_miss_is_rendered_by_the_fast_path_in_front_of_the_framework(live_server: str, wells: str,
+                                                                         pishraft: TestClient) -> None:
+    _live_get(live_server, "/collections/wells/tiles/WebMercatorQuad/2/1/2")  # the catalogue, read by the route
+    tile = "/collections/wells/tiles/WebMercatorQuad/7/50/82"
+    tile_cache().clear()
+    status, headers, body = _live_get(live_server, tile)
+    assert status == 200 and headers["server-timing"].startswith("tile;desc=render")
+    routed = pishraft.get(tile + "?via=route")  # an unknown parameter: the route's own answer
+    assert body == routed.content and headers["etag"] == routed.headers["etag"]
+    for name in ("x-content-type-options", "x-frame-options", "content-security-policy", "referrer-policy"):
+        assert headers[name] == routed.headers[name], name
+
+
+def test_what_the_fast_path_declines_gets_the_routes_error(live_server: str, wells: str) -> None:
+    status, headers, body = _live_get(live_server, "/collections/wells/tiles/WebMercatorQuad/3/9/0")
+    assert status == 404 and headers["content-type"].startswith("application/json")
+    assert b"tileRow" in body
