@@ -28,6 +28,9 @@ What it does, in one run:
    on other zooms (connections, catalogue, code paths). All servers run for the whole
    measurement, and the contenders take turns zoom by zoom, so that the machine's drift
    over the run (other load, clock speed) weighs on all of them alike.
+   Pishraft's unit tiles keep within 500 KB by leaving out their smallest units
+   (``spatial.tiles.TILE_BUDGET_BYTES``): at zoom 5 it renders twice and sends smaller
+   tiles than the floor's single statement makes (the table's ``avg KB`` shows it).
 5. Prints the table and the ratios Pishraft/tipg and Pishraft/floor.
 
 Every pass is bounded by ``--seconds``; a server that does not start in 120 s aborts the run.

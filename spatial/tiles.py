@@ -12,6 +12,11 @@ Low zooms stay small and fast through generalisation:
   features that lie within its buffered bounds to its own origin and clips only the few
   that cross its edge (the same geometry as ``ST_AsMVTGeom`` gives, but for where a
   clipped ring starts);
+- a unit tile over :data:`TILE_BUDGET_BYTES` (500 KB) is rendered again without its
+  smallest units, each time leaving out more (below 4, 16, then 64 screen pixels), until
+  it fits, as tippecanoe's ``--drop-smallest-as-needed`` does: a dense level at a low zoom
+  (50,000 neighbourhoods at zoom 5 make megabyte tiles) stays light, and its parent level
+  draws that area anyway;
 - layer lines and polygons are simplified to half a tile pixel of the requested zoom
   before clipping;
 - units smaller than one screen pixel at a zoom up to 10 (a 256-pixel tile; area of the
@@ -56,6 +61,12 @@ MIN_ZOOM = 0
 MAX_ZOOM = 22
 EXTENT = 4096
 BUFFER = 64
+#: Tile-extent units per screen pixel of a 256-pixel tile.
+SCREEN_PIXEL = EXTENT // 256
+#: Largest unit tile worth sending; a larger one leaves out its smallest units.
+TILE_BUDGET_BYTES = 500_000
+#: Smallest unit drawn on an over-budget tile, in screen pixels squared, tried in turn.
+SPARSER_MIN_AREAS_PX = (4, 16, 64)
 #: Width of the whole Web Mercator square, in metres.
 WORLD_M = 2 * math.pi * 6378137.0
 
@@ -79,12 +90,14 @@ def pixel_m(z: int) -> float:
     return WORLD_M / (1 << z) / EXTENT
 
 
-def tile_sql(collection: Collection, z: int, properties: Sequence[Property] | None) -> sql.Composed:
+def tile_sql(collection: Collection, z: int, properties: Sequence[Property] | None,
+             min_area_px: int = 0) -> sql.Composed:
     """The one statement that renders a tile of ``collection`` at zoom ``z`` (params z, x, y).
 
     It yields one row: the MVT bytes (NULL when no feature touches the tile) and the data
-    generation the statement saw. Exposed so the benchmark's SQL floor runs exactly what
-    the server runs.
+    generation the statement saw. ``min_area_px`` leaves out units smaller than that many
+    screen pixels (unit collections up to zoom 10). Exposed so the benchmark's SQL floor
+    runs exactly what the server runs.
     """
     chosen = list(collection.properties if properties is None else properties)
     extras = any(p.source == "extra" for p in chosen)
@@ -109,9 +122,11 @@ def tile_sql(collection: Collection, z: int, properties: Sequence[Property] | No
             "ELSE ST_AsMVTGeom(ST_Scale(ST_Translate(g.geom, -b.x0, -b.y0), 1, -1), "
             "ST_MakeEnvelope(0, -{extent}, {extent}, 0), {extent}, {buffer}, true) END AS geom{props} "
             "FROM b, admin_unit_tile_geom g JOIN ({relation}) s ON s.fid = g.unit_id "
-            "WHERE g.zoom = {z} AND g.geom && b.env_px"
+            "WHERE g.zoom = {z} AND g.geom && b.env_px{sparser}"
         ).format(extent=sql.Literal(EXTENT), buffer=sql.Literal(BUFFER), props=props,
-                 relation=collection.relation(), z=sql.Literal(z))
+                 relation=collection.relation(), z=sql.Literal(z),
+                 sparser=sql.SQL(" AND ST_Area(g.geom) >= {}").format(
+                     sql.Literal(min_area_px * SCREEN_PIXEL ** 2)) if min_area_px else sql.SQL(""))
     else:
         bounds = sql.SQL(
             "ST_TileEnvelope(%(z)s, %(x)s, %(y)s) AS env, "
@@ -151,19 +166,23 @@ def _tile_column(prop: Property) -> sql.Composable:
 
 
 @lru_cache(maxsize=1024)
-def _tile_statement(collection: Collection, z: int, properties: tuple[Property, ...] | None) -> str:
+def _tile_statement(collection: Collection, z: int, properties: tuple[Property, ...] | None,
+                    min_area_px: int) -> str:
     # Composing and quoting the statement costs more than a small tile takes to render.
-    return tile_sql(collection, z, properties).as_string()
+    return tile_sql(collection, z, properties, min_area_px).as_string()
 
 
-def _checked_statement(collection: Collection, z: int, y: int, x: int,
-                       properties: Sequence[Property] | None) -> str:
-    """The tile statement, once ``collection`` and (z, y, x) are known to make a vector tile."""
+def _checked_statements(collection: Collection, z: int, y: int, x: int,
+                        properties: Sequence[Property] | None) -> list[str]:
+    """The tile statements to try in turn until one fits :data:`TILE_BUDGET_BYTES`, once
+    ``collection`` and (z, y, x) are known to make a vector tile."""
     if not collection.is_vector:
         raise NotFound(f"Collection '{collection.id}' is a raster layer: use its map tiles "
                        f"(/collections/{collection.id}/map/tiles/{TILE_MATRIX_SET}/...).", field="collectionId")
     check_tile(TILE_MATRIX_SET, z, y, x)
-    return _tile_statement(collection, z, None if properties is None else tuple(properties))
+    chosen = None if properties is None else tuple(properties)
+    sparser = SPARSER_MIN_AREAS_PX if collection.storage == "admin" and z <= GENERALISED_MAX_ZOOM else ()
+    return [_tile_statement(collection, z, chosen, area) for area in (0, *sparser)]
 
 
 def _tile_row(row: tuple[Any, ...] | None) -> tuple[bytes, int]:
@@ -173,17 +192,23 @@ def _tile_row(row: tuple[Any, ...] | None) -> tuple[bytes, int]:
 def vector_tile(session: Session, collection: Collection, z: int, y: int, x: int,
                 properties: Sequence[Property] | None = None) -> bytes:
     """The MVT bytes of one tile (empty when no feature touches it)."""
-    statement = _checked_statement(collection, z, y, x, properties)
     raw = session.connection().connection.driver_connection
-    return _tile_row(raw.execute(statement, {"z": z, "x": x, "y": y}).fetchone())[0]
+    for statement in _checked_statements(collection, z, y, x, properties):
+        body = _tile_row(raw.execute(statement, {"z": z, "x": x, "y": y}).fetchone())[0]
+        if len(body) <= TILE_BUDGET_BYTES:
+            break
+    return body
 
 
 async def render_vector_tile(connection: AsyncConnection[Any], collection: Collection, z: int, y: int, x: int,
                              properties: Sequence[Property] | None) -> tuple[bytes, int]:
     """The MVT bytes of one tile and the data generation they belong to, over an async connection."""
-    statement = _checked_statement(collection, z, y, x, properties)
-    cursor = await connection.execute(statement, {"z": z, "x": x, "y": y})
-    return _tile_row(await cursor.fetchone())
+    for statement in _checked_statements(collection, z, y, x, properties):
+        cursor = await connection.execute(statement, {"z": z, "x": x, "y": y})
+        body, generation = _tile_row(await cursor.fetchone())
+        if len(body) <= TILE_BUDGET_BYTES:
+            break
+    return body, generation
 
 
 def cache_key(session: Session, collection: Collection, kind: str, z: int, y: int, x: int,

@@ -233,3 +233,28 @@ def test_units_smaller_than_a_screen_pixel_are_left_out_until_they_can_be_seen(c
                                     "WHERE code = :c AND valid_to IS NULL) s"), {"c": code}).one()
     deeper = _decode(client, "neighbourhoods", *_tile_at(10, lon, lat))["neighbourhoods"]["features"]
     assert code in {f["properties"]["code"] for f in deeper}
+
+
+def test_a_unit_tile_over_budget_leaves_out_its_smallest_units(session: Session,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    from spatial import tiles
+    from spatial.collections import get_collection
+
+    z, y, x = _tile_at(5)
+    neighbourhoods = get_collection(session, "neighbourhoods")
+    full = tiles.vector_tile(session, neighbourhoods, z, y, x)
+    # The demo's tiles are small: a budget of half this one makes it over budget.
+    monkeypatch.setattr(tiles, "TILE_BUDGET_BYTES", len(full) // 2)
+    light = tiles.vector_tile(session, neighbourhoods, z, y, x)
+    assert len(light) <= len(full) // 2
+
+    def codes(tile: bytes) -> set[str]:
+        return {f["properties"]["code"] for f in mapbox_vector_tile.decode(tile)["neighbourhoods"]["features"]}
+
+    kept, dropped = codes(light), codes(full) - codes(light)
+    assert kept and dropped
+    # What is left out is smaller, on screen at this zoom, than everything kept.
+    area = dict(session.execute(text(
+        """SELECT u.code, ST_Area(g.geom) FROM admin_unit u JOIN admin_unit_tile_geom g ON g.unit_id = u.id
+           WHERE g.zoom = :z AND u.code = ANY(:codes)"""), {"z": z, "codes": list(kept | dropped)}).all())
+    assert max(area[c] for c in dropped) < min(area[c] for c in kept)
