@@ -43,6 +43,7 @@ from psycopg_pool import AsyncConnectionPool, PoolTimeout
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from api.auth import API_KEY_PARAM, COOKIE, Principal, remembered_reader
+from api.headers import SECURITY_HEADERS
 from api.ogc import MVT, conditional_status
 from spatial import tiles
 from spatial.errors import PishraftError
@@ -58,6 +59,10 @@ _COOKIE = COOKIE.encode()
 #: How long a request waits here for a pooled connection before handing over to the route
 #: (which has its own pool, and answers 503 at once when the database is down).
 CONNECTION_WAIT_S = 2.0
+
+
+#: Scope key under which :mod:`api.tile_protocol` hands over the request it read.
+TILE_ASK = "pishraft.tile_ask"
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,9 +104,11 @@ def read_tile_ask(path: str, query_string: bytes, headers: Iterable[tuple[bytes,
 
 def tile_response(ask: TileAsk, principal: Principal, tile: CachedTile,
                   timing: str) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
-    """Status, headers and body of the answer to ``ask`` (the route's :func:`api.ogc.conditional`)."""
+    """Status, headers and body of the answer to ``ask``: the route's (:func:`api.ogc.conditional`)
+    with the security headers, which the middleware would add."""
     status, headers = conditional_status(ask.if_none_match, tile.body, principal, etag=tile.etag, empty_status=204)
-    raw = [(k.lower().encode(), v.encode()) for k, v in headers.items()] + [(b"server-timing", timing.encode())]
+    raw = [(k.lower().encode(), v.encode()) for k, v in headers.items()]
+    raw += [*SECURITY_HEADERS, (b"server-timing", timing.encode())]
     if status != 200:
         return status, raw, b""
     return status, raw + [(b"content-type", MVT.encode()), (b"content-length", str(len(tile.body)).encode())], tile.body
@@ -138,8 +145,10 @@ class VectorTileFastPath:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["method"] == "GET":
             pool = getattr(scope["app"].state, "tile_pool", None) if "app" in scope else None
-            # Read straight off the scope: a framework Request costs more than a cache hit.
-            ask = read_tile_ask(scope["path"], scope["query_string"], scope["headers"]) if pool else None
+            # Read straight off the scope (or as the HTTP protocol read it already): a
+            # framework Request costs more than a cache hit.
+            ask = (scope.get(TILE_ASK) or read_tile_ask(scope["path"], scope["query_string"], scope["headers"])
+                   if pool else None)
             if ask is not None and await self._answer(ask, send, pool):
                 return
         await self.app(scope, receive, send)

@@ -16,6 +16,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.errors import error_body
 from api.fast_tiles import VectorTileFastPath
+from api.headers import SECURITY_HEADERS
 from spatial import audit
 from spatial.db import session_scope
 from spatial.settings import get_settings
@@ -26,13 +27,6 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 #: Bodies the framework parses whole in memory; everything else (multipart, files) is an upload.
 SMALL_BODY_TYPES = ("application/json", "application/x-www-form-urlencoded")
 
-SECURITY_HEADERS: tuple[tuple[bytes, bytes], ...] = (
-    (b"x-content-type-options", b"nosniff"),
-    (b"x-frame-options", b"SAMEORIGIN"),
-    (b"content-security-policy", b"frame-ancestors 'self'"),
-    # Keys may travel in query strings (tile URLs): never leak them in Referer.
-    (b"referrer-policy", b"no-referrer"),
-)
 
 
 async def _send_json(send: Send, status: int, body: dict[str, Any]) -> None:

@@ -5,8 +5,8 @@ a request–response cycle, an event-loop task, five middleware layers and two s
 writes: at zoom 11 that is nine tenths of a worker's time. :class:`TileHttpProtocol`
 answers a cached tile straight from ``on_headers_complete`` with one write, using the
 synchronous half of the fast path (:func:`api.fast_tiles.answer_from_cache`), and adds
-what the outer middleware and uvicorn add to every answer (security headers, ``date`` and
-``server``). It answers only when that is all the ASGI app would have done:
+what uvicorn adds to every answer (``date`` and ``server``; the fast path's answers carry
+the security headers). It answers only when that is all the ASGI app would have done:
 
 - a keep-alive ``GET`` with no request in progress or queued on the connection, its
   writes not paused, and no ``Origin`` header while CORS is configured (the CORS
@@ -31,8 +31,7 @@ from fastapi import FastAPI
 from starlette.types import ASGIApp, Receive, Scope, Send
 from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
 
-from api.fast_tiles import TileAsk, VectorTileFastPath, answer_from_cache, read_tile_ask
-from api.middleware import SECURITY_HEADERS, SecurityHeaders
+from api.fast_tiles import TILE_ASK, TileAsk, VectorTileFastPath, answer_from_cache, read_tile_ask
 from spatial.settings import get_settings
 
 #: The ``http`` setting of uvicorn's Config that selects this protocol.
@@ -63,7 +62,7 @@ def tile_app(app: ASGIApp) -> ASGIApp | None:
         framework = getattr(framework, "app", None)
         if framework is None:
             return None
-    return SecurityHeaders(_Framed(VectorTileFastPath(app), framework))
+    return _Framed(VectorTileFastPath(app), framework)
 
 
 class TileHttpProtocol(HttpToolsProtocol):
@@ -84,6 +83,7 @@ class TileHttpProtocol(HttpToolsProtocol):
         if lean is None:
             super().on_headers_complete()
             return
+        self.scope[TILE_ASK] = ask  # type: ignore[literal-required]
         # uvicorn starts (or queues) the request with ``self.app``, synchronously.
         app, self.app = self.app, lean
         try:
@@ -120,10 +120,8 @@ class TileHttpProtocol(HttpToolsProtocol):
         if answer is None:
             return False
         status, headers, body = answer
-        present = {name for name, _ in headers}
         content = [STATUS_LINE[status]]
-        for name, value in (*self.server_state.default_headers, *headers,
-                            *(h for h in SECURITY_HEADERS if h[0] not in present)):
+        for name, value in (*self.server_state.default_headers, *headers):
             content += [name, b": ", value, b"\r\n"]
         content += [b"\r\n", body]
         self.transport.write(b"".join(content))
