@@ -127,7 +127,8 @@ class TileHttpProtocol(HttpToolsProtocol):
         self.transport.write(b"".join(content))
         self._answered = True
         if self.access_log:
-            self.access_logger.info('%s - "GET %s HTTP/%s" %d', "%s:%d" % self.client if self.client else "-",
-                                    self.url.decode("latin-1"), parser.get_http_version(), status)
+            # uvicorn's own record (its AccessFormatter unpacks these five arguments).
+            self.access_logger.info('%s - "%s %s HTTP/%s" %d', "%s:%d" % self.client if self.client else "-",
+                                    "GET", self.url.decode("latin-1"), parser.get_http_version(), status)
         self.on_response_complete()  # counts the request, arms the keep-alive timeout
         return True

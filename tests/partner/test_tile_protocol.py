@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import http.client
+import logging
 import socket
 import threading
 import time
@@ -18,6 +19,7 @@ from collections.abc import Iterator
 import pytest
 import uvicorn
 from fastapi.testclient import TestClient
+from uvicorn.logging import AccessFormatter
 
 from api.tile_protocol import TileHttpProtocol
 from spatial import accounts
@@ -193,3 +195,41 @@ def test_what_the_fast_path_declines_gets_the_routes_error(live_server: str, wel
     status, headers, body = _live_get(live_server, "/collections/wells/tiles/WebMercatorQuad/3/9/0")
     assert status == 404 and headers["content-type"].startswith("application/json")
     assert b"tileRow" in body
+
+
+class _Lines(logging.Handler):
+    """Formats records as uvicorn's access log does, and keeps the lines."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setFormatter(AccessFormatter('%(client_addr)s - "%(request_line)s" %(status_code)s', use_colors=False))
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(self.format(record))
+
+
+def test_an_answered_tile_is_in_uvicorns_access_log(stand_in: StandIn, cached: TestClient) -> None:
+    lines = _Lines()
+    access = logging.getLogger("uvicorn.access")
+    level = access.level
+    access.addHandler(lines)  # before the connection: the protocol decides then whether to log
+    access.setLevel(logging.INFO)  # other servers of the suite run at "warning"
+    try:
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        served = uvicorn.Server(uvicorn.Config(stand_in, host="127.0.0.1", port=port, http=TileHttpProtocol,
+                                               lifespan="off", log_config=None))
+        thread = threading.Thread(target=served.run, daemon=True)
+        thread.start()
+        while not served.started:
+            time.sleep(0.05)
+        assert _get(("127.0.0.1", port), TILE)[0] == 200
+        served.should_exit = True
+        thread.join(10)
+    finally:
+        access.removeHandler(lines)
+        access.setLevel(level)
+    assert stand_in.paths == []
+    assert any(line.endswith(f'"GET {TILE} HTTP/1.1" 200 OK') for line in lines.lines), lines.lines
