@@ -63,6 +63,10 @@ CONNECTION_WAIT_S = 2.0
 
 #: Scope key under which :mod:`api.tile_protocol` hands over the request it read.
 TILE_ASK = "pishraft.tile_ask"
+#: Scope key set when a fast path has declined the request: the one in front of the
+#: framework (:func:`api.tile_protocol.tile_app`) and the one inside it would otherwise
+#: both try, and both wait for a pooled connection while the database is down.
+_DECLINED = "pishraft.tile_declined"
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,14 +147,16 @@ class VectorTileFastPath:
         self._rendering: dict[TileKey, asyncio.Future[tuple[bytes, int]]] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["method"] == "GET":
+        if scope["type"] == "http" and scope["method"] == "GET" and _DECLINED not in scope:
             pool = getattr(scope["app"].state, "tile_pool", None) if "app" in scope else None
             # Read straight off the scope (or as the HTTP protocol read it already): a
             # framework Request costs more than a cache hit.
             ask = (scope.get(TILE_ASK) or read_tile_ask(scope["path"], scope["query_string"], scope["headers"])
                    if pool else None)
-            if ask is not None and await self._answer(ask, send, pool):
-                return
+            if ask is not None:
+                if await self._answer(ask, send, pool):
+                    return
+                scope[_DECLINED] = True
         await self.app(scope, receive, send)
 
     async def _answer(self, ask: TileAsk, send: Send, pool: AsyncConnectionPool) -> bool:

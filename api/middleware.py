@@ -28,7 +28,6 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 SMALL_BODY_TYPES = ("application/json", "application/x-www-form-urlencoded")
 
 
-
 async def _send_json(send: Send, status: int, body: dict[str, Any]) -> None:
     payload = json.dumps(body).encode()
     await send({"type": "http.response.start", "status": status,

@@ -14,11 +14,10 @@ Examples
 
 from __future__ import annotations
 
-from functools import lru_cache
-
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from datetime import date, datetime, timezone
 from typing import Any
 
