@@ -29,8 +29,8 @@ What it does, in one run:
    measurement, and the contenders take turns zoom by zoom, so that the machine's drift
    over the run (other load, clock speed) weighs on all of them alike.
    Pishraft's unit tiles keep within 500 KB by leaving out their smallest units
-   (``spatial.tiles.TILE_BUDGET_BYTES``): at zoom 5 it renders twice and sends smaller
-   tiles than the floor's single statement makes (the table's ``avg KB`` shows it).
+   (``spatial.tiles.TILE_BUDGET_BYTES``), within the same statement, so the floor's tiles
+   are the same as Pishraft's.
 5. Prints the table and the ratios Pishraft/tipg and Pishraft/floor.
 
 Every pass is bounded by ``--seconds``; a server that does not start in 120 s aborts the run.
@@ -248,7 +248,7 @@ async def _floor_pass(url: str, tiles: list[tuple[int, int, int]], zoom: int, co
     from spatial.collections import get_collection
     from spatial.db import session_scope
     from spatial.features import parse_properties
-    from spatial.tiles import tile_sql
+    from spatial.tiles import tile_parameters, tile_sql
 
     with session_scope() as session:
         collection = get_collection(session, "neighbourhoods")
@@ -267,7 +267,7 @@ async def _floor_pass(url: str, tiles: list[tuple[int, int, int]], zoom: int, co
             z, x, y = tiles[index % len(tiles)]
             index += 1
             start = time.perf_counter()
-            cur = await conn.execute(query, {"z": z, "x": x, "y": y})
+            cur = await conn.execute(query, tile_parameters(z, y, x))
             row = await cur.fetchone()
             latencies.append((time.perf_counter() - start) * 1000)
             total_bytes += len(row[0]) if row and row[0] else 0

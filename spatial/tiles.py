@@ -12,11 +12,12 @@ Low zooms stay small and fast through generalisation:
   features that lie within its buffered bounds to its own origin and clips only the few
   that cross its edge (the same geometry as ``ST_AsMVTGeom`` gives, but for where a
   clipped ring starts);
-- a unit tile over :data:`TILE_BUDGET_BYTES` (500 KB) is rendered again without its
-  smallest units, each time leaving out more (below 4, 16, then 64 screen pixels), until
-  it fits, as tippecanoe's ``--drop-smallest-as-needed`` does: a dense level at a low zoom
-  (50,000 neighbourhoods at zoom 5 make megabyte tiles) stays light, and its parent level
-  draws that area anyway;
+- a unit tile over :data:`TILE_BUDGET_BYTES` (500 KB) is encoded again, in the same
+  statement and from the features already computed, without its smallest units, each
+  time leaving out more (below 4, 16, then 64 screen pixels), until it fits, as
+  tippecanoe's ``--drop-smallest-as-needed`` does: a dense level at a low zoom (50,000
+  neighbourhoods at zoom 5 make megabyte tiles) stays light, and its parent level draws
+  that area anyway;
 - layer lines and polygons are simplified to half a tile pixel of the requested zoom
   before clipping;
 - units smaller than one screen pixel at a zoom up to 10 (a 256-pixel tile; area of the
@@ -90,23 +91,27 @@ def pixel_m(z: int) -> float:
     return WORLD_M / (1 << z) / EXTENT
 
 
-def tile_sql(collection: Collection, z: int, properties: Sequence[Property] | None,
-             min_area_px: int = 0) -> sql.Composed:
-    """The one statement that renders a tile of ``collection`` at zoom ``z`` (params z, x, y).
+def tile_sql(collection: Collection, z: int, properties: Sequence[Property] | None) -> sql.Composed:
+    """The one statement that renders a tile of ``collection`` at zoom ``z``.
 
-    It yields one row: the MVT bytes (NULL when no feature touches the tile) and the data
-    generation the statement saw. ``min_area_px`` leaves out units smaller than that many
-    screen pixels (unit collections up to zoom 10). Exposed so the benchmark's SQL floor
-    runs exactly what the server runs.
+    Its parameters are :func:`tile_parameters`. It yields one row: the MVT bytes (NULL
+    when no feature touches the tile) and the data generation the statement saw. A unit
+    tile (zoom up to 10) over the budget is encoded again within the same statement from
+    the features already computed, each time without its smallest units (see
+    :data:`SPARSER_MIN_AREAS_PX`). Exposed so the benchmark's SQL floor runs exactly what
+    the server runs.
     """
     chosen = list(collection.properties if properties is None else properties)
     extras = any(p.source == "extra" for p in chosen)
     if extras:  # merged with the indicator values below, as one jsonb
         props: sql.Composable = sql.SQL(", {} AS props").format(
             properties_sql(collection, properties, with_extras=False))
+        encoded = [sql.Identifier("props")]
     else:  # plain columns: ST_AsMVT encodes them faster than it unpacks a jsonb
         props = sql.SQL("").join(sql.SQL(", {}").format(_tile_column(p)) for p in chosen)
-    if collection.storage == "admin" and z <= GENERALISED_MAX_ZOOM:
+        encoded = [sql.Identifier(p.name) for p in chosen]
+    sparser = collection.storage == "admin" and z <= GENERALISED_MAX_ZOOM
+    if sparser:
         # Boundaries prepared in world tile-extent units of zoom z, y downwards: the tile's
         # origin and its buffered bounds in those units.
         bounds = sql.SQL(
@@ -122,11 +127,9 @@ def tile_sql(collection: Collection, z: int, properties: Sequence[Property] | No
             "ELSE ST_AsMVTGeom(ST_Scale(ST_Translate(g.geom, -b.x0, -b.y0), 1, -1), "
             "ST_MakeEnvelope(0, -{extent}, {extent}, 0), {extent}, {buffer}, true) END AS geom{props} "
             "FROM b, admin_unit_tile_geom g JOIN ({relation}) s ON s.fid = g.unit_id "
-            "WHERE g.zoom = {z} AND g.geom && b.env_px{sparser}"
+            "WHERE g.zoom = {z} AND g.geom && b.env_px"
         ).format(extent=sql.Literal(EXTENT), buffer=sql.Literal(BUFFER), props=props,
-                 relation=collection.relation(), z=sql.Literal(z),
-                 sparser=sql.SQL(" AND ST_Area(g.geom) >= {}").format(
-                     sql.Literal(min_area_px * SCREEN_PIXEL ** 2)) if min_area_px else sql.SQL(""))
+                 relation=collection.relation(), z=sql.Literal(z))
     else:
         bounds = sql.SQL(
             "ST_TileEnvelope(%(z)s, %(x)s, %(y)s) AS env, "
@@ -150,11 +153,39 @@ def tile_sql(collection: Collection, z: int, properties: Sequence[Property] | No
         ).format(extra=extra_properties_sql(sql.SQL("x.properties"), chosen_extras(collection, properties)))
     else:
         rows = sql.SQL("SELECT * FROM f WHERE f.geom IS NOT NULL")
+    columns = sql.SQL(", ").join([sql.Identifier("fid"), sql.Identifier("geom"), *encoded])
+
+    def encode(min_area_px: int) -> sql.Composed:
+        # The area of the whole unit at this zoom, not of its part on the tile, so that a
+        # unit is kept or left out on every tile alike. Looked up only for an over-budget
+        # tile: most tiles never need it.
+        where = sql.SQL(
+            " WHERE fid IN (SELECT g.unit_id FROM b, admin_unit_tile_geom g "
+            "WHERE g.zoom = {z} AND g.geom && b.env_px AND ST_Area(g.geom) >= {area})"
+        ).format(z=sql.Literal(z), area=sql.Literal(min_area_px * SCREEN_PIXEL ** 2)) if min_area_px else sql.SQL("")
+        return sql.SQL("SELECT ST_AsMVT(t, {layer}, {extent}, 'geom', 'fid') AS mvt FROM (SELECT {columns} FROM r{where}) t"
+                       ).format(layer=sql.Literal(collection.id), extent=sql.Literal(EXTENT), columns=columns,
+                                where=where)
+
+    if sparser:
+        # Tried in turn, lazily: each encoding only runs when the ones before it were over budget.
+        *tried, last = [encode(area) for area in (0, *SPARSER_MIN_AREAS_PX)]
+        tile = sql.SQL("COALESCE({})").format(sql.SQL(", ").join(
+            [*(sql.SQL("(SELECT mvt FROM ({}) e WHERE length(mvt) <= %(budget)s)").format(q) for q in tried),
+             sql.SQL("({})").format(last)]))
+    else:
+        tile = sql.SQL("({})").format(encode(0))
     return sql.SQL(
-        "WITH b AS MATERIALIZED (SELECT {bounds}), f AS MATERIALIZED ({features}) "
-        "SELECT ST_AsMVT(t, {layer}, {extent}, 'geom', 'fid'), ({generation}) FROM ({rows}) t"
-    ).format(bounds=bounds, layer=sql.Literal(collection.id), extent=sql.Literal(EXTENT),
-             features=features, rows=rows, generation=sql.SQL(GENERATION_SQL))
+        "WITH b AS MATERIALIZED (SELECT {bounds}), f AS MATERIALIZED ({features}), r AS {kept} ({rows}) "
+        "SELECT {tile}, ({generation})"
+    ).format(bounds=bounds, features=features, rows=rows, tile=tile, generation=sql.SQL(GENERATION_SQL),
+             # The indicator values are looked up once; plain rows are only a filter on f.
+             kept=sql.SQL("MATERIALIZED" if extras else "NOT MATERIALIZED"))
+
+
+def tile_parameters(z: int, y: int, x: int) -> dict[str, int]:
+    """The parameters of a :func:`tile_sql` statement for tile (z, y, x)."""
+    return {"z": z, "x": x, "y": y, "budget": TILE_BUDGET_BYTES}
 
 
 def _tile_column(prop: Property) -> sql.Composable:
@@ -166,23 +197,19 @@ def _tile_column(prop: Property) -> sql.Composable:
 
 
 @lru_cache(maxsize=1024)
-def _tile_statement(collection: Collection, z: int, properties: tuple[Property, ...] | None,
-                    min_area_px: int) -> str:
+def _tile_statement(collection: Collection, z: int, properties: tuple[Property, ...] | None) -> str:
     # Composing and quoting the statement costs more than a small tile takes to render.
-    return tile_sql(collection, z, properties, min_area_px).as_string()
+    return tile_sql(collection, z, properties).as_string()
 
 
-def _checked_statements(collection: Collection, z: int, y: int, x: int,
-                        properties: Sequence[Property] | None) -> list[str]:
-    """The tile statements to try in turn until one fits :data:`TILE_BUDGET_BYTES`, once
-    ``collection`` and (z, y, x) are known to make a vector tile."""
+def _checked_statement(collection: Collection, z: int, y: int, x: int,
+                       properties: Sequence[Property] | None) -> str:
+    """The tile statement, once ``collection`` and (z, y, x) are known to make a vector tile."""
     if not collection.is_vector:
         raise NotFound(f"Collection '{collection.id}' is a raster layer: use its map tiles "
                        f"(/collections/{collection.id}/map/tiles/{TILE_MATRIX_SET}/...).", field="collectionId")
     check_tile(TILE_MATRIX_SET, z, y, x)
-    chosen = None if properties is None else tuple(properties)
-    sparser = SPARSER_MIN_AREAS_PX if collection.storage == "admin" and z <= GENERALISED_MAX_ZOOM else ()
-    return [_tile_statement(collection, z, chosen, area) for area in (0, *sparser)]
+    return _tile_statement(collection, z, None if properties is None else tuple(properties))
 
 
 def _tile_row(row: tuple[Any, ...] | None) -> tuple[bytes, int]:
@@ -192,23 +219,17 @@ def _tile_row(row: tuple[Any, ...] | None) -> tuple[bytes, int]:
 def vector_tile(session: Session, collection: Collection, z: int, y: int, x: int,
                 properties: Sequence[Property] | None = None) -> bytes:
     """The MVT bytes of one tile (empty when no feature touches it)."""
+    statement = _checked_statement(collection, z, y, x, properties)
     raw = session.connection().connection.driver_connection
-    for statement in _checked_statements(collection, z, y, x, properties):
-        body = _tile_row(raw.execute(statement, {"z": z, "x": x, "y": y}).fetchone())[0]
-        if len(body) <= TILE_BUDGET_BYTES:
-            break
-    return body
+    return _tile_row(raw.execute(statement, tile_parameters(z, y, x)).fetchone())[0]
 
 
 async def render_vector_tile(connection: AsyncConnection[Any], collection: Collection, z: int, y: int, x: int,
                              properties: Sequence[Property] | None) -> tuple[bytes, int]:
     """The MVT bytes of one tile and the data generation they belong to, over an async connection."""
-    for statement in _checked_statements(collection, z, y, x, properties):
-        cursor = await connection.execute(statement, {"z": z, "x": x, "y": y})
-        body, generation = _tile_row(await cursor.fetchone())
-        if len(body) <= TILE_BUDGET_BYTES:
-            break
-    return body, generation
+    statement = _checked_statement(collection, z, y, x, properties)
+    cursor = await connection.execute(statement, tile_parameters(z, y, x))
+    return _tile_row(await cursor.fetchone())
 
 
 def cache_key(session: Session, collection: Collection, kind: str, z: int, y: int, x: int,

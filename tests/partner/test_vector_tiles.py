@@ -235,17 +235,20 @@ def test_units_smaller_than_a_screen_pixel_are_left_out_until_they_can_be_seen(c
     assert code in {f["properties"]["code"] for f in deeper}
 
 
-def test_a_unit_tile_over_budget_leaves_out_its_smallest_units(session: Session,
-                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("chosen", [None, "code,name_en,population"], ids=["with-indicators", "plain-columns"])
+def test_a_unit_tile_over_budget_leaves_out_its_smallest_units(session: Session, monkeypatch: pytest.MonkeyPatch,
+                                                               chosen: str | None) -> None:
     from spatial import tiles
     from spatial.collections import get_collection
+    from spatial.features import parse_properties
 
     z, y, x = _tile_at(5)
     neighbourhoods = get_collection(session, "neighbourhoods")
-    full = tiles.vector_tile(session, neighbourhoods, z, y, x)
+    properties = parse_properties(neighbourhoods, chosen)
+    full = tiles.vector_tile(session, neighbourhoods, z, y, x, properties)
     # The demo's tiles are small: a budget of half this one makes it over budget.
     monkeypatch.setattr(tiles, "TILE_BUDGET_BYTES", len(full) // 2)
-    light = tiles.vector_tile(session, neighbourhoods, z, y, x)
+    light = tiles.vector_tile(session, neighbourhoods, z, y, x, properties)
     assert len(light) <= len(full) // 2
 
     def codes(tile: bytes) -> set[str]:
