@@ -24,7 +24,7 @@ and the tests run through it. The caller is admitted only once the request is kn
 be servable here, so a hand-over rarely counts twice against a partner key's rate (only
 when the data moves while a tile renders).
 
-:func:`read_tile_ask` and :func:`answer_from_cache` are the synchronous half, shared
+:func:`read_tile_ask`, :func:`resolve_in_memory` and :func:`answer_from_cache` are the synchronous half, shared
 with :mod:`api.tile_protocol`, which answers cache hits before the ASGI machinery starts.
 """
 
@@ -33,8 +33,10 @@ from __future__ import annotations
 import asyncio
 import re
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
+from types import MappingProxyType
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -63,6 +65,8 @@ CONNECTION_WAIT_S = 2.0
 
 #: Scope key under which :mod:`api.tile_protocol` hands over the request it read.
 TILE_ASK = "pishraft.tile_ask"
+#: Scope key under which it hands over the request resolved from memory, when it was.
+TILE_REQUEST = "pishraft.tile_request"
 #: Scope key set when a fast path has declined the request: the one in front of the
 #: framework (:func:`api.tile_protocol.tile_app`) and the one inside it would otherwise
 #: both try, and both wait for a pooled connection while the database is down.
@@ -91,8 +95,8 @@ def read_tile_ask(path: str, query_string: bytes, headers: Iterable[tuple[bytes,
     match = _TILE_PATH.match(path)
     if match is None:
         return None
-    query = dict(parse_qsl(query_string.decode("latin-1"), keep_blank_values=True))
-    if not _KNOWN_PARAMS.issuperset(query):
+    query = _query(query_string)
+    if query is None:
         return None
     key, if_none_match = query.get(API_KEY_PARAM), None
     for name, value in headers:
@@ -104,6 +108,26 @@ def read_tile_ask(path: str, query_string: bytes, headers: Iterable[tuple[bytes,
             if_none_match = value.decode("latin-1")
     return TileAsk(match[1], int(match[2]), int(match[3]), int(match[4]), query.get("properties"), key,
                    if_none_match)
+
+
+@lru_cache(maxsize=256)
+def _query(query_string: bytes) -> Mapping[str, str] | None:
+    # A map asks for all its tiles with the same query string.
+    query = dict(parse_qsl(query_string.decode("latin-1"), keep_blank_values=True))
+    return MappingProxyType(query) if _KNOWN_PARAMS.issuperset(query) else None
+
+
+def resolve_in_memory(ask: TileAsk) -> tiles.TileRequest | None:
+    """``ask`` resolved against the catalogue in memory, without the database: ``None``
+    when the generation is due for a re-read, the catalogue is not held, or ``ask`` is not
+    a servable vector tile (the route gives those their error messages)."""
+    generation = remembered_generation()
+    if generation is None:
+        return None
+    try:
+        return tiles.remembered_tile_request(generation, ask.collection_id, ask.z, ask.y, ask.x, ask.properties)
+    except PishraftError:
+        return None
 
 
 def tile_response(ask: TileAsk, principal: Principal, tile: CachedTile,
@@ -118,17 +142,15 @@ def tile_response(ask: TileAsk, principal: Principal, tile: CachedTile,
     return status, raw + [(b"content-type", MVT.encode()), (b"content-length", str(len(tile.body)).encode())], tile.body
 
 
-def answer_from_cache(ask: TileAsk) -> tuple[int, list[tuple[bytes, bytes]], bytes] | None:
-    """The answer to ``ask`` when the tile is cached and memory admits the caller, else ``None``.
+def answer_from_cache(ask: TileAsk, request: tiles.TileRequest) -> tuple[int, list[tuple[bytes, bytes]], bytes] | None:
+    """The answer to ``ask`` (resolved as ``request``) when the tile is cached and memory
+    admits the caller, else ``None``.
 
     Touches neither the database nor the event loop: for :mod:`api.tile_protocol`, which
     answers before the ASGI machinery starts. The cache is looked up before the caller is
     admitted, so that a miss handed on to the ASGI app does not count against a key's rate.
     """
-    try:
-        tile = tiles.peek_vector_tile(ask.collection_id, ask.z, ask.y, ask.x, ask.properties)
-    except PishraftError:
-        return None
+    tile = tile_cache().get(request.key)
     if tile is None:
         return None
     principal = remembered_reader(ask.api_key, ask.collection_id)
@@ -154,14 +176,15 @@ class VectorTileFastPath:
             ask = (scope.get(TILE_ASK) or read_tile_ask(scope["path"], scope["query_string"], scope["headers"])
                    if pool else None)
             if ask is not None:
-                if await self._answer(ask, send, pool):
+                if await self._answer(ask, send, pool, scope.get(TILE_REQUEST)):
                     return
                 scope[_DECLINED] = True
         await self.app(scope, receive, send)
 
-    async def _answer(self, ask: TileAsk, send: Send, pool: AsyncConnectionPool) -> bool:
+    async def _answer(self, ask: TileAsk, send: Send, pool: AsyncConnectionPool,
+                      request: tiles.TileRequest | None) -> bool:
         try:
-            request = await self._request(pool, ask)
+            request = request or await self._request(pool, ask)
         except (PishraftError, psycopg.Error, PoolTimeout):
             return False  # the route answers with the proper error (or the database's 503)
         if request is None:

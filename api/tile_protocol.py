@@ -31,8 +31,10 @@ from fastapi import FastAPI
 from starlette.types import ASGIApp, Receive, Scope, Send
 from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
 
-from api.fast_tiles import TILE_ASK, TileAsk, VectorTileFastPath, answer_from_cache, read_tile_ask
+from api.fast_tiles import (TILE_ASK, TILE_REQUEST, TileAsk, VectorTileFastPath, answer_from_cache, read_tile_ask,
+                            resolve_in_memory)
 from spatial.settings import get_settings
+from spatial.tiles import TileRequest
 
 #: The ``http`` setting of uvicorn's Config that selects this protocol.
 PROTOCOL = "api.tile_protocol:TileHttpProtocol"
@@ -77,13 +79,16 @@ class TileHttpProtocol(HttpToolsProtocol):
 
     def on_headers_complete(self) -> None:
         ask = self._tile_ask()
-        if ask is not None and self._answer_cached_tile(ask):
+        request = None if ask is None else resolve_in_memory(ask)
+        if request is not None and self._answer_cached_tile(ask, request):  # type: ignore[arg-type]
             return
         lean = None if ask is None else tile_app(self.app)
         if lean is None:
             super().on_headers_complete()
             return
         self.scope[TILE_ASK] = ask  # type: ignore[literal-required]
+        if request is not None:
+            self.scope[TILE_REQUEST] = request  # type: ignore[literal-required]
         # uvicorn starts (or queues) the request with ``self.app``, synchronously.
         app, self.app = self.app, lean
         try:
@@ -111,12 +116,12 @@ class TileHttpProtocol(HttpToolsProtocol):
             return None  # escaped paths and fragments: uvicorn's own parsing decides
         return read_tile_ask(path.decode("latin-1"), query, self.headers)
 
-    def _answer_cached_tile(self, ask: TileAsk) -> bool:
+    def _answer_cached_tile(self, ask: TileAsk, request: TileRequest) -> bool:
         parser = self.parser
         if (not parser.should_keep_alive() or self.pipeline or self.flow.write_paused
                 or (self.cycle is not None and not self.cycle.response_complete)):
             return False  # answers must leave in order, and connections close the ASGI way
-        answer = answer_from_cache(ask)
+        answer = answer_from_cache(ask, request)
         if answer is None:
             return False
         status, headers, body = answer

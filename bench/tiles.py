@@ -19,7 +19,8 @@ What it does, in one run:
 4. Picks a fixed list of tiles that hold data at zooms 5, 7, 9 and 11 (seeded sample of
    neighbourhood centres) and measures tiles/s and p50/p99 latency at a fixed concurrency:
    - the SQL floor: Pishraft's own tile statement (``spatial.tiles.tile_sql``) run
-     directly over a pool of psycopg connections, no HTTP, round and round the list;
+     directly over a pool of psycopg connections, fetched as the server fetches it
+     (binary), no HTTP, round and round the list;
    - tipg (it has no server-side cache);
    - Pishraft cold: started with ``PISHRAFT_TILE_CACHE_MB=0``, so every request renders;
    - Pishraft warm: default cache, after a warm-up round that fills every worker's cache.
@@ -248,7 +249,7 @@ async def _floor_pass(url: str, tiles: list[tuple[int, int, int]], zoom: int, co
     from spatial.collections import get_collection
     from spatial.db import session_scope
     from spatial.features import parse_properties
-    from spatial.tiles import tile_parameters, tile_sql
+    from spatial.tiles import BINARY_RESULTS, tile_parameters, tile_sql
 
     with session_scope() as session:
         collection = get_collection(session, "neighbourhoods")
@@ -267,7 +268,7 @@ async def _floor_pass(url: str, tiles: list[tuple[int, int, int]], zoom: int, co
             z, x, y = tiles[index % len(tiles)]
             index += 1
             start = time.perf_counter()
-            cur = await conn.execute(query, tile_parameters(z, y, x))
+            cur = await conn.execute(query, tile_parameters(z, y, x), binary=BINARY_RESULTS)
             row = await cur.fetchone()
             latencies.append((time.perf_counter() - start) * 1000)
             total_bytes += len(row[0]) if row and row[0] else 0

@@ -212,6 +212,11 @@ def _checked_statement(collection: Collection, z: int, y: int, x: int,
     return _tile_statement(collection, z, None if properties is None else tuple(properties))
 
 
+#: Tiles are fetched in PostgreSQL's binary format: as text, a bytea travels hex-encoded,
+#: twice its size, and both ends pay for the conversion (a few milliseconds on a 400 KB tile).
+BINARY_RESULTS = True
+
+
 def _tile_row(row: tuple[Any, ...] | None) -> tuple[bytes, int]:
     return (bytes(row[0]) if row and row[0] is not None else b""), int(row[1] if row and row[1] is not None else 0)
 
@@ -221,14 +226,14 @@ def vector_tile(session: Session, collection: Collection, z: int, y: int, x: int
     """The MVT bytes of one tile (empty when no feature touches it)."""
     statement = _checked_statement(collection, z, y, x, properties)
     raw = session.connection().connection.driver_connection
-    return _tile_row(raw.execute(statement, tile_parameters(z, y, x)).fetchone())[0]
+    return _tile_row(raw.execute(statement, tile_parameters(z, y, x), binary=BINARY_RESULTS).fetchone())[0]
 
 
 async def render_vector_tile(connection: AsyncConnection[Any], collection: Collection, z: int, y: int, x: int,
                              properties: Sequence[Property] | None) -> tuple[bytes, int]:
     """The MVT bytes of one tile and the data generation they belong to, over an async connection."""
     statement = _checked_statement(collection, z, y, x, properties)
-    cursor = await connection.execute(statement, tile_parameters(z, y, x))
+    cursor = await connection.execute(statement, tile_parameters(z, y, x), binary=BINARY_RESULTS)
     return _tile_row(await cursor.fetchone())
 
 
