@@ -79,10 +79,13 @@ class TileHttpProtocol(HttpToolsProtocol):
 
     def on_headers_complete(self) -> None:
         ask = self._tile_ask()
-        request = None if ask is None else resolve_in_memory(ask)
-        if request is not None and self._answer_cached_tile(ask, request):  # type: ignore[arg-type]
+        if ask is None:
+            super().on_headers_complete()
             return
-        lean = None if ask is None else tile_app(self.app)
+        request = resolve_in_memory(ask)
+        if request is not None and self._answer_cached_tile(ask, request):
+            return
+        lean = tile_app(self.app)
         if lean is None:
             super().on_headers_complete()
             return

@@ -23,7 +23,11 @@ What it does, in one run:
      (binary), no HTTP, round and round the list;
    - tipg (it has no server-side cache);
    - Pishraft cold: started with ``PISHRAFT_TILE_CACHE_MB=0``, so every request renders;
-   - Pishraft warm: default cache, after a warm-up round that fills every worker's cache.
+   - Pishraft warm: default cache, after a warm-up round that fills every worker's cache;
+   - bare ASGI (:mod:`bench.bare_tiles`): the same statement behind the thinnest Python
+     server (uvicorn, a psycopg pool, no keys, catalogue, cache or ETag): how close to
+     the floor this stack can come at all, so the table separates Pishraft's own cost
+     from the stack's.
    Every HTTP pass goes round and round the list with Debian's wrk (C, one thread,
    keep-alive), so the client is not the bottleneck; every server is first warmed up
    on other zooms (connections, catalogue, code paths). All servers run for the whole
@@ -319,6 +323,8 @@ def main() -> None:
     # default cache, filled by a warm-up round over the same tiles.
     servers = {
         "tipg": ([str(python), "-m", "api.workers", "tipg.main:app"], tipg_env, "/collections", tipg_path),
+        "bare ASGI": ([sys.executable, "-m", "api.workers", "bench.bare_tiles:app"], {"DATABASE_URL": url}, "/",
+                      pishraft_path),
         "Pishraft cold": ([sys.executable, "-m", "api.workers", "api.app:create_app", "--factory", "--http", PROTOCOL],
                           {"DATABASE_URL": url, "PISHRAFT_TILE_CACHE_MB": "0"}, "/health", pishraft_path),
         "Pishraft warm": ([sys.executable, "-m", "api.workers", "api.app:create_app", "--factory", "--http", PROTOCOL],
@@ -358,12 +364,15 @@ def report(results: list[Result], args: argparse.Namespace) -> None:
         print(f"{r.name:<16}{r.zoom:>5}{r.tiles:>7}{r.rate:>10.1f}{r.pct(50):>9.1f}{r.pct(99):>9.1f}"
               f"{kb:>8.1f}{r.errors:>7}")
     by = {(r.name, r.zoom): r for r in results}
-    print(f"\n{'zoom':>5}{'cold/tipg':>11}{'cold/floor':>12}{'warm/floor':>12}{'warm/tipg':>11}")
+    print(f"\n{'zoom':>5}{'cold/tipg':>11}{'cold/floor':>12}{'warm/floor':>12}{'warm/tipg':>11}"
+          f"{'bare/floor':>12}{'cold/bare':>11}")
     for z in ZOOMS:
         cold, warm = by[("Pishraft cold", z)].rate, by[("Pishraft warm", z)].rate
-        tipg, floor = by[("tipg", z)].rate, by[("SQL floor", z)].rate
-        print(f"{z:>5}{cold / tipg:>11.2f}{cold / floor:>12.2f}{warm / floor:>12.2f}{warm / tipg:>11.2f}")
+        tipg, floor, bare = by[("tipg", z)].rate, by[("SQL floor", z)].rate, by[("bare ASGI", z)].rate
+        print(f"{z:>5}{cold / tipg:>11.2f}{cold / floor:>12.2f}{warm / floor:>12.2f}{warm / tipg:>11.2f}"
+              f"{bare / floor:>12.2f}{cold / bare:>11.2f}")
     print("goals: cold ≥ 1.5× tipg and ≥ 0.8× floor; warm ≥ 10× floor")
+    print("bare ASGI: the same statement behind the thinnest Python server (bench/bare_tiles.py), the stack's ceiling")
 
 
 if __name__ == "__main__":
