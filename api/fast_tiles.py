@@ -70,7 +70,7 @@ TILE_REQUEST = "pishraft.tile_request"
 #: Scope key set when a fast path has declined the request: the one in front of the
 #: framework (:func:`api.tile_protocol.tile_app`) and the one inside it would otherwise
 #: both try, and both wait for a pooled connection while the database is down.
-_DECLINED = "pishraft.tile_declined"
+DECLINED = "pishraft.tile_declined"
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,7 +169,7 @@ class VectorTileFastPath:
         self._rendering: dict[TileKey, asyncio.Future[tuple[bytes, int]]] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["method"] == "GET" and _DECLINED not in scope:
+        if scope["type"] == "http" and scope["method"] == "GET" and DECLINED not in scope:
             pool = getattr(scope["app"].state, "tile_pool", None) if "app" in scope else None
             # Read straight off the scope (or as the HTTP protocol read it already): a
             # framework Request costs more than a cache hit.
@@ -178,32 +178,39 @@ class VectorTileFastPath:
             if ask is not None:
                 if await self._answer(ask, send, pool, scope.get(TILE_REQUEST)):
                     return
-                scope[_DECLINED] = True
+                scope[DECLINED] = True
         await self.app(scope, receive, send)
 
     async def _answer(self, ask: TileAsk, send: Send, pool: AsyncConnectionPool,
                       request: tiles.TileRequest | None) -> bool:
+        answer = await self.respond(ask, pool, request)
+        if answer is None:
+            return False
+        status, headers, body = answer
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+        return True
+
+    async def respond(self, ask: TileAsk, pool: AsyncConnectionPool,
+                      request: tiles.TileRequest | None) -> tuple[int, list[tuple[bytes, bytes]], bytes] | None:
+        """Status, headers and body of the answer to ``ask`` (``request``: as resolved from
+        memory already), or ``None`` when the route must answer it."""
         try:
             request = request or await self._request(pool, ask)
         except (PishraftError, psycopg.Error, PoolTimeout):
-            return False  # the route answers with the proper error (or the database's 503)
+            return None  # the route answers with the proper error (or the database's 503)
         if request is None:
-            return False
+            return None
         # Admitted once the request is known to be servable here: a hand-over after this
         # point (rare: the data moved while rendering) is the one that counts twice.
         principal = remembered_reader(ask.api_key, ask.collection_id)
         if principal is None:
-            return False
+            return None
         try:
             found = await self._tile(pool, request, ask)
         except (PishraftError, psycopg.Error, PoolTimeout):
-            return False
-        if found is None:
-            return False
-        status, headers, body = tile_response(ask, principal, *found)
-        await send({"type": "http.response.start", "status": status, "headers": headers})
-        await send({"type": "http.response.body", "body": body})
-        return True
+            return None
+        return None if found is None else tile_response(ask, principal, *found)
 
     async def _request(self, pool: AsyncConnectionPool, ask: TileAsk) -> tiles.TileRequest | None:
         """The request resolved against the catalogue in memory, the generation re-read if stale."""

@@ -191,6 +191,47 @@ def test_a_miss_is_rendered_by_the_fast_path_in_front_of_the_framework(live_serv
         assert headers[name] == routed.headers[name], name
 
 
+def _pipelined(live_server: str, *paths: str) -> list[bytes]:
+    """The answers to ``paths`` sent in one packet on one connection, in the order they came."""
+    host, port = live_server.removeprefix("http://").split(":")
+    requests = "".join(f"GET {path} HTTP/1.1\r\nHost: x\r\n\r\n" for path in paths)
+    with socket.create_connection((host, int(port)), timeout=10) as sock:
+        sock.sendall(requests.encode())
+        reader = sock.makefile("rb")
+        answers = []
+        for _ in paths:
+            head = b""
+            while not head.endswith(b"\r\n\r\n"):
+                head += reader.readline()
+            length = next((int(line.split(b":")[1]) for line in head.split(b"\r\n")
+                           if line.lower().startswith(b"content-length:")), 0)
+            answers.append(head + reader.read(length))
+    return answers
+
+
+def test_a_rendered_miss_is_answered_before_the_request_pipelined_behind_it(live_server: str, wells: str,
+                                                                           pishraft: TestClient) -> None:
+    _live_get(live_server, "/collections/wells/tiles/WebMercatorQuad/2/1/2")  # the catalogue, read by the route
+    tile = "/collections/wells/tiles/WebMercatorQuad/7/50/82"
+    tile_cache().clear()
+    rendered, health = _pipelined(live_server, tile, "/health")
+    assert rendered.startswith(b"HTTP/1.1 200") and b"server-timing: tile;desc=render" in rendered
+    assert rendered.endswith(pishraft.get(tile + "?via=route").content)
+    assert health.startswith(b"HTTP/1.1 200") and b'"status"' in health
+
+
+def test_a_miss_the_fast_path_gives_up_on_is_answered_by_the_route(live_server: str, wells: str) -> None:
+    with session_scope() as session:
+        key = accounts.create_key(session, "protocol-rate-test", ["wells"], 1.0)
+    tile = f"/collections/wells/tiles/WebMercatorQuad/7/50/82?api_key={key}"
+    tile_cache().clear()
+    # A key not seen yet: the fast path gives up on it, and the route looks it up and answers.
+    # Then the key is over its rate: the route answers 429.
+    first, second = _live_get(live_server, tile), _live_get(live_server, tile)
+    assert first[0] == 200
+    assert second[0] == 429 and int(second[1]["retry-after"]) >= 1
+
+
 def test_what_the_fast_path_declines_gets_the_routes_error(live_server: str, wells: str) -> None:
     status, headers, body = _live_get(live_server, "/collections/wells/tiles/WebMercatorQuad/3/9/0")
     assert status == 404 and headers["content-type"].startswith("application/json")
