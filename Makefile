@@ -23,7 +23,7 @@ test: setup
 	@$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 bench: setup
-	@for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+	@for b in bench/[!_]*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
 
 db-stop:
 	@$(PISHRAFT) db stop

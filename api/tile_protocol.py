@@ -193,7 +193,9 @@ class TileHttpProtocol(HttpToolsProtocol):
             access_logger=self.access_logger, access_log=self.access_log,
             default_headers=self.server_state.default_headers, message_event=asyncio.Event(),
             expect_100_continue=False, keep_alive=flight.keep_alive, on_response=self.on_response_complete)
+        # The request is complete (as uvicorn's on_message_complete would have noted).
         cycle.more_body, cycle.disconnected = False, flight.disconnected
+        cycle.message_event.set()
         if self.cycle is flight:
             self.cycle = cycle
         self._start_asgi_task(cycle, self.app)

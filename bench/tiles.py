@@ -24,7 +24,7 @@ What it does, in one run:
    - tipg (it has no server-side cache);
    - Pishraft cold: started with ``PISHRAFT_TILE_CACHE_MB=0``, so every request renders;
    - Pishraft warm: default cache, after a warm-up round that fills every worker's cache;
-   - bare ASGI (:mod:`bench.bare_tiles`): the same statement behind the thinnest Python
+   - bare ASGI (:mod:`bench._bare_tiles`): the same statement behind the thinnest Python
      server (uvicorn, a psycopg pool, no keys, catalogue, cache or ETag): how close to
      the floor this stack can come at all, so the table separates Pishraft's own cost
      from the stack's.
@@ -323,7 +323,7 @@ def main() -> None:
     # default cache, filled by a warm-up round over the same tiles.
     servers = {
         "tipg": ([str(python), "-m", "api.workers", "tipg.main:app"], tipg_env, "/collections", tipg_path),
-        "bare ASGI": ([sys.executable, "-m", "api.workers", "bench.bare_tiles:app"], {"DATABASE_URL": url}, "/",
+        "bare ASGI": ([sys.executable, "-m", "api.workers", "bench._bare_tiles:app"], {"DATABASE_URL": url}, "/",
                       pishraft_path),
         "Pishraft cold": ([sys.executable, "-m", "api.workers", "api.app:create_app", "--factory", "--http", PROTOCOL],
                           {"DATABASE_URL": url, "PISHRAFT_TILE_CACHE_MB": "0"}, "/health", pishraft_path),
@@ -372,7 +372,7 @@ def report(results: list[Result], args: argparse.Namespace) -> None:
         print(f"{z:>5}{cold / tipg:>11.2f}{cold / floor:>12.2f}{warm / floor:>12.2f}{warm / tipg:>11.2f}"
               f"{bare / floor:>12.2f}{cold / bare:>11.2f}")
     print("goals: cold ≥ 1.5× tipg and ≥ 0.8× floor; warm ≥ 10× floor")
-    print("bare ASGI: the same statement behind the thinnest Python server (bench/bare_tiles.py), the stack's ceiling")
+    print("bare ASGI: the same statement behind the thinnest Python server (bench/_bare_tiles.py), the stack's ceiling")
 
 
 if __name__ == "__main__":

@@ -8,7 +8,7 @@ serves ``/collections/neighbourhoods/tiles/WebMercatorQuad/{z}/{y}/{x}`` with th
 benchmark's properties. :mod:`bench.tiles` runs it next to Pishraft so that the table
 shows how much of the distance to the SQL floor is Pishraft's and how much is the stack's.
 
-Run: ``DATABASE_URL=... python -m api.workers bench.bare_tiles:app --workers 2``.
+Run: ``DATABASE_URL=... python -m api.workers bench._bare_tiles:app --workers 2``.
 """
 
 from __future__ import annotations
