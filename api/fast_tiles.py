@@ -24,8 +24,9 @@ and the tests run through it. The caller is admitted only once the request is kn
 be servable here, so a hand-over rarely counts twice against a partner key's rate (only
 when the data moves while a tile renders).
 
-:func:`read_tile_ask`, :func:`resolve_in_memory` and :func:`answer_from_cache` are the synchronous half, shared
-with :mod:`api.tile_protocol`, which answers cache hits before the ASGI machinery starts.
+:func:`read_tile_ask`, :func:`resolve_in_memory` and :func:`answer_from_cache` are the
+synchronous half, and :meth:`VectorTileFastPath.respond` the asynchronous one, shared with
+:mod:`api.tile_protocol`, which answers tiles before the ASGI machinery starts.
 """
 
 from __future__ import annotations
@@ -71,6 +72,10 @@ TILE_REQUEST = "pishraft.tile_request"
 #: framework (:func:`api.tile_protocol.tile_app`) and the one inside it would otherwise
 #: both try, and both wait for a pooled connection while the database is down.
 DECLINED = "pishraft.tile_declined"
+
+
+#: Status, raw headers and body of an answer.
+Answer = tuple[int, list[tuple[bytes, bytes]], bytes]
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,7 +136,7 @@ def resolve_in_memory(ask: TileAsk) -> tiles.TileRequest | None:
 
 
 def tile_response(ask: TileAsk, principal: Principal, tile: CachedTile,
-                  timing: str) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
+                  timing: str) -> Answer:
     """Status, headers and body of the answer to ``ask``: the route's (:func:`api.ogc.conditional`)
     with the security headers, which the middleware would add."""
     status, headers = conditional_status(ask.if_none_match, tile.body, principal, etag=tile.etag, empty_status=204)
@@ -142,7 +147,7 @@ def tile_response(ask: TileAsk, principal: Principal, tile: CachedTile,
     return status, raw + [(b"content-type", MVT.encode()), (b"content-length", str(len(tile.body)).encode())], tile.body
 
 
-def answer_from_cache(ask: TileAsk, request: tiles.TileRequest) -> tuple[int, list[tuple[bytes, bytes]], bytes] | None:
+def answer_from_cache(ask: TileAsk, request: tiles.TileRequest) -> Answer | None:
     """The answer to ``ask`` (resolved as ``request``) when the tile is cached and memory
     admits the caller, else ``None``.
 
@@ -192,7 +197,7 @@ class VectorTileFastPath:
         return True
 
     async def respond(self, ask: TileAsk, pool: AsyncConnectionPool,
-                      request: tiles.TileRequest | None) -> tuple[int, list[tuple[bytes, bytes]], bytes] | None:
+                      request: tiles.TileRequest | None) -> Answer | None:
         """Status, headers and body of the answer to ``ask`` (``request``: as resolved from
         memory already), or ``None`` when the route must answer it."""
         try:

@@ -43,8 +43,8 @@ from fastapi import FastAPI
 from starlette.types import ASGIApp, Receive, Scope, Send
 from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol, RequestResponseCycle
 
-from api.fast_tiles import (DECLINED, TILE_ASK, TILE_REQUEST, TileAsk, VectorTileFastPath, answer_from_cache, read_tile_ask,
-                            resolve_in_memory)
+from api.fast_tiles import (DECLINED, TILE_ASK, TILE_REQUEST, TileAsk, VectorTileFastPath, answer_from_cache,
+                            read_tile_ask, resolve_in_memory)
 from spatial.settings import get_settings
 from spatial.tiles import TileRequest
 

@@ -159,13 +159,15 @@ def tile_sql(collection: Collection, z: int, properties: Sequence[Property] | No
         # The area of the whole unit at this zoom, not of its part on the tile, so that a
         # unit is kept or left out on every tile alike. Looked up only for an over-budget
         # tile: most tiles never need it.
-        where = sql.SQL(
-            " WHERE fid IN (SELECT g.unit_id FROM b, admin_unit_tile_geom g "
-            "WHERE g.zoom = {z} AND g.geom && b.env_px AND ST_Area(g.geom) >= {area})"
-        ).format(z=sql.Literal(z), area=sql.Literal(min_area_px * SCREEN_PIXEL ** 2)) if min_area_px else sql.SQL("")
-        return sql.SQL("SELECT ST_AsMVT(t, {layer}, {extent}, 'geom', 'fid') AS mvt FROM (SELECT {columns} FROM r{where}) t"
-                       ).format(layer=sql.Literal(collection.id), extent=sql.Literal(EXTENT), columns=columns,
-                                where=where)
+        where: sql.Composable = sql.SQL("")
+        if min_area_px:
+            where = sql.SQL(
+                " WHERE fid IN (SELECT g.unit_id FROM b, admin_unit_tile_geom g "
+                "WHERE g.zoom = {z} AND g.geom && b.env_px AND ST_Area(g.geom) >= {area})"
+            ).format(z=sql.Literal(z), area=sql.Literal(min_area_px * SCREEN_PIXEL ** 2))
+        return sql.SQL(
+            "SELECT ST_AsMVT(t, {layer}, {extent}, 'geom', 'fid') AS mvt FROM (SELECT {columns} FROM r{where}) t"
+        ).format(layer=sql.Literal(collection.id), extent=sql.Literal(EXTENT), columns=columns, where=where)
 
     if sparser:
         # Tried in turn, lazily: each encoding only runs when the ones before it were over budget.
