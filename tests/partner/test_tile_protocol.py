@@ -220,6 +220,20 @@ def test_a_rendered_miss_is_answered_before_the_request_pipelined_behind_it(live
     assert health.startswith(b"HTTP/1.1 200") and b'"status"' in health
 
 
+def test_a_client_gone_while_its_tile_renders_leaves_the_server_serving(live_server: str, wells: str) -> None:
+    _live_get(live_server, "/collections/wells/tiles/WebMercatorQuad/2/1/2")  # the catalogue, read by the route
+    tile = "/collections/wells/tiles/WebMercatorQuad/7/50/82"
+    tile_cache().clear()
+    host, port = live_server.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=10) as sock:
+        sock.sendall(f"GET {tile} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+    # Gone before the answer: the server goes on answering, and the tile reaches the cache.
+    deadline = time.monotonic() + 10
+    while _live_get(live_server, tile)[1].get("server-timing") != "tile;desc=hit":
+        assert time.monotonic() < deadline, "the tile never reached the cache"
+        time.sleep(0.05)
+
+
 def test_a_miss_the_fast_path_gives_up_on_is_answered_by_the_route(live_server: str, wells: str) -> None:
     with session_scope() as session:
         key = accounts.create_key(session, "protocol-rate-test", ["wells"], 1.0)
