@@ -126,11 +126,8 @@ def resolve_in_memory(ask: TileAsk) -> tiles.TileRequest | None:
     """``ask`` resolved against the catalogue in memory, without the database: ``None``
     when the generation is due for a re-read, the catalogue is not held, or ``ask`` is not
     a servable vector tile (the route gives those their error messages)."""
-    generation = remembered_generation()
-    if generation is None:
-        return None
     try:
-        return tiles.remembered_tile_request(generation, ask.collection_id, ask.z, ask.y, ask.x, ask.properties)
+        return tiles.current_tile_request(ask.collection_id, ask.z, ask.y, ask.x, ask.properties)
     except PishraftError:
         return None
 

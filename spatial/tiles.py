@@ -302,13 +302,19 @@ def remembered_tile_request(generation: int, collection_id: str, z: int, y: int,
                        mvt_key(generation, collection, z, y, x, chosen))
 
 
+def current_tile_request(collection_id: str, z: int, y: int, x: int, properties: str | None) -> TileRequest | None:
+    """:func:`remembered_tile_request` against the generation read moments ago; ``None``
+    when that is due for a re-read (or the catalogue is not held). Raises as it does."""
+    generation = remembered_generation()
+    return None if generation is None else remembered_tile_request(generation, collection_id, z, y, x, properties)
+
+
 def peek_vector_tile(collection_id: str, z: int, y: int, x: int, properties: str | None) -> CachedTile | None:
     """The cached tile when everything needed is in memory (no database access), else ``None``.
 
     The fast path of the tile route: a hit costs no database round trip and no thread.
     """
-    generation = remembered_generation()
-    request = None if generation is None else remembered_tile_request(generation, collection_id, z, y, x, properties)
+    request = current_tile_request(collection_id, z, y, x, properties)
     return None if request is None else tile_cache().get(request.key)
 
 
