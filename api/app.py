@@ -13,7 +13,7 @@ from api.routers import (
     accounts, analytics, audit, cores, health, layers, maps, ogc_features, people, roadmaps, tiles, units,
 )
 from maps.assets import STATIC_DIR
-from spatial.db import open_async_pool
+from spatial.db.engine import open_async_pool
 
 ROUTERS = (
     health.router, units.router, layers.router, maps.router, analytics.router, roadmaps.router, people.router,

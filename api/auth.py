@@ -7,7 +7,7 @@ route body receives the :class:`Principal`. Permissions:
   partner keys read, within their collections where a route names one);
 - ``layers:write``, ``indicators:write``: analysts;
 - ``roadmaps:write``: planners, and core members inside their area (the route checks
-  the unit with ``spatial.access.ensure_within_area(session, unit_id, principal.area_unit_id)``);
+  the unit with ``spatial.units.access.ensure_within_area(session, unit_id, principal.area_unit_id)``);
 - ``admin``: user management and the audit log.
 
 Credentials, in this order: ``Authorization: Bearer <token>`` (from
@@ -27,12 +27,12 @@ from fastapi.security import APIKeyHeader, OAuth2PasswordBearer
 from sqlalchemy.orm import Session
 
 from api.deps import db_session
-from spatial import accounts
+from spatial.accounts import users as accounts
 from spatial.errors import Forbidden, RateLimited, Unauthorized
 from spatial.models.accounts import ROLES
-from spatial.ratelimit import TokenBuckets
+from spatial.accounts.ratelimit import TokenBuckets
 from spatial.settings import get_settings
-from spatial.tokens import token_subject
+from spatial.accounts.tokens import token_subject
 
 __all__ = ["COOKIE", "PERMISSIONS", "ROLES", "ROLE_PERMISSIONS", "Principal", "bearer_token", "remembered_reader", "require",
            "resolve_principal"]

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from sqlalchemy.orm import Session
 
-from spatial.db import session_scope
+from spatial.db.engine import session_scope
 
 
 def db_session() -> Iterator[Session]:

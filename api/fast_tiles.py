@@ -14,7 +14,7 @@ itself when everything it needs is already in memory:
 - the parameters are valid.
 
 It then serves the cached tile, or renders it over the async pool
-(:func:`spatial.tiles.render_vector_tile`) and caches it; a ``Server-Timing`` header
+(:func:`spatial.serving.tiles.render_vector_tile`) and caches it; a ``Server-Timing`` header
 says which (``tile;desc=hit`` or ``tile;desc=render;dur=<ms>``). Everything else — errors of
 any kind, bearer tokens and cookies, unknown keys, a catalogue not yet read, a
 generation that moved while rendering, the database being down — falls through to the
@@ -48,10 +48,10 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from api.auth import API_KEY_PARAM, COOKIE, Principal, remembered_reader
 from api.headers import SECURITY_HEADERS
 from api.ogc import MVT, conditional_status
-from spatial import tiles
+from spatial.serving import tiles
 from spatial.errors import PishraftError
-from spatial.generation import GENERATION_SQL, remember_generation, remembered_generation
-from spatial.tile_cache import CachedTile, TileKey, tile_cache
+from spatial.serving.generation import GENERATION_SQL, remember_generation, remembered_generation
+from spatial.serving.tile_cache import CachedTile, TileKey, tile_cache
 
 _TILE_PATH = re.compile(
     rf"^/collections/([^/]{{1,100}})/tiles/{tiles.TILE_MATRIX_SET}/(\d{{1,2}})/(\d{{1,8}})/(\d{{1,8}})$"

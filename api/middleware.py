@@ -17,8 +17,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from api.errors import error_body
 from api.fast_tiles import VectorTileFastPath
 from api.headers import SECURITY_HEADERS
-from spatial import audit
-from spatial.db import session_scope
+from spatial.accounts import audit
+from spatial.db.engine import session_scope
 from spatial.settings import get_settings
 
 log = logging.getLogger("pishraft.api")

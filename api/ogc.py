@@ -16,7 +16,7 @@ from fastapi.routing import APIRoute
 from api.auth import Principal
 from spatial.errors import InvalidParameter
 from spatial.settings import get_settings
-from spatial.tile_cache import strong_etag
+from spatial.serving.tile_cache import strong_etag
 
 GEOJSON = "application/geo+json"
 JSON = "application/json"

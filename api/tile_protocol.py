@@ -46,7 +46,7 @@ from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
 from api.fast_tiles import (DECLINED, TILE_ASK, TILE_REQUEST, TileAsk, VectorTileFastPath, answer_from_cache,
                             read_tile_ask, resolve_in_memory)
 from spatial.settings import get_settings
-from spatial.tiles import TileRequest
+from spatial.serving.tiles import TileRequest
 
 #: The ``http`` setting of uvicorn's Config that selects this protocol.
 PROTOCOL = "api.tile_protocol:TileHttpProtocol"

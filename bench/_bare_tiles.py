@@ -2,7 +2,7 @@
 
 An ASGI app with nothing but what any Python server of these tiles must do: uvicorn
 (httptools, uvloop) parses the request, a psycopg pool runs Pishraft's own statement
-(``spatial.tiles.tile_sql``, fetched in binary as Pishraft does), and the bytes go back.
+(``spatial.serving.tiles.tile_sql``, fetched in binary as Pishraft does), and the bytes go back.
 No keys, no catalogue, no cache, no ETag, no validation beyond the path pattern: it only
 serves ``/collections/neighbourhoods/tiles/WebMercatorQuad/{z}/{y}/{x}`` with the
 benchmark's properties. :mod:`bench.tiles` runs it next to Pishraft so that the table
@@ -25,10 +25,10 @@ _state: dict[str, Any] = {}
 
 
 def _statements() -> dict[int, str]:
-    from spatial.collections import get_collection
-    from spatial.db import session_scope
-    from spatial.features import parse_properties
-    from spatial.tiles import MAX_ZOOM, tile_sql
+    from spatial.serving.collections import get_collection
+    from spatial.db.engine import session_scope
+    from spatial.serving.features import parse_properties
+    from spatial.serving.tiles import MAX_ZOOM, tile_sql
 
     with session_scope() as session:
         collection = get_collection(session, "neighbourhoods")
@@ -49,7 +49,7 @@ async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
         await _state["pool"].close()
         await send({"type": "lifespan.shutdown.complete"})
         return
-    from spatial.tiles import BINARY_RESULTS, tile_parameters
+    from spatial.serving.tiles import BINARY_RESULTS, tile_parameters
 
     match = _PATH.match(scope["path"])
     if match is None:  # "/" answers 200: the benchmark's probe that the server is up

@@ -62,7 +62,7 @@ def server() -> tuple[str, str]:
     if external:
         base = external.replace("postgresql+psycopg://", "postgresql://").rsplit("/", 1)[0]
     else:
-        from spatial.embedded import EmbeddedPostgis
+        from spatial.db.embedded import EmbeddedPostgis
 
         base = EmbeddedPostgis(get_settings().home).libpq_url().rsplit("/", 1)[0]
     with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
@@ -75,7 +75,7 @@ def server() -> tuple[str, str]:
 def drop_bench_db(libpq: str) -> None:
     import psycopg
 
-    from spatial.db import get_engine
+    from spatial.db.engine import get_engine
 
     get_engine().dispose()
     with psycopg.connect(libpq.rsplit("/", 1)[0] + "/postgres", autocommit=True) as conn:
@@ -90,7 +90,7 @@ def client_cpu(who: int) -> float:
 def run_pishraft(gpkg: Path, slug: str) -> tuple[float, float]:
     """Wall-clock and client CPU seconds of one load (the database server's work is in the wall time)."""
     from layers.ingest import LayerRequest, add_layer
-    from spatial.db import session_scope
+    from spatial.db.engine import session_scope
 
     cpu, start = client_cpu(resource.RUSAGE_SELF), time.perf_counter()
     with session_scope() as session:
@@ -126,7 +126,7 @@ def main() -> None:
 
     url, libpq = server()
     os.environ["DATABASE_URL"] = url
-    from spatial import migrate
+    from spatial.db import migrate
     from spatial.settings import get_settings
 
     get_settings.cache_clear()

@@ -40,7 +40,7 @@ CHROMIUM_ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-backg
 
 def scratch_database() -> str:
     """The URL of a database holding the 50,000-neighbourhood demo (made on first use)."""
-    from spatial.embedded import EmbeddedPostgis
+    from spatial.db.embedded import EmbeddedPostgis
 
     if os.environ.get("DATABASE_URL"):
         server = os.environ["DATABASE_URL"].replace("postgresql+psycopg://", "postgresql://").rsplit("/", 1)[0]
@@ -53,8 +53,8 @@ def scratch_database() -> str:
             conn.execute(f'CREATE DATABASE "{DATABASE}"')
     url = f"{server}/{DATABASE}".replace("postgresql://", "postgresql+psycopg://")
     os.environ["DATABASE_URL"] = url
-    from spatial import migrate
-    from spatial.db import session_scope
+    from spatial.db import migrate
+    from spatial.db.engine import session_scope
     from spatial.demo import load_demo
 
     migrate.upgrade(url)
@@ -68,8 +68,8 @@ def build_pages() -> dict[str, tuple[Path, float]]:
     """Write both pages; returns {way: (path, seconds to build)}."""
     from maps.assets import copy_static, localise, write_page
     from maps.pages import FileLinks, overview_map, units_frame
-    from spatial import indicators
-    from spatial.db import session_scope
+    from spatial.analytics import indicators
+    from spatial.db.engine import session_scope
 
     OUT.mkdir(parents=True, exist_ok=True)
     copy_static(OUT)

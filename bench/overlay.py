@@ -55,7 +55,7 @@ def server_url() -> str:
     external = os.environ.get("DATABASE_URL")
     if external:
         return external.replace("postgresql+psycopg://", "postgresql://").rsplit("/", 1)[0]
-    from spatial.embedded import EmbeddedPostgis
+    from spatial.db.embedded import EmbeddedPostgis
 
     home = Path(os.environ.get("PISHRAFT_HOME", REPO / ".pishraft"))
     pg = EmbeddedPostgis(home)
@@ -66,7 +66,7 @@ def server_url() -> str:
 def load_units(session: Any, rng: np.random.Generator, polygons: int, districts: int) -> None:
     from sqlalchemy import text
 
-    from spatial.bulk import copy_rows, ewkb_hex
+    from spatial.db.bulk import copy_rows, ewkb_hex
     from spatial.demo.tessellate import tessellate
     from spatial.geometry import as_multipolygons
 
@@ -87,7 +87,7 @@ def load_units(session: Any, rng: np.random.Generator, polygons: int, districts:
 def load_points(session: Any, rng: np.random.Generator, n: int) -> np.ndarray:
     from sqlalchemy import text
 
-    from spatial.bulk import copy_rows, ewkb_hex
+    from spatial.db.bulk import copy_rows, ewkb_hex
 
     xy = rng.uniform((50.0, 28.0), (60.0, 36.0), size=(n, 2))
     session.execute(text("CREATE TABLE layers.bench_points (fid bigint PRIMARY KEY, "
@@ -134,7 +134,7 @@ def main() -> None:
     try:
         run(url, data_dir, args)
     finally:
-        from spatial.db import get_engine
+        from spatial.db.engine import get_engine
 
         get_engine().dispose()
         with psycopg.connect(f"{server}/postgres", autocommit=True) as conn:
@@ -147,9 +147,9 @@ def run(url: str, data_dir: Path, args: argparse.Namespace) -> None:
     from exactextract import exact_extract
     from sqlalchemy import text
 
-    from spatial import migrate
-    from spatial.db import session_scope
-    from spatial.overlay import derive_indicator, point_values, units_frame
+    from spatial.db import migrate
+    from spatial.db.engine import session_scope
+    from spatial.analytics.overlay import derive_indicator, point_values, units_frame
 
     rng = np.random.default_rng(2024)
     migrate.upgrade(url)

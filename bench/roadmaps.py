@@ -4,12 +4,12 @@ Builds, inside a transaction that is rolled back, one county roadmap with 300 ac
 (3 key results each, 6 measurements per key result = 5,400 measurements), then times:
 
 1. Progress of every key result, rolled up to actions — Pishraft's one set-based query
-   (``spatial.progress.action_progress``) against the usual ORM peer: one query per key
+   (``spatial.planning.progress.action_progress``) against the usual ORM peer: one query per key
    result for its latest measurement, the status computed in Python (N+1).
    Goal: at least 10x faster than the peer.
-2. The roadmap as it was at a moment (``spatial.history.as_of``, latest recorded
+2. The roadmap as it was at a moment (``spatial.planning.history.as_of``, latest recorded
    document per object) against reading the current roadmap through the ORM
-   (``spatial.roadmaps.get_roadmap``). Goal: no slower than 2x the current read.
+   (``spatial.planning.roadmaps.get_roadmap``). Goal: no slower than 2x the current read.
 
 Run: ``.venv/bin/python bench/roadmaps.py`` (uses the embedded PostGIS with the demo loaded).
 """
@@ -23,13 +23,13 @@ import numpy as np
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from spatial.bulk import copy_rows
-from spatial.db import get_engine
-from spatial.history import LocalEditor, as_of, now
+from spatial.db.bulk import copy_rows
+from spatial.db.engine import get_engine
+from spatial.planning.history import LocalEditor, as_of, now
 from spatial.models.roadmaps import KeyResult, Measurement
-from spatial.progress import action_progress, roll_up
-from spatial.roadmap_inputs import ActionIn, ActionPatch, KeyResultIn, RoadmapIn
-from spatial.roadmaps import create_action, create_roadmap, get_roadmap, update_action
+from spatial.planning.progress import action_progress, roll_up
+from spatial.planning.roadmap_inputs import ActionIn, ActionPatch, KeyResultIn, RoadmapIn
+from spatial.planning.roadmaps import create_action, create_roadmap, get_roadmap, update_action
 
 ACTIONS, KRS, MEASUREMENTS = 300, 3, 6
 ON = date(2025, 6, 1)

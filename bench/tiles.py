@@ -18,7 +18,7 @@ What it does, in one run:
    (``api.tile_protocol``), as ``pishraft serve`` does; tipg uvicorn's httptools.
 4. Picks a fixed list of tiles that hold data at zooms 5, 7, 9 and 11 (seeded sample of
    neighbourhood centres) and measures tiles/s and p50/p99 latency at a fixed concurrency:
-   - the SQL floor: Pishraft's own tile statement (``spatial.tiles.tile_sql``) run
+   - the SQL floor: Pishraft's own tile statement (``spatial.serving.tiles.tile_sql``) run
      directly over a pool of psycopg connections, fetched as the server fetches it
      (binary), no HTTP, round and round the list;
    - tipg (it has no server-side cache);
@@ -34,7 +34,7 @@ What it does, in one run:
    measurement, and the contenders take turns zoom by zoom, so that the machine's drift
    over the run (other load, clock speed) weighs on all of them alike.
    Pishraft's unit tiles keep within 500 KB by leaving out their smallest units
-   (``spatial.tiles.TILE_BUDGET_BYTES``), within the same statement, so the floor's tiles
+   (``spatial.serving.tiles.TILE_BUDGET_BYTES``), within the same statement, so the floor's tiles
    are the same as Pishraft's.
 5. Prints the table and the ratios Pishraft/tipg and Pishraft/floor.
 
@@ -100,7 +100,7 @@ class Result:
 
 def server_url() -> str:
     """libpq URL of the embedded cluster (started if needed), without database."""
-    from spatial.embedded import EmbeddedPostgis
+    from spatial.db.embedded import EmbeddedPostgis
 
     home = Path(os.environ.get("PISHRAFT_HOME", REPO / ".pishraft"))
     pg = EmbeddedPostgis(home)
@@ -122,8 +122,8 @@ def prepare_database(reload: bool) -> str:
             conn.execute(f'CREATE DATABASE "{BENCH_DB}"')
     url = f"{server}/{BENCH_DB}"
     os.environ["DATABASE_URL"] = url
-    from spatial import migrate
-    from spatial.db import session_scope
+    from spatial.db import migrate
+    from spatial.db.engine import session_scope
     from spatial.demo import load_demo
     from spatial.settings import get_settings
 
@@ -250,10 +250,10 @@ async def _floor_pass(url: str, tiles: list[tuple[int, int, int]], zoom: int, co
                       seconds: float) -> Result:
     import psycopg
 
-    from spatial.collections import get_collection
-    from spatial.db import session_scope
-    from spatial.features import parse_properties
-    from spatial.tiles import BINARY_RESULTS, tile_parameters, tile_sql
+    from spatial.serving.collections import get_collection
+    from spatial.db.engine import session_scope
+    from spatial.serving.features import parse_properties
+    from spatial.serving.tiles import BINARY_RESULTS, tile_parameters, tile_sql
 
     with session_scope() as session:
         collection = get_collection(session, "neighbourhoods")

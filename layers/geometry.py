@@ -21,7 +21,7 @@ import pyarrow as pa
 import shapely
 from pyproj import CRS, Transformer
 
-from spatial.bulk import plain_wkb_mask
+from spatial.db.bulk import plain_wkb_mask
 from spatial.errors import InvalidInput
 
 WGS84 = CRS.from_epsg(4326)
@@ -36,7 +36,7 @@ class CleanGeometries:
     """Geometries ready to store, and what was done to get them.
 
     ``wkb`` holds little-endian 2D WKB of the kept geometries (single- or multi-part,
-    see :func:`spatial.bulk.multi_ewkb_hex`); ``keep`` is a boolean mask over the source
+    see :func:`spatial.db.bulk.multi_ewkb_hex`); ``keep`` is a boolean mask over the source
     rows (the attributes of the rows kept); ``bbox`` is [minx, miny, maxx, maxy].
     """
 
@@ -149,7 +149,7 @@ def _clean_geometries(geometries: np.ndarray, name: str) -> tuple[dict, np.ndarr
 
     Returns the :class:`CleanGeometries` fields (with the kept ``geometries``, not yet
     WKB) and which kept geometries were rebuilt. Single-part geometries stay single:
-    :func:`spatial.bulk.multi_ewkb_hex` wraps them, much cheaper than building Multi* objects.
+    :func:`spatial.db.bulk.multi_ewkb_hex` wraps them, much cheaper than building Multi* objects.
     """
     present = ~(shapely.is_missing(geometries) | shapely.is_empty(geometries))
     rows = np.flatnonzero(present)

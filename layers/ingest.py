@@ -41,7 +41,7 @@ from layers.columns import Column, plan_columns
 from layers.geometry import clean_source
 from layers.raster import convert_to_cog
 from layers.readers import VectorSource, find_dataset, format_of, read_vector
-from spatial.bulk import copy_arrow, multi_ewkb_hex
+from spatial.db.bulk import copy_arrow, multi_ewkb_hex
 from spatial.errors import Conflict, InvalidInput
 from spatial.models.catalogue import KINDS, Layer
 

@@ -1,7 +1,7 @@
 """Maps of roadmap actions: a roadmap on its unit, and the progress watch.
 
 Actions are GeoJSON features (points, lines or polygons) whose properties follow
-``spatial.roadmaps.roadmap_map_data`` / ``spatial.progress.progress_geojson``: ``id``,
+``spatial.planning.roadmaps.roadmap_map_data`` / ``spatial.planning.progress.progress_geojson``: ``id``,
 ``title``, ``sector``, ``status``, ``progress_status``, ``responsible``, ``sponsor``,
 ``financing`` [{source, amount_rials}], ``start_date``, ``end_date`` (ISO), and
 ``key_results`` [{indicator, baseline, target, target_date, latest_value, status,
@@ -165,7 +165,7 @@ def roadmap_map(data: Mapping[str, Any] | None, lang: str = "fa", synthetic: boo
                 breadcrumb: Sequence[Link] = (), basemap: str = "none") -> folium.Map:
     """A roadmap on its unit: actions as markers, lines or polygons coloured by status.
 
-    ``data`` is ``spatial.roadmaps.roadmap_map_data``'s result: ``{"roadmap": {...},
+    ``data`` is ``spatial.planning.roadmaps.roadmap_map_data``'s result: ``{"roadmap": {...},
     "unit": Feature, "actions": FeatureCollection}``; ``None`` or missing parts are
     reported on the map.
     """
@@ -218,7 +218,7 @@ def progress_map(actions: Mapping[str, Any] | None, lang: str = "fa", title: str
                  basemap: str = "none") -> folium.Map:
     """The progress watch: actions coloured achieved / on_track / behind / overdue.
 
-    ``actions`` is ``spatial.progress.progress_geojson``'s FeatureCollection; ``unit`` an
+    ``actions`` is ``spatial.planning.progress.progress_geojson``'s FeatureCollection; ``unit`` an
     optional GeoJSON Feature outlined for context.
     """
     title = title or tr(lang, "دیده‌بان پیشرفت", "Progress watch")

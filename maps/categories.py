@@ -2,7 +2,7 @@
 
 Both take units as a GeoDataFrame (``code``, ``name_fa``, ``name_en``, optional ``href``,
 ``geometry``) and the per-unit classes in the shapes the analytics functions return:
-``spatial.bivariate.bivariate_classes`` and ``spatial.spatial_stats.lisa_clusters``.
+``spatial.analytics.bivariate.bivariate_classes`` and ``spatial.analytics.spatial_stats.lisa_clusters``.
 """
 
 from __future__ import annotations
@@ -71,7 +71,7 @@ def bivariate_map(units: gpd.GeoDataFrame, classes: Mapping[str, Mapping[str, An
     """Units coloured by their capacity × deprivation class, with the 3×3 legend and meanings.
 
     ``classes`` maps unit codes to ``{"capacity_class": 1-3, "deprivation_class": 1-3,
-    "meaning_fa": ..., "meaning_en": ...}`` (``spatial.bivariate.bivariate_classes``).
+    "meaning_fa": ..., "meaning_en": ...}`` (``spatial.analytics.bivariate.bivariate_classes``).
 
     Examples
     --------
@@ -108,7 +108,7 @@ def cluster_map(units: gpd.GeoDataFrame, clusters: Mapping[str, str], lang: str 
                 synthetic: bool = False, breadcrumb: Sequence[Link] = (), basemap: str = "none") -> folium.Map:
     """Units coloured by their LISA cluster: HH, LL, HL, LH or ns (not significant).
 
-    ``clusters`` maps unit codes to one of those labels (``spatial.spatial_stats.lisa_clusters``).
+    ``clusters`` maps unit codes to one of those labels (``spatial.analytics.spatial_stats.lisa_clusters``).
     """
     title = title or tr(lang, "خوشه‌های فضایی (LISA)", "Spatial clusters (LISA)")
     palette = [*(CLUSTER_COLOURS[c] for c in CLUSTER_ORDER), NO_DATA]

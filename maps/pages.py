@@ -30,12 +30,13 @@ from maps.categories import bivariate_map, cluster_map
 from maps.choropleth import SCHEME_NAMES, SCHEMES, check_scheme, choropleth_map
 from maps.navigation import Choice, Link
 from maps.overlays import Overlay
-from spatial import indicators, units
-from spatial.bivariate import bivariate_classes
-from spatial.indices import newest_index_code
-from spatial.progress import progress_geojson
-from spatial.roadmaps import roadmap_map_data
-from spatial.spatial_stats import lisa_clusters
+from spatial.analytics import indicators
+from spatial.units import hierarchy as units
+from spatial.analytics.bivariate import bivariate_classes
+from spatial.analytics.indices import newest_index_code
+from spatial.planning.progress import progress_geojson
+from spatial.planning.roadmaps import roadmap_map_data
+from spatial.analytics.spatial_stats import lisa_clusters
 from spatial.errors import InvalidInput
 from spatial.jalali import persian_digits
 

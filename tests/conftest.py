@@ -35,7 +35,7 @@ TEST_DB = f"pishraft_test_{os.getpid()}"
 
 def _server_url() -> str:
     """libpq URL of the server, without a database name."""
-    from spatial.embedded import EmbeddedPostgis
+    from spatial.db.embedded import EmbeddedPostgis
 
     external = os.environ.get("DATABASE_URL")
     if external:
@@ -60,15 +60,15 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     from spatial.settings import get_settings
 
     get_settings.cache_clear()
-    from spatial import migrate
-    from spatial.db import session_scope
+    from spatial.db import migrate
+    from spatial.db.engine import session_scope
     from spatial.demo import load_demo
 
     migrate.upgrade(url)
     with session_scope() as session:
         load_demo(session)
     yield url
-    from spatial.db import get_engine
+    from spatial.db.engine import get_engine
 
     get_engine().dispose()
     with psycopg.connect(f"{server}/postgres", autocommit=True) as conn:
@@ -78,7 +78,7 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 @pytest.fixture
 def session(database_url: str) -> Iterator[Session]:
     """A session whose work is rolled back after the test."""
-    from spatial.db import get_engine
+    from spatial.db.engine import get_engine
 
     with get_engine().connect() as conn:
         trans = conn.begin()
@@ -98,9 +98,9 @@ def client(database_url: str) -> Iterator[TestClient]:
     import secrets
 
     from api.app import create_app
-    from spatial import accounts
-    from spatial.db import session_scope
-    from spatial.tokens import issue_token
+    from spatial.accounts import users as accounts
+    from spatial.db.engine import session_scope
+    from spatial.accounts.tokens import issue_token
 
     with session_scope() as s:
         if not any(u["username"] == "local" for u in accounts.list_users(s)):

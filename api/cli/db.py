@@ -9,9 +9,9 @@ from typing import Annotated
 import typer
 
 from api.cli.common import console, reports_errors
-from spatial import backup as backups
-from spatial import migrate
-from spatial.embedded import EmbeddedPostgis
+from spatial.accounts import backup as backups
+from spatial.db import migrate
+from spatial.db.embedded import EmbeddedPostgis
 from spatial.settings import get_settings
 
 app = typer.Typer(help="Database: embedded PostGIS and schema migrations.", no_args_is_help=True)

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from api.cli.common import console, reports_errors, status
-from spatial.db import session_scope
+from spatial.db.engine import session_scope
 from spatial.demo import load_demo
 from spatial.demo.accounts import credentials_text
 

@@ -11,8 +11,11 @@ import yaml
 from rich.table import Table
 
 from api.cli.common import console, reports_errors
-from spatial import allocation, indicators, indices, overlay
-from spatial.db import session_scope
+from spatial.analytics import allocation
+from spatial.analytics import indicators
+from spatial.analytics import indices
+from spatial.analytics import overlay
+from spatial.db.engine import session_scope
 from spatial.errors import InvalidInput, NotFound
 
 app = typer.Typer(help="Indicators: define, import from CSV, derive from layers, list.", no_args_is_help=True)

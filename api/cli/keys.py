@@ -8,8 +8,8 @@ import typer
 from rich.table import Table
 
 from api.cli.common import console, reports_errors
-from spatial import accounts
-from spatial.db import session_scope
+from spatial.accounts import users as accounts
+from spatial.db.engine import session_scope
 
 app = typer.Typer(help="Partner API keys: scoped to collections, rate limited.", no_args_is_help=True)
 

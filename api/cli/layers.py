@@ -13,7 +13,7 @@ from rich.table import Table
 from api.cli.common import console, reports_errors
 from layers.catalogue import describe, get_layer, list_layers, remove_layer, sample_rows, summary
 from layers.ingest import LayerRequest, add_layer
-from spatial.db import session_scope
+from spatial.db.engine import session_scope
 
 app = typer.Typer(help="Resource layers: vector files into PostGIS, GeoTIFFs into COGs.", no_args_is_help=True)
 

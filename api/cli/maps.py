@@ -9,7 +9,7 @@ import typer
 
 from api.cli.common import console, reports_errors, status
 from maps.pages import render_all
-from spatial.db import session_scope
+from spatial.db.engine import session_scope
 
 app = typer.Typer(help="Maps: render interactive HTML maps.", no_args_is_help=True)
 

@@ -12,10 +12,12 @@ import typer
 from rich.table import Table
 
 from api.cli.common import console, reports_errors
-from spatial import exchange, history, roadmaps
-from spatial.db import session_scope
+from spatial.planning import exchange
+from spatial.planning import history
+from spatial.planning import roadmaps
+from spatial.db.engine import session_scope
 from spatial.errors import InvalidInput
-from spatial.history import LocalEditor
+from spatial.planning.history import LocalEditor
 from spatial.jalali import jalali_numeric
 
 app = typer.Typer(help="Roadmaps: list, show, export (JSON/Excel) and import.", no_args_is_help=True)

@@ -8,8 +8,8 @@ import typer
 from rich.table import Table
 
 from api.cli.common import console, reports_errors
-from spatial import accounts
-from spatial.db import session_scope
+from spatial.accounts import users as accounts
+from spatial.db.engine import session_scope
 from spatial.models.accounts import ROLES
 
 app = typer.Typer(help=f"Users and their roles ({', '.join(ROLES)}).", no_args_is_help=True)

@@ -11,10 +11,10 @@ from sqlalchemy.orm import Session
 
 from api.auth import COOKIE, Principal, bearer_token, require
 from api.deps import db_session
-from spatial import accounts
+from spatial.accounts import users as accounts
 from spatial.errors import Unauthorized
 from spatial.settings import get_settings
-from spatial.tokens import issue_token
+from spatial.accounts.tokens import issue_token
 
 router = APIRouter(tags=["accounts"])
 

@@ -11,10 +11,17 @@ from sqlalchemy.orm import Session
 from api.auth import Principal, require
 from api.deps import db_session
 from api.routers.units import Level
-from spatial import advantage, allocation, bivariate, indicators, indices, overlay, profile, spatial_stats
+from spatial.analytics import advantage
+from spatial.analytics import allocation
+from spatial.analytics import bivariate
+from spatial.analytics import indicators
+from spatial.analytics import indices
+from spatial.analytics import overlay
+from spatial.analytics import profile
+from spatial.analytics import spatial_stats
 from spatial.errors import TooLarge
 from spatial.settings import get_settings
-from spatial.target_community import target_community
+from spatial.analytics.target_community import target_community
 
 router = APIRouter(tags=["analytics"])
 
@@ -124,7 +131,7 @@ def list_indices(session: Session = Depends(db_session),
 
 
 @router.post("/api/indices", status_code=201, summary="Compute and store a composite index from its definition")
-def compute_index(definition: Annotated[dict[str, Any], Body(description="Index definition (see spatial.indices)")],
+def compute_index(definition: Annotated[dict[str, Any], Body(description="Index definition (see spatial.analytics.indices)")],
                   session: Session = Depends(db_session),
                   principal: Principal = Depends(require("indicators:write"))) -> dict[str, Any]:
     return indices.compute_index(session, definition, created_by=principal.username)

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from api.auth import Principal, require
 from api.deps import db_session
-from spatial import audit
+from spatial.accounts import audit
 
 router = APIRouter(prefix="/api/audit", tags=["audit"])
 

@@ -10,8 +10,9 @@ from sqlalchemy.orm import Session
 from api.auth import Principal, require
 from api.deps import db_session
 from api.routers.roadmaps import PathId, QueryText, Search
-from spatial import cores, past_plans
-from spatial.roadmap_inputs import CoreIn, CorePatch, PastPlanIn, PastPlanPatch
+from spatial.planning import cores
+from spatial.planning import past_plans
+from spatial.planning.roadmap_inputs import CoreIn, CorePatch, PastPlanIn, PastPlanPatch
 
 router = APIRouter(tags=["progress cores and past plans"])
 

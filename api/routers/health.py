@@ -6,7 +6,7 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
-from spatial.db import get_engine
+from spatial.db.engine import get_engine
 
 router = APIRouter(tags=["health"])
 

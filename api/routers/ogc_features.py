@@ -1,5 +1,5 @@
 """OGC API – Features, Part 1 (Core, GeoJSON, HTML, OpenAPI 3.0) over the collections of
-:mod:`spatial.collections`: the landing page at ``/``, conformance, collections, items."""
+:mod:`spatial.serving.collections`: the landing page at ``/``, conformance, collections, items."""
 
 from __future__ import annotations
 
@@ -13,9 +13,9 @@ from api.auth import Principal, require
 from api.deps import db_session
 from api.ogc import (GEOJSON, HTML, JSON, MVT, OPENAPI, OgcRoute, base_url, conditional, html_document,
                      html_response, json_response, key_param, link, with_query)
-from spatial import features
-from spatial.collections import Collection, catalogue, get_collection
-from spatial.tiles import TILE_MATRIX_SET
+from spatial.serving import features
+from spatial.serving.collections import Collection, catalogue, get_collection
+from spatial.serving.tiles import TILE_MATRIX_SET
 
 router = APIRouter(tags=["OGC API – Features"], route_class=OgcRoute)
 

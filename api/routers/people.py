@@ -10,8 +10,8 @@ from sqlalchemy.orm import Session
 from api.auth import Principal, require
 from api.deps import db_session
 from api.routers.roadmaps import PathId, QueryId, QueryText, Search
-from spatial import people
-from spatial.roadmap_inputs import HandoverIn, OrganisationIn, OrganisationPatch, PersonIn, PersonPatch
+from spatial.planning import people
+from spatial.planning.roadmap_inputs import HandoverIn, OrganisationIn, OrganisationPatch, PersonIn, PersonPatch
 
 router = APIRouter(tags=["organisations and people"])
 

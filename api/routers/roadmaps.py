@@ -14,8 +14,11 @@ from sqlalchemy.orm import Session
 
 from api.auth import Principal, require
 from api.deps import db_session
-from spatial import exchange, history, progress, roadmaps
-from spatial.roadmap_inputs import ActionIn, ActionPatch, MeasurementIn, MeasurementPatch, RoadmapIn, RoadmapPatch
+from spatial.planning import exchange
+from spatial.planning import history
+from spatial.planning import progress
+from spatial.planning import roadmaps
+from spatial.planning.roadmap_inputs import ActionIn, ActionPatch, MeasurementIn, MeasurementPatch, RoadmapIn, RoadmapPatch
 
 router = APIRouter(tags=["roadmaps"])
 

@@ -13,12 +13,13 @@ from sqlalchemy.orm import Session
 from api.auth import Principal, require
 from api.deps import db_session
 from api.ogc import JSON, MVT, PNG, OgcRoute, base_url, conditional, json_response, key_param, link, with_query
-from spatial import raster_tiles, tiles
-from spatial.collections import Collection, get_collection
-from spatial.db import read_session
+from spatial.serving import raster_tiles
+from spatial.serving import tiles
+from spatial.serving.collections import Collection, get_collection
+from spatial.db.engine import read_session
 from spatial.errors import NotFound
-from spatial.features import parse_properties
-from spatial.tile_cache import CachedTile
+from spatial.serving.features import parse_properties
+from spatial.serving.tile_cache import CachedTile
 
 router = APIRouter(tags=["OGC API – Tiles"], route_class=OgcRoute)
 

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from api.auth import Principal, require
 from api.deps import db_session
-from spatial import units
+from spatial.units import hierarchy as units
 
 router = APIRouter(prefix="/api/units", tags=["units"])
 

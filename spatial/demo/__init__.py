@@ -19,11 +19,11 @@ import shapely
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from spatial.bulk import copy_rows, ewkb_hex
+from spatial.db.bulk import copy_rows, ewkb_hex
 from spatial.demo.tessellate import tessellate
 from spatial.geometry import as_multipolygons
 from spatial.errors import InvalidInput
-from spatial.indicators import roll_up
+from spatial.analytics.indicators import roll_up
 from spatial.jalali import persian_digits
 
 PROVINCES_FILE = Path(__file__).with_name("iran_provinces.geojson")

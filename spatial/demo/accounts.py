@@ -8,7 +8,7 @@ from __future__ import annotations
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from spatial import accounts
+from spatial.accounts import users as accounts
 from spatial.demo import DemoStep, Progress
 
 #: The progress core's area in the demo: Kerman province (seed 000 is from Kerman).

@@ -9,12 +9,12 @@ import numpy as np
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from spatial.bulk import copy_rows
+from spatial.db.bulk import copy_rows
 from spatial.demo import SYNTHETIC_NOTE, DemoStep, Progress
 from spatial.errors import InvalidInput
-from spatial.indicators import define_indicator, roll_up
-from spatial.indices import compute_index
-from spatial.overlay import derive_indicator
+from spatial.analytics.indicators import define_indicator, roll_up
+from spatial.analytics.indices import compute_index
+from spatial.analytics.overlay import derive_indicator
 
 SEED = 1404
 PERIOD = "2024"

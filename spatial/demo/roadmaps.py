@@ -16,16 +16,16 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from spatial.cores import create_core
+from spatial.planning.cores import create_core
 from spatial.demo import SYNTHETIC_NOTE, DemoStep, Progress
-from spatial.history import LocalEditor
-from spatial.past_plans import create_past_plan
-from spatial.people import create_organisation, create_person, hand_over
-from spatial.roadmap_inputs import (
+from spatial.planning.history import LocalEditor
+from spatial.planning.past_plans import create_past_plan
+from spatial.planning.people import create_organisation, create_person, hand_over
+from spatial.planning.roadmap_inputs import (
     ActionIn, CapacityIn, CoreIn, FinancingIn, HandoverIn, KeyResultIn, MeasurementIn, OrganisationIn, PastPlanIn,
     PersonIn, RoadmapIn, TrainingIn,
 )
-from spatial.roadmaps import create_action, create_measurement, create_roadmap
+from spatial.planning.roadmaps import create_action, create_measurement, create_roadmap
 
 PROVINCE, COUNTY, HOOD = "IR-15", "IR-15-01", "IR-15-01-001"
 EDITOR = LocalEditor("demo")

@@ -13,7 +13,7 @@ Units whose simplified boundary covers less than one screen pixel at a zoom (a
 256-pixel tile) have no row for that zoom: they could not be seen there.
 
 Triggers on ``admin_unit`` (migration ``0008_tile_geometry``) keep the table current;
-``spatial.tiles`` reads it up to :data:`GENERALISED_MAX_ZOOM` and the exact boundary
+``spatial.serving.tiles`` reads it up to :data:`GENERALISED_MAX_ZOOM` and the exact boundary
 above that.
 """
 

@@ -3,7 +3,7 @@ measurements (the progress watch), progress cores, past plans, organisations, pe
 handovers, and the history of every edit.
 
 Rules that need other tables (an action's geometry lies within its roadmap's unit, a
-sponsor is an economic sponsor…) are checked in :mod:`spatial.roadmaps` before writing;
+sponsor is an economic sponsor…) are checked in :mod:`spatial.planning.roadmaps` before writing;
 rules on one row are CHECK constraints here as a last line of defence.
 """
 

@@ -25,7 +25,7 @@ from rasterio.transform import Affine
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from spatial.bulk import copy_rows, ewkb_hex
+from spatial.db.bulk import copy_rows, ewkb_hex
 from spatial.settings import get_settings
 
 _SQL_TYPES = {"integer": "bigint", "float": "double precision", "text": "text"}
@@ -127,7 +127,7 @@ def set_values(session: Session, indicator: str, values: dict[str, float], perio
                domain: str = "context", direction: str = "higher_is_worse", meta: dict | None = None,
                rollup: str = "weighted_mean") -> None:
     """Define ``indicator`` and set its values by unit code."""
-    from spatial.indicators import define_indicator
+    from spatial.analytics.indicators import define_indicator
 
     ind = define_indicator(session, {"code": indicator, "name_fa": indicator, "name_en": indicator, "domain": domain,
                                      "direction": direction, "rollup": rollup, "meta": meta or {}})

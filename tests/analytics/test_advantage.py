@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from spatial.advantage import advantages, top_advantages
+from spatial.analytics.advantage import advantages, top_advantages
 from spatial.errors import NotFound
 from tests.analytics.conftest import set_values
 

@@ -7,7 +7,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from spatial.demo.analytics import derive_from_layers
-from spatial.indicators import values_by_unit
+from spatial.analytics.indicators import values_by_unit
 
 
 def test_profile_of_a_demo_county_has_every_part(client: TestClient) -> None:

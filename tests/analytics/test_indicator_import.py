@@ -7,8 +7,8 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from spatial.errors import InvalidInput, NotFound
-from spatial.indicators import define_indicator, import_csv, list_indicators, values_by_unit
-from spatial.target_community import target_community
+from spatial.analytics.indicators import define_indicator, import_csv, list_indicators, values_by_unit
+from spatial.analytics.target_community import target_community
 
 YOUTH = {"code": "unemployed_youth_test", "name_fa": "جوانان بیکار", "name_en": "Unemployed youth",
          "domain": "target_community", "direction": "higher_is_worse", "rollup": "sum",

@@ -7,7 +7,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from spatial.errors import InvalidInput, NotFound
-from spatial.indices import compute_index, index_scores, parse_definition
+from spatial.analytics.indices import compute_index, index_scores, parse_definition
 
 DEPRIVATION = {
     "code": "test_deprivation", "name_fa": "محرومیت آزمایشی", "name_en": "Test deprivation", "domain": "deprivation",

@@ -9,11 +9,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from spatial.advantage import location_quotient, specialisation
-from spatial.allocation import allocate_budget
+from spatial.analytics.advantage import location_quotient, specialisation
+from spatial.analytics.allocation import allocate_budget
 from spatial.errors import InvalidInput
-from spatial.indices import entropy_weights, normalise, parse_definition, topsis
-from spatial.spatial_stats import gini, theil
+from spatial.analytics.indices import entropy_weights, normalise, parse_definition, topsis
+from spatial.analytics.spatial_stats import gini, theil
 
 
 def test_topsis_matches_the_published_textbook_example() -> None:

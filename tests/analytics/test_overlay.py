@@ -11,8 +11,8 @@ from sqlalchemy.orm import Session
 
 from spatial.demo.tessellate import random_points_within
 from spatial.errors import InvalidInput, NotFound
-from spatial.indicators import values_by_unit
-from spatial.overlay import derive_indicator, point_values
+from spatial.analytics.indicators import values_by_unit
+from spatial.analytics.overlay import derive_indicator, point_values
 from tests.analytics.conftest import insert_units, neighbourhoods_of
 
 COUNTY = "IR-15-01"
@@ -198,7 +198,7 @@ def test_zonal_statistics_read_in_memory_or_through_rasterio_equal_exactextract(
     from exactextract import exact_extract
     from rasterio.transform import Affine
 
-    from spatial.overlay import zonal_statistics
+    from spatial.analytics.overlay import zonal_statistics
 
     minx, miny, maxx, maxy = hoods.total_bounds
     cell = 0.01
@@ -220,7 +220,7 @@ import os, sys
 import numpy as np, geopandas as gpd, rasterio, shapely
 from rasterio.transform import Affine
 from exactextract import exact_extract
-import spatial.overlay as overlay
+import spatial.analytics.overlay as overlay
 from spatial.demo.tessellate import tessellate
 
 out = sys.argv[1]
@@ -252,7 +252,7 @@ def test_zonal_statistics_fork_processes_in_a_single_threaded_program_and_agree(
     import sys
     from pathlib import Path
 
-    from spatial.overlay import WORKERS
+    from spatial.analytics.overlay import WORKERS
 
     script = tmp_path / "zonal.py"
     script.write_text(_FORKING_SCRIPT)

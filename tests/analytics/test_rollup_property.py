@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from spatial.indicators import define_indicator, roll_up, values_by_unit
+from spatial.analytics.indicators import define_indicator, roll_up, values_by_unit
 
 PROVINCE = "IR-15"
 

@@ -18,9 +18,9 @@ import pytest
 from libpysal import examples
 from sqlalchemy.orm import Session
 
-from spatial.bivariate import bivariate_classes
+from spatial.analytics.bivariate import bivariate_classes
 from spatial.errors import InvalidInput, NotFound
-from spatial.spatial_stats import PERMUTATIONS, QUADRANTS, SEED, inequality, lisa_clusters, moran
+from spatial.analytics.spatial_stats import PERMUTATIONS, QUADRANTS, SEED, inequality, lisa_clusters, moran
 from tests.analytics.conftest import insert_units, set_values
 
 
@@ -73,7 +73,7 @@ def test_lisa_cluster_counts_match_esda(session: Session, columbus_units: gpd.Ge
 
 
 def test_lisa_on_an_index_source(session: Session, columbus_units: gpd.GeoDataFrame) -> None:
-    from spatial.indices import compute_index
+    from spatial.analytics.indices import compute_index
 
     summary = compute_index(session, {
         "code": "columbus_need", "name_fa": "نیاز", "name_en": "Need", "domain": "deprivation",

@@ -22,14 +22,15 @@ from sqlalchemy.orm import Session
 
 from api.auth import Principal, require
 from api.deps import db_session
-from spatial import accounts, migrate
-from spatial.access import ensure_within_area
-from spatial.db import session_scope
+from spatial.accounts import users as accounts
+from spatial.db import migrate
+from spatial.units.access import ensure_within_area
+from spatial.db.engine import session_scope
 from spatial.demo import COUNTIES_PER_PROVINCE, load_demo, load_provinces
 from spatial.demo.accounts import DEMO_USERS
-from spatial.embedded import EmbeddedPostgis, free_port
+from spatial.db.embedded import EmbeddedPostgis, free_port
 from spatial.settings import get_settings
-from spatial.tokens import issue_token
+from spatial.accounts.tokens import issue_token
 from tests.conftest import REPO
 
 #: Every kind of caller the matrix covers.

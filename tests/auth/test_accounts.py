@@ -15,12 +15,12 @@ from typer.testing import CliRunner
 
 from api.auth import COOKIE
 from api.cli import app as cli
-from spatial import accounts
-from spatial.db import session_scope
+from spatial.accounts import users as accounts
+from spatial.db.engine import session_scope
 from spatial.demo.accounts import DEMO_KEY, DEMO_USERS
 from spatial.errors import Conflict, InvalidInput
 from spatial.settings import get_settings
-from spatial.tokens import issue_token, secret_key
+from spatial.accounts.tokens import issue_token, secret_key
 
 
 def sign_in(client: TestClient, username: str, password: str) -> httpx.Response:

@@ -8,8 +8,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from spatial.access import unit_within_area
-from spatial.db import session_scope
+from spatial.units.access import unit_within_area
+from spatial.db.engine import session_scope
 
 
 def unit_id(session: Session, code: str) -> int:

@@ -16,7 +16,7 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from spatial import backup
+from spatial.accounts import backup
 from spatial.errors import InvalidInput
 from tests.auth.conftest import REPO, Scratch
 

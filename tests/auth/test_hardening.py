@@ -10,7 +10,7 @@ from fastapi.routing import APIRoute, iter_route_contexts
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
-from spatial.db import session_scope
+from spatial.db.engine import session_scope
 from spatial.settings import get_settings
 
 INJECTIONS = ("' OR '1'='1", "x'; DROP TABLE admin_unit; --", '"; SELECT pg_sleep(5); --', "%' --", "IR-15\\")

@@ -12,7 +12,7 @@ from sqlalchemy import text
 
 def database_state() -> dict[str, Any]:
     """The catalogue, the list of tables and the files of the data directory, as committed now."""
-    from spatial.db import session_scope
+    from spatial.db.engine import session_scope
     from spatial.settings import get_settings
 
     with session_scope() as session:

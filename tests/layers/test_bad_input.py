@@ -174,7 +174,7 @@ def test_too_large_upload_is_refused_and_changes_nothing(
 
 def test_failure_after_the_table_was_written_leaves_nothing(tmp_path: Path, unchanged: None) -> None:
     from layers.ingest import LayerRequest, add_layer
-    from spatial.db import session_scope
+    from spatial.db.engine import session_scope
 
     with pytest.raises(RuntimeError, match="crash after load"), session_scope() as session:
         add_layer(session, fx.write_gpkg(tmp_path), LayerRequest(name="half_done"), added_by="tester")

@@ -29,7 +29,7 @@ def test_persian_windows_1256_shapefile_in_utm40n_comes_back_as_persian_text(
     coords = np.array([row["geometry"]["coordinates"][0] for row in shown["sample"]])
     np.testing.assert_allclose(coords, np.column_stack([lon, lat]), atol=1e-7, rtol=0)
 
-    from spatial.db import session_scope
+    from spatial.db.engine import session_scope
 
     with session_scope() as session:
         names = session.execute(text(f'SELECT field_1 FROM layers."{shown["table_name"]}" ORDER BY fid')).scalars().all()
@@ -49,7 +49,7 @@ def test_list_show_and_delete(client: TestClient, tmp_path: Path, remove_after: 
 
     assert client.delete(f"/api/layers/{slug}").status_code == 204
     assert client.get(f"/api/layers/{slug}").status_code == 404
-    from spatial.db import session_scope
+    from spatial.db.engine import session_scope
 
     with session_scope() as session:
         assert session.execute(text("SELECT to_regclass('layers.listed_layer_v1')")).scalar() is None
@@ -81,7 +81,7 @@ def test_replace_swaps_in_a_new_version_and_keeps_the_old_metadata(
     [old] = now["previous_versions"]
     assert (old["version"], old["table_name"], old["feature_count"]) == (1, first["table_name"], 4)
     assert old["columns"] == first["columns"]
-    from spatial.db import session_scope
+    from spatial.db.engine import session_scope
 
     with session_scope() as session:
         assert session.execute(text(f"SELECT to_regclass('layers.{slug}_v1')")).scalar() is None

@@ -12,7 +12,7 @@ from sqlalchemy import text
 
 from layers.catalogue import remove_layer
 from layers.ingest import LayerRequest, add_layer
-from spatial.db import get_engine, session_scope
+from spatial.db.engine import get_engine, session_scope
 from spatial.errors import InvalidInput
 from spatial.settings import get_settings
 from tests.layers import fixtures as fx

@@ -88,7 +88,7 @@ def visit(chromium: object) -> Iterator[Callable[..., Visit]]:
 def wells_layer(database_url: str) -> Iterator[str]:
     """A committed point layer in the catalogue (the layers engineer's contract: a table
     ``layers.<table_name>`` with ``geom`` in EPSG:4326); removed afterwards."""
-    from spatial.db import session_scope
+    from spatial.db.engine import session_scope
 
     with session_scope() as s:
         s.execute(text("CREATE TABLE layers.test_wells (id serial PRIMARY KEY, name text, depth_m float, "

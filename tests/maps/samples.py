@@ -19,7 +19,7 @@ def grid_units(n: int = 3) -> gpd.GeoDataFrame:
 
 
 def roadmap_data() -> dict[str, Any]:
-    """What ``spatial.roadmaps.roadmap_map_data`` returns for a small roadmap."""
+    """What ``spatial.planning.roadmaps.roadmap_map_data`` returns for a small roadmap."""
     unit = {"type": "Feature", "properties": {"code": "T-11", "name_fa": "واحد آزمایشی ۱۱", "name_en": "Test unit 11"},
             "geometry": box(55, 31, 56, 32).__geo_interface__}
     actions = [

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
-from spatial import indicators
+from spatial.analytics import indicators
 
 from tests.maps.samples import coverage_properties, in_page
 

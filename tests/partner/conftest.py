@@ -16,7 +16,7 @@ from rasterio.io import MemoryFile
 from affine import Affine
 from sqlalchemy import text
 
-from spatial.bulk import copy_rows, ewkb_hex
+from spatial.db.bulk import copy_rows, ewkb_hex
 
 WELLS_BOUNDS = (51.0, 35.0, 52.0, 36.0)  # around Tehran
 WELLS_GRID = 8  # 8 x 8 = 64 points
@@ -39,7 +39,7 @@ def _well_points() -> list[tuple[int, str, float, date, str]]:
 @pytest.fixture(scope="session")
 def wells(database_url: str) -> Iterator[str]:
     """Vector layer ``wells``: 64 points on a grid over 51–52°E, 35–36°N, with name, depth, drilled date."""
-    from spatial.db import session_scope
+    from spatial.db.engine import session_scope
 
     columns = [{"name": "name", "label": "Name", "type": "text"},
                {"name": "depth_m", "label": "Depth (m)", "type": "float"},
@@ -63,7 +63,7 @@ def wells(database_url: str) -> Iterator[str]:
 @pytest.fixture(scope="session")
 def elevation(database_url: str) -> Iterator[str]:
     """Raster layer ``elevation``: a 200 x 200 COG over 51–52°E, 35–36°N, values 0–1990 west to east."""
-    from spatial.db import session_scope
+    from spatial.db.engine import session_scope
     from spatial.settings import get_settings
 
     path = get_settings().data_dir / "rasters" / "test_elevation.tif"
@@ -89,6 +89,6 @@ def elevation(database_url: str) -> Iterator[str]:
 @pytest.fixture(autouse=True)
 def _fresh_generation() -> None:
     """Each test sees the data as committed (no 1-second grace on the generation)."""
-    from spatial.generation import forget_generation
+    from spatial.serving.generation import forget_generation
 
     forget_generation()

@@ -10,9 +10,9 @@ from concurrent.futures import ThreadPoolExecutor
 
 from sqlalchemy import text
 
-from spatial import collections
-from spatial.db import session_scope
-from spatial.generation import forget_generation
+from spatial.serving import collections
+from spatial.db.engine import session_scope
+from spatial.serving.generation import forget_generation
 
 
 def _read() -> dict[str, collections.Collection]:

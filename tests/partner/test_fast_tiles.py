@@ -8,9 +8,9 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
-from spatial.db import session_scope
-from spatial.generation import forget_generation
-from spatial.tile_cache import tile_cache
+from spatial.db.engine import session_scope
+from spatial.serving.generation import forget_generation
+from spatial.serving.tile_cache import tile_cache
 
 TILE = "/collections/wells/tiles/WebMercatorQuad/6/25/41"
 # A parameter the fast path does not know sends the request to the route, which ignores it.

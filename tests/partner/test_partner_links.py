@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session
 from api.auth import Principal
 from api.routers.ogc_features import collection_document
 from api.routers.tiles import tiles_url
-from spatial.collections import get_collection
+from spatial.serving.collections import get_collection
 
 PARTNER = Principal(username="partner:municipality", role="viewer", partner="municipality", api_key="pk_test_123")
 ANONYMOUS = Principal(username="anonymous", role="viewer")

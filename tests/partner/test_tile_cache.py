@@ -8,9 +8,9 @@ import mapbox_vector_tile
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
-from spatial.db import session_scope
-from spatial.generation import forget_generation
-from spatial.tile_cache import TileCache, strong_etag
+from spatial.db.engine import session_scope
+from spatial.serving.generation import forget_generation
+from spatial.serving.tile_cache import TileCache, strong_etag
 
 WELLS_TILE = "/collections/wells/tiles/WebMercatorQuad/6/25/41"  # holds the whole test grid
 

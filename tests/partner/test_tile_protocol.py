@@ -22,9 +22,9 @@ from fastapi.testclient import TestClient
 from uvicorn.logging import AccessFormatter
 
 from api.tile_protocol import TileHttpProtocol
-from spatial import accounts
-from spatial.db import session_scope
-from spatial.tile_cache import tile_cache
+from spatial.accounts import users as accounts
+from spatial.db.engine import session_scope
+from spatial.serving.tile_cache import tile_cache
 
 TILE = "/collections/wells/tiles/WebMercatorQuad/6/25/41"
 NOT_CACHED = "/collections/wells/tiles/WebMercatorQuad/6/25/40"

@@ -9,8 +9,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from spatial.db import session_scope
-from spatial.tiles import pixel_m
+from spatial.db.engine import session_scope
+from spatial.serving.tiles import pixel_m
 
 TEHRAN = (51.39, 35.69)
 WEB_MERCATOR = morecantile.tms.get("WebMercatorQuad")
@@ -168,7 +168,7 @@ def test_changed_indicator_values_invalidate_cached_tiles(client: TestClient) ->
         s.execute(text("""UPDATE indicator_value SET value = value + 1 WHERE period = '2024' AND unit_id =
                           (SELECT id FROM admin_unit WHERE code = 'IR-07')"""))
     try:
-        from spatial.generation import forget_generation
+        from spatial.serving.generation import forget_generation
 
         forget_generation()
         after = client.get(url, headers={"If-None-Match": before.headers["etag"]})
@@ -238,9 +238,9 @@ def test_units_smaller_than_a_screen_pixel_are_left_out_until_they_can_be_seen(c
 @pytest.mark.parametrize("chosen", [None, "code,name_en,population"], ids=["with-indicators", "plain-columns"])
 def test_a_unit_tile_over_budget_leaves_out_its_smallest_units(session: Session, monkeypatch: pytest.MonkeyPatch,
                                                                chosen: str | None) -> None:
-    from spatial import tiles
-    from spatial.collections import get_collection
-    from spatial.features import parse_properties
+    from spatial.serving import tiles
+    from spatial.serving.collections import get_collection
+    from spatial.serving.features import parse_properties
 
     z, y, x = _tile_at(5)
     neighbourhoods = get_collection(session, "neighbourhoods")

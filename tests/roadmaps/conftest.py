@@ -10,10 +10,10 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from spatial.history import LocalEditor
-from spatial.people import create_organisation, create_person
-from spatial.roadmap_inputs import OrganisationIn, PersonIn, RoadmapIn
-from spatial.roadmaps import create_roadmap
+from spatial.planning.history import LocalEditor
+from spatial.planning.people import create_organisation, create_person
+from spatial.planning.roadmap_inputs import OrganisationIn, PersonIn, RoadmapIn
+from spatial.planning.roadmaps import create_roadmap
 
 COUNTY = "IR-15-01"
 HOOD = "IR-15-01-001"

@@ -10,7 +10,7 @@ from sqlalchemy import text
 from typer.testing import CliRunner
 
 from api.cli import app
-from spatial.db import session_scope
+from spatial.db.engine import session_scope
 
 runner = CliRunner()
 

@@ -7,8 +7,8 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from spatial.demo import roadmaps as demo
-from spatial.progress import progress_for_unit, progress_geojson
-from spatial.roadmaps import roadmap_map_data
+from spatial.planning.progress import progress_for_unit, progress_geojson
+from spatial.planning.roadmaps import roadmap_map_data
 
 SYNTHETIC_TABLES = ("organisation", "person", "progress_core", "roadmap", "action", "measurement", "past_plan",
                     "handover")

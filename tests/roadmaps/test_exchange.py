@@ -13,10 +13,10 @@ from openpyxl import load_workbook
 from sqlalchemy.orm import Session
 
 from spatial.errors import InvalidInput
-from spatial.exchange import export_excel, export_json, import_json
-from spatial.history import LocalEditor
-from spatial.roadmap_inputs import ActionIn, CapacityIn, FinancingIn, KeyResultIn, MeasurementIn, RoadmapPatch
-from spatial.roadmaps import create_action, create_measurement, get_roadmap, update_roadmap
+from spatial.planning.exchange import export_excel, export_json, import_json
+from spatial.planning.history import LocalEditor
+from spatial.planning.roadmap_inputs import ActionIn, CapacityIn, FinancingIn, KeyResultIn, MeasurementIn, RoadmapPatch
+from spatial.planning.roadmaps import create_action, create_measurement, get_roadmap, update_roadmap
 from tests.roadmaps.conftest import COUNTY, point_in
 
 EDITOR = LocalEditor("exporter")

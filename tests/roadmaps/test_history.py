@@ -8,11 +8,11 @@ from typing import Any
 import pytest
 from sqlalchemy.orm import Session
 
-from spatial import history
+from spatial.planning import history
 from spatial.errors import NotFound
-from spatial.history import LocalEditor, parse_as_of
-from spatial.roadmap_inputs import ActionIn, ActionPatch, FinancingIn, RoadmapIn, RoadmapPatch
-from spatial.roadmaps import (
+from spatial.planning.history import LocalEditor, parse_as_of
+from spatial.planning.roadmap_inputs import ActionIn, ActionPatch, FinancingIn, RoadmapIn, RoadmapPatch
+from spatial.planning.roadmaps import (
     create_action, create_roadmap, delete_action, delete_roadmap, get_roadmap, update_action, update_roadmap,
 )
 from tests.roadmaps.conftest import COUNTY, point_in

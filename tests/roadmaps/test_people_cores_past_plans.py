@@ -9,13 +9,13 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
-from spatial import history
+from spatial.planning import history
 from spatial.errors import Conflict, Forbidden, InvalidInput
-from spatial.history import LocalEditor
-from spatial.people import create_person, delete_person, hand_over, list_handovers
-from spatial.references import unit_ref
-from spatial.roadmap_inputs import ActionIn, HandoverIn, PersonIn, RoadmapPatch
-from spatial.roadmaps import create_action, get_roadmap, update_roadmap
+from spatial.planning.history import LocalEditor
+from spatial.planning.people import create_person, delete_person, hand_over, list_handovers
+from spatial.planning.references import unit_ref
+from spatial.planning.roadmap_inputs import ActionIn, HandoverIn, PersonIn, RoadmapPatch
+from spatial.planning.roadmaps import create_action, get_roadmap, update_roadmap
 from tests.roadmaps.conftest import COUNTY, HOOD
 
 EDITOR = LocalEditor("ali")

@@ -13,11 +13,11 @@ from typing import Any
 import pytest
 from sqlalchemy.orm import Session
 
-from spatial import history
-from spatial.history import LocalEditor
-from spatial.progress import action_progress, progress_for_unit, progress_geojson, roadmap_progress, roll_up
-from spatial.roadmap_inputs import ActionIn, ActionPatch, KeyResultIn, MeasurementIn
-from spatial.roadmaps import create_action, create_measurement, update_action
+from spatial.planning import history
+from spatial.planning.history import LocalEditor
+from spatial.planning.progress import action_progress, progress_for_unit, progress_geojson, roadmap_progress, roll_up
+from spatial.planning.roadmap_inputs import ActionIn, ActionPatch, KeyResultIn, MeasurementIn
+from spatial.planning.roadmaps import create_action, create_measurement, update_action
 from tests.roadmaps.conftest import COUNTY, point_in
 
 START = date(2024, 1, 1)

@@ -10,7 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
-from spatial.db import session_scope
+from spatial.db.engine import session_scope
 from tests.roadmaps.conftest import COUNTY, point_in, point_outside
 
 TABLES = ("roadmap", "action", "financing", "key_result", "measurement", "history", "organisation", "person")

@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from spatial import units
+from spatial.units import hierarchy as units
 from spatial.errors import InvalidInput, NotFound
 
 COVERAGE_SQL = text(

@@ -1,0 +1,13 @@
+"""Capacities and deprivation per unit: indicators and everything computed from them.
+
+:mod:`~spatial.analytics.indicators` (definitions, values, roll-up), :mod:`~spatial.analytics.overlay`
+(indicators derived by overlaying a layer on a level of units), :mod:`~spatial.analytics.indices`
+(composite indices and rankings), :mod:`~spatial.analytics.spatial_stats` (Moran's I, LISA,
+Gini, Theil), :mod:`~spatial.analytics.advantage` (location quotients),
+:mod:`~spatial.analytics.bivariate` (capacity × deprivation classes),
+:mod:`~spatial.analytics.allocation` (fair split of a budget),
+:mod:`~spatial.analytics.target_community` and :mod:`~spatial.analytics.profile` (what a
+planner reads about one unit). Scoring functions are pure NumPy; the database is read and
+written by the functions that say so. It may import :mod:`spatial.db`, :mod:`spatial.units`
+and the shared modules, not planning or serving.
+"""

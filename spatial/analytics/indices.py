@@ -1,0 +1,504 @@
+"""Composite indices: normalise indicators, weight them, aggregate them into one score.
+
+A definition (YAML or JSON) names the indicators and every method choice; its
+SHA-256 over canonical JSON is stored with the scores, so any result can be
+reproduced. Scores are oriented by the index's domain: on a *deprivation* index a
+higher score means more deprived, on a *capacity* index more capable; each
+indicator's direction (higher is better / worse) is turned to match.
+
+Examples
+--------
+>>> definition = parse_definition('''
+... code: deprivation
+... name_fa: شاخص محرومیت
+... name_en: Deprivation index
+... domain: deprivation
+... levels: [county]
+... indicators: [{code: unemployment_rate}, {code: literacy_rate}]
+... ''')
+>>> definition.weights, definition.aggregation
+('equal', 'arithmetic')
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import yaml
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from spatial.db.bulk import copy_rows
+from spatial.errors import InvalidInput, NotFound
+from spatial.analytics.indicators import (
+    CODE_PATTERN, indicator_info, indicator_matrix, latest_common_period, units_in_scope, values_by_unit,
+)
+from spatial.models.analytics import INDEX_DOMAINS
+from spatial.models.units import LEVELS
+
+NORMALISATIONS: tuple[str, ...] = ("min_max", "z_score", "rank", "distance_to_reference", "vector")
+WEIGHTINGS: tuple[str, ...] = ("equal", "explicit", "entropy")
+AGGREGATIONS: tuple[str, ...] = ("arithmetic", "geometric", "topsis")
+MISSING_POLICIES: tuple[str, ...] = ("drop_unit", "mean", "fail")
+WEIGHT_TOLERANCE = 1e-6
+
+
+# --------------------------------------------------------------------------- methods
+
+def normalise(matrix: np.ndarray, benefit: np.ndarray, method: str, reference: int | None = None,
+              scale: tuple[float, float] = (0.0, 1.0)) -> np.ndarray:
+    """Normalise the columns of ``matrix`` (units × indicators), oriented so higher is "more".
+
+    ``benefit[j]`` is True when a higher raw value of column ``j`` counts towards the
+    index; False columns are reversed. Methods:
+
+    - ``min_max``: onto ``scale`` (default [0, 1]); a constant column sits mid-scale;
+    - ``z_score``: (x − mean) / standard deviation; a constant column is 0;
+    - ``rank``: percentile rank in (0, 1], ties averaged; unchanged by any increasing
+      transform of a column;
+    - ``distance_to_reference``: (x − x_ref) / |x_ref| against the unit in row ``reference``;
+    - ``vector``: x / ‖x‖ (TOPSIS only; orientation is left to TOPSIS).
+
+    Examples
+    --------
+    >>> normalise(np.array([[1.0], [3.0], [2.0]]), np.array([False]), "min_max").ravel().tolist()
+    [1.0, 0.0, 0.5]
+    """
+    x = np.asarray(matrix, dtype=float)
+    sign = np.where(np.asarray(benefit, dtype=bool), 1.0, -1.0)
+    if method == "vector":
+        norms = np.sqrt((x**2).sum(axis=0))
+        return np.divide(x, norms, out=np.zeros_like(x), where=norms > 0)
+    if method == "min_max":
+        lo, hi = scale
+        oriented = x * sign
+        span = oriented.max(axis=0) - oriented.min(axis=0)
+        unit = np.divide(oriented - oriented.min(axis=0), span, out=np.full_like(x, 0.5), where=span > 0)
+        return lo + (hi - lo) * unit
+    if method == "z_score":
+        sd = x.std(axis=0)
+        z = np.divide(x - x.mean(axis=0), sd, out=np.zeros_like(x), where=sd > 0)
+        return z * sign
+    if method == "rank":
+        return pd.DataFrame(x * sign).rank(method="average", pct=True).to_numpy()
+    if method == "distance_to_reference":
+        if reference is None:
+            raise InvalidInput("Normalisation 'distance_to_reference' needs a reference_unit.", field="reference_unit")
+        ref = x[reference]
+        if np.any(ref == 0) or np.any(np.isnan(ref)):
+            raise InvalidInput("The reference unit has a zero or missing value for some indicator; "
+                               "choose another reference_unit.", field="reference_unit")
+        return (x - ref) / np.abs(ref) * sign
+    raise InvalidInput(f"Unknown normalisation '{method}'; use one of {', '.join(NORMALISATIONS)}.",
+                       field="normalisation")
+
+
+def entropy_weights(matrix: np.ndarray) -> np.ndarray:
+    """Shannon-entropy weights of the columns of a non-negative ``matrix`` (units × criteria).
+
+    p_ij = x_ij / Σ_i x_ij, e_j = −Σ_i p_ij ln p_ij / ln m, w_j = (1 − e_j) / Σ_k (1 − e_k).
+    A column that varies more carries more information and gets more weight. When no
+    column varies, the weights are equal.
+
+    Examples
+    --------
+    >>> entropy_weights(np.array([[1.0, 5.0], [1.0, 1.0]])).round(3).tolist()
+    [0.0, 1.0]
+    """
+    x = np.asarray(matrix, dtype=float)
+    if x.ndim != 2 or x.shape[0] < 2:
+        raise InvalidInput("Entropy weights need at least two units.", field="weights")
+    if np.any(x < 0) or np.any(~np.isfinite(x)):
+        raise InvalidInput("Entropy weights need non-negative values; use min_max or rank normalisation.",
+                           field="weights")
+    totals = x.sum(axis=0)
+    p = np.divide(x, totals, out=np.full_like(x, 1.0 / x.shape[0]), where=totals > 0)
+    plogp = np.where(p > 0, p * np.log(np.where(p > 0, p, 1.0)), 0.0)
+    e = -plogp.sum(axis=0) / np.log(x.shape[0])
+    d = np.clip(1.0 - e, 0.0, None)
+    if d.sum() <= 0:
+        return np.full(x.shape[1], 1.0 / x.shape[1])
+    return d / d.sum()
+
+
+def topsis(matrix: np.ndarray, weights: np.ndarray, benefit: np.ndarray) -> np.ndarray:
+    """TOPSIS closeness to the ideal solution, in [0, 1], for each row of ``matrix``.
+
+    Vector-normalise, weight, find the ideal and anti-ideal per criterion (max/min for
+    benefit criteria, the reverse for cost ones), and return S⁻ / (S⁺ + S⁻).
+
+    Examples
+    --------
+    >>> topsis(np.array([[1.0, 1.0], [2.0, 2.0]]), np.array([0.5, 0.5]), np.array([True, True])).tolist()
+    [0.0, 1.0]
+    """
+    v = normalise(matrix, benefit, "vector") * np.asarray(weights, dtype=float)
+    benefit = np.asarray(benefit, dtype=bool)
+    ideal = np.where(benefit, v.max(axis=0), v.min(axis=0))
+    anti = np.where(benefit, v.min(axis=0), v.max(axis=0))
+    s_plus = np.sqrt(((v - ideal) ** 2).sum(axis=1))
+    s_minus = np.sqrt(((v - anti) ** 2).sum(axis=1))
+    total = s_plus + s_minus
+    return np.divide(s_minus, total, out=np.full(len(v), 0.5), where=total > 0)
+
+
+def aggregate(normalised: np.ndarray, weights: np.ndarray, method: str) -> np.ndarray:
+    """Weighted ``arithmetic`` mean or weighted ``geometric`` mean of each row."""
+    w = np.asarray(weights, dtype=float)
+    if method == "arithmetic":
+        return normalised @ w
+    if method == "geometric":
+        if np.any(normalised <= 0):
+            raise InvalidInput("Geometric aggregation needs positive normalised values; use min_max with "
+                               "scale: [1, 100] or rank normalisation.", field="aggregation")
+        return np.exp(np.log(normalised) @ w)
+    raise InvalidInput(f"Unknown aggregation '{method}'; use one of {', '.join(AGGREGATIONS)}.", field="aggregation")
+
+
+def rank_descending(scores: pd.Series, groups: pd.Series | None = None) -> pd.Series:
+    """Rank 1 for the highest score (ties share the best rank), overall or within ``groups``."""
+    if groups is None:
+        return scores.rank(method="min", ascending=False).astype(int)
+    return scores.groupby(groups, dropna=False).rank(method="min", ascending=False).astype(int)
+
+
+# --------------------------------------------------------------------------- definitions
+
+@dataclass(frozen=True)
+class Component:
+    """One indicator in an index, with its explicit weight and an optional direction override."""
+
+    code: str
+    weight: float | None = None
+    direction: str | None = None
+
+
+@dataclass(frozen=True)
+class IndexDefinition:
+    """A validated index definition; see :func:`parse_definition`."""
+
+    code: str
+    name_fa: str
+    name_en: str
+    domain: str
+    levels: tuple[str, ...]
+    components: tuple[Component, ...]
+    normalisation: str = "min_max"
+    weights: str = "equal"
+    aggregation: str = "arithmetic"
+    missing: str = "drop_unit"
+    period: str | None = None
+    parent_code: str | None = None
+    reference_unit: str | None = None
+    scale: tuple[float, float] = (0.0, 1.0)
+
+    def canonical(self) -> dict[str, Any]:
+        """The definition as plain JSON-ready data (what is stored and hashed)."""
+        data = asdict(self)
+        data["levels"] = list(self.levels)
+        data["scale"] = list(self.scale)
+        data["indicators"] = [asdict(c) for c in self.components]
+        del data["components"]
+        return data
+
+    @property
+    def hash(self) -> str:
+        """SHA-256 of the canonical JSON: the same definition always has the same hash."""
+        blob = json.dumps(self.canonical(), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+        return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+
+
+def _choice(data: Mapping[str, Any], key: str, allowed: tuple[str, ...], default: str) -> str:
+    value = data.get(key, default)
+    if value not in allowed:
+        raise InvalidInput(f"'{key}' is '{value}'; use one of: {', '.join(allowed)}.", field=key)
+    return str(value)
+
+
+def parse_definition(source: Mapping[str, Any] | str) -> IndexDefinition:
+    """Validate an index definition given as a mapping or as YAML/JSON text.
+
+    Keys: ``code``, ``name_fa``, ``name_en``, ``domain`` (capacity|deprivation),
+    ``levels`` (or ``level``), ``indicators`` (list of ``{code, weight?, direction?}``),
+    ``normalisation`` (min_max|z_score|rank|distance_to_reference|vector),
+    ``weights`` (equal|explicit|entropy), ``aggregation`` (arithmetic|geometric|topsis),
+    ``missing`` (drop_unit|mean|fail), optional ``period``, ``parent_code``,
+    ``reference_unit``, ``scale`` ([lo, hi] for min_max).
+    """
+    if isinstance(source, str):
+        try:
+            data = yaml.safe_load(source)
+        except yaml.YAMLError as exc:
+            raise InvalidInput(f"The index definition is not valid YAML/JSON: {exc}", field="definition") from None
+    else:
+        data = dict(source)
+    if not isinstance(data, Mapping):
+        raise InvalidInput("The index definition must be a mapping of keys to values.", field="definition")
+    code = str(data.get("code", ""))
+    if not CODE_PATTERN.match(code):
+        raise InvalidInput(f"Index code '{code}' must be lower case letters, digits and _, starting with a letter.",
+                           field="code")
+    for key in ("name_fa", "name_en"):
+        if not str(data.get(key, "")).strip():
+            raise InvalidInput(f"The index needs a non-empty {key}.", field=key)
+    domain = _choice(data, "domain", INDEX_DOMAINS, "")
+    raw_levels = data.get("levels", data.get("level"))
+    levels = (raw_levels,) if isinstance(raw_levels, str) else tuple(raw_levels or ())
+    if not levels:
+        raise InvalidInput("The index needs 'levels' (for example [county, province]).", field="levels")
+    for level in levels:
+        if level not in LEVELS:
+            raise InvalidInput(f"Unknown level '{level}'; use any of: {', '.join(LEVELS)}.", field="levels")
+    items = data.get("indicators") or []
+    if not isinstance(items, list) or not items:
+        raise InvalidInput("The index needs a non-empty list 'indicators'.", field="indicators")
+    components = []
+    for i, item in enumerate(items):
+        item = {"code": item} if isinstance(item, str) else dict(item)
+        direction = item.get("direction")
+        if direction is not None and direction not in ("higher_is_better", "higher_is_worse"):
+            raise InvalidInput(f"indicators[{i}].direction '{direction}' must be higher_is_better or "
+                               "higher_is_worse.", field=f"indicators[{i}].direction")
+        weight = item.get("weight")
+        if weight is not None and (not isinstance(weight, int | float) or weight < 0):
+            raise InvalidInput(f"indicators[{i}].weight must be a non-negative number.",
+                               field=f"indicators[{i}].weight")
+        components.append(Component(str(item.get("code", "")), None if weight is None else float(weight), direction))
+    codes = [c.code for c in components]
+    if len(set(codes)) != len(codes):
+        raise InvalidInput("An indicator appears twice in 'indicators'.", field="indicators")
+    aggregation = _choice(data, "aggregation", AGGREGATIONS, "arithmetic")
+    normalisation = _choice(data, "normalisation", NORMALISATIONS, "vector" if aggregation == "topsis" else "min_max")
+    if (aggregation == "topsis") != (normalisation == "vector"):
+        raise InvalidInput("TOPSIS aggregation goes with 'vector' normalisation, and 'vector' only with TOPSIS.",
+                           field="normalisation")
+    weights = _choice(data, "weights", WEIGHTINGS, "explicit" if all(c.weight is not None for c in components)
+                      else "equal")
+    if weights == "explicit":
+        if any(c.weight is None for c in components):
+            raise InvalidInput("With weights: explicit every indicator needs a 'weight'.", field="indicators")
+        total = sum(c.weight or 0.0 for c in components)
+        if abs(total - 1.0) > WEIGHT_TOLERANCE:
+            raise InvalidInput(f"The indicator weights sum to {total:g}; they must sum to 1.", field="weights")
+    elif any(c.weight is not None for c in components):
+        raise InvalidInput(f"Indicator weights are given but 'weights' is '{weights}'; set weights: explicit "
+                           "or remove them.", field="weights")
+    reference = data.get("reference_unit")
+    if normalisation == "distance_to_reference" and not reference:
+        raise InvalidInput("Normalisation 'distance_to_reference' needs a reference_unit code.",
+                           field="reference_unit")
+    scale = tuple(float(v) for v in data.get("scale", (0.0, 1.0)))
+    if len(scale) != 2 or not scale[0] < scale[1]:
+        raise InvalidInput("'scale' must be two increasing numbers, such as [0, 1] or [1, 100].", field="scale")
+    period = data.get("period")
+    return IndexDefinition(
+        code=code, name_fa=str(data["name_fa"]), name_en=str(data["name_en"]), domain=domain, levels=levels,
+        components=tuple(components), normalisation=normalisation, weights=weights, aggregation=aggregation,
+        missing=_choice(data, "missing", MISSING_POLICIES, "drop_unit"),
+        period=None if period is None else str(period), parent_code=data.get("parent_code"),
+        reference_unit=reference, scale=(scale[0], scale[1]),
+    )
+
+
+# --------------------------------------------------------------------------- scoring
+
+@dataclass(frozen=True)
+class Scores:
+    """The scores of one level: a frame indexed by unit code, and the weights used."""
+
+    frame: pd.DataFrame  # columns: unit_id, parent_code, score, rank_overall, rank_in_parent
+    weights: dict[str, float]
+    dropped: list[str]
+
+
+def score_level(session: Session, definition: IndexDefinition, level: str, period: str) -> Scores:
+    """Score the units of one ``level`` in ``period`` under ``definition`` (nothing is written)."""
+    codes = [c.code for c in definition.components]
+    table = indicator_matrix(session, codes, level, period, definition.parent_code)
+    values = table[codes]
+    missing = values.isna().any(axis=1)
+    dropped: list[str] = []
+    if missing.any():
+        if definition.missing == "fail":
+            bad = values.index[missing][:10]
+            raise InvalidInput(f"{int(missing.sum())} {level} unit(s) lack values in {period} "
+                               f"(e.g. {', '.join(bad)}); set missing: drop_unit or mean.", field="missing")
+        if definition.missing == "mean":
+            values = values.fillna(values.mean())
+            if values.isna().any().any():
+                empty = [c for c in codes if values[c].isna().all()]
+                raise InvalidInput(f"Indicator(s) {', '.join(empty)} have no values at level {level} in {period}.",
+                                   field="indicators")
+        else:
+            dropped = values.index[missing].tolist()
+            values = values[~missing]
+    if len(values) < 2:
+        raise InvalidInput(f"Fewer than two {level} units have every indicator in {period}; nothing to compare.",
+                           field="levels")
+    benefit = np.array([_counts_towards(session, c, definition.domain) for c in definition.components])
+    x = values.to_numpy()
+    reference = None
+    if definition.normalisation == "distance_to_reference":
+        if definition.reference_unit not in values.index:
+            raise NotFound(f"The reference unit '{definition.reference_unit}' is not among the scored {level} units.",
+                           field="reference_unit")
+        reference = int(values.index.get_loc(definition.reference_unit))
+    normalised = normalise(x, benefit, definition.normalisation, reference, definition.scale)
+    if definition.weights == "equal":
+        w = np.full(len(codes), 1.0 / len(codes))
+    elif definition.weights == "explicit":
+        w = np.array([c.weight for c in definition.components], dtype=float)
+    else:
+        w = entropy_weights(x if definition.aggregation == "topsis" else normalised)
+    if definition.aggregation == "topsis":
+        score = topsis(x, w, benefit)
+    else:
+        score = aggregate(normalised, w, definition.aggregation)
+    frame = table.loc[values.index, ["unit_id", "parent_code"]].copy()
+    frame["score"] = score
+    frame["rank_overall"] = rank_descending(frame["score"])
+    frame["rank_in_parent"] = rank_descending(frame["score"], frame["parent_code"])
+    return Scores(frame, dict(zip(codes, (float(v) for v in w), strict=True)), dropped)
+
+
+def _counts_towards(session: Session, component: Component, domain: str) -> bool:
+    direction = component.direction or str(indicator_info(session, component.code)["direction"])
+    # On a deprivation index worse counts up; on a capacity index better does.
+    return (direction == "higher_is_worse") == (domain == "deprivation")
+
+
+def compute_index(session: Session, source: Mapping[str, Any] | str | IndexDefinition,
+                  created_by: str = "system", synthetic: bool = False, clusters: bool = True) -> dict[str, Any]:
+    """Score every level of an index definition and store the scores; return a summary.
+
+    The index version is found or created by (code, definition hash); its scores for
+    the period are replaced. With ``clusters``, each level's LISA cluster labels
+    (queen contiguity, fixed seed) are stored with the scores.
+    """
+    from spatial.analytics.spatial_stats import lisa_labels  # here: spatial_stats reads scores through this module
+
+    definition = source if isinstance(source, IndexDefinition) else parse_definition(source)
+    codes = [c.code for c in definition.components]
+    for code in codes:
+        indicator_info(session, code)  # NotFound names an unknown indicator
+    period = definition.period or latest_common_period(session, codes)
+    digest = definition.hash
+    index_id = session.execute(
+        text("SELECT id FROM composite_index WHERE code = :code AND definition_hash = :hash"),
+        {"code": definition.code, "hash": digest},
+    ).scalar()
+    if index_id is None:
+        index_id = session.execute(
+            text("""INSERT INTO composite_index (code, name_fa, name_en, domain, definition, definition_hash,
+                                                 synthetic, created_by)
+                    VALUES (:code, :fa, :en, :domain, CAST(:definition AS jsonb), :hash, :synthetic, :by)
+                    RETURNING id"""),
+            {"code": definition.code, "fa": definition.name_fa, "en": definition.name_en, "domain": definition.domain,
+             "definition": json.dumps(definition.canonical(), ensure_ascii=False), "hash": digest,
+             "synthetic": synthetic, "by": created_by},
+        ).scalar_one()
+    session.execute(text("DELETE FROM index_score WHERE index_id = :id AND period = :period"),
+                    {"id": index_id, "period": period})
+    summary: dict[str, Any] = {"id": int(index_id), "code": definition.code, "definition_hash": digest,
+                               "period": period, "levels": {}}
+    for level in definition.levels:
+        scores = score_level(session, definition, level, period)
+        frame = scores.frame
+        frame["cluster"] = (pd.Series(lisa_labels(session, frame["score"])) if clusters and len(frame) >= 5
+                            else pd.Series(dtype=object))
+        copy_rows(
+            session, "index_score",
+            ("index_id", "unit_id", "period", "level", "score", "rank_overall", "rank_in_parent", "cluster"),
+            ((index_id, int(r.unit_id), period, level, float(r.score), int(r.rank_overall), int(r.rank_in_parent),
+              None if pd.isna(r.cluster) else r.cluster) for r in frame.itertuples()),
+        )
+        summary["levels"][level] = {"scored": len(frame), "dropped": scores.dropped, "weights": scores.weights}
+    return summary
+
+
+def list_indices(session: Session) -> list[dict[str, Any]]:
+    """Every stored index version, by code then age."""
+    rows = session.execute(text("""SELECT id, code, name_fa, name_en, domain, definition_hash, synthetic, created_at,
+                                          created_by FROM composite_index ORDER BY code, id""")).mappings()
+    return [dict(r) for r in rows]
+
+
+def newest_index_code(session: Session, domain: str, level: str) -> str | None:
+    """The code of the newest composite index of ``domain`` that has scores at ``level``."""
+    return session.execute(
+        text("""SELECT i.code FROM composite_index i
+                WHERE i.domain = :d AND EXISTS (SELECT 1 FROM index_score s WHERE s.index_id = i.id AND s.level = :l)
+                ORDER BY i.id DESC LIMIT 1"""),
+        {"d": domain, "l": level},
+    ).scalar()
+
+
+def resolve_index(session: Session, ref: str | int) -> dict[str, Any]:
+    """The index version ``ref``: an id, or a code (its latest version)."""
+    row = session.execute(
+        text("""SELECT id, code, name_fa, name_en, domain, definition, definition_hash, synthetic, created_at,
+                       created_by, (SELECT coalesce(array_agg(DISTINCT period ORDER BY period), '{}')
+                                    FROM index_score s WHERE s.index_id = i.id) AS periods
+                FROM composite_index i
+                WHERE (CAST(:id AS integer) IS NOT NULL AND id = :id) OR (CAST(:id AS integer) IS NULL AND code = :code)
+                ORDER BY id DESC LIMIT 1"""),
+        {"id": int(ref) if str(ref).isdigit() else None, "code": str(ref)},
+    ).mappings().first()
+    if row is None:
+        raise NotFound(f"No composite index '{ref}'. Compute one with POST /api/indices.", field="index")
+    return dict(row)
+
+
+def index_scores(session: Session, ref: str | int, level: str, period: str | None = None,
+                 parent_code: str | None = None) -> dict[str, Any]:
+    """Stored scores of index ``ref`` at ``level``: ``{index, period, level, scores: [...]}``.
+
+    Each score row: ``code``, ``name_fa``, ``name_en``, ``parent_code``, ``score``,
+    ``rank_overall``, ``rank_in_parent``, ``cluster``.
+    """
+    index = resolve_index(session, ref)
+    periods = list(index["periods"])
+    if period is None:
+        if not periods:
+            raise NotFound(f"Index '{ref}' has no stored scores; compute it first.", field="index")
+        period = periods[-1]
+    elif period not in periods:
+        raise NotFound(f"Index '{ref}' has no scores for period '{period}'; it has: {', '.join(periods) or 'none'}.",
+                       field="period")
+    scope = units_in_scope(session, level, parent_code)
+    rows = session.execute(
+        text("""SELECT u.code, u.name_fa, u.name_en, p.code AS parent_code, s.score, s.rank_overall,
+                       s.rank_in_parent, s.cluster
+                FROM index_score s JOIN admin_unit u ON u.id = s.unit_id
+                LEFT JOIN admin_unit p ON p.id = u.parent_id
+                WHERE s.index_id = :id AND s.period = :period AND s.level = :level AND s.unit_id = ANY(:units)
+                ORDER BY s.rank_overall, u.code"""),
+        {"id": index["id"], "period": period, "level": level, "units": [int(u) for u in scope["unit_id"]]},
+    ).mappings().all()
+    if not rows and level not in index["definition"]["levels"]:
+        raise NotFound(f"Index '{ref}' is not computed at level '{level}'; it has: "
+                       f"{', '.join(index['definition']['levels'])}.", field="level")
+    meta = {k: index[k] for k in ("id", "code", "name_fa", "name_en", "domain", "definition_hash", "synthetic")}
+    return {"index": meta, "period": period, "level": level, "scores": [dict(r) for r in rows]}
+
+
+def source_values(session: Session, source: str, level: str, period: str | None = None,
+                  parent_code: str | None = None) -> tuple[str | None, dict[str, float]]:
+    """Values keyed by unit code from an indicator code or ``'index:<id or code>'``.
+
+    The shared way for statistics, bivariate classes and allocations to read a measure.
+    Units without a value are left out.
+    """
+    if source.startswith("index:"):
+        result = index_scores(session, source.removeprefix("index:"), level, period, parent_code)
+        return result["period"], {r["code"]: float(r["score"]) for r in result["scores"]}
+    scope = units_in_scope(session, level, parent_code)
+    found_period, values = values_by_unit(session, source, level, period)
+    return found_period, {k: float(v) for k, v in values.items()
+                          if k in scope.index and v is not None and np.isfinite(v)}

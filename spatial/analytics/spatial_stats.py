@@ -1,0 +1,174 @@
+"""Spatial statistics and inequality: Moran's I, LISA clusters, Gini, Theil T.
+
+Contiguity is queen (units sharing a boundary point are neighbours), built by
+libpysal from the unit boundaries in PostGIS; permutation tests use a fixed seed,
+so the same data always give the same p-values and clusters.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+from typing import Any
+
+import esda
+import geopandas as gpd
+import libpysal
+import numpy as np
+import pandas as pd
+import shapely
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from spatial.errors import InvalidInput
+from spatial.analytics.indices import source_values
+
+SEED = 1403
+PERMUTATIONS = 999
+ALPHA = 0.05
+#: esda's quadrant numbers → cluster labels (value, spatial lag): High-High, Low-High, Low-Low, High-Low.
+QUADRANTS = {1: "HH", 2: "LH", 3: "LL", 4: "HL"}
+LABELS: tuple[str, ...] = ("HH", "LL", "HL", "LH", "ns")
+
+
+def queen_weights(session: Session, codes: Sequence[str]) -> libpysal.weights.W:
+    """Row-standardised queen contiguity among the current units ``codes`` (ids are the codes)."""
+    rows = session.execute(
+        text("SELECT code, ST_AsBinary(geom) FROM admin_unit WHERE valid_to IS NULL AND code = ANY(:codes)"),
+        {"codes": list(codes)},
+    ).all()
+    frame = gpd.GeoDataFrame(
+        {"code": [r[0] for r in rows]}, geometry=shapely.from_wkb([bytes(r[1]) for r in rows]), crs=4326
+    ).set_index("code").loc[list(codes)]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # islands are reported through the result instead
+        w = libpysal.weights.Queen.from_dataframe(frame, use_index=True)
+    w.transform = "r"
+    return w
+
+
+def _checked(values: pd.Series) -> pd.Series:
+    values = values.dropna().astype(float)
+    if len(values) < 5:
+        raise InvalidInput(f"Spatial statistics need at least 5 units with values; found {len(values)}.",
+                           field="level")
+    return values
+
+
+def lisa_from(values: np.ndarray, w: libpysal.weights.W, permutations: int = PERMUTATIONS,
+              seed: int = SEED, alpha: float = ALPHA) -> list[str]:
+    """LISA cluster labels ('HH', 'LL', 'HL', 'LH' or 'ns') for ``values`` in ``w``'s order.
+
+    A unit is labelled by its quadrant when its permutation p-value is below ``alpha``;
+    units without neighbours are 'ns'.
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        local = esda.Moran_Local(np.asarray(values, dtype=float), w, permutations=permutations, seed=seed)
+    islands = set(w.islands)
+    return [QUADRANTS[int(q)] if p < alpha and unit not in islands else "ns"
+            for unit, q, p in zip(w.id_order, local.q, local.p_sim, strict=True)]
+
+
+def lisa_labels(session: Session, values: pd.Series) -> dict[str, str]:
+    """LISA labels for ``values`` indexed by unit code (units with a value only)."""
+    values = _checked(values)
+    w = queen_weights(session, values.index.tolist())
+    return dict(zip(values.index, lisa_from(values.to_numpy(), w), strict=True))
+
+
+def lisa_clusters(session: Session, source: str, level: str, period: str | None = None,
+                  parent_code: str | None = None) -> dict[str, str]:
+    """LISA cluster label per unit code for an indicator code or ``'index:<id>'`` at ``level``.
+
+    Examples
+    --------
+    >>> lisa_clusters(session, "unemployment_rate", "county")   # doctest: +SKIP
+    {'IR-01-01': 'ns', 'IR-01-02': 'HH', ...}
+    """
+    _, values = source_values(session, source, level, period, parent_code)
+    return lisa_labels(session, pd.Series(values, dtype=float))
+
+
+def moran(session: Session, source: str, level: str, period: str | None = None,
+          parent_code: str | None = None) -> dict[str, Any]:
+    """Global Moran's I of a measure at ``level``: ``{I, expected, z, p_sim, n, islands, clusters}``.
+
+    ``clusters`` counts the units in each LISA label.
+    """
+    found_period, raw = source_values(session, source, level, period, parent_code)
+    values = _checked(pd.Series(raw, dtype=float))
+    w = queen_weights(session, values.index.tolist())
+    # esda's global Moran draws from numpy's global generator; seed it for reproducible p-values.
+    np.random.seed(SEED)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        result = esda.Moran(values.to_numpy(), w, permutations=PERMUTATIONS)
+    labels = lisa_from(values.to_numpy(), w)
+    return {"source": source, "level": level, "period": found_period, "n": len(values),
+            "I": float(result.I), "expected": float(result.EI), "z": float(result.z_sim),
+            "p_sim": float(result.p_sim), "islands": list(w.islands),
+            "clusters": {label: labels.count(label) for label in LABELS}}
+
+
+def gini(values: np.ndarray, weights: np.ndarray | None = None) -> float:
+    """The (optionally population-weighted) Gini coefficient of non-negative ``values``.
+
+    Examples
+    --------
+    >>> gini(np.array([1.0, 1.0, 1.0]))
+    0.0
+    >>> round(gini(np.array([0.0, 0.0, 0.0, 1.0])), 3)
+    0.75
+    """
+    x = np.asarray(values, dtype=float)
+    w = np.ones_like(x) if weights is None else np.asarray(weights, dtype=float)
+    if np.any(x < 0) or np.any(w < 0) or x.size == 0:
+        raise InvalidInput("The Gini coefficient needs non-negative values and weights.", field="source")
+    order = np.argsort(x, kind="stable")
+    x, w = x[order], w[order]
+    total_w, total = w.sum(), (w * x).sum()
+    if total == 0:
+        return 0.0
+    cum = np.cumsum(w)
+    return float((w * x * (2 * cum - w - total_w)).sum() / (total_w * total))
+
+
+def theil(values: np.ndarray, groups: np.ndarray, weights: np.ndarray | None = None) -> dict[str, float]:
+    """Theil T of non-negative ``values`` split into between- and within-group parts.
+
+    With shares s_i = w_i x_i / Σ w x and group means μ_g: total = Σ s_i ln(x_i / μ),
+    within = Σ_g S_g T_g, between = Σ_g S_g ln(μ_g / μ), and total = between + within.
+    """
+    x = np.asarray(values, dtype=float)
+    w = np.ones_like(x) if weights is None else np.asarray(weights, dtype=float)
+    if np.any(x < 0) or np.any(w < 0) or (w * x).sum() <= 0:
+        raise InvalidInput("Theil T needs non-negative values with a positive total.", field="source")
+    frame = pd.DataFrame({"x": x, "w": w, "wx": w * x, "g": np.asarray(groups)})
+    mu = frame["wx"].sum() / frame["w"].sum()
+    share = frame["wx"] / frame["wx"].sum()
+    by = frame.groupby("g", sort=False)
+    mu_g = frame["g"].map(by["wx"].sum() / by["w"].sum())
+
+    def xlog(ratio: pd.Series) -> pd.Series:
+        # 0 · ln 0 = 0: a zero value adds nothing.
+        return np.log(ratio.where(ratio > 0, 1.0))
+
+    total = float((share * xlog(frame["x"] / mu)).sum())
+    within = float((share * xlog(frame["x"] / mu_g)).sum())
+    between = float((share * xlog(mu_g / mu)).sum())
+    return {"total": total, "between": between, "within": within}
+
+
+def inequality(session: Session, source: str, level: str, period: str | None = None,
+               parent_code: str | None = None, population_weighted: bool = True) -> dict[str, Any]:
+    """Gini and Theil T (between/within the units' parents) of a measure at ``level``."""
+    from spatial.analytics.indicators import units_in_scope
+
+    found_period, raw = source_values(session, source, level, period, parent_code)
+    scope = units_in_scope(session, level, parent_code).loc[list(raw)]
+    values = np.array(list(raw.values()))
+    weights = scope["population"].fillna(0).to_numpy(dtype=float) if population_weighted else None
+    return {"source": source, "level": level, "period": found_period, "n": len(values),
+            "population_weighted": population_weighted, "gini": gini(values, weights),
+            "theil": theil(values, scope["parent_code"].fillna("").to_numpy(), weights)}

@@ -1,0 +1,13 @@
+"""Roadmaps and the people who carry them out.
+
+:mod:`~spatial.planning.roadmaps` (roadmaps, actions, key results, measurements) with
+:mod:`~spatial.planning.roadmap_inputs` (the shape of their input) and
+:mod:`~spatial.planning.references` (resolving units, people and organisations named in it);
+:mod:`~spatial.planning.progress` (the progress watch; its SQL in ``sql/``),
+:mod:`~spatial.planning.history` (every change, and a roadmap as it was on a date),
+:mod:`~spatial.planning.exchange` (JSON and Excel export and import),
+:mod:`~spatial.planning.people` (organisations, people, handovers),
+:mod:`~spatial.planning.cores` (progress cores) and :mod:`~spatial.planning.past_plans`. It
+may import :mod:`spatial.db`, :mod:`spatial.units`, :mod:`spatial.analytics` (a roadmap
+shows its unit's advantages) and the shared modules.
+"""

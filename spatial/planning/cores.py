@@ -1,0 +1,91 @@
+"""Progress cores (هسته‌های پیشرفت): local groups identified, assessed, selected and
+trained per area, which then draft their area's roadmaps. A core's area (a unit and its
+descendants) is where its members may edit once roles exist.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from spatial.errors import Conflict, InvalidInput
+from spatial.planning.history import Editor, recorded_create, recorded_delete, recorded_update
+from spatial.models.roadmaps import ProgressCore
+from spatial.planning.references import SUBTREE, get_or_404, guard, required, unit_filter, unit_ref, with_unit
+from spatial.planning.roadmap_inputs import CoreIn, CorePatch
+
+
+def _check(values: dict[str, Any]) -> None:
+    if values.get("members_count") is not None and values["members_count"] < 0:
+        raise InvalidInput(f"members_count is {values['members_count']}; it cannot be negative.",
+                           field="members_count")
+    for criterion, score in (values.get("assessment") or {}).items():
+        if not 0 <= score <= 100:
+            raise InvalidInput(f"assessment.{criterion} is {score}; scores run from 0 to 100.",
+                               field=f"assessment.{criterion}")
+    for i, course in enumerate(values.get("training") or []):
+        for name in ("hours", "participants"):
+            if course.get(name) is not None and course[name] < 0:
+                raise InvalidInput(f"training.{i}.{name} cannot be negative.", field=f"training.{i}.{name}")
+
+
+def _document(session: Session, core: ProgressCore) -> dict[str, Any]:
+    return with_unit(session, core)
+
+
+def core_document(session: Session, core_id: int) -> dict[str, Any]:
+    """A core with the roadmaps it drafted and its mean assessment score."""
+    core = get_or_404(session, ProgressCore, core_id, "progress core")
+    doc = _document(session, core)
+    doc["roadmaps"] = [dict(r) for r in session.execute(
+        text("SELECT id, title, status FROM roadmap WHERE core_id = :id ORDER BY id"), {"id": core.id}).mappings()]
+    scores = list(core.assessment.values())
+    doc["mean_score"] = sum(scores) / len(scores) if scores else None
+    return doc
+
+
+def create_core(session: Session, data: CoreIn, editor: Editor) -> dict[str, Any]:
+    """Register a progress core for an area."""
+    unit_id = unit_ref(session, data.unit)
+    guard(session, editor, unit_id)
+    values = data.model_dump(mode="json", exclude={"unit"})
+    _check(values)
+    core = ProgressCore(unit_id=unit_id, **values)
+    recorded_create(session, "core", core, editor, lambda c: _document(session, c))
+    return core_document(session, core.id)
+
+
+def update_core(session: Session, core_id: int, patch: CorePatch, editor: Editor) -> dict[str, Any]:
+    """Change a core: stage, members, assessment scores, training record, name."""
+    core = get_or_404(session, ProgressCore, core_id, "progress core")
+    guard(session, editor, core.unit_id)
+    changes = patch.model_dump(mode="json", exclude_unset=True)
+    required(changes, tuple(changes))
+    _check(changes)
+    recorded_update(session, "core", core, changes, editor, lambda c: _document(session, c))
+    return core_document(session, core.id)
+
+
+def delete_core(session: Session, core_id: int, editor: Editor) -> None:
+    """Delete a core that drafted no roadmap."""
+    core = get_or_404(session, ProgressCore, core_id, "progress core")
+    guard(session, editor, core.unit_id)
+    if session.execute(text("SELECT 1 FROM roadmap WHERE core_id = :id LIMIT 1"), {"id": core.id}).first():
+        raise Conflict(f"Progress core {core.id} drafted roadmaps; unlink them first.", field="id")
+    recorded_delete(session, "core", core, editor, lambda c: _document(session, c))
+
+
+def list_cores(session: Session, unit: str | None = None, stage: str | None = None) -> list[dict[str, Any]]:
+    """Cores whose area lies in ``unit`` (or below), filtered by stage."""
+    unit_filter(session, unit)
+    ids = session.execute(
+        text(f"""{SUBTREE}
+                SELECT c.id FROM progress_core c
+                WHERE (CAST(:unit AS text) IS NULL OR c.unit_id IN (SELECT id FROM sub))
+                  AND (CAST(:stage AS text) IS NULL OR c.stage = :stage)
+                ORDER BY c.id"""),
+        {"unit": unit, "stage": stage},
+    ).scalars().all()
+    return [core_document(session, i) for i in ids]

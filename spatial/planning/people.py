@@ -1,0 +1,194 @@
+"""Organisations (government bodies, economic sponsors, cooperatives, NGOs), people with
+their roles, and handovers of responsibility from one person to another.
+
+A handover is a recorded event: it names who handed over to whom and when, and moves
+the responsibility for one roadmap (and its actions) or for everything the person held;
+each moved roadmap and action gets an ordinary history entry, so plans survive a change
+of managers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import or_, select, text
+from sqlalchemy.orm import Session
+
+from spatial.errors import Conflict, InvalidInput
+from spatial.planning.history import Editor, now, record, recorded_create, recorded_delete, recorded_update, row_document
+from spatial.models.roadmaps import Action, Handover, Organisation, Person, Roadmap
+from spatial.planning.references import (
+    get_or_404, guard, organisation_ref, person_ref, required, unit_ref, with_unit,
+)
+from spatial.planning.roadmap_inputs import HandoverIn, OrganisationIn, OrganisationPatch, PersonIn, PersonPatch
+from spatial.planning.roadmaps import action_document, roadmap_document
+
+
+def _document(session: Session) -> Callable[[Any], dict[str, Any]]:
+    return lambda obj: with_unit(session, obj)
+
+
+def create_organisation(session: Session, data: OrganisationIn, editor: Editor) -> dict[str, Any]:
+    """Register an organisation."""
+    unit_id = unit_ref(session, data.unit) if data.unit else None
+    guard(session, editor, unit_id)
+    organisation = Organisation(unit_id=unit_id, **data.model_dump(exclude={"unit"}))
+    return recorded_create(session, "organisation", organisation, editor, _document(session))
+
+
+def get_organisation(session: Session, organisation_id: int) -> dict[str, Any]:
+    """One organisation."""
+    return with_unit(session, get_or_404(session, Organisation, organisation_id, "organisation"))
+
+
+def update_organisation(session: Session, organisation_id: int, patch: OrganisationPatch,
+                        editor: Editor) -> dict[str, Any]:
+    """Change an organisation's name, kind or contact."""
+    org = get_or_404(session, Organisation, organisation_id, "organisation")
+    guard(session, editor, org.unit_id)
+    changes = patch.model_dump(exclude_unset=True)
+    required(changes, ("name", "kind", "contact"))
+    if changes.get("kind", "economic_sponsor") != "economic_sponsor" and session.execute(
+            text("SELECT 1 FROM roadmap WHERE sponsor_id = :id LIMIT 1"), {"id": org.id}).first():
+        raise InvalidInput("kind: this organisation sponsors roadmaps, so it must stay an economic_sponsor.",
+                           field="kind")
+    return recorded_update(session, "organisation", org, changes, editor, _document(session))
+
+
+def delete_organisation(session: Session, organisation_id: int, editor: Editor) -> None:
+    """Delete an organisation that nothing refers to."""
+    org = get_or_404(session, Organisation, organisation_id, "organisation")
+    guard(session, editor, org.unit_id)
+    used = session.execute(
+        text("""SELECT EXISTS (SELECT 1 FROM roadmap WHERE sponsor_id = :id OR responsible_organisation_id = :id)
+                OR EXISTS (SELECT 1 FROM action WHERE sponsor_id = :id)
+                OR EXISTS (SELECT 1 FROM person WHERE organisation_id = :id)"""), {"id": org.id}).scalar()
+    if used:
+        raise Conflict(f"Organisation {org.id} is referred to by roadmaps, actions or people; change those first.",
+                       field="id")
+    recorded_delete(session, "organisation", org, editor, _document(session))
+
+
+def list_organisations(session: Session, kind: str | None = None, q: str | None = None,
+                       unit: str | None = None) -> list[dict[str, Any]]:
+    """Organisations, filtered by kind, unit code and a text search on the name."""
+    stmt = select(Organisation).order_by(Organisation.name, Organisation.id)
+    if kind:
+        stmt = stmt.where(Organisation.kind == kind)
+    if q:
+        stmt = stmt.where(Organisation.name.ilike(f"%{q}%"))
+    if unit:
+        stmt = stmt.where(Organisation.unit_id == unit_ref(session, unit))
+    return [with_unit(session, o) for o in session.scalars(stmt)]
+
+
+def create_person(session: Session, data: PersonIn, editor: Editor) -> dict[str, Any]:
+    """Register a person."""
+    unit_id = unit_ref(session, data.unit) if data.unit else None
+    guard(session, editor, unit_id)
+    organisation_ref(session, data.organisation_id, "organisation_id")
+    return recorded_create(session, "person", Person(unit_id=unit_id, **data.model_dump(exclude={"unit"})), editor,
+                           _document(session))
+
+
+def get_person(session: Session, person_id: int) -> dict[str, Any]:
+    """One person."""
+    return with_unit(session, get_or_404(session, Person, person_id, "person"))
+
+
+def update_person(session: Session, person_id: int, patch: PersonPatch, editor: Editor) -> dict[str, Any]:
+    """Change a person's name, role, organisation or contact."""
+    person = get_or_404(session, Person, person_id, "person")
+    guard(session, editor, person.unit_id)
+    changes = patch.model_dump(exclude_unset=True)
+    required(changes, ("name", "role", "contact"))
+    organisation_ref(session, changes.get("organisation_id"), "organisation_id")
+    return recorded_update(session, "person", person, changes, editor, _document(session))
+
+
+def delete_person(session: Session, person_id: int, editor: Editor) -> None:
+    """Delete a person who is responsible for nothing and took part in no handover."""
+    person = get_or_404(session, Person, person_id, "person")
+    guard(session, editor, person.unit_id)
+    used = session.execute(
+        text("""SELECT EXISTS (SELECT 1 FROM roadmap WHERE responsible_person_id = :id)
+                OR EXISTS (SELECT 1 FROM action WHERE responsible_person_id = :id)
+                OR EXISTS (SELECT 1 FROM handover WHERE from_person_id = :id OR to_person_id = :id)"""),
+        {"id": person.id}).scalar()
+    if used:
+        raise Conflict(f"Person {person.id} is responsible for roadmaps or actions, or in a handover; "
+                       "hand their responsibilities over instead.", field="id")
+    recorded_delete(session, "person", person, editor, _document(session))
+
+
+def list_people(session: Session, organisation: int | None = None, role: str | None = None,
+                q: str | None = None, unit: str | None = None) -> list[dict[str, Any]]:
+    """People, filtered by organisation, role, unit code and a text search on the name."""
+    stmt = select(Person).order_by(Person.name, Person.id)
+    if organisation is not None:
+        stmt = stmt.where(Person.organisation_id == organisation)
+    if role:
+        stmt = stmt.where(Person.role == role)
+    if q:
+        stmt = stmt.where(Person.name.ilike(f"%{q}%"))
+    if unit:
+        stmt = stmt.where(Person.unit_id == unit_ref(session, unit))
+    return [with_unit(session, p) for p in session.scalars(stmt)]
+
+
+def hand_over(session: Session, data: HandoverIn, editor: Editor) -> dict[str, Any]:
+    """Pass responsibility from one person to another and record the handover.
+
+    With ``roadmap_id``, the roadmap and those of its actions the person held move;
+    without, every roadmap and action the person held moves.
+    """
+    person_ref(session, data.from_person_id, "from_person_id")
+    person_ref(session, data.to_person_id, "to_person_id")
+    if data.from_person_id == data.to_person_id:
+        raise InvalidInput("to_person_id: a person cannot hand over to themselves.", field="to_person_id")
+    held = Roadmap.responsible_person_id == data.from_person_id
+    roadmaps_q = select(Roadmap).where(held)
+    actions_q = select(Action).where(Action.responsible_person_id == data.from_person_id)
+    if data.roadmap_id is not None:
+        scope = session.get(Roadmap, data.roadmap_id)
+        if scope is None:
+            raise InvalidInput(f"roadmap_id: no roadmap has id {data.roadmap_id}.", field="roadmap_id")
+        roadmaps_q = roadmaps_q.where(Roadmap.id == scope.id)
+        actions_q = actions_q.where(Action.roadmap_id == scope.id)
+    roadmaps = session.scalars(roadmaps_q.order_by(Roadmap.id)).all()
+    actions = session.scalars(actions_q.order_by(Action.id)).all()
+    if not roadmaps and not actions:
+        raise InvalidInput(f"from_person_id: person {data.from_person_id} is responsible for nothing here to "
+                           "hand over.", field="from_person_id")
+    for unit_id in {r.unit_id for r in roadmaps} | {a.roadmap.unit_id for a in actions}:
+        guard(session, editor, unit_id)
+    at = now(session)
+    for r in roadmaps:
+        before = roadmap_document(session, r)
+        r.responsible_person_id, r.updated_at, r.updated_by = data.to_person_id, at, editor.username
+        session.flush()
+        record(session, "roadmap", r.id, "update", before=before, after=roadmap_document(session, r),
+               author=editor.username, at=at, roadmap_id=r.id)
+    for a in actions:
+        before = action_document(a)
+        a.responsible_person_id, a.updated_at, a.updated_by = data.to_person_id, at, editor.username
+        session.flush()
+        record(session, "action", a.id, "update", before=before, after=action_document(a),
+               author=editor.username, at=at, roadmap_id=a.roadmap_id)
+    event = Handover(**data.model_dump(), transferred={"roadmaps": [r.id for r in roadmaps],
+                                                        "actions": [a.id for a in actions]},
+                     created_at=at, created_by=editor.username)
+    session.add(event)
+    session.flush()
+    return row_document(event)
+
+
+def list_handovers(session: Session, person: int | None = None, roadmap: int | None = None) -> list[dict[str, Any]]:
+    """Handovers involving a person (either side) and/or a roadmap, oldest first."""
+    stmt = select(Handover).order_by(Handover.handed_over_on, Handover.id)
+    if person is not None:
+        stmt = stmt.where(or_(Handover.from_person_id == person, Handover.to_person_id == person))
+    if roadmap is not None:
+        stmt = stmt.where(Handover.roadmap_id == roadmap)
+    return [row_document(h) for h in session.scalars(stmt)]

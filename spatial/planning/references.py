@@ -1,0 +1,108 @@
+"""Resolving and checking what roadmap-related input refers to: units by code, people,
+organisations, and the editor's area.
+
+A reference inside a request body that does not resolve is bad input
+(:class:`InvalidInput`, HTTP 422) naming the field; an object named in the path that
+does not exist is :class:`NotFound` (404).
+"""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from spatial.units.access import ensure_within_area
+from spatial.errors import Forbidden, InvalidInput, NotFound
+from spatial.planning.history import Editor, row_document
+
+T = TypeVar("T")
+
+#: Ids of the current units at and below the unit with code ``:unit`` (a CTE named ``sub``).
+SUBTREE = """WITH RECURSIVE sub(id) AS (
+    SELECT id FROM admin_unit WHERE code = :unit AND valid_to IS NULL
+    UNION ALL
+    SELECT a.id FROM admin_unit a JOIN sub ON a.parent_id = sub.id WHERE a.valid_to IS NULL
+)"""
+
+
+def unit_ref(session: Session, code: str, field: str = "unit") -> int:
+    """The id of the current unit ``code``; :class:`InvalidInput` naming ``field`` if unknown."""
+    unit_id = session.execute(text("SELECT id FROM admin_unit WHERE code = :c AND valid_to IS NULL"),
+                              {"c": code}).scalar()
+    if unit_id is None:
+        raise InvalidInput(f"{field}: no administrative unit has code '{code}'. "
+                           "Find codes with GET /api/units?level=province.", field=field)
+    return int(unit_id)
+
+
+def unit_filter(session: Session, code: str | None) -> str | None:
+    """Check a ``unit`` filter parameter: :class:`NotFound` if the code is unknown."""
+    if code is not None and session.execute(
+            text("SELECT 1 FROM admin_unit WHERE code = :c AND valid_to IS NULL"), {"c": code}).first() is None:
+        raise NotFound(f"No administrative unit has code '{code}'. Find codes with GET /api/units.", field="unit")
+    return code
+
+
+def unit_summary(session: Session, unit_id: int) -> dict[str, Any]:
+    """Code, level and names of a unit, for documents."""
+    row = session.execute(text("SELECT code, level, name_fa, name_en FROM admin_unit WHERE id = :id"),
+                          {"id": unit_id}).mappings().one()
+    return dict(row)
+
+
+def with_unit(session: Session, obj: Any) -> dict[str, Any]:
+    """An object's document with ``unit`` (its unit's code, or ``None``) in place of ``unit_id``."""
+    doc = row_document(obj, skip=("unit_id",))
+    doc["unit"] = session.execute(text("SELECT code FROM admin_unit WHERE id = :id"),
+                                  {"id": obj.unit_id}).scalar() if obj.unit_id else None
+    return doc
+
+
+def person_ref(session: Session, person_id: int | None, field: str) -> None:
+    """Check that person ``person_id`` exists (``None`` passes)."""
+    if person_id is not None and session.execute(
+            text("SELECT 1 FROM person WHERE id = :id"), {"id": person_id}).first() is None:
+        raise InvalidInput(f"{field}: no person has id {person_id}. Create the person with POST /api/people "
+                           "or list them with GET /api/people.", field=field)
+
+
+def organisation_ref(session: Session, organisation_id: int | None, field: str, kind: str | None = None) -> None:
+    """Check that organisation ``organisation_id`` exists and, if ``kind`` is given, is of that kind."""
+    if organisation_id is None:
+        return
+    found = session.execute(text("SELECT kind FROM organisation WHERE id = :id"), {"id": organisation_id}).scalar()
+    if found is None:
+        raise InvalidInput(f"{field}: no organisation has id {organisation_id}. Create it with POST "
+                           "/api/organisations or list them with GET /api/organisations.", field=field)
+    if kind is not None and found != kind:
+        raise InvalidInput(f"{field}: organisation {organisation_id} is a '{found}', not a '{kind}'.", field=field)
+
+
+def get_or_404(session: Session, model: type[T], object_id: int, what: str) -> T:
+    """The ``model`` row with ``object_id``; :class:`NotFound` naming ``what`` otherwise."""
+    obj = session.get(model, object_id)
+    if obj is None:
+        raise NotFound(f"No {what} has id {object_id}.", field="id")
+    return obj
+
+
+def guard(session: Session, editor: Editor, unit_id: int | None) -> None:
+    """Refuse a write outside the editor's area (progress-core members edit only inside theirs).
+
+    An object with no unit is outside every area, so only unrestricted editors may write it.
+    """
+    if unit_id is None:
+        if editor.area_unit_id is not None:
+            raise Forbidden("Only editors without an area restriction may change records not tied to a unit.",
+                            field="unit")
+        return
+    ensure_within_area(session, unit_id, editor.area_unit_id)
+
+
+def required(changes: dict[str, Any], fields: tuple[str, ...]) -> None:
+    """Refuse a patch that sets a required field to null."""
+    for name in fields:
+        if name in changes and changes[name] is None:
+            raise InvalidInput(f"{name} cannot be null; leave it out to keep the current value.", field=name)

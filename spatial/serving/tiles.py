@@ -1,0 +1,356 @@
+"""Mapbox Vector Tiles from PostGIS, in the WebMercatorQuad tile matrix set.
+
+One SQL statement per tile: ``ST_TileEnvelope`` for the bounds, a ``&&`` filter that
+uses the GiST index, ``ST_AsMVTGeom`` to clip and quantise, ``ST_AsMVT`` to encode.
+Low zooms stay small and fast through generalisation:
+
+- administrative units up to zoom 10 (:data:`GENERALISED_MAX_ZOOM`) read
+  ``admin_unit_tile_geom``: their boundaries simplified to half a tile pixel of the
+  zoom and already quantised in world tile-extent units of that zoom. At zoom 7 a tile
+  holds thousands of neighbourhoods of a few vertices each, and ``ST_AsMVTGeom`` on each
+  (transform, snap, validate) would be most of the cost; instead a tile translates the
+  features that lie within its buffered bounds to its own origin and clips only the few
+  that cross its edge (the same geometry as ``ST_AsMVTGeom`` gives, but for where a
+  clipped ring starts);
+- a unit tile over :data:`TILE_BUDGET_BYTES` (500 KB) is encoded again, in the same
+  statement and from the features already computed, without its smallest units, each
+  time leaving out more (below 4, 16, then 64 screen pixels), until it fits, as
+  tippecanoe's ``--drop-smallest-as-needed`` does: a dense level at a low zoom (50,000
+  neighbourhoods at zoom 5 make megabyte tiles) stays light, and its parent level draws
+  that area anyway;
+- layer lines and polygons are simplified to half a tile pixel of the requested zoom
+  before clipping;
+- units smaller than one screen pixel at a zoom up to 10 (a 256-pixel tile; area of the
+  simplified boundary below ``pixel_m(z) * 16`` squared) have no row for it, so they are
+  left out: they could not be seen, and at zoom 5 the 50,000 neighbourhoods of a country
+  would otherwise make a tile of megabytes (their parents, the counties, draw that area);
+- below a level's detail zoom (``spatial.serving.collections.DETAIL_ZOOM``) unit tiles carry only
+  the code and the headline (capacity and deprivation) indicator values unless
+  ``properties=`` asks for more.
+
+Rendered tiles go through :mod:`spatial.serving.tile_cache`, keyed by data generation and
+layer version. The statement returns the generation it saw next to the tile, so that a
+renderer that trusted a remembered generation learns whether the data moved on.
+
+Examples
+--------
+>>> tile = cached_vector_tile(session, get_collection(session, "provinces"), 5, 12, 20)  # doctest: +SKIP
+>>> len(tile.body) < 500_000                                                              # doctest: +SKIP
+True
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+from psycopg import AsyncConnection, sql
+from sqlalchemy.orm import Session
+
+from spatial.serving.collections import Collection, Property, remembered_collection
+from spatial.errors import NotFound
+from spatial.serving.features import chosen_extras, extra_properties_sql, parse_properties, properties_sql
+from spatial.serving.generation import GENERATION_SQL, data_generation, remembered_generation
+from spatial.models.generalised import GENERALISED_MAX_ZOOM
+from spatial.serving.tile_cache import CachedTile, TileKey, tile_cache
+
+TILE_MATRIX_SET = "WebMercatorQuad"
+MIN_ZOOM = 0
+MAX_ZOOM = 22
+EXTENT = 4096
+BUFFER = 64
+#: Tile-extent units per screen pixel of a 256-pixel tile.
+SCREEN_PIXEL = EXTENT // 256
+#: Largest unit tile worth sending; a larger one leaves out its smallest units.
+TILE_BUDGET_BYTES = 500_000
+#: Smallest unit drawn on an over-budget tile, in screen pixels squared, tried in turn.
+SPARSER_MIN_AREAS_PX = (4, 16, 64)
+#: Width of the whole Web Mercator square, in metres.
+WORLD_M = 2 * math.pi * 6378137.0
+
+
+def check_tile(tile_matrix_set: str, z: int, y: int, x: int) -> None:
+    """Raise :class:`NotFound` unless (z, y, x) is a tile of WebMercatorQuad up to ``MAX_ZOOM``."""
+    if tile_matrix_set != TILE_MATRIX_SET:
+        raise NotFound(f"Unknown tile matrix set '{tile_matrix_set}'; Pishraft serves {TILE_MATRIX_SET}.",
+                       field="tileMatrixSetId")
+    if not MIN_ZOOM <= z <= MAX_ZOOM:
+        raise NotFound(f"Tile matrix {z} is outside {TILE_MATRIX_SET} as served here ({MIN_ZOOM}–{MAX_ZOOM}).",
+                       field="tileMatrix")
+    side = 1 << z
+    if not (0 <= x < side and 0 <= y < side):
+        raise NotFound(f"Tile {z}/{y}/{x} is outside tile matrix {z}: row and column run from 0 to {side - 1}.",
+                       field="tileRow" if not 0 <= y < side else "tileCol")
+
+
+def pixel_m(z: int) -> float:
+    """Size of one tile-extent unit at zoom ``z``, in Web Mercator metres."""
+    return WORLD_M / (1 << z) / EXTENT
+
+
+def tile_sql(collection: Collection, z: int, properties: Sequence[Property] | None) -> sql.Composed:
+    """The one statement that renders a tile of ``collection`` at zoom ``z``.
+
+    Its parameters are :func:`tile_parameters`. It yields one row: the MVT bytes (NULL
+    when no feature touches the tile) and the data generation the statement saw. A unit
+    tile (zoom up to 10) over the budget is encoded again within the same statement from
+    the features already computed, each time without its smallest units (see
+    :data:`SPARSER_MIN_AREAS_PX`). Exposed so the benchmark's SQL floor runs exactly what
+    the server runs.
+    """
+    chosen = list(collection.properties if properties is None else properties)
+    extras = any(p.source == "extra" for p in chosen)
+    if extras:  # merged with the indicator values below, as one jsonb
+        props: sql.Composable = sql.SQL(", {} AS props").format(
+            properties_sql(collection, properties, with_extras=False))
+        encoded = [sql.Identifier("props")]
+    else:  # plain columns: ST_AsMVT encodes them faster than it unpacks a jsonb
+        props = sql.SQL("").join(sql.SQL(", {}").format(_tile_column(p)) for p in chosen)
+        encoded = [sql.Identifier(p.name) for p in chosen]
+    sparser = collection.storage == "admin" and z <= GENERALISED_MAX_ZOOM
+    if sparser:
+        # Boundaries prepared in world tile-extent units of zoom z, y downwards: the tile's
+        # origin and its buffered bounds in those units.
+        bounds = sql.SQL(
+            "%(x)s * {extent} AS x0, %(y)s * {extent} AS y0, "
+            "ST_MakeEnvelope(%(x)s * {extent} - {buffer}, %(y)s * {extent} - {buffer}, "
+            "(%(x)s + 1) * {extent} + {buffer}, (%(y)s + 1) * {extent} + {buffer}, 0) AS env_px"
+        ).format(extent=sql.Literal(EXTENT), buffer=sql.Literal(BUFFER))
+        # A feature within the buffered tile only moves to the tile's origin. One that
+        # crosses its edge is clipped by ST_AsMVTGeom on a 1:1 tile; flipped to y upwards
+        # first, so that ST_AsMVTGeom's own flip gives y downwards back.
+        features = sql.SQL(
+            "SELECT s.fid, CASE WHEN g.geom @ b.env_px THEN ST_Translate(g.geom, -b.x0, -b.y0) "
+            "ELSE ST_AsMVTGeom(ST_Scale(ST_Translate(g.geom, -b.x0, -b.y0), 1, -1), "
+            "ST_MakeEnvelope(0, -{extent}, {extent}, 0), {extent}, {buffer}, true) END AS geom{props} "
+            "FROM b, admin_unit_tile_geom g JOIN ({relation}) s ON s.fid = g.unit_id "
+            "WHERE g.zoom = {z} AND g.geom && b.env_px"
+        ).format(extent=sql.Literal(EXTENT), buffer=sql.Literal(BUFFER), props=props,
+                 relation=collection.relation(), z=sql.Literal(z))
+    else:
+        bounds = sql.SQL(
+            "ST_TileEnvelope(%(z)s, %(x)s, %(y)s) AS env, "
+            "ST_Transform(ST_TileEnvelope(%(z)s, %(x)s, %(y)s, margin => {margin}), 4326) AS env_4326"
+        ).format(margin=sql.Literal(BUFFER / EXTENT))
+        geom: sql.Composable = sql.SQL("ST_Transform(s.geom, 3857)")
+        if (collection.geometry_type or "").lower().replace("multi", "") in ("linestring", "polygon") and z < 16:
+            # Half a pixel: nothing visible is lost, much less is clipped and encoded.
+            geom = sql.SQL("ST_Simplify({}, {}, true)").format(geom, sql.Literal(pixel_m(z) / 2))
+        features = sql.SQL(
+            "SELECT s.fid, ST_AsMVTGeom({geom}, b.env, {extent}, {buffer}, true) AS geom{props} "
+            "FROM b, ({relation}) s WHERE s.geom && b.env_4326"
+        ).format(geom=geom, extent=sql.Literal(EXTENT), buffer=sql.Literal(BUFFER), props=props,
+                 relation=collection.relation())
+    if extras:
+        # Indicator values for all the tile's units in one set-based call, not one call per unit.
+        rows = sql.SQL(
+            "SELECT f.fid, f.geom, f.props || {extra} AS props FROM f "
+            "LEFT JOIN pishraft_units_properties(ARRAY(SELECT fid FROM f WHERE geom IS NOT NULL)) x "
+            "ON x.unit_id = f.fid WHERE f.geom IS NOT NULL"
+        ).format(extra=extra_properties_sql(sql.SQL("x.properties"), chosen_extras(collection, properties)))
+    else:
+        rows = sql.SQL("SELECT * FROM f WHERE f.geom IS NOT NULL")
+    columns = sql.SQL(", ").join([sql.Identifier("fid"), sql.Identifier("geom"), *encoded])
+
+    def encode(min_area_px: int) -> sql.Composed:
+        # The area of the whole unit at this zoom, not of its part on the tile, so that a
+        # unit is kept or left out on every tile alike. Looked up only for an over-budget
+        # tile: most tiles never need it.
+        where: sql.Composable = sql.SQL("")
+        if min_area_px:
+            where = sql.SQL(
+                " WHERE fid IN (SELECT g.unit_id FROM b, admin_unit_tile_geom g "
+                "WHERE g.zoom = {z} AND g.geom && b.env_px AND ST_Area(g.geom) >= {area})"
+            ).format(z=sql.Literal(z), area=sql.Literal(min_area_px * SCREEN_PIXEL ** 2))
+        return sql.SQL(
+            "SELECT ST_AsMVT(t, {layer}, {extent}, 'geom', 'fid') AS mvt FROM (SELECT {columns} FROM r{where}) t"
+        ).format(layer=sql.Literal(collection.id), extent=sql.Literal(EXTENT), columns=columns, where=where)
+
+    if sparser:
+        # Tried in turn, lazily: each encoding only runs when the ones before it were over budget.
+        *tried, last = [encode(area) for area in (0, *SPARSER_MIN_AREAS_PX)]
+        tile = sql.SQL("COALESCE({})").format(sql.SQL(", ").join(
+            [*(sql.SQL("(SELECT mvt FROM ({}) e WHERE length(mvt) <= %(budget)s)").format(q) for q in tried),
+             sql.SQL("({})").format(last)]))
+    else:
+        tile = sql.SQL("({})").format(encode(0))
+    return sql.SQL(
+        "WITH b AS MATERIALIZED (SELECT {bounds}), f AS MATERIALIZED ({features}), r AS {kept} ({rows}) "
+        "SELECT {tile}, ({generation})"
+    ).format(bounds=bounds, features=features, rows=rows, tile=tile, generation=sql.SQL(GENERATION_SQL),
+             # The indicator values are looked up once; plain rows are only a filter on f.
+             kept=sql.SQL("MATERIALIZED" if extras else "NOT MATERIALIZED"))
+
+
+def tile_parameters(z: int, y: int, x: int) -> dict[str, int]:
+    """The parameters of a :func:`tile_sql` statement for tile (z, y, x)."""
+    return {"z": z, "x": x, "y": y, "budget": TILE_BUDGET_BYTES}
+
+
+def _tile_column(prop: Property) -> sql.Composable:
+    column = sql.SQL("s.{}").format(sql.Identifier(prop.name))
+    if prop.kind in ("date", "datetime"):
+        # The JSON text of a date, as in the features API (not PostgreSQL's output format).
+        column = sql.SQL("to_jsonb({}) #>> '{{}}'").format(column)
+    return sql.SQL("{} AS {}").format(column, sql.Identifier(prop.name))
+
+
+@lru_cache(maxsize=1024)
+def _tile_statement(collection: Collection, z: int, properties: tuple[Property, ...] | None) -> str:
+    # Composing and quoting the statement costs more than a small tile takes to render.
+    return tile_sql(collection, z, properties).as_string()
+
+
+def _checked_statement(collection: Collection, z: int, y: int, x: int,
+                       properties: Sequence[Property] | None) -> str:
+    """The tile statement, once ``collection`` and (z, y, x) are known to make a vector tile."""
+    if not collection.is_vector:
+        raise NotFound(f"Collection '{collection.id}' is a raster layer: use its map tiles "
+                       f"(/collections/{collection.id}/map/tiles/{TILE_MATRIX_SET}/...).", field="collectionId")
+    check_tile(TILE_MATRIX_SET, z, y, x)
+    return _tile_statement(collection, z, None if properties is None else tuple(properties))
+
+
+#: Tiles are fetched in PostgreSQL's binary format: as text, a bytea travels hex-encoded,
+#: twice its size, and both ends pay for the conversion (a few milliseconds on a 400 KB tile).
+BINARY_RESULTS = True
+
+
+def _tile_row(row: tuple[Any, ...] | None) -> tuple[bytes, int]:
+    return (bytes(row[0]) if row and row[0] is not None else b""), int(row[1] if row and row[1] is not None else 0)
+
+
+def vector_tile(session: Session, collection: Collection, z: int, y: int, x: int,
+                properties: Sequence[Property] | None = None) -> bytes:
+    """The MVT bytes of one tile (empty when no feature touches it)."""
+    statement = _checked_statement(collection, z, y, x, properties)
+    raw = session.connection().connection.driver_connection
+    return _tile_row(raw.execute(statement, tile_parameters(z, y, x), binary=BINARY_RESULTS).fetchone())[0]
+
+
+async def render_vector_tile(connection: AsyncConnection[Any], collection: Collection, z: int, y: int, x: int,
+                             properties: Sequence[Property] | None) -> tuple[bytes, int]:
+    """The MVT bytes of one tile and the data generation they belong to, over an async connection."""
+    statement = _checked_statement(collection, z, y, x, properties)
+    cursor = await connection.execute(statement, tile_parameters(z, y, x), binary=BINARY_RESULTS)
+    return _tile_row(await cursor.fetchone())
+
+
+def cache_key(session: Session, collection: Collection, kind: str, z: int, y: int, x: int,
+              options: tuple[Any, ...]) -> tuple[Any, ...]:
+    """The tile-cache key: generation, collection, its version, kind, tile, rendering options."""
+    return (data_generation(session), collection.id, collection.version, kind, z, y, x, options)
+
+
+def mvt_key(generation: int, collection: Collection, z: int, y: int, x: int,
+            properties: Sequence[Property] | None) -> tuple[Any, ...]:
+    """The tile-cache key of a vector tile (``properties=None``: the zoom's default set)."""
+    if properties is None:
+        properties = collection.tile_properties(z)
+    names = None if properties is None else tuple(p.name for p in properties)
+    return (generation, collection.id, collection.version, "mvt", z, y, x, (names,))
+
+
+def cached_vector_tile(session: Session, collection: Collection, z: int, y: int, x: int,
+                       properties: Sequence[Property] | None = None) -> CachedTile:
+    """The tile from the cache, rendering and storing it on a miss.
+
+    Without ``properties``, low zooms carry the collection's compact set (see
+    :meth:`Collection.tile_properties`).
+    """
+    check_tile(TILE_MATRIX_SET, z, y, x)
+    # The catalogue lookup that produced ``collection`` has just read the generation.
+    generation = remembered_generation()
+    key = mvt_key(data_generation(session) if generation is None else generation, collection, z, y, x, properties)
+    if properties is None:
+        properties = collection.tile_properties(z)
+    return tile_cache().get_or_render(key, lambda: vector_tile(session, collection, z, y, x, properties))
+
+
+@dataclass(frozen=True)
+class TileRequest:
+    """A vector-tile request resolved from memory: what to render and where it is cached."""
+
+    collection: Collection
+    #: The properties to render (the zoom's default set when none were asked for).
+    properties: tuple[Property, ...] | None
+    key: TileKey
+
+    @property
+    def generation(self) -> int:
+        """The data generation whose catalogue resolved the request (the key's first part)."""
+        return int(self.key[0])
+
+
+def remembered_tile_request(generation: int, collection_id: str, z: int, y: int, x: int,
+                            properties: str | None) -> TileRequest | None:
+    """The request resolved against the in-memory catalogue of ``generation`` (no database
+    access); ``None`` when that catalogue is not held or the collection is a raster.
+
+    Raises :class:`NotFound` / :class:`InvalidParameter` for a tile outside the matrix or
+    unknown properties.
+    """
+    collection = remembered_collection(collection_id, generation)
+    if collection is None or not collection.is_vector:
+        return None
+    check_tile(TILE_MATRIX_SET, z, y, x)
+    chosen = parse_properties(collection, properties)
+    return TileRequest(collection, collection.tile_properties(z) if chosen is None else chosen,
+                       mvt_key(generation, collection, z, y, x, chosen))
+
+
+def current_tile_request(collection_id: str, z: int, y: int, x: int, properties: str | None) -> TileRequest | None:
+    """:func:`remembered_tile_request` against the generation read moments ago; ``None``
+    when that is due for a re-read (or the catalogue is not held). Raises as it does."""
+    generation = remembered_generation()
+    return None if generation is None else remembered_tile_request(generation, collection_id, z, y, x, properties)
+
+
+def peek_vector_tile(collection_id: str, z: int, y: int, x: int, properties: str | None) -> CachedTile | None:
+    """The cached tile when everything needed is in memory (no database access), else ``None``.
+
+    The fast path of the tile route: a hit costs no database round trip and no thread.
+    """
+    request = current_tile_request(collection_id, z, y, x, properties)
+    return None if request is None else tile_cache().get(request.key)
+
+
+def bounds_4326(collection: Collection) -> list[float]:
+    """The collection's bbox, or the whole Web Mercator world."""
+    return list(collection.bbox) if collection.bbox else [-180.0, -85.0511, 180.0, 85.0511]
+
+
+def tilejson(collection: Collection, tiles_url: str, *, vector: bool, min_zoom: int = MIN_ZOOM,
+             max_zoom: int = MAX_ZOOM) -> dict[str, Any]:
+    """A TileJSON 3.0.0 document for ``collection`` whose tiles live at ``tiles_url``."""
+    bounds = bounds_4326(collection)
+    centre = [(bounds[0] + bounds[2]) / 2, (bounds[1] + bounds[3]) / 2, min(max(min_zoom, 5), max_zoom)]
+    document: dict[str, Any] = {
+        "tilejson": "3.0.0",
+        "name": collection.id,
+        "description": collection.title,
+        "version": f"{collection.version}.0.0",
+        "attribution": "Pishraft",
+        "scheme": "xyz",
+        "tiles": [tiles_url],
+        "minzoom": min_zoom,
+        "maxzoom": max_zoom,
+        "bounds": bounds,
+        "center": centre,
+    }
+    if vector:
+        document["vector_layers"] = [{
+            "id": collection.id,
+            "description": collection.title,
+            "minzoom": min_zoom,
+            "maxzoom": max_zoom,
+            "fields": {p.name: _tilejson_type(p) for p in collection.properties},
+        }]
+    return document
+
+
+def _tilejson_type(prop: Property) -> str:
+    return {"integer": "Number", "float": "Number", "boolean": "Boolean"}.get(prop.kind, "String")
