@@ -21,6 +21,7 @@ import pyarrow as pa
 import shapely
 from pyproj import CRS, Transformer
 
+from layers.options import CLI, OptionNames
 from spatial.db.bulk import plain_wkb_mask
 from spatial.errors import InvalidInput
 
@@ -49,20 +50,20 @@ class CleanGeometries:
     dropped_after_repair: int
 
 
-def clean_source(wkb: pa.ChunkedArray | pa.Array, crs: CRS, name: str) -> CleanGeometries:
+def clean_source(wkb: pa.ChunkedArray | pa.Array, crs: CRS, name: str, say: OptionNames = CLI) -> CleanGeometries:
     """What to store for the geometries ``wkb`` (as read) in ``crs``: see :class:`CleanGeometries`.
 
     Raises :class:`InvalidInput` when there is no geometry, when points, lines and
     polygons are mixed, or when coordinates fall outside lon/lat range after
-    reprojection (almost always a wrong or missing CRS).
+    reprojection (almost always a wrong or missing CRS; ``say`` names the option to fix it).
     """
     wkb = (wkb.combine_chunks() if isinstance(wkb, pa.ChunkedArray) else wkb).cast(pa.large_binary())
     if crs.equals(WGS84, ignore_axis_order=True):
         xy = _lonlat_points(wkb)
         if xy is not None:
-            return _clean_points(wkb, xy, name)
+            return _clean_points(wkb, xy, name, say)
     geometries = _decode(wkb, name)
-    lonlat, moved = _to_wgs84(geometries, crs, name)
+    lonlat, moved = _to_wgs84(geometries, crs, name, say)
     clean, rebuilt = _clean_geometries(lonlat, name)
     kept = clean.pop("geometries")
     if moved:
@@ -95,13 +96,13 @@ def _lonlat_points(wkb: pa.Array) -> np.ndarray | None:
     return block[:, 5:].copy().view("<f8")
 
 
-def _clean_points(wkb: pa.Array, xy: np.ndarray, name: str) -> CleanGeometries:
+def _clean_points(wkb: pa.Array, xy: np.ndarray, name: str, say: OptionNames) -> CleanGeometries:
     present = ~np.isnan(xy).any(axis=1)  # an empty point is NaN, NaN in WKB
     if not present.any():
         raise InvalidInput(f"{name} has no geometries (all are empty or missing); a layer needs locations.",
                            field="file")
     kept = xy[present]
-    _check_lonlat(np.column_stack([kept, kept]), WGS84, name)
+    _check_lonlat(np.column_stack([kept, kept]), WGS84, name, say)
     lo, hi = kept.min(axis=0), kept.max(axis=0)
     return CleanGeometries(
         wkb=wkb.filter(pa.array(present)), keep=present, bbox=[float(lo[0]), float(lo[1]), float(hi[0]), float(hi[1])],
@@ -109,7 +110,7 @@ def _clean_points(wkb: pa.Array, xy: np.ndarray, name: str) -> CleanGeometries:
     )
 
 
-def _to_wgs84(geometries: np.ndarray, crs: CRS, name: str) -> tuple[np.ndarray, bool]:
+def _to_wgs84(geometries: np.ndarray, crs: CRS, name: str, say: OptionNames) -> tuple[np.ndarray, bool]:
     """2D geometries reprojected from ``crs`` to EPSG:4326 (lon/lat order), and whether any changed."""
     flat = geometries
     changed = bool(shapely.has_z(geometries).any())
@@ -127,11 +128,11 @@ def _to_wgs84(geometries: np.ndarray, crs: CRS, name: str) -> tuple[np.ndarray, 
         out = shapely.transform(flat, project)
         changed = True
     bounds = shapely.bounds(out)
-    _check_lonlat(bounds[~np.isnan(bounds).all(axis=1)], crs, name)  # empty geometries have NaN bounds
+    _check_lonlat(bounds[~np.isnan(bounds).all(axis=1)], crs, name, say)  # empty geometries have NaN bounds
     return out, changed
 
 
-def _check_lonlat(bounds: np.ndarray, crs: CRS, name: str) -> None:
+def _check_lonlat(bounds: np.ndarray, crs: CRS, name: str, say: OptionNames) -> None:
     if len(bounds) and not (
         np.isfinite(bounds).all()
         and (np.abs(bounds[:, [0, 2]]) <= 180).all()
@@ -139,7 +140,8 @@ def _check_lonlat(bounds: np.ndarray, crs: CRS, name: str) -> None:
     ):
         raise InvalidInput(
             f"{name}: coordinates fall outside longitude/latitude range in {crs.to_string()}; "
-            "the file's CRS is probably wrong or missing — declare the right one with --s-srs (e.g. EPSG:32640).",
+            "the file's CRS is probably wrong or missing — declare the right one with "
+            f"{say.example('s_srs', 'EPSG:32640')}.",
             field="s_srs",
         )
 

@@ -39,8 +39,10 @@ from layers import datafiles
 from layers.archive import Limits, check_size, extract_zip
 from layers.columns import Column, plan_columns
 from layers.geometry import clean_source
+from layers.options import CLI, OptionNames
 from layers.raster import convert_to_cog
 from layers.readers import VectorSource, find_dataset, format_of, read_vector
+from layers.territory import check_extent
 from spatial.db.bulk import copy_arrow, multi_ewkb_hex
 from spatial.errors import Conflict, InvalidInput
 from spatial.models.catalogue import KINDS, Layer
@@ -60,7 +62,10 @@ def _quiet(stage: str, done: int | None, total: int | None) -> None:
 
 @dataclass(frozen=True)
 class LayerRequest:
-    """What the analyst asked for, as given on the command line or in the upload form."""
+    """What the analyst asked for, as given on the command line or in the upload form.
+
+    ``say`` names the options in messages as that user types them (CLI flags or form fields).
+    """
 
     name: str
     title: str | None = None
@@ -69,13 +74,14 @@ class LayerRequest:
     encoding: str | None = None
     s_srs: str | None = None
     replace: bool = False
+    say: OptionNames = CLI
 
 
-def check_slug(slug: str) -> str:
+def check_slug(slug: str, say: OptionNames = CLI) -> str:
     """``slug`` if it is a safe identifier, else an error saying what a slug may hold."""
     if not SLUG.match(slug or ""):
         raise InvalidInput(
-            f"--name {slug!r} is not a valid layer name: use 1–50 lower-case letters, digits and underscores, "
+            f"{say.name('name')} {slug!r} is not a valid layer name: use 1–50 lower-case letters, digits and underscores, "
             "starting with a letter (e.g. health_centres).",
             field="name",
         )
@@ -120,16 +126,18 @@ def add_layer(
     Layer
         The catalogue row, flushed (its id set) but not committed.
     """
-    slug = check_slug(request.name)
+    say = request.say
+    slug = check_slug(request.name, say)
     if request.kind is not None and request.kind not in KINDS:
-        raise InvalidInput(f"--kind {request.kind!r} is unknown; use one of {', '.join(KINDS)}.", field="kind")
+        raise InvalidInput(f"{say.name('kind')} {request.kind!r} is unknown; use one of {', '.join(KINDS)}.",
+                           field="kind")
     name = file_name or path.name
     kind = format_of(Path(name))
     current = session.execute(select(Layer).where(Layer.slug == slug).with_for_update()).scalar_one_or_none()
     if current is not None and not request.replace:
         raise Conflict(
             f"A layer named {slug!r} already exists (version {current.version}); "
-            "add --replace to load a new version, or choose another --name.",
+            f"add {say.switch('replace')} to load a new version, or choose another {say.name('name')}.",
             field="name",
         )
     limits = limits or Limits.from_settings()
@@ -139,21 +147,24 @@ def add_layer(
         dataset = path
         if kind == "zip":
             progress("unpacking", None, None)
-            dataset = find_dataset(extract_zip(path, Path(work), limits, name), name, request.layer)
+            dataset = find_dataset(extract_zip(path, Path(work), limits, name), name, request.layer, say)
             kind = format_of(dataset)
         if kind == "raster":
             facts = _add_raster(session, dataset, name, slug, version, request, progress)
         else:
             progress("reading", None, None)
-            source = read_vector(dataset, name, layer=request.layer, encoding=request.encoding, s_srs=request.s_srs)
-            facts = _add_vector(session, source, slug, version, progress)
+            source = read_vector(dataset, name, layer=request.layer, encoding=request.encoding, s_srs=request.s_srs,
+                                 say=say)
+            facts = _add_vector(session, source, slug, version, progress, say)
     facts["details"] = {**facts["details"], **(details or {})}
     return _record(session, current, slug, version, request, name, added_by, facts)
 
 
-def _add_vector(session: Session, source: VectorSource, slug: str, version: int, progress: Progress) -> dict[str, Any]:
+def _add_vector(session: Session, source: VectorSource, slug: str, version: int, progress: Progress,
+                say: OptionNames) -> dict[str, Any]:
     progress("checking geometries", None, None)
-    clean = clean_source(source.wkb, source.crs, source.name)
+    clean = clean_source(source.wkb, source.crs, source.name, say)
+    warnings = check_extent(session, clean.bbox, source.name, say)
     attributes = source.attributes.filter(pa.array(clean.keep))
     columns, dropped_columns = plan_columns(attributes)
     table = f"{slug}_v{version}"
@@ -194,6 +205,7 @@ def _add_vector(session: Session, source: VectorSource, slug: str, version: int,
             "dropped_empty_geometries": clean.dropped_empty,
             "dropped_after_repair": clean.dropped_after_repair,
             "dropped_columns": dropped_columns,
+            "warnings": warnings,
         },
     }
 
@@ -210,7 +222,7 @@ def _create_table(session: Session, table: str, geometry_type: str, columns: lis
     except psycopg.errors.DuplicateTable:
         raise Conflict(
             f"Layer table {table!r} already exists: the same layer is being added by someone else right now. "
-            "Look at 'pishraft layers list' and try again.",
+            "List the layers and try again.",
             field="name",
         ) from None
 
@@ -239,8 +251,9 @@ def _add_raster(session: Session, dataset: Path, name: str, slug: str, version: 
     relative = f"{RASTER_FOLDER}/{slug}_v{version}.tif"
     final = datafiles.data_path(relative)
     temporary = datafiles.temporary_path(final)
-    cog = convert_to_cog(dataset, name, temporary, s_srs=request.s_srs)
+    cog = convert_to_cog(dataset, name, temporary, s_srs=request.s_srs, say=request.say)
     datafiles.move_on_commit(session, temporary, final)
+    warnings = check_extent(session, cog.bbox, name, request.say)
     return {
         "storage": "raster",
         "table_name": None,
@@ -250,7 +263,7 @@ def _add_raster(session: Session, dataset: Path, name: str, slug: str, version: 
         "feature_count": None,
         "bbox": cog.bbox,
         "columns": [],
-        "details": cog.details,
+        "details": {**cog.details, "warnings": warnings},
     }
 
 
@@ -270,8 +283,8 @@ def _record(session: Session, current: Layer | None, slug: str, version: int, re
         try:
             session.flush()
         except IntegrityError:
-            raise Conflict(f"A layer named {slug!r} was added by someone else meanwhile; use --replace.",
-                           field="name") from None
+            raise Conflict(f"A layer named {slug!r} was added by someone else meanwhile; "
+                           f"use {request.say.switch('replace')}.", field="name") from None
         return layer
     previous = {f: getattr(current, f) for f in VERSION_FIELDS} | {"created_at": current.created_at.isoformat(),
                                                                     "replaced_at": now.isoformat()}

@@ -24,7 +24,8 @@ import rasterio.shutil
 from rasterio.errors import NotGeoreferencedWarning, RasterioError
 from rasterio.warp import transform_bounds
 
-from layers.readers import parse_crs
+from layers.options import CLI, OptionNames
+from layers.readers import gdal_reason, parse_crs
 from spatial.errors import InvalidInput
 
 #: Statistics are read from an overview no larger than this many pixels per band.
@@ -42,13 +43,15 @@ class CogResult:
     details: dict[str, Any]
 
 
-def convert_to_cog(source: Path, name: str, target: Path, s_srs: str | None = None) -> CogResult:
+def convert_to_cog(source: Path, name: str, target: Path, s_srs: str | None = None,
+                   say: OptionNames = CLI) -> CogResult:
     """Write ``source`` (a GeoTIFF) as a COG at ``target`` and describe it.
 
-    Raises :class:`InvalidInput` when the file is not a readable raster or has no
-    georeferencing (no CRS and no ``s_srs``, or no geotransform).
+    Raises :class:`InvalidInput` when the file is not a readable raster (any GDAL error
+    while reading it, such as a truncated file) or has no georeferencing (no CRS and no
+    ``s_srs``, or no geotransform). ``target`` is removed on any failure.
     """
-    declared = parse_crs(s_srs) if s_srs else None
+    declared = parse_crs(s_srs, say) if s_srs else None
     try:
         with warnings.catch_warnings():
             # A missing geotransform is reported below, in words the user can act on.
@@ -70,7 +73,7 @@ def convert_to_cog(source: Path, name: str, target: Path, s_srs: str | None = No
                 )
             if crs is None:
                 raise InvalidInput(
-                    f"{name} has no coordinate reference system; give it with --s-srs (e.g. EPSG:32640).",
+                    f"{name} has no coordinate reference system; give it with {say.example('s_srs', 'EPSG:32640')}.",
                     field="s_srs",
                 )
             options = dict(COG_OPTIONS)
@@ -81,12 +84,28 @@ def convert_to_cog(source: Path, name: str, target: Path, s_srs: str | None = No
             else:
                 _copy_with_crs(src, target, declared, options)
         return _describe(target, name, crs)
-    except RasterioError as exc:
+    except Exception as exc:
         target.unlink(missing_ok=True)
-        raise InvalidInput(f"{name} is not a readable GeoTIFF ({exc}).", field="file") from None
+        if not _from_gdal(exc):
+            raise
+        raise InvalidInput(
+            f"{name} is not a readable GeoTIFF ({gdal_reason(exc, source, name)}); the file may be damaged or "
+            "cut short: export or download it again.",
+            field="file",
+        ) from None
     except BaseException:
         target.unlink(missing_ok=True)
         raise
+
+
+def _from_gdal(exc: Exception) -> bool:
+    """Whether ``exc`` is GDAL's (through rasterio) rather than a fault of this code.
+
+    rasterio raises its documented :class:`RasterioError` and, for errors GDAL reports
+    while reading pixels (a truncated strip), its ``CPLE_*`` classes, which it does not
+    export; both come from the ``rasterio`` package.
+    """
+    return isinstance(exc, RasterioError) or type(exc).__module__.split(".")[0] == "rasterio"
 
 
 def _copy_with_crs(src: rasterio.DatasetReader, target: Path, crs: Any, options: dict[str, str]) -> None:

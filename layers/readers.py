@@ -1,9 +1,12 @@
 """Reading vector files into Arrow: the attribute table and the geometries as WKB.
 
 One entry point, :func:`read_vector`, for GeoJSON, GeoPackage, Shapefile, CSV (lon/lat
-or WKT columns), FlatGeobuf and GeoParquet; :func:`find_dataset` picks the data file
-out of an unpacked zip. Every failure is an :class:`~spatial.errors.InvalidInput`
-that names the file and says what to do.
+or WKT columns), FlatGeobuf, GeoParquet and KML/KMZ (a GeoPackage's layers and a KML's
+folders are chosen by name); :func:`find_dataset` picks the data file out of an
+unpacked zip. Every failure is an :class:`~spatial.errors.InvalidInput` that names the
+user's file (never a server path) and says what to do; options are named as the
+caller's user types them (:mod:`layers.options`). Files this module writes (a CSV
+re-encoded for GDAL) live in a private temporary folder removed before it returns.
 
 Examples
 --------
@@ -15,7 +18,12 @@ Examples
 from __future__ import annotations
 
 import codecs
+import csv
+import io
 import json
+import re
+import tempfile
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -26,6 +34,7 @@ import pyogrio.errors
 from pyproj import CRS
 from pyproj.exceptions import CRSError
 
+from layers.options import CLI, OptionNames
 from spatial.errors import InvalidInput
 
 VECTOR_SUFFIXES: dict[str, str] = {
@@ -37,7 +46,11 @@ VECTOR_SUFFIXES: dict[str, str] = {
     ".fgb": "FlatGeobuf",
     ".parquet": "GeoParquet",
     ".geoparquet": "GeoParquet",
+    ".kml": "KML",
+    ".kmz": "KMZ",
 }
+#: Formats holding several layers, one of which is chosen by name (KML: its folders).
+MULTI_LAYER = ("GeoPackage", "KML", "KMZ")
 RASTER_SUFFIXES: dict[str, str] = {".tif": "GeoTIFF", ".tiff": "GeoTIFF"}
 ARCHIVE_SUFFIXES = (".zip",)
 KNOWN = ", ".join(sorted({*VECTOR_SUFFIXES, *RASTER_SUFFIXES, *ARCHIVE_SUFFIXES}))
@@ -83,7 +96,7 @@ def format_of(path: Path) -> str:
     )
 
 
-def find_dataset(folder: Path, archive_name: str, layer: str | None) -> Path:
+def find_dataset(folder: Path, archive_name: str, layer: str | None, say: OptionNames = CLI) -> Path:
     """The one data file in an unpacked archive (or the one named by ``layer``)."""
     candidates = sorted(
         p for p in folder.rglob("*")
@@ -104,68 +117,90 @@ def find_dataset(folder: Path, archive_name: str, layer: str | None) -> Path:
         )
     names = ", ".join(str(p.relative_to(folder)) for p in candidates)
     raise InvalidInput(
-        f"{archive_name} holds several datasets ({names}); pick one with --layer NAME.", field="layer"
+        f"{archive_name} holds several datasets ({names}); pick one with {say.example('layer', 'NAME')}.",
+        field="layer",
     )
 
 
-def parse_crs(text: str, what: str = "--s-srs") -> CRS:
+def parse_crs(text: str, say: OptionNames = CLI) -> CRS:
     """A CRS from ``EPSG:NNNN``, a bare code, WKT or PROJ text; an error that says what to give."""
     value = text.strip()
     try:
         return CRS.from_user_input(f"EPSG:{value}" if value.isdigit() else value)
     except CRSError:
         raise InvalidInput(
-            f"{what}: unknown coordinate reference system {text!r}; give an EPSG code such as EPSG:32640.",
+            f"{say.name('s_srs')}: unknown coordinate reference system {text!r}; "
+            "give an EPSG code such as EPSG:32640.",
             field="s_srs",
         ) from None
 
 
-def python_encoding(name: str) -> str:
+def python_encoding(name: str, say: OptionNames = CLI) -> str:
     """The codec name for ``name`` (``windows-1256`` → ``cp1256``), or an error."""
     try:
         return codecs.lookup(name).name
     except LookupError:
         raise InvalidInput(
-            f"--encoding: unknown text encoding {name!r}; use e.g. UTF-8 or windows-1256.", field="encoding"
+            f"{say.name('encoding')}: unknown text encoding {name!r}; use e.g. UTF-8 or windows-1256.",
+            field="encoding",
         ) from None
 
 
+def gdal_reason(exc: BaseException, path: Path, name: str) -> str:
+    """GDAL's complaint about ``path`` in words for the user who knows the file as ``name``.
+
+    Server paths (temporary folders) are cut down to file names, and SQLite's internals
+    (a damaged GeoPackage) are replaced by what they mean.
+    """
+    text = " ".join(str(exc).split())
+    if re.search(r"sqlite|file is not a database|disk image is malformed", text, re.IGNORECASE):
+        return "the file is damaged or is not a GeoPackage (SQLite database)"
+    text = text.replace(str(path), path.name)
+    # Any other absolute path (a temporary folder, GDAL's /vsizip/...) down to its last part.
+    text = re.sub(r"(?<![^\s'\"(])(?:/[^/\s'\"]+)+/(?=[^/\s'\"]+)", "", text)
+    return text[:300].rstrip(" .;:") or "GDAL could not read it"
+
+
 def read_vector(
-    path: Path, name: str, *, layer: str | None = None, encoding: str | None = None, s_srs: str | None = None
+    path: Path, name: str, *, layer: str | None = None, encoding: str | None = None, s_srs: str | None = None,
+    say: OptionNames = CLI,
 ) -> VectorSource:
     """Read the vector dataset at ``path`` (shown to the user as ``name``).
 
-    ``layer`` picks a GeoPackage layer (required when it holds several), ``encoding``
-    overrides the text encoding (Shapefile, CSV), ``s_srs`` declares or overrides the
-    source CRS. GeoJSON and CSV without a CRS are taken as EPSG:4326.
+    ``layer`` picks a GeoPackage layer or a KML folder (required when there are
+    several), ``encoding`` overrides the text encoding (Shapefile, CSV), ``s_srs``
+    declares or overrides the source CRS. GeoJSON, CSV and KML without a CRS are taken
+    as EPSG:4326. ``say`` names options in messages (CLI flags or API form fields).
     """
     suffix = path.suffix.lower()
     driver = VECTOR_SUFFIXES[suffix]
-    declared = parse_crs(s_srs) if s_srs else None
-    codec = python_encoding(encoding) if encoding else None
+    declared = parse_crs(s_srs, say) if s_srs else None
+    codec = python_encoding(encoding, say) if encoding else None
     notes: dict[str, object] = {"driver": driver}
     if driver == "GeoParquet":
         attributes, wkb, crs = _read_geoparquet(path, name)
         chosen = None
     else:
-        options: dict[str, str] = {}
+        prj_problem = None
         if driver == "Shapefile":
-            codec = _shapefile_preflight(path, name, codec, declared, notes)
-        if driver == "CSV":
-            options = dict(CSV_OPTIONS)
-            if codec and codec != "utf-8":
-                path = _utf8_copy(path, name, codec)
-        chosen = _choose_layer(path, name, layer) if driver == "GeoPackage" else None
-        attributes, wkb, crs = _read_ogr(path, name, chosen, codec if driver == "Shapefile" else None, options)
-        if crs is None and driver in ("GeoJSON", "CSV"):
+            codec, prj_problem = _shapefile_preflight(path, name, codec, declared, notes, say)
+        chosen = _choose_layer(path, name, driver, layer, say) if driver in MULTI_LAYER else None
+        with tempfile.TemporaryDirectory(prefix="pishraft-read-") as scratch:
+            readable = path
+            if driver == "CSV":
+                readable = _csv_for_gdal(path, name, codec, Path(scratch), notes, say)
+            attributes, wkb, crs = _read_ogr(readable, name, driver, chosen, codec if driver == "Shapefile" else None,
+                                             CSV_OPTIONS if driver == "CSV" else {}, say)
+        if crs is None and driver in ("GeoJSON", "CSV", "KML", "KMZ"):
             crs = CRS.from_epsg(4326)
+        if crs is None and prj_problem and declared is None:
+            raise InvalidInput(prj_problem, field="s_srs")
     if declared is not None:
         crs = declared
     if crs is None:
         raise InvalidInput(
-            f"{name} does not say which coordinate reference system it uses"
-            f"{' (no .prj file)' if driver == 'Shapefile' else ''}; "
-            "give it with --s-srs, e.g. --s-srs EPSG:32640 for UTM zone 40N.",
+            f"{name} does not say which coordinate reference system it uses; "
+            f"give it with {say.example('s_srs', 'EPSG:32640')} for UTM zone 40N.",
             field="s_srs",
         )
     if codec:
@@ -182,8 +217,12 @@ def _sidecar(path: Path, suffix: str) -> Path | None:
 
 
 def _shapefile_preflight(path: Path, name: str, codec: str | None, declared: CRS | None,
-                         notes: dict[str, object]) -> str | None:
-    """Check the Shapefile's companions and settle its text encoding."""
+                         notes: dict[str, object], say: OptionNames) -> tuple[str | None, str | None]:
+    """Check the Shapefile's companions and settle its text encoding.
+
+    Returns the encoding and, when the ``.prj`` cannot be read as a CRS, the message to
+    give if GDAL cannot read it either.
+    """
     for needed in (".shx", ".dbf"):
         if _sidecar(path, needed) is None:
             raise InvalidInput(
@@ -191,19 +230,21 @@ def _shapefile_preflight(path: Path, name: str, codec: str | None, declared: CRS
                 "zip the .shp, .shx, .dbf and .prj (and .cpg) files together.",
                 field="file",
             )
-    if _sidecar(path, ".prj") is None and declared is None:
+    prj = _sidecar(path, ".prj")
+    if prj is None and declared is None:
         raise InvalidInput(
             f"{name}: the Shapefile {path.name} has no .prj file, so its coordinate reference system is unknown; "
-            "give it with --s-srs (e.g. --s-srs EPSG:32640 for UTM zone 40N).",
+            f"give it with {say.example('s_srs', 'EPSG:32640')} for UTM zone 40N.",
             field="s_srs",
         )
+    prj_problem = _prj_problem(prj, name, say) if prj is not None and declared is None else None
     if codec:
         notes["encoding_source"] = "--encoding"
-        return codec
+        return codec, prj_problem
     cpg = _sidecar(path, ".cpg")
     if cpg is not None:
         notes["encoding_source"] = ".cpg"
-        return python_encoding(cpg.read_text(encoding="ascii", errors="replace").strip() or "utf-8")
+        return python_encoding(cpg.read_text(encoding="ascii", errors="replace").strip() or "utf-8", say), prj_problem
     # No .cpg and no --encoding: UTF-8 if the table decodes as UTF-8, else the Persian code page.
     dbf = _sidecar(path, ".dbf")
     assert dbf is not None
@@ -211,70 +252,152 @@ def _shapefile_preflight(path: Path, name: str, codec: str | None, declared: CRS
     notes["encoding_source"] = "detected"
     try:
         raw[32:].decode("utf-8")
-        return "utf-8"
+        return "utf-8", prj_problem
     except UnicodeDecodeError:
-        return FALLBACK_DBF_ENCODING
+        return FALLBACK_DBF_ENCODING, prj_problem
 
 
-def _utf8_copy(path: Path, name: str, codec: str) -> Path:
-    text = _decode(path.read_bytes(), name, codec)
-    target = path.with_name(path.stem + ".utf8.csv")
+def _prj_problem(prj: Path, name: str, say: OptionNames) -> str | None:
+    """What is wrong with a ``.prj`` that does not define a CRS, or ``None`` when it does."""
+    try:
+        text = prj.read_bytes().decode("utf-8").strip()
+    except UnicodeDecodeError:
+        reason = "is not text"
+    else:
+        if not text:
+            reason = "is empty"
+        else:
+            try:
+                CRS.from_wkt(text)
+                return None
+            except CRSError:
+                reason = "is not a coordinate reference system this service can read"
+    return (f"{name}: the Shapefile's {prj.name} {reason}; fix or replace it (e.g. export the layer again), "
+            f"or give the CRS with {say.example('s_srs', 'EPSG:32640')} for UTM zone 40N.")
+
+
+#: Persian (۰-۹) and Arabic-Indic (٠-٩) digits, the Arabic decimal and thousands separators and
+#: the minus sign, as the ASCII a CSV reader understands (the thousands separator is dropped).
+_NUMERALS = str.maketrans("۰۱۲۳۴۵۶۷۸۹٠١٢٣٤٥٦٧٨٩٫−", "01234567890123456789.-", "٬")
+_NATIVE_NUMERAL = re.compile("[۰-۹٠-٩٫٬]")
+_NATIVE_NUMERAL_UTF8 = re.compile(rb"\xdb[\xb0-\xb9]|\xd9[\xa0-\xa9\xab\xac]")
+_NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
+
+
+def latin_number(cell: str) -> str | None:
+    """``cell`` as an ASCII number if it is a number written in Persian or Arabic-Indic digits.
+
+    >>> latin_number("۵۱٫۴"), latin_number("-٣٥٫٧"), latin_number("۱٬۲۰۰"), latin_number("مدرسه ۱۲")
+    ('51.4', '-35.7', '1200', None)
+    """
+    if not _NATIVE_NUMERAL.search(cell):
+        return None
+    ascii_text = cell.strip().translate(_NUMERALS)
+    return ascii_text if _NUMBER.fullmatch(ascii_text) else None
+
+
+def _csv_for_gdal(path: Path, name: str, codec: str | None, scratch: Path, notes: dict[str, object],
+                  say: OptionNames) -> Path:
+    """The CSV as GDAL should read it: UTF-8, numbers in ASCII digits; a copy in ``scratch`` if changed.
+
+    GDAL reads only UTF-8 and reads ``۵۱٫۴`` as text, so a CSV in another encoding or
+    with numbers in Persian or Arabic-Indic digits is rewritten into the private folder
+    ``scratch``; only whole cells that are numbers change (names keep their digits).
+    """
+    raw = path.read_bytes()
+    recode = codec is not None and codec != "utf-8"
+    if not recode and not _NATIVE_NUMERAL_UTF8.search(raw):
+        return path
+    text = _decode(raw, name, codec or "utf-8", say)
+    if _NATIVE_NUMERAL.search(text):
+        text, converted = _latin_numbers(text)
+        if converted:
+            notes["persian_digit_cells"] = converted
+    target = scratch / path.name
     target.write_text(text, encoding="utf-8")
     return target
 
 
-def _decode(raw: bytes, name: str, codec: str) -> str:
+def _latin_numbers(text: str) -> tuple[str, int]:
+    """CSV ``text`` with every cell that is a Persian/Arabic-Indic number in ASCII digits, and how many."""
+    first_line = text.split("\n", 1)[0]
+    delimiter = max(",;\t|", key=first_line.count)
+    rows = list(csv.reader(text.splitlines(), delimiter=delimiter))
+    converted = 0
+    for row in rows:
+        for i, cell in enumerate(row):
+            number = latin_number(cell)
+            if number is not None:
+                row[i] = number
+                converted += 1
+    out = io.StringIO()
+    csv.writer(out, delimiter=delimiter, lineterminator="\n").writerows(rows)
+    return out.getvalue(), converted
+
+
+def _decode(raw: bytes, name: str, codec: str, say: OptionNames) -> str:
     try:
-        return raw.decode(codec)
+        return raw.decode("utf-8-sig" if codec == "utf-8" else codec)
     except UnicodeDecodeError as exc:
         raise InvalidInput(
             f"{name}: the text is not valid {codec} (byte {exc.start}); "
-            "give the right encoding with --encoding (e.g. windows-1256 or UTF-8).",
+            f"give the right encoding with {say.example('encoding', 'windows-1256')} (or UTF-8).",
             field="encoding",
         ) from None
 
 
-def _choose_layer(path: Path, name: str, layer: str | None) -> str | None:
+def _choose_layer(path: Path, name: str, driver: str, layer: str | None, say: OptionNames) -> str | None:
+    what = "folders" if driver in ("KML", "KMZ") else "layers"
     try:
-        layers = [str(row[0]) for row in pyogrio.list_layers(path)]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # GDAL's notes name server paths; errors follow
+            layers = [str(row[0]) for row in pyogrio.list_layers(path)]
     except (pyogrio.errors.DataSourceError, RuntimeError) as exc:
-        raise InvalidInput(f"{name} cannot be opened as a GeoPackage: {exc}", field="file") from None
+        raise InvalidInput(f"{name} cannot be opened as a {driver} file: {gdal_reason(exc, path, name)}.",
+                           field="file") from None
     if layer is not None:
         if layer not in layers:
-            raise InvalidInput(f"{name} has no layer {layer!r}; its layers are: {', '.join(layers)}.", field="layer")
+            raise InvalidInput(f"{name} has no {what[:-1]} {layer!r}; its {what} are: {', '.join(layers)}.",
+                               field="layer")
         return layer
     if len(layers) > 1:
         raise InvalidInput(
-            f"{name} holds {len(layers)} layers ({', '.join(layers)}); pick one with --layer NAME.", field="layer"
+            f"{name} holds {len(layers)} {what} ({', '.join(layers)}); pick one with {say.example('layer', 'NAME')}.",
+            field="layer",
         )
     return layers[0] if layers else None
 
 
-def _read_ogr(path: Path, name: str, layer: str | None, encoding: str | None,
-              options: dict[str, str]) -> tuple[pa.Table, pa.ChunkedArray, CRS | None]:
+def _read_ogr(path: Path, name: str, driver: str, layer: str | None, encoding: str | None,
+              options: dict[str, str], say: OptionNames) -> tuple[pa.Table, pa.ChunkedArray, CRS | None]:
     try:
-        meta, table = pyogrio.read_arrow(path, layer=layer, encoding=encoding, **options)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # GDAL's notes name server paths; errors follow
+            meta, table = pyogrio.read_arrow(path, layer=layer, encoding=encoding, **options)
     except UnicodeDecodeError as exc:
         raise InvalidInput(
             f"{name}: text is not valid {encoding or 'UTF-8'} (byte {exc.start}); "
-            "give the right encoding with --encoding (e.g. windows-1256).",
+            f"give the right encoding with {say.example('encoding', 'windows-1256')}.",
             field="encoding",
         ) from None
-    except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, pyogrio.errors.FieldError,
-            pyogrio.errors.GeometryError, pyogrio.errors.CRSError, RuntimeError, ValueError) as exc:
-        raise InvalidInput(f"{name} could not be read: {str(exc).strip()}", field="file") from None
+    except (RuntimeError, ValueError) as exc:  # pyogrio's errors are RuntimeErrors
+        raise InvalidInput(f"{name} could not be read as {driver}: {gdal_reason(exc, path, name)}.",
+                           field="file") from None
     geometry_name = meta.get("geometry_name") or "wkb_geometry"
     if meta.get("geometry_type") is None or geometry_name not in table.column_names:
         hint = (" (name the coordinate columns lon/lat, x/y or give a WKT column named wkt or geometry)"
-                if path.suffix.lower() == ".csv" else "")
+                if driver == "CSV" else "")
         raise InvalidInput(f"{name} has no geometry column{hint}; a layer needs locations.", field="file")
-    crs = CRS.from_user_input(meta["crs"]) if meta.get("crs") else None
+    try:
+        crs = CRS.from_user_input(meta["crs"]) if meta.get("crs") else None
+    except CRSError:
+        crs = None  # reported below as an unknown CRS, with what to do
     attributes = table.drop_columns([geometry_name])
-    _check_text(attributes, name, encoding)
+    _check_text(attributes, name, encoding, say)
     return attributes, table.column(geometry_name), crs
 
 
-def _check_text(table: pa.Table, name: str, encoding: str | None) -> None:
+def _check_text(table: pa.Table, name: str, encoding: str | None, say: OptionNames) -> None:
     """GDAL passes undecodable bytes through; catch them here rather than at COPY time."""
     for position, column in enumerate(table.schema):
         if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
@@ -283,7 +406,7 @@ def _check_text(table: pa.Table, name: str, encoding: str | None) -> None:
             except pa.ArrowInvalid:
                 raise InvalidInput(
                     f"{name}: the text in column {column.name!r} is not valid {encoding or 'UTF-8'}; "
-                    "give the file's encoding with --encoding (e.g. windows-1256).",
+                    f"give the file's encoding with {say.example('encoding', 'windows-1256')}.",
                     field="encoding",
                 ) from None
 
@@ -292,7 +415,8 @@ def _read_geoparquet(path: Path, name: str) -> tuple[pa.Table, pa.ChunkedArray, 
     try:
         table = pq.read_table(path)
     except (pa.ArrowInvalid, OSError) as exc:
-        raise InvalidInput(f"{name} is not a readable Parquet file ({exc}).", field="file") from None
+        raise InvalidInput(f"{name} is not a readable Parquet file ({gdal_reason(exc, path, name)}).",
+                           field="file") from None
     raw = (table.schema.metadata or {}).get(b"geo")
     if raw is None:
         raise InvalidInput(f"{name} is Parquet without GeoParquet 'geo' metadata, so it has no geometry column.",

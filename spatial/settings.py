@@ -47,6 +47,11 @@ class Settings(BaseSettings):
     max_unzipped_mb: int = 4096
     max_zip_ratio: int = 200
     cors_origins: list[str] = Field(default_factory=list)
+    # Where layers are expected to lie, as lon/lat [west, south, east, north]; unset: the extent of
+    # the provinces in the database. A layer wholly outside it (widened by the margin, in degrees)
+    # is refused as a likely CRS or column mistake; one reaching beyond it is loaded with a warning.
+    territory_bbox: list[float] | None = Field(default=None, min_length=4, max_length=4)
+    territory_margin_deg: float = 1.0
 
     # Partner APIs: server-side tile cache (memory LRU, optional disk) and how often a
     # worker re-reads the data generation that invalidates it.

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -61,6 +62,8 @@ def _print_added(info: dict) -> None:
                        ("dropped_after_repair", "geometries dropped after repair")):
         if report.get(key):
             console.print(f"  {report[key]:,} {label}")
+    for warning in report.get("warnings") or []:
+        console.print(f"  [yellow]warning:[/] {escape(warning)}", highlight=False)
     if report.get("dropped_columns"):
         console.print(f"  columns not stored (unsupported type): {', '.join(report['dropped_columns'])}")
 

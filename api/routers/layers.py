@@ -15,6 +15,7 @@ from api.deps import db_session
 from layers.archive import MB, Limits
 from layers.catalogue import describe, get_layer, list_layers, remove_layer, sample_rows, summary
 from layers.ingest import LayerRequest, add_layer
+from layers.options import FORM
 from spatial.errors import InvalidInput, TooLarge
 
 router = APIRouter(prefix="/api/layers", tags=["layers"])
@@ -44,12 +45,13 @@ def upload_layer(
                        field="file")
     file_name = _file_name(file.filename)
     with tempfile.TemporaryDirectory(prefix="pishraft-upload-") as folder:
-        path = Path(folder) / ("upload" + Path(file_name).suffix.lower())
+        # The user's own file name, so that whatever GDAL says about the file names it as the user knows it.
+        path = Path(folder) / _local_name(file_name)
         _save(file, path, file_name, limits)
         added = add_layer(
             session, path,
             LayerRequest(name=name, title=title, kind=kind, layer=layer, encoding=encoding, s_srs=s_srs,
-                         replace=replace),
+                         replace=replace, say=FORM),
             added_by=principal.username, file_name=file_name, limits=limits,
         )
         return describe(added)
@@ -59,9 +61,17 @@ def _file_name(raw: str | None) -> str:
     """The upload's base name (browsers may send a Windows path), restricted to printable characters."""
     base = PurePosixPath((raw or "").replace("\\", "/")).name
     base = re.sub(r"[\x00-\x1f\x7f]", "", base).strip()
-    if not base:
+    if not base or base in (".", ".."):
         raise InvalidInput("The upload has no file name; send the file with its name and extension.", field="file")
     return base
+
+
+def _local_name(file_name: str, limit: int = 200) -> str:
+    """``file_name`` as a name in the upload's private folder: shortened if too long for the file system."""
+    if len(file_name.encode()) <= limit:
+        return file_name
+    suffix = Path(file_name).suffix[:20]
+    return file_name.encode()[: limit - len(suffix.encode())].decode(errors="ignore") + suffix
 
 
 def _save(upload: UploadFile, path: Path, file_name: str, limits: Limits) -> None:

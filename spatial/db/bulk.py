@@ -21,6 +21,7 @@ def ewkb_hex(geometries: np.ndarray, srid: int = 4326) -> np.ndarray:
 
 #: Separators of COPY text lines, as Arrow scalars.
 _TAB, _NEWLINE, _EMPTY = (pa.scalar(v, pa.large_string()) for v in ("\t", "\n", ""))
+_EMPTY_BINARY = pa.scalar(b"", pa.large_binary())
 
 #: EWKB geometry type codes of the Multi* types.
 MULTI_TYPE_CODES = {"MultiPoint": 4, "MultiLineString": 5, "MultiPolygon": 6}
@@ -69,6 +70,10 @@ def multi_ewkb_hex(wkb: pa.Array | pa.ChunkedArray, multi_type: str, srid: int =
     a header, a count and its parts' own WKB), so millions of points become MultiPoints
     without building new geometry objects; Multi* values get the EWKB type and SRID.
 
+    Every output value is a fixed prefix joined to the value's own bytes, with explicit
+    offsets and no slicing, so the output's size is exactly the input's plus 13 bytes per
+    single-part and 4 per Multi* value, for any row count.
+
     Examples
     --------
     >>> wkb = pa.array([shapely.to_wkb(shapely.Point(1, 2), byte_order=1)])
@@ -78,15 +83,21 @@ def multi_ewkb_hex(wkb: pa.Array | pa.ChunkedArray, multi_type: str, srid: int =
     wkb = _large_binary(wkb)
     offsets, data = _binary_buffers(wkb)
     header = b"\x01" + (MULTI_TYPE_CODES[multi_type] | 0x20000000).to_bytes(4, "little") + srid.to_bytes(4, "little")
-    single = data[offsets[:-1] + 1] < 4 if len(data) else np.zeros(len(wkb), dtype=bool)
-    empty = pa.scalar(b"", pa.large_binary())
-    wrapped = pc.binary_join_element_wise(pa.scalar(header + (1).to_bytes(4, "little"), pa.large_binary()), wkb, empty)
-    if single.all():
-        return hex_text(wrapped)
-    # A plain Multi* is byte order + type (5 bytes) + count + parts: swap in the EWKB header.
-    # (An explicit stop: binary_slice without one fails on some inputs in pyarrow 26.)
-    retyped = pc.binary_join_element_wise(pa.scalar(header, pa.large_binary()), pc.binary_slice(wkb, 5, 1 << 62), empty)
-    return hex_text(pc.if_else(pa.array(single), wrapped, retyped))
+    starts = offsets[:-1]
+    multi = data[starts + 1] >= 4 if len(data) else np.zeros(len(wkb), dtype=bool)
+    one_part = pa.scalar(header + (1).to_bytes(4, "little"), pa.large_binary())
+    if not multi.any():
+        return hex_text(pc.binary_join_element_wise(one_part, wkb, _EMPTY_BINARY))
+    # A plain Multi* starts with byte order + type (5 bytes); its EWKB starts with byte order + type + SRID
+    # (9 bytes). Overwrite its first 5 bytes with the header's last 5 and prefix the header's first 4.
+    body = data[offsets[0] : offsets[-1]].copy()
+    at = (starts[multi] - offsets[0])[:, None] + np.arange(5)
+    body[at] = np.frombuffer(header[4:], dtype=np.uint8)
+    rewritten = pa.LargeBinaryArray.from_buffers(
+        pa.large_binary(), len(wkb), [None, pa.py_buffer(offsets - offsets[0]), pa.py_buffer(body)]
+    )
+    prefix = pc.if_else(pa.array(multi), pa.scalar(header[:4], pa.large_binary()), one_part)
+    return hex_text(pc.binary_join_element_wise(prefix, rewritten, _EMPTY_BINARY))
 
 
 def copy_rows(

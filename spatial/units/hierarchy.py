@@ -183,3 +183,12 @@ def unit_feature(session: Session, code: str, as_of: date | None = None) -> dict
         text("SELECT ST_AsGeoJSON(geom, 6) FROM admin_unit WHERE id = :id"), {"id": unit.id}
     ).scalar_one()
     return unit.feature(json.loads(geometry))
+
+
+def provinces_extent(session: Session) -> list[float] | None:
+    """[west, south, east, north] of the current provinces (the loaded country), or ``None`` when none are loaded."""
+    row = session.execute(text(
+        "SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM "
+        "(SELECT ST_Extent(geom) AS e FROM admin_unit WHERE level = 'province' AND valid_to IS NULL) AS x"
+    )).one()
+    return None if row[0] is None else [float(v) for v in row]

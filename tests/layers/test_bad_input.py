@@ -108,14 +108,14 @@ CASES: list[tuple[str, Callable[[Path], Path], dict[str, str], int, str]] = [
     # id, file builder, extra form fields, status, words the message must hold
     ("empty file", _empty, {}, 422, "empty.geojson is empty"),
     ("no geometry", _no_geometry, {}, 422, "nogeom.geojson has no geometr"),
-    ("shapefile without prj", _shapefile_without_prj, {}, 422, "--s-srs"),
+    ("shapefile without prj", _shapefile_without_prj, {}, 422, "the form field 's_srs'"),
     ("unknown EPSG", fx.write_geojson, {"s_srs": "EPSG:999999"}, 422, "EPSG:999999"),
     ("corrupt zip", _corrupt_zip, {}, 422, "broken.zip is not a readable zip"),
     ("zip path traversal", _traversal_zip, {}, 422, "'..' are not allowed"),
     ("zip absolute path", _absolute_zip, {}, 422, "absolute paths"),
     ("zip bomb", _zip_bomb, {}, 413, "bomb.zip expands more than"),
     ("csv without coordinates", _csv_without_coordinates, {}, 422, "lon/lat"),
-    ("undecodable text", lambda f: fx.write_shapefile_zip(f, cpg=False), {"encoding": "UTF-8"}, 422, "--encoding"),
+    ("undecodable text", lambda f: fx.write_shapefile_zip(f, cpg=False), {"encoding": "UTF-8"}, 422, "the form field 'encoding'"),
     ("csv not utf-8", _csv_in_windows_1256, {}, 422, "wells.csv: the text in column 'name' is not valid UTF-8"),
     ("mixed geometry types", _mixed_types, {}, 422, "1 points and 1 polygons"),
     ("geotiff without georeferencing", _raster_without_georeferencing, {}, 422, "scan.tif has no georeferencing"),
@@ -147,7 +147,8 @@ def test_duplicate_slug_without_replace_is_a_conflict_and_changes_nothing(
     response = fx.upload(client, fx.write_gpkg(tmp_path), existing)
 
     assert response.status_code == 409
-    assert "--replace" in error_of(response)["message"]
+    assert "replace=true" in error_of(response)["message"]
+    assert "--replace" not in error_of(response)["message"]
     assert database_state() == before
 
 
