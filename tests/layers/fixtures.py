@@ -20,6 +20,8 @@ from pyproj import Transformer
 from affine import Affine
 from rasterio.errors import NotGeoreferencedWarning
 
+from spatial.demo import PROVINCES_FILE
+
 UTM40N = 32640
 #: Four health centres near Kerman, in UTM zone 40N metres.
 EASTINGS = np.array([420_000.5, 455_250.25, 501_000.0, 598_765.125])
@@ -99,17 +101,25 @@ def write_csv_wkt(folder: Path) -> Path:
     return path
 
 
-def shapefile_parts(folder: Path, *, encoding: str = "cp1256", cpg: bool = True, prj: bool = True) -> dict[str, bytes]:
-    """The files of a Windows-1256 Shapefile in UTM 40N (Persian column name and values)."""
-    frame = health_centres().drop(columns=["opened"])  # dBASE dates are text in some readers; kept simple
-    pyogrio.write_dataframe(frame, folder / "health.shp", encoding=encoding)
-    parts = {p.name: p.read_bytes() for p in sorted(folder.glob("health.*"))}
-    for p in folder.glob("health.*"):
+def shapefile_parts(folder: Path, *, encoding: str = "cp1256", cpg: bool = True, prj: bool | bytes = True,
+                    frame: gpd.GeoDataFrame | None = None, stem: str = "health") -> dict[str, bytes]:
+    """The files of a Windows-1256 Shapefile in UTM 40N (Persian column name and values).
+
+    ``frame`` and ``stem`` default to the health centres; ``prj`` may be ``False`` (no
+    .prj) or the bytes to write as the .prj instead of the real one.
+    """
+    if frame is None:
+        frame = health_centres().drop(columns=["opened"])  # dBASE dates are text in some readers; kept simple
+    pyogrio.write_dataframe(frame, folder / f"{stem}.shp", encoding=encoding)
+    parts = {p.name: p.read_bytes() for p in sorted(folder.glob(f"{stem}.*"))}
+    for p in folder.glob(f"{stem}.*"):
         p.unlink()
     if not cpg:
-        parts.pop("health.cpg", None)
-    if not prj:
-        parts.pop("health.prj")
+        parts.pop(f"{stem}.cpg", None)
+    if prj is False:
+        parts.pop(f"{stem}.prj")
+    elif isinstance(prj, bytes):
+        parts[f"{stem}.prj"] = prj
     return parts
 
 
@@ -122,6 +132,79 @@ def write_zip(path: Path, members: dict[str, bytes]) -> Path:
 
 def write_shapefile_zip(folder: Path, **kwargs: object) -> Path:
     return write_zip(folder / "health_shp.zip", shapefile_parts(folder, **kwargs))  # type: ignore[arg-type]
+
+
+def provinces_utm() -> gpd.GeoDataFrame:
+    """Iran's 31 provinces (29 Polygons, 2 MultiPolygons: islands) in UTM 40N, Persian names in
+    Windows-1256's letters (Arabic yeh), and their population-like number."""
+    frame = gpd.read_file(PROVINCES_FILE, columns=["iso_3166_2", "name_fa"])
+    frame["name_fa"] = frame["name_fa"].str.replace("ی", "ي")
+    frame["rank"] = np.arange(1, len(frame) + 1, dtype=np.int64) * 1000
+    return frame.to_crs(UTM40N)
+
+
+def write_provinces_shapefile_zip(folder: Path, *, cpg: bool = True) -> Path:
+    """The provinces as a zipped Windows-1256 Shapefile in UTM 40N (with or without its .cpg)."""
+    parts = shapefile_parts(folder, frame=provinces_utm(), stem="provinces", cpg=cpg)
+    return write_zip(folder / "provinces.zip", parts)
+
+
+def write_kmz(folder: Path) -> Path:
+    """A KMZ (zipped KML) with two folders: wells (points, Persian folder name) and roads (lines)."""
+    placemarks = "".join(
+        f"<Placemark><name>چاه {i}</name><Point><coordinates>{lon},{lat},0</coordinates></Point></Placemark>"
+        for i, (lon, lat) in enumerate(KML_WELLS, start=1)
+    )
+    kml = (
+        '<?xml version="1.0" encoding="UTF-8"?><kml xmlns="http://www.opengis.net/kml/2.2"><Document>'
+        f"<name>field survey</name><Folder><name>{KML_WELLS_FOLDER}</name>{placemarks}</Folder>"
+        "<Folder><name>roads</name><Placemark><name>r1</name>"
+        "<LineString><coordinates>56.0,30.0,0 56.5,30.5,0</coordinates></LineString></Placemark></Folder>"
+        "</Document></kml>"
+    )
+    return write_zip(folder / "survey.kmz", {"doc.kml": kml.encode()})
+
+
+KML_WELLS_FOLDER = "چاه‌ها"
+KML_WELLS = [(56.1, 30.2), (56.25, 30.35), (57.0, 29.9)]
+
+
+def write_truncated_geotiff(folder: Path) -> Path:
+    """A GeoTIFF cut off half way, as an interrupted download leaves it: its header reads, its pixels do not."""
+    whole = folder / "whole.tif"
+    write_geotiff(whole)
+    path = folder / "cut.tif"
+    path.write_bytes(whole.read_bytes()[: whole.stat().st_size // 2])
+    whole.unlink()
+    return path
+
+
+#: Wells near Kerman: the coordinates as numbers and as written with Persian digits.
+WELLS_LONLAT = [(56.1, 30.25), (57.0625, 29.5), (55.75, 31.0)]
+WELLS_DEPTH = [1200, 85, 3400]
+
+
+def _persian(text: str) -> str:
+    return text.translate(str.maketrans("0123456789.", "۰۱۲۳۴۵۶۷۸۹٫"))
+
+
+def write_persian_digit_csv(folder: Path) -> Path:
+    """A CSV with coordinates and depths in Persian digits (٫ decimal, ٬ thousands) and a name holding digits."""
+    lines = ["name,lon,lat,depth_m"]
+    for i, ((lon, lat), depth) in enumerate(zip(WELLS_LONLAT, WELLS_DEPTH, strict=True), start=1):
+        depth_text = f"{depth:,}".replace(",", "٬")
+        lines.append(f"چاه {_persian(str(i))},{_persian(repr(lon))},{_persian(repr(lat))},{_persian(depth_text)}")
+    path = folder / "wells.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def write_swapped_csv(folder: Path) -> Path:
+    """The wells with latitude in the lon column and longitude in the lat column."""
+    lines = ["name,lon,lat"] + [f"well {i},{lat},{lon}" for i, (lon, lat) in enumerate(WELLS_LONLAT, start=1)]
+    path = folder / "swapped.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
 
 
 FORMAT_WRITERS = {
