@@ -189,8 +189,14 @@ def read_vector(
             readable = path
             if driver == "CSV":
                 readable = _csv_for_gdal(path, name, codec, Path(scratch), notes, say)
-            attributes, wkb, crs = _read_ogr(readable, name, driver, chosen, codec if driver == "Shapefile" else None,
-                                             CSV_OPTIONS if driver == "CSV" else {}, say)
+            try:
+                attributes, wkb, crs = _read_ogr(readable, name, driver, chosen,
+                                                 codec if driver == "Shapefile" else None,
+                                                 CSV_OPTIONS if driver == "CSV" else {}, say)
+            except InvalidInput:
+                if prj_problem and declared is None:  # GDAL stumbled on the .prj: say so, not how it stumbled
+                    raise InvalidInput(prj_problem, field="s_srs") from None
+                raise
         if crs is None and driver in ("GeoJSON", "CSV", "KML", "KMZ"):
             crs = CRS.from_epsg(4326)
         if crs is None and prj_problem and declared is None:

@@ -4,12 +4,15 @@ the catalogue, the database's list of tables and the data directory stay exactly
 from __future__ import annotations
 
 import json
+import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from typer.testing import CliRunner
 
+from layers.options import CLI, FORM, OptionNames
 from tests.layers import fixtures as fx
 
 
@@ -104,38 +107,118 @@ def _truncated_geojson(folder: Path) -> Path:
     return path
 
 
-CASES: list[tuple[str, Callable[[Path], Path], dict[str, str], int, str]] = [
-    # id, file builder, extra form fields, status, words the message must hold
-    ("empty file", _empty, {}, 422, "empty.geojson is empty"),
-    ("no geometry", _no_geometry, {}, 422, "nogeom.geojson has no geometr"),
-    ("shapefile without prj", _shapefile_without_prj, {}, 422, "the form field 's_srs'"),
-    ("unknown EPSG", fx.write_geojson, {"s_srs": "EPSG:999999"}, 422, "EPSG:999999"),
-    ("corrupt zip", _corrupt_zip, {}, 422, "broken.zip is not a readable zip"),
-    ("zip path traversal", _traversal_zip, {}, 422, "'..' are not allowed"),
-    ("zip absolute path", _absolute_zip, {}, 422, "absolute paths"),
-    ("zip bomb", _zip_bomb, {}, 413, "bomb.zip expands more than"),
-    ("csv without coordinates", _csv_without_coordinates, {}, 422, "lon/lat"),
-    ("undecodable text", lambda f: fx.write_shapefile_zip(f, cpg=False), {"encoding": "UTF-8"}, 422, "the form field 'encoding'"),
-    ("csv not utf-8", _csv_in_windows_1256, {}, 422, "wells.csv: the text in column 'name' is not valid UTF-8"),
-    ("mixed geometry types", _mixed_types, {}, 422, "1 points and 1 polygons"),
-    ("geotiff without georeferencing", _raster_without_georeferencing, {}, 422, "scan.tif has no georeferencing"),
-    ("unknown file type", _unknown_extension, {}, 422, ".docx"),
-    ("truncated geojson", _truncated_geojson, {}, 422, "cut.geojson could not be read"),
-    ("unsafe slug", fx.write_geojson, {"name": "Robert'); DROP TABLE layer;--"}, 422, "not a valid layer name"),
-    ("unknown encoding", fx.write_geojson, {"encoding": "klingon"}, 422, "unknown text encoding"),
+def _damaged_gpkg(folder: Path) -> Path:
+    path = folder / "damaged.gpkg"
+    path.write_bytes(b"SQLite format 3\x00" + b"\x00" * 2000)
+    return path
+
+
+def _shapefile_with_unreadable_prj(folder: Path) -> Path:
+    return fx.write_shapefile_zip(folder, prj=b"PROJCS[\"UTM 40N, cut off")
+
+
+def _shapefile_with_binary_prj(folder: Path) -> Path:
+    return fx.write_shapefile_zip(folder, prj=b"\xff\xfe\x00\x01\x9c")
+
+
+def _far_away_geojson(folder: Path) -> Path:
+    """Points near Vienna: nothing to do with Iran (or a CRS declared wrongly)."""
+    path = folder / "vienna.geojson"
+    path.write_bytes(fx.feature_collection([
+        {"type": "Feature", "properties": {}, "geometry": {"type": "Point", "coordinates": [16.37, 48.21]}},
+    ]))
+    return path
+
+
+#: id, file builder, extra form fields, status, words the message must hold, the option it must name (if any)
+CASES: list[tuple[str, Callable[[Path], Path], dict[str, str], int, str, str | None]] = [
+    ("empty file", _empty, {}, 422, "empty.geojson is empty", None),
+    ("no geometry", _no_geometry, {}, 422, "nogeom.geojson has no geometr", None),
+    ("shapefile without prj", _shapefile_without_prj, {}, 422, "health.shp has no .prj file", "s_srs"),
+    ("unreadable prj", _shapefile_with_unreadable_prj, {}, 422,
+     "health.prj is not a coordinate reference system this service can read", "s_srs"),
+    ("binary prj", _shapefile_with_binary_prj, {}, 422, "health.prj is not text", "s_srs"),
+    ("unknown EPSG", fx.write_geojson, {"s_srs": "EPSG:999999"}, 422, "EPSG:999999", "s_srs"),
+    ("corrupt zip", _corrupt_zip, {}, 422, "broken.zip is not a readable zip", None),
+    ("zip path traversal", _traversal_zip, {}, 422, "'..' are not allowed", None),
+    ("zip absolute path", _absolute_zip, {}, 422, "absolute paths", None),
+    ("zip bomb", _zip_bomb, {}, 413, "bomb.zip expands more than", None),
+    ("csv without coordinates", _csv_without_coordinates, {}, 422, "lon/lat", None),
+    ("undecodable text", lambda f: fx.write_shapefile_zip(f, cpg=False), {"encoding": "UTF-8"}, 422,
+     "is not valid utf-8", "encoding"),
+    ("csv not utf-8", _csv_in_windows_1256, {}, 422, "wells.csv: the text in column 'name' is not valid UTF-8",
+     "encoding"),
+    ("mixed geometry types", _mixed_types, {}, 422, "1 points and 1 polygons", None),
+    ("geotiff without georeferencing", _raster_without_georeferencing, {}, 422, "scan.tif has no georeferencing",
+     None),
+    ("truncated geotiff", fx.write_truncated_geotiff, {}, 422, "cut.tif is not a readable GeoTIFF", None),
+    ("damaged geopackage", _damaged_gpkg, {}, 422,
+     "damaged.gpkg cannot be opened as a GeoPackage file: the file is damaged or is not a GeoPackage", None),
+    ("unknown file type", _unknown_extension, {}, 422, ".docx", None),
+    ("truncated geojson", _truncated_geojson, {}, 422, "cut.geojson could not be read", None),
+    ("swapped lon/lat", fx.write_swapped_csv, {}, 422, "its longitude and latitude look swapped", None),
+    ("far away", _far_away_geojson, {}, 422, "vienna.geojson lies at longitude 16.37, latitude 48.21, far outside",
+     "s_srs"),
+    ("kmz with two folders", fx.write_kmz, {}, 422, f"survey.kmz holds 2 folders ({fx.KML_WELLS_FOLDER}, roads)",
+     "layer"),
+    ("kmz folder not there", fx.write_kmz, {"layer": "schools"}, 422, "survey.kmz has no folder 'schools'", None),
+    ("unsafe slug", fx.write_geojson, {"name": "Robert'); DROP TABLE layer;--"}, 422, "not a valid layer name",
+     "name"),
+    ("unknown encoding", fx.write_geojson, {"encoding": "klingon"}, 422, "unknown text encoding", "encoding"),
 ]
+ARGUMENTS = ("case", "build", "form", "status", "words", "option")
 
 
-@pytest.mark.parametrize(("case", "build", "form", "status", "words"), CASES, ids=[c[0] for c in CASES])
+@pytest.fixture
+def private_tmp(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """The system temporary folder, made private to the test; asserts that nothing is left in it."""
+    folder = tmp_path_factory.mktemp("system_tmp")
+    monkeypatch.setattr(tempfile, "tempdir", str(folder))
+    yield folder
+    assert sorted(folder.iterdir()) == []
+
+
+def assert_told_as(message: str, option: str | None, say: OptionNames, other: OptionNames, server_tmp: Path) -> None:
+    """The message names ``option`` as this caller types it, and no server path or internal name."""
+    if option is not None:
+        assert say.name(option) in message
+        assert other.name(option) not in message
+    for internal in (str(server_tmp), "pishraft-", "upload.", "sqlite3_", "Traceback"):
+        assert internal not in message
+
+
+@pytest.mark.parametrize(ARGUMENTS, CASES, ids=[c[0] for c in CASES])
 def test_bad_upload_is_refused_clearly_and_changes_nothing(
-    case: str, build: Callable[[Path], Path], form: dict[str, str], status: int, words: str,
-    client: TestClient, tmp_path: Path, unchanged: None,
+    case: str, build: Callable[[Path], Path], form: dict[str, str], status: int, words: str, option: str | None,
+    client: TestClient, tmp_path: Path, unchanged: None, private_tmp: Path,
 ) -> None:
-    fields = {"name": "bad_upload"} | form
-    response = fx.upload(client, build(tmp_path), **fields)
+    path = build(tmp_path)
+    beside = sorted(tmp_path.rglob("*"))
+    response = fx.upload(client, path, **({"name": "bad_upload"} | form))
 
     assert response.status_code == status, response.text
     assert words in error_of(response)["message"]
+    assert_told_as(error_of(response)["message"], option, FORM, CLI, private_tmp)
+    assert sorted(tmp_path.rglob("*")) == beside
+
+
+@pytest.mark.parametrize(ARGUMENTS, CASES, ids=[c[0] for c in CASES])
+def test_bad_file_on_the_cli_is_refused_clearly_and_changes_nothing(
+    case: str, build: Callable[[Path], Path], form: dict[str, str], status: int, words: str, option: str | None,
+    tmp_path: Path, unchanged: None, private_tmp: Path,
+) -> None:
+    from api.cli import app
+
+    path = build(tmp_path)
+    beside = sorted(tmp_path.rglob("*"))
+    options = [item for key, value in ({"name": "bad_file"} | form).items() for item in (CLI.name(key), value)]
+    result = CliRunner(env={"COLUMNS": "400"}).invoke(app, ["layers", "add", str(path), *options])
+
+    assert result.exit_code == 1, result.output
+    output = " ".join(result.output.split())  # Rich wraps long lines
+    assert " ".join(words.split()) in output
+    assert_told_as(output, option, CLI, FORM, private_tmp)
+    assert sorted(tmp_path.rglob("*")) == beside
 
 
 def test_duplicate_slug_without_replace_is_a_conflict_and_changes_nothing(
