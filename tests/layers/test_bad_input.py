@@ -121,6 +121,13 @@ def _shapefile_with_binary_prj(folder: Path) -> Path:
     return fx.write_shapefile_zip(folder, prj=b"\xff\xfe\x00\x01\x9c")
 
 
+def _lone_shp(folder: Path) -> Path:
+    """A .shp sent alone, without its .shx and .dbf."""
+    path = folder / "roads.shp"
+    path.write_bytes(fx.shapefile_parts(folder)["health.shp"])
+    return path
+
+
 def _far_away_geojson(folder: Path) -> Path:
     """Points near Vienna: nothing to do with Iran (or a CRS declared wrongly)."""
     path = folder / "vienna.geojson"
@@ -138,6 +145,7 @@ CASES: list[tuple[str, Callable[[Path], Path], dict[str, str], int, str, str | N
     ("unreadable prj", _shapefile_with_unreadable_prj, {}, 422,
      "health.prj is not a coordinate reference system this service can read", "s_srs"),
     ("binary prj", _shapefile_with_binary_prj, {}, 422, "health.prj is not text", "s_srs"),
+    ("lone .shp", _lone_shp, {}, 422, "roads.shp: the Shapefile roads.shp has no .shx file beside it", None),
     ("unknown EPSG", fx.write_geojson, {"s_srs": "EPSG:999999"}, 422, "EPSG:999999", "s_srs"),
     ("corrupt zip", _corrupt_zip, {}, 422, "broken.zip is not a readable zip", None),
     ("zip path traversal", _traversal_zip, {}, 422, "'..' are not allowed", None),

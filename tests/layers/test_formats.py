@@ -226,3 +226,95 @@ def test_repeated_column_names_get_distinct_safe_names(session: Session, tmp_pat
     names = [c["name"] for c in layer.columns]
     assert len(set(names)) == 2
     assert sorted(row[n] for n in names) == ["a", "b"]
+
+
+def test_csv_in_a_declared_encoding_leaves_nothing_beside_it(session: Session, tmp_path: Path) -> None:
+    path = tmp_path / "wells.csv"
+    path.write_bytes("name,lon,lat\n".encode() + "چاه عميق,56.1,30.2\n".encode("cp1256"))
+    neighbour = tmp_path / "wells.utf8.csv"  # a file of the name the converted copy once took
+    neighbour.write_bytes(b"keep me")
+
+    add_layer(session, path, LayerRequest(name="wells_beside", encoding="windows-1256"), added_by="tester")
+
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["wells.csv", "wells.utf8.csv"]
+    assert neighbour.read_bytes() == b"keep me"
+
+
+def test_coordinates_and_numbers_in_persian_digits_are_read_as_numbers(session: Session, tmp_path: Path) -> None:
+    layer = add_layer(session, fx.write_persian_digit_csv(tmp_path), LayerRequest(name="persian_digits"),
+                      added_by="tester")
+
+    rows = stored(session, layer.table_name)
+    xy = shapely.get_coordinates(shapely.from_wkb([r["wkb"] for r in rows]))
+    np.testing.assert_array_equal(xy, np.array(fx.WELLS_LONLAT))
+    assert [r["depth_m"] for r in rows] == fx.WELLS_DEPTH
+    assert {c["label"]: c["type"] for c in layer.columns}["depth_m"] == "integer"
+    assert [r["name"] for r in rows] == ["چاه ۱", "چاه ۲", "چاه ۳"]  # text keeps its digits
+    assert layer.details["persian_digit_cells"] == 9
+
+
+def test_arabic_indic_digits_and_semicolons_are_read_too(session: Session, tmp_path: Path) -> None:
+    path = tmp_path / "arabic.csv"
+    path.write_text("name;lon;lat\nبئر;٥٦٫١;٣٠٫٢٥\n", encoding="utf-8")
+
+    layer = add_layer(session, path, LayerRequest(name="arabic_digits"), added_by="tester")
+
+    [row] = stored(session, layer.table_name)
+    assert shapely.get_coordinates(shapely.from_wkb(row["wkb"])).tolist() == [[56.1, 30.25]]
+
+
+def test_kmz_folder_is_loaded_as_a_layer(session: Session, tmp_path: Path) -> None:
+    layer = add_layer(session, fx.write_kmz(tmp_path), LayerRequest(name="kmz_wells", layer=fx.KML_WELLS_FOLDER),
+                      added_by="tester")
+
+    assert layer.geometry_type == "MultiPoint"
+    assert layer.details["source_layer"] == fx.KML_WELLS_FOLDER
+    rows = stored(session, layer.table_name)
+    np.testing.assert_allclose(shapely.get_coordinates(shapely.from_wkb([r["wkb"] for r in rows])),
+                               np.array(fx.KML_WELLS), atol=1e-12, rtol=0)
+    by_label = {c["label"]: c["name"] for c in layer.columns}
+    assert [r[by_label["Name"]] for r in rows] == ["چاه 1", "چاه 2", "چاه 3"]
+
+
+def test_kml_with_one_folder_needs_no_layer_name(session: Session, tmp_path: Path) -> None:
+    path = tmp_path / "roads.kml"
+    path.write_text(
+        '<?xml version="1.0" encoding="UTF-8"?><kml xmlns="http://www.opengis.net/kml/2.2"><Document>'
+        "<Folder><name>roads</name><Placemark><name>r1</name><LineString><coordinates>56.0,30.0,0 56.5,30.5,0"
+        "</coordinates></LineString></Placemark></Folder></Document></kml>", encoding="utf-8")
+
+    layer = add_layer(session, path, LayerRequest(name="kml_roads"), added_by="tester")
+
+    assert (layer.geometry_type, layer.feature_count, layer.details["source_layer"]) == ("MultiLineString", 1, "roads")
+
+
+def test_layer_reaching_beyond_the_territory_loads_with_a_warning(session: Session, tmp_path: Path) -> None:
+    path = tmp_path / "stray.geojson"
+    path.write_bytes(fx.feature_collection([
+        {"type": "Feature", "properties": {}, "geometry": {"type": "Point", "coordinates": xy}}
+        for xy in ([56.1, 30.2], [57.0, 29.5], [0, 0])]))
+
+    layer = add_layer(session, path, LayerRequest(name="stray"), added_by="tester")
+
+    assert layer.feature_count == 3
+    [warning] = layer.details["warnings"]
+    assert "stray.geojson reaches beyond the territory" in warning and "0, 0" in warning
+
+
+def test_territory_can_be_configured(session: Session, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from spatial.errors import InvalidInput
+    from spatial.settings import get_settings
+
+    vienna = tmp_path / "vienna.geojson"
+    vienna.write_bytes(fx.feature_collection([
+        {"type": "Feature", "properties": {}, "geometry": {"type": "Point", "coordinates": [16.37, 48.21]}}]))
+    monkeypatch.setenv("PISHRAFT_TERRITORY_BBOX", "[9.5, 46.4, 17.2, 49.0]")
+    get_settings.cache_clear()
+    try:
+        layer = add_layer(session, vienna, LayerRequest(name="vienna"), added_by="tester")
+        with pytest.raises(InvalidInput, match="far outside the territory"):
+            add_layer(session, fx.write_geojson(tmp_path), LayerRequest(name="kerman"), added_by="tester")
+    finally:
+        monkeypatch.undo()
+        get_settings.cache_clear()
+    assert layer.details["warnings"] == []

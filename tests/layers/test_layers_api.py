@@ -105,3 +105,16 @@ def test_raster_upload_is_a_cog_in_the_data_dir_and_delete_removes_it(
     assert body["storage"] == "raster" and cog.is_file()
     assert client.delete(f"/api/layers/{slug}").status_code == 204
     assert not cog.exists()
+
+
+def test_kmz_folder_and_persian_digit_csv_upload(
+    client: TestClient, tmp_path: Path, remove_after: Callable[[str], str]
+) -> None:
+    kmz = fx.upload(client, fx.write_kmz(tmp_path), remove_after("api_kmz"), layer=fx.KML_WELLS_FOLDER)
+    csv = fx.upload(client, fx.write_persian_digit_csv(tmp_path), remove_after("api_digits"))
+
+    assert kmz.status_code == 201, kmz.text
+    assert (kmz.json()["feature_count"], kmz.json()["source_file"]) == (3, "survey.kmz")
+    assert csv.status_code == 201, csv.text
+    sample = client.get("/api/layers/api_digits").json()["sample"]
+    assert [row["geometry"]["coordinates"][0] for row in sample] == [list(xy) for xy in fx.WELLS_LONLAT]

@@ -42,3 +42,20 @@ def test_shapefile_without_prj_asks_for_s_srs(tmp_path: Path, database_url: str)
     assert result.exit_code == 1
     assert "error [s_srs]:" in result.output
     assert "--s-srs" in result.output
+
+
+def test_kmz_folder_is_chosen_with_layer_and_warnings_are_printed(tmp_path: Path, database_url: str) -> None:
+    kmz = runner.invoke(app, ["layers", "add", str(fx.write_kmz(tmp_path)), "--name", "cli_kmz",
+                              "--layer", fx.KML_WELLS_FOLDER])
+    stray = tmp_path / "stray.geojson"
+    stray.write_bytes(fx.feature_collection([
+        {"type": "Feature", "properties": {}, "geometry": {"type": "Point", "coordinates": xy}}
+        for xy in ([56.1, 30.2], [0, 0])]))
+    warned = runner.invoke(app, ["layers", "add", str(stray), "--name", "cli_stray"])
+    for slug in ("cli_kmz", "cli_stray"):
+        runner.invoke(app, ["layers", "remove", slug])
+
+    assert kmz.exit_code == 0, kmz.output
+    assert "Added cli_kmz v1: 3 MultiPoint features, from EPSG:4326" in kmz.output
+    assert warned.exit_code == 0, warned.output
+    assert "warning: stray.geojson reaches beyond the territory" in " ".join(warned.output.split())
