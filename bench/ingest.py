@@ -146,7 +146,8 @@ def compare(folder: Path, case: str, n: int, repeat: int, libpq: str) -> float:
     gpkg = folder / f"{case}.gpkg"
     t0 = time.perf_counter()
     make_gpkg(gpkg, case, n)
-    print(f"== {case}: generated {n:,} in {time.perf_counter() - t0:.1f} s ({gpkg.stat().st_size / 1e6:.0f} MB GeoPackage)")
+    print(f"== {case}: generated {n:,} in {time.perf_counter() - t0:.1f} s "
+          f"({gpkg.stat().st_size / 1e6:.0f} MB GeoPackage)")
     ours, theirs = [], []
     for i in range(repeat):
         # Alternate who goes first so that neither always gets the warmer cache.

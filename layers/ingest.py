@@ -81,7 +81,8 @@ def check_slug(slug: str, say: OptionNames = CLI) -> str:
     """``slug`` if it is a safe identifier, else an error saying what a slug may hold."""
     if not SLUG.match(slug or ""):
         raise InvalidInput(
-            f"{say.name('name')} {slug!r} is not a valid layer name: use 1–50 lower-case letters, digits and underscores, "
+            f"{say.name('name')} {slug!r} is not a valid layer name: "
+            "use 1–50 lower-case letters, digits and underscores, "
             "starting with a letter (e.g. health_centres).",
             field="name",
         )

@@ -128,6 +128,13 @@ def _lone_shp(folder: Path) -> Path:
     return path
 
 
+def _raster_in_the_wrong_zone(folder: Path) -> Path:
+    """The population raster declared in UTM zone 33N instead of 40N: it lands in Libya."""
+    path = folder / "pop.tif"
+    fx.write_geotiff(path, crs=32633)
+    return path
+
+
 def _far_away_geojson(folder: Path) -> Path:
     """Points near Vienna: nothing to do with Iran (or a CRS declared wrongly)."""
     path = folder / "vienna.geojson"
@@ -167,6 +174,7 @@ CASES: list[tuple[str, Callable[[Path], Path], dict[str, str], int, str, str | N
     ("swapped lon/lat", fx.write_swapped_csv, {}, 422, "its longitude and latitude look swapped", None),
     ("far away", _far_away_geojson, {}, 422, "vienna.geojson lies at longitude 16.37, latitude 48.21, far outside",
      "s_srs"),
+    ("raster far away", _raster_in_the_wrong_zone, {}, 422, "pop.tif lies at longitude", "s_srs"),
     ("kmz with two folders", fx.write_kmz, {}, 422, f"survey.kmz holds 2 folders ({fx.KML_WELLS_FOLDER}, roads)",
      "layer"),
     ("kmz folder not there", fx.write_kmz, {"layer": "schools"}, 422, "survey.kmz has no folder 'schools'", None),

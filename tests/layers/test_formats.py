@@ -230,7 +230,7 @@ def test_repeated_column_names_get_distinct_safe_names(session: Session, tmp_pat
 
 def test_csv_in_a_declared_encoding_leaves_nothing_beside_it(session: Session, tmp_path: Path) -> None:
     path = tmp_path / "wells.csv"
-    path.write_bytes("name,lon,lat\n".encode() + "چاه عميق,56.1,30.2\n".encode("cp1256"))
+    path.write_bytes(b"name,lon,lat\n" + "چاه عميق,56.1,30.2\n".encode("cp1256"))
     neighbour = tmp_path / "wells.utf8.csv"  # a file of the name the converted copy once took
     neighbour.write_bytes(b"keep me")
 
