@@ -2,7 +2,7 @@
 
 :func:`add_layer` checks the name and the file, unpacks zips safely, reads any common
 vector format or a GeoTIFF, reprojects to EPSG:4326, repairs and promotes geometries,
-bulk-loads with COPY into ``layers.<slug>_v<version>``, indexes and analyses it, and
+checks that the layer lies in the territory (:mod:`layers.territory`), bulk-loads with COPY into ``layers.<slug>_v<version>``, indexes and analyses it, and
 writes the catalogue row. With ``replace=True`` it loads the next version beside the
 current one and swaps them in the same transaction, so readers see the old version
 until the swap commits. Any failure raises and leaves nothing behind once the

@@ -310,11 +310,10 @@ def _csv_for_gdal(path: Path, name: str, codec: str | None, scratch: Path, notes
     with numbers in Persian or Arabic-Indic digits is rewritten into the private folder
     ``scratch``; only whole cells that are numbers change (names keep their digits).
     """
-    raw = path.read_bytes()
     recode = codec is not None and codec != "utf-8"
-    if not recode and not _NATIVE_NUMERAL_UTF8.search(raw):
+    if not recode and not _holds_native_numerals(path):
         return path
-    text = _decode(raw, name, codec or "utf-8", say)
+    text = _decode(path.read_bytes(), name, codec or "utf-8", say)
     if _NATIVE_NUMERAL.search(text):
         text, converted = _latin_numbers(text)
         if converted:
@@ -324,11 +323,22 @@ def _csv_for_gdal(path: Path, name: str, codec: str | None, scratch: Path, notes
     return target
 
 
+def _holds_native_numerals(path: Path, chunk: int = 16 * 1024 * 1024) -> bool:
+    """Whether the UTF-8 file at ``path`` holds a Persian or Arabic-Indic digit, read a chunk at a time."""
+    tail = b""
+    with path.open("rb") as source:
+        while block := source.read(chunk):
+            if _NATIVE_NUMERAL_UTF8.search(tail + block):
+                return True
+            tail = block[-1:]  # a two-byte character may straddle the chunks
+    return False
+
+
 def _latin_numbers(text: str) -> tuple[str, int]:
     """CSV ``text`` with every cell that is a Persian/Arabic-Indic number in ASCII digits, and how many."""
     first_line = text.split("\n", 1)[0]
     delimiter = max(",;\t|", key=first_line.count)
-    rows = list(csv.reader(text.splitlines(), delimiter=delimiter))
+    rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
     converted = 0
     for row in rows:
         for i, cell in enumerate(row):

@@ -26,11 +26,12 @@ CLI_USER = "local"
 @reports_errors
 def add(
     path: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="GeoJSON, GeoPackage, zipped or "
-                                         ".shp Shapefile, CSV, FlatGeobuf, GeoParquet or GeoTIFF")],
+                                         ".shp Shapefile, CSV, FlatGeobuf, GeoParquet, KML/KMZ or GeoTIFF")],
     name: Annotated[str, typer.Option("--name", help="Layer slug: lower-case letters, digits, _")],
     title: Annotated[str | None, typer.Option(help="Human title (default from the name)")] = None,
     kind: Annotated[str | None, typer.Option(help="capacity | deprivation | context")] = None,
-    layer: Annotated[str | None, typer.Option("--layer", help="Layer inside a GeoPackage or zip")] = None,
+    layer: Annotated[str | None, typer.Option("--layer", help="Layer inside a GeoPackage or zip, "
+                                              "folder of a KML")] = None,
     encoding: Annotated[str | None, typer.Option(help="Text encoding, e.g. windows-1256")] = None,
     s_srs: Annotated[str | None, typer.Option("--s-srs", help="Source CRS, e.g. EPSG:32640")] = None,
     replace: Annotated[bool, typer.Option("--replace", help="Load a new version of an existing layer")] = False,

@@ -27,11 +27,11 @@ Kind = Literal["capacity", "deprivation", "context"]
 def upload_layer(
     request: Request,
     file: Annotated[UploadFile, File(description="GeoJSON, GeoPackage, zipped Shapefile, CSV, FlatGeobuf, "
-                                                 "GeoParquet, GeoTIFF, or a zip holding one")],
+                                                 "GeoParquet, KML/KMZ, GeoTIFF, or a zip holding one")],
     name: Annotated[str, Form(description="Layer slug: lower-case letters, digits and _")],
     title: Annotated[str | None, Form()] = None,
     kind: Annotated[Kind | None, Form()] = None,
-    layer: Annotated[str | None, Form(description="Layer inside a GeoPackage or zip")] = None,
+    layer: Annotated[str | None, Form(description="Layer inside a GeoPackage or zip, folder of a KML")] = None,
     encoding: Annotated[str | None, Form(description="Text encoding, e.g. windows-1256")] = None,
     s_srs: Annotated[str | None, Form(description="Source CRS, e.g. EPSG:32640")] = None,
     replace: Annotated[bool, Form(description="Load a new version of an existing layer")] = False,
