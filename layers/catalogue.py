@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from layers import datafiles
 from layers.ingest import SCHEMA, drop_table
+from spatial.db.engine import driver_connection
 from spatial.errors import NotFound
 from spatial.models.catalogue import Layer
 
@@ -63,7 +64,7 @@ def sample_rows(session: Session, layer: Layer, limit: int = 5) -> list[dict[str
         sql.SQL("").join(sql.SQL(", {}").format(sql.Identifier(n)) for n in names),
         sql.Identifier(SCHEMA, layer.table_name),
     )
-    raw = session.connection().connection.driver_connection
+    raw = driver_connection(session)
     with raw.cursor(row_factory=dict_row) as cursor:
         rows = cursor.execute(query, (limit,)).fetchall()
     return [{k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in row.items()} for row in rows]

@@ -28,6 +28,7 @@ from maps.assets import copy_static, write_page
 from maps.base import check_lang, tr
 from maps.categories import bivariate_map, cluster_map
 from maps.choropleth import SCHEME_NAMES, SCHEMES, check_scheme, choropleth_map
+from maps.coverage import bounds_of
 from maps.navigation import Choice, Link
 from maps.overlays import Overlay
 from spatial.analytics import indicators
@@ -199,7 +200,7 @@ def _indicator_map(session: Session, request: MapRequest, frame: gpd.GeoDataFram
     lang = request.lang
     frame["href"] = [links.unit(request, c) if kids else None
                      for c, kids in zip(frame["code"], frame["has_children"], strict=True)]
-    bounds = tuple(float(b) for b in frame.total_bounds) if len(frame) else None
+    bounds = bounds_of(frame.geometry.values) if len(frame) else None
     overlays = resource_overlays(session, bounds, lang)
     synthetic = bool(frame["synthetic"].any()) if len(frame) else False
     code = request.indicator or indicators.first_indicator_code(session)
@@ -286,9 +287,10 @@ def render_all(session: Session, out_dir: Path, langs: Sequence[str] = ("fa", "e
     for lang in langs:
         check_lang(lang)
         request = MapRequest(lang=lang)
-        pages = [(links.overview(request), lambda r=request: overview_map(session, lang=r.lang, links=links)),
-                 (links.overview(request, "neighbourhood"),
-                  lambda r=request: overview_map(session, lang=r.lang, level="neighbourhood", links=links))]
+        pages: list[tuple[str, Callable[..., folium.Map]]] = [
+            (links.overview(request), lambda r=request: overview_map(session, lang=r.lang, links=links)),
+            (links.overview(request, "neighbourhood"),
+             lambda r=request: overview_map(session, lang=r.lang, level="neighbourhood", links=links))]
         pages += [(links.unit(request, code), lambda c=code, r=request: unit_map(session, c, lang=r.lang, links=links))
                   for code in parents]
         for name, build in pages:

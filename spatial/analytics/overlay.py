@@ -42,6 +42,7 @@ from psycopg import sql
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from spatial.db.engine import driver_connection
 from spatial.errors import InvalidInput, NotFound
 from spatial.geometry import multipoint_coordinates, points_in_polygons
 from spatial.analytics.indicators import define_indicator, roll_up
@@ -149,8 +150,8 @@ def get_layer(session: Session, slug: str) -> LayerInfo:
 
 def _sql(session: Session, template: str, **parts: sql.Composable) -> str:
     """Format identifiers into ``template`` with psycopg quoting (never by hand)."""
-    raw = session.connection().connection.driver_connection
-    return sql.SQL(template).format(**parts).as_string(raw)  # type: ignore[arg-type]
+    raw = driver_connection(session)
+    return sql.SQL(template).format(**parts).as_string(raw)
 
 
 def derive_indicator(
@@ -363,7 +364,7 @@ def _binary_fetch(session: Session, statement: str,
     connection, so another thread may run it while this one does other work.
     """
     compiled = str(text(statement).compile(dialect=session.get_bind().dialect))
-    raw = session.connection().connection.driver_connection
+    raw = driver_connection(session)
 
     def fetch() -> list[tuple[Any, ...]]:
         with raw.cursor(binary=True) as cursor:

@@ -13,6 +13,8 @@ from psycopg import sql
 from psycopg.copy import QueuedLibpqWriter
 from sqlalchemy.orm import Session
 
+from spatial.db.engine import driver_connection
+
 
 def ewkb_hex(geometries: np.ndarray, srid: int = 4326) -> np.ndarray:
     """Hex EWKB strings for an array of shapely geometries, the text form COPY accepts."""
@@ -105,7 +107,7 @@ def copy_rows(
     statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
         target, sql.SQL(", ").join(sql.Identifier(c) for c in columns)
     )
-    raw = session.connection().connection.driver_connection
+    raw = driver_connection(session)
     count = 0
     with raw.cursor() as cursor, cursor.copy(statement) as copy:
         for row in rows:
@@ -162,7 +164,7 @@ def copy_arrow(
     statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
         target, sql.SQL(", ").join(sql.Identifier(c) for c in columns)
     )
-    raw = session.connection().connection.driver_connection
+    raw = driver_connection(session)
     written = 0
     with raw.cursor() as cursor, cursor.copy(statement, writer=QueuedLibpqWriter(cursor)) as copy:
         # The queued writer sends from its own thread while the next chunk is prepared.

@@ -262,7 +262,7 @@ def _read_catalogue(session: Session) -> dict[str, Collection]:
         bbox = tuple(row["bbox"]) if row["bbox"] and len(row["bbox"]) == 4 else None
         collections[row["slug"]] = Collection(
             id=row["slug"], title=row["title"], storage=row["storage"], version=row["version"],
-            description=f"{row['kind']} layer ({row['storage']})", bbox=bbox,  # type: ignore[arg-type]
+            description=f"{row['kind']} layer ({row['storage']})", bbox=bbox,
             properties=properties if row["storage"] == "vector" else (),
             table_name=row["table_name"], raster_path=row["raster_path"],
             geometry_type=row["geometry_type"], temporal=temporal,
