@@ -1,4 +1,5 @@
-"""How the project's modules import each other: no cycles, and the core free of HTTP and maps.
+"""How the project's modules import each other: no cycles, the core free of HTTP and maps,
+and a command line that starts light.
 
 The import graph is read from the source with :mod:`ast` (every ``import`` statement,
 also those inside functions, apart from ``if TYPE_CHECKING:`` blocks), so a cycle hidden
@@ -8,11 +9,18 @@ behind a function-level import counts as a cycle too.
 from __future__ import annotations
 
 import ast
+import json
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+import pytest
+
 REPO = Path(__file__).resolve().parents[1]
 PACKAGES = ("spatial", "layers", "maps", "api")
+#: What `pishraft --help` and the light commands (`db status`, `layers list`, `users list`) never load.
+HEAVY = ("geopandas", "folium", "esda", "rasterio", "mapclassify", "libpysal", "maps", "layers")
 
 
 def _module_name(path: Path) -> str:
@@ -102,3 +110,34 @@ def test_the_core_imports_no_http_and_no_maps() -> None:
              for m, targets in graph.items() if m.startswith("spatial")}
     assert {m: t for m, t in leaks.items() if t} == {}
 
+
+def test_importing_the_cli_loads_no_heavy_dependency() -> None:
+    probe = ("import json, sys; import api.cli; "
+             "print(json.dumps(sorted({m.split('.')[0] for m in sys.modules})))")
+    loaded = set(json.loads(subprocess.run([sys.executable, "-c", probe], cwd=REPO, capture_output=True,
+                                           text=True, check=True).stdout))
+    assert "api" in loaded
+    assert loaded.isdisjoint(HEAVY), sorted(loaded.intersection(HEAVY))
+
+
+_RUN_AND_LIST_MODULES = """
+import json, sys
+from api.cli import app
+try:
+    app(sys.argv[2:], prog_name="pishraft")
+except SystemExit as done:
+    if done.code:
+        raise
+with open(sys.argv[1], "w") as out:
+    json.dump(sorted({m.split(".")[0] for m in sys.modules}), out)
+"""
+
+
+@pytest.mark.parametrize("command", [["--help"], ["db", "status"], ["layers", "list"], ["users", "list"]],
+                         ids=" ".join)
+def test_a_light_command_loads_no_heavy_dependency(command: list[str], database_url: str, tmp_path: Path) -> None:
+    modules = tmp_path / "modules.json"
+    subprocess.run([sys.executable, "-c", _RUN_AND_LIST_MODULES, str(modules), *command], cwd=REPO,
+                   capture_output=True, text=True, check=True)
+    loaded = set(json.loads(modules.read_text()))
+    assert loaded.isdisjoint(HEAVY), sorted(loaded.intersection(HEAVY))
