@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PISHRAFT := $(BIN)/pishraft
 PYTEST_ARGS ?=
 
-.PHONY: setup demo demo-data test bench clean db-stop
+.PHONY: setup demo demo-data lint test bench clean db-stop
 
 setup:
 	@bash scripts/bootstrap.sh
@@ -19,7 +19,12 @@ demo-data: setup
 demo: demo-data
 	@$(PISHRAFT) serve
 
-test: setup
+# The lint gate first (seconds), then the suite (minutes); rules and options in pyproject.toml.
+lint: setup
+	@$(BIN)/ruff check .
+	@$(BIN)/mypy
+
+test: lint
 	@$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 bench: setup

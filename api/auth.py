@@ -81,7 +81,6 @@ class Principal:
 
 
 ANONYMOUS = Principal(username="anonymous", role="anonymous")
-LOCAL_OPERATOR = Principal(username="local", role="admin")
 
 
 def resolve_principal(request: Request, session: Session) -> Principal | None:

@@ -177,7 +177,7 @@ class VectorTileFastPath:
             # framework Request costs more than a cache hit.
             ask = (scope.get(TILE_ASK) or read_tile_ask(scope["path"], scope["query_string"], scope["headers"])
                    if pool else None)
-            if ask is not None:
+            if ask is not None and pool is not None:
                 if await self._answer(ask, send, pool, scope.get(TILE_REQUEST)):
                     return
                 scope[DECLINED] = True

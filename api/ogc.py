@@ -128,9 +128,9 @@ def _page(title: str, body: str) -> str:
 
 def _links_html(links: Iterable[dict[str, Any]]) -> str:
     items = "".join(
-        f"<li><a href='{html.escape(l['href'])}'>{html.escape(l.get('title') or l['rel'])}</a> "
-        f"<small>({html.escape(l['type'])})</small></li>"
-        for l in links if not l.get("templated")
+        f"<li><a href='{html.escape(link['href'])}'>{html.escape(link.get('title') or link['rel'])}</a> "
+        f"<small>({html.escape(link['type'])})</small></li>"
+        for link in links if not link.get("templated")
     )
     return f"<ul>{items}</ul>"
 

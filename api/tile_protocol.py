@@ -151,13 +151,15 @@ class TileHttpProtocol(HttpToolsProtocol):
         """Render the tile in a task of its own and write the answer, without an ASGI cycle."""
         lean = tile_app(self.app)
         pool = None if lean is None else getattr(lean.framework.state, "tile_pool", None)
-        if pool is None or (self.limit_concurrency is not None and (
+        if lean is None or pool is None or (self.limit_concurrency is not None and (
                 len(self.connections) >= self.limit_concurrency or len(self.tasks) >= self.limit_concurrency)):
             return False  # uvicorn answers 503 over the limit
         flight = _TileInFlight()
         self.cycle = flight  # type: ignore[assignment]  # uvicorn queues pipelined requests behind it
         self._answered = True
-        task = self.loop.create_task(self._render(lean, pool, ask, request, flight, self.scope, self.url,
+        # uvicorn types its scope as a TypedDict; to the app it is the plain ASGI mapping.
+        scope: Scope = self.scope  # type: ignore[assignment]
+        task = self.loop.create_task(self._render(lean, pool, ask, request, flight, scope, self.url,
                                                   self.parser.get_http_version()))
         task.add_done_callback(self.tasks.discard)
         self.tasks.add(task)
@@ -196,7 +198,7 @@ class TileHttpProtocol(HttpToolsProtocol):
         # The request is complete (as uvicorn's on_message_complete would have noted).
         cycle.more_body, cycle.disconnected = False, flight.disconnected
         cycle.message_event.set()
-        if self.cycle is flight:
+        if self.cycle is flight:  # type: ignore[comparison-overlap]  # set so by _render_tile
             self.cycle = cycle
         self._start_asgi_task(cycle, self.app)
 
@@ -209,7 +211,7 @@ class TileHttpProtocol(HttpToolsProtocol):
         self.transport.write(b"".join(content))
         if self.access_log:
             # uvicorn's own record (its AccessFormatter unpacks these five arguments).
-            self.access_logger.info('%s - "%s %s HTTP/%s" %d', "%s:%d" % self.client if self.client else "-",
+            self.access_logger.info('%s - "%s %s HTTP/%s" %d', "{}:{}".format(*self.client) if self.client else "-",
                                     "GET", url.decode("latin-1"), http_version, status)
 
 

@@ -23,7 +23,6 @@ import argparse
 import asyncio
 import ipaddress
 import json
-import os
 import signal
 import socket
 import subprocess

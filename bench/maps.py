@@ -67,7 +67,8 @@ def scratch_database() -> str:
 def build_pages() -> dict[str, tuple[Path, float]]:
     """Write both pages; returns {way: (path, seconds to build)}."""
     from maps.assets import copy_static, localise, write_page
-    from maps.pages import FileLinks, overview_map, units_frame
+    from maps.pages import FileLinks, overview_map
+    from spatial.units.frames import units_frame
     from spatial.analytics import indicators
     from spatial.db.engine import session_scope
 

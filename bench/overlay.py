@@ -149,7 +149,8 @@ def run(url: str, data_dir: Path, args: argparse.Namespace) -> None:
 
     from spatial.db import migrate
     from spatial.db.engine import session_scope
-    from spatial.analytics.overlay import derive_indicator, point_values, units_frame
+    from spatial.analytics.overlay import derive_indicator, point_values
+    from spatial.units.frames import units_frame
 
     rng = np.random.default_rng(2024)
     migrate.upgrade(url)

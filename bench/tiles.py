@@ -147,7 +147,7 @@ def tipg_python(venv: Path) -> Path:
         subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
     # The same HTTP stack as Pishraft: uvicorn with uvloop and httptools (uvicorn[standard]).
     if subprocess.run([str(python), "-c", "import tipg, uvicorn, uvloop, httptools"],
-                      capture_output=True).returncode != 0:
+                      capture_output=True, check=False).returncode != 0:
         subprocess.run([str(python), "-m", "pip", "install", "-q", "tipg", "uvicorn", "uvloop", "httptools"],
                        check=True)
     return python
@@ -238,7 +238,7 @@ def wrk_pass(name: str, base: str, paths: list[str], zoom: int, concurrency: int
     out = subprocess.run(["wrk", "-t1", f"-c{concurrency}", f"-d{max(1, round(seconds))}s", "--timeout", "60s",
                           "-s", str(script), base], capture_output=True, text=True, timeout=seconds + 90,
                          check=True).stdout
-    line = next(l for l in out.splitlines() if l.startswith("RESULT"))
+    line = next(row for row in out.splitlines() if row.startswith("RESULT"))
     requests, duration_us, total_bytes, errors, p50_us, p99_us = line.split()[1:]
     result = Result(name, zoom, int(requests), int(duration_us) / 1e6, [], int(total_bytes), int(errors))
     result.p50_ms, result.p99_ms = float(p50_us) / 1000, float(p99_us) / 1000
@@ -332,7 +332,7 @@ def main() -> None:
     }
     bases: dict[str, str] = {}
     with ExitStack() as stack:
-        for name, (command, env, probe, path) in servers.items():
+        for name, (command, env, probe, _path) in servers.items():
             port = free_port()
             bases[name] = f"http://127.0.0.1:{port}"
             log = out / (name.lower().replace(" ", "-") + ".log")

@@ -44,6 +44,7 @@ from layers.raster import convert_to_cog
 from layers.readers import VectorSource, find_dataset, format_of, read_vector
 from layers.territory import check_extent
 from spatial.db.bulk import copy_arrow, multi_ewkb_hex
+from spatial.db.engine import driver_connection
 from spatial.errors import Conflict, InvalidInput
 from spatial.models.catalogue import KINDS, Layer
 
@@ -235,8 +236,8 @@ def _index(session: Session, table: str) -> None:
     _execute(session, sql.SQL("ANALYZE {}").format(target))
 
 
-def _execute(session: Session, statement: sql.Composable) -> None:
-    raw = session.connection().connection.driver_connection
+def _execute(session: Session, statement: sql.Composed) -> None:
+    raw = driver_connection(session)
     with raw.cursor() as cursor:
         cursor.execute(statement)
 

@@ -68,7 +68,7 @@ def _period(period: Mapping[str, Any] | str | None, lang: str) -> str | None:
 
 
 def _label(table: Mapping[str, tuple[str, str, str]], value: str | None, lang: str) -> str:
-    if value in table:
+    if value is not None and value in table:
         return tr(lang, table[value][1], table[value][2])
     return value or tr(lang, "نامشخص", "unknown")
 
@@ -233,7 +233,7 @@ def progress_map(actions: Mapping[str, Any] | None, lang: str = "fa", title: str
         _add_actions(fmap, collection, title)
         geometries += [f["geometry"] for f in collection["features"]]
     add_title_box(fmap, lang, title, breadcrumb)
-    counts = {}
+    counts: dict[str | None, int] = {}
     for f in collection["features"]:
         key = f["properties"].get("progress_status")
         counts[key] = counts.get(key, 0) + 1

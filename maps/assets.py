@@ -17,10 +17,11 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Iterator
+from typing import Any, cast
 from pathlib import Path
 
 import folium
-from branca.element import CssLink, Element, JavascriptLink
+from branca.element import CssLink, Element, Figure, JavascriptLink
 
 STATIC_DIR = Path(__file__).with_name("static")
 SERVED_STATIC_URL = "/static/"
@@ -45,7 +46,8 @@ OWN_CSS: tuple[tuple[str, str], ...] = (
 OWN_JS: tuple[tuple[str, str], ...] = (("pishraft_js", "pishraft.js"),)
 
 
-def _elements(root: Element) -> Iterator[Element]:
+def _elements(root: Element) -> Iterator[Any]:
+    # Any: some elements carry folium's default_js/default_css lists, which Element does not declare.
     yield root
     for child in list(root._children.values()):
         yield from _elements(child)
@@ -67,7 +69,7 @@ def _local(links: list[tuple[str, str]], static_url: str, element: Element) -> l
 
 def localise(fmap: folium.Map, static_url: str = SERVED_STATIC_URL) -> folium.Map:
     """Point every asset link of ``fmap`` at Pishraft's copies under ``static_url``; returns ``fmap``."""
-    root = fmap.get_root()
+    root = cast(Figure, fmap.get_root())  # a map's root is always its Figure
     for element in _elements(root):
         # Instance attributes: folium's lists are class attributes shared by every map.
         if getattr(element, "default_js", None):

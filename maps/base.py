@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import html
 import json
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import folium
-from branca.element import Element, MacroElement, Template
+from branca.element import Element, Figure, MacroElement, Template
 
 from spatial.errors import InvalidInput
 
@@ -59,7 +59,8 @@ class MapScript(MacroElement):
         self._name = "MapScript"
         self.raw = code
 
-    def render(self, **kwargs: Any) -> None:
+    def render(self, **kwargs: Any) -> None:  # type: ignore[override]  # as MacroElement's, which returns nothing
+        assert self._parent is not None, "MapScript renders only once added to a map"
         self.code = self.raw.replace("{map}", self._parent.get_name())
         super().render(**kwargs)
 
@@ -80,7 +81,7 @@ def base_map(lang: str = "fa", basemap: str = "none", synthetic: bool = False) -
                       zoom_control=corner(lang, "top", leading=False))
     if basemap == "osm":
         folium.TileLayer(OSM_TILES, attr=OSM_ATTRIBUTION, name="OpenStreetMap", max_zoom=19).add_to(fmap)
-    root = fmap.get_root()
+    root = cast(Figure, fmap.get_root())  # a map's root is always its Figure
     root.header.add_child(Element(f'<meta name="pishraft-lang" content="{lang}">'), name="pishraft_lang")
     # No favicon request (it would 404 and count as a page error).
     root.header.add_child(Element('<link rel="icon" href="data:,">'), name="pishraft_icon")

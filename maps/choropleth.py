@@ -14,10 +14,9 @@ import folium
 import geopandas as gpd
 import mapclassify
 import numpy as np
-import shapely
 
 from maps.base import add_note, base_map, fit, tr
-from maps.coverage import CoverageLayer, compact_geometry, fit_zoom
+from maps.coverage import CoverageLayer, bounds_of, compact_geometry, fit_zoom
 from maps.legend import add_legend, class_items
 from maps.navigation import Choice, Link, add_title_box
 from maps.overlays import Overlay, add_overlays
@@ -70,7 +69,7 @@ def unit_layer(fmap: folium.Map, units: gpd.GeoDataFrame, labels: Sequence[str],
     """
     if units.empty:
         return None
-    bounds = tuple(float(b) for b in shapely.total_bounds(units.geometry.values))
+    bounds = bounds_of(units.geometry.values)
     detail = min(fit_zoom(bounds) + ZOOM_IN_LEVELS, 18)
     fmap.options["max_zoom"] = detail + 1
     geometry = compact_geometry(units.geometry.values, detail)

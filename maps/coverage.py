@@ -52,6 +52,12 @@ def pixel_degrees(zoom: int) -> float:
     return 360.0 / (TILE_SIZE * 2**zoom)
 
 
+def bounds_of(geoms: np.ndarray) -> tuple[float, float, float, float]:
+    """``(minx, miny, maxx, maxy)`` of all ``geoms`` together, as Python floats."""
+    minx, miny, maxx, maxy = (float(b) for b in shapely.total_bounds(geoms))
+    return minx, miny, maxx, maxy
+
+
 def fit_zoom(bounds: tuple[float, float, float, float], width_px: int = 1000, height_px: int = 700) -> int:
     """The zoom at which ``bounds`` (minx, miny, maxx, maxy in degrees) fills a window of that size."""
     minx, miny, maxx, maxy = bounds

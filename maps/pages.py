@@ -8,8 +8,6 @@ a :class:`Links` object: :class:`ServedLinks` for pages served by the API,
 
 from __future__ import annotations
 
-import json
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -18,9 +16,6 @@ from urllib.parse import quote, urlencode
 
 import folium
 import geopandas as gpd
-import numpy as np
-import shapely
-from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from maps.actions import progress_map, roadmap_map
@@ -28,10 +23,13 @@ from maps.assets import copy_static, write_page
 from maps.base import check_lang, tr
 from maps.categories import bivariate_map, cluster_map
 from maps.choropleth import SCHEME_NAMES, SCHEMES, check_scheme, choropleth_map
+from maps.coverage import bounds_of
 from maps.navigation import Choice, Link
 from maps.overlays import Overlay
+from spatial import catalogue
 from spatial.analytics import indicators
 from spatial.units import hierarchy as units
+from spatial.units.frames import units_frame
 from spatial.analytics.bivariate import bivariate_classes
 from spatial.analytics.indices import newest_index_code
 from spatial.planning.progress import progress_geojson
@@ -46,7 +44,6 @@ NATIONAL_LEVELS: tuple[str, ...] = ("province", "county", "neighbourhood")
 #: Most features of one resource layer put on a map; the layer is marked partial beyond.
 MAX_OVERLAY_FEATURES = 2_000
 MAX_POPUP_FIELDS = 6
-_SAFE_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 
 
 @dataclass(frozen=True)
@@ -109,30 +106,6 @@ class FileLinks:
         return f"unit-{code}.{request.lang}.html"
 
 
-def units_frame(session: Session, level: str | None = None, parent_code: str | None = None) -> gpd.GeoDataFrame:
-    """Current units at ``level`` and/or under ``parent_code`` with their geometry and whether they have children."""
-    parent_id = units.get_unit(session, parent_code).id if parent_code else None
-    if level is not None:
-        units.check_level(level)
-    rows = session.execute(
-        text("""SELECT u.code, u.name_fa, u.name_en, u.synthetic, ST_AsBinary(u.geom) AS wkb,
-                       EXISTS (SELECT 1 FROM admin_unit c WHERE c.parent_id = u.id AND c.valid_to IS NULL)
-                         AS has_children
-                FROM admin_unit u
-                WHERE u.valid_to IS NULL
-                  AND (CAST(:level AS text) IS NULL OR u.level = :level)
-                  AND (CAST(:parent_id AS integer) IS NULL OR u.parent_id = :parent_id)
-                ORDER BY u.code"""),
-        {"level": level, "parent_id": parent_id},
-    ).all()
-    geoms = shapely.from_wkb(np.array([bytes(r.wkb) for r in rows], dtype=object)) if rows else np.array([])
-    return gpd.GeoDataFrame(
-        {"code": [r.code for r in rows], "name_fa": [r.name_fa for r in rows], "name_en": [r.name_en for r in rows],
-         "synthetic": [r.synthetic for r in rows], "has_children": [r.has_children for r in rows]},
-        geometry=gpd.GeoSeries(geoms, crs=4326), crs=4326,
-    )
-
-
 def resource_overlays(session: Session, bounds: tuple[float, float, float, float] | None,
                       lang: str) -> list[Overlay]:
     """Vector layers of the catalogue that reach into ``bounds``, as overlays (at most
@@ -141,33 +114,13 @@ def resource_overlays(session: Session, bounds: tuple[float, float, float, float
         return []
     minx, miny, maxx, maxy = bounds
     tolerance = max(maxx - minx, maxy - miny) / 2000
-    layers = session.execute(
-        text("""SELECT title, kind, table_name, columns FROM layer
-                WHERE storage = 'vector' AND table_name IS NOT NULL
-                  AND (bbox IS NULL OR NOT ((bbox->>0)::float > :maxx OR (bbox->>2)::float < :minx
-                                            OR (bbox->>1)::float > :maxy OR (bbox->>3)::float < :miny))
-                ORDER BY kind, title"""),
-        {"minx": minx, "miny": miny, "maxx": maxx, "maxy": maxy},
-    ).all()
     overlays = []
-    for layer in layers:
-        if not _SAFE_NAME.match(layer.table_name):
-            continue  # the catalogue's own check forbids this; never format it into SQL
-        rows = session.execute(
-            text(f"""SELECT ST_AsGeoJSON(ST_SimplifyPreserveTopology(t.geom, :tol), 5) AS geometry,
-                            to_jsonb(t) - 'geom' AS properties
-                     FROM layers."{layer.table_name}" t
-                     WHERE t.geom && ST_MakeEnvelope(:minx, :miny, :maxx, :maxy, 4326)
-                     LIMIT :limit"""),
-            {"tol": tolerance, "minx": minx, "miny": miny, "maxx": maxx, "maxy": maxy,
-             "limit": MAX_OVERLAY_FEATURES + 1},
-        ).all()
-        features = [{"type": "Feature", "geometry": json.loads(r.geometry), "properties": r.properties}
-                    for r in rows[:MAX_OVERLAY_FEATURES] if r.geometry]
+    for layer in catalogue.vector_layers_within_reach(session, bounds):
+        features, truncated = catalogue.features_within(session, layer, bounds, tolerance, MAX_OVERLAY_FEATURES)
         present = set(features[0]["properties"]) if features else set()
         fields = [(c["name"], c.get("label") or c["name"]) for c in (layer.columns or []) if c.get("name") in present]
         overlays.append(Overlay(layer.title, layer.kind, {"type": "FeatureCollection", "features": features},
-                                fields[:MAX_POPUP_FIELDS], truncated=len(rows) > MAX_OVERLAY_FEATURES))
+                                fields[:MAX_POPUP_FIELDS], truncated=truncated))
     return overlays
 
 
@@ -177,15 +130,16 @@ def _indicator_choices(session: Session, request: MapRequest, info: dict[str, An
     if not links.variants:
         return []
     lang = request.lang
-    all_indicators = session.execute(text("SELECT code, name_fa, name_en FROM indicator ORDER BY domain, code")).all()
+    all_indicators = indicators.list_indicators(session)
     return [
         Choice(tr(lang, "دوره", "Period"),
                [Link(persian_digits(p) if lang == "fa" else p,
                      None if p == request.period else here(replace(request, period=p)))
                 for p in info["periods"]]),
         Choice(tr(lang, "شاخص", "Indicator"),
-               [Link(i.name_fa if lang == "fa" else i.name_en,
-                     None if i.code == request.indicator else here(replace(request, indicator=i.code, period=None)))
+               [Link(i["name_fa"] if lang == "fa" else i["name_en"],
+                     None if i["code"] == request.indicator
+                     else here(replace(request, indicator=i["code"], period=None)))
                 for i in all_indicators]),
         Choice(tr(lang, "طبقه‌بندی", "Classes"),
                [Link(tr(lang, *SCHEME_NAMES[s]), None if s == request.scheme else here(replace(request, scheme=s)))
@@ -199,7 +153,7 @@ def _indicator_map(session: Session, request: MapRequest, frame: gpd.GeoDataFram
     lang = request.lang
     frame["href"] = [links.unit(request, c) if kids else None
                      for c, kids in zip(frame["code"], frame["has_children"], strict=True)]
-    bounds = tuple(float(b) for b in frame.total_bounds) if len(frame) else None
+    bounds = bounds_of(frame.geometry.values) if len(frame) else None
     overlays = resource_overlays(session, bounds, lang)
     synthetic = bool(frame["synthetic"].any()) if len(frame) else False
     code = request.indicator or indicators.first_indicator_code(session)
@@ -275,10 +229,7 @@ def render_all(session: Session, out_dir: Path, langs: Sequence[str] = ("fa", "e
     copy_static(out_dir)
     links = FileLinks()
     written = []
-    parents = session.execute(
-        text("""SELECT DISTINCT p.code FROM admin_unit p JOIN admin_unit c ON c.parent_id = p.id
-                WHERE p.valid_to IS NULL AND c.valid_to IS NULL ORDER BY p.code""")
-    ).scalars().all()
+    parents = units.parent_codes(session)
     if unit_codes is not None:
         for code in unit_codes:
             units.get_unit(session, code)  # NotFound names the bad code
@@ -286,9 +237,10 @@ def render_all(session: Session, out_dir: Path, langs: Sequence[str] = ("fa", "e
     for lang in langs:
         check_lang(lang)
         request = MapRequest(lang=lang)
-        pages = [(links.overview(request), lambda r=request: overview_map(session, lang=r.lang, links=links)),
-                 (links.overview(request, "neighbourhood"),
-                  lambda r=request: overview_map(session, lang=r.lang, level="neighbourhood", links=links))]
+        pages: list[tuple[str, Callable[..., folium.Map]]] = [
+            (links.overview(request), lambda r=request: overview_map(session, lang=r.lang, links=links)),
+            (links.overview(request, "neighbourhood"),
+             lambda r=request: overview_map(session, lang=r.lang, level="neighbourhood", links=links))]
         pages += [(links.unit(request, code), lambda c=code, r=request: unit_map(session, c, lang=r.lang, links=links))
                   for code in parents]
         for name, build in pages:

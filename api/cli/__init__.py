@@ -1,4 +1,11 @@
-"""The ``pishraft`` command line: one Typer sub-app per concern."""
+"""The ``pishraft`` command line: one Typer sub-app per concern.
+
+Every command imports what it works with (the database, GIS libraries, maps) inside its
+own body, and the modules here import only Typer, Rich and names-only modules such as
+:mod:`spatial.errors` and :mod:`spatial.roles`: so ``pishraft --help`` and a light command
+start at once instead of loading every other command's libraries first
+(``tests/test_imports.py`` keeps it so).
+"""
 
 from __future__ import annotations
 

@@ -4,24 +4,28 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from api.cli.common import console, reports_errors
-from spatial.accounts import backup as backups
-from spatial.db import migrate
-from spatial.db.embedded import EmbeddedPostgis
-from spatial.settings import get_settings
+
+if TYPE_CHECKING:
+    from spatial.db.embedded import EmbeddedPostgis
 
 app = typer.Typer(help="Database: embedded PostGIS and schema migrations.", no_args_is_help=True)
 
 
 def _embedded() -> EmbeddedPostgis:
+    from spatial.db.embedded import EmbeddedPostgis
+    from spatial.settings import get_settings
+
     return EmbeddedPostgis(get_settings().home)
 
 
 def _external() -> bool:
+    from spatial.settings import get_settings
+
     if get_settings().database_url:
         console.print("DATABASE_URL is set: Pishraft uses that server and manages none.")
         return True
@@ -62,6 +66,8 @@ def status() -> None:
 @reports_errors
 def url() -> None:
     """Print the database URL in libpq form (for psql, ogr2ogr)."""
+    from spatial.settings import get_settings
+
     settings = get_settings()
     print(settings.database_url or _embedded().libpq_url())
 
@@ -70,6 +76,8 @@ def url() -> None:
 @reports_errors
 def upgrade() -> None:
     """Migrate the schema to the latest version."""
+    from spatial.db import migrate
+
     migrate.upgrade()
     console.print("Schema up to date")
 
@@ -78,6 +86,8 @@ def upgrade() -> None:
 @reports_errors
 def backup(file: Annotated[Path, typer.Argument(help="Bundle to write, e.g. pishraft-2026-11-26.tar")]) -> None:
     """Back up the database and the layer files it references into one tar bundle."""
+    from spatial.accounts import backup as backups
+
     report = backups.backup(file)
     console.print(f"Backup written to {report.path} ({report.bytes / 1e6:.1f} MB, {len(report.files)} layer files)")
     for missing in report.missing:
@@ -91,6 +101,8 @@ def restore(
     yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation")] = False,
 ) -> None:
     """Replace the database and its layer files with a backup's (all or nothing for the database)."""
+    from spatial.accounts import backup as backups
+
     if not yes:
         typer.confirm(f"Replace everything in the database with {file}?", abort=True)
     report = backups.restore(file)

@@ -7,9 +7,6 @@ from typing import Annotated
 import typer
 
 from api.cli.common import console, reports_errors, status
-from spatial.db.engine import session_scope
-from spatial.demo import load_demo
-from spatial.demo.accounts import credentials_text
 
 app = typer.Typer(help="Demo data: real provinces, synthetic everything else.", no_args_is_help=True)
 
@@ -22,6 +19,10 @@ def load(
     ] = None,
 ) -> None:
     """Load the demo (idempotent: a second run with the same options does nothing)."""
+    from spatial.db.engine import session_scope
+    from spatial.demo import load_demo
+    from spatial.demo.accounts import credentials_text
+
     with status("Loading demo") as step, session_scope() as session:
         written = load_demo(session, neighbourhoods, progress=step)
     console.print("Demo loaded" if written else "Demo already loaded")

@@ -7,15 +7,10 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-import yaml
 from rich.table import Table
 
 from api.cli.common import console, reports_errors
-from spatial.analytics import allocation
-from spatial.analytics import indicators
-from spatial.analytics import indices
-from spatial.analytics import overlay
-from spatial.db.engine import session_scope
+from spatial.analytics import overlay_methods
 from spatial.errors import InvalidInput, NotFound
 
 app = typer.Typer(help="Indicators: define, import from CSV, derive from layers, list.", no_args_is_help=True)
@@ -38,6 +33,9 @@ def _print_json(data: Any) -> None:
 def list_(domain: Annotated[str | None, typer.Option(help="capacity, deprivation, target_community or context")]
           = None) -> None:
     """List indicator definitions with the periods that hold values."""
+    from spatial.analytics import indicators
+    from spatial.db.engine import session_scope
+
     with session_scope() as session:
         rows = indicators.list_indicators(session, domain)
     table = Table("domain", "unit", "periods", "name")
@@ -51,6 +49,10 @@ def list_(domain: Annotated[str | None, typer.Option(help="capacity, deprivation
 @reports_errors
 def define(file: Annotated[Path, typer.Argument(help="YAML/JSON: one definition or a list of them")]) -> None:
     """Define (or update) indicators: code, name_fa, name_en, domain, direction, unit_of_measure, rollup, meta."""
+    from spatial.analytics import indicators
+    from spatial.db.engine import session_scope
+    import yaml
+
     specs = yaml.safe_load(_read(file))
     specs = specs if isinstance(specs, list) else [specs]
     if not all(isinstance(s, dict) for s in specs):
@@ -65,6 +67,9 @@ def define(file: Annotated[Path, typer.Argument(help="YAML/JSON: one definition 
 @reports_errors
 def import_(file: Annotated[Path, typer.Argument(help="CSV: unit_code,period,<indicator>,…")]) -> None:
     """Import indicator values from a CSV (all or nothing), then roll them up."""
+    from spatial.analytics import indicators
+    from spatial.db.engine import session_scope
+
     with session_scope() as session:
         summary = indicators.import_csv(session, _read(file), str(file))
     console.print(f"imported {summary['values']} value(s) of {', '.join(summary['indicators'])} "
@@ -75,12 +80,12 @@ def import_(file: Annotated[Path, typer.Argument(help="CSV: unit_code,period,<in
 @reports_errors
 def derive(
     layer: Annotated[str, typer.Argument(help="Layer slug")],
-    method: Annotated[str, typer.Argument(help=", ".join(overlay.METHODS))],
+    method: Annotated[str, typer.Argument(help=", ".join(overlay_methods.METHODS))],
     code: Annotated[str, typer.Option(help="Indicator code to write")],
     period: Annotated[str, typer.Option(help="Period, e.g. 2024")],
     level: Annotated[str, typer.Option(help="Unit level to derive at")] = "neighbourhood",
     attribute: Annotated[str | None, typer.Option(help="Numeric attribute (sum, mean)")] = None,
-    stat: Annotated[str | None, typer.Option(help="Zonal statistic: " + ", ".join(overlay.ZONAL_STATS))] = None,
+    stat: Annotated[str | None, typer.Option(help="Zonal statistic: " + ", ".join(overlay_methods.ZONAL_STATS))] = None,
     origin: Annotated[str, typer.Option(help="distance_km from: centroid or population_weighted")] = "centroid",
     domain: Annotated[str, typer.Option()] = "capacity",
     direction: Annotated[str, typer.Option()] = "higher_is_better",
@@ -88,6 +93,9 @@ def derive(
     name_en: Annotated[str | None, typer.Option()] = None,
 ) -> None:
     """Derive an indicator for every unit at LEVEL by overlaying LAYER, then roll it up."""
+    from spatial.analytics import overlay
+    from spatial.db.engine import session_scope
+
     with session_scope() as session:
         result = overlay.derive_indicator(session, layer, level, method, code=code, period=period,
                                           attribute=attribute, stat=stat, origin=origin, domain=domain,
@@ -99,6 +107,9 @@ def derive(
 @reports_errors
 def compute(definition: Annotated[Path, typer.Argument(help="Index definition, YAML or JSON")]) -> None:
     """Compute a composite index from DEFINITION and store its scores, ranks and clusters."""
+    from spatial.analytics import indices
+    from spatial.db.engine import session_scope
+
     with session_scope() as session:
         summary = indices.compute_index(session, _read(definition), created_by="cli")
     console.print(f"index {summary['code']} (id {summary['id']}, hash {summary['definition_hash'][:12]}…), "
@@ -117,6 +128,9 @@ def scores(
     top: Annotated[int, typer.Option(help="How many to show")] = 20,
 ) -> None:
     """Show the top-ranked units of an index at a level."""
+    from spatial.analytics import indices
+    from spatial.db.engine import session_scope
+
     with session_scope() as session:
         result = indices.index_scores(session, index, level, parent_code=parent)
     table = Table("rank", "code", "name", "score", "rank in parent", "cluster",
@@ -141,6 +155,9 @@ def allocate(
     as_json: Annotated[bool, typer.Option("--json", help="Print the full result as JSON")] = False,
 ) -> None:
     """Split BUDGET rials over the units at LEVEL in proportion to need, within floors and caps."""
+    from spatial.analytics import allocation
+    from spatial.db.engine import session_scope
+
     with session_scope() as session:
         result = allocation.allocate(session, need, level, budget, name=name, period=period, parent_code=parent,
                                      by_population=by_population, floor=floor, cap=cap, created_by="cli")

@@ -8,8 +8,6 @@ import typer
 from rich.table import Table
 
 from api.cli.common import console, reports_errors
-from spatial.accounts import users as accounts
-from spatial.db.engine import session_scope
 
 app = typer.Typer(help="Partner API keys: scoped to collections, rate limited.", no_args_is_help=True)
 
@@ -22,6 +20,9 @@ def create(
     rate: Annotated[str, typer.Option(help="Requests per second (N/s) or minute (N/min)")] = "10/s",
 ) -> None:
     """Create a key and print it once; only its digest is stored."""
+    from spatial.accounts import users as accounts
+    from spatial.db.engine import session_scope
+
     scope = accounts.parse_collections(collections)
     per_s = accounts.parse_rate(rate)
     with session_scope() as session:
@@ -34,6 +35,9 @@ def create(
 @reports_errors
 def list_() -> None:
     """List keys (prefix, partner, scope, rate, state); never the secret."""
+    from spatial.accounts import users as accounts
+    from spatial.db.engine import session_scope
+
     with session_scope() as session:
         keys = accounts.list_keys(session)
     table = Table("prefix", "partner", "collections", "rate/s", "created", "state")
@@ -48,6 +52,9 @@ def list_() -> None:
 @reports_errors
 def revoke(prefix: Annotated[str, typer.Argument(help="The key's prefix, as `keys list` shows it")]) -> None:
     """Revoke a key: it answers 401 from then on (within seconds in other processes)."""
+    from spatial.accounts import users as accounts
+    from spatial.db.engine import session_scope
+
     with session_scope() as session:
         accounts.revoke_key(session, prefix)
     console.print(f"Key {prefix} revoked")

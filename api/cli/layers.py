@@ -12,9 +12,6 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn
 from rich.table import Table
 
 from api.cli.common import console, reports_errors
-from layers.catalogue import describe, get_layer, list_layers, remove_layer, sample_rows, summary
-from layers.ingest import LayerRequest, add_layer
-from spatial.db.engine import session_scope
 
 app = typer.Typer(help="Resource layers: vector files into PostGIS, GeoTIFFs into COGs.", no_args_is_help=True)
 
@@ -37,6 +34,10 @@ def add(
     replace: Annotated[bool, typer.Option("--replace", help="Load a new version of an existing layer")] = False,
 ) -> None:
     """Add a layer from PATH in one transaction (nothing is kept if anything fails)."""
+    from layers.ingest import LayerRequest, add_layer
+    from spatial.catalogue import describe
+    from spatial.db.engine import session_scope
+
     request = LayerRequest(name=name, title=title, kind=kind, layer=layer, encoding=encoding, s_srs=s_srs,
                            replace=replace)
     columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
@@ -73,6 +74,9 @@ def _print_added(info: dict) -> None:
 @reports_errors
 def list_(kind: Annotated[str | None, typer.Option(help="Only layers of this kind")] = None) -> None:
     """List the layers in the catalogue."""
+    from spatial.catalogue import list_layers, summary
+    from spatial.db.engine import session_scope
+
     with session_scope() as session:
         rows = [summary(layer) for layer in list_layers(session, kind)]
     table = Table("slug", "title", "kind", "type", "features", "version", "added", "by")
@@ -88,6 +92,10 @@ def list_(kind: Annotated[str | None, typer.Option(help="Only layers of this kin
 @reports_errors
 def show(slug: str) -> None:
     """Show everything the catalogue holds about a layer, as JSON."""
+    from layers.catalogue import sample_rows
+    from spatial.catalogue import describe, get_layer
+    from spatial.db.engine import session_scope
+
     with session_scope() as session:
         layer = get_layer(session, slug)
         info = describe(layer) | {"sample": sample_rows(session, layer)}
@@ -99,6 +107,9 @@ def show(slug: str) -> None:
 @reports_errors
 def remove(slug: str) -> None:
     """Remove a layer: its table or raster file and its catalogue row."""
+    from layers.catalogue import remove_layer
+    from spatial.db.engine import session_scope
+
     with session_scope() as session:
         remove_layer(session, slug)
     console.print(f"Removed {slug}")

@@ -8,8 +8,6 @@ from typing import Annotated
 import typer
 
 from api.cli.common import console, reports_errors, status
-from maps.pages import render_all
-from spatial.db.engine import session_scope
 
 app = typer.Typer(help="Maps: render interactive HTML maps.", no_args_is_help=True)
 
@@ -23,6 +21,9 @@ def render(
 ) -> None:
     """Write every map (national overview, then each province and county) as standalone
     HTML into OUT, with Leaflet and fonts in OUT/static: the files open with no internet."""
+    from maps.pages import render_all
+    from spatial.db.engine import session_scope
+
     with status("Rendering maps") as step, session_scope() as session:
         written = render_all(session, out, tuple(lang or ("fa", "en")), unit, progress=lambda p: step(p.name))
     console.print(f"wrote {len(written)} maps to {out}; open {written[0]}")

@@ -12,13 +12,7 @@ import typer
 from rich.table import Table
 
 from api.cli.common import console, reports_errors
-from spatial.planning import exchange
-from spatial.planning import history
-from spatial.planning import roadmaps
-from spatial.db.engine import session_scope
 from spatial.errors import InvalidInput
-from spatial.planning.history import LocalEditor
-from spatial.jalali import jalali_numeric
 
 app = typer.Typer(help="Roadmaps: list, show, export (JSON/Excel) and import.", no_args_is_help=True)
 
@@ -31,6 +25,9 @@ def list_(
     status: Annotated[str | None, typer.Option(help="draft, approved or archived")] = None,
 ) -> None:
     """List roadmaps with their progress status."""
+    from spatial.db.engine import session_scope
+    from spatial.planning import roadmaps
+
     with session_scope() as session:
         rows = roadmaps.list_roadmaps(session, unit=unit, level=level, status=status)
     table = Table("id", "unit", "level", "title", "status", "period", "actions", "progress")
@@ -47,6 +44,10 @@ def show(
     as_of: Annotated[str | None, typer.Option(help="ISO date or timestamp: the roadmap as it was then")] = None,
 ) -> None:
     """Show one roadmap with its actions (now, or as it was at --as-of) as JSON."""
+    from spatial.db.engine import session_scope
+    from spatial.jalali import jalali_numeric
+    from spatial.planning import history, roadmaps
+
     with session_scope() as session:
         doc = (history.as_of(session, roadmap_id, history.parse_as_of(as_of)) if as_of
                else roadmaps.get_roadmap(session, roadmap_id))
@@ -62,6 +63,9 @@ def export(
     out: Annotated[Path, typer.Option(help="File to write: .json or .xlsx")],
 ) -> None:
     """Export a roadmap with its actions and progress as JSON or an Excel workbook."""
+    from spatial.db.engine import session_scope
+    from spatial.planning import exchange
+
     with session_scope() as session:
         if out.suffix == ".xlsx":
             out.write_bytes(exchange.export_excel(session, roadmap_id))
@@ -80,6 +84,10 @@ def import_(
     author: Annotated[str | None, typer.Option(help="Recorded as the author (default: your login)")] = None,
 ) -> None:
     """Import a roadmap exported as JSON, as a new roadmap (all or nothing)."""
+    from spatial.db.engine import session_scope
+    from spatial.planning import exchange
+    from spatial.planning.history import LocalEditor
+
     try:
         document = json.loads(file.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:

@@ -7,9 +7,6 @@ from typing import Annotated
 import typer
 
 from api.cli.common import console, reports_errors
-from api.tile_protocol import PROTOCOL
-from api.workers import serve_workers
-from spatial.settings import get_settings
 
 
 @reports_errors
@@ -19,6 +16,10 @@ def serve(
     workers: Annotated[int, typer.Option(help="Worker processes")] = 1,
 ) -> None:
     """Serve the API and maps."""
+    from api.tile_protocol import PROTOCOL
+    from api.workers import serve_workers
+    from spatial.settings import get_settings
+
     settings = get_settings()
     host = host or settings.host
     port = port or settings.port

@@ -8,9 +8,7 @@ import typer
 from rich.table import Table
 
 from api.cli.common import console, reports_errors
-from spatial.accounts import users as accounts
-from spatial.db.engine import session_scope
-from spatial.models.accounts import ROLES
+from spatial.roles import ROLES
 
 app = typer.Typer(help=f"Users and their roles ({', '.join(ROLES)}).", no_args_is_help=True)
 
@@ -28,6 +26,9 @@ def create(
                                           help="Asked for when not given (or from PISHRAFT_NEW_PASSWORD)")] = "",
 ) -> None:
     """Create a user (the password is asked for, hidden)."""
+    from spatial.accounts import users as accounts
+    from spatial.db.engine import session_scope
+
     with session_scope() as session:
         accounts.create_user(session, username, password, role, area_code=area)
     console.print(f"User {username} created with role {role}" + (f" in area {area}" if area else ""))
@@ -37,6 +38,9 @@ def create(
 @reports_errors
 def list_() -> None:
     """List users with their role, area and state."""
+    from spatial.accounts import users as accounts
+    from spatial.db.engine import session_scope
+
     with session_scope() as session:
         users = accounts.list_users(session)
     table = Table("username", "role", "area", "state", "created")
@@ -51,6 +55,9 @@ def list_() -> None:
 @reports_errors
 def disable(username: str) -> None:
     """Disable a user: sign-in and existing tokens stop working."""
+    from spatial.accounts import users as accounts
+    from spatial.db.engine import session_scope
+
     with session_scope() as session:
         accounts.set_disabled(session, username, True)
     console.print(f"User {username} disabled")
@@ -60,6 +67,9 @@ def disable(username: str) -> None:
 @reports_errors
 def enable(username: str) -> None:
     """Enable a disabled user again."""
+    from spatial.accounts import users as accounts
+    from spatial.db.engine import session_scope
+
     with session_scope() as session:
         accounts.set_disabled(session, username, False)
     console.print(f"User {username} enabled")
@@ -69,6 +79,9 @@ def enable(username: str) -> None:
 @reports_errors
 def set_role(username: str, role: str, area: AreaOption = None) -> None:
     """Change a user's role (``core`` needs --area)."""
+    from spatial.accounts import users as accounts
+    from spatial.db.engine import session_scope
+
     with session_scope() as session:
         accounts.set_role(session, username, role, area_code=area)
     console.print(f"User {username} now has role {role}" + (f" in area {area}" if area else ""))

@@ -13,7 +13,8 @@ from sqlalchemy.orm import Session
 from api.auth import Principal, require
 from api.deps import db_session
 from layers.archive import MB, Limits
-from layers.catalogue import describe, get_layer, list_layers, remove_layer, sample_rows, summary
+from layers.catalogue import remove_layer, sample_rows
+from spatial.catalogue import describe, get_layer, list_layers, summary
 from layers.ingest import LayerRequest, add_layer
 from layers.options import FORM
 from spatial.errors import InvalidInput, TooLarge

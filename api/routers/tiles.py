@@ -160,7 +160,7 @@ def raster_tilejson(request: Request, collectionId: CollectionId, tileMatrixSetI
                     _: Principal = Depends(require("read", collection_param="collectionId"))) -> Response:
     _check_tms(tileMatrixSetId)
     found = get_collection(session, collectionId)
-    raster_tiles.raster_file(found)
+    raster_tiles.collection_raster(found)
     raster_tiles.parse_rescale(rescale)
     raster_tiles.parse_colormap(colormap)
     url = tiles_url(base_url(request), found, _, {"rescale": rescale, "colormap": colormap})

@@ -23,8 +23,9 @@ import subprocess
 import tarfile
 import tempfile
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 from pathlib import Path
+from typing import Any
 
 import psycopg
 from sqlalchemy.engine import make_url
@@ -63,7 +64,7 @@ def _libpq(url: str | None) -> tuple[str, dict[str, str]]:
 
 
 def _run(argv: list[str], env: dict[str, str]) -> None:
-    result = subprocess.run(argv, env=env, capture_output=True, text=True)
+    result = subprocess.run(argv, env=env, capture_output=True, text=True, check=False)
     if result.returncode != 0:
         raise EnvironmentProblem(f"{Path(argv[0]).name} failed: {result.stderr.strip()[-1500:]}")
 
@@ -103,14 +104,14 @@ def backup(target: Path, url: str | None = None, data_dir: Path | None = None) -
     with tempfile.TemporaryDirectory(prefix="pishraft-backup-") as tmp:
         dump = Path(tmp) / DUMP
         _run([str(postgres_bindir() / "pg_dump"), "--format=custom", "--file", str(dump), "--dbname", dsn], env)
-        files = []
+        files: list[dict[str, Any]] = []
         for relative in referenced_files(dsn):
             path = _inside(data_dir, relative)
             if path.is_file():
                 files.append({"path": relative, "sha256": _sha256(path), "size": path.stat().st_size})
             else:
                 report.missing.append(relative)
-        manifest = {"format": FORMAT, "version": VERSION, "created_at": datetime.now(timezone.utc).isoformat(),
+        manifest = {"format": FORMAT, "version": VERSION, "created_at": datetime.now(UTC).isoformat(),
                     "database": {"file": DUMP, "sha256": _sha256(dump)}, "files": files, "missing": report.missing}
         (Path(tmp) / MANIFEST).write_text(json.dumps(manifest, indent=2))
         partial = report.path.with_name(report.path.name + ".partial")

@@ -41,8 +41,3 @@ class TokenBuckets:
                 raise RateLimited(f"Rate limit of {rate:g} requests per second exceeded; slow down.",
                                   retry_after=(1.0 - tokens) / rate)
             self._state[key] = (tokens - 1.0, now)
-
-    def reset(self) -> None:
-        """Forget every bucket."""
-        with self._lock:
-            self._state.clear()

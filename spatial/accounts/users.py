@@ -20,6 +20,7 @@ import secrets
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from cachetools import TTLCache
@@ -39,8 +40,14 @@ _COLLECTION = re.compile(r"^[a-z][a-z0-9_-]{0,62}$")
 _RATE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(?:/\s*(s|sec|second|m|min|minute))?\s*$")
 
 _hasher = PasswordHash((Argon2Hasher(),))
-# Verified against when the username is unknown, so that a login takes as long either way.
-_DUMMY_HASH = _hasher.hash("pishraft-timing-equaliser")
+
+
+@lru_cache(maxsize=1)
+def _dummy_hash() -> str:
+    # Verified against when the username is unknown, so that a login takes as long either
+    # way. Made on first use, not on import: hashing is slow on purpose, and commands such
+    # as `pishraft users list` never sign anyone in.
+    return _hasher.hash("pishraft-timing-equaliser")
 
 _lock = threading.Lock()
 _accounts: TTLCache[str, Account | None] = TTLCache(maxsize=4096, ttl=CACHE_TTL_S)
@@ -166,7 +173,7 @@ def set_role(session: Session, username: str, role: str, *, area_code: str | Non
 def authenticate(session: Session, username: str, password: str) -> Account:
     """The account for a correct username and password; :class:`Unauthorized` otherwise."""
     user = session.execute(select(User).where(User.username == username)).scalar_one_or_none()
-    ok = _hasher.verify(password, user.password_hash if user else _DUMMY_HASH)
+    ok = _hasher.verify(password, user.password_hash if user else _dummy_hash())
     if not ok or user is None or user.disabled:
         raise Unauthorized("Wrong username or password, or the account is disabled.", field="username")
     return Account(user.username, user.role, user.area_unit_id)

@@ -1,9 +1,11 @@
 """Capacities and deprivation per unit: indicators and everything computed from them.
 
 :mod:`~spatial.analytics.indicators` (definitions, values, roll-up), :mod:`~spatial.analytics.overlay`
-(indicators derived by overlaying a layer on a level of units), :mod:`~spatial.analytics.indices`
-(composite indices and rankings), :mod:`~spatial.analytics.spatial_stats` (Moran's I, LISA,
-Gini, Theil), :mod:`~spatial.analytics.advantage` (location quotients),
+(indicators derived by overlaying a layer on a level of units; its choices of method in
+:mod:`~spatial.analytics.overlay_methods`), :mod:`~spatial.analytics.indices`
+(composite indices and rankings), :mod:`~spatial.analytics.lisa` (queen contiguity and LISA
+cluster labels), :mod:`~spatial.analytics.spatial_stats` (Moran's I, LISA, Gini, Theil of a
+measure), :mod:`~spatial.analytics.advantage` (location quotients),
 :mod:`~spatial.analytics.bivariate` (capacity × deprivation classes),
 :mod:`~spatial.analytics.allocation` (fair split of a budget),
 :mod:`~spatial.analytics.target_community` and :mod:`~spatial.analytics.profile` (what a

@@ -52,7 +52,7 @@ def specialisation(employment: pd.DataFrame, groups: pd.Series | None = None) ->
 def sector_indicators(session: Session) -> dict[str, str]:
     """Sector name → indicator code, for indicators whose meta names a sector."""
     rows = session.execute(text("SELECT meta->>'sector', code FROM indicator WHERE meta ? 'sector' ORDER BY code"))
-    sectors = dict(rows.all())
+    sectors: dict[str, str] = dict(rows.all())
     if not sectors:
         raise NotFound("No sector indicators: define indicators with meta {\"sector\": ...} and import their values.",
                        field="sector")

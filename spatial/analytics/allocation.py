@@ -50,7 +50,7 @@ def _as_bounds(value: float | Sequence[float] | None, n: int, default: float, na
     return np.array([int(v) if v != np.inf else v for v in array], dtype=object)
 
 
-def allocate_budget(need: Sequence[float], budget: int, floors: float | Sequence[float] | None = None,
+def allocate_budget(need: Sequence[float], budget: float, floors: float | Sequence[float] | None = None,
                     caps: float | Sequence[float] | None = None) -> Split:
     """Split ``budget`` (whole rials) over units in proportion to ``need``, within floors and caps.
 

@@ -12,8 +12,8 @@ from spatial.analytics.indices import source_values
 #: (capacity class, deprivation class) → (Persian meaning, English meaning); 1 = low, 3 = high.
 MEANINGS: dict[tuple[int, int], tuple[str, str]] = {
     (3, 3): ("شکوفاسازی ظرفیت محلی: محرومیت بالا با وجود ظرفیت بالا؛ گلوگاه‌ها (تأمین مالی، مهارت، بازار) را رفع کنید",
-             "Unlock local capacity: high deprivation despite high capacity; remove the bottlenecks "
-             "(finance, skills, market access)"),
+             ("Unlock local capacity: high deprivation despite high capacity; remove the bottlenecks "
+              "(finance, skills, market access)")),
     (2, 3): ("حمایت ترکیبی: محرومیت بالا و ظرفیت متوسط؛ سرمایه‌گذاری همراه با تقویت ظرفیت‌های موجود",
              "Combined support: high deprivation, moderate capacity; invest while building on existing capacities"),
     (1, 3): ("نیازمند سرمایه‌گذاری بیرونی: محرومیت بالا و ظرفیت پایین؛ سرمایه‌گذاری عمومی و خدمات پایه در اولویت",
@@ -23,8 +23,8 @@ MEANINGS: dict[tuple[int, int], tuple[str, str]] = {
     (2, 2): ("توسعه متوازن: محرومیت و ظرفیت متوسط؛ برنامه‌های ترکیبی با پایش مستمر",
              "Balanced development: moderate deprivation and capacity; mixed programmes with steady monitoring"),
     (1, 2): ("ظرفیت‌سازی: محرومیت متوسط و ظرفیت پایین؛ آموزش، تعاونی‌ها و زیرساخت پیش از سرمایه‌گذاری بزرگ",
-             "Build capacity: moderate deprivation, low capacity; training, cooperatives and infrastructure "
-             "before large investment"),
+             ("Build capacity: moderate deprivation, low capacity; training, cooperatives and infrastructure "
+              "before large investment")),
     (3, 1): ("قطب رشد: محرومیت پایین و ظرفیت بالا؛ کانونی برای پیشبرد و پشتیبانی مناطق همجوار",
              "Growth pole: low deprivation, high capacity; a hub to drive and support neighbouring areas"),
     (2, 1): ("حفظ و تنوع‌بخشی: محرومیت پایین و ظرفیت متوسط؛ دستاوردها را حفظ و اقتصاد محلی را متنوع کنید",

@@ -294,7 +294,7 @@ def import_csv(session: Session, data: bytes | str, filename: str = "upload.csv"
         raise InvalidInput(f"{filename}: no indicator columns after unit_code and period.", field="file")
     if frame.empty:
         raise InvalidInput(f"{filename}: the file has a header but no rows.", field="file")
-    known = dict(session.execute(text("SELECT code, id FROM indicator WHERE code = ANY(:c)"), {"c": codes}).all())
+    known: dict[str, int] = dict(session.execute(text("SELECT code, id FROM indicator WHERE code = ANY(:c)"), {"c": codes}).all())
     unknown = [c for c in codes if c not in known]
     if unknown:
         raise NotFound(f"{filename}: unknown indicator column(s) {', '.join(unknown)}; define them first "

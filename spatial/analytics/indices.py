@@ -36,6 +36,7 @@ from sqlalchemy.orm import Session
 
 from spatial.db.bulk import copy_rows
 from spatial.errors import InvalidInput, NotFound
+from spatial.analytics.lisa import lisa_labels
 from spatial.analytics.indicators import (
     CODE_PATTERN, indicator_info, indicator_matrix, latest_common_period, units_in_scope, values_by_unit,
 )
@@ -381,8 +382,6 @@ def compute_index(session: Session, source: Mapping[str, Any] | str | IndexDefin
     the period are replaced. With ``clusters``, each level's LISA cluster labels
     (queen contiguity, fixed seed) are stored with the scores.
     """
-    from spatial.analytics.spatial_stats import lisa_labels  # here: spatial_stats reads scores through this module
-
     definition = source if isinstance(source, IndexDefinition) else parse_definition(source)
     codes = [c.code for c in definition.components]
     for code in codes:

@@ -24,9 +24,8 @@ from __future__ import annotations
 import multiprocessing
 import os
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -42,24 +41,19 @@ from psycopg import sql
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from spatial.catalogue import get_layer, raster_file
+from spatial.db.bulk import binary_fetch
+from spatial.db.engine import driver_connection
 from spatial.errors import InvalidInput, NotFound
 from spatial.geometry import multipoint_coordinates, points_in_polygons
 from spatial.analytics.indicators import define_indicator, roll_up
-from spatial.settings import get_settings
+from spatial.analytics.overlay_methods import (
+    METHODS, NUMERIC_TYPES, ORIGINS, POINT_METHODS, ROLLUP, UNITS_OF_MEASURE, ZONAL_STATS,
+)
+from spatial.models.catalogue import Layer
+from spatial.units.frames import fetch_units, frame_of_units, units_frame
 from spatial.units.hierarchy import check_level
 
-VECTOR_METHODS: tuple[str, ...] = ("count", "per_1000", "sum", "mean", "length_km", "area_share", "distance_km")
-#: Methods computed in GEOS rather than in SQL when the layer holds points.
-POINT_METHODS: tuple[str, ...] = ("count", "per_1000", "sum", "mean")
-ZONAL_STATS: tuple[str, ...] = ("mean", "sum", "min", "max", "count", "majority")
-METHODS: tuple[str, ...] = (*VECTOR_METHODS, "zonal")
-ORIGINS: tuple[str, ...] = ("centroid", "population_weighted")
-NUMERIC_TYPES = ("integer", "float")
-#: How each method's values combine going up the hierarchy.
-ROLLUP = {"count": "sum", "sum": "sum", "length_km": "sum", "per_1000": "weighted_mean", "mean": "weighted_mean",
-          "area_share": "weighted_mean", "distance_km": "weighted_mean"}
-UNITS_OF_MEASURE = {"count": "features", "per_1000": "per 1,000 people", "length_km": "km", "area_share": "share",
-                    "distance_km": "km"}
 #: Threads for the GEOS work (shapely releases the GIL) and raster decoding of one derivation.
 WORKERS = min(4, os.cpu_count() or 1)
 #: Rasters of up to this many cells are read whole for zonal statistics (200 MB as float32).
@@ -68,8 +62,6 @@ IN_MEMORY_CELLS = 50_000_000
 PARALLEL_MIN_ZONES = 200
 
 _UNITS_AT_LEVEL = "u.level = :level AND u.valid_to IS NULL"
-_UNITS_SQL = f"""SELECT u.id, u.code, u.population, ST_AsBinary(u.geom) FROM admin_unit u
-WHERE {_UNITS_AT_LEVEL} ORDER BY u.id"""
 
 # Derivations are plain SELECTs whose results _insert_values writes: the planner may run a
 # SELECT in parallel, never an INSERT … SELECT.
@@ -124,33 +116,10 @@ FROM (SELECT u.id, {origin} AS pt FROM admin_unit u WHERE {units}) o
 """
 
 
-@dataclass(frozen=True)
-class LayerInfo:
-    """What overlay needs to know of a catalogue layer."""
-
-    slug: str
-    storage: str
-    table_name: str | None
-    raster_path: str | None
-    geometry_type: str | None
-    columns: list[dict[str, Any]]
-
-
-def get_layer(session: Session, slug: str) -> LayerInfo:
-    """The catalogue entry of layer ``slug``; :class:`NotFound` when there is none."""
-    row = session.execute(
-        text("SELECT slug, storage, table_name, raster_path, geometry_type, columns FROM layer WHERE slug = :slug"),
-        {"slug": slug},
-    ).mappings().first()
-    if row is None:
-        raise NotFound(f"No layer '{slug}'. List layers with GET /api/layers.", field="layer")
-    return LayerInfo(**row)
-
-
 def _sql(session: Session, template: str, **parts: sql.Composable) -> str:
     """Format identifiers into ``template`` with psycopg quoting (never by hand)."""
-    raw = session.connection().connection.driver_connection
-    return sql.SQL(template).format(**parts).as_string(raw)  # type: ignore[arg-type]
+    raw = driver_connection(session)
+    return sql.SQL(template).format(**parts).as_string(raw)
 
 
 def derive_indicator(
@@ -171,7 +140,7 @@ def derive_indicator(
     check_level(level)
     if method not in METHODS:
         raise InvalidInput(f"Unknown method '{method}'; use one of: {', '.join(METHODS)}.", field="method")
-    info = get_layer(session, layer)
+    info = get_layer(session, layer, field="layer")
     recipe: dict[str, Any] = {"layer": layer, "method": method, "level": level}
     if method == "zonal":
         if info.storage != "raster":
@@ -225,7 +194,7 @@ def derive_indicator(
     return {"indicator": code, "period": period, **recipe, "rollup": rollup, **dict(counts)}
 
 
-def _check_vector(session: Session, info: LayerInfo, method: str, attribute: str | None, origin: str) -> None:
+def _check_vector(session: Session, info: Layer, method: str, attribute: str | None, origin: str) -> None:
     exists = session.execute(
         text("SELECT EXISTS (SELECT 1 FROM pg_tables WHERE schemaname = 'layers' AND tablename = :t)"),
         {"t": info.table_name},
@@ -266,7 +235,7 @@ def point_values(session: Session, layer: str, level: str, method: str = "count"
     >>> unit_ids, counts = point_values(session, "schools", "county")  # doctest: +SKIP
     """
     check_level(level)
-    info = get_layer(session, layer)
+    info = get_layer(session, layer, field="layer")
     if method not in POINT_METHODS or not _holds_points(info):
         raise InvalidInput(f"Previews cover the methods {', '.join(POINT_METHODS)} of point layers; "
                            f"use derive_indicator for '{method}' on '{layer}'.", field="method")
@@ -274,11 +243,11 @@ def point_values(session: Session, layer: str, level: str, method: str = "count"
     return _point_values(session, info, level, method, attribute)
 
 
-def _holds_points(info: LayerInfo) -> bool:
+def _holds_points(info: Layer) -> bool:
     return (info.geometry_type or "").upper() in ("POINT", "MULTIPOINT")
 
 
-def _point_values(session: Session, info: LayerInfo, level: str, method: str,
+def _point_values(session: Session, info: Layer, level: str, method: str,
                   attribute: str | None) -> tuple[np.ndarray, np.ndarray]:
     """Unit ids of ``level`` and their ``method`` value (count, per_1000, sum, mean) of a point layer.
 
@@ -287,11 +256,11 @@ def _point_values(session: Session, info: LayerInfo, level: str, method: str,
     and means skip missing attribute values, like SQL's ``sum`` and ``avg``.
     """
     attribute = attribute if method in ("sum", "mean") else None
-    unit_rows = _binary_fetch(session, _UNITS_SQL, {"level": level})()
-    fetch_points = _binary_fetch(session, _points_statement(session, info, attribute))
+    unit_rows = fetch_units(session, level)()
+    fetch_points = binary_fetch(session, _points_statement(session, info, attribute))
     with ThreadPoolExecutor(max_workers=1) as pool:
         point_rows = pool.submit(fetch_points)  # the server reads the layer in that thread…
-        units = _frame_of_units(unit_rows)  # …while the units' polygons are parsed here
+        units = frame_of_units(unit_rows)  # …while the units' polygons are parsed here
         xy, feature, values = _points_of_rows(point_rows.result(), attribute)
     unit, point = points_in_polygons(xy, units.geometry.to_numpy(), workers=WORKERS)
     feature = feature[point]
@@ -317,7 +286,7 @@ def _point_values(session: Session, info: LayerInfo, level: str, method: str,
         return unit_ids, total / np.bincount(unit[known], minlength=n)
 
 
-def _points_statement(session: Session, info: LayerInfo, attribute: str | None) -> str:
+def _points_statement(session: Session, info: Layer, attribute: str | None) -> str:
     """The query reading a point layer in rows of ``_POINTS_SQL``, with ``attribute`` if any."""
     return _sql(session, _POINTS_SQL, table=sql.Identifier("layers", str(info.table_name)),
                 attribute=sql.SQL(", array_agg(CAST(f.{} AS float8))").format(sql.Identifier(attribute))
@@ -340,45 +309,6 @@ def _points_of_rows(rows: list[tuple[Any, ...]],
     values = pa.chunked_array([pa.array(row[2], type=pa.float64()) for row in rows], type=pa.float64()) \
         if attribute else None
     return np.concatenate(xy), np.concatenate(feature), values
-
-
-def units_frame(session: Session, level: str) -> gpd.GeoDataFrame:
-    """The current units of ``level`` as a GeoDataFrame: ``unit_id``, ``code``, ``population``, geometry (EPSG:4326)."""
-    return _frame_of_units(_binary_fetch(session, _UNITS_SQL, {"level": level})())
-
-
-def _frame_of_units(rows: list[tuple[Any, ...]]) -> gpd.GeoDataFrame:
-    """The GeoDataFrame of :func:`units_frame` from the rows of ``_UNITS_SQL``."""
-    return gpd.GeoDataFrame({"unit_id": [r[0] for r in rows], "code": [r[1] for r in rows],
-                             "population": [r[2] for r in rows]},
-                            geometry=shapely.from_wkb([r[3] for r in rows]), crs=4326)
-
-
-def _binary_fetch(session: Session, statement: str,
-                  params: dict[str, Any] | None = None) -> Callable[[], list[tuple[Any, ...]]]:
-    """A function fetching the rows of ``statement`` (``:name`` parameters) in binary.
-
-    Large WKB values and arrays then travel as they are instead of as text (hex for
-    bytea) that psycopg has to parse back. The function uses only the session's driver
-    connection, so another thread may run it while this one does other work.
-    """
-    compiled = str(text(statement).compile(dialect=session.get_bind().dialect))
-    raw = session.connection().connection.driver_connection
-
-    def fetch() -> list[tuple[Any, ...]]:
-        with raw.cursor(binary=True) as cursor:
-            return cursor.execute(compiled, params or {}).fetchall()
-
-    return fetch
-
-
-def raster_file(info: LayerInfo) -> Path:
-    """The absolute path of a raster layer's COG under the data directory."""
-    path = get_settings().data_dir / str(info.raster_path)
-    if not path.is_file():
-        raise NotFound(f"The raster of layer '{info.slug}' is missing ({info.raster_path}); re-ingest it.",
-                       field="layer")
-    return path
 
 
 def zonal_statistics(raster: Path | str, zones: gpd.GeoDataFrame, stat: str) -> np.ndarray:
@@ -492,9 +422,9 @@ class _ZoneSource(FeatureSource):
         return self.crs
 
 
-def _zonal(session: Session, info: LayerInfo, level: str, stat: str, params: dict[str, Any]) -> None:
+def _zonal(session: Session, info: Layer, level: str, stat: str, params: dict[str, Any]) -> None:
     zones = units_frame(session, level)
-    values = zonal_statistics(raster_file(info), zones, stat)
+    values = zonal_statistics(raster_file(info.slug, info.raster_path), zones, stat)
     _insert_values(session, params, zones["unit_id"].to_numpy(), values)
 
 

@@ -1,4 +1,5 @@
-"""Bulk loading with PostgreSQL COPY: the one fast path for writing many rows."""
+"""Bulk reads and writes: PostgreSQL COPY, the one fast path for writing many rows, and
+binary fetches for reading many large values (polygons, arrays)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,10 @@ import pyarrow.compute as pc
 import shapely
 from psycopg import sql
 from psycopg.copy import QueuedLibpqWriter
+from sqlalchemy import text
 from sqlalchemy.orm import Session
+
+from spatial.db.engine import driver_connection
 
 
 def ewkb_hex(geometries: np.ndarray, srid: int = 4326) -> np.ndarray:
@@ -116,7 +120,7 @@ def copy_rows(
     statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
         target, sql.SQL(", ").join(sql.Identifier(c) for c in columns)
     )
-    raw = session.connection().connection.driver_connection
+    raw = driver_connection(session)
     count = 0
     with raw.cursor() as cursor, cursor.copy(statement) as copy:
         for row in rows:
@@ -173,7 +177,7 @@ def copy_arrow(
     statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
         target, sql.SQL(", ").join(sql.Identifier(c) for c in columns)
     )
-    raw = session.connection().connection.driver_connection
+    raw = driver_connection(session)
     written = 0
     with raw.cursor() as cursor, cursor.copy(statement, writer=QueuedLibpqWriter(cursor)) as copy:
         # The queued writer sends from its own thread while the next chunk is prepared.
@@ -199,3 +203,21 @@ def _string_bytes(array: pa.LargeStringArray) -> memoryview:
     if values is None:
         return memoryview(b"")
     return memoryview(values)[int(offsets[0]) : int(offsets[-1])]
+
+
+def binary_fetch(session: Session, statement: str,
+                 params: dict[str, Any] | None = None) -> Callable[[], list[tuple[Any, ...]]]:
+    """A function fetching the rows of ``statement`` (``:name`` parameters) in binary.
+
+    Large WKB values and arrays then travel as they are instead of as text (hex for
+    bytea) that psycopg has to parse back. The function uses only the session's driver
+    connection, so another thread may run it while this one does other work.
+    """
+    compiled = str(text(statement).compile(dialect=session.get_bind().dialect))
+    raw = driver_connection(session)
+
+    def fetch() -> list[tuple[Any, ...]]:
+        with raw.cursor(binary=True) as cursor:
+            return cursor.execute(compiled, params or {}).fetchall()
+
+    return fetch

@@ -233,9 +233,9 @@ class EmbeddedPostgis:
                 with psycopg.connect(self._dsn("postgres"), connect_timeout=2) as conn:
                     conn.execute("select 1")
                 return
-            except psycopg.OperationalError:
+            except psycopg.OperationalError as error:
                 if time.monotonic() > deadline:
-                    raise EnvironmentProblem(f"PostgreSQL did not accept connections; see {self.log_file}")
+                    raise EnvironmentProblem(f"PostgreSQL did not accept connections; see {self.log_file}") from error
                 time.sleep(0.2)
 
     def _prepare_dirs(self) -> None:
@@ -253,7 +253,7 @@ class EmbeddedPostgis:
             if shutil.which("runuser") is None:
                 raise EnvironmentProblem("Running as root needs 'runuser' (util-linux) to start PostgreSQL.")
             argv = ["runuser", "-u", SERVICE_USER, "--", *argv]
-        result = subprocess.run(argv, capture_output=True, text=True, cwd="/")
+        result = subprocess.run(argv, capture_output=True, text=True, cwd="/", check=False)
         if check and result.returncode != 0:
             raise EnvironmentProblem(f"{' '.join(argv)} failed:\n{result.stderr.strip()}")
         return result

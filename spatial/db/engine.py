@@ -13,7 +13,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
+from typing import Any, cast
 
+import psycopg
 from psycopg_pool import AsyncConnectionPool
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.exc import OperationalError
@@ -83,6 +85,12 @@ def _engine_for(url: str) -> Engine:
                 ) from context.original_exception
 
     return engine
+
+
+def driver_connection(session: Session) -> psycopg.Connection[Any]:
+    """psycopg's connection under ``session``'s transaction: for COPY and for SQL composed
+    with :mod:`psycopg.sql` (identifiers quoted by psycopg, never by hand)."""
+    return cast(psycopg.Connection[Any], session.connection().connection.driver_connection)
 
 
 def get_engine() -> Engine:

@@ -4,13 +4,14 @@ populations and indicators inside them.
 Everything generated is marked ``synthetic`` (column and ``meta.note``) and the maps
 say so in their attribution. Generation is deterministic: the same arguments always
 give the same codes, shapes and values.
+
+This package loads the units and indicators; each other concern's demo data is a step
+module (accounts, layers, analytics, roadmaps) built on :mod:`spatial.demo.common`.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,11 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from spatial.db.bulk import copy_rows, ewkb_hex
+from spatial.demo import accounts as _accounts
+from spatial.demo import analytics as _analytics
+from spatial.demo import layers as _layers
+from spatial.demo import roadmaps as _roadmaps
+from spatial.demo.common import SEED, SYNTHETIC_NOTE, DemoStep, Progress
 from spatial.demo.tessellate import tessellate
 from spatial.geometry import as_multipolygons
 from spatial.errors import InvalidInput
@@ -30,9 +36,7 @@ PROVINCES_FILE = Path(__file__).with_name("iran_provinces.geojson")
 COUNTIES_PER_PROVINCE = 10
 DEFAULT_NEIGHBOURHOODS_PER_COUNTY = 20
 MAX_NEIGHBOURHOODS = 50_000
-SEED = 1403
 PERIODS = ("2023", "2024")
-SYNTHETIC_NOTE = "synthetic demo data — not real boundaries or statistics"
 DEMO_VERSION = 1
 
 #: Synthetic indicators: code, Persian name, English name, unit, domain, direction, roll-up.
@@ -44,27 +48,6 @@ DEMO_INDICATORS: tuple[tuple[str, str, str, str, str, str, str], ...] = (
     ("vulnerable_households", "خانوارهای آسیب‌پذیر", "Vulnerable households", "households",
      "target_community", "higher_is_worse", "sum"),
 )
-
-Progress = Callable[[str], None]
-
-
-@dataclass(frozen=True)
-class DemoStep:
-    """Demo data of one concern (layers, roadmaps…), loaded after the units and indicators.
-
-    ``remove`` deletes what ``load`` wrote, so that the demo can be reloaded.
-    """
-
-    name: str
-    load: Callable[[Session, Progress], None]
-    remove: Callable[[Session], None]
-
-
-# Imported here, not at the top: the step modules use DemoStep and the constants above.
-from spatial.demo import accounts as _accounts  # noqa: E402
-from spatial.demo import analytics as _analytics  # noqa: E402
-from spatial.demo import layers as _layers  # noqa: E402
-from spatial.demo import roadmaps as _roadmaps  # noqa: E402
 
 #: Extra demo steps, in load order; each concern registers its own here. Analytics
 #: derives indicators from the demo layers, so layers come first.
@@ -144,7 +127,7 @@ def load_demo(session: Session, neighbourhoods: int | None = None, progress: Pro
                 "population": int(pop),
             })
 
-    province_pop = {}
+    province_pop: dict[str, int] = {}
     for c in county_rows:
         province_pop[c["parent"]] = province_pop.get(c["parent"], 0) + c["population"]
     province_rows = [
@@ -176,7 +159,7 @@ def load_demo(session: Session, neighbourhoods: int | None = None, progress: Pro
 
 
 def _insert_level(session: Session, level: str, rows: list[dict[str, Any]]) -> None:
-    parent_ids = dict(session.execute(text("SELECT code, id FROM admin_unit WHERE valid_to IS NULL")).all())
+    parent_ids: dict[str, int] = dict(session.execute(text("SELECT code, id FROM admin_unit WHERE valid_to IS NULL")).all())
     geoms = ewkb_hex(np.array([r["geom"] for r in rows]))
     default_meta = json.dumps({"note": SYNTHETIC_NOTE})
     copy_rows(

@@ -9,7 +9,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from spatial.accounts import users as accounts
-from spatial.demo import DemoStep, Progress
+from spatial.demo.common import DemoStep, Progress
 
 #: The progress core's area in the demo: Kerman province (seed 000 is from Kerman).
 DEMO_CORE_AREA = "IR-15"

@@ -10,7 +10,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from spatial.db.bulk import copy_rows
-from spatial.demo import SYNTHETIC_NOTE, DemoStep, Progress
+from spatial.demo.common import SYNTHETIC_NOTE, DemoStep, Progress
 from spatial.errors import InvalidInput
 from spatial.analytics.indicators import define_indicator, roll_up
 from spatial.analytics.indices import compute_index

@@ -20,7 +20,7 @@ from rasterio.features import geometry_mask
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from spatial.demo import SEED, SYNTHETIC_NOTE, DemoStep
+from spatial.demo.common import SEED, SYNTHETIC_NOTE, DemoStep
 
 #: slug → (title, kind)
 DEMO_LAYERS: dict[str, tuple[str, str]] = {
@@ -79,7 +79,7 @@ def _vector_files(folder: Path, codes: list[str], provinces: np.ndarray, rng: np
             roads.append(shapely.LineString([ends[i], ends[i + 1]]))
             road_props.append({"name": f"Synthetic road {code}-{i // 2 + 1}", "lanes": int(rng.integers(1, 3)),
                                "province": code})
-        for i, centre in enumerate(_points_inside(province, 3, rng), start=1):
+        for centre in _points_inside(province, 3, rng):
             # Clipped to the province, so that fields never spill over a border.
             fields.append(shapely.intersection(centre.buffer(float(rng.uniform(0.03, 0.1)), quad_segs=4), province))
             field_props.append({"crop": str(rng.choice(["wheat", "pistachio", "date palm", "rice"])), "province": code})

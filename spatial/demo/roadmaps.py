@@ -11,19 +11,19 @@ domain functions, so the demo also has a history (author ``demo``).
 from __future__ import annotations
 
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from spatial.planning.cores import create_core
-from spatial.demo import SYNTHETIC_NOTE, DemoStep, Progress
+from spatial.demo.common import SYNTHETIC_NOTE, DemoStep, Progress
 from spatial.planning.history import LocalEditor
 from spatial.planning.past_plans import create_past_plan
 from spatial.planning.people import create_organisation, create_person, hand_over
 from spatial.planning.roadmap_inputs import (
     ActionIn, CapacityIn, CoreIn, FinancingIn, HandoverIn, KeyResultIn, MeasurementIn, OrganisationIn, PastPlanIn,
-    PersonIn, RoadmapIn, TrainingIn,
+    PersonIn, RoadmapIn, TrainingIn, ActionStatus, FinancingSource, OrganisationKind, Outcome,
 )
 from spatial.planning.roadmaps import create_action, create_measurement, create_roadmap
 
@@ -56,7 +56,7 @@ def load(session: Session, progress: Progress) -> None:
         return
     today = date.today()
 
-    def org(name: str, kind: str, unit: str | None = None) -> int:
+    def org(name: str, kind: OrganisationKind, unit: str | None = None) -> int:
         return create_organisation(session, OrganisationIn(name=name + TAG, kind=kind, unit=unit,
                                                            synthetic=True), EDITOR)["id"]
 
@@ -103,7 +103,8 @@ def load(session: Session, progress: Progress) -> None:
     # (roadmap, unit, title, sector, status, financing, key result: baseline, target, share of the way
     #  reached 20 days ago or None for no data, overdue?) — 365-day actions started 200 days ago put the
     # line at 49 % on the measurement day.
-    plans = [
+    plans: list[tuple[int, str, str, str, ActionStatus, list[tuple[FinancingSource, int]],
+                      tuple[str, float, float, float | None, bool]]] = [
         (province_rm, PROVINCE, "خوشه صنعتی فرآوری پسته", "agriculture", "in_progress",
          [("investment_fund", 80_000_000_000), ("bank_loan", 120_000_000_000)], ("jobs created", 0, 300, 1.0, False)),
         (province_rm, PROVINCE, "مسیر گردشگری کویر لوت", "tourism", "in_progress",
@@ -155,7 +156,7 @@ def load(session: Session, progress: Progress) -> None:
          "did not spread: the first growers went bankrupt", "pair loans with extension and post-harvest support"),
     ):
         create_past_plan(session, PastPlanIn(title=title + TAG, unit=unit, start_year=years[0], end_year=years[1],
-                                             sector=sector, outcome=outcome, strengths=strengths,
+                                             sector=sector, outcome=cast(Outcome, outcome), strengths=strengths,
                                              weaknesses=weaknesses, spread=spread, lessons=lessons, synthetic=True),
                          EDITOR)
 

@@ -8,9 +8,7 @@ from sqlalchemy import ARRAY, Boolean, CheckConstraint, DateTime, Float, Foreign
 from sqlalchemy.orm import Mapped, mapped_column
 
 from spatial.models.base import Base
-
-#: Roles, from the most to the least powerful.
-ROLES: tuple[str, ...] = ("admin", "analyst", "planner", "core", "viewer")
+from spatial.roles import ROLES
 
 
 class User(Base):

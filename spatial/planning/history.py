@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, time, timezone
+from datetime import date, datetime, time, UTC
 from typing import Any, Protocol
 
 from geoalchemy2.elements import WKBElement
@@ -161,12 +161,12 @@ def parse_as_of(value: str) -> datetime:
     """
     try:
         if len(value) == 10:
-            return datetime.combine(date.fromisoformat(value), time.max, tzinfo=timezone.utc)
+            return datetime.combine(date.fromisoformat(value), time.max, tzinfo=UTC)
         moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
         raise InvalidInput(f"as_of '{value}' is not an ISO date or timestamp, e.g. 2026-11-26 or "
                            "2026-11-26T09:30:00+00:00.", field="as_of") from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 

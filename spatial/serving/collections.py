@@ -21,12 +21,13 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, cast
 
 from psycopg import sql
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from spatial.catalogue import list_layers
 from spatial.errors import NotFound
 from spatial.serving.generation import data_generation
 
@@ -246,25 +247,22 @@ def _read_catalogue(session: Session) -> dict[str, Collection]:
             properties=base + extra, level=level, geometry_type="MultiPolygon",
             detail_zoom=DETAIL_ZOOM[collection_id],
         )
-    layers = session.execute(text(
-        """SELECT slug, title, kind, storage, table_name, raster_path, geometry_type, bbox, columns, version
-           FROM layer ORDER BY slug"""
-    )).mappings()
-    for row in layers:
-        if row["slug"] in collections:
+    for layer in list_layers(session):
+        if layer.slug in collections:
             continue  # an admin collection id wins; the slug stays reachable in the catalogue API
         properties = tuple(
             Property(c["name"], c.get("type", "text") if c.get("type") in _COLUMN_TYPES else "text",
                      c.get("label") or c["name"])
-            for c in row["columns"] or () if c.get("name") and c["name"] not in _RESERVED
+            for c in layer.columns or () if c.get("name") and c["name"] not in _RESERVED
         )
         temporal = next((p.name for p in properties if p.kind in ("date", "datetime")), None)
-        bbox = tuple(row["bbox"]) if row["bbox"] and len(row["bbox"]) == 4 else None
-        collections[row["slug"]] = Collection(
-            id=row["slug"], title=row["title"], storage=row["storage"], version=row["version"],
-            description=f"{row['kind']} layer ({row['storage']})", bbox=bbox,  # type: ignore[arg-type]
-            properties=properties if row["storage"] == "vector" else (),
-            table_name=row["table_name"], raster_path=row["raster_path"],
-            geometry_type=row["geometry_type"], temporal=temporal,
+        bbox = layer.bbox
+        collections[layer.slug] = Collection(
+            id=layer.slug, title=layer.title, storage=cast(Literal["vector", "raster"], layer.storage), version=layer.version,
+            description=f"{layer.kind} layer ({layer.storage})",
+            bbox=(bbox[0], bbox[1], bbox[2], bbox[3]) if bbox and len(bbox) == 4 else None,
+            properties=properties if layer.storage == "vector" else (),
+            table_name=layer.table_name, raster_path=layer.raster_path,
+            geometry_type=layer.geometry_type, temporal=temporal,
         )
     return collections

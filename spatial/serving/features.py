@@ -18,13 +18,14 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from datetime import date, datetime, timezone
+from datetime import date, datetime, UTC
 from typing import Any
 
 from psycopg import sql
 from sqlalchemy.orm import Session
 
 from spatial.serving.collections import Collection, Property
+from spatial.db.engine import driver_connection
 from spatial.errors import InvalidParameter, NotFound
 
 DEFAULT_LIMIT = 10
@@ -55,32 +56,6 @@ class FeaturePage:
     features_json: str
     number_matched: int
     number_returned: int
-
-
-def parse_limit(value: str | None) -> int:
-    """``limit``: an integer from 1 to 10,000 (default 10)."""
-    if value is None or value == "":
-        return DEFAULT_LIMIT
-    try:
-        limit = int(value)
-    except ValueError:
-        raise InvalidParameter(f"limit must be an integer from 1 to {MAX_LIMIT}, not '{value}'.", field="limit") from None
-    if not 1 <= limit <= MAX_LIMIT:
-        raise InvalidParameter(f"limit must be from 1 to {MAX_LIMIT}; got {limit}.", field="limit")
-    return limit
-
-
-def parse_offset(value: str | None) -> int:
-    """``offset``: a non-negative integer (default 0)."""
-    if value is None or value == "":
-        return 0
-    try:
-        offset = int(value)
-    except ValueError:
-        raise InvalidParameter(f"offset must be a non-negative integer, not '{value}'.", field="offset") from None
-    if offset < 0:
-        raise InvalidParameter(f"offset must be 0 or more; got {offset}.", field="offset")
-    return offset
 
 
 def parse_bbox(value: str | None) -> BBox | None:
@@ -127,7 +102,7 @@ def _instant(text_value: str) -> datetime | date | None:
     try:
         if "T" in text_value or "t" in text_value:
             moment = datetime.fromisoformat(text_value.replace("z", "Z").replace("Z", "+00:00"))
-            return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+            return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
         return date.fromisoformat(text_value)
     except ValueError:
         raise InvalidParameter(
@@ -155,7 +130,7 @@ def parse_datetime(value: str | None) -> tuple[datetime | date | None, datetime 
 def _as_datetime(moment: datetime | date) -> datetime:
     if isinstance(moment, datetime):
         return moment
-    return datetime(moment.year, moment.month, moment.day, tzinfo=timezone.utc)
+    return datetime(moment.year, moment.month, moment.day, tzinfo=UTC)
 
 
 @lru_cache(maxsize=512)
@@ -304,11 +279,6 @@ def _feature_sql(collection: Collection, chosen: Sequence[Property] | None) -> s
     ).format(properties_sql(collection, chosen))
 
 
-def _raw(session: Session):  # type: ignore[no-untyped-def]
-    # psycopg's connection under the session's transaction: composed SQL with quoted identifiers.
-    return session.connection().connection.driver_connection
-
-
 def items(session: Session, collection: Collection, query: FeatureQuery) -> FeaturePage:
     """A page of ``collection``'s features matching ``query``, ordered by feature id."""
     where, params = _where(collection, query)
@@ -318,9 +288,10 @@ def items(session: Session, collection: Collection, query: FeatureQuery) -> Feat
         "SELECT s.fid, {} AS feature FROM ({}) s WHERE {} ORDER BY s.fid LIMIT %(limit)s OFFSET %(offset)s) page"
     ).format(_feature_sql(collection, query.properties), relation, where)
     count_sql = sql.SQL("SELECT count(*) FROM ({}) s WHERE {}").format(relation, where)
-    raw = _raw(session)
-    features, returned = raw.execute(page_sql, {**params, "limit": query.limit, "offset": query.offset}).fetchone()
-    matched = raw.execute(count_sql, params).fetchone()[0]
+    raw = driver_connection(session)
+    # Both are aggregates, so each returns exactly one row.
+    features, returned = raw.execute(page_sql, {**params, "limit": query.limit, "offset": query.offset}).fetchall()[0]
+    matched = raw.execute(count_sql, params).fetchall()[0][0]
     return FeaturePage(features_json=features, number_matched=int(matched), number_returned=int(returned))
 
 
@@ -335,7 +306,7 @@ def feature(session: Session, collection: Collection, feature_id: str,
             key = None
     row = None
     if key is not None:
-        row = _raw(session).execute(
+        row = driver_connection(session).execute(
             sql.SQL("SELECT {} FROM ({}) s WHERE s.featureid = %(id)s").format(
                 _feature_sql(collection, properties), collection.relation()),
             {"id": key},

@@ -20,9 +20,9 @@ from rio_tiler.errors import TileOutsideBounds
 from rio_tiler.io import Reader
 from sqlalchemy.orm import Session
 
+from spatial.catalogue import raster_file
 from spatial.serving.collections import Collection
 from spatial.errors import InvalidParameter, NotFound
-from spatial.settings import get_settings
 from spatial.serving.tile_cache import CachedTile, tile_cache
 from spatial.serving.tiles import TILE_MATRIX_SET, cache_key, check_tile
 
@@ -54,25 +54,19 @@ def parse_colormap(value: str | None) -> str | None:
     return name
 
 
-def raster_file(collection: Collection) -> Path:
-    """The COG of a raster collection, inside the data directory."""
+def collection_raster(collection: Collection) -> Path:
+    """The COG of a raster collection (see :func:`spatial.catalogue.raster_file`)."""
     if collection.storage != "raster" or not collection.raster_path:
         raise NotFound(f"Collection '{collection.id}' is not a raster layer; use its vector tiles "
                        f"(/collections/{collection.id}/tiles/{TILE_MATRIX_SET}/...).", field="collectionId")
-    root = get_settings().data_dir
-    path = (root / collection.raster_path).resolve()
-    # The catalogue is trusted, but a path must never leave the data directory.
-    if root not in path.parents or not path.is_file():
-        raise NotFound(f"The raster file of layer '{collection.id}' is missing; re-upload the layer.",
-                       field="collectionId")
-    return path
+    return raster_file(collection.id, collection.raster_path, field="collectionId")
 
 
 def raster_tile(collection: Collection, z: int, y: int, x: int, rescale: tuple[float, float] | None = None,
                 colormap: str | None = None) -> bytes:
     """The PNG of tile (z, y, x) of the first band; empty bytes outside the raster."""
     check_tile(TILE_MATRIX_SET, z, y, x)
-    with Reader(str(raster_file(collection))) as cog:
+    with Reader(str(collection_raster(collection))) as cog:
         try:
             image = cog.tile(x, y, z, tilesize=TILE_SIZE, indexes=1)
         except TileOutsideBounds:
@@ -95,7 +89,7 @@ def raster_tile(collection: Collection, z: int, y: int, x: int, rescale: tuple[f
 
 def collection_statistics(collection: Collection) -> dict[str, float] | None:
     """Min/max of band 1 from the COG's own statistics, if it holds them."""
-    with Reader(str(raster_file(collection))) as cog:
+    with Reader(str(collection_raster(collection))) as cog:
         tags = cog.dataset.tags(1)
     try:
         return {"min": float(tags["STATISTICS_MINIMUM"]), "max": float(tags["STATISTICS_MAXIMUM"])}
@@ -107,6 +101,6 @@ def cached_raster_tile(session: Session, collection: Collection, z: int, y: int,
                        rescale: tuple[float, float] | None = None, colormap: str | None = None) -> CachedTile:
     """The PNG tile from the cache, rendering and storing it on a miss."""
     check_tile(TILE_MATRIX_SET, z, y, x)
-    raster_file(collection)
+    collection_raster(collection)
     key = cache_key(session, collection, "png", z, y, x, (rescale, colormap))
     return tile_cache().get_or_render(key, lambda: raster_tile(collection, z, y, x, rescale, colormap))

@@ -51,6 +51,7 @@ from psycopg import AsyncConnection, sql
 from sqlalchemy.orm import Session
 
 from spatial.serving.collections import Collection, Property, remembered_collection
+from spatial.db.engine import driver_connection
 from spatial.errors import NotFound
 from spatial.serving.features import chosen_extras, extra_properties_sql, parse_properties, properties_sql
 from spatial.serving.generation import GENERATION_SQL, data_generation, remembered_generation
@@ -144,6 +145,7 @@ def tile_sql(collection: Collection, z: int, properties: Sequence[Property] | No
             "FROM b, ({relation}) s WHERE s.geom && b.env_4326"
         ).format(geom=geom, extent=sql.Literal(EXTENT), buffer=sql.Literal(BUFFER), props=props,
                  relation=collection.relation())
+    rows: sql.Composable
     if extras:
         # Indicator values for all the tile's units in one set-based call, not one call per unit.
         rows = sql.SQL(
@@ -227,7 +229,7 @@ def vector_tile(session: Session, collection: Collection, z: int, y: int, x: int
                 properties: Sequence[Property] | None = None) -> bytes:
     """The MVT bytes of one tile (empty when no feature touches it)."""
     statement = _checked_statement(collection, z, y, x, properties)
-    raw = session.connection().connection.driver_connection
+    raw = driver_connection(session)
     return _tile_row(raw.execute(statement, tile_parameters(z, y, x), binary=BINARY_RESULTS).fetchone())[0]
 
 

@@ -102,6 +102,14 @@ def children(session: Session, code: str, as_of: date | None = None) -> list[Uni
     return [Unit(**r) for r in rows]
 
 
+def parent_codes(session: Session) -> list[str]:
+    """Codes of the current units that have current units below them, in code order."""
+    return list(session.execute(
+        text("""SELECT DISTINCT p.code FROM admin_unit p JOIN admin_unit c ON c.parent_id = p.id
+                WHERE p.valid_to IS NULL AND c.valid_to IS NULL ORDER BY p.code""")
+    ).scalars().all())
+
+
 def ancestors(session: Session, code: str, as_of: date | None = None) -> list[Unit]:
     """The chain of units above ``code``, nearest first (county, then province)."""
     unit = get_unit(session, code, as_of)

@@ -20,7 +20,8 @@ from sqlalchemy.orm import Session
 
 from spatial.analytics.bivariate import bivariate_classes
 from spatial.errors import InvalidInput, NotFound
-from spatial.analytics.spatial_stats import PERMUTATIONS, QUADRANTS, SEED, inequality, lisa_clusters, moran
+from spatial.analytics.lisa import PERMUTATIONS, QUADRANTS, SEED
+from spatial.analytics.spatial_stats import inequality, lisa_clusters, moran
 from tests.analytics.conftest import insert_units, set_values
 
 

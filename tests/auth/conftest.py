@@ -181,9 +181,10 @@ def served(env: dict[str, str]) -> Iterator[str]:
             try:
                 httpx.get(f"{base}/health", timeout=2)
                 break
-            except httpx.TransportError:
+            except httpx.TransportError as error:
                 if proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"server did not start: {proc.stderr.read().decode() if proc.stderr else ''}")
+                    raise RuntimeError(
+                        f"server did not start: {proc.stderr.read().decode() if proc.stderr else ''}") from error
                 time.sleep(0.2)
         yield base
     finally:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta, UTC
 
 from fastapi.testclient import TestClient
 
@@ -20,7 +20,7 @@ def test_a_write_is_recorded_with_who_what_and_outcome(
     assert entry["username"] == "demo-admin" and entry["role"] == "admin"
     assert entry["method"] == "PATCH" and entry["path"] == "/api/users/audited-user" and entry["status"] == 200
     assert entry["client"] == "testclient"
-    assert abs(datetime.fromisoformat(entry["at"]) - datetime.now(timezone.utc)) < timedelta(minutes=1)
+    assert abs(datetime.fromisoformat(entry["at"]) - datetime.now(UTC)) < timedelta(minutes=1)
 
 
 def test_refused_writes_and_sign_ins_are_recorded_too(
@@ -47,7 +47,7 @@ def test_filters_narrow_and_page_newest_first(client: TestClient, headers_for: C
         client.patch("/api/users/nobody-here", headers=admin, json={})
     page = client.get("/api/audit", headers=admin, params={"method": "PATCH", "status": 404, "limit": 2}).json()
     assert len(page) == 2 and page[0]["id"] > page[1]["id"]
-    future = (datetime.now(timezone.utc) + timedelta(hours=1)).isoformat()
+    future = (datetime.now(UTC) + timedelta(hours=1)).isoformat()
     assert client.get("/api/audit", headers=admin, params={"since": future}).json() == []
 
 

@@ -90,7 +90,7 @@ def _raster_without_georeferencing(folder: Path) -> Path:
 
 def _csv_in_windows_1256(folder: Path) -> Path:
     path = folder / "wells.csv"
-    path.write_bytes("name,lon,lat\n".encode() + "چاه عميق,56.1,30.2\n".encode("cp1256"))
+    path.write_bytes(b"name,lon,lat\n" + "چاه عميق,56.1,30.2\n".encode("cp1256"))
     return path
 
 

@@ -183,7 +183,7 @@ def test_s_srs_declares_the_crs_of_a_shapefile_without_prj(session: Session, tmp
 
 def test_csv_in_a_declared_encoding_is_decoded(session: Session, tmp_path: Path) -> None:
     path = tmp_path / "wells.csv"
-    path.write_bytes("name,lon,lat\n".encode() + "چاه عميق,56.1,30.2\n".encode("cp1256"))
+    path.write_bytes(b"name,lon,lat\n" + "چاه عميق,56.1,30.2\n".encode("cp1256"))
 
     layer = add_layer(session, path, LayerRequest(name="wells", encoding="windows-1256"), added_by="tester")
 

@@ -29,7 +29,8 @@ def test_points_in_polygons_equal_a_prepared_intersects_query(polygons: np.ndarr
                          [[1.5, 1.5], [10.5, 10.5], [50, 50], [-3, 1]]])
     polygon, point = points_in_polygons(xy, polygons, workers=workers)
     tree_point, tree_polygon = shapely.STRtree(polygons).query(shapely.points(xy), predicate="intersects")
-    assert sorted(zip(polygon.tolist(), point.tolist())) == sorted(zip(tree_polygon.tolist(), tree_point.tolist()))
+    assert (sorted(zip(polygon.tolist(), point.tolist(), strict=True))
+            == sorted(zip(tree_polygon.tolist(), tree_point.tolist(), strict=True)))
     assert np.all(np.diff(polygon) >= 0)
 
 

@@ -16,7 +16,7 @@ def _include_object(obj, name, type_, reflected, compare_to):  # type: ignore[no
 
 
 def run_migrations_online() -> None:
-    url = context.config.get_main_option("sqlalchemy.url")
+    url = context.config.get_main_option("sqlalchemy.url", "")
     connectable = context.config.attributes.get("connection") or create_engine(url, poolclass=pool.NullPool)
     if hasattr(connectable, "connect"):
         with connectable.connect() as connection:
