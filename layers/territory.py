@@ -59,8 +59,8 @@ def check_extent(session: Session, bbox: Box, name: str, say: OptionNames = CLI)
         )
     if bbox[0] < area[0] or bbox[1] < area[1] or bbox[2] > area[2] or bbox[3] > area[3]:
         return [
-            f"{name} reaches beyond the territory (its extent is longitude {_span(bbox[0], bbox[2])}, "
-            f"latitude {_span(bbox[1], bbox[3])}); check for stray coordinates such as 0, 0."
+            (f"{name} reaches beyond the territory (its extent is longitude {_span(bbox[0], bbox[2])}, "
+             f"latitude {_span(bbox[1], bbox[3])}); check for stray coordinates such as 0, 0.")
         ]
     return []
 
