@@ -46,7 +46,7 @@ from psycopg_pool import AsyncConnectionPool, PoolTimeout
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from api.auth import API_KEY_PARAM, COOKIE, Principal, remembered_reader
-from api.headers import SECURITY_HEADERS
+from api.headers import PUBLIC_CORS_HEADERS, SECURITY_HEADERS, public_cors
 from api.ogc import MVT, conditional_status
 from spatial.serving import tiles
 from spatial.errors import PishraftError
@@ -133,12 +133,18 @@ def resolve_in_memory(ask: TileAsk) -> tiles.TileRequest | None:
 
 
 def tile_response(ask: TileAsk, principal: Principal, tile: CachedTile,
-                  timing: str) -> Answer:
+                  timing: str, *, outside_cors: bool = True) -> Answer:
     """Status, headers and body of the answer to ``ask``: the route's (:func:`api.ogc.conditional`)
-    with the security headers, which the middleware would add."""
-    status, headers = conditional_status(ask.if_none_match, tile.body, principal, etag=tile.etag, empty_status=204)
+    with the security headers, which the middleware would add, and (``outside_cors``: when
+    answered in front of the CORS middleware) the public CORS headers it would add."""
+    cors = outside_cors and public_cors()
+    # The CORS middleware adds Origin to Vary; a partner's map on its own site reads tiles answered here too.
+    status, headers = conditional_status(ask.if_none_match, tile.body, principal, etag=tile.etag, empty_status=204,
+                                         vary="X-API-Key, Origin" if cors else "X-API-Key")
     raw = [(k.lower().encode(), v.encode()) for k, v in headers.items()]
     raw += [*SECURITY_HEADERS, (b"server-timing", timing.encode())]
+    if cors:
+        raw += PUBLIC_CORS_HEADERS
     if status != 200:
         return status, raw, b""
     return status, raw + [(b"content-type", MVT.encode()), (b"content-length", str(len(tile.body)).encode())], tile.body
@@ -166,8 +172,10 @@ class VectorTileFastPath:
     one, every request goes to the route.
     """
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, *, outside_cors: bool = False) -> None:
         self.app = app
+        #: In front of the CORS middleware (see :func:`api.tile_protocol.tile_app`): add its headers.
+        self.outside_cors = outside_cors
         self._rendering: dict[TileKey, asyncio.Future[tuple[bytes, int]]] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -212,7 +220,7 @@ class VectorTileFastPath:
             found = await self._tile(pool, request, ask)
         except (PishraftError, psycopg.Error, PoolTimeout):
             return None
-        return None if found is None else tile_response(ask, principal, *found)
+        return None if found is None else tile_response(ask, principal, *found, outside_cors=self.outside_cors)
 
     async def _request(self, pool: AsyncConnectionPool, ask: TileAsk) -> tiles.TileRequest | None:
         """The request resolved against the catalogue in memory, the generation re-read if stale."""

@@ -9,3 +9,17 @@ SECURITY_HEADERS: tuple[tuple[bytes, bytes], ...] = (
     # Keys may travel in query strings (tile URLs): never leak them in Referer.
     (b"referrer-policy", b"no-referrer"),
 )
+
+#: CORS headers of public reads (any origin, no credentials), as the CORS middleware sends them.
+PUBLIC_CORS_HEADERS: tuple[tuple[bytes, bytes], ...] = (
+    (b"access-control-allow-origin", b"*"),
+    (b"access-control-expose-headers", b"ETag, Retry-After, Link"),
+)
+
+
+def public_cors() -> bool:
+    """Whether any origin may read: anonymous reading on and no ``PISHRAFT_CORS_ORIGINS`` list."""
+    from spatial.settings import get_settings
+
+    settings = get_settings()
+    return settings.anonymous_read and not settings.cors_origins

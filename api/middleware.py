@@ -16,7 +16,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.errors import error_body
 from api.fast_tiles import VectorTileFastPath
-from api.headers import SECURITY_HEADERS
+from api.headers import SECURITY_HEADERS, public_cors
 from spatial.accounts import audit
 from spatial.db.engine import session_scope
 from spatial.settings import get_settings
@@ -145,6 +145,27 @@ class SecurityHeaders:
         await self.app(scope, receive, with_headers)
 
 
+class HeadAsGet:
+    """Answer ``HEAD`` wherever ``GET`` works (HTTP requires it): run the request as a GET
+    and send its status and headers without the body."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "HEAD":
+            return await self.app(scope, receive, send)
+
+        async def without_body(msg: Message) -> None:
+            if msg["type"] == "http.response.body":
+                if msg.get("more_body", False):
+                    return
+                msg = {"type": "http.response.body", "body": b"", "more_body": False}
+            await send(msg)
+
+        await self.app({**scope, "method": "GET"}, receive, without_body)
+
+
 def route_template(path: str, params: dict[str, str]) -> str:
     """The route a path matched, with its parameters put back as ``{name}``.
 
@@ -206,10 +227,20 @@ class AuditLog:
             log.warning("could not write the audit entry for %s %s", scope["method"], scope["path"], exc_info=True)
 
 
+#: Headers a cross-origin reader may send: the partner key, conditional requests, content negotiation.
+CORS_READ_HEADERS = ["X-API-Key", "Accept", "Accept-Language", "If-None-Match", "Content-Type"]
+
+
 def install(app: FastAPI) -> None:
-    """Add the middleware, outermost first: security headers, CORS, the vector-tile fast
-    path (its cache hits never queue behind the concurrency limit), concurrency limit,
-    audit, body limit."""
+    """Add the middleware, outermost first: HEAD as GET, security headers, CORS, the
+    vector-tile fast path (its cache hits never queue behind the concurrency limit),
+    concurrency limit, audit, body limit.
+
+    CORS: ``PISHRAFT_CORS_ORIGINS`` admits those origins to everything (signed-in writes
+    included). Without it, when anonymous reading is on, any origin may read (GET, HEAD)
+    without credentials, so a partner's MapLibre page can load tiles and features out of
+    the box; the preflight admits ``X-API-Key``.
+    """
     settings = get_settings()
     app.add_middleware(BodyLimit, upload_bytes=settings.max_upload_mb * 1024 * 1024,
                        small_bytes=settings.max_json_kb * 1024)
@@ -222,7 +253,13 @@ def install(app: FastAPI) -> None:
         app.add_middleware(
             CORSMiddleware, allow_origins=settings.cors_origins, allow_credentials=False,
             allow_methods=["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"],
-            allow_headers=["Authorization", "X-API-Key", "Content-Type", "If-None-Match"],
+            allow_headers=["Authorization", *CORS_READ_HEADERS],
             expose_headers=["ETag", "Retry-After", "Link"], max_age=600,
         )
+    elif public_cors():
+        app.add_middleware(
+            CORSMiddleware, allow_origins=["*"], allow_credentials=False, allow_methods=["GET", "HEAD"],
+            allow_headers=CORS_READ_HEADERS, expose_headers=["ETag", "Retry-After", "Link"], max_age=600,  # as PUBLIC_CORS_HEADERS
+        )
     app.add_middleware(SecurityHeaders)
+    app.add_middleware(HeadAsGet)

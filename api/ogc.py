@@ -45,6 +45,45 @@ class OgcRoute(APIRoute):
         return route
 
 
+def _accepted(header: str) -> dict[str, float]:
+    """Media ranges of an ``Accept`` header and their quality (``q``), in the header's order."""
+    ranges: dict[str, float] = {}
+    for part in header.split(","):
+        media, *options = (p.strip() for p in part.split(";"))
+        quality = 1.0
+        for option in options:
+            name, _, value = option.partition("=")
+            if name.strip().lower() == "q":
+                try:
+                    quality = float(value)
+                except ValueError:
+                    quality = 0.0
+        if media:
+            ranges.setdefault(media.lower(), quality)
+    return ranges
+
+
+def negotiate(request: Request, f: str | None) -> str:
+    """``html`` or ``json``: ``f`` when given, else the ``Accept`` header's preference.
+
+    JSON (or GeoJSON) is the default, for ``*/*`` and no header alike; HTML when the
+    client prefers ``text/html`` to every JSON type, as browsers do.
+    """
+    if f:
+        return f
+    ranges = _accepted(request.headers.get("accept", ""))
+    html_q = max(ranges.get(HTML, 0.0), ranges.get("application/xhtml+xml", 0.0))
+    json_q = max([q for media, q in ranges.items() if media.endswith("json") or media == "application/*"]
+                 + [ranges.get("*/*", 0.0) if HTML not in ranges else 0.0])
+    return "html" if html_q > json_q else "json"
+
+
+def prefers_plain_json(request: Request) -> bool:
+    """Whether the client asked for ``application/json`` rather than ``application/geo+json``."""
+    ranges = _accepted(request.headers.get("accept", ""))
+    return ranges.get(JSON, 0.0) > ranges.get(GEOJSON, 0.0)
+
+
 def base_url(request: Request) -> str:
     """The public URL of the service, without a trailing slash."""
     return (get_settings().public_url or str(request.base_url)).rstrip("/")
@@ -84,10 +123,10 @@ def _matches(if_none_match: str | None, etag: str) -> bool:
 
 
 def conditional_status(if_none_match: str | None, body: bytes, principal: Principal, *, etag: str | None = None,
-                       empty_status: int | None = None) -> tuple[int, dict[str, str]]:
+                       empty_status: int | None = None, vary: str = "X-API-Key") -> tuple[int, dict[str, str]]:
     """The status and caching headers of a conditional answer with ``body`` (see :func:`conditional`)."""
     tag = etag or strong_etag(body)
-    headers = {"ETag": tag, "Cache-Control": cache_control(principal), "Vary": "X-API-Key"}
+    headers = {"ETag": tag, "Cache-Control": cache_control(principal), "Vary": vary}
     if _matches(if_none_match, tag):
         return 304, headers
     if not body and empty_status is not None:
@@ -96,22 +135,25 @@ def conditional_status(if_none_match: str | None, body: bytes, principal: Princi
 
 
 def conditional(request: Request, body: bytes, media_type: str, principal: Principal, *,
-                etag: str | None = None, empty_status: int | None = None) -> Response:
+                etag: str | None = None, empty_status: int | None = None, negotiated: bool = False) -> Response:
     """``body`` with a strong ETag and Cache-Control; 304 when the client holds it already.
 
-    ``empty_status`` (204 for tiles) answers an empty body.
+    ``empty_status`` (204 for tiles) answers an empty body; ``negotiated`` answers vary
+    with the ``Accept`` header.
     """
     status, headers = conditional_status(request.headers.get("if-none-match"), body, principal, etag=etag,
-                                         empty_status=empty_status)
+                                         empty_status=empty_status,
+                                         vary="X-API-Key, Accept" if negotiated else "X-API-Key")
     if status != 200:
         return Response(status_code=status, headers=headers)
     return Response(content=body, media_type=media_type, headers=headers)
 
 
-def json_response(request: Request, document: Any, principal: Principal, media_type: str = JSON) -> Response:
+def json_response(request: Request, document: Any, principal: Principal, media_type: str = JSON, *,
+                  negotiated: bool = False) -> Response:
     """A JSON document as a conditional response."""
     body = json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode()
-    return conditional(request, body, media_type, principal)
+    return conditional(request, body, media_type, principal, negotiated=negotiated)
 
 
 # --- HTML views (f=html) ------------------------------------------------------------------
@@ -173,4 +215,5 @@ def html_document(title: str, document: dict[str, Any]) -> str:
 
 def html_response(request: Request, title: str, document: dict[str, Any], principal: Principal) -> Response:
     """The HTML view of ``document`` as a conditional response."""
-    return conditional(request, html_document(title, document).encode(), "text/html; charset=utf-8", principal)
+    return conditional(request, html_document(title, document).encode(), "text/html; charset=utf-8", principal,
+                       negotiated=True)

@@ -76,7 +76,7 @@ def tile_app(app: ASGIApp) -> _Framed | None:
         framework = getattr(framework, "app", None)
         if framework is None:
             return None
-    return _Framed(VectorTileFastPath(app), framework)
+    return _Framed(VectorTileFastPath(app, outside_cors=True), framework)
 
 
 class TileHttpProtocol(HttpToolsProtocol):

@@ -131,10 +131,14 @@ def _describe(path: Path, name: str, crs: rasterio.crs.CRS) -> CogResult:
             data = cog.read(band, out_shape=shape, masked=True)
             values = data.compressed().astype("float64")
             values = values[np.isfinite(values)]
+            # The 2nd and 98th percentiles: the one colour scale of the layer's map tiles.
+            p2, p98 = (float(v) for v in np.percentile(values, (2, 98))) if values.size else (None, None)
             statistics.append({
                 "band": band,
                 "min": float(values.min()) if values.size else None,
                 "max": float(values.max()) if values.size else None,
+                "p2": p2,
+                "p98": p98,
                 "mean": float(values.mean()) if values.size else None,
                 "std": float(values.std()) if values.size else None,
                 "valid_fraction": float(values.size / data.size),

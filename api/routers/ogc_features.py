@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime as Datetime
+from datetime import UTC
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
@@ -12,9 +14,10 @@ from sqlalchemy.orm import Session
 from api.auth import Principal, require
 from api.deps import db_session
 from api.ogc import (GEOJSON, HTML, JSON, MVT, OPENAPI, OgcRoute, base_url, conditional, html_document,
-                     html_response, json_response, key_param, link, with_query)
-from spatial.serving import features
+                     html_response, json_response, key_param, link, negotiate, prefers_plain_json, with_query)
+from spatial.serving import cql, features
 from spatial.serving.collections import Collection, catalogue, get_collection
+from spatial.serving.tile_cache import strong_etag
 from spatial.serving.tiles import TILE_MATRIX_SET
 
 router = APIRouter(tags=["OGC API – Features"], route_class=OgcRoute)
@@ -37,14 +40,18 @@ CONFORMANCE = (
     "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/mvt",
     "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/png",
     "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/oas30",
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/sorting",
+    "http://www.opengis.net/spec/ogcapi-features-5/1.0/conf/sortables",
+    *cql.CONFORMANCE,
 )
+SCHEMA_JSON = "application/schema+json"
 
 
 def _respond(request: Request, principal: Principal, f: str | None, title: str, document: dict[str, Any],
              media_type: str = JSON) -> Response:
-    if f == "html":
+    if negotiate(request, f) == "html":
         return html_response(request, title, document, principal)
-    return json_response(request, document, principal, media_type)
+    return json_response(request, document, principal, media_type, negotiated=True)
 
 
 @router.get("/", summary="Landing page (OGC API)")
@@ -84,6 +91,8 @@ def collection_document(base: str, collection: Collection, principal: Principal)
     if collection.is_vector:
         links += [
             link(with_query(f"{url}/items", key), "items", GEOJSON, "Features"),
+            link(with_query(f"{url}/queryables", key), "http://www.opengis.net/def/rel/ogc/1.0/queryables",
+                 SCHEMA_JSON, "Queryables (for filter and sortby)"),
             link(with_query(f"{url}/items", {"f": "html", **key}), "items", HTML, "Features as HTML"),
             link(with_query(f"{url}/tiles", key), "http://www.opengis.net/def/rel/ogc/1.0/vectorTiles", JSON,
                  "Vector tilesets"),
@@ -98,6 +107,8 @@ def collection_document(base: str, collection: Collection, principal: Principal)
             link(with_query(f"{url}/map/tiles/{TILE_MATRIX_SET}/{{tileMatrix}}/{{tileRow}}/{{tileCol}}.png", key),
                  "item", "image/png", "Map tiles", templated=True),
         ]
+    links.append(link(with_query(f"{url}/styles/default", key), "stylesheet", "application/vnd.mapbox.style+json",
+                      "Default MapLibre style"))
     document: dict[str, Any] = {"id": collection.id, "title": collection.title,
                                 "description": collection.description, "links": links, "crs": [CRS84]}
     if collection.bbox:
@@ -129,17 +140,72 @@ def collection(request: Request, collectionId: CollectionId, f: Format = None,
 
 
 def _page_links(request: Request, url: str, page: features.FeaturePage, query: features.FeatureQuery) -> list:
-    params = dict(request.query_params)
-    params.pop("f", None)
-    links = [link(with_query(url, {**params}), "self", GEOJSON, "This page"),
-             link(with_query(url, {**params, "f": "html"}), "alternate", HTML, "This page as HTML")]
-    if query.offset + page.number_returned < page.number_matched:
-        links.append(link(with_query(url, {**params, "offset": query.offset + query.limit, "limit": query.limit}),
-                          "next", GEOJSON, "Next page"))
-    if query.offset > 0:
-        links.append(link(with_query(url, {**params, "offset": max(0, query.offset - query.limit),
+    """self, alternate, and next/prev: ``next`` carries a keyset cursor (the page's last
+    feature), so that following it costs the same at any depth; with ``sortby`` it pages
+    by offset."""
+    params = {k: v for k, v in request.query_params.items() if k not in ("f", "offset", "cursor", "limit")}
+    skipped = query.offset
+    here = {**params, "limit": query.limit, "offset": skipped or None, "cursor": query.after}
+    links = [link(with_query(url, here), "self", GEOJSON, "This page"),
+             link(with_query(url, {**here, "f": "html"}), "alternate", HTML, "This page as HTML")]
+    if skipped + page.number_returned < page.number_matched and page.number_returned:
+        after = {"offset": skipped + page.number_returned,
+                 "cursor": page.last_fid if not query.sortby else None}
+        links.append(link(with_query(url, {**params, "limit": query.limit, **after}), "next", GEOJSON, "Next page"))
+    if skipped > 0:
+        links.append(link(with_query(url, {**params, "offset": max(0, skipped - query.limit),
                                            "limit": query.limit}), "prev", GEOJSON, "Previous page"))
     return links
+
+
+@router.get("/collections/{collectionId}/queryables", summary="Queryable properties (JSON Schema)",
+            response_class=Response, responses={200: {"content": {SCHEMA_JSON: {}, HTML: {}}}})
+def queryables(request: Request, collectionId: CollectionId, f: Format = None,
+               session: Session = Depends(db_session),
+               _: Principal = Depends(require("read", collection_param="collectionId"))) -> Response:
+    """The properties ``filter`` and ``sortby`` may name: English titles, Persian ones as descriptions."""
+    found = get_collection(session, collectionId)
+    url = f"{base_url(request)}/collections/{found.id}/queryables"
+    properties: dict[str, Any] = {"geometry": {
+        "title": "Geometry", "description": "هندسه",
+        "format": f"geometry-{found.geometry_type.lower()}" if found.geometry_type else "geometry-any",
+        "x-ogc-role": "primary-geometry"}}
+    for p in found.properties:
+        schema: dict[str, Any] = {"title": p.title, "type": p.json_type}
+        if p.json_format:
+            schema["format"] = p.json_format
+        if p.title_fa:
+            schema["description"] = p.title_fa
+            schema["x-title-fa"] = p.title_fa
+        properties[p.name] = schema
+    document = {"$schema": "https://json-schema.org/draft/2020-12/schema", "$id": url, "type": "object",
+                "title": found.title, "properties": properties, "additionalProperties": False}
+    if negotiate(request, f) == "html":
+        rows = {"description": f"Queryables of {found.title}: "
+                + ", ".join(f"{k} ({v.get('type', 'geometry')}: {v['title']}"
+                            + (f" / {v['description']}" if v.get("description") else "") + ")"
+                            for k, v in properties.items()),
+                "links": [link(url, "self", SCHEMA_JSON)]}
+        return html_response(request, f"{found.title}: queryables", rows, _)
+    return json_response(request, document, _, SCHEMA_JSON, negotiated=True)
+
+
+def feature_query(request: Request, found: Collection, *, limit: int, offset: int, cursor: str | None,
+                  bbox: str | None, datetime: str | None, properties: str | None, sortby: str | None,
+                  filter_: str | None, filter_lang: str | None, filter_crs: str | None) -> features.FeatureQuery:
+    """What ``/items`` was asked, parsed and checked (400 with the parameter named otherwise)."""
+    after = features.parse_cursor(cursor)
+    order = features.parse_sortby(found, sortby)
+    if order:
+        after = None  # a sorted list pages by offset
+    return features.FeatureQuery(
+        limit=min(limit, features.MAX_LIMIT), offset=offset,
+        bbox=features.parse_bbox(bbox), interval=features.parse_datetime(datetime),
+        filters=features.parse_filters(found, request.query_params),
+        properties=features.parse_properties(found, properties),
+        after=after, sortby=order,
+        cql=cql.parse_filter(found, filter_, filter_lang, filter_crs),
+    )
 
 
 @router.get("/collections/{collectionId}/items", summary="Features of a collection (GeoJSON)",
@@ -148,31 +214,51 @@ def items(
     request: Request,
     collectionId: CollectionId,
     f: Format = None,
-    limit: Annotated[int, Query(ge=1, le=features.MAX_LIMIT, description="Features per page")] = features.DEFAULT_LIMIT,
+    limit: Annotated[int, Query(ge=1, description=f"Features per page (default {features.DEFAULT_LIMIT}; "
+                                                  f"above {features.MAX_LIMIT} answered with {features.MAX_LIMIT})",
+                                # Advertised as the standard's schema does; larger values are clamped, not refused.
+                                json_schema_extra={"maximum": features.MAX_LIMIT})] = features.DEFAULT_LIMIT,
     offset: Annotated[int, Query(ge=0, description="Features to skip")] = 0,
+    cursor: Annotated[str | None, Query(description="Keyset of a next link: the page starts after this "
+                                                    "feature (offset then counts the features before it)",
+                                        max_length=40)] = None,
     bbox: Annotated[str | None, Query(description="minLon,minLat,maxLon,maxLat (CRS84)")] = None,
     datetime: Annotated[str | None, Query(description="Instant or interval (start/end, '..' open)")] = None,
     properties: Annotated[str | None, Query(description="Comma-separated properties to return")] = None,
+    sortby: Annotated[str | None, Query(description="Properties to sort by: +a,-b (descending with -)")] = None,
+    filter_: Annotated[str | None, Query(alias="filter", description="A CQL2 filter (see /queryables)",
+                                         max_length=20_000)] = None,
+    filter_lang: Annotated[str | None, Query(alias="filter-lang", description="cql2-text (default) or cql2-json")
+                           ] = None,
+    filter_crs: Annotated[str | None, Query(alias="filter-crs", description="CRS of geometries in the filter "
+                                                                             "(default CRS84)")] = None,
     session: Session = Depends(db_session),
     _: Principal = Depends(require("read", collection_param="collectionId")),
 ) -> Response:
-    """Features matching the filters, ordered by id; other query parameters filter properties by equality."""
+    """Features matching the filters, ordered by ``sortby`` then id; other query parameters filter
+    properties by equality."""
     found = get_collection(session, collectionId)
-    query = features.FeatureQuery(
-        limit=limit, offset=offset, bbox=features.parse_bbox(bbox), interval=features.parse_datetime(datetime),
-        filters=features.parse_filters(found, request.query_params),
-        properties=features.parse_properties(found, properties),
-    )
+    query = feature_query(request, found, limit=limit, offset=offset, cursor=cursor, bbox=bbox, datetime=datetime,
+                          properties=properties, sortby=sortby, filter_=filter_, filter_lang=filter_lang,
+                          filter_crs=filter_crs)
     page = features.items(session, found, query)
     url = f"{base_url(request)}/collections/{found.id}/items"
     head = {"type": "FeatureCollection", "numberMatched": page.number_matched,
             "numberReturned": page.number_returned, "links": _page_links(request, url, page, query)}
-    if f == "html":
+    stamp = Datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+    if negotiate(request, f) == "html":
         document = {**head, "features": json.loads(f"[{page.features_json}]"), "description": found.description}
-        return conditional(request, html_document(found.title, document).encode(), "text/html; charset=utf-8", _)
+        return conditional(request, html_document(found.title, document).encode(), "text/html; charset=utf-8", _,
+                           negotiated=True)
     # The features array is PostGIS's text; only the envelope is serialised here.
-    body = json.dumps(head, ensure_ascii=False, separators=(",", ":"))[:-1] + f',"features":[{page.features_json}]}}'
-    return conditional(request, body.encode(), GEOJSON, _)
+    envelope = json.dumps(head, ensure_ascii=False, separators=(",", ":"))[:-1]
+    features_part = f',"features":[{page.features_json}]}}'
+    # The ETag is of the content, not of the moment it was sent: a 304 then says "what you
+    # hold is still what this page says", whatever its timeStamp.
+    etag = strong_etag(f"{envelope}{features_part}".encode())
+    body = f'{envelope},"timeStamp":"{stamp}"{features_part}'
+    media_type = JSON if prefers_plain_json(request) else GEOJSON
+    return conditional(request, body.encode(), media_type, _, etag=etag, negotiated=True)
 
 
 @router.get("/collections/{collectionId}/items/{featureId}", summary="One feature (GeoJSON)",
@@ -193,6 +279,6 @@ def item(
              link(f"{base}/collections/{found.id}/items/{featureId}?f=html", "alternate", HTML),
              link(f"{base}/collections/{found.id}", "collection", JSON)]
     document = {**json.loads(text), "links": links}
-    if f == "html":
+    if negotiate(request, f) == "html":
         return html_response(request, f"{found.title}: {featureId}", document, _)
-    return json_response(request, document, _, GEOJSON)
+    return json_response(request, document, _, JSON if prefers_plain_json(request) else GEOJSON, negotiated=True)

@@ -13,8 +13,7 @@ from sqlalchemy.orm import Session
 from api.auth import Principal, require
 from api.deps import db_session
 from api.ogc import JSON, MVT, PNG, OgcRoute, base_url, conditional, json_response, key_param, link, with_query
-from spatial.serving import raster_tiles
-from spatial.serving import tiles
+from spatial.serving import cql, raster_tiles, styles, tiles
 from spatial.serving.collections import Collection, get_collection
 from spatial.db.engine import read_session
 from spatial.errors import NotFound
@@ -33,6 +32,10 @@ Col = Annotated[int, Path(description="Tile column (x)")]
 Properties = Annotated[str | None, Query(description="Comma-separated properties to put in the tiles")]
 Rescale = Annotated[str | None, Query(description="min,max of the values stretched to the colour ramp")]
 Colormap = Annotated[str | None, Query(description="Colour map name (viridis, rdylgn, …)")]
+CqlFilter = Annotated[str | None, Query(alias="filter", max_length=20_000,
+                                        description="A CQL2 filter: only the features it admits are in the tiles")]
+FilterLang = Annotated[str | None, Query(alias="filter-lang", description="cql2-text (default) or cql2-json")]
+FilterCrs = Annotated[str | None, Query(alias="filter-crs", description="CRS of the filter's geometries (CRS84)")]
 
 
 def tiles_url(base: str, collection: Collection, principal: Principal, params: dict[str, str | None]) -> str:
@@ -124,12 +127,15 @@ def collection_tileset(request: Request, collectionId: CollectionId, tileMatrixS
 
 @router.get("/collections/{collectionId}/tiles/{tileMatrixSetId}/tilejson.json", summary="TileJSON 3.0 (vector)")
 def vector_tilejson(request: Request, collectionId: CollectionId, tileMatrixSetId: TmsId,
-                    properties: Properties = None, session: Session = Depends(db_session),
+                    properties: Properties = None, filter_: CqlFilter = None, filter_lang: FilterLang = None,
+                    filter_crs: FilterCrs = None, session: Session = Depends(db_session),
                     _: Principal = Depends(require("read", collection_param="collectionId"))) -> Response:
     _check_tms(tileMatrixSetId)
     found = _vector(session, collectionId)
     parse_properties(found, properties)
-    url = tiles_url(base_url(request), found, _, {"properties": properties})
+    cql.parse_filter(found, filter_, filter_lang, filter_crs)
+    url = tiles_url(base_url(request), found, _, {"properties": properties, "filter": filter_,
+                                                  "filter-lang": filter_lang, "filter-crs": filter_crs})
     return json_response(request, tiles.tilejson(found, url, vector=True), _)
 
 
@@ -138,20 +144,25 @@ def vector_tilejson(request: Request, collectionId: CollectionId, tileMatrixSetI
             responses={200: {"content": {MVT: {}}}, 204: {"description": "No feature in this tile"},
                        304: {"description": "Not modified"}})
 async def vector_tile(request: Request, collectionId: CollectionId, tileMatrixSetId: TmsId, tileMatrix: Z,
-                      tileRow: Row, tileCol: Col, properties: Properties = None,
+                      tileRow: Row, tileCol: Col, properties: Properties = None, filter_: CqlFilter = None,
+                      filter_lang: FilterLang = None, filter_crs: FilterCrs = None,
                       _: Principal = Depends(require("read", collection_param="collectionId"))) -> Response:
     tiles.check_tile(tileMatrixSetId, tileMatrix, tileRow, tileCol)
     # A cache hit is answered here, on the event loop; a miss renders in a worker thread.
-    tile = tiles.peek_vector_tile(collectionId, tileMatrix, tileRow, tileCol, properties)
+    # (Filtered tiles are cached under their filter, and looked up in the thread.)
+    tile = None if filter_ else tiles.peek_vector_tile(collectionId, tileMatrix, tileRow, tileCol, properties)
     if tile is None:
-        tile = await run_in_threadpool(_render_vector_tile, collectionId, tileMatrix, tileRow, tileCol, properties)
+        tile = await run_in_threadpool(_render_vector_tile, collectionId, tileMatrix, tileRow, tileCol, properties,
+                                       (filter_, filter_lang, filter_crs))
     return conditional(request, tile.body, MVT, _, etag=tile.etag, empty_status=204)
 
 
-def _render_vector_tile(collection_id: str, z: int, y: int, x: int, properties: str | None) -> CachedTile:
+def _render_vector_tile(collection_id: str, z: int, y: int, x: int, properties: str | None,
+                        cql_filter: tuple[str | None, str | None, str | None]) -> CachedTile:
     with read_session() as session:
         found = _vector(session, collection_id)
-        return tiles.cached_vector_tile(session, found, z, y, x, parse_properties(found, properties))
+        return tiles.cached_vector_tile(session, found, z, y, x, parse_properties(found, properties),
+                                        cql.parse_filter(found, *cql_filter))
 
 
 @router.get("/collections/{collectionId}/map/tiles/{tileMatrixSetId}/tilejson.json", summary="TileJSON 3.0 (raster)")
@@ -164,7 +175,12 @@ def raster_tilejson(request: Request, collectionId: CollectionId, tileMatrixSetI
     raster_tiles.parse_rescale(rescale)
     raster_tiles.parse_colormap(colormap)
     url = tiles_url(base_url(request), found, _, {"rescale": rescale, "colormap": colormap})
-    return json_response(request, tiles.tilejson(found, url, vector=False), _)
+    document = tiles.tilejson(found, url, vector=False)
+    asked = raster_tiles.parse_rescale(rescale)
+    (low, high), source = (asked, "rescale parameter") if asked else raster_tiles.layer_scale(found)
+    # Which values the grey levels (or colour map) span, the same on every tile.
+    document["scale"] = {"band": 1, "min": low, "max": high, "source": source, "colormap": colormap}
+    return json_response(request, document, _)
 
 
 @router.get("/collections/{collectionId}/map/tiles/{tileMatrixSetId}/{tileMatrix}/{tileRow}/{tileCol}.png",
@@ -179,3 +195,39 @@ def raster_tile(request: Request, collectionId: CollectionId, tileMatrixSetId: T
     tile = raster_tiles.cached_raster_tile(session, found, tileMatrix, tileRow, tileCol,
                                            raster_tiles.parse_rescale(rescale), raster_tiles.parse_colormap(colormap))
     return conditional(request, tile.body, PNG, _, etag=tile.etag, empty_status=204)
+
+
+@router.get("/collections/{collectionId}/styles", summary="Styles of a collection")
+def collection_styles(request: Request, collectionId: CollectionId, session: Session = Depends(db_session),
+                      _: Principal = Depends(require("read", collection_param="collectionId"))) -> Response:
+    found = get_collection(session, collectionId)
+    url = f"{base_url(request)}/collections/{found.id}/styles"
+    document = {"styles": [{"id": "default", "title": f"{found.title}: Pishraft's default style", "links": [
+        link(with_query(f"{url}/default", key_param(_)), "stylesheet", styles.STYLE_MEDIA_TYPE, "MapLibre style")]}],
+        "links": [link(url, "self", JSON)]}
+    return json_response(request, document, _)
+
+
+@router.get("/collections/{collectionId}/styles/{styleId}", summary="A MapLibre style of a collection",
+            response_class=Response, responses={200: {"content": {styles.STYLE_MEDIA_TYPE: {}}}})
+def collection_style(request: Request, collectionId: CollectionId,
+                     styleId: Annotated[str, Path(description="default", max_length=40)],
+                     property: Annotated[str | None, Query(description="Numeric property an administrative "
+                                                                        "level is coloured by")] = None,
+                     session: Session = Depends(db_session),
+                     _: Principal = Depends(require("read", collection_param="collectionId"))) -> Response:
+    """A MapLibre (Mapbox GL v8) style: an indicator choropleth for administrative levels."""
+    if styleId != "default":
+        raise NotFound(f"No style '{styleId}'; collections have the style 'default'.", field="styleId")
+    found = get_collection(session, collectionId)
+    base = base_url(request)
+    params: dict[str, str | None] = {}
+    if found.storage == "admin":
+        prop = styles.style_property(found, property)
+        if not prop.headline:  # low-zoom tiles carry only the headline values unless asked
+            params["properties"] = f"code,{prop.name}"
+    kind = "tiles" if found.is_vector else "map/tiles"
+    tilejson = with_query(f"{base}/collections/{found.id}/{kind}/{tiles.TILE_MATRIX_SET}/tilejson.json",
+                          {**params, **key_param(_)})
+    return json_response(request, styles.default_style(session, found, tilejson, property), _,
+                         styles.STYLE_MEDIA_TYPE)

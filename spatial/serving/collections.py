@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
-from typing import Literal, cast
+from typing import Any, Literal, cast
 
 from psycopg import sql
 from sqlalchemy import text
@@ -59,16 +59,16 @@ _COLUMN_TYPES: dict[str, tuple[str, str | None, str]] = {
     "datetime": ("string", "date-time", "timestamptz"),
 }
 
-#: Columns of every admin collection: name, column type, title.
-_UNIT_COLUMNS: tuple[tuple[str, str, str], ...] = (
-    ("code", "text", "Unit code"),
-    ("level", "text", "Level"),
-    ("name_fa", "text", "Name (Persian)"),
-    ("name_en", "text", "Name (English)"),
-    ("parent_code", "text", "Code of the parent unit"),
-    ("population", "integer", "Population"),
-    ("synthetic", "boolean", "Synthetic demo data"),
-    ("valid_from", "date", "Boundary valid from"),
+#: Columns of every admin collection: name, column type, title, Persian title.
+_UNIT_COLUMNS: tuple[tuple[str, str, str, str], ...] = (
+    ("code", "text", "Unit code", "کد واحد"),
+    ("level", "text", "Level", "سطح"),
+    ("name_fa", "text", "Name (Persian)", "نام فارسی"),
+    ("name_en", "text", "Name (English)", "نام انگلیسی"),
+    ("parent_code", "text", "Code of the parent unit", "کد واحد بالاتر"),
+    ("population", "integer", "Population", "جمعیت"),
+    ("synthetic", "boolean", "Synthetic demo data", "داده نمایشی ساختگی"),
+    ("valid_from", "date", "Boundary valid from", "اعتبار مرز از"),
 )
 _RESERVED = {"fid", "featureid", "geom"}
 #: Indicator domains whose values low-zoom tiles carry by default (sector jobs, target
@@ -90,6 +90,8 @@ class Property:
     source: Literal["column", "extra"] = "column"
     #: Carried by low-zoom tiles by default: the headline capacity and deprivation measures.
     headline: bool = False
+    #: The Persian title, where there is one (indicators, unit columns).
+    title_fa: str | None = None
 
     @property
     def json_type(self) -> str:
@@ -123,6 +125,8 @@ class Collection:
     temporal: str | None = None
     #: Zoom from which tiles carry every property by default (see ``DETAIL_ZOOM``).
     detail_zoom: int = 0
+    #: Raster: the colour scale of band 1 stored at ingest (2nd–98th percentile), if any.
+    raster_scale: tuple[float, float] | None = None
 
     def __hash__(self) -> int:
         # Caches on the tile path hash a collection per request; hashing every property
@@ -223,18 +227,20 @@ def _read_catalogue(session: Session) -> dict[str, Collection]:
                FROM (SELECT level, ST_Extent(geom) AS e FROM admin_unit WHERE valid_to IS NULL GROUP BY level) x"""
         ))
     }
-    indicators = {r.code: r for r in session.execute(text("SELECT code, name_en, domain FROM indicator ORDER BY code"))}
+    indicators = {r.code: r for r in session.execute(text(
+        "SELECT code, name_en, name_fa, domain FROM indicator ORDER BY code"))}
     # Keys the property function yields beyond the indicators (index scores, when added).
     sampled = session.execute(text(
         """SELECT DISTINCT k FROM (SELECT DISTINCT ON (level) id FROM admin_unit WHERE valid_to IS NULL
                                    ORDER BY level, id) u,
                   LATERAL jsonb_object_keys(pishraft_unit_properties(u.id)) AS k"""
     )).scalars().all()
-    base = tuple(Property(name, kind, title) for name, kind, title in _UNIT_COLUMNS)
+    base = tuple(Property(name, kind, title, title_fa=fa) for name, kind, title, fa in _UNIT_COLUMNS)
     taken = {p.name for p in base}
     extra = tuple(
         Property(key, "float", indicators[key].name_en if key in indicators else key, source="extra",
-                 headline=key not in indicators or indicators[key].domain in HEADLINE_DOMAINS)
+                 headline=key not in indicators or indicators[key].domain in HEADLINE_DOMAINS,
+                 title_fa=indicators[key].name_fa if key in indicators else None)
         for key in sorted(set(indicators) | set(sampled)) if key not in taken
     )
     collections: dict[str, Collection] = {}
@@ -264,5 +270,16 @@ def _read_catalogue(session: Session) -> dict[str, Collection]:
             properties=properties if layer.storage == "vector" else (),
             table_name=layer.table_name, raster_path=layer.raster_path,
             geometry_type=layer.geometry_type, temporal=temporal,
+            raster_scale=_percentile_scale(next(iter((layer.details or {}).get("statistics") or ()), None)),
         )
     return collections
+
+
+def _percentile_scale(statistics: dict[str, Any] | None) -> tuple[float, float] | None:
+    """The stored 2nd–98th percentile of a raster band, when there is a usable one."""
+    if not statistics:
+        return None
+    low, high = statistics.get("p2"), statistics.get("p98")
+    if isinstance(low, (int, float)) and isinstance(high, (int, float)) and high > low:
+        return (float(low), float(high))
+    return None

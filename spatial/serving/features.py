@@ -24,15 +24,18 @@ from typing import Any
 from psycopg import sql
 from sqlalchemy.orm import Session
 
-from spatial.serving.collections import Collection, Property
 from spatial.db.engine import driver_connection
 from spatial.errors import InvalidParameter, NotFound
+from spatial.serving.collections import Collection, Property
+from spatial.serving.cql import Filter
 
-DEFAULT_LIMIT = 10
+#: A page when the client names no ``limit``: QGIS's and GDAL's own page of 100.
+DEFAULT_LIMIT = 100
+#: The largest page; a larger ``limit`` is answered with this many (and a ``next`` link).
 MAX_LIMIT = 10_000
 #: Query parameters with a meaning of their own; any other one is a property filter.
-RESERVED_PARAMETERS = frozenset({"f", "limit", "offset", "bbox", "bbox-crs", "datetime", "properties", "api_key",
-                                 "crs", "sortby", "filter", "filter-lang"})
+RESERVED_PARAMETERS = frozenset({"f", "limit", "offset", "cursor", "bbox", "bbox-crs", "datetime", "properties",
+                                 "api_key", "crs", "sortby", "filter", "filter-lang", "filter-crs"})
 
 BBox = tuple[float, float, float, float]
 
@@ -47,6 +50,12 @@ class FeatureQuery:
     interval: tuple[datetime | date | None, datetime | date | None] | None = None
     filters: tuple[tuple[Property, Any], ...] = ()
     properties: tuple[Property, ...] | None = None  # None: all
+    #: Keyset paging: the page starts after the feature whose ``fid`` is this (``offset``
+    #: then only counts the features before the page, for the ``prev`` link).
+    after: int | None = None
+    #: ``sortby``: properties and whether descending; the feature id breaks ties.
+    sortby: tuple[tuple[Property, bool], ...] = ()
+    cql: Filter | None = None
 
 
 @dataclass(frozen=True)
@@ -56,6 +65,46 @@ class FeaturePage:
     features_json: str
     number_matched: int
     number_returned: int
+    #: The ``fid`` of the page's last feature: the keyset cursor of the next page.
+    last_fid: int | None = None
+
+
+def parse_cursor(value: str | None) -> int | None:
+    """``cursor``: the keyset of a ``next`` link, the id of the last feature before the page.
+
+    With a cursor, ``offset`` only says how many features came before the page (for the
+    ``prev`` link); the page itself starts after the cursor, found through the index.
+    """
+    if value is None or value == "":
+        return None
+    if not value.isdigit() or len(value) > 18:
+        raise InvalidParameter(f"cursor '{value}' is not one this server made; follow the next link as given, "
+                               "or page with offset.", field="cursor")
+    return int(value)
+
+
+def parse_sortby(collection: Collection, value: str | None) -> tuple[tuple[Property, bool], ...]:
+    """``sortby=+a,-b,c``: properties to order by, ``-`` for descending.
+
+    A ``+`` that arrived unencoded in the URL reads as a space, and is taken as ``+``.
+    """
+    if value is None or not value.strip():
+        return ()
+    keys: list[tuple[Property, bool]] = []
+    for part in value.split(","):
+        name = part.strip()
+        descending = name.startswith("-")
+        name = name.lstrip("+-").strip()
+        if not name:
+            raise InvalidParameter(f"sortby '{value}' has an empty key; write e.g. sortby=-population,+code.",
+                                   field="sortby")
+        prop = collection.property_named(name)
+        if prop is None:
+            raise InvalidParameter(
+                f"Collection '{collection.id}' has no property '{name}' to sort by. It has: "
+                f"{', '.join(p.name for p in collection.properties)}.", field="sortby")
+        keys.append((prop, descending))
+    return tuple(keys)
 
 
 def parse_bbox(value: str | None) -> BBox | None:
@@ -217,6 +266,9 @@ def _where(collection: Collection, query: FeatureQuery) -> tuple[sql.Composable,
         if end is not None:
             clauses.append(sql.SQL("{} <= %(t_end)s").format(column))
             params["t_end"] = end
+    if query.cql is not None:
+        clauses.append(query.cql.where)
+        params.update(query.cql.params)
     for i, (prop, value) in enumerate(query.filters):
         key = f"f{i}"
         params[key] = value
@@ -279,20 +331,47 @@ def _feature_sql(collection: Collection, chosen: Sequence[Property] | None) -> s
     ).format(properties_sql(collection, chosen))
 
 
+def sort_key_sql(prop: Property, alias: str = "s") -> sql.Composable:
+    """The SQL value a property sorts (and filters) by."""
+    if prop.source == "extra":
+        return sql.SQL("(pishraft_unit_properties({}.fid) ->> {})::double precision").format(
+            sql.Identifier(alias), sql.Literal(prop.name))
+    return sql.SQL("{}.{}").format(sql.Identifier(alias), sql.Identifier(prop.name))
+
+
+def _order(query: FeatureQuery, alias: str) -> sql.Composable:
+    keys = [sql.SQL("{} {}").format(sort_key_sql(p, alias), sql.SQL("DESC NULLS LAST" if desc else "ASC NULLS LAST"))
+            for p, desc in query.sortby]
+    return sql.SQL(", ").join([*keys, sql.SQL("{}.fid").format(sql.Identifier(alias))])
+
+
 def items(session: Session, collection: Collection, query: FeatureQuery) -> FeaturePage:
-    """A page of ``collection``'s features matching ``query``, ordered by feature id."""
+    """A page of ``collection``'s features matching ``query``, ordered by ``sortby`` then feature id.
+
+    The page's rows are found first (by keyset ``after`` when given, else ``offset``) and
+    only they are made into GeoJSON, so a deep page costs what a first one does.
+    """
     where, params = _where(collection, query)
+    if query.after is not None:
+        where = sql.SQL("{} AND s.fid > %(after)s").format(where)
+        params["after"] = query.after
     relation = collection.relation()
     page_sql = sql.SQL(
-        "SELECT coalesce(string_agg(feature, ',' ORDER BY fid), ''), count(*) FROM ("
-        "SELECT s.fid, {} AS feature FROM ({}) s WHERE {} ORDER BY s.fid LIMIT %(limit)s OFFSET %(offset)s) page"
-    ).format(_feature_sql(collection, query.properties), relation, where)
-    count_sql = sql.SQL("SELECT count(*) FROM ({}) s WHERE {}").format(relation, where)
+        "SELECT coalesce(string_agg(feature, ',' ORDER BY n), ''), count(*), "
+        "(array_agg(fid ORDER BY n DESC))[1] FROM ("
+        "SELECT s.fid, row_number() OVER () AS n, {feature} AS feature FROM ("
+        "SELECT s.* FROM ({relation}) s WHERE {where} ORDER BY {order} LIMIT %(limit)s OFFSET %(offset)s) s) page"
+    ).format(feature=_feature_sql(collection, query.properties), relation=relation, where=where,
+             order=_order(query, "s"))
+    count_sql = sql.SQL("SELECT count(*) FROM ({}) s WHERE {}").format(relation, where if query.after is None
+                                                                        else _where(collection, query)[0])
     raw = driver_connection(session)
+    offset = 0 if query.after is not None else query.offset
     # Both are aggregates, so each returns exactly one row.
-    features, returned = raw.execute(page_sql, {**params, "limit": query.limit, "offset": query.offset}).fetchall()[0]
+    features, returned, last = raw.execute(page_sql, {**params, "limit": query.limit, "offset": offset}).fetchall()[0]
     matched = raw.execute(count_sql, params).fetchall()[0][0]
-    return FeaturePage(features_json=features, number_matched=int(matched), number_returned=int(returned))
+    return FeaturePage(features_json=features, number_matched=int(matched), number_returned=int(returned),
+                       last_fid=None if last is None else int(last))
 
 
 def feature(session: Session, collection: Collection, feature_id: str,

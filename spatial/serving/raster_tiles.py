@@ -1,7 +1,9 @@
 """PNG map tiles from raster (COG) layers, rendered by rio-tiler.
 
-``rescale=min,max`` stretches the band to 0–255 (default: the layer's statistics from
-the catalogue, else the band's data type range); ``colormap`` names one of
+``rescale=min,max`` stretches the band to 0–255. Without it every tile of a layer uses
+the layer's one scale (:func:`layer_scale`: the 2nd–98th percentile stored in the
+catalogue at ingest, else computed once from the COG's overview), so neighbouring tiles
+and zoom levels agree and a mosaic is seamless; ``colormap`` names one of
 rio-tiler's colour maps (``viridis``, ``rdylgn``…). A tile outside the raster renders
 as nothing (the API answers 204).
 
@@ -13,7 +15,10 @@ Examples
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 from pathlib import Path
+
+import numpy as np
 
 from rio_tiler.colormap import cmap
 from rio_tiler.errors import TileOutsideBounds
@@ -73,28 +78,32 @@ def raster_tile(collection: Collection, z: int, y: int, x: int, rescale: tuple[f
             return b""
     if not image.mask.any():
         return b""
-    if rescale is None:
-        stats = (collection_statistics(collection) or {})
-        rescale = (stats["min"], stats["max"]) if stats and stats.get("max", 0) > stats.get("min", 0) else None
-    if rescale is not None:
-        image = image.rescale(in_range=(rescale,))
-    elif image.data.dtype.name != "uint8":
-        # Without a range, stretch the tile's own values so that something is visible.
-        valid = image.array.compressed()
-        if valid.size:
-            low, high = float(valid.min()), float(valid.max())
-            image = image.rescale(in_range=((low, high if high > low else low + 1),))
+    image = image.rescale(in_range=(rescale or layer_scale(collection)[0],))
     return image.render(img_format="PNG", colormap=cmap.get(colormap) if colormap else None)
 
 
-def collection_statistics(collection: Collection) -> dict[str, float] | None:
-    """Min/max of band 1 from the COG's own statistics, if it holds them."""
-    with Reader(str(collection_raster(collection))) as cog:
-        tags = cog.dataset.tags(1)
-    try:
-        return {"min": float(tags["STATISTICS_MINIMUM"]), "max": float(tags["STATISTICS_MAXIMUM"])}
-    except (KeyError, ValueError):
-        return None
+def layer_scale(collection: Collection) -> tuple[tuple[float, float], str]:
+    """The colour scale of band 1 for tiles without ``rescale``, and where it comes from.
+
+    The catalogue's 2nd–98th percentile (computed at ingest); for a layer ingested before
+    they were stored, the same percentiles of the COG's overview, computed once.
+    """
+    if collection.raster_scale is not None:
+        return collection.raster_scale, "catalogue: 2nd-98th percentile of band 1"
+    return _overview_scale(str(collection_raster(collection)), collection.version), \
+        "overview: 2nd-98th percentile of band 1"
+
+
+@lru_cache(maxsize=64)
+def _overview_scale(path: str, version: int) -> tuple[float, float]:
+    with Reader(path) as cog:
+        preview = cog.preview(indexes=1, max_size=1024)
+    values = preview.array.compressed().astype("float64")
+    values = values[np.isfinite(values)]
+    if not values.size:
+        return (0.0, 1.0)
+    low, high = (float(v) for v in np.percentile(values, (2, 98)))
+    return (low, high) if high > low else (low, low + 1.0)
 
 
 def cached_raster_tile(session: Session, collection: Collection, z: int, y: int, x: int,

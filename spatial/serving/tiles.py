@@ -52,6 +52,7 @@ from sqlalchemy.orm import Session
 
 from spatial.serving.collections import Collection, Property, remembered_collection
 from spatial.db.engine import driver_connection
+from spatial.serving.cql import Filter
 from spatial.errors import NotFound
 from spatial.serving.features import chosen_extras, extra_properties_sql, parse_properties, properties_sql
 from spatial.serving.generation import GENERATION_SQL, data_generation, remembered_generation
@@ -92,7 +93,8 @@ def pixel_m(z: int) -> float:
     return WORLD_M / (1 << z) / EXTENT
 
 
-def tile_sql(collection: Collection, z: int, properties: Sequence[Property] | None) -> sql.Composed:
+def tile_sql(collection: Collection, z: int, properties: Sequence[Property] | None,
+             where: sql.Composable | None = None) -> sql.Composed:
     """The one statement that renders a tile of ``collection`` at zoom ``z``.
 
     Its parameters are :func:`tile_parameters`. It yields one row: the MVT bytes (NULL
@@ -100,9 +102,11 @@ def tile_sql(collection: Collection, z: int, properties: Sequence[Property] | No
     tile (zoom up to 10) over the budget is encoded again within the same statement from
     the features already computed, each time without its smallest units (see
     :data:`SPARSER_MIN_AREAS_PX`). Exposed so the benchmark's SQL floor runs exactly what
-    the server runs.
+    the server runs. ``where`` (a CQL2 filter's fragment over row ``s``, see
+    :mod:`spatial.serving.cql`) keeps only the features it admits; its parameters join the tile's.
     """
     chosen = list(collection.properties if properties is None else properties)
+    admitted = sql.SQL("") if where is None else sql.SQL(" AND {}").format(where)
     extras = any(p.source == "extra" for p in chosen)
     if extras:  # merged with the indicator values below, as one jsonb
         props: sql.Composable = sql.SQL(", {} AS props").format(
@@ -128,9 +132,9 @@ def tile_sql(collection: Collection, z: int, properties: Sequence[Property] | No
             "ELSE ST_AsMVTGeom(ST_Scale(ST_Translate(g.geom, -b.x0, -b.y0), 1, -1), "
             "ST_MakeEnvelope(0, -{extent}, {extent}, 0), {extent}, {buffer}, true) END AS geom{props} "
             "FROM b, admin_unit_tile_geom g JOIN ({relation}) s ON s.fid = g.unit_id "
-            "WHERE g.zoom = {z} AND g.geom && b.env_px"
+            "WHERE g.zoom = {z} AND g.geom && b.env_px{admitted}"
         ).format(extent=sql.Literal(EXTENT), buffer=sql.Literal(BUFFER), props=props,
-                 relation=collection.relation(), z=sql.Literal(z))
+                 relation=collection.relation(), z=sql.Literal(z), admitted=admitted)
     else:
         bounds = sql.SQL(
             "ST_TileEnvelope(%(z)s, %(x)s, %(y)s) AS env, "
@@ -142,9 +146,9 @@ def tile_sql(collection: Collection, z: int, properties: Sequence[Property] | No
             geom = sql.SQL("ST_Simplify({}, {}, true)").format(geom, sql.Literal(pixel_m(z) / 2))
         features = sql.SQL(
             "SELECT s.fid, ST_AsMVTGeom({geom}, b.env, {extent}, {buffer}, true) AS geom{props} "
-            "FROM b, ({relation}) s WHERE s.geom && b.env_4326"
+            "FROM b, ({relation}) s WHERE s.geom && b.env_4326{admitted}"
         ).format(geom=geom, extent=sql.Literal(EXTENT), buffer=sql.Literal(BUFFER), props=props,
-                 relation=collection.relation())
+                 relation=collection.relation(), admitted=admitted)
     rows: sql.Composable
     if extras:
         # Indicator values for all the tile's units in one set-based call, not one call per unit.
@@ -226,11 +230,15 @@ def _tile_row(row: tuple[Any, ...] | None) -> tuple[bytes, int]:
 
 
 def vector_tile(session: Session, collection: Collection, z: int, y: int, x: int,
-                properties: Sequence[Property] | None = None) -> bytes:
-    """The MVT bytes of one tile (empty when no feature touches it)."""
+                properties: Sequence[Property] | None = None, cql: Filter | None = None) -> bytes:
+    """The MVT bytes of one tile (empty when no feature touches it), of the features ``cql`` admits."""
     statement = _checked_statement(collection, z, y, x, properties)
+    params: dict[str, Any] = tile_parameters(z, y, x)
+    if cql is not None:  # composed afresh: the cached statements are the unfiltered ones
+        statement = tile_sql(collection, z, properties, cql.where).as_string()
+        params |= cql.params
     raw = driver_connection(session)
-    return _tile_row(raw.execute(statement, tile_parameters(z, y, x), binary=BINARY_RESULTS).fetchone())[0]
+    return _tile_row(raw.execute(statement, params, binary=BINARY_RESULTS).fetchone())[0]
 
 
 async def render_vector_tile(connection: AsyncConnection[Any], collection: Collection, z: int, y: int, x: int,
@@ -248,28 +256,31 @@ def cache_key(session: Session, collection: Collection, kind: str, z: int, y: in
 
 
 def mvt_key(generation: int, collection: Collection, z: int, y: int, x: int,
-            properties: Sequence[Property] | None) -> tuple[Any, ...]:
-    """The tile-cache key of a vector tile (``properties=None``: the zoom's default set)."""
+            properties: Sequence[Property] | None, cql: Filter | None = None) -> tuple[Any, ...]:
+    """The tile-cache key of a vector tile (``properties=None``: the zoom's default set;
+    a filter's key is part of it)."""
     if properties is None:
         properties = collection.tile_properties(z)
     names = None if properties is None else tuple(p.name for p in properties)
-    return (generation, collection.id, collection.version, "mvt", z, y, x, (names,))
+    options: tuple[Any, ...] = (names,) if cql is None else (names, cql.key)
+    return (generation, collection.id, collection.version, "mvt", z, y, x, options)
 
 
 def cached_vector_tile(session: Session, collection: Collection, z: int, y: int, x: int,
-                       properties: Sequence[Property] | None = None) -> CachedTile:
+                       properties: Sequence[Property] | None = None, cql: Filter | None = None) -> CachedTile:
     """The tile from the cache, rendering and storing it on a miss.
 
     Without ``properties``, low zooms carry the collection's compact set (see
-    :meth:`Collection.tile_properties`).
+    :meth:`Collection.tile_properties`). With ``cql``, only the features it admits.
     """
     check_tile(TILE_MATRIX_SET, z, y, x)
     # The catalogue lookup that produced ``collection`` has just read the generation.
     generation = remembered_generation()
-    key = mvt_key(data_generation(session) if generation is None else generation, collection, z, y, x, properties)
+    key = mvt_key(data_generation(session) if generation is None else generation, collection, z, y, x, properties,
+                  cql)
     if properties is None:
         properties = collection.tile_properties(z)
-    return tile_cache().get_or_render(key, lambda: vector_tile(session, collection, z, y, x, properties))
+    return tile_cache().get_or_render(key, lambda: vector_tile(session, collection, z, y, x, properties, cql))
 
 
 @dataclass(frozen=True)
