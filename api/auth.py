@@ -26,7 +26,7 @@ from fastapi import Depends, Request
 from fastapi.security import APIKeyHeader, OAuth2PasswordBearer
 from sqlalchemy.orm import Session
 
-from api.deps import db_session
+from api.deps import DbSession
 from spatial.accounts import users as accounts
 from spatial.errors import Forbidden, RateLimited, Unauthorized
 from spatial.models.accounts import ROLES
@@ -178,7 +178,7 @@ def require(permission: str, *, collection_param: str | None = None) -> Callable
 
     def dependency(
         request: Request,
-        session: Session = Depends(db_session),
+        session: DbSession,
         _bearer: str | None = Depends(_bearer_scheme),
         _key: str | None = Depends(_key_scheme),
     ) -> Principal:

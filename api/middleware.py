@@ -92,8 +92,8 @@ class BodyLimit:
 class ConcurrencyLimit:
     """Admit at most ``limit`` requests at once, each for at most one pooled connection.
 
-    A request holds its database connection until its transaction ends, which can be
-    after its endpoint has run, so without a bound a burst of clients checks out more
+    A request holds its database connection until its transaction ends (when its endpoint
+    has run, before the answer is sent), so without a bound a burst of clients checks out more
     connections than the pool has and requests fail on pool timeouts. Excess requests
     wait here instead; one that waits longer than ``wait_s`` gets 503 with Retry-After.
     """

@@ -46,6 +46,13 @@ class Conflict(PishraftError):
     code = "conflict"
 
 
+class NotSaved(Conflict):
+    """The database refused the change when it was committed (a rule checked at commit,
+    such as a deferred constraint or a trigger); nothing of it was saved."""
+
+    code = "not_saved"
+
+
 class TooLarge(PishraftError):
     """An upload or archive exceeds a configured limit."""
 

@@ -7,10 +7,9 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.security import OAuth2PasswordRequestForm
 from pydantic import BaseModel, Field
-from sqlalchemy.orm import Session
 
 from api.auth import COOKIE, Principal, bearer_token, require
-from api.deps import db_session
+from api.deps import DbSession
 from spatial.accounts import users as accounts
 from spatial.errors import Unauthorized
 from spatial.settings import get_settings
@@ -46,7 +45,7 @@ def sign_in(
     request: Request,
     response: Response,
     form: Annotated[OAuth2PasswordRequestForm, Depends()],
-    session: Session = Depends(db_session),
+    session: DbSession,
 ) -> Token:
     """OAuth2 password flow. The token goes in ``Authorization: Bearer``; the same token
     is set as an HttpOnly, Secure, SameSite=Lax cookie so that map pages open signed in
@@ -63,7 +62,7 @@ def sign_in(
 
 
 @router.post("/api/auth/logout", status_code=204, summary="Sign out: revoke the session's token, clear the cookie")
-def sign_out(request: Request, response: Response, session: Session = Depends(db_session)) -> Response:
+def sign_out(request: Request, response: Response, session: DbSession) -> Response:
     """Revoke the bearer token (or the session cookie's token) and clear the cookie.
 
     Without credentials, or with a token that is no longer valid, there is nothing to
@@ -88,14 +87,14 @@ def whoami(principal: Principal = Depends(require("read"))) -> dict[str, Any]:
 
 @router.get("/api/users", summary="Every user (admins only)")
 def list_users(
-    session: Session = Depends(db_session), _: Principal = Depends(require("admin"))
+    session: DbSession, _: Principal = Depends(require("admin"))
 ) -> list[dict[str, Any]]:
     return accounts.list_users(session)
 
 
 @router.post("/api/users", status_code=201, summary="Create a user (admins only)")
 def create_user(
-    body: NewUser, session: Session = Depends(db_session), _: Principal = Depends(require("admin"))
+    body: NewUser, session: DbSession, _: Principal = Depends(require("admin"))
 ) -> dict[str, Any]:
     user = accounts.create_user(session, body.username, body.password, body.role, area_code=body.area)
     return {"username": user.username, "role": user.role, "area": body.area}
@@ -103,7 +102,7 @@ def create_user(
 
 @router.patch("/api/users/{username}", summary="Change a user's role, area or state (admins only)")
 def change_user(
-    username: str, body: UserChange, session: Session = Depends(db_session),
+    username: str, body: UserChange, session: DbSession,
     _: Principal = Depends(require("admin")),
 ) -> dict[str, Any]:
     accounts.user_info(session, username)

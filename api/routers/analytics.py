@@ -6,10 +6,9 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Depends, File, Query, UploadFile
 from pydantic import BaseModel, Field
-from sqlalchemy.orm import Session
 
 from api.auth import Principal, require
-from api.deps import db_session
+from api.deps import DbSession
 from api.routers.units import Level
 from spatial.analytics import advantage
 from spatial.analytics import allocation
@@ -78,13 +77,13 @@ class AllocationRequest(BaseModel):
 # ------------------------------------------------------------------ indicators
 
 @router.get("/api/indicators", summary="Indicator definitions with their periods")
-def list_indicators(domain: Domain | None = None, session: Session = Depends(db_session),
-                    _: Principal = Depends(require("read"))) -> list[dict[str, Any]]:
+def list_indicators(session: DbSession,
+                    domain: Domain | None = None, _: Principal = Depends(require("read"))) -> list[dict[str, Any]]:
     return indicators.list_indicators(session, domain)
 
 
 @router.post("/api/indicators", status_code=201, summary="Define (or redefine) an indicator")
-def define_indicator(spec: IndicatorSpec, session: Session = Depends(db_session),
+def define_indicator(spec: IndicatorSpec, session: DbSession,
                      _: Principal = Depends(require("indicators:write"))) -> dict[str, Any]:
     indicators.define_indicator(session, spec.model_dump())
     return indicators.indicator_info(session, spec.code)
@@ -92,7 +91,7 @@ def define_indicator(spec: IndicatorSpec, session: Session = Depends(db_session)
 
 @router.post("/api/indicators/import", summary="Import values from a CSV: unit_code,period,<indicator>…")
 async def import_indicators(file: Annotated[UploadFile, File(description="CSV, UTF-8")],
-                            session: Session = Depends(db_session),
+                            session: DbSession,
                             _: Principal = Depends(require("indicators:write"))) -> dict[str, Any]:
     limit = get_settings().max_upload_mb * 1024 * 1024
     data = await file.read(limit + 1)
@@ -102,21 +101,21 @@ async def import_indicators(file: Annotated[UploadFile, File(description="CSV, U
 
 
 @router.post("/api/indicators/derive", summary="Derive an indicator from a layer by overlay")
-def derive_indicator(request: DeriveRequest, session: Session = Depends(db_session),
+def derive_indicator(request: DeriveRequest, session: DbSession,
                      _: Principal = Depends(require("indicators:write"))) -> dict[str, Any]:
     fields = request.model_dump()
     return overlay.derive_indicator(session, fields.pop("layer"), fields.pop("level"), fields.pop("method"), **fields)
 
 
 @router.get("/api/indicators/{code}", summary="One indicator's definition")
-def get_indicator(code: str, session: Session = Depends(db_session),
+def get_indicator(code: str, session: DbSession,
                   _: Principal = Depends(require("read"))) -> dict[str, Any]:
     return indicators.indicator_info(session, code)
 
 
 @router.get("/api/indicators/{code}/values", summary="Values of an indicator by unit code")
-def indicator_values(code: str, level: Level | None = None, period: str | None = None, parent: str | None = None,
-                     session: Session = Depends(db_session),
+def indicator_values(code: str, session: DbSession,
+                     level: Level | None = None, period: str | None = None, parent: str | None = None,
                      _: Principal = Depends(require("read"))) -> dict[str, Any]:
     found, values = indicators.values_by_unit(session, code, level, period, parent)
     return {"indicator": code, "level": level, "period": found, "values": values}
@@ -125,27 +124,26 @@ def indicator_values(code: str, level: Level | None = None, period: str | None =
 # ------------------------------------------------------------------ indices
 
 @router.get("/api/indices", summary="Composite index versions")
-def list_indices(session: Session = Depends(db_session),
+def list_indices(session: DbSession,
                  _: Principal = Depends(require("read"))) -> list[dict[str, Any]]:
     return indices.list_indices(session)
 
 
 @router.post("/api/indices", status_code=201, summary="Compute and store a composite index from its definition")
 def compute_index(definition: Annotated[dict[str, Any], Body(description="Index definition (see spatial.analytics.indices)")],
-                  session: Session = Depends(db_session),
+                  session: DbSession,
                   principal: Principal = Depends(require("indicators:write"))) -> dict[str, Any]:
     return indices.compute_index(session, definition, created_by=principal.username)
 
 
 @router.get("/api/indices/{ref}", summary="One index version with its definition")
-def get_index(ref: str, session: Session = Depends(db_session),
+def get_index(ref: str, session: DbSession,
               _: Principal = Depends(require("read"))) -> dict[str, Any]:
     return indices.resolve_index(session, ref)
 
 
 @router.get("/api/indices/{ref}/scores", summary="Scores, ranks and clusters of an index at a level")
-def index_scores(ref: str, level: Level, period: str | None = None, parent: str | None = None,
-                 session: Session = Depends(db_session),
+def index_scores(ref: str, level: Level, session: DbSession, period: str | None = None, parent: str | None = None,
                  _: Principal = Depends(require("read"))) -> dict[str, Any]:
     return indices.index_scores(session, ref, level, period, parent)
 
@@ -153,34 +151,34 @@ def index_scores(ref: str, level: Level, period: str | None = None, parent: str 
 # ------------------------------------------------------------------ statistics
 
 @router.get("/api/stats/moran", summary="Global Moran's I with LISA cluster counts")
-def moran(source: Source, level: Level, period: str | None = None, parent: str | None = None,
-          session: Session = Depends(db_session), _: Principal = Depends(require("read"))) -> dict[str, Any]:
+def moran(source: Source, level: Level, session: DbSession, period: str | None = None, parent: str | None = None,
+          _: Principal = Depends(require("read"))) -> dict[str, Any]:
     return spatial_stats.moran(session, source, level, period, parent)
 
 
 @router.get("/api/stats/lisa", summary="LISA cluster label per unit (HH, LL, HL, LH, ns)")
-def lisa(source: Source, level: Level, period: str | None = None, parent: str | None = None,
-         session: Session = Depends(db_session), _: Principal = Depends(require("read"))) -> dict[str, str]:
+def lisa(source: Source, level: Level, session: DbSession, period: str | None = None, parent: str | None = None,
+         _: Principal = Depends(require("read"))) -> dict[str, str]:
     return spatial_stats.lisa_clusters(session, source, level, period, parent)
 
 
 @router.get("/api/stats/inequality", summary="Gini and Theil T (between/within parents)")
-def inequality(source: Source, level: Level, period: str | None = None, parent: str | None = None,
-               population_weighted: bool = True, session: Session = Depends(db_session),
-               _: Principal = Depends(require("read"))) -> dict[str, Any]:
+def inequality(source: Source, level: Level, session: DbSession, period: str | None = None, parent: str | None = None,
+               population_weighted: bool = True, _: Principal = Depends(require("read"))) -> dict[str, Any]:
     return spatial_stats.inequality(session, source, level, period, parent, population_weighted)
 
 
 @router.get("/api/stats/bivariate", summary="Capacity × deprivation tercile class per unit")
-def bivariate_classes(capacity: Source, deprivation: Source, level: Level, period: str | None = None,
-                      parent: str | None = None, session: Session = Depends(db_session),
+def bivariate_classes(capacity: Source, deprivation: Source, level: Level, session: DbSession,
+                      period: str | None = None,
+                      parent: str | None = None,
                       _: Principal = Depends(require("read"))) -> dict[str, dict[str, object]]:
     return bivariate.bivariate_classes(session, capacity, deprivation, level, period, parent)
 
 
 @router.get("/api/stats/advantages", summary="Location quotients per unit and sector")
-def advantages(level: Level, period: str | None = None, parent: str | None = None,
-               session: Session = Depends(db_session), _: Principal = Depends(require("read"))) -> dict[str, Any]:
+def advantages(level: Level, session: DbSession, period: str | None = None, parent: str | None = None,
+               _: Principal = Depends(require("read"))) -> dict[str, Any]:
     found, frame = advantage.advantages(session, level, period, parent)
     return {"level": level, "period": found,
             "rows": frame.astype(object).where(frame.notna(), None).to_dict(orient="records")}
@@ -189,21 +187,21 @@ def advantages(level: Level, period: str | None = None, parent: str | None = Non
 # ------------------------------------------------------------------ units
 
 @router.get("/api/units/{code}/profile", summary="Indicators, index ranks, advantages, cluster and class of a unit")
-def unit_profile(code: str, session: Session = Depends(db_session),
+def unit_profile(code: str, session: DbSession,
                  _: Principal = Depends(require("read"))) -> dict[str, Any]:
     return profile.unit_profile(session, code)
 
 
 @router.get("/api/units/{code}/target-community", summary="Unemployed and vulnerable groups by class")
-def unit_target_community(code: str, period: str | None = None, session: Session = Depends(db_session),
-                          _: Principal = Depends(require("read"))) -> dict[str, Any]:
+def unit_target_community(code: str, session: DbSession,
+                          period: str | None = None, _: Principal = Depends(require("read"))) -> dict[str, Any]:
     return target_community(session, code, period)
 
 
 # ------------------------------------------------------------------ allocations
 
 @router.post("/api/allocations", status_code=201, summary="Split a budget over units by need, within floors/caps")
-def create_allocation(request: AllocationRequest, session: Session = Depends(db_session),
+def create_allocation(request: AllocationRequest, session: DbSession,
                       principal: Principal = Depends(require("indicators:write"))) -> dict[str, Any]:
     fields = request.model_dump()
     return allocation.allocate(session, fields.pop("need_source"), fields.pop("level"), fields.pop("budget"),
@@ -211,6 +209,6 @@ def create_allocation(request: AllocationRequest, session: Session = Depends(db_
 
 
 @router.get("/api/allocations/{allocation_id}", summary="A stored allocation with its shares")
-def get_allocation(allocation_id: int, session: Session = Depends(db_session),
+def get_allocation(allocation_id: int, session: DbSession,
                    _: Principal = Depends(require("read"))) -> dict[str, Any]:
     return allocation.stored_allocation(session, allocation_id)

@@ -6,10 +6,9 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query
-from sqlalchemy.orm import Session
 
 from api.auth import Principal, require
-from api.deps import db_session
+from api.deps import DbSession
 from spatial.accounts import audit
 
 router = APIRouter(prefix="/api/audit", tags=["audit"])
@@ -17,6 +16,7 @@ router = APIRouter(prefix="/api/audit", tags=["audit"])
 
 @router.get("", summary="Recorded writes, newest first (admins only)")
 def audit_log(
+    session: DbSession,
     username: Annotated[str | None, Query(max_length=128)] = None,
     role: Annotated[str | None, Query(max_length=32)] = None,
     method: Literal["POST", "PUT", "PATCH", "DELETE"] | None = None,
@@ -26,7 +26,6 @@ def audit_log(
     until: Annotated[datetime | None, Query(description="ISO time, exclusive")] = None,
     limit: Annotated[int, Query(ge=1, le=audit.MAX_PAGE)] = 100,
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
-    session: Session = Depends(db_session),
     _: Principal = Depends(require("admin")),
 ) -> list[dict[str, Any]]:
     return audit.entries(session, username=username, role=role, method=method, route=route, status=status,

@@ -8,10 +8,9 @@ from pathlib import Path, PurePosixPath
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, File, Form, Request, Response, UploadFile
-from sqlalchemy.orm import Session
 
 from api.auth import Principal, require
-from api.deps import db_session
+from api.deps import DbSession
 from layers.archive import MB, Limits
 from layers.catalogue import remove_layer, sample_rows
 from spatial.catalogue import describe, get_layer, list_layers, summary
@@ -30,13 +29,13 @@ def upload_layer(
     file: Annotated[UploadFile, File(description="GeoJSON, GeoPackage, zipped Shapefile, CSV, FlatGeobuf, "
                                                  "GeoParquet, KML/KMZ, GeoTIFF, or a zip holding one")],
     name: Annotated[str, Form(description="Layer slug: lower-case letters, digits and _")],
+    session: DbSession,
     title: Annotated[str | None, Form()] = None,
     kind: Annotated[Kind | None, Form()] = None,
     layer: Annotated[str | None, Form(description="Layer inside a GeoPackage or zip, folder of a KML")] = None,
     encoding: Annotated[str | None, Form(description="Text encoding, e.g. windows-1256")] = None,
     s_srs: Annotated[str | None, Form(description="Source CRS, e.g. EPSG:32640")] = None,
     replace: Annotated[bool, Form(description="Load a new version of an existing layer")] = False,
-    session: Session = Depends(db_session),
     principal: Principal = Depends(require("layers:write")),
 ) -> dict[str, Any]:
     limits = Limits.from_settings()
@@ -91,8 +90,8 @@ def _save(upload: UploadFile, path: Path, file_name: str, limits: Limits) -> Non
 
 @router.get("", summary="All layers in the catalogue")
 def get_layers(
+    session: DbSession,
     kind: Kind | None = None,
-    session: Session = Depends(db_session),
     _: Principal = Depends(require("read")),
 ) -> list[dict[str, Any]]:
     return [summary(layer) for layer in list_layers(session, kind)]
@@ -101,7 +100,7 @@ def get_layers(
 @router.get("/{slug}", summary="One layer: columns, bbox, CRS, load report, previous versions, first features")
 def get_one(
     slug: str,
-    session: Session = Depends(db_session),
+    session: DbSession,
     _: Principal = Depends(require("read")),
 ) -> dict[str, Any]:
     layer = get_layer(session, slug)
@@ -111,7 +110,7 @@ def get_one(
 @router.delete("/{slug}", status_code=204, summary="Remove a layer, its table or raster file")
 def delete_layer(
     slug: str,
-    session: Session = Depends(db_session),
+    session: DbSession,
     _: Principal = Depends(require("layers:write")),
 ) -> Response:
     remove_layer(session, slug)

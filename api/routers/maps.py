@@ -6,10 +6,9 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import HTMLResponse
-from sqlalchemy.orm import Session
 
 from api.auth import Principal, require
-from api.deps import db_session
+from api.deps import DbSession
 from maps.assets import page_html
 from maps.pages import bivariate_page, cluster_page, overview_map, progress_page, roadmap_page, unit_map
 
@@ -25,13 +24,13 @@ Period = Annotated[str | None, Query(description="Period, e.g. 2024 (default: th
 
 @router.get("/overview", response_class=HTMLResponse, summary="National map (provinces, counties or neighbourhoods)")
 def overview(
+    session: DbSession,
     indicator: Indicator = None,
     lang: Lang = "fa",
     scheme: Scheme = "quantiles",
     period: Period = None,
     basemap: Basemap = "none",
     level: Annotated[Literal["province", "county", "neighbourhood"], Query(description="Units to show")] = "province",
-    session: Session = Depends(db_session),
     _: Principal = Depends(require("read")),
 ) -> HTMLResponse:
     fmap = overview_map(session, indicator, lang, scheme, period, basemap, level)
@@ -41,12 +40,12 @@ def overview(
 @router.get("/units/{code}", response_class=HTMLResponse, summary="The children of a unit, classed by an indicator")
 def unit(
     code: str,
+    session: DbSession,
     indicator: Indicator = None,
     lang: Lang = "fa",
     scheme: Scheme = "quantiles",
     period: Period = None,
     basemap: Basemap = "none",
-    session: Session = Depends(db_session),
     _: Principal = Depends(require("read")),
 ) -> HTMLResponse:
     fmap = unit_map(session, code, indicator, lang, scheme, period, basemap)
@@ -59,6 +58,7 @@ Parent = Annotated[str | None, Query(description="Only units below this unit cod
 
 @router.get("/bivariate", response_class=HTMLResponse, summary="Capacity × deprivation (3×3 classes)")
 def bivariate(
+    session: DbSession,
     level: Level = "county",
     parent: Parent = None,
     capacity: Annotated[str | None, Query(description="Indicator code or index:<code> (default: newest "
@@ -68,7 +68,6 @@ def bivariate(
     period: Period = None,
     lang: Lang = "fa",
     basemap: Basemap = "none",
-    session: Session = Depends(db_session),
     _: Principal = Depends(require("read")),
 ) -> HTMLResponse:
     return HTMLResponse(page_html(bivariate_page(session, level, parent, capacity, deprivation, period, lang, basemap)))
@@ -76,6 +75,7 @@ def bivariate(
 
 @router.get("/clusters", response_class=HTMLResponse, summary="LISA spatial clusters of an indicator or index")
 def clusters(
+    session: DbSession,
     level: Level = "county",
     parent: Parent = None,
     source: Annotated[str | None, Query(description="Indicator code or index:<code> (default: newest "
@@ -83,7 +83,6 @@ def clusters(
     period: Period = None,
     lang: Lang = "fa",
     basemap: Basemap = "none",
-    session: Session = Depends(db_session),
     _: Principal = Depends(require("read")),
 ) -> HTMLResponse:
     return HTMLResponse(page_html(cluster_page(session, level, parent, source, period, lang, basemap)))
@@ -92,9 +91,9 @@ def clusters(
 @router.get("/roadmaps/{roadmap_id}", response_class=HTMLResponse, summary="A roadmap's actions on its unit")
 def roadmap(
     roadmap_id: int,
+    session: DbSession,
     lang: Lang = "fa",
     basemap: Basemap = "none",
-    session: Session = Depends(db_session),
     _: Principal = Depends(require("read")),
 ) -> HTMLResponse:
     return HTMLResponse(page_html(roadmap_page(session, roadmap_id, lang, basemap)))
@@ -103,10 +102,10 @@ def roadmap(
 @router.get("/progress/{code}", response_class=HTMLResponse, summary="Progress watch of the actions under a unit")
 def progress(
     code: str,
+    session: DbSession,
     level: Annotated[str | None, Query(description="Only actions of roadmaps at this level")] = None,
     lang: Lang = "fa",
     basemap: Basemap = "none",
-    session: Session = Depends(db_session),
     _: Principal = Depends(require("read")),
 ) -> HTMLResponse:
     return HTMLResponse(page_html(progress_page(session, code, level, lang, basemap)))

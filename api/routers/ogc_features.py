@@ -12,7 +12,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from sqlalchemy.orm import Session
 
 from api.auth import Principal, require
-from api.deps import db_session
+from api.deps import DbSession
 from api.ogc import (GEOJSON, HTML, JSON, MVT, OPENAPI, OgcRoute, base_url, conditional, html_document,
                      html_response, json_response, key_param, link, negotiate, prefers_plain_json, with_query)
 from spatial.serving import cql, features
@@ -119,7 +119,7 @@ def collection_document(base: str, collection: Collection, principal: Principal)
 
 
 @router.get("/collections", summary="The collections: administrative levels and layers")
-def collections(request: Request, f: Format = None, session: Session = Depends(db_session),
+def collections(request: Request, session: DbSession, f: Format = None,
                 _: Principal = Depends(require("read"))) -> Response:
     base = base_url(request)
     document = {
@@ -132,8 +132,7 @@ def collections(request: Request, f: Format = None, session: Session = Depends(d
 
 
 @router.get("/collections/{collectionId}", summary="One collection")
-def collection(request: Request, collectionId: CollectionId, f: Format = None,
-               session: Session = Depends(db_session),
+def collection(request: Request, collectionId: CollectionId, session: DbSession, f: Format = None,
                _: Principal = Depends(require("read", collection_param="collectionId"))) -> Response:
     found = get_collection(session, collectionId)
     return _respond(request, _, f, found.title, collection_document(base_url(request), found, _))
@@ -160,8 +159,7 @@ def _page_links(request: Request, url: str, page: features.FeaturePage, query: f
 
 @router.get("/collections/{collectionId}/queryables", summary="Queryable properties (JSON Schema)",
             response_class=Response, responses={200: {"content": {SCHEMA_JSON: {}, HTML: {}}}})
-def queryables(request: Request, collectionId: CollectionId, f: Format = None,
-               session: Session = Depends(db_session),
+def queryables(request: Request, collectionId: CollectionId, session: DbSession, f: Format = None,
                _: Principal = Depends(require("read", collection_param="collectionId"))) -> Response:
     """The properties ``filter`` and ``sortby`` may name: English titles, Persian ones as descriptions."""
     found = get_collection(session, collectionId)
@@ -213,6 +211,7 @@ def feature_query(request: Request, found: Collection, *, limit: int, offset: in
 def items(
     request: Request,
     collectionId: CollectionId,
+    session: DbSession,
     f: Format = None,
     limit: Annotated[int, Query(ge=1, description=f"Features per page (default {features.DEFAULT_LIMIT}; "
                                                   f"above {features.MAX_LIMIT} answered with {features.MAX_LIMIT})",
@@ -232,7 +231,6 @@ def items(
                            ] = None,
     filter_crs: Annotated[str | None, Query(alias="filter-crs", description="CRS of geometries in the filter "
                                                                              "(default CRS84)")] = None,
-    session: Session = Depends(db_session),
     _: Principal = Depends(require("read", collection_param="collectionId")),
 ) -> Response:
     """Features matching the filters, ordered by ``sortby`` then id; other query parameters filter
@@ -267,9 +265,9 @@ def item(
     request: Request,
     collectionId: CollectionId,
     featureId: Annotated[str, Path(max_length=200)],
+    session: DbSession,
     f: Format = None,
     properties: Annotated[str | None, Query(description="Comma-separated properties to return")] = None,
-    session: Session = Depends(db_session),
     _: Principal = Depends(require("read", collection_param="collectionId")),
 ) -> Response:
     found = get_collection(session, collectionId)

@@ -10,10 +10,9 @@ from datetime import date
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Depends, Path, Query, Response, status
-from sqlalchemy.orm import Session
 
 from api.auth import Principal, require
-from api.deps import db_session
+from api.deps import DbSession
 from spatial.planning import exchange
 from spatial.planning import history
 from spatial.planning import progress
@@ -39,13 +38,13 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 @router.get("/api/roadmaps", summary="Roadmaps, filtered, each with its progress status")
 def list_roadmaps(
+    session: DbSession,
     unit: UnitFilter = None,
     level: Level | None = None,
     status_: Annotated[RoadmapStatus | None, Query(alias="status")] = None,
     sponsor: Annotated[int | None, Query(ge=1, le=MAX_ID, description="Economic sponsor organisation id")] = None,
     responsible: Annotated[int | None, Query(ge=1, le=MAX_ID, description="Responsible person id")] = None,
     core: Annotated[int | None, Query(ge=1, le=MAX_ID, description="Progress core id")] = None,
-    session: Session = Depends(db_session),
     _: Principal = Depends(require("read")),
 ) -> list[dict[str, Any]]:
     return roadmaps.list_roadmaps(session, unit=unit, level=level, status=status_, sponsor=sponsor,
@@ -53,14 +52,14 @@ def list_roadmaps(
 
 
 @router.post("/api/roadmaps", status_code=status.HTTP_201_CREATED, summary="Create a roadmap")
-def create_roadmap(body: RoadmapIn, session: Session = Depends(db_session),
+def create_roadmap(body: RoadmapIn, session: DbSession,
                    principal: Principal = Depends(require("roadmaps:write"))) -> dict[str, Any]:
     return roadmaps.create_roadmap(session, body, principal)
 
 
 @router.post("/api/roadmaps/import", status_code=status.HTTP_201_CREATED,
              summary="Import a roadmap exported as JSON (creates a new roadmap)")
-def import_roadmap(document: Annotated[dict[str, Any], Body()], session: Session = Depends(db_session),
+def import_roadmap(document: Annotated[dict[str, Any], Body()], session: DbSession,
                    principal: Principal = Depends(require("roadmaps:write"))) -> dict[str, Any]:
     return roadmaps.get_roadmap(session, exchange.import_json(session, document, principal))
 
@@ -68,9 +67,9 @@ def import_roadmap(document: Annotated[dict[str, Any], Body()], session: Session
 @router.get("/api/roadmaps/{roadmap_id}", summary="A roadmap with its actions, now or as it was at a moment")
 def get_roadmap(
     roadmap_id: PathId,
+    session: DbSession,
     as_of: Annotated[str | None, Query(max_length=40, pattern=NO_NUL,
                                        description="ISO date (end of that day, UTC) or timestamp")] = None,
-    session: Session = Depends(db_session),
     _: Principal = Depends(require("read")),
 ) -> dict[str, Any]:
     if as_of is not None:
@@ -79,20 +78,20 @@ def get_roadmap(
 
 
 @router.patch("/api/roadmaps/{roadmap_id}", summary="Change a roadmap")
-def update_roadmap(roadmap_id: PathId, body: RoadmapPatch, session: Session = Depends(db_session),
+def update_roadmap(roadmap_id: PathId, body: RoadmapPatch, session: DbSession,
                    principal: Principal = Depends(require("roadmaps:write"))) -> dict[str, Any]:
     return roadmaps.update_roadmap(session, roadmap_id, body, principal)
 
 
 @router.post("/api/roadmaps/{roadmap_id}/current-state", summary="Refresh the snapshot of the unit's indicators")
-def refresh_current_state(roadmap_id: PathId, session: Session = Depends(db_session),
+def refresh_current_state(roadmap_id: PathId, session: DbSession,
                           principal: Principal = Depends(require("roadmaps:write"))) -> dict[str, Any]:
     return roadmaps.refresh_current_state(session, roadmap_id, principal)
 
 
 @router.delete("/api/roadmaps/{roadmap_id}", status_code=status.HTTP_204_NO_CONTENT,
                summary="Delete a roadmap (it stays in the history)")
-def delete_roadmap(roadmap_id: PathId, session: Session = Depends(db_session),
+def delete_roadmap(roadmap_id: PathId, session: DbSession,
                    principal: Principal = Depends(require("roadmaps:write"))) -> Response:
     roadmaps.delete_roadmap(session, roadmap_id, principal)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
@@ -101,23 +100,23 @@ def delete_roadmap(roadmap_id: PathId, session: Session = Depends(db_session),
 @router.get("/api/roadmaps/{roadmap_id}/history", summary="Every change, with author, time and diff")
 def roadmap_history(
     roadmap_id: PathId,
+    session: DbSession,
     entity: Literal["roadmap", "action", "measurement"] | None = None,
-    session: Session = Depends(db_session),
     _: Principal = Depends(require("read")),
 ) -> list[dict[str, Any]]:
     return history.events(session, roadmap_id, entity)
 
 
 @router.get("/api/roadmaps/{roadmap_id}/map-data", summary="The roadmap, its unit and actions as GeoJSON")
-def roadmap_map_data(roadmap_id: PathId, on: date | None = None, session: Session = Depends(db_session),
-                     _: Principal = Depends(require("read"))) -> dict[str, Any]:
+def roadmap_map_data(roadmap_id: PathId, session: DbSession,
+                     on: date | None = None, _: Principal = Depends(require("read"))) -> dict[str, Any]:
     return roadmaps.roadmap_map_data(session, roadmap_id, on)
 
 
 @router.get("/api/roadmaps/{roadmap_id}/export", summary="Export as JSON or as an Excel workbook",
             responses={200: {"content": {XLSX: {}}}})
-def export_roadmap(roadmap_id: PathId, format: Literal["json", "xlsx"] = "json",  # noqa: A002
-                   session: Session = Depends(db_session), _: Principal = Depends(require("read"))) -> Any:
+def export_roadmap(roadmap_id: PathId, session: DbSession, format: Literal["json", "xlsx"] = "json",  # noqa: A002
+                   _: Principal = Depends(require("read"))) -> Any:
     if format == "xlsx":
         return Response(exchange.export_excel(session, roadmap_id), media_type=XLSX,
                         headers={"Content-Disposition": f'attachment; filename="roadmap-{roadmap_id}.xlsx"'})
@@ -126,6 +125,7 @@ def export_roadmap(roadmap_id: PathId, format: Literal["json", "xlsx"] = "json",
 
 @router.get("/api/actions", summary="Actions, filtered, each with its progress")
 def list_actions(
+    session: DbSession,
     roadmap: QueryId = None,
     unit: UnitFilter = None,
     level: Level | None = None,
@@ -133,7 +133,6 @@ def list_actions(
     sector: QueryText = None,
     sponsor: QueryId = None,
     responsible: QueryId = None,
-    session: Session = Depends(db_session),
     _: Principal = Depends(require("read")),
 ) -> list[dict[str, Any]]:
     return roadmaps.list_actions(session, roadmap=roadmap, unit=unit, level=level, status=status_, sector=sector,
@@ -141,52 +140,51 @@ def list_actions(
 
 
 @router.post("/api/actions", status_code=status.HTTP_201_CREATED, summary="Add an action to a roadmap")
-def create_action(body: ActionIn, session: Session = Depends(db_session),
+def create_action(body: ActionIn, session: DbSession,
                   principal: Principal = Depends(require("roadmaps:write"))) -> dict[str, Any]:
     return roadmaps.create_action(session, body, principal)
 
 
 @router.get("/api/actions/{action_id}", summary="One action")
-def get_action(action_id: PathId, session: Session = Depends(db_session),
+def get_action(action_id: PathId, session: DbSession,
                _: Principal = Depends(require("read"))) -> dict[str, Any]:
     return roadmaps.get_action(session, action_id)
 
 
 @router.patch("/api/actions/{action_id}", summary="Change an action")
-def update_action(action_id: PathId, body: ActionPatch, session: Session = Depends(db_session),
+def update_action(action_id: PathId, body: ActionPatch, session: DbSession,
                   principal: Principal = Depends(require("roadmaps:write"))) -> dict[str, Any]:
     return roadmaps.update_action(session, action_id, body, principal)
 
 
 @router.delete("/api/actions/{action_id}", status_code=status.HTTP_204_NO_CONTENT, summary="Delete an action")
-def delete_action(action_id: PathId, session: Session = Depends(db_session),
+def delete_action(action_id: PathId, session: DbSession,
                   principal: Principal = Depends(require("roadmaps:write"))) -> Response:
     roadmaps.delete_action(session, action_id, principal)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.get("/api/measurements", summary="Measurements by key result, action or roadmap")
-def list_measurements(key_result: QueryId = None, action: QueryId = None, roadmap: QueryId = None,
-                      session: Session = Depends(db_session),
+def list_measurements(session: DbSession, key_result: QueryId = None, action: QueryId = None, roadmap: QueryId = None,
                       _: Principal = Depends(require("read"))) -> list[dict[str, Any]]:
     return roadmaps.list_measurements(session, key_result=key_result, action=action, roadmap=roadmap)
 
 
 @router.post("/api/measurements", status_code=status.HTTP_201_CREATED, summary="Record a measured value")
-def create_measurement(body: MeasurementIn, session: Session = Depends(db_session),
+def create_measurement(body: MeasurementIn, session: DbSession,
                        principal: Principal = Depends(require("roadmaps:write"))) -> dict[str, Any]:
     return roadmaps.create_measurement(session, body, principal)
 
 
 @router.patch("/api/measurements/{measurement_id}", summary="Correct a measurement")
-def update_measurement(measurement_id: PathId, body: MeasurementPatch, session: Session = Depends(db_session),
+def update_measurement(measurement_id: PathId, body: MeasurementPatch, session: DbSession,
                        principal: Principal = Depends(require("roadmaps:write"))) -> dict[str, Any]:
     return roadmaps.update_measurement(session, measurement_id, body, principal)
 
 
 @router.delete("/api/measurements/{measurement_id}", status_code=status.HTTP_204_NO_CONTENT,
                summary="Delete a measurement")
-def delete_measurement(measurement_id: PathId, session: Session = Depends(db_session),
+def delete_measurement(measurement_id: PathId, session: DbSession,
                        principal: Principal = Depends(require("roadmaps:write"))) -> Response:
     roadmaps.delete_measurement(session, measurement_id, principal)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
@@ -196,10 +194,10 @@ def delete_measurement(measurement_id: PathId, session: Session = Depends(db_ses
 def unit_progress(
     unit: Annotated[str, Query(max_length=200, pattern=NO_NUL,
                                description="Unit code; its roadmaps and those of the units below count")],
+    session: DbSession,
     level: Annotated[Level | None, Query(description="Only roadmaps of units at this level")] = None,
     on: Annotated[date | None, Query(description="Day to judge on (default today)")] = None,
     format: Literal["json", "geojson"] = "json",  # noqa: A002
-    session: Session = Depends(db_session),
     _: Principal = Depends(require("read")),
 ) -> dict[str, Any]:
     if format == "geojson":

@@ -11,7 +11,7 @@ from fastapi.concurrency import run_in_threadpool
 from sqlalchemy.orm import Session
 
 from api.auth import Principal, require
-from api.deps import db_session
+from api.deps import DbSession
 from api.ogc import JSON, MVT, PNG, OgcRoute, base_url, conditional, json_response, key_param, link, with_query
 from spatial.serving import cql, raster_tiles, styles, tiles
 from spatial.serving.collections import Collection, get_collection
@@ -107,7 +107,7 @@ def _tileset(base: str, found: Collection, principal: Principal) -> dict[str, An
 
 
 @router.get("/collections/{collectionId}/tiles", summary="Vector tilesets of a collection")
-def collection_tilesets(request: Request, collectionId: CollectionId, session: Session = Depends(db_session),
+def collection_tilesets(request: Request, collectionId: CollectionId, session: DbSession,
                         _: Principal = Depends(require("read", collection_param="collectionId"))) -> Response:
     found = _vector(session, collectionId)
     base = base_url(request)
@@ -119,7 +119,7 @@ def collection_tilesets(request: Request, collectionId: CollectionId, session: S
 
 @router.get("/collections/{collectionId}/tiles/{tileMatrixSetId}", summary="Vector tileset metadata")
 def collection_tileset(request: Request, collectionId: CollectionId, tileMatrixSetId: TmsId,
-                       session: Session = Depends(db_session),
+                       session: DbSession,
                        _: Principal = Depends(require("read", collection_param="collectionId"))) -> Response:
     _check_tms(tileMatrixSetId)
     return json_response(request, _tileset(base_url(request), _vector(session, collectionId), _), _)
@@ -127,8 +127,9 @@ def collection_tileset(request: Request, collectionId: CollectionId, tileMatrixS
 
 @router.get("/collections/{collectionId}/tiles/{tileMatrixSetId}/tilejson.json", summary="TileJSON 3.0 (vector)")
 def vector_tilejson(request: Request, collectionId: CollectionId, tileMatrixSetId: TmsId,
+                    session: DbSession,
                     properties: Properties = None, filter_: CqlFilter = None, filter_lang: FilterLang = None,
-                    filter_crs: FilterCrs = None, session: Session = Depends(db_session),
+                    filter_crs: FilterCrs = None,
                     _: Principal = Depends(require("read", collection_param="collectionId"))) -> Response:
     _check_tms(tileMatrixSetId)
     found = _vector(session, collectionId)
@@ -167,7 +168,8 @@ def _render_vector_tile(collection_id: str, z: int, y: int, x: int, properties: 
 
 @router.get("/collections/{collectionId}/map/tiles/{tileMatrixSetId}/tilejson.json", summary="TileJSON 3.0 (raster)")
 def raster_tilejson(request: Request, collectionId: CollectionId, tileMatrixSetId: TmsId,
-                    rescale: Rescale = None, colormap: Colormap = None, session: Session = Depends(db_session),
+                    session: DbSession,
+                    rescale: Rescale = None, colormap: Colormap = None,
                     _: Principal = Depends(require("read", collection_param="collectionId"))) -> Response:
     _check_tms(tileMatrixSetId)
     found = get_collection(session, collectionId)
@@ -187,8 +189,7 @@ def raster_tilejson(request: Request, collectionId: CollectionId, tileMatrixSetI
             summary="A map tile of a raster layer (PNG)", response_class=Response,
             responses={200: {"content": {PNG: {}}}, 204: {"description": "Outside the raster"}})
 def raster_tile(request: Request, collectionId: CollectionId, tileMatrixSetId: TmsId, tileMatrix: Z,
-                tileRow: Row, tileCol: Col, rescale: Rescale = None, colormap: Colormap = None,
-                session: Session = Depends(db_session),
+                tileRow: Row, tileCol: Col, session: DbSession, rescale: Rescale = None, colormap: Colormap = None,
                 _: Principal = Depends(require("read", collection_param="collectionId"))) -> Response:
     found = get_collection(session, collectionId)
     tiles.check_tile(tileMatrixSetId, tileMatrix, tileRow, tileCol)
@@ -198,7 +199,7 @@ def raster_tile(request: Request, collectionId: CollectionId, tileMatrixSetId: T
 
 
 @router.get("/collections/{collectionId}/styles", summary="Styles of a collection")
-def collection_styles(request: Request, collectionId: CollectionId, session: Session = Depends(db_session),
+def collection_styles(request: Request, collectionId: CollectionId, session: DbSession,
                       _: Principal = Depends(require("read", collection_param="collectionId"))) -> Response:
     found = get_collection(session, collectionId)
     url = f"{base_url(request)}/collections/{found.id}/styles"
@@ -212,9 +213,9 @@ def collection_styles(request: Request, collectionId: CollectionId, session: Ses
             response_class=Response, responses={200: {"content": {styles.STYLE_MEDIA_TYPE: {}}}})
 def collection_style(request: Request, collectionId: CollectionId,
                      styleId: Annotated[str, Path(description="default", max_length=40)],
+                     session: DbSession,
                      property: Annotated[str | None, Query(description="Numeric property an administrative "
                                                                         "level is coloured by")] = None,
-                     session: Session = Depends(db_session),
                      _: Principal = Depends(require("read", collection_param="collectionId"))) -> Response:
     """A MapLibre (Mapbox GL v8) style: an indicator choropleth for administrative levels."""
     if styleId != "default":

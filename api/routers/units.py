@@ -6,10 +6,9 @@ from datetime import date
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query
-from sqlalchemy.orm import Session
 
 from api.auth import Principal, require
-from api.deps import db_session
+from api.deps import DbSession
 from spatial.units import hierarchy as units
 
 router = APIRouter(prefix="/api/units", tags=["units"])
@@ -19,11 +18,11 @@ Level = Literal["province", "county", "district", "rural_district", "neighbourho
 
 @router.get("", summary="Units as a GeoJSON FeatureCollection")
 def list_units(
+    session: DbSession,
     level: Annotated[Level | None, Query(description="Only units at this level")] = None,
     parent: Annotated[str | None, Query(description="Only the children of this unit code")] = None,
     as_of: Annotated[date | None, Query(description="Boundary version valid on this ISO date")] = None,
     simplify: Annotated[float, Query(ge=0, le=0.1, description="Generalisation tolerance in degrees")] = 0.0,
-    session: Session = Depends(db_session),
     _: Principal = Depends(require("read")),
 ) -> dict[str, Any]:
     return units.units_geojson(session, level=level, parent_code=parent, as_of=as_of, simplify=simplify)
@@ -33,9 +32,9 @@ def list_units(
 def units_at(
     lon: Annotated[float, Query(ge=-180, le=180)],
     lat: Annotated[float, Query(ge=-90, le=90)],
+    session: DbSession,
     level: Level | None = None,
     as_of: date | None = None,
-    session: Session = Depends(db_session),
     _: Principal = Depends(require("read")),
 ) -> list[dict[str, Any]]:
     return [u.properties() for u in units.units_at_point(session, lon, lat, level=level, as_of=as_of)]
@@ -44,8 +43,8 @@ def units_at(
 @router.get("/{code}", summary="One unit with its ancestors and the codes of its children")
 def get_unit(
     code: str,
+    session: DbSession,
     as_of: date | None = None,
-    session: Session = Depends(db_session),
     _: Principal = Depends(require("read")),
 ) -> dict[str, Any]:
     unit = units.get_unit(session, code, as_of)

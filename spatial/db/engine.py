@@ -18,10 +18,10 @@ from typing import Any, cast
 import psycopg
 from psycopg_pool import AsyncConnectionPool
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from spatial.errors import DatabaseUnavailable
+from spatial.errors import DatabaseUnavailable, NotSaved
 from spatial.settings import get_settings
 
 
@@ -138,9 +138,25 @@ def session_scope() -> Iterator[Session]:
     session = _session_factory(database_url())()
     try:
         yield session
-        session.commit()
+        _commit(session)
     except BaseException:
         session.rollback()
         raise
     finally:
         session.close()
+
+
+def _commit(session: Session) -> None:
+    """Commit ``session``. What the database refuses at COMMIT itself (a deferred constraint,
+    a constraint trigger) becomes :class:`NotSaved`, which says that nothing was saved;
+    a lost connection stays what it is (503), and so do errors of the statements flushed first."""
+    session.flush()
+    try:
+        session.commit()
+    except DBAPIError as exc:
+        if isinstance(exc, OperationalError) or exc.connection_invalidated:
+            raise
+        diag = getattr(exc.orig, "diag", None)
+        reason = getattr(diag, "message_primary", None) or type(exc.orig).__name__
+        raise NotSaved(f"The database refused the change when saving it ({reason}); nothing was saved. "
+                       "Correct the data and try again.") from exc

@@ -21,7 +21,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.orm import Session
 
 from api.auth import Principal, require
-from api.deps import db_session
+from api.deps import DbSession
 from spatial.accounts import users as accounts
 from spatial.db import migrate
 from spatial.units.access import ensure_within_area
@@ -93,7 +93,7 @@ def _stand_in_router() -> APIRouter:
 
     @router.post("/test/units/{code}/notes")
     def add_note(
-        code: str, session: Session = Depends(db_session), principal: Principal = Depends(require("roadmaps:write"))
+        code: str, session: DbSession, principal: Principal = Depends(require("roadmaps:write"))
     ) -> dict[str, str]:
         """A roadmap-like edit: writes first, then checks the area, so that a refusal
         proves the whole transaction is rolled back."""
