@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import anyio
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
@@ -13,7 +15,11 @@ from api.routers import (
     accounts, analytics, audit, cores, health, layers, maps, ogc_features, people, roadmaps, tiles, units,
 )
 from maps.assets import STATIC_DIR
+from spatial.db import migrate
 from spatial.db.engine import open_async_pool
+from spatial.errors import DatabaseUnavailable, SchemaNotCurrent
+
+log = logging.getLogger("pishraft.api")
 
 ROUTERS = (
     health.router, units.router, layers.router, maps.router, analytics.router, roadmaps.router, people.router,
@@ -21,9 +27,23 @@ ROUTERS = (
 )
 
 
+def check_schema_at_start() -> None:
+    """Stop the server from starting on a schema that is not this version's (however it is
+    started: ``pishraft serve`` checks first, with a cleaner message). A database that cannot
+    be reached does not stop it: requests get 503 meanwhile and ``/health`` reports the schema."""
+    try:
+        migrate.require_current_schema()
+    except DatabaseUnavailable:
+        log.warning("the database is not reachable at start; its schema is checked by /health")
+    except SchemaNotCurrent as exc:
+        log.error("not starting: %s", exc.message)
+        raise
+
+
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """Open the async pool of the vector-tile fast path for the server's lifetime."""
+    """Check the schema, then open the async pool of the vector-tile fast path for the server's lifetime."""
+    await anyio.to_thread.run_sync(check_schema_at_start)
     app.state.tile_pool = await open_async_pool()
     try:
         yield

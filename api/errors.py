@@ -8,6 +8,7 @@ import logging
 
 import psycopg
 from fastapi import FastAPI, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DataError, DBAPIError, OperationalError
@@ -15,6 +16,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from spatial import errors
+from spatial.db import migrate
 
 log = logging.getLogger("pishraft.api")
 
@@ -90,6 +92,10 @@ async def _database_error(request: Request, exc: DBAPIError) -> JSONResponse:
             error_body("database_unavailable", "The database is not reachable right now; try again shortly."),
             status_code=503,
         )
+    schema = await run_in_threadpool(migrate.explain, exc)
+    if schema is not None:  # a database never migrated, or migrated by another version
+        log.error("%s %s: %s", request.method, request.url.path, schema.message)
+        return await _domain_error(request, schema)
     log.exception("database error on %s", request.url.path)
     return JSONResponse(error_body("internal", "The server could not complete the request."), status_code=500)
 

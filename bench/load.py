@@ -1,7 +1,7 @@
 """Bounded load test: many concurrent clients against a local Pishraft for a fixed time.
 
 Starts Pishraft (uvicorn, ``--workers``) on a free loopback port against the
-configured database (the demo must be loaded), or uses ``--url`` (loopback only),
+configured database (migrated and given the demo first, if need be), or uses ``--url`` (loopback only),
 then runs ``--clients`` keep-alive clients for ``--duration`` seconds after a short
 warm-up, over the partner endpoints when they exist (vector tiles, OGC items) and
 the units and map endpoints otherwise. The clients are shared evenly among the
@@ -193,6 +193,9 @@ def main() -> int:
     server = None
     base = args.url
     if base is None:
+        from spatial.demo import prepare_demo_database
+
+        prepare_demo_database(progress=lambda step: print(f"  demo: {step}", flush=True))
         port = free_port()
         base = f"http://127.0.0.1:{port}"
         server = subprocess.Popen(

@@ -11,7 +11,8 @@ Builds, inside a transaction that is rolled back, one county roadmap with 300 ac
    document per object) against reading the current roadmap through the ORM
    (``spatial.planning.roadmaps.get_roadmap``). Goal: no slower than 2x the current read.
 
-Run: ``.venv/bin/python bench/roadmaps.py`` (uses the embedded PostGIS with the demo loaded).
+Run: ``.venv/bin/python bench/roadmaps.py`` (uses the configured database: the embedded
+PostGIS by default, migrated and given the demo first if need be).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from sqlalchemy.orm import Session
 
 from spatial.db.bulk import copy_rows
 from spatial.db.engine import get_engine
+from spatial.demo import prepare_demo_database
 from spatial.planning.history import LocalEditor, as_of, now
 from spatial.models.roadmaps import KeyResult, Measurement
 from spatial.planning.progress import action_progress, roll_up
@@ -72,6 +74,7 @@ def _orm_peer(session: Session, action_ids: list[int]) -> dict[int, str]:
 
 
 def main() -> None:
+    prepare_demo_database(progress=lambda step: print(f"  demo: {step}", flush=True))
     rng = np.random.default_rng(1403)
     with get_engine().connect() as conn:
         trans = conn.begin()

@@ -91,3 +91,9 @@ class EnvironmentProblem(PishraftError):
     """The machine lacks something Pishraft needs (a package, a permission)."""
 
     code = "environment"
+
+
+class SchemaNotCurrent(EnvironmentProblem):
+    """The database's schema is not this version's: never migrated, behind, or ahead."""
+
+    code = "schema_not_current"

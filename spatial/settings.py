@@ -31,6 +31,9 @@ class Settings(BaseSettings):
     statement_timeout_ms: int = 60_000
     connect_timeout_s: int = 5
     host: str = "127.0.0.1"
+    # `pishraft serve` migrates the schema before serving (as `--migrate` does); otherwise it
+    # refuses to start on a schema that is not this version's and names the command to run.
+    migrate_on_start: bool = False
     port: int = 8000
     # Public base URL used in links (OGC API, TileJSON); derived from the request when unset.
     public_url: str | None = None

@@ -28,11 +28,25 @@ def reports_errors(fn: Callable[P, R]) -> Callable[P, R]:
         try:
             return fn(*args, **kwargs)
         except PishraftError as exc:
-            where = escape(f" [{exc.field}]") if exc.field else ""
-            err_console.print(f"[bold red]error{where}:[/] {escape(exc.message)}", highlight=False)
-            raise typer.Exit(1) from None
+            _report(exc)
+        except Exception as exc:
+            # A missing table: is the schema this version's? (imported here: commands load only what they use)
+            from sqlalchemy.exc import DBAPIError
+
+            from spatial.db import migrate
+
+            schema = migrate.explain(exc) if isinstance(exc, DBAPIError) else None
+            if schema is None:
+                raise
+            _report(schema)
+        raise typer.Exit(1)
 
     return wrapper
+
+
+def _report(exc: PishraftError) -> None:
+    where = escape(f" [{exc.field}]") if exc.field else ""
+    err_console.print(f"[bold red]error{where}:[/] {escape(exc.message)}", highlight=False)
 
 
 @contextmanager

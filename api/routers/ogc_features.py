@@ -9,7 +9,6 @@ from datetime import UTC
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
-from sqlalchemy.orm import Session
 
 from api.auth import Principal, require
 from api.deps import DbSession

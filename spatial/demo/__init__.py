@@ -220,3 +220,15 @@ def _remove_demo(session: Session) -> None:
     for level in ("village", "neighbourhood", "rural_district", "district", "county", "province"):
         session.execute(text("DELETE FROM admin_unit WHERE synthetic AND level = :l"), {"l": level})
     session.execute(text("DELETE FROM pishraft_meta WHERE key = 'demo'"))
+
+
+def prepare_demo_database(neighbourhoods: int | None = None, progress: Progress = lambda _: None) -> bool:
+    """Make the database in use ready for the demo: migrate its schema, then load the demo
+    unless it is there (``make demo-data`` does the same with ``pishraft db upgrade`` and
+    ``pishraft demo load``). For benchmarks and scripts. Returns ``True`` when data was written."""
+    from spatial.db import migrate
+    from spatial.db.engine import session_scope
+
+    migrate.upgrade()
+    with session_scope() as session:
+        return load_demo(session, neighbourhoods, progress)
