@@ -123,14 +123,14 @@ def remembered_reader(key: str | None, collection: str) -> Principal | None:
     try:
         if key:
             found = accounts.cached_key(key)
-            return None if found is None else authorise(_partner(found, key), "read", collection)
+            return None if found is None else authorise(_partner(found, key, memory_only=True), "read", collection)
         return authorise(None, "read", collection)
     except (Unauthorized, Forbidden, RateLimited):
         return None
 
 
-def _partner(found: accounts.PartnerKey, key: str) -> Principal:
-    rate_limits.take(found.id, found.rate_per_s)
+def _partner(found: accounts.PartnerKey, key: str, *, memory_only: bool = False) -> Principal:
+    rate_limits.take(found.id, found.rate_per_s, memory_only=memory_only)
     return Principal(username=f"partner:{found.partner}", role="partner", partner=found.partner,
                      api_key=key, collections=found.collections)
 

@@ -1,43 +1,92 @@
 """Per-key token buckets: each key may make ``rate`` requests per second, in bursts of
-up to one second's worth (at least one request).
+up to one second's worth (at least one request), however many app processes serve it.
 
-The buckets live in the process; with several workers each enforces the rate on its
-own share of the traffic.
+The buckets live in the database (table ``rate_bucket``), so that every process spends
+from the same one. A process *leases* tokens from a key's bucket — one at a time for
+slow keys, a tenth of a second's worth for fast ones — and spends them from memory, so
+that most requests of a busy key never wait for the database and the vector-tile fast
+path (which must not wait for it at all) can admit them. A lease is kept at most
+:data:`LEASE_S` seconds: past that its tokens go unspent. Together the processes never
+admit more than the key's rate, plus at most one lease per process.
 """
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 
+from sqlalchemy import text
+
+from spatial.db.engine import get_engine
 from spatial.errors import RateLimited
+
+#: How long a process may keep leased tokens before they lapse.
+LEASE_S = 1.0
+
+
+def _capacity(rate: float) -> float:
+    return max(1.0, rate)
+
+
+def _lease_size(rate: float) -> int:
+    return max(1, math.floor(rate / 10))
+
+
+def lease(key: int, rate: float, wanted: int) -> tuple[int, float]:
+    """Take up to ``wanted`` whole tokens from ``key``'s shared bucket, refilled at ``rate``
+    per second up to its capacity: (tokens granted, tokens that were available).
+
+    One short transaction of its own (never the request's), holding the bucket's row
+    lock only for these statements.
+    """
+    with get_engine().connect() as conn, conn.begin():
+        conn.execute(text("""INSERT INTO rate_bucket (key_id, tokens, refilled_at)
+                             VALUES (:k, :cap, clock_timestamp()) ON CONFLICT (key_id) DO NOTHING"""),
+                     {"k": key, "cap": _capacity(rate)})
+        tokens, elapsed = conn.execute(
+            text("""SELECT tokens, extract(epoch FROM clock_timestamp() - refilled_at)::float8
+                    FROM rate_bucket WHERE key_id = :k FOR UPDATE"""), {"k": key}).one()
+        available = min(_capacity(rate), tokens + max(0.0, elapsed) * rate)
+        granted = min(wanted, math.floor(available))
+        conn.execute(text("UPDATE rate_bucket SET tokens = :t, refilled_at = clock_timestamp() WHERE key_id = :k"),
+                     {"t": available - granted, "k": key})
+    return granted, available
 
 
 class TokenBuckets:
-    """Token buckets keyed by an id.
+    """The shared buckets of partner keys (by key id), with this process's leases.
 
     Examples
     --------
     >>> buckets = TokenBuckets()
-    >>> buckets.take("k", rate=1.0)   # the first request passes
-    >>> buckets.take("k", rate=1.0)   # doctest: +IGNORE_EXCEPTION_DETAIL
+    >>> buckets.take(7, rate=1.0)                    # doctest: +SKIP
+    >>> buckets.take(7, rate=1.0)                    # doctest: +SKIP
     Traceback (most recent call last):
     RateLimited: ...
     """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._state: dict[object, tuple[float, float]] = {}  # id -> (tokens, last refill)
+        self._leased: dict[int, tuple[int, float]] = {}  # key id -> (tokens left, leased at)
 
-    def take(self, key: object, rate: float) -> None:
-        """Spend one token of ``key``'s bucket, or raise :class:`RateLimited` with the wait."""
-        capacity = max(1.0, rate)
-        now = time.monotonic()
+    def take(self, key: int, rate: float, *, memory_only: bool = False) -> None:
+        """Spend one token of ``key``'s bucket, or raise :class:`RateLimited` with the wait.
+
+        ``memory_only``: spend only a token this process holds already (for code that must
+        not wait for the database); without one it raises :class:`RateLimited` at once.
+        """
         with self._lock:
-            tokens, last = self._state.get(key, (capacity, now))
-            tokens = min(capacity, tokens + (now - last) * rate)
-            if tokens < 1.0:
-                self._state[key] = (tokens, now)
-                raise RateLimited(f"Rate limit of {rate:g} requests per second exceeded; slow down.",
-                                  retry_after=(1.0 - tokens) / rate)
-            self._state[key] = (tokens - 1.0, now)
+            left, at = self._leased.get(key, (0, 0.0))
+            if left >= 1 and time.monotonic() - at < LEASE_S:
+                self._leased[key] = (left - 1, at)
+                return
+            self._leased.pop(key, None)
+        if memory_only:
+            raise RateLimited("No token in hand; ask the database.", retry_after=0.0)
+        granted, available = lease(key, rate, _lease_size(rate))
+        if granted == 0:
+            raise RateLimited(f"Rate limit of {rate:g} requests per second exceeded; slow down.",
+                              retry_after=(1.0 - available) / rate)
+        with self._lock:
+            self._leased[key] = (granted - 1, time.monotonic())

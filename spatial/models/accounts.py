@@ -65,3 +65,14 @@ class RevokedToken(Base):
 
     digest: Mapped[str] = mapped_column(Text, primary_key=True)
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+
+
+class RateBucket(Base):
+    """A partner key's token bucket, shared by every app process: ``tokens`` as of
+    ``refilled_at`` (see :mod:`spatial.accounts.ratelimit`)."""
+
+    __tablename__ = "rate_bucket"
+
+    key_id: Mapped[int] = mapped_column(Integer, ForeignKey("api_key.id", ondelete="CASCADE"), primary_key=True)
+    tokens: Mapped[float] = mapped_column(Float, nullable=False)
+    refilled_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
