@@ -10,10 +10,12 @@ import anyio
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from api import errors, middleware
+from api import errors, middleware, pages
 from api.routers import (
     accounts, analytics, audit, cores, health, layers, maps, ogc_features, people, roadmaps, tiles, units,
 )
+from api.pages.render import STATIC_DIR as PAGES_STATIC_DIR
+from api.pages.render import STATIC_URL as PAGES_STATIC_URL
 from maps.assets import STATIC_DIR
 from spatial.db import migrate
 from spatial.db.engine import open_async_pool
@@ -52,7 +54,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
 
 
 def create_app() -> FastAPI:
-    """Build the Pishraft API: routers, error handlers, middleware."""
+    """Build the Pishraft API and workspace: routers, pages, error handlers, middleware."""
     app = FastAPI(
         title="Pishraft",
         version="0.1.0",
@@ -61,8 +63,10 @@ def create_app() -> FastAPI:
     )
     errors.install(app)
     middleware.install(app)
-    for router in ROUTERS:
+    for router in (*ROUTERS, *pages.ROUTERS):
         app.include_router(router)
+    # The workspace pages' CSS and JavaScript (mounted before /static, which would shadow it).
+    app.mount(PAGES_STATIC_URL, StaticFiles(directory=PAGES_STATIC_DIR), name="pages_static")
     # Leaflet, fonts and Pishraft's map scripts: maps never load them from the internet.
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app

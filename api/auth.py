@@ -22,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from fastapi import Depends, Request
+from fastapi import Depends, Request, Response
 from fastapi.security import APIKeyHeader, OAuth2PasswordBearer
 from sqlalchemy.orm import Session
 
@@ -34,8 +34,9 @@ from spatial.accounts.ratelimit import TokenBuckets
 from spatial.settings import get_settings
 from spatial.accounts.tokens import token_subject
 
-__all__ = ["COOKIE", "PERMISSIONS", "ROLES", "ROLE_PERMISSIONS", "Principal", "bearer_token", "remembered_reader", "require",
-           "resolve_principal"]
+__all__ = ["COOKIE", "PERMISSIONS", "ROLES", "ROLE_PERMISSIONS", "Principal", "authorise", "bearer_token",
+           "clear_session_cookie", "cookie_principal", "remembered_reader", "require", "resolve_principal",
+           "set_session_cookie"]
 
 PERMISSIONS: tuple[str, ...] = ("read", "layers:write", "indicators:write", "roadmaps:write", "admin")
 
@@ -103,6 +104,34 @@ def resolve_principal(request: Request, session: Session) -> Principal | None:
     if cookie and request.method in ("GET", "HEAD"):
         return _user_principal(session, cookie)
     return None
+
+
+def cookie_principal(request: Request, session: Session) -> Principal | None:
+    """Who the session cookie names, for any method; ``None`` without a cookie or with one
+    that expired, was signed out or names a disabled account.
+
+    Only for the workspace pages (:mod:`api.pages`), whose writes also check the form's
+    CSRF token; API routes use :func:`require`, which honours the cookie for reading only.
+    """
+    cookie = request.cookies.get(COOKIE)
+    if not cookie:
+        return None
+    try:
+        return _user_principal(session, cookie)
+    except Unauthorized:
+        return None
+
+
+def set_session_cookie(response: Response, token: str, ttl_s: int) -> None:
+    """Hand the browser its session: ``token`` as an HttpOnly, SameSite=Lax cookie (Secure
+    unless the ``cookie_secure`` setting is off)."""
+    response.set_cookie(COOKIE, token, max_age=ttl_s, httponly=True, secure=get_settings().cookie_secure,
+                        samesite="lax", path="/")
+
+
+def clear_session_cookie(response: Response) -> None:
+    """Make the browser forget its session cookie."""
+    response.delete_cookie(COOKIE, path="/", httponly=True, secure=get_settings().cookie_secure, samesite="lax")
 
 
 def bearer_token(request: Request) -> str | None:

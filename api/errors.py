@@ -10,7 +10,7 @@ import psycopg
 from fastapi import FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from sqlalchemy.exc import DataError, DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -46,7 +46,16 @@ def _status_for(exc: errors.PishraftError) -> int:
     return 400
 
 
-async def _domain_error(request: Request, exc: errors.PishraftError) -> JSONResponse:
+def _is_page(request: Request) -> bool:
+    """True for a workspace page (``api.pages``), whose errors are answered in HTML."""
+    return bool(getattr(request.state, "page", False))
+
+
+async def _domain_error(request: Request, exc: errors.PishraftError) -> Response:
+    if _is_page(request):
+        from api.pages.render import error_page  # the pages render with the app's templates
+
+        return error_page(request, exc, _status_for(exc))
     headers = {}
     if isinstance(exc, errors.RateLimited):
         headers["Retry-After"] = str(max(1, round(exc.retry_after)))
@@ -55,11 +64,13 @@ async def _domain_error(request: Request, exc: errors.PishraftError) -> JSONResp
     return JSONResponse(error_body(exc.code, exc.message, exc.field), status_code=_status_for(exc), headers=headers)
 
 
-async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+async def _validation_error(request: Request, exc: RequestValidationError) -> Response:
     first = exc.errors()[0] if exc.errors() else {}
     loc = [str(p) for p in first.get("loc", ()) if p not in ("query", "path", "body", "header")]
     field = ".".join(loc) or None
     message = f"{field}: {first.get('msg', 'invalid value')}" if field else first.get("msg", "invalid request")
+    if _is_page(request):
+        return await _domain_error(request, errors.InvalidInput(message, field=field))
     return JSONResponse(error_body("invalid_input", message, field), status_code=422)
 
 

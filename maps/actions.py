@@ -25,29 +25,24 @@ from maps.base import add_note, base_map, esc, fit, tr
 from maps.legend import add_legend
 from maps.navigation import Link, add_title_box
 from spatial.jalali import format_date, format_number, persian_digits
+from spatial.messages import label
 
 UNKNOWN = "#7f7f7f"
-#: Action status (the plan's own state) -> colour and names.
+#: Action status (the plan's own state) -> colour; names are ``action_status.*`` in :mod:`spatial.messages`.
 STATUS = {
-    "planned": ("#9e9ac8", "برنامه‌ریزی‌شده", "Planned"),
-    "in_progress": ("#3182bd", "در حال اجرا", "In progress"),
-    "done": ("#31a354", "انجام‌شده", "Done"),
-    "stalled": ("#fd8d3c", "متوقف", "Stalled"),
-    "cancelled": ("#636363", "لغوشده", "Cancelled"),
+    "planned": "#9e9ac8",
+    "in_progress": "#3182bd",
+    "done": "#31a354",
+    "stalled": "#fd8d3c",
+    "cancelled": "#636363",
 }
-#: Roadmap status -> names (the colour is unused).
-ROADMAP_STATUS = {
-    "draft": ("", "پیش‌نویس", "Draft"),
-    "approved": ("", "مصوب", "Approved"),
-    "archived": ("", "بایگانی‌شده", "Archived"),
-}
-#: Progress-watch status (measured against targets and dates) -> colour and names.
+#: Progress-watch status (measured against targets and dates) -> colour; names are ``progress.*``.
 PROGRESS = {
-    "achieved": ("#1a9850", "محقق‌شده", "Achieved"),
-    "on_track": ("#91cf60", "در مسیر", "On track"),
-    "behind": ("#fc8d59", "عقب از برنامه", "Behind"),
-    "overdue": ("#d73027", "سررسید گذشته", "Overdue"),
-    "no_data": ("#bdbdbd", "بدون اندازه‌گیری", "No measurement yet"),
+    "achieved": "#1a9850",
+    "on_track": "#91cf60",
+    "behind": "#fc8d59",
+    "overdue": "#d73027",
+    "no_data": "#bdbdbd",
 }
 
 _BIND = JsCode("""function (feature, layer) {
@@ -67,12 +62,6 @@ def _period(period: Mapping[str, Any] | str | None, lang: str) -> str | None:
     return persian_digits(period) if (period and lang == "fa") else period
 
 
-def _label(table: Mapping[str, tuple[str, str, str]], value: str | None, lang: str) -> str:
-    if value is not None and value in table:
-        return tr(lang, table[value][1], table[value][2])
-    return value or tr(lang, "نامشخص", "unknown")
-
-
 def _percent(progress: float | None, lang: str) -> str:
     if progress is None:
         return ""
@@ -83,9 +72,9 @@ def _percent(progress: float | None, lang: str) -> str:
 def action_popup(props: Mapping[str, Any], lang: str) -> str:
     """The popup of one action: owner, sponsor, financing, dates and key-result progress bars."""
     rows = [
-        (tr(lang, "بخش", "Sector"), props.get("sector")),
-        (tr(lang, "وضعیت", "Status"), _label(STATUS, props.get("status"), lang)),
-        (tr(lang, "پیشرفت", "Progress"), _label(PROGRESS, props.get("progress_status"), lang)
+        (tr(lang, "بخش", "Sector"), label("sector", props.get("sector"), lang) if props.get("sector") else None),
+        (tr(lang, "وضعیت", "Status"), label("action_status", props.get("status"), lang)),
+        (tr(lang, "پیشرفت", "Progress"), label("progress", props.get("progress_status"), lang)
          if props.get("progress_status") else None),
         (tr(lang, "مسئول", "Responsible"), props.get("responsible")),
         (tr(lang, "معین اقتصادی", "Sponsor"), props.get("sponsor")),
@@ -95,7 +84,7 @@ def action_popup(props: Mapping[str, Any], lang: str) -> str:
     rials = tr(lang, "ریال", "rials")
     financing = props.get("financing") or []
     for item in financing:
-        rows.append((f'{tr(lang, "تأمین مالی", "Financing")}: {item.get("source") or "—"}',
+        rows.append((f'{tr(lang, "تأمین مالی", "Financing")}: {label("financing", item.get("source"), lang)}',
                      f'{format_number(item.get("amount_rials"), lang)} {rials}'))
     if len(financing) > 1:
         total = sum(float(i.get("amount_rials") or 0) for i in financing)
@@ -154,8 +143,8 @@ def _bounds(geometries: Sequence[dict[str, Any]]) -> tuple[float, float, float, 
     return float(minx - pad), float(miny - pad), float(maxx + pad), float(maxy + pad)
 
 
-def _used(table: Mapping[str, tuple[str, str, str]], values: set[str], lang: str) -> list[tuple[str, str]]:
-    items = [(colour, tr(lang, fa, en)) for key, (colour, fa, en) in table.items() if key in values]
+def _used(table: Mapping[str, str], vocabulary: str, values: set[str], lang: str) -> list[tuple[str, str]]:
+    items = [(colour, label(vocabulary, key, lang)) for key, colour in table.items() if key in values]
     if values - set(table):
         items.append((UNKNOWN, tr(lang, "نامشخص", "Unknown")))
     return items
@@ -184,21 +173,21 @@ def roadmap_map(data: Mapping[str, Any] | None, lang: str = "fa", synthetic: boo
                        style_function=lambda _f: {"color": "#222", "weight": 2, "fill": False}).add_to(fmap)
         geometries.append(unit_feature["geometry"])
     collection, placeless = _prepared(data.get("actions") or {}, lang,
-                                      lambda p: STATUS.get(p.get("status"), (UNKNOWN,))[0])
+                                      lambda p: STATUS.get(p.get("status"), UNKNOWN))
     if collection["features"]:
         _add_actions(fmap, collection, tr(lang, "اقدام‌ها", "Actions"))
         geometries += [f["geometry"] for f in collection["features"]]
     facts = [(tr(lang, "واحد", "Unit"), unit_name), (tr(lang, "دوره", "Period"), _period(roadmap.get("period"), lang)),
              (tr(lang, "وضعیت", "Status"),
-              _label(ROADMAP_STATUS, roadmap.get("status"), lang) if roadmap.get("status") else None),
+              label("roadmap_status", roadmap.get("status"), lang) if roadmap.get("status") else None),
              (tr(lang, "پیشرفت", "Progress"),
-              _label(PROGRESS, roadmap.get("progress_status"), lang) if roadmap.get("progress_status") else None),
+              label("progress", roadmap.get("progress_status"), lang) if roadmap.get("progress_status") else None),
              (tr(lang, "مسئول", "Responsible"), roadmap.get("responsible")),
              (tr(lang, "معین اقتصادی", "Sponsor"), roadmap.get("sponsor"))]
     subtitle = " · ".join(f"{k}: {v}" for k, v in facts if v)
     add_title_box(fmap, lang, title, breadcrumb, subtitle=subtitle)
     statuses = {f["properties"].get("status") for f in collection["features"]}
-    add_legend(fmap, lang, tr(lang, "وضعیت اقدام", "Action status"), _used(STATUS, statuses, lang), mark="dot")
+    add_legend(fmap, lang, tr(lang, "وضعیت اقدام", "Action status"), _used(STATUS, "action_status", statuses, lang), mark="dot")
     if not data:
         add_note(fmap, lang, tr(lang, "داده این نقشه راه در دسترس نیست.", "This roadmap's data is not available."))
     elif not collection["features"]:
@@ -228,7 +217,7 @@ def progress_map(actions: Mapping[str, Any] | None, lang: str = "fa", title: str
         folium.GeoJson(unit, style_function=lambda _f: {"color": "#222", "weight": 2, "fill": False}).add_to(fmap)
         geometries.append(unit["geometry"])
     collection, placeless = _prepared(actions or {}, lang,
-                                      lambda p: PROGRESS.get(p.get("progress_status"), (UNKNOWN,))[0])
+                                      lambda p: PROGRESS.get(p.get("progress_status"), UNKNOWN))
     if collection["features"]:
         _add_actions(fmap, collection, title)
         geometries += [f["geometry"] for f in collection["features"]]
@@ -237,8 +226,8 @@ def progress_map(actions: Mapping[str, Any] | None, lang: str = "fa", title: str
     for f in collection["features"]:
         key = f["properties"].get("progress_status")
         counts[key] = counts.get(key, 0) + 1
-    items = [(colour, f"{tr(lang, fa, en)} ({format_number(counts.get(key, 0), lang)})")
-             for key, (colour, fa, en) in PROGRESS.items()]
+    items = [(colour, f"{label('progress', key, lang)} ({format_number(counts.get(key, 0), lang)})")
+             for key, colour in PROGRESS.items()]
     if set(counts) - set(PROGRESS):
         items.append((UNKNOWN, tr(lang, "نامشخص", "Unknown")))
     add_legend(fmap, lang, title, items, mark="dot")

@@ -17,6 +17,7 @@ from maps.base import add_note, base_map, fit, tr
 from maps.choropleth import unit_layer
 from maps.legend import add_bivariate_legend, add_legend
 from maps.navigation import Link, add_title_box
+from spatial.messages import label, t
 
 NO_DATA = "#d9d9d9"
 
@@ -27,31 +28,13 @@ BIVARIATE_COLOURS: dict[tuple[int, int], str] = {
     (1, 2): "#dfb0d6", (2, 2): "#a5add3", (3, 2): "#5698b9",
     (1, 3): "#be64ac", (2, 3): "#8c62aa", (3, 3): "#3b4994",
 }
-#: What each class means for planning, when the data does not say it itself.
-BIVARIATE_MEANINGS: dict[tuple[int, int], tuple[str, str]] = {
-    (1, 1): ("ظرفیت کم، محرومیت کم: پایش", "Low capacity, low deprivation: monitor"),
-    (2, 1): ("ظرفیت متوسط، محرومیت کم: نگهداشت", "Medium capacity, low deprivation: maintain"),
-    (3, 1): ("ظرفیت زیاد، محرومیت کم: قطب پیشران", "High capacity, low deprivation: growth pole"),
-    (1, 2): ("ظرفیت کم، محرومیت متوسط: ظرفیت‌سازی", "Low capacity, medium deprivation: build capacity"),
-    (2, 2): ("ظرفیت و محرومیت متوسط: توسعه متوازن", "Medium capacity and deprivation: balanced development"),
-    (3, 2): ("ظرفیت زیاد، محرومیت متوسط: فعال‌سازی ظرفیت", "High capacity, medium deprivation: activate capacity"),
-    (1, 3): ("ظرفیت کم، محرومیت زیاد: اولویت حمایت مستقیم",
-             "Low capacity, high deprivation: priority for direct support"),
-    (2, 3): ("ظرفیت متوسط، محرومیت زیاد: سرمایه‌گذاری هدفمند",
-             "Medium capacity, high deprivation: targeted investment"),
-    (3, 3): ("ظرفیت زیاد، محرومیت زیاد: فرصت طلایی اشتغال‌زایی",
-             "High capacity, high deprivation: prime opportunity for jobs"),
-}
-
 CLUSTER_ORDER: tuple[str, ...] = ("HH", "LL", "HL", "LH", "ns")
 CLUSTER_COLOURS = {"HH": "#d7191c", "LL": "#2c7bb6", "HL": "#fdae61", "LH": "#abd9e9", "ns": "#eeeeee"}
-CLUSTER_NAMES = {
-    "HH": ("بالا-بالا (کانون داغ)", "High-High (hot spot)"),
-    "LL": ("پایین-پایین (کانون سرد)", "Low-Low (cold spot)"),
-    "HL": ("بالا-پایین (نقطه دورافتاده)", "High-Low (outlier)"),
-    "LH": ("پایین-بالا (نقطه دورافتاده)", "Low-High (outlier)"),
-    "ns": ("غیرمعنادار", "Not significant"),
-}
+
+
+def bivariate_meaning(key: tuple[int, int], lang: str) -> str:
+    """What the (capacity, deprivation) class ``key`` means for planning, in ``lang``."""
+    return t(f"bivariate.{key[0]}{key[1]}", lang)
 
 
 def _missing_note(fmap: folium.Map, lang: str, units: gpd.GeoDataFrame, known: int, what_fa: str,
@@ -81,7 +64,7 @@ def bivariate_map(units: gpd.GeoDataFrame, classes: Mapping[str, Mapping[str, An
     title = title or tr(lang, "ظرفیت × محرومیت", "Capacity × deprivation")
     keys = list(BIVARIATE_COLOURS)
     palette = [*BIVARIATE_COLOURS.values(), NO_DATA]
-    meanings = {k: tr(lang, *v) for k, v in BIVARIATE_MEANINGS.items()}
+    meanings = {k: bivariate_meaning(k, lang) for k in BIVARIATE_COLOURS}
     colour, labels = [], []
     for code in units["code"]:
         c = classes.get(code)
@@ -114,12 +97,12 @@ def cluster_map(units: gpd.GeoDataFrame, clusters: Mapping[str, str], lang: str 
     palette = [*(CLUSTER_COLOURS[c] for c in CLUSTER_ORDER), NO_DATA]
     colour = [CLUSTER_ORDER.index(clusters[c]) if clusters.get(c) in CLUSTER_ORDER else len(CLUSTER_ORDER)
               for c in units["code"]]
-    labels = [tr(lang, *CLUSTER_NAMES[clusters[c]]) if clusters.get(c) in CLUSTER_ORDER
+    labels = [label("cluster", clusters[c], lang) if clusters.get(c) in CLUSTER_ORDER
               else tr(lang, "بدون داده", "No data") for c in units["code"]]
     fmap = base_map(lang, basemap, synthetic)
     bounds = unit_layer(fmap, units, labels, tr(lang, "خوشه", "Cluster"), palette, colour, lang)
     add_title_box(fmap, lang, title, breadcrumb)
-    add_legend(fmap, lang, title, [*((CLUSTER_COLOURS[c], tr(lang, *CLUSTER_NAMES[c])) for c in CLUSTER_ORDER),
+    add_legend(fmap, lang, title, [*((CLUSTER_COLOURS[c], label("cluster", c, lang)) for c in CLUSTER_ORDER),
                                    (NO_DATA, tr(lang, "بدون داده", "No data"))])
     _missing_note(fmap, lang, units, sum(clusters.get(c) in CLUSTER_ORDER for c in units["code"]),
                   "خوشه‌بندی", "cluster")

@@ -22,11 +22,10 @@ from maps.navigation import Choice, Link, add_title_box
 from maps.overlays import Overlay, add_overlays
 from spatial.errors import InvalidInput
 from spatial.jalali import format_number
+from spatial.messages import label
 
 SCHEMES = {"quantiles": mapclassify.Quantiles, "fisher_jenks": mapclassify.FisherJenks,
            "equal_interval": mapclassify.EqualInterval}
-SCHEME_NAMES = {"quantiles": ("چندک", "Quantiles"), "fisher_jenks": ("شکست طبیعی", "Natural breaks"),
-                "equal_interval": ("فاصله برابر", "Equal interval")}
 # ColorBrewer YlOrRd (5): worse is darker.
 PALETTE = ("#ffffb2", "#fecc5c", "#fd8d3c", "#f03b20", "#bd0026")
 NO_DATA = "#d9d9d9"
@@ -113,7 +112,7 @@ def choropleth_map(
                         classify(array, breaks).tolist(), lang)
     add_title_box(fmap, lang, title, breadcrumb, choices)
     finite = array[np.isfinite(array)]
-    legend_title = f"{legend_title or title} — {tr(lang, *SCHEME_NAMES[scheme])}"
+    legend_title = f"{legend_title or title} — {label('scheme', scheme, lang)}"
     add_legend(fmap, lang, legend_title,
                class_items(breaks, float(finite.min()) if finite.size else None, PALETTE, NO_DATA, lang)
                if breaks else [(NO_DATA, tr(lang, "بدون داده", "No data"))])

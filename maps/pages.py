@@ -22,7 +22,7 @@ from maps.actions import progress_map, roadmap_map
 from maps.assets import copy_static, write_page
 from maps.base import check_lang, tr
 from maps.categories import bivariate_map, cluster_map
-from maps.choropleth import SCHEME_NAMES, SCHEMES, check_scheme, choropleth_map
+from maps.choropleth import SCHEMES, check_scheme, choropleth_map
 from maps.coverage import bounds_of
 from maps.navigation import Choice, Link
 from maps.overlays import Overlay
@@ -32,6 +32,7 @@ from spatial.units import hierarchy as units
 from spatial.units.frames import units_frame
 from spatial.analytics.bivariate import bivariate_classes
 from spatial.analytics.indices import newest_index_code
+from spatial.messages import label
 from spatial.planning.progress import progress_geojson
 from spatial.planning.roadmaps import roadmap_map_data
 from spatial.analytics.spatial_stats import lisa_clusters
@@ -142,7 +143,7 @@ def _indicator_choices(session: Session, request: MapRequest, info: dict[str, An
                      else here(replace(request, indicator=i["code"], period=None)))
                 for i in all_indicators]),
         Choice(tr(lang, "طبقه‌بندی", "Classes"),
-               [Link(tr(lang, *SCHEME_NAMES[s]), None if s == request.scheme else here(replace(request, scheme=s)))
+               [Link(label("scheme", s, lang), None if s == request.scheme else here(replace(request, scheme=s)))
                 for s in SCHEMES]),
     ]
 

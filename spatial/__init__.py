@@ -12,8 +12,9 @@ Rooms by concern (each ``__init__`` says what it holds and what it may import):
 
 Shared by all of them, at this level: :mod:`spatial.settings` (the one place the
 environment is read), :mod:`spatial.errors` (domain errors), :mod:`spatial.models` (the
-schema), :mod:`spatial.geometry` (vectorised geometry helpers) and :mod:`spatial.jalali`
-(Persian digits and Jalali dates), :mod:`spatial.catalogue` (the one reader of the layer
-catalogue) and :mod:`spatial.roles` (the roles of accounts). Nothing in ``spatial``
+schema), :mod:`spatial.geometry` (vectorised geometry helpers), :mod:`spatial.jalali`
+(Persian digits and Jalali dates), :mod:`spatial.messages` (the catalogue of every
+user-facing word, Persian and English), :mod:`spatial.catalogue` (the one reader of the
+layer catalogue) and :mod:`spatial.roles` (the roles of accounts). Nothing in ``spatial``
 imports ``api``, ``maps``, ``layers`` or FastAPI.
 """

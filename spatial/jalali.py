@@ -12,15 +12,22 @@ Examples
 '2024-09-02'
 >>> jalali_numeric(date(2024, 9, 2))
 '1403/06/12'
+>>> parse_jalali("۱۴۰۵/۰۱/۱۵")
+datetime.date(2026, 4, 4)
 """
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 import jdatetime
 
+from spatial.errors import InvalidInput
+
 _PERSIAN_DIGITS = str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹")
+_LATIN_DIGITS = str.maketrans("۰۱۲۳۴۵۶۷۸۹٠١٢٣٤٥٦٧٨٩", "01234567890123456789")
+_JALALI = re.compile(r"^\s*(\d{4})\s*[/\-.]\s*(\d{1,2})\s*[/\-.]\s*(\d{1,2})\s*$")
 _MONTHS_FA = (
     "فروردین", "اردیبهشت", "خرداد", "تیر", "مرداد", "شهریور",
     "مهر", "آبان", "آذر", "دی", "بهمن", "اسفند",
@@ -65,3 +72,24 @@ def format_number(value: float | int | None, lang: str = "fa", decimals: int = 1
     if lang == "fa":
         return persian_digits(text.replace(",", "٬").replace(".", "٫"))
     return text
+
+
+def latin_digits(value: str) -> str:
+    """``value`` with Persian and Arabic-Indic digits replaced by Western ones."""
+    return value.translate(_LATIN_DIGITS)
+
+
+def parse_jalali(text: str, field: str = "date") -> date:
+    """The day a typed Jalali date names: ``۱۴۰۵/۰۱/۱۵``, ``1405/1/15`` or ``1405-01-15``.
+
+    Raises :class:`InvalidInput` naming ``field`` for anything else (including days that
+    do not exist, such as 1405/12/31 in a common year).
+    """
+    found = _JALALI.match(latin_digits(text or ""))
+    if found is None:
+        raise InvalidInput(f"Write the {field} as a Jalali date like 1405/01/15.", field=field)
+    year, month, day = (int(g) for g in found.groups())
+    try:
+        return jdatetime.date(year, month, day).togregorian()
+    except ValueError:
+        raise InvalidInput(f"{persian_digits(text)} is not a day of the Jalali calendar.", field=field) from None

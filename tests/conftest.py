@@ -136,6 +136,25 @@ def live_server(database_url: str) -> Iterator[str]:
     thread.join(timeout=10)
 
 
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Iterator[object]:
+    """Debian's Chromium driven by Playwright (no downloaded browser), headless."""
+    from playwright.sync_api import sync_playwright
+
+    # The browser is part of the setup (scripts/bootstrap.sh): missing, it is a failure, not a skip.
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is not installed: run `make test` (it installs it) or apt-get install chromium")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
 @pytest.fixture
 def province_codes(session: Session) -> list[str]:
     return list(session.execute(text("SELECT code FROM admin_unit WHERE level = 'province' ORDER BY code")).scalars())

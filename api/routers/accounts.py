@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Request, Response
 from fastapi.security import OAuth2PasswordRequestForm
 from pydantic import BaseModel, Field
 
-from api.auth import COOKIE, Principal, bearer_token, require
+from api.auth import COOKIE, Principal, bearer_token, clear_session_cookie, require, set_session_cookie
 from api.deps import DbSession
 from spatial.accounts import users as accounts
 from spatial.errors import Unauthorized
@@ -56,8 +56,7 @@ def sign_in(
     request.state.principal = Principal(username=account.username, role=account.role)
     ttl = get_settings().token_ttl_minutes * 60
     token = issue_token(account.username, ttl)
-    response.set_cookie(COOKIE, token, max_age=ttl, httponly=True, secure=get_settings().cookie_secure,
-                        samesite="lax", path="/")
+    set_session_cookie(response, token, ttl)
     return Token(access_token=token, expires_in=ttl, role=account.role)  # type: ignore[arg-type]
 
 
@@ -75,7 +74,7 @@ def sign_out(request: Request, response: Response, session: DbSession) -> Respon
         except Unauthorized:
             pass  # invalid or expired: signed out already
     response.status_code = 204
-    response.delete_cookie(COOKIE, path="/", httponly=True, secure=get_settings().cookie_secure, samesite="lax")
+    clear_session_cookie(response)
     return response
 
 

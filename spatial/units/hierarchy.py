@@ -89,6 +89,19 @@ def get_unit(session: Session, code: str, as_of: date | None = None) -> Unit:
     return Unit(**row, children=list(kids))
 
 
+def units_at_level(session: Session, level: str, as_of: date | None = None) -> list[Unit]:
+    """Every unit at ``level`` (e.g. the provinces), by code."""
+    check_level(level)
+    rows = session.execute(
+        text(
+            f"""SELECT {_UNIT_COLUMNS} FROM admin_unit u LEFT JOIN admin_unit p ON p.id = u.parent_id
+            WHERE u.level = :level AND {_VALID_ON} ORDER BY u.code"""
+        ),
+        {"level": level, "as_of": as_of},
+    ).mappings().all()
+    return [Unit(**r) for r in rows]
+
+
 def children(session: Session, code: str, as_of: date | None = None) -> list[Unit]:
     """The units directly below ``code``."""
     parent = get_unit(session, code, as_of)
@@ -125,6 +138,32 @@ def ancestors(session: Session, code: str, as_of: date | None = None) -> list[Un
             LEFT JOIN admin_unit p ON p.id = u.parent_id ORDER BY up.depth"""
         ),
         {"id": unit.id},
+    ).mappings().all()
+    return [Unit(**r) for r in rows]
+
+
+#: Arabic letters typed on some keyboards, as the Persian ones the names are stored with.
+_PERSIAN_LETTERS = str.maketrans({"ي": "ی", "ى": "ی", "ك": "ک", "ة": "ه", "\u200c": " "})
+_LEVEL_ORDER = "array_position(ARRAY['province','county','district','rural_district','neighbourhood','village'], u.level)"
+
+
+def search_units(session: Session, query: str, limit: int = 10) -> list[Unit]:
+    """Current units whose code starts with ``query`` or whose Persian or English name contains
+    it (case-insensitive; Arabic ي/ك typed for Persian ی/ک), higher levels and exact matches first."""
+    q = " ".join(query.translate(_PERSIAN_LETTERS).split())
+    if not q:
+        return []
+    like = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    rows = session.execute(
+        text(
+            f"""SELECT {_UNIT_COLUMNS} FROM admin_unit u LEFT JOIN admin_unit p ON p.id = u.parent_id
+            WHERE u.valid_to IS NULL
+              AND (u.code ILIKE :prefix OR replace(u.name_fa, chr(8204), ' ') ILIKE :like OR u.name_en ILIKE :like)
+            ORDER BY (lower(u.code) = lower(:q) OR u.name_fa = :q OR lower(u.name_en) = lower(:q)) DESC,
+                     {_LEVEL_ORDER}, u.code
+            LIMIT :limit"""
+        ),
+        {"q": q, "like": like, "prefix": like[1:], "limit": limit},
     ).mappings().all()
     return [Unit(**r) for r in rows]
 

@@ -18,9 +18,10 @@ from fastapi.testclient import TestClient
 from api.auth import ROLE_PERMISSIONS
 from tests.auth.conftest import CALLERS, KEY_COLLECTION, OTHER_COLLECTION
 
-#: Routes anyone may call: health probes, signing in and out.
+#: Routes anyone may call: health probes, signing in and out (API and workspace pages).
 PUBLIC: frozenset[tuple[str, str]] = frozenset({
     ("GET", "/health"), ("POST", "/api/auth/token"), ("POST", "/api/auth/logout"),
+    ("GET", "/signin"), ("POST", "/signin"), ("GET", "/signout"), ("POST", "/signout"),
 })
 
 #: The expected permission of known routes.

@@ -1,4 +1,5 @@
-"""Fixtures for the map tests: a headless Chromium (Debian's), and a resource layer."""
+"""Fixtures for the map tests: pages opened in headless Chromium (``chromium``, from
+tests/conftest.py), and a resource layer."""
 
 from __future__ import annotations
 
@@ -9,13 +10,9 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
-from playwright.sync_api import sync_playwright
 from sqlalchemy import text
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "maps"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--no-first-run"]
 LOCAL_HOSTS = {"127.0.0.1", "localhost", ""}
 
 
@@ -38,18 +35,6 @@ class Visit:
         path = ARTIFACTS / f"{name}.png"
         self.page.screenshot(path=str(path))
         return path
-
-
-@pytest.fixture(scope="session")
-def chromium() -> Iterator[object]:
-    """Debian's Chromium driven by Playwright (no downloaded browser), headless."""
-    # The browser is part of the setup (scripts/bootstrap.sh): missing, it is a failure, not a skip.
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is not installed: run `make test` (it installs it) or apt-get install chromium")
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture

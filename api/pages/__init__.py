@@ -1,0 +1,28 @@
+"""The workspace: server-rendered pages for planners, progress cores, analysts and admins.
+
+One router module per page family (``home``, ``session``, ``units`` …), listed in
+:data:`PAGE_MODULES` and included by ``api.app``. Conventions (README, "Workspace pages:
+how to add one"):
+
+- ``render.py``: ``page_router()`` for a new module, ``render(request, template, values)``
+  for a page, ``redirect(request, path)`` (303) after a form, ``href`` for links that keep
+  ``?lang=en``; templates live in ``api/templates`` and extend ``base.html``.
+- ``security.py``: ``viewer`` / ``page_reader`` for GET pages; ``form_for(permission)``
+  for every POST (CSRF token + the API's role check); area scope with
+  ``spatial.units.access.ensure_within_area`` as in the API.
+- ``forms.py``: ``FormErrors`` reads and checks fields (text, choice, number, Jalali date),
+  with messages in the page's language naming the field.
+- Words: ``spatial.messages`` (``t(key)`` and ``label(vocabulary, code)`` in templates).
+- Writes: one ``with session_scope() as session:`` in the handler, committed before the
+  303 answer; on an error the form is rendered again (422) and nothing is written.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from api.pages import home, session, units
+
+PAGE_MODULES = (home, session, units)
+
+ROUTERS: tuple[APIRouter, ...] = tuple(module.router for module in PAGE_MODULES)

@@ -1,0 +1,114 @@
+"""Reading a submitted form: each reader takes a field, checks it, and on a problem records
+a message in the page's language that names the field; the handler re-renders the form
+with :class:`FormErrors` and writes nothing.
+
+The pattern of every POST handler (see the README, "Workspace pages: how to add one")::
+
+    @router.post("/things/new")
+    def create(request: Request, sent: Submitted = Depends(form_for("roadmaps:write"))) -> Response:
+        errors = FormErrors(lang_of(request))
+        title = errors.text(sent, "title", "thing.title", max_len=200)
+        due = errors.date(sent, "due", "thing.due", required=False)
+        if not errors:
+            try:
+                with session_scope() as session:      # one transaction, committed here,
+                    made = things.create(session, …)  # before the answer is sent
+                return redirect(request, f"/things/{made['id']}")
+            except InvalidInput as exc:                # the core refused: nothing was written
+                errors.from_domain(exc, {"title": "thing.title"})
+        return render(request, "thing_form.html", {"errors": errors, "values": sent.form}, 422)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterator, Mapping
+from datetime import date
+
+from api.pages.security import Submitted
+from spatial.errors import PishraftError
+from spatial.jalali import latin_digits, parse_jalali
+from spatial.messages import has, t
+
+
+class FormErrors:
+    """The problems of one submitted form, by field, in ``lang``; falsy when there are none."""
+
+    def __init__(self, lang: str) -> None:
+        self.lang = lang
+        self.by_field: dict[str, str] = {}
+
+    def __bool__(self) -> bool:
+        return bool(self.by_field)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.by_field.values())
+
+    def get(self, name: str) -> str | None:
+        """The message for field ``name``, if it has one (the macros show it beside the field)."""
+        return self.by_field.get(name)
+
+    def add(self, name: str, label_key: str, message_key: str, **params: object) -> None:
+        """Record ``message_key`` for field ``name``, naming it by its catalogue label."""
+        self.by_field.setdefault(name, t(message_key, self.lang, field=t(label_key, self.lang), **params))
+
+    def text(self, sent: Submitted, name: str, label_key: str, *, required: bool = True,
+             max_len: int = 500) -> str:
+        """A text field, stripped; '' when optional and empty."""
+        value = sent.text(name)
+        if required and not value:
+            self.add(name, label_key, "form.required")
+        elif len(value) > max_len:
+            self.add(name, label_key, "form.too_long", max=max_len)
+        return value
+
+    def choice(self, sent: Submitted, name: str, label_key: str, allowed: Collection[str], *,
+               required: bool = True) -> str | None:
+        """One of ``allowed`` (a select list); ``None`` when optional and empty."""
+        value = sent.text(name)
+        if not value:
+            if required:
+                self.add(name, label_key, "form.required")
+            return None
+        if value not in allowed:
+            self.add(name, label_key, "form.bad_choice")
+            return None
+        return value
+
+    def number(self, sent: Submitted, name: str, label_key: str, *, required: bool = True) -> float | None:
+        """A number, typed in Persian or Western digits (``٫`` or ``.`` as decimal point)."""
+        raw = latin_digits(sent.text(name)).replace("٫", ".").replace("٬", "").replace(",", "")
+        if not raw:
+            if required:
+                self.add(name, label_key, "form.required")
+            return None
+        try:
+            return float(raw)
+        except ValueError:
+            self.add(name, label_key, "form.bad_number")
+            return None
+
+    def date(self, sent: Submitted, name: str, label_key: str, *, required: bool = True) -> date | None:
+        """A Jalali date typed as ``۱۴۰۵/۰۱/۱۵`` or ``1405/01/15`` (the date macro's format)."""
+        raw = sent.text(name)
+        if not raw:
+            if required:
+                self.add(name, label_key, "form.required")
+            return None
+        try:
+            return parse_jalali(raw, field=name)
+        except PishraftError:
+            self.add(name, label_key, "form.bad_date")
+            return None
+
+    def from_domain(self, exc: PishraftError, labels: Mapping[str, str]) -> None:
+        """Record a refusal of the core (``spatial``) against the field it names.
+
+        ``labels`` maps the core's field names to catalogue label keys. In English the
+        core's own explanation is shown; in Persian the field is named in Persian.
+        """
+        field = exc.field if exc.field in labels else None
+        label_key = labels[field] if field else next(iter(labels.values()), "common.unknown")
+        if self.lang == "en":
+            self.by_field.setdefault(field or "_form", f"{t(label_key, 'en')}: {exc.message}")
+        else:
+            self.add(field or "_form", label_key if has(label_key) else "common.unknown", "form.rejected")

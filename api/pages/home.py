@@ -1,0 +1,50 @@
+"""The home page: every map family, the unit search, and the signed-in user's own work."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import Depends, Query, Request
+from fastapi.responses import JSONResponse, Response
+
+from api.auth import Principal, require
+from api.pages.render import href, lang_of, page_router, redirect, render
+from api.pages.security import viewer
+from spatial.db.engine import session_scope
+from spatial.messages import label
+from spatial.units import hierarchy as units
+
+router = page_router()
+
+SUGGESTIONS = 10
+
+
+def _unit_label(unit: units.Unit, lang: str) -> str:
+    name = unit.name_fa if lang == "fa" else unit.name_en
+    return f"{name} ({label('level', unit.level, lang)})"
+
+
+@router.get("/home")
+def home(request: Request, _: Principal = Depends(require("read")), who: Principal | None = Depends(viewer)) -> Response:
+    with session_scope() as session:
+        provinces = units.units_at_level(session, "province")
+    return render(request, "home.html", {"provinces": provinces})
+
+
+@router.get("/search")
+def search(request: Request, q: str = Query("", max_length=100), _: Principal = Depends(require("read"))) -> Response:
+    """The unit search's results page (and the suggest list's answer as JSON)."""
+    lang = lang_of(request)
+    with session_scope() as session:
+        found = units.search_units(session, q, limit=SUGGESTIONS if _wants_json(request) else 50)
+    if _wants_json(request):
+        items: list[dict[str, Any]] = [
+            {"code": u.code, "label": _unit_label(u, lang), "href": href(request, f"/units/{u.code}")} for u in found]
+        return JSONResponse(items)
+    if len(found) == 1:
+        return redirect(request, f"/units/{found[0].code}")
+    return render(request, "search.html", {"q": q, "found": found})
+
+
+def _wants_json(request: Request) -> bool:
+    return "application/json" in request.headers.get("accept", "")

@@ -1,0 +1,78 @@
+"""Sign in and sign out in the browser, with the accounts the API uses.
+
+Signing in sets the same session cookie as ``POST /api/auth/token`` (a signed token,
+HttpOnly, SameSite=Lax); signing out revokes it like ``POST /api/auth/logout``.
+"""
+
+from __future__ import annotations
+
+from fastapi import Depends, Request
+from fastapi.responses import Response
+
+from api.auth import COOKIE, Principal, clear_session_cookie, set_session_cookie
+from api.pages.forms import FormErrors
+from api.pages.render import HOME, lang_of, page_router, redirect, render
+from api.pages.security import SEED_COOKIE, Submitted, form_for, viewer
+from spatial.accounts import users as accounts
+from spatial.accounts.tokens import issue_token
+from spatial.db.engine import session_scope
+from spatial.errors import Unauthorized
+from spatial.settings import get_settings
+
+router = page_router()
+
+
+def _safe_next(target: str) -> str:
+    """Only a path on this site (never ``//elsewhere`` or ``https://…``) may follow sign-in."""
+    return target if target.startswith("/") and not target.startswith("//") and "\\" not in target else HOME
+
+
+@router.get("/signin")
+def sign_in_form(request: Request, next: str = HOME) -> Response:  # noqa: A002 - the query parameter's name
+    return render(request, "signin.html", {"next": _safe_next(next), "errors": FormErrors(lang_of(request))})
+
+
+@router.post("/signin")
+def sign_in(request: Request, sent: Submitted = Depends(form_for(None))) -> Response:
+    errors = FormErrors(lang_of(request))
+    username = errors.text(sent, "username", "signin.username", max_len=64)
+    password = errors.text(sent, "password", "signin.password", max_len=256)
+    target = _safe_next(sent.text("next") or HOME)
+    if not errors:
+        # Recorded in the audit log whether the sign-in succeeds or not.
+        request.state.principal = Principal(username=username[:64], role="anonymous")
+        try:
+            with session_scope() as session:
+                account = accounts.authenticate(session, username, password)
+        except Unauthorized:
+            errors.add("password", "signin.password", "signin.failed")
+        else:
+            request.state.principal = Principal(username=account.username, role=account.role)
+            ttl = get_settings().token_ttl_minutes * 60
+            response = redirect(request, target)
+            set_session_cookie(response, issue_token(account.username, ttl), ttl)
+            response.delete_cookie(SEED_COOKIE, path="/")
+            return response
+    return render(request, "signin.html", {"next": target, "errors": errors, "username": username},
+                  status_code=422)
+
+
+@router.get("/signout")
+def sign_out_form(request: Request, who: Principal | None = Depends(viewer)) -> Response:
+    if who is None:
+        return redirect(request, HOME)
+    return render(request, "signout.html")
+
+
+@router.post("/signout")
+def sign_out(request: Request, sent: Submitted = Depends(form_for(None))) -> Response:
+    token = request.cookies.get(COOKIE)
+    if token:
+        try:
+            with session_scope() as session:
+                accounts.revoke_token(session, token)
+        except Unauthorized:
+            pass  # expired or invalid: signed out already
+    response = redirect(request, HOME)
+    clear_session_cookie(response)
+    return response
