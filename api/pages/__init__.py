@@ -7,8 +7,9 @@ how to add one"):
 - ``render.py``: ``page_router()`` for a new module, ``render(request, template, values)``
   for a page, ``redirect(request, path)`` (303) after a form, ``href`` for links that keep
   ``?lang=en``; templates live in ``api/templates`` and extend ``base.html``.
-- ``security.py``: ``viewer`` / ``page_reader`` for GET pages; ``form_for(permission)``
-  for every POST (CSRF token + the API's role check); area scope with
+- GET pages declare ``Depends(api.auth.require("read"))`` like API routes;
+  ``security.py``: ``viewer`` (the signed-in user or ``None``), ``form_for(permission)``
+  for every POST (the API's role check + the CSRF token); area scope with
   ``spatial.units.access.ensure_within_area`` as in the API.
 - ``forms.py``: ``FormErrors`` reads and checks fields (text, choice, number, Jalali date),
   with messages in the page's language naming the field.
