@@ -21,11 +21,11 @@ import shapely
 from folium.utilities import JsCode
 from shapely.geometry import shape
 
-from maps.base import add_note, base_map, esc, fit, tr
+from maps.base import add_note, base_map, esc, fit
 from maps.legend import add_legend
 from maps.navigation import Link, add_title_box
 from spatial.jalali import format_date, format_number, persian_digits
-from spatial.messages import label
+from spatial.messages import label, t
 
 UNKNOWN = "#7f7f7f"
 #: Action status (the plan's own state) -> colour; names are ``action_status.*`` in :mod:`spatial.messages`.
@@ -72,23 +72,23 @@ def _percent(progress: float | None, lang: str) -> str:
 def action_popup(props: Mapping[str, Any], lang: str) -> str:
     """The popup of one action: owner, sponsor, financing, dates and key-result progress bars."""
     rows = [
-        (tr(lang, "بخش", "Sector"), label("sector", props.get("sector"), lang) if props.get("sector") else None),
-        (tr(lang, "وضعیت", "Status"), label("action_status", props.get("status"), lang)),
-        (tr(lang, "پیشرفت", "Progress"), label("progress", props.get("progress_status"), lang)
+        (t("maps.sector", lang), label("sector", props.get("sector"), lang) if props.get("sector") else None),
+        (t("maps.status", lang), label("action_status", props.get("status"), lang)),
+        (t("maps.progress", lang), label("progress", props.get("progress_status"), lang)
          if props.get("progress_status") else None),
-        (tr(lang, "مسئول", "Responsible"), props.get("responsible")),
-        (tr(lang, "معین اقتصادی", "Sponsor"), props.get("sponsor")),
-        (tr(lang, "آغاز", "Start"), _date(props.get("start_date"), lang)),
-        (tr(lang, "پایان", "End"), _date(props.get("end_date"), lang)),
+        (t("maps.responsible", lang), props.get("responsible")),
+        (t("maps.sponsor", lang), props.get("sponsor")),
+        (t("maps.start", lang), _date(props.get("start_date"), lang)),
+        (t("maps.end", lang), _date(props.get("end_date"), lang)),
     ]
-    rials = tr(lang, "ریال", "rials")
+    rials = t("maps.rials", lang)
     financing = props.get("financing") or []
     for item in financing:
-        rows.append((f'{tr(lang, "تأمین مالی", "Financing")}: {label("financing", item.get("source"), lang)}',
+        rows.append((f'{t("maps.financing", lang)}: {label("financing", item.get("source"), lang)}',
                      f'{format_number(item.get("amount_rials"), lang)} {rials}'))
     if len(financing) > 1:
         total = sum(float(i.get("amount_rials") or 0) for i in financing)
-        rows.append((tr(lang, "جمع تأمین مالی", "Total financing"), f"{format_number(total, lang)} {rials}"))
+        rows.append((t("maps.total_financing", lang), f"{format_number(total, lang)} {rials}"))
     table = "".join(f"<tr><td>{esc(k)}</td><td>{esc(v)}</td></tr>" for k, v in rows if v not in (None, ""))
     results = []
     for kr in props.get("key_results") or []:
@@ -96,16 +96,18 @@ def action_popup(props: Mapping[str, Any], lang: str) -> str:
         width = round(100 * max(0.0, min(1.0, float(progress)))) if progress is not None else 0
         detail = (f'{format_number(kr.get("baseline"), lang)} → {format_number(kr.get("target"), lang)}'
                   f'{" (" + _date(kr.get("target_date"), lang) + ")" if kr.get("target_date") else ""}; '
-                  f'{tr(lang, "آخرین مقدار", "latest")}: {format_number(kr.get("latest_value"), lang)}')
+                  f'{t("maps.latest", lang)}: {format_number(kr.get("latest_value"), lang)}')
         results.append(
             f'<div class="kr"><div>{esc(kr.get("indicator") or "")} {esc(_percent(progress, lang))}</div>'
             f'<div class="bar" title="{esc(_percent(progress, lang))}"><span style="width:{width}%"></span></div>'
             f'<div class="en">{esc(detail)}</div></div>'
         )
-    kr_html = (f'<h4>{esc(tr(lang, "نتایج کلیدی", "Key results"))}</h4>{"".join(results)}' if results else "")
+    kr_html = (f'<h4>{esc(t("maps.key_results", lang))}</h4>{"".join(results)}' if results else "")
     direction = "rtl" if lang == "fa" else "ltr"
+    page = (f'<p class="pishraft-more"><a href="{esc(props["unit_page"])}">{esc(t("map.unit_page", lang))}</a></p>'
+            if props.get("unit_page") else "")
     return (f'<div class="pishraft-popup" dir="{direction}"><h4>{esc(props.get("title") or "")}</h4>'
-            f"<table>{table}</table>{kr_html}</div>")
+            f"<table>{table}</table>{kr_html}{page}</div>")
 
 
 def _prepared(actions: Mapping[str, Any], lang: str, colour_of: Any) -> tuple[dict[str, Any], int]:
@@ -146,7 +148,7 @@ def _bounds(geometries: Sequence[dict[str, Any]]) -> tuple[float, float, float, 
 def _used(table: Mapping[str, str], vocabulary: str, values: set[str], lang: str) -> list[tuple[str, str]]:
     items = [(colour, label(vocabulary, key, lang)) for key, colour in table.items() if key in values]
     if values - set(table):
-        items.append((UNKNOWN, tr(lang, "نامشخص", "Unknown")))
+        items.append((UNKNOWN, t("maps.unknown", lang)))
     return items
 
 
@@ -165,39 +167,37 @@ def roadmap_map(data: Mapping[str, Any] | None, lang: str = "fa", synthetic: boo
     unit_name = (roadmap.get("unit_name_fa") or unit.get("name_fa")) if lang == "fa" else \
         (roadmap.get("unit_name_en") or unit.get("name_en"))
     fmap = base_map(lang, basemap, synthetic)
-    title = roadmap.get("title") or tr(lang, "نقشه راه", "Roadmap")
+    title = roadmap.get("title") or t("maps.roadmap", lang)
     geometries = []
     unit_feature = data.get("unit")
     if unit_feature and unit_feature.get("geometry"):
-        folium.GeoJson(unit_feature, name=esc(unit_name or tr(lang, "واحد", "Unit")),
+        folium.GeoJson(unit_feature, name=esc(unit_name or t("maps.unit", lang)),
                        style_function=lambda _f: {"color": "#222", "weight": 2, "fill": False}).add_to(fmap)
         geometries.append(unit_feature["geometry"])
     collection, placeless = _prepared(data.get("actions") or {}, lang,
                                       lambda p: STATUS.get(p.get("status"), UNKNOWN))
     if collection["features"]:
-        _add_actions(fmap, collection, tr(lang, "اقدام‌ها", "Actions"))
+        _add_actions(fmap, collection, t("maps.actions", lang))
         geometries += [f["geometry"] for f in collection["features"]]
-    facts = [(tr(lang, "واحد", "Unit"), unit_name), (tr(lang, "دوره", "Period"), _period(roadmap.get("period"), lang)),
-             (tr(lang, "وضعیت", "Status"),
+    facts = [(t("maps.unit", lang), unit_name), (t("maps.period", lang), _period(roadmap.get("period"), lang)),
+             (t("maps.status", lang),
               label("roadmap_status", roadmap.get("status"), lang) if roadmap.get("status") else None),
-             (tr(lang, "پیشرفت", "Progress"),
+             (t("maps.progress", lang),
               label("progress", roadmap.get("progress_status"), lang) if roadmap.get("progress_status") else None),
-             (tr(lang, "مسئول", "Responsible"), roadmap.get("responsible")),
-             (tr(lang, "معین اقتصادی", "Sponsor"), roadmap.get("sponsor"))]
+             (t("maps.responsible", lang), roadmap.get("responsible")),
+             (t("maps.sponsor", lang), roadmap.get("sponsor"))]
     subtitle = " · ".join(f"{k}: {v}" for k, v in facts if v)
     add_title_box(fmap, lang, title, breadcrumb, subtitle=subtitle)
     statuses = {f["properties"].get("status") for f in collection["features"]}
-    add_legend(fmap, lang, tr(lang, "وضعیت اقدام", "Action status"), _used(STATUS, "action_status", statuses, lang), mark="dot")
+    add_legend(fmap, lang, t("maps.action_status", lang), _used(STATUS, "action_status", statuses, lang), mark="dot")
     if not data:
-        add_note(fmap, lang, tr(lang, "داده این نقشه راه در دسترس نیست.", "This roadmap's data is not available."))
+        add_note(fmap, lang, t("maps.this_roadmap_s_data", lang))
     elif not collection["features"]:
-        add_note(fmap, lang, tr(lang, "این نقشه راه هنوز اقدامی با مکان مشخص ندارد.",
-                                "This roadmap has no actions with a place yet."))
+        add_note(fmap, lang, t("maps.this_roadmap_has_no", lang))
     elif placeless:
-        add_note(fmap, lang, tr(lang, f"{persian_digits(placeless)} اقدام بدون مکان روی نقشه نیامده است.",
-                                f"{placeless} actions without a place are not on the map."))
+        add_note(fmap, lang, t("maps.placeless_actions", lang, count=format_number(placeless, lang)))
     if unit_feature is None and data:
-        add_note(fmap, lang, tr(lang, "مرز واحد این نقشه راه موجود نیست.", "The unit's boundary is not available."))
+        add_note(fmap, lang, t("maps.the_unit_s_boundary", lang))
     fit(fmap, _bounds(geometries))
     return fmap
 
@@ -210,7 +210,7 @@ def progress_map(actions: Mapping[str, Any] | None, lang: str = "fa", title: str
     ``actions`` is ``spatial.planning.progress.progress_geojson``'s FeatureCollection; ``unit`` an
     optional GeoJSON Feature outlined for context.
     """
-    title = title or tr(lang, "دیده‌بان پیشرفت", "Progress watch")
+    title = title or t("maps.progress_watch", lang)
     fmap = base_map(lang, basemap, synthetic)
     geometries = []
     if unit and unit.get("geometry"):
@@ -229,12 +229,11 @@ def progress_map(actions: Mapping[str, Any] | None, lang: str = "fa", title: str
     items = [(colour, f"{label('progress', key, lang)} ({format_number(counts.get(key, 0), lang)})")
              for key, colour in PROGRESS.items()]
     if set(counts) - set(PROGRESS):
-        items.append((UNKNOWN, tr(lang, "نامشخص", "Unknown")))
+        items.append((UNKNOWN, t("maps.unknown", lang)))
     add_legend(fmap, lang, title, items, mark="dot")
     if actions is None or not (actions.get("features") or []):
-        add_note(fmap, lang, tr(lang, "هنوز داده‌ای برای دیده‌بان پیشرفت نیست.", "No progress data is available yet."))
+        add_note(fmap, lang, t("maps.no_progress_data_is", lang))
     elif placeless:
-        add_note(fmap, lang, tr(lang, f"{persian_digits(placeless)} اقدام بدون مکان روی نقشه نیامده است.",
-                                f"{placeless} actions without a place are not on the map."))
+        add_note(fmap, lang, t("maps.placeless_actions", lang, count=format_number(placeless, lang)))
     fit(fmap, _bounds(geometries))
     return fmap

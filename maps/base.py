@@ -16,12 +16,12 @@ import folium
 from branca.element import Element, Figure, MacroElement, Template
 
 from spatial.errors import InvalidInput
+from spatial.messages import t
 
 LANGS: tuple[str, ...] = ("fa", "en")
 BASEMAPS: tuple[str, ...] = ("none", "osm")
 Lang = Literal["fa", "en"]
 
-SYNTHETIC_ATTRIBUTION = {"fa": "داده‌های نمونه (مصنوعی)", "en": "Synthetic demo data"}
 OSM_ATTRIBUTION = '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a>'
 OSM_TILES = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
 
@@ -31,11 +31,6 @@ def check_lang(lang: str) -> str:
     if lang not in LANGS:
         raise InvalidInput(f"Unknown language '{lang}'; use one of: {', '.join(LANGS)}.", field="lang")
     return lang
-
-
-def tr(lang: str, fa: str, en: str) -> str:
-    """The Persian or English text, by ``lang``."""
-    return fa if lang == "fa" else en
 
 
 def esc(text: object) -> str:
@@ -90,7 +85,7 @@ def base_map(lang: str = "fa", basemap: str = "none", synthetic: bool = False) -
             Element('<script>document.documentElement.classList.add("pishraft-rtl");'
                     'document.documentElement.lang = "fa";</script>'), name="pishraft_rtl")
     if synthetic:
-        attribution = json.dumps(SYNTHETIC_ATTRIBUTION[lang])
+        attribution = json.dumps(t("common.synthetic", lang))
         MapScript(f"{{map}}.attributionControl.addAttribution({attribution});").add_to(fmap)
     return fmap
 

@@ -13,10 +13,11 @@ from typing import Any
 import folium
 import geopandas as gpd
 
-from maps.base import add_note, base_map, fit, tr
+from maps.base import add_note, base_map, fit
 from maps.choropleth import unit_layer
 from maps.legend import add_bivariate_legend, add_legend
 from maps.navigation import Link, add_title_box
+from spatial.jalali import format_number
 from spatial.messages import label, t
 
 NO_DATA = "#d9d9d9"
@@ -37,15 +38,14 @@ def bivariate_meaning(key: tuple[int, int], lang: str) -> str:
     return t(f"bivariate.{key[0]}{key[1]}", lang)
 
 
-def _missing_note(fmap: folium.Map, lang: str, units: gpd.GeoDataFrame, known: int, what_fa: str,
-                  what_en: str) -> None:
+def _missing_note(fmap: folium.Map, lang: str, units: gpd.GeoDataFrame, known: int, what_key: str) -> None:
     if units.empty:
-        add_note(fmap, lang, tr(lang, "هیچ واحدی برای نمایش نیست.", "There are no units to show."))
+        add_note(fmap, lang, t("maps.there_are_no_units", lang))
     elif known == 0:
-        add_note(fmap, lang, tr(lang, f"داده {what_fa} هنوز موجود نیست.", f"No {what_en} data is available yet."))
+        add_note(fmap, lang, t("maps.no_data_yet", lang, what=t(what_key, lang)))
     elif known < len(units):
-        add_note(fmap, lang, tr(lang, f"برای {len(units) - known} واحد داده {what_fa} نیست (خاکستری).",
-                                f"{len(units) - known} units have no {what_en} data (grey)."))
+        add_note(fmap, lang, t("maps.units_without_data", lang, count=format_number(len(units) - known, lang),
+                                  what=t(what_key, lang)))
 
 
 def bivariate_map(units: gpd.GeoDataFrame, classes: Mapping[str, Mapping[str, Any]], lang: str = "fa",
@@ -61,7 +61,7 @@ def bivariate_map(units: gpd.GeoDataFrame, classes: Mapping[str, Mapping[str, An
     >>> bivariate_map(units, {"IR-15": {"capacity_class": 3, "deprivation_class": 3,
     ...               "meaning_fa": "…", "meaning_en": "…"}})   # doctest: +SKIP
     """
-    title = title or tr(lang, "ظرفیت × محرومیت", "Capacity × deprivation")
+    title = title or t("maps.capacity_deprivation", lang)
     keys = list(BIVARIATE_COLOURS)
     palette = [*BIVARIATE_COLOURS.values(), NO_DATA]
     meanings = {k: bivariate_meaning(k, lang) for k in BIVARIATE_COLOURS}
@@ -70,7 +70,7 @@ def bivariate_map(units: gpd.GeoDataFrame, classes: Mapping[str, Mapping[str, An
         c = classes.get(code)
         if c is None:
             colour.append(len(keys))
-            labels.append(tr(lang, "بدون داده", "No data"))
+            labels.append(t("maps.no_data", lang))
             continue
         key = (int(c["capacity_class"]), int(c["deprivation_class"]))
         meaning = c.get("meaning_fa" if lang == "fa" else "meaning_en") or meanings[key]
@@ -78,11 +78,11 @@ def bivariate_map(units: gpd.GeoDataFrame, classes: Mapping[str, Mapping[str, An
         colour.append(keys.index(key))
         labels.append(meaning)
     fmap = base_map(lang, basemap, synthetic)
-    bounds = unit_layer(fmap, units, labels, tr(lang, "طبقه", "Class"), palette, colour, lang)
+    bounds = unit_layer(fmap, units, labels, t("maps.class", lang), palette, colour, lang)
     add_title_box(fmap, lang, title, breadcrumb)
     add_bivariate_legend(fmap, lang, title, BIVARIATE_COLOURS, meanings)
     _missing_note(fmap, lang, units, sum(code in classes for code in units["code"]),
-                  "ظرفیت و محرومیت", "capacity and deprivation")
+                  "maps.what_bivariate")
     fit(fmap, bounds)
     return fmap
 
@@ -93,18 +93,18 @@ def cluster_map(units: gpd.GeoDataFrame, clusters: Mapping[str, str], lang: str 
 
     ``clusters`` maps unit codes to one of those labels (``spatial.analytics.spatial_stats.lisa_clusters``).
     """
-    title = title or tr(lang, "خوشه‌های فضایی (LISA)", "Spatial clusters (LISA)")
+    title = title or t("maps.spatial_clusters_lisa", lang)
     palette = [*(CLUSTER_COLOURS[c] for c in CLUSTER_ORDER), NO_DATA]
     colour = [CLUSTER_ORDER.index(clusters[c]) if clusters.get(c) in CLUSTER_ORDER else len(CLUSTER_ORDER)
               for c in units["code"]]
     labels = [label("cluster", clusters[c], lang) if clusters.get(c) in CLUSTER_ORDER
-              else tr(lang, "بدون داده", "No data") for c in units["code"]]
+              else t("maps.no_data", lang) for c in units["code"]]
     fmap = base_map(lang, basemap, synthetic)
-    bounds = unit_layer(fmap, units, labels, tr(lang, "خوشه", "Cluster"), palette, colour, lang)
+    bounds = unit_layer(fmap, units, labels, t("maps.cluster", lang), palette, colour, lang)
     add_title_box(fmap, lang, title, breadcrumb)
     add_legend(fmap, lang, title, [*((CLUSTER_COLOURS[c], label("cluster", c, lang)) for c in CLUSTER_ORDER),
-                                   (NO_DATA, tr(lang, "بدون داده", "No data"))])
+                                   (NO_DATA, t("maps.no_data", lang))])
     _missing_note(fmap, lang, units, sum(clusters.get(c) in CLUSTER_ORDER for c in units["code"]),
-                  "خوشه‌بندی", "cluster")
+                  "maps.what_cluster")
     fit(fmap, bounds)
     return fmap

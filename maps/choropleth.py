@@ -15,14 +15,14 @@ import geopandas as gpd
 import mapclassify
 import numpy as np
 
-from maps.base import add_note, base_map, fit, tr
+from maps.base import add_note, base_map, fit
 from maps.coverage import CoverageLayer, bounds_of, compact_geometry, fit_zoom
 from maps.legend import add_legend, class_items
 from maps.navigation import Choice, Link, add_title_box
 from maps.overlays import Overlay, add_overlays
 from spatial.errors import InvalidInput
 from spatial.jalali import format_number
-from spatial.messages import label
+from spatial.messages import label, t
 
 SCHEMES = {"quantiles": mapclassify.Quantiles, "fisher_jenks": mapclassify.FisherJenks,
            "equal_interval": mapclassify.EqualInterval}
@@ -108,19 +108,18 @@ def choropleth_map(
     array = np.array([np.nan if values.get(c) is None else values[c] for c in units["code"]], dtype=float)
     breaks = class_breaks(array, scheme, len(PALETTE))
     labels = [format_number(None if np.isnan(v) else float(v), lang) for v in array]
-    bounds = unit_layer(fmap, units, labels, tr(lang, "مقدار", "Value"), [*PALETTE, NO_DATA],
+    bounds = unit_layer(fmap, units, labels, t("maps.value", lang), [*PALETTE, NO_DATA],
                         classify(array, breaks).tolist(), lang)
     add_title_box(fmap, lang, title, breadcrumb, choices)
     finite = array[np.isfinite(array)]
     legend_title = f"{legend_title or title} — {label('scheme', scheme, lang)}"
     add_legend(fmap, lang, legend_title,
                class_items(breaks, float(finite.min()) if finite.size else None, PALETTE, NO_DATA, lang)
-               if breaks else [(NO_DATA, tr(lang, "بدون داده", "No data"))])
+               if breaks else [(NO_DATA, t("maps.no_data", lang))])
     if units.empty:
-        add_note(fmap, lang, tr(lang, "هیچ واحدی برای نمایش نیست.", "There are no units to show."))
+        add_note(fmap, lang, t("maps.there_are_no_units", lang))
     elif not finite.size:
-        add_note(fmap, lang, note or tr(lang, "برای این واحدها داده‌ای ثبت نشده است.",
-                                        "No values are recorded for these units."))
+        add_note(fmap, lang, note or t("maps.no_values_are_recorded", lang))
     elif note:
         add_note(fmap, lang, note)
     add_overlays(fmap, overlays, lang)

@@ -6,8 +6,9 @@ from collections.abc import Sequence
 
 import folium
 
-from maps.base import add_box, corner, esc, tr
+from maps.base import add_box, corner, esc
 from spatial.jalali import format_number
+from spatial.messages import t
 
 
 def _rows(items: Sequence[tuple[str, str]], mark: str = "swatch") -> str:
@@ -32,7 +33,7 @@ def class_items(breaks: Sequence[float], lowest: float | None, palette: Sequence
     lowers = [lowest, *breaks[:-1]]
     items = [(palette[i], f"{format_number(lo, lang)} – {format_number(hi, lang)}")
              for i, (lo, hi) in enumerate(zip(lowers, breaks, strict=True))]
-    items.append((no_data, tr(lang, "بدون داده", "No data")))
+    items.append((no_data, t("maps.no_data", lang)))
     return items
 
 
@@ -45,8 +46,8 @@ def add_bivariate_legend(fmap: folium.Map, lang: str, title: str, colours: dict[
                         f"</td>" for cap in (1, 2, 3))
         rows.append(f"<tr>{cells}</tr>")
     # The grid reads left to right in both languages: capacity grows to the right.
-    axes = (f'<div class="axis">↑ {esc(tr(lang, "محرومیت", "Deprivation"))} &nbsp; '
-            f'{esc(tr(lang, "ظرفیت", "Capacity"))} →</div>')
+    axes = (f'<div class="axis">↑ {esc(t("maps.deprivation", lang))} &nbsp; '
+            f'{esc(t("maps.capacity", lang))} →</div>')
     explained = "".join(
         f'<li class="row"><span class="swatch" style="background:{colours[key]}"></span>{esc(text)}</li>'
         for key, text in sorted(meanings.items(), key=lambda kv: (-kv[0][1], kv[0][0]))

@@ -8,7 +8,8 @@ from typing import Any
 
 import folium
 
-from maps.base import corner, esc, tr
+from maps.base import corner, esc
+from spatial.messages import t
 
 #: Overlay colour by layer kind: capacities green, deprivation red, context grey-blue.
 KIND_COLOURS = {"capacity": "#1a9850", "deprivation": "#d73027", "context": "#4a6f8a"}
@@ -33,7 +34,7 @@ def add_overlays(fmap: folium.Map, overlays: Sequence[Overlay], lang: str) -> No
     """Add each overlay as a hidden, toggleable layer and a layer control to switch them."""
     for overlay in overlays:
         colour = KIND_COLOURS.get(overlay.kind, KIND_COLOURS["context"])
-        name = overlay.title + (tr(lang, " (بخشی)", " (partial)") if overlay.truncated else "")
+        name = overlay.title + (t("maps.partial", lang) if overlay.truncated else "")
         fields = [f for f, _ in overlay.fields]
         popup = (folium.GeoJsonPopup(fields=fields, aliases=[esc(label) for _, label in overlay.fields],
                                      labels=True, class_name="pishraft-popup")

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from maps.actions import progress_map, roadmap_map
 from maps.assets import copy_static, write_page
-from maps.base import check_lang, tr
+from maps.base import check_lang
 from maps.categories import bivariate_map, cluster_map
 from maps.choropleth import SCHEMES, check_scheme, choropleth_map
 from maps.coverage import bounds_of
@@ -31,15 +31,14 @@ from spatial.analytics import indicators
 from spatial.units import hierarchy as units
 from spatial.units.frames import units_frame
 from spatial.analytics.bivariate import bivariate_classes
-from spatial.analytics.indices import newest_index_code
-from spatial.messages import label
+from spatial.analytics.indices import newest_index_code, resolve_index
+from spatial.messages import label, t
 from spatial.planning.progress import progress_geojson
 from spatial.planning.roadmaps import roadmap_map_data
 from spatial.analytics.spatial_stats import lisa_clusters
-from spatial.errors import InvalidInput
+from spatial.errors import InvalidInput, NotFound
 from spatial.jalali import persian_digits
 
-NATION = {"fa": "ایران", "en": "Iran"}
 #: Levels a national map can show.
 NATIONAL_LEVELS: tuple[str, ...] = ("province", "county", "neighbourhood")
 #: Most features of one resource layer put on a map; the layer is marked partial beyond.
@@ -72,6 +71,8 @@ class Links(Protocol):
 
     def unit(self, request: MapRequest, code: str) -> str: ...
 
+    def page(self, request: MapRequest, code: str) -> str | None: ...
+
 
 class ServedLinks:
     """Links to the API's map pages, carrying the request's parameters."""
@@ -92,6 +93,11 @@ class ServedLinks:
     def unit(self, request: MapRequest, code: str) -> str:
         return f"/maps/units/{quote(code, safe='')}?{self._query(request)}"
 
+    @staticmethod
+    def page(request: MapRequest, code: str) -> str:
+        """The workspace's page of unit ``code`` (profile, roadmaps, maps)."""
+        return f"/units/{quote(code, safe='')}" + ("?lang=en" if request.lang == "en" else "")
+
 
 class FileLinks:
     """Links between the standalone files written by ``pishraft maps render`` (default view only)."""
@@ -105,6 +111,11 @@ class FileLinks:
     @staticmethod
     def unit(request: MapRequest, code: str) -> str:
         return f"unit-{code}.{request.lang}.html"
+
+    @staticmethod
+    def page(request: MapRequest, code: str) -> str | None:
+        """Standalone files have no workspace to link to."""
+        return None
 
 
 def resource_overlays(session: Session, bounds: tuple[float, float, float, float] | None,
@@ -133,16 +144,16 @@ def _indicator_choices(session: Session, request: MapRequest, info: dict[str, An
     lang = request.lang
     all_indicators = indicators.list_indicators(session)
     return [
-        Choice(tr(lang, "دوره", "Period"),
+        Choice(t("maps.period", lang),
                [Link(persian_digits(p) if lang == "fa" else p,
                      None if p == request.period else here(replace(request, period=p)))
                 for p in info["periods"]]),
-        Choice(tr(lang, "شاخص", "Indicator"),
+        Choice(t("maps.indicator", lang),
                [Link(i["name_fa"] if lang == "fa" else i["name_en"],
                      None if i["code"] == request.indicator
                      else here(replace(request, indicator=i["code"], period=None)))
                 for i in all_indicators]),
-        Choice(tr(lang, "طبقه‌بندی", "Classes"),
+        Choice(t("maps.classes", lang),
                [Link(label("scheme", s, lang), None if s == request.scheme else here(replace(request, scheme=s)))
                 for s in SCHEMES]),
     ]
@@ -152,17 +163,18 @@ def _indicator_map(session: Session, request: MapRequest, frame: gpd.GeoDataFram
                    breadcrumb: list[Link], links: Links, here: Callable[[MapRequest], str], level: str | None,
                    parent_code: str | None) -> folium.Map:
     lang = request.lang
-    frame["href"] = [links.unit(request, c) if kids else None
+    # A click drills down to the children's map; units without children open their page.
+    frame["href"] = [links.unit(request, c) if kids else links.page(request, c)
                      for c, kids in zip(frame["code"], frame["has_children"], strict=True)]
     bounds = bounds_of(frame.geometry.values) if len(frame) else None
     overlays = resource_overlays(session, bounds, lang)
     synthetic = bool(frame["synthetic"].any()) if len(frame) else False
     code = request.indicator or indicators.first_indicator_code(session)
     if code is None:
-        title = f"{place} — {tr(lang, 'بدون شاخص', 'no indicators yet')}"
+        title = f"{place} — {t('maps.no_indicators_yet', lang)}"
         return choropleth_map(frame, {}, title, lang, request.scheme, synthetic, breadcrumb=breadcrumb,
                               overlays=overlays, basemap=request.basemap,
-                              note=tr(lang, "هنوز شاخصی ثبت نشده است.", "No indicator has been recorded yet."))
+                              note=t("maps.no_indicator_has_been", lang))
     info = indicators.indicator_info(session, code)
     period, values = indicators.values_by_unit(session, code, level=level, period=request.period,
                                                parent_code=parent_code)
@@ -187,7 +199,7 @@ def overview_map(session: Session, indicator: str | None = None, lang: str = "fa
     links = links or ServedLinks()
     request = MapRequest(indicator, scheme, period, lang, basemap)
     frame = units_frame(session, level=level)
-    place = NATION[lang]
+    place = t("maps.nation", lang)
     return _indicator_map(session, request, frame, place, [Link(place)], links,
                           lambda r: links.overview(r, level), level, None)
 
@@ -199,7 +211,7 @@ def unit_breadcrumb(session: Session, code: str, request: MapRequest, links: Lin
     unit = units.get_unit(session, code)
     up = [Link(a.name_fa if lang == "fa" else a.name_en, links.unit(request, a.code))
           for a in reversed(units.ancestors(session, code))]
-    return [Link(NATION[lang], links.overview(request)), *up,
+    return [Link(t("maps.nation", lang), links.overview(request)), *up,
             Link(unit.name_fa if lang == "fa" else unit.name_en, last_href)]
 
 
@@ -209,7 +221,7 @@ def unit_map(session: Session, code: str, indicator: str | None = None, lang: st
     """The children of unit ``code`` shaded by ``indicator``; a breadcrumb leads back up."""
     links = links or ServedLinks()
     request = MapRequest(indicator, scheme, period, lang, basemap)
-    breadcrumb = unit_breadcrumb(session, code, request, links)
+    breadcrumb = unit_breadcrumb(session, code, request, links, links.page(request, code))
     name = breadcrumb[-1].label
     frame = units_frame(session, parent_code=code)
     return _indicator_map(session, request, frame, name, breadcrumb, links,
@@ -257,6 +269,16 @@ def _default_index(session: Session, domain: str, level: str) -> str | None:
     return f"index:{code}" if code else None
 
 
+def _source_name(session: Session, source: str, lang: str) -> str:
+    """The name of an indicator code or ``index:<code or id>`` in ``lang`` (the code if it has none)."""
+    key = source.removeprefix("index:")
+    try:
+        info = resolve_index(session, key) if source.startswith("index:") else indicators.indicator_info(session, key)
+    except NotFound:
+        return key
+    return str(info["name_fa"] if lang == "fa" else info["name_en"])
+
+
 def _scoped_units(session: Session, level: str, parent_code: str | None) -> gpd.GeoDataFrame:
     """Units at ``level`` anywhere below ``parent_code`` (the whole country when ``None``)."""
     frame = units_frame(session, level=level)
@@ -268,7 +290,7 @@ def _scoped_units(session: Session, level: str, parent_code: str | None) -> gpd.
 
 def _scope_breadcrumb(session: Session, request: MapRequest, parent_code: str | None, links: Links) -> list[Link]:
     if parent_code is None:
-        return [Link(NATION[request.lang])]
+        return [Link(t("maps.nation", request.lang))]
     return unit_breadcrumb(session, parent_code, request, links, links.unit(request, parent_code))
 
 
@@ -288,6 +310,8 @@ def bivariate_page(session: Session, level: str = "county", parent_code: str | N
                            field="capacity" if capacity is None else "deprivation")
     classes = bivariate_classes(session, capacity, deprivation, level, period, parent_code)
     frame = _scoped_units(session, level, parent_code)
+    links = links or ServedLinks()
+    frame["href"] = [links.page(request, c) for c in frame["code"]]
     return bivariate_map(frame, classes, lang, synthetic=bool(frame["synthetic"].any()) if len(frame) else False,
                          breadcrumb=_scope_breadcrumb(session, request, parent_code, links or ServedLinks()),
                          basemap=basemap)
@@ -305,12 +329,24 @@ def cluster_page(session: Session, level: str = "county", parent_code: str | Non
                            field="source")
     clusters = lisa_clusters(session, source, level, period, parent_code)
     frame = _scoped_units(session, level, parent_code)
-    name = source.removeprefix("index:")
-    title = tr(lang, f"خوشه‌های فضایی {name}", f"Spatial clusters of {name}")
+    links = links or ServedLinks()
+    frame["href"] = [links.page(request, c) for c in frame["code"]]
+    name = _source_name(session, source, lang)
+    title = t("maps.clusters_of", lang, name=name)
     return cluster_map(frame, clusters, lang, title=title,
                        synthetic=bool(frame["synthetic"].any()) if len(frame) else False,
                        breadcrumb=_scope_breadcrumb(session, request, parent_code, links or ServedLinks()),
                        basemap=basemap)
+
+
+def _link_unit_pages(actions: dict[str, Any], request: MapRequest, links: Links, code: str | None = None) -> None:
+    """Give each action's popup a link to the page of its roadmap's unit (``code``, or the
+    feature's own ``unit_code``)."""
+    for feature in actions.get("features") or []:
+        props = feature.setdefault("properties", {})
+        unit_code = code or props.get("unit_code")
+        if unit_code:
+            props["unit_page"] = links.page(request, unit_code)
 
 
 def roadmap_page(session: Session, roadmap_id: int, lang: str = "fa", basemap: str = "none",
@@ -320,6 +356,7 @@ def roadmap_page(session: Session, roadmap_id: int, lang: str = "fa", basemap: s
     request = MapRequest(lang=lang, basemap=basemap)
     links = links or ServedLinks()
     code = data["roadmap"]["unit_code"]
+    _link_unit_pages(data.get("actions") or {}, request, links, code)
     return roadmap_map(data, lang, breadcrumb=unit_breadcrumb(session, code, request, links, links.unit(request, code)),
                        basemap=basemap)
 
@@ -331,6 +368,7 @@ def progress_page(session: Session, unit_code: str, level: str | None = None, la
     request = MapRequest(lang=lang, basemap=basemap)
     links = links or ServedLinks()
     unit = units.unit_feature(session, unit_code)
+    _link_unit_pages(actions, request, links)
     return progress_map(actions, lang, synthetic=bool(unit["properties"]["synthetic"]),
                         breadcrumb=unit_breadcrumb(session, unit_code, request, links, links.unit(request, unit_code)),
                         unit=unit, basemap=basemap)

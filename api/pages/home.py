@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
 from fastapi import Depends, Query, Request
 from fastapi.responses import JSONResponse, Response
@@ -12,11 +13,14 @@ from api.pages.render import href, lang_of, page_router, redirect, render
 from api.pages.security import viewer
 from spatial.db.engine import session_scope
 from spatial.messages import label
+from spatial.planning.worklist import recent_roadmaps, user_work
 from spatial.units import hierarchy as units
 
 router = page_router()
 
 SUGGESTIONS = 10
+#: Roadmaps listed under the roadmap maps on the home page (most recently changed first).
+RECENT_ROADMAPS = 10
 
 
 def _unit_label(unit: units.Unit, lang: str) -> str:
@@ -26,9 +30,20 @@ def _unit_label(unit: units.Unit, lang: str) -> str:
 
 @router.get("/home")
 def home(request: Request, _: Principal = Depends(require("read")), who: Principal | None = Depends(viewer)) -> Response:
+    """Map families, the unit search, the provinces, and the signed-in user's own work."""
     with session_scope() as session:
         provinces = units.units_at_level(session, "province")
-    return render(request, "home.html", {"provinces": provinces})
+        work = user_work(session, who.username, who.area_unit_id) if who else None
+        area = units.get_unit_by_id(session, who.area_unit_id) if who and who.area_unit_id else None
+        recent = recent_roadmaps(session, RECENT_ROADMAPS)
+    return render(request, "home.html", {"provinces": provinces, "work": work, "area": area, "roadmaps": recent})
+
+
+@router.get("/progress-map")
+def progress_map(request: Request, unit: str = Query(max_length=64),
+                 _: Principal = Depends(require("read"))) -> Response:
+    """The home page's "progress watch" chooser: on to the progress map of the chosen unit."""
+    return redirect(request, f"/maps/progress/{quote(unit, safe='')}")
 
 
 @router.get("/search")
@@ -41,8 +56,8 @@ def search(request: Request, q: str = Query("", max_length=100), _: Principal = 
         items: list[dict[str, Any]] = [
             {"code": u.code, "label": _unit_label(u, lang), "href": href(request, f"/units/{u.code}")} for u in found]
         return JSONResponse(items)
-    if len(found) == 1:
-        return redirect(request, f"/units/{found[0].code}")
+    if len(found) == 1 or (found and found[0].code.lower() == q.strip().lower()):
+        return redirect(request, f"/units/{found[0].code}")  # one unit, or exactly its code: straight there
     return render(request, "search.html", {"q": q, "found": found})
 
 

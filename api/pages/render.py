@@ -25,7 +25,7 @@ from fastapi.templating import Jinja2Templates
 
 from spatial import errors
 from spatial.jalali import format_date, format_number, jalali_numeric, persian_digits
-from spatial.messages import choices, label, t
+from spatial.messages import choices, label, measure, t
 
 TEMPLATES_DIR = Path(__file__).resolve().parents[1] / "templates"
 #: The workspace's own CSS and JavaScript, served at ``/static/pages`` (maps' assets stay at ``/static``).
@@ -102,7 +102,7 @@ def _mark_page(request: Request) -> None:
 
 def context(request: Request, values: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """What every template sees: ``request``, ``lang``, ``dir``, ``t``, ``label``,
-    ``choices``, ``href``, ``jdate``, ``jdate_input``, ``num``, ``digits``, the signed-in
+    ``choices``, ``measure``, ``href``, ``jdate``, ``jdate_input``, ``num``, ``digits``, the signed-in
     ``viewer`` (or ``None``) and ``csrf_token``; then ``values``."""
     from api.pages.security import csrf_token, viewer_of  # security needs render's helpers
 
@@ -112,6 +112,7 @@ def context(request: Request, values: Mapping[str, Any] | None = None) -> dict[s
         "t": lambda key, **kw: t(key, lang, **kw),
         "label": lambda vocabulary, code: label(vocabulary, code, lang),
         "choices": lambda vocabulary, codes: choices(vocabulary, codes, lang),
+        "measure": lambda unit_of_measure: measure(unit_of_measure, lang),
         "href": lambda path, **kw: href(request, path, **kw),
         "switch_language_href": switch_language_href(request),
         "jdate": lambda value: _jdate(value, lang),

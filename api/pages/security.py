@@ -25,7 +25,14 @@ from fastapi import Request, Response
 from starlette.datastructures import FormData
 
 from api.auth import (
-    API_KEY_HEADER, API_KEY_PARAM, COOKIE, ROLES, Principal, authorise, bearer_token, cookie_principal,
+    API_KEY_HEADER,
+    API_KEY_PARAM,
+    COOKIE,
+    ROLES,
+    Principal,
+    authorise,
+    bearer_token,
+    cookie_principal,
     resolve_principal,
 )
 from spatial.accounts.tokens import secret_key
@@ -66,7 +73,9 @@ def remember_anonymous_seed(request: Request, response: Response) -> None:
 def csrf_valid(request: Request, submitted: str | None) -> bool:
     """True when ``submitted`` is this browser's token (compared in constant time)."""
     seed = request.cookies.get(COOKIE) or request.cookies.get(SEED_COOKIE)
-    return bool(seed and submitted) and hmac.compare_digest(_token_for(seed), str(submitted))
+    if not seed or not submitted:
+        return False
+    return hmac.compare_digest(_token_for(seed), submitted)
 
 
 def viewer_of(request: Request) -> Principal | None:

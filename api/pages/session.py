@@ -28,7 +28,7 @@ def _safe_next(target: str) -> str:
 
 
 @router.get("/signin")
-def sign_in_form(request: Request, next: str = HOME) -> Response:  # noqa: A002 - the query parameter's name
+def sign_in_form(request: Request, next: str = HOME) -> Response:
     return render(request, "signin.html", {"next": _safe_next(next), "errors": FormErrors(lang_of(request))})
 
 

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from spatial.db.bulk import copy_rows
 from spatial.demo.common import SYNTHETIC_NOTE, DemoStep, Progress
+from spatial.demo.layers import DEMO_LAYERS
 from spatial.errors import InvalidInput
 from spatial.analytics.indicators import define_indicator, roll_up
 from spatial.analytics.indices import compute_index
@@ -84,9 +85,10 @@ def derive_from_layers(session: Session) -> list[str]:
     codes = []
     for slug, title, kind in layers:
         code = f"{slug}_per_1000"[:63]
+        title_en = DEMO_LAYERS[slug][1] if slug in DEMO_LAYERS else title
         try:
             derive_indicator(session, slug, "neighbourhood", "per_1000", code=code, period=PERIOD,
-                             name_fa=f"{title} در هزار نفر", name_en=f"{title} per 1,000 people",
+                             name_fa=f"{title} در هزار نفر", name_en=f"{title_en} per 1,000 people",
                              domain="deprivation" if kind == "deprivation" else "capacity",
                              direction="higher_is_worse" if kind == "deprivation" else "higher_is_better",
                              synthetic=True)

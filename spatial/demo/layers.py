@@ -22,13 +22,14 @@ from sqlalchemy.orm import Session
 
 from spatial.demo.common import SEED, SYNTHETIC_NOTE, DemoStep
 
-#: slug → (title, kind)
-DEMO_LAYERS: dict[str, tuple[str, str]] = {
-    "demo_health_centres": ("Health centres (synthetic) — مراکز بهداشت (نمونه)", "capacity"),
-    "demo_schools": ("Schools (synthetic) — مدارس (نمونه)", "capacity"),
-    "demo_roads": ("Roads (synthetic) — جاده‌ها (نمونه)", "capacity"),
-    "demo_irrigated_land": ("Irrigated land (synthetic) — اراضی آبی (نمونه)", "capacity"),
-    "demo_population_density": ("Population density (synthetic) — تراکم جمعیت (نمونه)", "context"),
+#: slug → (Persian title, English title, kind). The catalogue keeps the Persian title (a
+#: layer has one); the English one names the indicators derived from the layer.
+DEMO_LAYERS: dict[str, tuple[str, str, str]] = {
+    "demo_health_centres": ("مراکز بهداشت (نمونه)", "Health centres (synthetic)", "capacity"),
+    "demo_schools": ("مدارس (نمونه)", "Schools (synthetic)", "capacity"),
+    "demo_roads": ("جاده‌ها (نمونه)", "Roads (synthetic)", "capacity"),
+    "demo_irrigated_land": ("اراضی آبی (نمونه)", "Irrigated land (synthetic)", "capacity"),
+    "demo_population_density": ("تراکم جمعیت (نمونه)", "Population density (synthetic)", "context"),
 }
 MARK = {"synthetic": True, "note": SYNTHETIC_NOTE}
 #: Raster grid over Iran: 0.1° pixels.
@@ -119,7 +120,7 @@ def load(session: Session, progress: Callable[[str], None]) -> None:
         files = _vector_files(folder, codes, provinces, rng)
         files["demo_population_density"] = _raster_file(folder, provinces, rng)
         for slug, path in files.items():
-            title, kind = DEMO_LAYERS[slug]
+            title, _title_en, kind = DEMO_LAYERS[slug]
             progress(f"layer {slug}")
             add_layer(session, path, LayerRequest(name=slug, title=title, kind=kind, replace=True),
                       added_by="demo", details=MARK)

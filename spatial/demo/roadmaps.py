@@ -68,17 +68,17 @@ def load(session: Session, progress: Progress) -> None:
     sponsor = org("هلدینگ معین اقتصادی نمونه", "economic_sponsor", PROVINCE)
     cooperative = org("تعاونی فرش‌بافان", "cooperative", COUNTY)
     ngo = org("انجمن توانمندسازی زنان", "ngo", HOOD)
-    outgoing = person("مریم احمدی", "province development officer", planning, PROVINCE)
-    incoming = person("رضا کریمی", "province development officer", planning, PROVINCE)
-    county_officer = person("زهرا محمدی", "county development officer", planning, COUNTY)
-    facilitator = person("علی رضایی", "neighbourhood facilitator", ngo, HOOD)
+    outgoing = person("مریم احمدی", "مسئول توسعه استان", planning, PROVINCE)
+    incoming = person("رضا کریمی", "مسئول توسعه استان", planning, PROVINCE)
+    county_officer = person("زهرا محمدی", "مسئول توسعه شهرستان", planning, COUNTY)
+    facilitator = person("علی رضایی", "تسهیلگر محله", ngo, HOOD)
 
     core = create_core(session, CoreIn(
         name="هسته پیشرفت شهرستان نمونه ۱" + TAG, unit=COUNTY, members_count=12, stage="trained",
         assessment={"local_knowledge": 82, "commitment": 90, "planning_skills": 64},
-        training=[TrainingIn(title="Drafting a progress map", held_on=today - timedelta(days=300), hours=16,
+        training=[TrainingIn(title="تدوین نقشه پیشرفت", held_on=today - timedelta(days=300), hours=16,
                              participants=12),
-                  TrainingIn(title="Progress watch and reporting", held_on=today - timedelta(days=240), hours=8,
+                  TrainingIn(title="پایش پیشرفت و گزارش‌دهی", held_on=today - timedelta(days=240), hours=8,
                              participants=10)],
         synthetic=True), EDITOR)["id"]
 
@@ -106,19 +106,19 @@ def load(session: Session, progress: Progress) -> None:
     plans: list[tuple[int, str, str, str, ActionStatus, list[tuple[FinancingSource, int]],
                       tuple[str, float, float, float | None, bool]]] = [
         (province_rm, PROVINCE, "خوشه صنعتی فرآوری پسته", "agriculture", "in_progress",
-         [("investment_fund", 80_000_000_000), ("bank_loan", 120_000_000_000)], ("jobs created", 0, 300, 1.0, False)),
+         [("investment_fund", 80_000_000_000), ("bank_loan", 120_000_000_000)], ("شغل ایجادشده", 0, 300, 1.0, False)),
         (province_rm, PROVINCE, "مسیر گردشگری کویر لوت", "tourism", "in_progress",
-         [("government_budget", 45_000_000_000), ("sponsor", 30_000_000_000)], ("visitors (thousand)", 10, 60, 0.7, False)),
+         [("government_budget", 45_000_000_000), ("sponsor", 30_000_000_000)], ("گردشگر (هزار نفر)", 10, 60, 0.7, False)),
         (county_rm, COUNTY, "کارگاه فرش دستباف زنان", "handicrafts", "in_progress",
-         [("sponsor", 6_000_000_000), ("people", 500_000_000)], ("weavers employed", 0, 120, 0.2, False)),
+         [("sponsor", 6_000_000_000), ("people", 500_000_000)], ("بافنده شاغل", 0, 120, 0.2, False)),
         (county_rm, COUNTY, "گلخانه‌های کوچک روستایی", "agriculture", "stalled",
-         [("bank_loan", 9_000_000_000)], ("greenhouses built", 0, 40, 0.6, True)),
+         [("bank_loan", 9_000_000_000)], ("گلخانه ساخته‌شده", 0, 40, 0.6, True)),
         (county_rm, COUNTY, "تعاونی بسته‌بندی خرما", "agriculture", "planned",
-         [("investment_fund", 4_000_000_000)], ("tonnes packed", 0, 500, None, False)),
+         [("investment_fund", 4_000_000_000)], ("تن خرمای بسته‌بندی‌شده", 0, 500, None, False)),
         (hood_rm, HOOD, "آموزش مهارت خیاطی", "training", "in_progress",
-         [("people", 200_000_000), ("sponsor", 800_000_000)], ("trainees", 0, 60, 0.8, False)),
+         [("people", 200_000_000), ("sponsor", 800_000_000)], ("کارآموز", 0, 60, 0.8, False)),
         (hood_rm, HOOD, "صندوق خرد محله", "finance", "planned",
-         [("investment_fund", 1_000_000_000)], ("members", 0, 150, 0.3, False)),
+         [("investment_fund", 1_000_000_000)], ("عضو صندوق", 0, 150, 0.3, False)),
     ]
     points = {code: iter(_points(session, code, 4)) for code in (PROVINCE, COUNTY, HOOD)}
     for rid, unit, title, sector, status, financing, (indicator, baseline, target, share, overdue) in plans:

@@ -7,7 +7,8 @@
 :mod:`~spatial.planning.history` (every change, and a roadmap as it was on a date),
 :mod:`~spatial.planning.exchange` (JSON and Excel export and import),
 :mod:`~spatial.planning.people` (organisations, people, handovers),
-:mod:`~spatial.planning.cores` (progress cores) and :mod:`~spatial.planning.past_plans`. It
+:mod:`~spatial.planning.cores` (progress cores), :mod:`~spatial.planning.past_plans` and
+:mod:`~spatial.planning.worklist` (what a signed-in user works on). It
 may import :mod:`spatial.db`, :mod:`spatial.units`, :mod:`spatial.analytics` (a roadmap
 shows its unit's advantages) and the shared modules.
 """

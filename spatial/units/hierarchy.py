@@ -89,6 +89,14 @@ def get_unit(session: Session, code: str, as_of: date | None = None) -> Unit:
     return Unit(**row, children=list(kids))
 
 
+def get_unit_by_id(session: Session, unit_id: int) -> Unit:
+    """The unit with database id ``unit_id`` (e.g. a user's area), any version."""
+    code = session.execute(text("SELECT code FROM admin_unit WHERE id = :id"), {"id": unit_id}).scalar()
+    if code is None:
+        raise NotFound(f"No administrative unit has id {unit_id}.", field="unit")
+    return get_unit(session, code)
+
+
 def units_at_level(session: Session, level: str, as_of: date | None = None) -> list[Unit]:
     """Every unit at ``level`` (e.g. the provinces), by code."""
     check_level(level)

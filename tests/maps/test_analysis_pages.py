@@ -34,7 +34,7 @@ def test_bivariate_map_classes_every_county(live_server: str, visit: Callable[..
 def test_cluster_map_of_provinces_in_english(live_server: str, visit: Callable[..., Visit]) -> None:
     seen = visit(f"{live_server}/maps/clusters?level=province&source=unemployment_rate&period=2024&lang=en")
     assert seen.page.evaluate(SHAPES) == [31]
-    assert "Spatial clusters of unemployment_rate" in seen.page.inner_text(".pishraft-title")
+    assert "Spatial clusters of Unemployment rate" in seen.page.inner_text(".pishraft-title")  # its name, not its code
     seen.screenshot("served-clusters-en")
     assert seen.errors == [] and seen.outside == []
 

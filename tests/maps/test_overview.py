@@ -40,9 +40,10 @@ def test_a_province_map_shows_its_counties_with_a_breadcrumb_home(client: TestCl
     assert in_page('<a href=\"/maps/overview?lang=fa\">ایران</a>', html)
 
 
-def test_a_county_map_shows_neighbourhoods_without_further_links(client: TestClient) -> None:
+def test_a_county_map_s_neighbourhoods_open_their_unit_pages_not_further_maps(client: TestClient) -> None:
     props = coverage_properties(client.get("/maps/units/IR-15-01", params={"lang": "en"}).text)
-    assert len(props["code"]) == 20 and set(props["href"]) == {""}
+    assert len(props["code"]) == 20
+    assert props["href"] == [f"/units/{code}?lang=en" for code in props["code"]]
 
 
 def test_the_period_control_links_every_other_period_and_switches(client: TestClient, session: Session) -> None:

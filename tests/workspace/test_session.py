@@ -54,7 +54,9 @@ def test_the_sign_in_form_is_refused_without_its_token_and_accepted_with_it(live
         form = client.get("/signin")
         # Set by hand: the cookie is Secure and this client speaks plain http.
         client.cookies.set("pishraft_csrf", form.cookies["pishraft_csrf"])
-        token = re.search(r'name="csrf_token" value="([0-9a-f]+)"', form.text).group(1)
+        found = re.search(r'name="csrf_token" value="([0-9a-f]+)"', form.text)
+        assert found is not None
+        token = found.group(1)
         forged = client.post("/signin", data=credentials)
         genuine = client.post("/signin", data={**credentials, "csrf_token": token})
     assert forged.status_code == 403
