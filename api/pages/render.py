@@ -23,6 +23,8 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 
+from api.pages.forms import FormErrors
+from api.pages.security import csrf_token, remember_anonymous_seed, viewer_of
 from spatial import errors
 from spatial.jalali import format_date, format_number, jalali_numeric, persian_digits
 from spatial.messages import choices, label, measure, t
@@ -104,8 +106,6 @@ def context(request: Request, values: Mapping[str, Any] | None = None) -> dict[s
     """What every template sees: ``request``, ``lang``, ``dir``, ``t``, ``label``,
     ``choices``, ``measure``, ``href``, ``jdate``, ``jdate_input``, ``num``, ``digits``, the signed-in
     ``viewer`` (or ``None``) and ``csrf_token``; then ``values``."""
-    from api.pages.security import csrf_token, viewer_of  # security needs render's helpers
-
     lang = lang_of(request)
     return {
         "request": request, "lang": lang, "dir": "rtl" if lang == "fa" else "ltr",
@@ -130,8 +130,6 @@ def render(request: Request, template: str, values: Mapping[str, Any] | None = N
            status_code: int = 200) -> HTMLResponse:
     """The page ``template`` filled with :func:`context`; sets the anonymous CSRF cookie
     when the visitor has no session yet (so that even the sign-in form carries a token)."""
-    from api.pages.security import remember_anonymous_seed
-
     response = templates.TemplateResponse(request, template, context(request, values), status_code=status_code)
     remember_anonymous_seed(request, response)
     return response
@@ -147,8 +145,6 @@ def error_page(request: Request, exc: errors.PishraftError, status_code: int) ->
     (status 401) for a visitor who must sign in first, else the error page."""
     lang = lang_of(request)
     if isinstance(exc, errors.Unauthorized):
-        from api.pages.forms import FormErrors
-
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         return render(request, "signin.html", {"next": target if request.method == "GET" else HOME,
                                                "errors": FormErrors(lang), "notice": t("signin.needed", lang)},
