@@ -5,7 +5,7 @@
   the signed-in user, or ``None``.
 - Writing: every form carries ``csrf_token`` (the ``csrf_field()`` macro in
   ``templates/macros.html``), an HMAC of the session under the server's secret key. The
-  dependency :func:`form_for` checks the token, then the same role check the API uses,
+  dependency :func:`form_for` makes the role check the API makes, then checks the token,
   and hands the handler the :class:`Submitted` form with its principal. Area scope is
   the handler's job, as in the API: ``spatial.units.access.ensure_within_area``.
 
