@@ -86,7 +86,7 @@
     var list = document.createElement("ul");
     list.className = "suggest";
     list.setAttribute("role", "listbox");
-    input.insertAdjacentElement("afterend", list);
+    (input.form || input).insertAdjacentElement("afterend", list);  /* below the search form, not inside its row */
     var timer = null, asked = "";
     input.addEventListener("input", function () {
       clearTimeout(timer);

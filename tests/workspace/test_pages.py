@@ -24,6 +24,7 @@ def test_searching_a_persian_name_suggests_the_unit_and_opens_its_page(tab: Brow
     tab.page.wait_for_selector("ul.suggest li a")
     suggestions = tab.page.inner_text("ul.suggest")
     assert "استان کرمان (استان)" in suggestions
+    assert tab.page.evaluate("document.querySelector('[data-testid=unit-search]').offsetHeight") < 60  # list below
     tab.screenshot("home-search-fa")
     with tab.page.expect_navigation():
         tab.page.click("ul.suggest li a >> text=استان کرمان")
