@@ -34,7 +34,7 @@ TEMPLATES_DIR = Path(__file__).resolve().parents[1] / "templates"
 STATIC_DIR = Path(__file__).resolve().parents[1] / "static"
 STATIC_URL = "/static/pages"
 
-#: The workspace's home page ("/" is the OGC landing document; browsers asking for it are sent here).
+#: The workspace's home page ("/" is the partners' OGC landing document).
 HOME = "/home"
 
 templates = Jinja2Templates(directory=str(TEMPLATES_DIR))

@@ -9,7 +9,6 @@ from datetime import UTC
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
-from fastapi.responses import RedirectResponse
 
 from api.auth import Principal, require
 from api.deps import DbSession
@@ -56,11 +55,6 @@ def _respond(request: Request, principal: Principal, f: str | None, title: str, 
 
 @router.get("/", summary="Landing page (OGC API)")
 def landing(request: Request, f: Format = None, _: Principal = Depends(require("read"))) -> Response:
-    """The OGC landing document; a browser asking for a page (``Accept: text/html`` first,
-    no ``f``) is sent to the workspace's home page instead (``?f=html`` still shows this one)."""
-    if f is None and request.headers.get("accept", "").lstrip().startswith("text/html"):
-        query = request.url.query
-        return RedirectResponse("/home" + (f"?{query}" if query else ""), status_code=303)
     base = base_url(request)
     document = {
         "title": "Pishraft",

@@ -50,12 +50,6 @@ def test_a_day_shown_in_jalali_reads_back_as_the_same_day(day: date) -> None:
     assert parse_jalali(persian_digits(jalali_numeric(day))) == day
 
 
-def test_a_browser_opening_the_site_lands_on_the_workspace_home(client: TestClient) -> None:
-    browser = client.get("/?lang=en", headers={"Accept": "text/html,application/xhtml+xml"}, follow_redirects=False)
-    assert browser.status_code == 303 and browser.headers["location"] == "/home?lang=en"
-    assert client.get("/").json()["title"] == "Pishraft"  # API clients still get the OGC landing document
-
-
 def test_links_keep_english_and_the_switch_leads_back_to_persian(client: TestClient) -> None:
     page = client.get("/home?lang=en").text
     assert 'href="/maps/bivariate?lang=en"' in page
