@@ -57,7 +57,7 @@ class BodyLimit:
         message = (f"The {what} is larger than the limit of {limit // 1024} KB; "
                    + ("send less data." if small else "raise PISHRAFT_MAX_UPLOAD_MB or split the file."))
         length = headers.get("content-length", "")
-        if length.isdigit() and int(length) > limit:
+        if length.isascii() and length.isdigit() and int(length) > limit:
             return await _send_json(send, 413, error_body("too_large", message, "body"))
 
         received = 0

@@ -40,7 +40,7 @@ def upload_layer(
 ) -> dict[str, Any]:
     limits = Limits.from_settings()
     declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limits.max_bytes + MB:  # the form fields need a little room
+    if declared.isascii() and declared.isdigit() and int(declared) > limits.max_bytes + MB:  # the form fields need a little room
         raise TooLarge(f"The upload is {int(declared) / MB:.1f} MB, over the {limits.max_bytes / MB:.0f} MB limit.",
                        field="file")
     file_name = _file_name(file.filename)

@@ -447,7 +447,7 @@ def resolve_index(session: Session, ref: str | int) -> dict[str, Any]:
                 FROM composite_index i
                 WHERE (CAST(:id AS integer) IS NOT NULL AND id = :id) OR (CAST(:id AS integer) IS NULL AND code = :code)
                 ORDER BY id DESC LIMIT 1"""),
-        {"id": int(ref) if str(ref).isdigit() else None, "code": str(ref)},
+        {"id": int(ref) if str(ref).isascii() and str(ref).isdigit() else None, "code": str(ref)},
     ).mappings().first()
     if row is None:
         raise NotFound(f"No composite index '{ref}'. Compute one with POST /api/indices.", field="index")

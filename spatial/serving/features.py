@@ -77,7 +77,7 @@ def parse_cursor(value: str | None) -> int | None:
     """
     if value is None or value == "":
         return None
-    if not value.isdigit() or len(value) > 18:
+    if not (value.isascii() and value.isdigit()) or len(value) > 18:
         raise InvalidParameter(f"cursor '{value}' is not one this server made; follow the next link as given, "
                                "or page with offset.", field="cursor")
     return int(value)

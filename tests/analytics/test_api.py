@@ -34,6 +34,11 @@ def test_unknown_indicator_is_a_404_with_the_error_shape(client: TestClient) -> 
     assert response.json()["error"]["code"] == "not_found" and "no_such" in response.json()["error"]["message"]
 
 
+def test_an_index_named_by_a_superscript_digit_is_unknown_not_a_server_error(client: TestClient) -> None:
+    # "³".isdigit() is true in Python, but it is no index id (found by the OpenAPI fuzz test).
+    assert client.get("/api/indices/³/scores", params={"level": "province"}).status_code == 404
+
+
 def test_index_is_computed_then_its_scores_read(client: TestClient) -> None:
     created = client.post("/api/indices", json=DEFINITION)
     assert created.status_code == 201
