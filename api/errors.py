@@ -85,7 +85,7 @@ async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResp
     return JSONResponse(error_body(code, message), status_code=exc.status_code, headers=getattr(exc, "headers", None))
 
 
-async def _database_error(request: Request, exc: DBAPIError) -> JSONResponse:
+async def _database_error(request: Request, exc: DBAPIError) -> Response:
     if isinstance(exc.orig, psycopg.errors.QueryCanceled):
         return JSONResponse(
             error_body("timeout", "The request took longer than the database allows; ask for less data."),
