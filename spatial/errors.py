@@ -31,6 +31,11 @@ class InvalidInput(PishraftError):
     code = "invalid_input"
 
 
+class OutsideUnit(InvalidInput):
+    """A place (geometry) lies outside the unit it must lie within; still ``invalid_input``
+    to API clients, told apart so that a page can say exactly that in its own language."""
+
+
 class InvalidParameter(PishraftError):
     """A query or path parameter of a standard API (OGC API) is malformed or out of range.
 

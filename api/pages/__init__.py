@@ -22,8 +22,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from api.pages import home, session, units
+from api.pages import actions, home, progress, roadmaps, session, units
 
-PAGE_MODULES = (home, session, units)
+PAGE_MODULES = (home, session, units, roadmaps, actions, progress)
 
 ROUTERS: tuple[APIRouter, ...] = tuple(module.router for module in PAGE_MODULES)

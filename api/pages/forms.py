@@ -48,56 +48,60 @@ class FormErrors:
         return self.by_field.get(name)
 
     def add(self, name: str, label_key: str, message_key: str, **params: object) -> None:
-        """Record ``message_key`` for field ``name``, naming it by its catalogue label."""
-        self.by_field.setdefault(name, t(message_key, self.lang, field=t(label_key, self.lang), **params))
+        """Record ``message_key`` for field ``name``, naming it by its catalogue label;
+        ``params`` fill placeholders of both (e.g. ``row=2`` for a label "{part}, line {row}")."""
+        field = t(label_key, self.lang, **params)
+        self.by_field.setdefault(name, t(message_key, self.lang, field=field, **params))
 
     def text(self, sent: Submitted, name: str, label_key: str, *, required: bool = True,
-             max_len: int = 500) -> str:
+             max_len: int = 500, **params: object) -> str:
         """A text field, stripped; '' when optional and empty."""
         value = sent.text(name)
         if required and not value:
-            self.add(name, label_key, "form.required")
+            self.add(name, label_key, "form.required", **params)
         elif len(value) > max_len:
-            self.add(name, label_key, "form.too_long", max=max_len)
+            self.add(name, label_key, "form.too_long", max=max_len, **params)
         return value
 
     def choice(self, sent: Submitted, name: str, label_key: str, allowed: Collection[str], *,
-               required: bool = True) -> str | None:
+               required: bool = True, **params: object) -> str | None:
         """One of ``allowed`` (a select list); ``None`` when optional and empty."""
         value = sent.text(name)
         if not value:
             if required:
-                self.add(name, label_key, "form.required")
+                self.add(name, label_key, "form.required", **params)
             return None
         if value not in allowed:
-            self.add(name, label_key, "form.bad_choice")
+            self.add(name, label_key, "form.bad_choice", **params)
             return None
         return value
 
-    def number(self, sent: Submitted, name: str, label_key: str, *, required: bool = True) -> float | None:
+    def number(self, sent: Submitted, name: str, label_key: str, *, required: bool = True,
+               **params: object) -> float | None:
         """A number, typed in Persian or Western digits (``٫`` or ``.`` as decimal point)."""
         raw = latin_digits(sent.text(name)).replace("٫", ".").replace("٬", "").replace(",", "")
         if not raw:
             if required:
-                self.add(name, label_key, "form.required")
+                self.add(name, label_key, "form.required", **params)
             return None
         try:
             return float(raw)
         except ValueError:
-            self.add(name, label_key, "form.bad_number")
+            self.add(name, label_key, "form.bad_number", **params)
             return None
 
-    def date(self, sent: Submitted, name: str, label_key: str, *, required: bool = True) -> date | None:
+    def date(self, sent: Submitted, name: str, label_key: str, *, required: bool = True,
+             **params: object) -> date | None:
         """A Jalali date typed as ``۱۴۰۵/۰۱/۱۵`` or ``1405/01/15`` (the date macro's format)."""
         raw = sent.text(name)
         if not raw:
             if required:
-                self.add(name, label_key, "form.required")
+                self.add(name, label_key, "form.required", **params)
             return None
         try:
             return parse_jalali(raw, field=name)
         except PishraftError:
-            self.add(name, label_key, "form.bad_date")
+            self.add(name, label_key, "form.bad_date", **params)
             return None
 
     def from_domain(self, exc: PishraftError, labels: Mapping[str, str]) -> None:

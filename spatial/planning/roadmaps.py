@@ -27,7 +27,7 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session, selectinload
 
 from spatial.units.access import unit_within_area
-from spatial.errors import InvalidInput, NotFound
+from spatial.errors import InvalidInput, NotFound, OutsideUnit
 from spatial.planning.history import (
     Editor, compose, now, record, recorded_create, recorded_delete, recorded_update, row_document,
 )
@@ -236,7 +236,7 @@ def _geometry(session: Session, geojson: dict[str, Any] | None, unit_id: int) ->
         {"wkt": geom.wkt, "id": unit_id},
     ).one()
     if not inside[0]:
-        raise InvalidInput(f"geometry lies outside unit {inside[1]}, the roadmap's unit; an action must be placed "
+        raise OutsideUnit(f"geometry lies outside unit {inside[1]}, the roadmap's unit; an action must be placed "
                            "within it (coordinates are longitude, latitude).", field="geometry")
     return from_shape(geom, srid=4326)
 

@@ -35,6 +35,12 @@ EXPECTED: dict[tuple[str, str], str] = {
     ("POST", "/api/users"): "admin",
     ("PATCH", "/api/users/{username}"): "admin",
     ("GET", "/api/audit"): "admin",
+    # Workspace forms: offered only to those who may send them.
+    ("GET", "/roadmaps/new"): "roadmaps:write",
+    ("GET", "/roadmaps/{roadmap_id}/edit"): "roadmaps:write",
+    ("GET", "/roadmaps/{roadmap_id}/actions/new"): "roadmaps:write",
+    ("GET", "/actions/{action_id}/edit"): "roadmaps:write",
+    ("GET", "/actions/{action_id}/measure"): "roadmaps:write",
 }
 
 #: (path prefix, write permission): the permission of write routes not listed above.
@@ -56,6 +62,8 @@ PREFIX_RULES: tuple[tuple[str, str], ...] = (
     ("/api/organisations", "roadmaps:write"),
     ("/api/people", "roadmaps:write"),
     ("/api/handovers", "roadmaps:write"),
+    ("/roadmaps", "roadmaps:write"),
+    ("/actions", "roadmaps:write"),
 )
 ADMIN_ONLY_PREFIXES = ("/api/users", "/api/audit", "/api/keys")
 
