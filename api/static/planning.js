@@ -20,7 +20,8 @@
   function round6(x) { return Math.round(x * 1e6) / 1e6; }
 
   function unitLayer(map, feature) {
-    var layer = L.geoJSON(feature, {style: {color: "#17324d", weight: 2, fillOpacity: 0.04}}).addTo(map);
+    var layer = L.geoJSON(feature, {interactive: false,
+                                     style: {color: "#17324d", weight: 2, fillOpacity: 0.04}}).addTo(map);
     map.fitBounds(layer.getBounds(), {padding: [8, 8]});
     return layer;
   }
@@ -29,7 +30,7 @@
     var field = document.getElementById(box.dataset.field);
     var words = JSON.parse(box.dataset.words);
     var status = box.querySelector("[data-place-status]");
-    var map = L.map(box.querySelector(".place-map"), {attributionControl: false});
+    var map = L.map(box.querySelector(".place-map"), {attributionControl: false, doubleClickZoom: false});
     box.placeMap = map;  /* for tests: where a longitude/latitude is on the screen */
     var unit = unitLayer(map, JSON.parse(document.getElementById(box.dataset.unit).textContent));
     var drawn = L.layerGroup().addTo(map);
