@@ -20,7 +20,7 @@ from starlette.datastructures import FormData
 
 from api.auth import Principal, authorise
 from api.pages.security import Submitted
-from spatial.analytics.indicators import list_indicators
+from spatial.analytics import indicators
 from spatial.errors import Forbidden, Unauthorized
 from spatial.jalali import persian_digits
 from spatial.messages import FA, t
@@ -83,7 +83,7 @@ class Options:
             organisations=[(str(o["id"]), o["name"]) for o in organisations],
             sponsors=[(str(o["id"]), o["name"]) for o in organisations if o["kind"] == "economic_sponsor"],
             cores=[(str(c["id"]), c["name"]) for c in list_cores(session)],
-            indicators=[(i["code"], i[name]) for i in list_indicators(session)],
+            indicators=[(i["code"], i[name]) for i in indicators.indicator_names(session)],
         )
 
     @staticmethod
@@ -95,7 +95,7 @@ class Options:
 def indicator_names(session: Session, lang: str) -> dict[str, str]:
     """Indicator code -> its name in ``lang`` (key results and capacities name indicators by code)."""
     name = "name_fa" if lang == "fa" else "name_en"
-    return {i["code"]: i[name] for i in list_indicators(session)}
+    return {i["code"]: i[name] for i in indicators.indicator_names(session)}
 
 
 def lines(sent: Submitted, prefix: str, names: tuple[str, ...]) -> list[dict[str, str]]:

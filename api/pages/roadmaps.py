@@ -233,10 +233,12 @@ def _form_context(session: Session, lang: str, values: dict[str, Any], unit_code
     (those of the units above the roadmap's unit, or every roadmap while the unit is not chosen)."""
     options = Options.load(session, lang)
     if unit_code:
-        above = {u.code for u in units.ancestors(session, unit_code)}
-        parents = [r for r in roadmaps.list_roadmaps(session) if r["unit"] in above]
-    else:
-        parents = [r for r in roadmaps.list_roadmaps(session) if r["level"] != "neighbourhood"]
+        above = units.ancestors(session, unit_code)
+    else:  # any roadmap that can be served: those of provinces and counties
+        above = [*units.units_at_level(session, "province"), *units.units_at_level(session, "county")]
+    codes = {u.code for u in above}
+    parents = [r for level in sorted({u.level for u in above})
+               for r in roadmaps.list_roadmaps(session, level=level) if r["unit"] in codes]
     return {"values": values, "options": options, "parents": [(str(r["id"]), r["title"]) for r in parents],
             "statuses": ROADMAP_STATUSES,
             "roadmap": doc, "unit_code": unit_code}

@@ -172,3 +172,22 @@ def test_a_core_member_records_a_measurement_inside_the_area_and_is_refused_outs
     assert forged.status == 403
     assert count("measurement") == before
     assert tab.outside == []
+
+
+def test_the_pages_fit_a_phone_and_read_in_english(phone_tab: Browser, tab: Browser) -> None:
+    roadmap_id = fresh_roadmap(PLANNER_COUNTY)
+    fresh_action(roadmap_id, place=point_in(PLANNER_COUNTY))
+    phone_tab.sign_in("demo-planner")
+    for path, name in ((f"/roadmaps/{roadmap_id}", "roadmap-phone-fa"), ("/progress/IR-15", "progress-phone-fa"),
+                       (f"/roadmaps/{roadmap_id}/actions/new", "action-form-phone-fa")):
+        phone_tab.open(path)
+        assert phone_tab.page.evaluate("document.scrollingElement.scrollWidth") <= 390, path
+        phone_tab.screenshot(name)
+    tab.sign_in("demo-planner", lang="en")
+    tab.open("/progress/IR-15?lang=en")
+    assert "Progress watch: Kerman" in tab.text() and "Overdue" in tab.text()
+    tab.screenshot("progress-en")
+    tab.open(f"/roadmaps/{roadmap_id}?lang=en")
+    assert "Add an action" in tab.text()
+    tab.screenshot("roadmap-en")
+    assert phone_tab.errors == [] and tab.errors == [] and tab.outside == []
