@@ -10,7 +10,7 @@ since it makes the same core calls and then renders them.
 Goal (issue #17): no page slower than 300 ms on the server. The ratio to the API shows
 what rendering (templates, catalogue, form options) adds.
 
-Run: ``.venv/bin/python bench/pages.py`` (uses the embedded PostGIS with the demo loaded:
+Run: ``.venv/bin/python bench/planning_pages.py`` (uses the embedded PostGIS with the demo loaded:
 ``make demo-data``). The plans it writes are deleted at the end.
 """
 
@@ -56,7 +56,8 @@ def _setup() -> tuple[list[int], list[int]]:
             """SELECT c.code FROM admin_unit c JOIN admin_unit p ON p.id = c.parent_id
                WHERE p.code = :code AND c.valid_to IS NULL ORDER BY c.code"""), {"code": COUNTY}).scalars())
         units = [COUNTY] + hoods
-        roadmap_ids, roadmap_units = [], []
+        roadmap_ids: list[int] = []
+        roadmap_units: list[str] = []
         for n in range(ROADMAPS):
             unit = units[n % len(units)] if n else COUNTY
             made = create_roadmap(session, RoadmapIn(

@@ -14,7 +14,9 @@ from sqlalchemy.orm import Session
 
 from api.auth import Principal, require
 from api.pages.forms import FormErrors
-from api.pages.planning import WRITE, Options, ensure_may_write, line_form, lines, row_params, vocabulary_codes
+from api.pages.planning import (
+    WRITE, Options, RowLabel, ensure_may_write, line_form, lines, row_params, vocabulary_codes,
+)
 from api.pages.render import lang_of, page_router, redirect, render
 from api.pages.security import Submitted, form_for
 from spatial.db.engine import session_scope
@@ -45,7 +47,7 @@ def new_action_form(request: Request, roadmap_id: int, who: Principal = Depends(
         roadmap = roadmaps.get_roadmap(session, roadmap_id)
         unit = units.get_unit(session, roadmap["unit"]["code"])
         ensure_may_write(session, who, unit.id)
-        values = {"title": "", "sector": "", "status": "planned", "target_group": "", "target_size": "",
+        values: dict[str, Any] = {"title": "", "sector": "", "status": "planned", "target_group": "", "target_size": "",
                   "jobs_expected": "", "responsible_person_id": "", "sponsor_id": "", "start_date": None,
                   "end_date": None, "geometry": "", "financing": [], "key_results": []}
         context = _form_context(session, lang, roadmap, None, values)
@@ -126,7 +128,7 @@ def _refused(errors: FormErrors, exc: InvalidInput, unit_name: str, data: dict[s
 
 def _stored_values(action: dict[str, Any]) -> dict[str, Any]:
     """A stored action as the form shows it."""
-    values = {key: "" if action.get(key) is None else str(action[key]) for key in (
+    values: dict[str, Any] = {key: "" if action.get(key) is None else str(action[key]) for key in (
         "title", "sector", "status", "target_group", "target_size", "jobs_expected", "responsible_person_id",
         "sponsor_id")}
     values["start_date"] = date.fromisoformat(action["start_date"]) if action.get("start_date") else None
@@ -239,18 +241,18 @@ def _read(errors: FormErrors, sent: Submitted, options: Options, roadmap_start: 
     for i, line in enumerate(lines(sent, "kr", KEY_RESULT_FIELDS)):
         one = line_form(sent, "kr", i, line)
 
-        def label(key: str, index: int = i) -> dict[str, object]:
+        def kr_label(key: str, index: int = i) -> RowLabel:
             return row_params(lang, index, "act.key_results", key)
 
-        indicator = errors.text(one, f"kr_indicator.{i}", "rm.row", max_len=200, **label("kr.indicator"))
+        indicator = errors.text(one, f"kr_indicator.{i}", "rm.row", max_len=200, **kr_label("kr.indicator"))
         unit_of_measure = errors.text(one, f"kr_unit_of_measure.{i}", "rm.row", required=False, max_len=100,
-                                      **label("kr.unit_of_measure"))
-        baseline = errors.number(one, f"kr_baseline.{i}", "rm.row", required=False, **label("kr.baseline"))
-        target = errors.number(one, f"kr_target.{i}", "rm.row", **label("kr.target"))
-        target_date = errors.date(one, f"kr_target_date.{i}", "rm.row", **label("kr.target_date"))
+                                      **kr_label("kr.unit_of_measure"))
+        baseline = errors.number(one, f"kr_baseline.{i}", "rm.row", required=False, **kr_label("kr.baseline"))
+        target = errors.number(one, f"kr_target.{i}", "rm.row", **kr_label("kr.target"))
+        target_date = errors.date(one, f"kr_target_date.{i}", "rm.row", **kr_label("kr.target_date"))
         if target_date and target_date <= line_start:
             errors.add(f"kr_target_date.{i}", "rm.row", "kr.target_after_start",
-                       start=format_date(line_start, lang), **label("kr.target_date"))
+                       start=format_date(line_start, lang), **kr_label("kr.target_date"))
         kr_id = line["id"]
         data["key_results"].append({
             **({"id": int(kr_id)} if kr_id.isdigit() and len(kr_id) < 10 else {}),

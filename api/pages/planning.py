@@ -12,7 +12,7 @@ write only inside their core's area). :func:`may_write` only decides whether a p
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypedDict
 
 from sqlalchemy import text
 from sqlalchemy.orm import Session
@@ -117,11 +117,18 @@ def line_form(sent: Submitted, prefix: str, index: int, line: dict[str, str]) ->
     return Submitted(FormData([(f"{prefix}_{name}.{index}", value) for name, value in line.items()]), sent.principal)
 
 
-def row_params(lang: str, index: int, *label_keys: str) -> dict[str, object]:
+class RowLabel(TypedDict):
+    """The placeholders of the ``rm.row`` label."""
+
+    part: str
+    row: str
+
+
+def row_params(lang: str, index: int, *label_keys: str) -> RowLabel:
     """Placeholders of the ``rm.row`` label for field ``label_keys`` of line ``index`` (from 0):
     e.g. "Financing · Amount (line 2)"."""
     return {"part": " · ".join(t(key, lang) for key in label_keys),
-            "row": persian_digits(index + 1) if lang == "fa" else index + 1}
+            "row": persian_digits(index + 1) if lang == "fa" else str(index + 1)}
 
 
 def as_lines(items: list[dict[str, Any]], names: tuple[str, ...]) -> list[dict[str, str]]:

@@ -50,13 +50,15 @@ def progress_page(
     responsible person. Without sector, sponsor or person filters the counts are exactly
     those of ``GET /api/progress?unit=code&level=…`` (the same actions, judged the same day)."""
     lang = lang_of(request)
-    filters = {"level": level if level in LEVELS else None, "sector": sector or None,
-               "sponsor": _number(sponsor), "responsible": _number(responsible)}
+    level = level if level in LEVELS else None
+    sponsor_id, person_id = _number(sponsor), _number(responsible)
+    filters = {"level": level, "sector": sector or None, "sponsor": sponsor_id, "responsible": person_id}
     with session_scope() as session:
         unit = units.get_unit(session, code)
         parents = list(reversed(units.ancestors(session, code)))
         # The actions of GET /api/actions with these filters: those of GET /api/progress, narrowed.
-        actions = roadmaps.list_actions(session, unit=code, **filters)
+        actions = roadmaps.list_actions(session, unit=code, level=level, sector=sector or None, sponsor=sponsor_id,
+                                        responsible=person_id)
         options = Options.load(session, lang)
         writable = writable_units(session, who, {a["unit_code"] for a in actions})
         unit_feature = units.unit_feature(session, code)
@@ -136,8 +138,9 @@ def _context(session: Any, action_id: int, lang: str) -> dict[str, Any]:
     key_results = [{**k, "status": by_id[k["id"]]["status"], "latest_value": by_id[k["id"]]["latest_value"]}
                    for k in action["key_results"]]
     names = indicator_names(session, lang)
-    kr_options = [(str(k["id"]), f"{names.get(k['indicator'], k['indicator'])} ({label('progress', k['status'], lang)})")
-                  for k in key_results]
+    kr_options = [
+        (str(k["id"]), f"{names.get(k['indicator'], k['indicator'])} ({label('progress', k['status'], lang)})")
+        for k in key_results]
     return {"action": action, "roadmap": roadmap, "unit": unit, "key_results": key_results, "kr_options": kr_options,
             "action_status": status["status"], "indicator_names": names,
             "measurements": roadmaps.list_measurements(session, action=action_id)}

@@ -57,11 +57,14 @@ def roadmap_list(
 ) -> Response:
     """Roadmaps with the filters of ``GET /api/roadmaps``; blank filters mean "all"."""
     lang = lang_of(request)
-    filters = {"unit": unit or None, "level": level if level in LEVELS else None,
-               "status": status if status in ROADMAP_STATUSES else None,
-               "sponsor": _number(sponsor), "responsible": _number(responsible), "core": _number(core)}
+    level = level if level in LEVELS else None
+    status = status if status in ROADMAP_STATUSES else None
+    sponsor_id, person_id, core_id = _number(sponsor), _number(responsible), _number(core)
+    filters = {"unit": unit or None, "level": level, "status": status, "sponsor": sponsor_id,
+               "responsible": person_id, "core": core_id}
     with session_scope() as session:
-        found = roadmaps.list_roadmaps(session, **filters)
+        found = roadmaps.list_roadmaps(session, unit=unit or None, level=level, status=status, sponsor=sponsor_id,
+                                       responsible=person_id, core=core_id)
         options = Options.load(session, lang)
         writable = writable_units(session, who, {r["unit"] for r in found})
         can_create = may_write_somewhere(who)

@@ -63,7 +63,9 @@ def test_a_planner_makes_a_county_roadmap_with_a_placed_and_an_unplaced_action(
     tab.screenshot("roadmap-form-fa")
     submit(tab, "roadmap-form")
     assert title in tab.text() and "زنجیره ارزش پسته" in tab.text()
-    roadmap_id = int(re.search(r"/roadmaps/(\d+)$", tab.page.url).group(1))
+    made = re.search(r"/roadmaps/(\d+)$", tab.page.url)
+    assert made, tab.page.url
+    roadmap_id = int(made.group(1))
 
     # An action placed by clicking a point inside the county, with a financing line and a key result.
     tab.page.click("[data-testid=add-action]")

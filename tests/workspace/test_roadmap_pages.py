@@ -81,7 +81,8 @@ def test_roadmap_form_errors_are_in_english_on_english_pages(signed_in: Callable
 def action_form(**changes: object) -> list[tuple[str, str]]:
     """An action form: two financing lines and one key result, plus ``changes``."""
     fields: dict[str, object] = {
-        "title": unique("کارگاه فرش"), "sector": "handicrafts", "status": "planned", "target_group": "زنان سرپرست خانوار",
+        "title": unique("کارگاه فرش"), "sector": "handicrafts", "status": "planned",
+        "target_group": "زنان سرپرست خانوار",
         "target_size": "۴۰", "jobs_expected": "20", "start_date": jalali(-60), "end_date": jalali(300),
         "geometry": "", "fin_source": ["sponsor", "bank_loan"], "fin_amount": ["۶۰۰۰۰۰۰", "2500000"],
         "fin_note": ["", "وام قرض‌الحسنه"], "kr_id": [""], "kr_indicator": ["بافندگان شاغل"],
@@ -237,7 +238,9 @@ def test_editing_a_roadmap_keeps_what_the_form_shows(signed_in: Callable[[str], 
     roadmap_id = fresh_roadmap(COUNTY)
     planner = signed_in("demo-planner")
     form = planner.get(f"/roadmaps/{roadmap_id}/edit").text
-    start = re.search(r'name="start_date" value="([^"]+)"', form).group(1)
+    shown = re.search(r'name="start_date" value="([^"]+)"', form)
+    assert shown, "the form shows the start date"
+    start = shown.group(1)
     answer = planner.post(f"/roadmaps/{roadmap_id}/edit", {
         "title": "عنوان تازه", "start_date": start, "end_date": jalali(900), "status": "approved",
         "strategies": "راهبرد یک"})
@@ -245,3 +248,24 @@ def test_editing_a_roadmap_keeps_what_the_form_shows(signed_in: Callable[[str], 
     doc = client.get(f"/api/roadmaps/{roadmap_id}").json()
     assert doc["title"] == "عنوان تازه" and doc["status"] == "approved" and doc["strategies"] == ["راهبرد یک"]
     assert doc["start_date"] == (date.today() - timedelta(days=200)).isoformat()
+
+
+def _visible_words(page: str) -> set[str]:
+    """The Latin words a reader sees in a page's content (scripts, tags and attributes left
+    out, and the site header, which shows the signed-in username such as demo-planner)."""
+    shown = re.sub(r"<(script|style|header)\b.*?</\1>", " ", page, flags=re.S)
+    shown = re.sub(r"<[^>]+>", " ", shown)
+    return set(re.findall(r"[A-Za-z_]+", shown))
+
+
+def test_no_code_word_reaches_a_persian_roadmap_or_progress_page(signed_in: Callable[[str], PageClient]) -> None:
+    roadmap_id = fresh_roadmap(COUNTY)
+    action = fresh_action(roadmap_id, place=point_in(COUNTY), sector="handicrafts", status="in_progress")
+    planner = signed_in("demo-planner")
+    from spatial.messages import code_words
+
+    for path in (f"/roadmaps/{roadmap_id}", f"/progress/{COUNTY}", f"/roadmaps?unit={COUNTY}",
+                 f"/roadmaps/{roadmap_id}/edit", f"/actions/{action['id']}/edit", f"/actions/{action['id']}/measure"):
+        page = planner.get(path)
+        assert page.status_code == 200, path
+        assert not (_visible_words(page.text) & code_words()), (path, _visible_words(page.text) & code_words())
