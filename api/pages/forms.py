@@ -21,6 +21,7 @@ The pattern of every POST handler (see the README, "Workspace pages: how to add 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Collection, Iterator, Mapping
 from datetime import date
 
@@ -85,10 +86,13 @@ class FormErrors:
                 self.add(name, label_key, "form.required", **params)
             return None
         try:
-            return float(raw)
+            number = float(raw)
         except ValueError:
+            number = math.nan
+        if not math.isfinite(number):  # "nan" and "inf" parse as floats but are no one's number
             self.add(name, label_key, "form.bad_number", **params)
             return None
+        return number
 
     def date(self, sent: Submitted, name: str, label_key: str, *, required: bool = True,
              **params: object) -> date | None:

@@ -41,6 +41,14 @@ EXPECTED: dict[tuple[str, str], str] = {
     ("GET", "/roadmaps/{roadmap_id}/actions/new"): "roadmaps:write",
     ("GET", "/actions/{action_id}/edit"): "roadmaps:write",
     ("GET", "/actions/{action_id}/measure"): "roadmaps:write",
+    # Workspace form pages are offered only to callers who may send them.
+    ("GET", "/handovers/new"): "roadmaps:write",
+    ("GET", "/cores/new"): "roadmaps:write",
+    ("GET", "/cores/{core_id}/edit"): "roadmaps:write",
+    ("GET", "/past-plans/new"): "roadmaps:write",
+    ("GET", "/layers/upload"): "layers:write",
+    ("GET", "/indicators/import"): "indicators:write",
+    ("GET", "/indicators/derive"): "indicators:write",
 }
 
 #: (path prefix, write permission): the permission of write routes not listed above.
@@ -64,8 +72,15 @@ PREFIX_RULES: tuple[tuple[str, str], ...] = (
     ("/api/handovers", "roadmaps:write"),
     ("/roadmaps", "roadmaps:write"),
     ("/actions", "roadmaps:write"),
+    # Workspace pages: the same permissions as the API behind them.
+    ("/admin", "admin"),
+    ("/handovers", "roadmaps:write"),
+    ("/cores", "roadmaps:write"),
+    ("/past-plans", "roadmaps:write"),
+    ("/layers", "layers:write"),
+    ("/indicators", "indicators:write"),
 )
-ADMIN_ONLY_PREFIXES = ("/api/users", "/api/audit", "/api/keys")
+ADMIN_ONLY_PREFIXES = ("/api/users", "/api/audit", "/api/keys", "/admin")
 
 
 def declared(route: RouteContext) -> list[Any]:
