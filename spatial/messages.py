@@ -28,7 +28,7 @@ LANGS: tuple[str, ...] = ("fa", "en")
 #: Vocabularies whose codes are stored data and must never appear on a Persian page as code.
 VOCABULARIES: tuple[str, ...] = (
     "sector", "financing", "action_status", "roadmap_status", "progress", "cluster", "role", "level",
-    "layer_kind", "core_stage", "outcome", "organisation_kind", "domain", "scheme", "target_group", "criterion",
+    "layer_kind", "core_stage", "outcome", "organisation_kind", "domain", "scheme", "target_group", "criterion", "geometry",
 )
 #: Units of measure are looked up like vocabularies (``uom.<text>``) but are not codes.
 MEASURES = "uom"
@@ -631,6 +631,9 @@ FA: dict[str, str] = {
     "admin.role_partner": "شریک",
     "admin.role_anonymous": "بازدیدکننده",
     "nav.work": "کارها",
+    "geometry.MultiPoint": "نقطه",
+    "geometry.MultiLineString": "خط",
+    "geometry.MultiPolygon": "چندضلعی",
 }
 
 EN: dict[str, str] = {
@@ -1223,6 +1226,9 @@ EN: dict[str, str] = {
     "admin.role_partner": "Partner",
     "admin.role_anonymous": "Visitor",
     "nav.work": "Work",
+    "geometry.MultiPoint": "Points",
+    "geometry.MultiLineString": "Lines",
+    "geometry.MultiPolygon": "Polygons",
 }
 
 CATALOGUE: dict[str, dict[str, str]] = {"fa": FA, "en": EN}
