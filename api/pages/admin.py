@@ -181,4 +181,5 @@ def audit_page(request: Request, username: str = Query("", max_length=128), role
                "since": since, "until": until}
     return render(request, "admin_audit.html", {
         "entries": entries[:AUDIT_PAGE], "filters": filters, "errors": errors, "roles": ROLES, "methods": METHODS,
-        "page": page, "more": more, "query": {k: v for k, v in filters.items() if v}}, status_code=422 if errors else 200)
+        "page": page, "more": more, "query": {k: v for k, v in filters.items() if v},
+    }, status_code=422 if errors else 200)

@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from fastapi import Depends, Request
+from fastapi import UploadFile as FastApiUpload
 from fastapi.responses import Response
 from starlette.datastructures import UploadFile
 
@@ -96,7 +97,8 @@ def upload(request: Request, sent: Submitted = Depends(form_for("layers:write"))
             file_name = _file_name(file.filename)
             with tempfile.TemporaryDirectory(prefix="pishraft-upload-") as folder:
                 path = Path(folder) / ("upload" + Path(file_name).suffix.lower())
-                _save(file, path, file_name, limits)
+                # The form's file is Starlette's UploadFile, which FastAPI's only subclasses.
+                _save(cast(FastApiUpload, file), path, file_name, limits)
                 with session_scope() as session:  # committed here, before the answer
                     slug = add_layer(session, path, wanted, added_by=principal.username, file_name=file_name,
                                      limits=limits).slug
@@ -178,23 +180,23 @@ def derive(request: Request, sent: Submitted = Depends(form_for("indicators:writ
     layer = errors.choice(sent, "layer", DERIVE_LABELS["layer"], slugs)
     level = errors.choice(sent, "level", DERIVE_LABELS["level"], LEVELS)
     method = errors.choice(sent, "method", DERIVE_LABELS["method"], overlay.METHODS)
-    options = {
-        "code": errors.text(sent, "code", DERIVE_LABELS["code"], max_len=63),
-        "period": errors.text(sent, "period", DERIVE_LABELS["period"], max_len=20),
-        "attribute": errors.text(sent, "attribute", DERIVE_LABELS["attribute"], required=False, max_len=63) or None,
-        "stat": errors.choice(sent, "stat", DERIVE_LABELS["stat"], overlay.ZONAL_STATS, required=method == "zonal"),
-        "origin": errors.choice(sent, "origin", DERIVE_LABELS["origin"], overlay.ORIGINS, required=False) or "centroid",
-        "domain": errors.choice(sent, "domain", DERIVE_LABELS["domain"], DOMAINS, required=False) or "capacity",
-        "direction": errors.choice(sent, "direction", DERIVE_LABELS["direction"], DIRECTIONS,
-                                   required=False) or "higher_is_better",
-        "name_fa": errors.text(sent, "name_fa", DERIVE_LABELS["name_fa"], required=False, max_len=200) or None,
-        "name_en": errors.text(sent, "name_en", DERIVE_LABELS["name_en"], required=False, max_len=200) or None,
-    }
+    code = errors.text(sent, "code", DERIVE_LABELS["code"], max_len=63)
+    period = errors.text(sent, "period", DERIVE_LABELS["period"], max_len=20)
+    attribute = errors.text(sent, "attribute", DERIVE_LABELS["attribute"], required=False, max_len=63) or None
+    stat = errors.choice(sent, "stat", DERIVE_LABELS["stat"], overlay.ZONAL_STATS, required=method == "zonal")
+    origin = errors.choice(sent, "origin", DERIVE_LABELS["origin"], overlay.ORIGINS, required=False)
+    domain = errors.choice(sent, "domain", DERIVE_LABELS["domain"], DOMAINS, required=False)
+    direction = errors.choice(sent, "direction", DERIVE_LABELS["direction"], DIRECTIONS, required=False)
+    name_fa = errors.text(sent, "name_fa", DERIVE_LABELS["name_fa"], required=False, max_len=200) or None
+    name_en = errors.text(sent, "name_en", DERIVE_LABELS["name_en"], required=False, max_len=200) or None
     values = {k: sent.text(k) for k in DERIVE_LABELS}
     if not errors and layer and level and method:
         try:
             with session_scope() as session:
-                result = overlay.derive_indicator(session, layer, level, method, **options)
+                result = overlay.derive_indicator(
+                    session, layer, level, method, code=code, period=period, attribute=attribute, stat=stat,
+                    origin=origin or "centroid", domain=domain or "capacity", direction=direction or "higher_is_better",
+                    name_fa=name_fa, name_en=name_en)
             return _derive_form(request, values, errors, result)
         except PishraftError as exc:
             errors.from_domain(exc, DERIVE_LABELS)

@@ -16,6 +16,7 @@ from api.pages.render import lang_of, page_router, redirect, render
 from api.pages.security import Submitted, form_for
 from spatial.db.engine import session_scope
 from spatial.errors import InvalidInput
+from spatial.jalali import format_number
 from spatial.messages import has, t
 from spatial.models.roadmaps import CORE_STAGES
 from spatial.planning import cores
@@ -46,13 +47,14 @@ def cores_page(request: Request, unit: str | None = Query(None, max_length=64),
                stage: str | None = Query(None, max_length=32), _: Principal = Depends(require("read"))) -> Response:
     with session_scope() as session:
         found = cores.list_cores(session, unit=unit or None, stage=stage if stage in CORE_STAGES else None)
-    return render(request, "cores.html", _with_words(request, {"cores": found, "unit": unit or "", "stage": stage or ""}))
+    values = {"cores": found, "unit": unit or "", "stage": stage or ""}
+    return render(request, "cores.html", _with_words(request, values))
 
 
 @router.get("/cores/new")
 def new_core_form(request: Request, principal: Principal = Depends(require("roadmaps:write"))) -> Response:
     with session_scope() as session:
-        values = {"unit": area_code(session, principal) or "", "stage": "identified", "members_count": "0"}
+        values = {"unit": area_code(session, principal) or "", "stage": "identified", "members_count": ""}
     return render(request, "core_form.html", _with_words(request, {"values": values, "core": None,
                                                                     "errors": FormErrors(lang_of(request))}))
 
@@ -95,10 +97,14 @@ def _editable(core_id: int, principal: Principal) -> dict[str, Any]:
 
 
 @router.get("/cores/{core_id}/edit")
-def edit_core_form(request: Request, core_id: int, principal: Principal = Depends(require("roadmaps:write"))) -> Response:
+def edit_core_form(request: Request, core_id: int,
+                   principal: Principal = Depends(require("roadmaps:write"))) -> Response:
     core = _editable(core_id, principal)
-    values = {"name": core["name"], "members_count": str(core["members_count"]), "stage": core["stage"],
-              **{f"score.{c}": str(s) for c, s in core["assessment"].items()}}
+    lang = lang_of(request)
+    # Numbers shown as the page writes them (Persian digits in Persian); the form reads either.
+    values = {"name": core["name"], "members_count": format_number(core["members_count"], lang),
+              "stage": core["stage"],
+              **{f"score.{c}": format_number(s, lang, decimals=2) for c, s in core["assessment"].items()}}
     return render(request, "core_form.html", _with_words(request, {"values": values, "core": core,
                                                                     "errors": FormErrors(lang_of(request))}))
 
@@ -130,7 +136,8 @@ def update_core(request: Request, core_id: int, sent: Submitted = Depends(form_f
                          "participants": int(people) if people is not None else None})
     if not errors:
         try:
-            patch = parse(CorePatch, {"name": name, "members_count": int(members or 0), "stage": stage,
+            patch = parse(CorePatch, {"name": name, "stage": stage,
+                                      "members_count": int(members) if members is not None else core["members_count"],
                                       "assessment": scores, "training": training})
             with session_scope() as session:
                 cores.update_core(session, core_id, patch, principal)

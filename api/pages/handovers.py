@@ -17,7 +17,7 @@ from api.pages.security import Submitted, form_for
 from spatial.accounts.users import user_info
 from spatial.db.engine import session_scope
 from spatial.errors import InvalidInput, Unauthorized
-from spatial.planning.people import hand_over, list_handovers, list_people
+from spatial.planning.people import hand_over, list_handovers, person_names
 from spatial.planning.roadmap_inputs import HandoverIn, parse
 from spatial.planning.roadmaps import list_roadmaps
 
@@ -45,14 +45,15 @@ def area_code(session: Session, principal: Principal) -> str | None:
 
 def _choices(session: Session, principal: Principal) -> dict[str, Any]:
     """People, and the roadmaps this editor may hand over (those inside a core member's area)."""
-    return {"people": [(str(p["id"]), p["name"]) for p in list_people(session)],
-            "roadmaps": [(str(r["id"]), r["title"]) for r in list_roadmaps(session, unit=area_code(session, principal))]}
+    return {"people": [(str(i), name) for i, name in person_names(session).items()],
+            "roadmaps": [(str(r["id"]), r["title"])
+                         for r in list_roadmaps(session, unit=area_code(session, principal))]}
 
 
 @router.get("/handovers")
 def handovers_page(request: Request, _: Principal = Depends(require("read"))) -> Response:
     with session_scope() as session:
-        people = {p["id"]: p["name"] for p in list_people(session)}
+        people = person_names(session)
         rows = list_handovers(session)
     return render(request, "handovers.html", {"handovers": list(reversed(rows)), "people": people})
 

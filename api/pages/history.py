@@ -22,7 +22,7 @@ from spatial.errors import NotFound, PishraftError
 from spatial.jalali import format_date, format_number, parse_jalali, persian_digits
 from spatial.messages import has, label, t
 from spatial.planning import history
-from spatial.planning.people import list_handovers, list_organisations, list_people
+from spatial.planning.people import list_handovers, organisation_names, person_names
 from spatial.planning.roadmaps import get_roadmap
 
 router = page_router()
@@ -51,8 +51,8 @@ class Words:
 
     def __init__(self, session: Session, lang: str) -> None:
         self.lang = lang
-        self.people = {p["id"]: p["name"] for p in list_people(session)}
-        self.organisations = {o["id"]: o["name"] for o in list_organisations(session)}
+        self.people = person_names(session)
+        self.organisations = organisation_names(session)
 
     def field(self, name: str) -> str:
         key = f"history.field.{name}"

@@ -151,14 +151,16 @@ def test_a_file_that_is_no_layer_is_refused_and_nothing_is_kept(client: TestClie
 
 def test_a_layer_name_that_is_not_a_slug_is_named(client: TestClient) -> None:
     answer = client.post("/layers/upload?lang=en", data={"name": "Health Centres"},
-                         files={"file": ("x.geojson", b'{"type": "FeatureCollection", "features": []}', "application/json")})
+                         files={"file": ("x.geojson", b'{"type": "FeatureCollection", "features": []}',
+                                         "application/json")})
     assert answer.status_code == 422 and "Layer name:" in answer.text
 
 
 def test_an_indicator_csv_with_an_unknown_column_imports_nothing(client: TestClient) -> None:
     before = count("SELECT count(*) FROM indicator_value")
     csv = "unit_code,period,unemployment_rate,no_such_indicator\nIR-15-01-001,2031,12.5,3\n"
-    answer = client.post("/indicators/import?lang=en", files={"file": ("values.csv", io.BytesIO(csv.encode()), "text/csv")})
+    answer = client.post("/indicators/import?lang=en",
+                         files={"file": ("values.csv", io.BytesIO(csv.encode()), "text/csv")})
     assert answer.status_code == 422 and "no_such_indicator" in answer.text
     assert count("SELECT count(*) FROM indicator_value") == before
 
@@ -175,7 +177,8 @@ def test_an_overlay_derivation_from_a_demo_layer_writes_the_indicator(client: Te
     layer = count("SELECT count(*) FROM layer WHERE storage = 'vector'")
     assert layer, "the demo has vector layers"
     with session_scope() as session:
-        slug = session.execute(text("SELECT slug FROM layer WHERE storage = 'vector' ORDER BY slug LIMIT 1")).scalar_one()
+        slug = session.execute(
+            text("SELECT slug FROM layer WHERE storage = 'vector' ORDER BY slug LIMIT 1")).scalar_one()
     answer = client.post("/indicators/derive", data={"layer": slug, "level": "county", "method": "count",
                                                       "code": "workspace_test_count", "period": "2024"})
     assert answer.status_code == 200 and 'data-testid="derive-result"' in answer.text
@@ -294,3 +297,21 @@ def test_a_handover_with_a_note_moves_the_roadmap_and_shows_in_its_history(clien
     assert first_id("SELECT responsible_person_id FROM roadmap WHERE id = :id", id=roadmap) == taker
     history = client.get(f"/roadmaps/{roadmap}/history").text
     assert "سپردن پرونده‌ها در جلسه شورا" in history and "۱۵ فروردین ۱۴۰۵" in history
+
+
+def visible_words(html: str) -> set[str]:
+    """The words a reader sees: text outside tags, scripts and styles (attribute values are not
+    shown); names such as ``demo-admin`` and addresses such as ``/admin/users`` stay one word."""
+    import re
+
+    body = re.sub(r"<(script|style)\b.*?</\1>", " ", html, flags=re.S)
+    return set(re.findall(r"[A-Za-z_/][A-Za-z0-9_./@-]*", re.sub(r"<[^>]+>", " ", body)))
+
+
+@pytest.mark.parametrize("path", ["/cores", "/cores/new", "/past-plans/new", "/handovers/new", "/layers/upload",
+                                  "/indicators/import", "/indicators/derive", "/admin/keys", "/admin/audit"])
+def test_no_stored_code_shows_on_a_persian_form_page(client: TestClient, path: str) -> None:
+    from spatial.messages import code_words
+
+    shown = visible_words(client.get(path).text) & code_words()
+    assert not shown, f"{path} shows codes {shown}"
