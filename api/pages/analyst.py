@@ -10,8 +10,6 @@ transaction); indicators through :mod:`spatial.analytics.indicators` and
 
 from __future__ import annotations
 
-import tempfile
-from pathlib import Path
 from typing import Any, cast
 
 from fastapi import Depends, Request
@@ -24,10 +22,11 @@ from api.pages.forms import FormErrors
 from api.pages.handovers import editor
 from api.pages.render import lang_of, page_router, redirect, render
 from api.pages.security import Submitted, form_for
-from api.routers.layers import _file_name, _save
+from api.routers.layers import _file_name, received_file
 from layers.archive import MB, Limits
-from layers.catalogue import describe, get_layer, list_layers
+from spatial.catalogue import describe, get_layer, list_layers
 from layers.ingest import LayerRequest, add_layer
+from layers.options import FORM
 from spatial.analytics import indicators, overlay
 from spatial.db.engine import session_scope
 from spatial.errors import PishraftError
@@ -90,15 +89,13 @@ def upload(request: Request, sent: Submitted = Depends(form_for("layers:write"))
         encoding=errors.text(sent, "encoding", UPLOAD_LABELS["encoding"], required=False, max_len=40) or None,
         s_srs=errors.text(sent, "s_srs", UPLOAD_LABELS["s_srs"], required=False, max_len=200) or None,
         replace=sent.text("replace") == "on",
+        say=FORM,
     )
     if not errors and file is not None:
         limits = Limits.from_settings()
         try:
-            file_name = _file_name(file.filename)
-            with tempfile.TemporaryDirectory(prefix="pishraft-upload-") as folder:
-                path = Path(folder) / ("upload" + Path(file_name).suffix.lower())
-                # The form's file is Starlette's UploadFile, which FastAPI's only subclasses.
-                _save(cast(FastApiUpload, file), path, file_name, limits)
+            # The form's file is Starlette's UploadFile, which FastAPI's only subclasses.
+            with received_file(cast(FastApiUpload, file), limits) as (path, file_name):
                 with session_scope() as session:  # committed here, before the answer
                     slug = add_layer(session, path, wanted, added_by=principal.username, file_name=file_name,
                                      limits=limits).slug

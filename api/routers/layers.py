@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path, PurePosixPath
 from typing import Annotated, Any, Literal
 
@@ -43,11 +45,7 @@ def upload_layer(
     if declared.isascii() and declared.isdigit() and int(declared) > limits.max_bytes + MB:  # the form fields need a little room
         raise TooLarge(f"The upload is {int(declared) / MB:.1f} MB, over the {limits.max_bytes / MB:.0f} MB limit.",
                        field="file")
-    file_name = _file_name(file.filename)
-    with tempfile.TemporaryDirectory(prefix="pishraft-upload-") as folder:
-        # The user's own file name, so that whatever GDAL says about the file names it as the user knows it.
-        path = Path(folder) / _local_name(file_name)
-        _save(file, path, file_name, limits)
+    with received_file(file, limits) as (path, file_name):
         added = add_layer(
             session, path,
             LayerRequest(name=name, title=title, kind=kind, layer=layer, encoding=encoding, s_srs=s_srs,
@@ -55,6 +53,17 @@ def upload_layer(
             added_by=principal.username, file_name=file_name, limits=limits,
         )
         return describe(added)
+
+
+@contextmanager
+def received_file(upload: UploadFile, limits: Limits) -> Iterator[tuple[Path, str]]:
+    """The upload saved in a private temporary folder (removed afterwards) under the user's own
+    file name, so that whatever GDAL says about the file names it as the user knows it."""
+    file_name = _file_name(upload.filename)
+    with tempfile.TemporaryDirectory(prefix="pishraft-upload-") as folder:
+        path = Path(folder) / _local_name(file_name)
+        _save(upload, path, file_name, limits)
+        yield path, file_name
 
 
 def _file_name(raw: str | None) -> str:
