@@ -28,8 +28,8 @@ RECIPROCAL_TOLERANCE = 0.01
 class Ahp:
     """AHP weights of a pairwise comparison matrix and its consistency.
 
-    ``worst_pair`` is the (row, column) judgement that departs most from what the
-    weights imply, and ``implied`` the ratio w_row / w_col the other judgements suggest.
+    ``worst_pair`` is the (row, column) judgement that departs most from what the other
+    judgements imply through every third criterion, and ``implied`` that implied ratio.
     """
 
     weights: np.ndarray
@@ -89,8 +89,8 @@ def ahp_weights(matrix: np.ndarray) -> Ahp:
     """Principal-eigenvector weights of a pairwise comparison ``matrix``, with λmax, CI and CR.
 
     CI = (λmax − n) / (n − 1) and CR = CI / RI(n), with Saaty's random index RI. The
-    most inconsistent judgement is the one whose ratio to w_i / w_j is furthest from 1
-    (on a log scale).
+    most inconsistent judgement a_ij is the one furthest (on a log scale) from the
+    geometric mean of the indirect judgements a_ik · a_kj.
 
     Examples
     --------
@@ -111,9 +111,21 @@ def ahp_weights(matrix: np.ndarray) -> Ahp:
                            field="pairwise")
     ri = SAATY_RANDOM_INDEX[n]
     cr = ci / ri if ri > 0 else 0.0
-    deviation = np.abs(np.log(a * w[None, :] / w[:, None]))
+    # What the other judgements say about each pair: the geometric mean of a_ik · a_kj over
+    # every third criterion k (with only two criteria, what the weights say).
+    logs = np.log(a)
+    if n > 2:
+        paths = logs[:, :, None] + logs[None, :, :]  # [i, k, j] = ln a_ik + ln a_kj
+        idx = np.arange(n)
+        through = np.ones((n, n, n), dtype=bool)
+        through[idx, idx, :] = False  # k = i
+        through[:, idx, idx] = False  # k = j
+        implied = np.exp((paths * through).sum(axis=1) / (n - 2))
+    else:
+        implied = w[:, None] / w[None, :]
+    deviation = np.abs(np.log(a / implied))
     i, j = np.unravel_index(int(np.argmax(np.triu(deviation, 1))), a.shape)
-    return Ahp(w, lambda_max, ci, cr, (int(i), int(j)), float(a[i, j]), float(w[i] / w[j]))
+    return Ahp(w, lambda_max, ci, cr, (int(i), int(j)), float(a[i, j]), float(implied[i, j]))
 
 
 def checked_ahp(matrix: np.ndarray, names: Sequence[str]) -> Ahp:

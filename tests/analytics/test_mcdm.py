@@ -112,11 +112,14 @@ def test_an_index_takes_ahp_weights_and_reports_their_consistency(session: Sessi
 
 
 def test_inconsistent_judgements_are_refused_naming_the_pair() -> None:
-    # unemployment 2 × literacy, literacy 3 × health, so unemployment should be about 6 × health;
-    # the judgement "1/6" contradicts the other two.
+    # Priorities 8 : 4 : 2 : 1 judged consistently, except jobs against unemployment turned round:
+    # "1/8" where the other judgements say 8 (through literacy 2 × 4, through health 4 × 2).
+    indicators = [*DEFINITION["indicators"], "jobs_per_1000"]
+    pairwise = [[1, 2, 4, "1/8"], ["1/2", 1, 2, 4], ["1/4", "1/2", 1, 2], [8, "1/4", "1/2", 1]]
     with pytest.raises(InvalidInput, match=r"CR = .* is above 0.1\. The most inconsistent judgement is "
-                                           r"unemployment_rate against health_centres_per_10k: it says 1/6"):
-        parse_definition({**DEFINITION, "pairwise": [[1, 2, "1/6"], ["1/2", 1, 3], [6, "1/3", 1]]})
+                                           r"unemployment_rate against jobs_per_1000: it says 1/8, while the "
+                                           r"other judgements imply about 8\."):
+        parse_definition({**DEFINITION, "indicators": indicators, "pairwise": pairwise})
 
 
 def test_vikor_index_scores_count_up_like_the_others(session: Session) -> None:
