@@ -18,6 +18,7 @@ from spatial.analytics import indices
 from spatial.analytics import overlay
 from spatial.analytics import profile
 from spatial.analytics import spatial_stats
+from spatial.analytics import what_if
 from spatial.errors import TooLarge
 from spatial.settings import get_settings
 from spatial.analytics.target_community import target_community
@@ -142,9 +143,15 @@ def get_index(ref: str, session: DbSession,
     return indices.resolve_index(session, ref)
 
 
-@router.get("/api/indices/{ref}/scores", summary="Scores, ranks and clusters of an index at a level")
+@router.get("/api/indices/{ref}/scores", summary="Scores, ranks and clusters of an index at a level; with "
+            "weights, what-if scores, ranks and classes computed now and not stored")
 def index_scores(ref: str, level: Level, session: DbSession, period: str | None = None, parent: str | None = None,
+                 weights: Annotated[str | None, Query(description="What-if weights code:weight,… for every "
+                                                      "indicator, e.g. a:0.5,b:0.3,c:0.2 (rescaled to sum "
+                                                      "to 1)")] = None,
                  _: Principal = Depends(require("read"))) -> dict[str, Any]:
+    if weights is not None:
+        return what_if.what_if_scores(session, ref, level, what_if.parse_weights(weights), period, parent)
     return indices.index_scores(session, ref, level, period, parent)
 
 
