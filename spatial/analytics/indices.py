@@ -157,7 +157,12 @@ def topsis(matrix: np.ndarray, weights: np.ndarray, benefit: np.ndarray, normali
     >>> topsis(np.array([[1.0, 1.0], [2.0, 2.0]]), np.array([0.5, 0.5]), np.array([True, True])).tolist()
     [0.0, 1.0]
     """
-    v = oriented(matrix, benefit, normalisation, reference, scale) * np.asarray(weights, dtype=float)
+    return closeness(oriented(matrix, benefit, normalisation, reference, scale), weights)
+
+
+def closeness(oriented_matrix: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """TOPSIS closeness S⁻ / (S⁺ + S⁻) of each row of an already normalised and oriented matrix."""
+    v = oriented_matrix * np.asarray(weights, dtype=float)
     ideal, anti = v.max(axis=0), v.min(axis=0)
     s_plus = np.sqrt(((v - ideal) ** 2).sum(axis=1))
     s_minus = np.sqrt(((v - anti) ** 2).sum(axis=1))
@@ -371,8 +376,22 @@ class Scores:
     dropped: list[str]
 
 
-def score_level(session: Session, definition: IndexDefinition, level: str, period: str) -> Scores:
-    """Score the units of one ``level`` in ``period`` under ``definition`` (nothing is written)."""
+@dataclass(frozen=True)
+class Prepared:
+    """What scoring one level needs from the database, normalised: everything but the weights.
+
+    ``units`` is indexed by unit code (columns ``unit_id``, ``parent_code``); ``raw``
+    and ``normalised`` (oriented: higher counts towards the index) have one row per unit.
+    """
+
+    units: pd.DataFrame
+    raw: np.ndarray
+    normalised: np.ndarray
+    dropped: list[str]
+
+
+def prepare_level(session: Session, definition: IndexDefinition, level: str, period: str) -> Prepared:
+    """Read and normalise the indicators of one ``level`` in ``period`` under ``definition``."""
     codes = [c.code for c in definition.components]
     table = indicator_matrix(session, codes, level, period, definition.parent_code)
     values = table[codes]
@@ -404,6 +423,13 @@ def score_level(session: Session, definition: IndexDefinition, level: str, perio
                            field="reference_unit")
         reference = int(values.index.get_loc(definition.reference_unit))
     normalised = oriented(x, benefit, definition.normalisation, reference, definition.scale)
+    return Prepared(table.loc[values.index, ["unit_id", "parent_code"]], x, normalised, dropped)
+
+
+def score_prepared(prepared: Prepared, definition: IndexDefinition) -> Scores:
+    """Weight and aggregate prepared indicators under ``definition``, and rank the units."""
+    codes = [c.code for c in definition.components]
+    normalised = prepared.normalised
     if definition.weights == "equal":
         w = np.full(len(codes), 1.0 / len(codes))
     elif definition.weights == "explicit":
@@ -411,22 +437,27 @@ def score_level(session: Session, definition: IndexDefinition, level: str, perio
     elif definition.weights == "ahp":
         w = definition.ahp().weights
     else:
-        w = entropy_weights(x if definition.normalisation == "vector" else normalised)
+        w = entropy_weights(prepared.raw if definition.normalisation == "vector" else normalised)
     extra: dict[str, np.ndarray] = {}
     if definition.aggregation == "topsis":
-        score = topsis(x, w, benefit, definition.normalisation, reference, definition.scale)
+        score = closeness(normalised, w)
     elif definition.aggregation == "vikor":
         extra["vikor_s"], extra["vikor_r"], extra["vikor_q"] = vikor(normalised, w, definition.v or 0.5)
         score = 1.0 - extra["vikor_q"]  # Q is 0 for the best compromise; the score counts up like the others
     else:
         score = aggregate(normalised, w, definition.aggregation)
-    frame = table.loc[values.index, ["unit_id", "parent_code"]].copy()
+    frame = prepared.units.copy()
     frame["score"] = score
     for name, column in extra.items():
         frame[name] = column
     frame["rank_overall"] = rank_descending(frame["score"])
     frame["rank_in_parent"] = rank_descending(frame["score"], frame["parent_code"])
-    return Scores(frame, dict(zip(codes, (float(v) for v in w), strict=True)), dropped)
+    return Scores(frame, dict(zip(codes, (float(v) for v in w), strict=True)), prepared.dropped)
+
+
+def score_level(session: Session, definition: IndexDefinition, level: str, period: str) -> Scores:
+    """Score the units of one ``level`` in ``period`` under ``definition`` (nothing is written)."""
+    return score_prepared(prepare_level(session, definition, level, period), definition)
 
 
 def _counts_towards(session: Session, component: Component, domain: str) -> bool:

@@ -12,8 +12,10 @@ Examples
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Mapping
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -22,11 +24,16 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from spatial.analytics.indicators import latest_common_period, units_in_scope
-from spatial.analytics.indices import IndexDefinition, parse_definition, resolve_index, score_level
+from spatial.analytics.indices import (
+    IndexDefinition, Prepared, parse_definition, prepare_level, resolve_index, score_prepared,
+)
+from spatial.db.generation import read_generation
 from spatial.errors import InvalidInput, NotFound
 
 #: Quantile classes of what-if scores (as many as the choropleth's colours).
 SCORE_CLASSES = 5
+#: Prepared levels kept in memory (per process) for trying more weights.
+CACHED_LEVELS = 8
 
 
 def parse_weights(text_value: str) -> dict[str, float]:
@@ -77,13 +84,61 @@ def score_classes(scores: pd.Series, k: int = SCORE_CLASSES) -> pd.Series:
     return np.ceil(ranks * k).clip(1, k).astype(int)
 
 
-def what_if_scores(session: Session, ref: str | int, level: str, weights: Mapping[str, float],
-                   period: str | None = None, parent_code: str | None = None) -> dict[str, Any]:
-    """Scores, ranks and classes of index ``ref`` under other ``weights``, computed now and not stored.
+@dataclass(frozen=True)
+class _Level:
+    """A level prepared for scoring, with its unit names, as cached."""
 
-    Everything else in the stored definition (normalisation, aggregation, scope) is
-    kept; the result has the shape of :func:`index_scores` plus ``class`` per unit and
-    ``what_if`` (the weights used, rescaled to sum to 1).
+    prepared: Prepared
+    names_fa: list[str]
+    names_en: list[str]
+
+
+_lock = threading.Lock()
+_cache: OrderedDict[tuple[int, int, str, str], _Level] = OrderedDict()
+
+
+def _prepared_level(session: Session, index_id: int, definition: IndexDefinition, level: str,
+                    period: str) -> _Level:
+    # Everything but the weights is fixed by the index version and the data, so the
+    # normalised indicators are kept under the data generation, which any change to
+    # units, indicators or their values replaces (a rolled-back change's number is never
+    # seen committed). Trying other weights then costs only the arithmetic.
+    key = (read_generation(session), index_id, level, period)
+    with _lock:
+        hit = _cache.get(key)
+        if hit is not None:
+            _cache.move_to_end(key)
+            return hit
+    prepared = prepare_level(session, definition, level, period)
+    names = dict(((r[0], (r[1], r[2])) for r in session.execute(
+        text("SELECT id, name_fa, name_en FROM admin_unit WHERE id = ANY(:ids)"),
+        {"ids": prepared.units["unit_id"].astype(int).tolist()})))
+    pairs = [names[int(u)] for u in prepared.units["unit_id"]]
+    entry = _Level(prepared, [p[0] for p in pairs], [p[1] for p in pairs])
+    with _lock:
+        _cache[key] = entry
+        while len(_cache) > CACHED_LEVELS:
+            _cache.popitem(last=False)
+    return entry
+
+
+@dataclass(frozen=True)
+class WhatIf:
+    """What-if scores of one level: ``frame`` indexed by unit code, ordered by rank."""
+
+    index: dict[str, Any]
+    period: str
+    frame: pd.DataFrame  # unit_id, parent_code, score, rank_overall, rank_in_parent, class, name_fa, name_en
+    weights: dict[str, float]
+    dropped: list[str]
+
+
+def what_if(session: Session, ref: str | int, level: str, weights: Mapping[str, float],
+            period: str | None = None, parent_code: str | None = None) -> WhatIf:
+    """Score, rank and class the units of index ``ref`` at ``level`` under ``weights`` (nothing stored).
+
+    Ranks are over the index's whole scope, as stored ranks are, also when only the
+    units below ``parent_code`` are kept.
     """
     index = resolve_index(session, ref)
     definition = with_weights(parse_definition(index["definition"]), weights)
@@ -93,21 +148,34 @@ def what_if_scores(session: Session, ref: str | int, level: str, weights: Mappin
     period = period or (periods[-1] if periods else None) or definition.period
     if period is None:
         period = latest_common_period(session, [c.code for c in definition.components])
-    scores = score_level(session, definition, level, period)
+    cached = _prepared_level(session, int(index["id"]), definition, level, period)
+    scores = score_prepared(cached.prepared, definition)
     frame = scores.frame
     frame["class"] = score_classes(frame["score"])
+    frame["name_fa"], frame["name_en"] = cached.names_fa, cached.names_en
     if parent_code is not None:
         frame = frame[frame.index.isin(units_in_scope(session, level, parent_code).index)]
-    frame = frame.sort_values(["rank_overall"], kind="stable")
-    names = pd.DataFrame(session.execute(
-        text("SELECT id, name_fa, name_en FROM admin_unit WHERE id = ANY(:ids)"),
-        {"ids": frame["unit_id"].astype(int).tolist()},
-    ).all(), columns=["unit_id", "name_fa", "name_en"]).set_index("unit_id")
-    out = frame.join(names, on="unit_id").rename_axis("code").reset_index()
-    columns = ["code", "name_fa", "name_en", "parent_code", "score", "rank_overall", "rank_in_parent", "class",
-               *(c for c in ("vikor_s", "vikor_r", "vikor_q") if c in out)]
-    out = out[columns].astype(object).where(out[columns].notna(), None)
     meta = {k: index[k] for k in ("id", "code", "name_fa", "name_en", "domain", "definition_hash", "synthetic")}
-    return {"index": meta, "period": period, "level": level, "stored": False,
-            "what_if": {"weights": scores.weights, "dropped": scores.dropped},
-            "scores": out.to_dict(orient="records")}
+    return WhatIf(meta, period, frame.sort_values("rank_overall", kind="stable"), scores.weights, scores.dropped)
+
+
+def what_if_scores(session: Session, ref: str | int, level: str, weights: Mapping[str, float],
+                   period: str | None = None, parent_code: str | None = None) -> dict[str, Any]:
+    """:func:`what_if` in the shape of :func:`~spatial.analytics.indices.index_scores`.
+
+    Each row also has ``class`` (quintile, 5 = highest scores), and VIKOR's ``vikor_s``,
+    ``vikor_r``, ``vikor_q`` on a VIKOR index; ``what_if`` holds the weights used
+    (rescaled to sum to 1) and the units dropped for missing values.
+    """
+    result = what_if(session, ref, level, weights, period, parent_code)
+    frame = result.frame
+    columns = {"code": frame.index.tolist(), "name_fa": frame["name_fa"].tolist(),
+               "name_en": frame["name_en"].tolist(),
+               "parent_code": frame["parent_code"].astype(object).where(frame["parent_code"].notna(), None).tolist(),
+               "score": frame["score"].tolist(), "rank_overall": frame["rank_overall"].tolist(),
+               "rank_in_parent": frame["rank_in_parent"].tolist(), "class": frame["class"].tolist(),
+               **{c: frame[c].tolist() for c in ("vikor_s", "vikor_r", "vikor_q") if c in frame}}
+    keys = list(columns)
+    rows = [dict(zip(keys, values, strict=True)) for values in zip(*columns.values(), strict=True)]
+    return {"index": result.index, "period": result.period, "level": level, "stored": False,
+            "what_if": {"weights": result.weights, "dropped": result.dropped}, "scores": rows}

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import text
+from sqlalchemy.orm import Session
 
-from spatial.analytics.what_if import parse_weights
+from spatial.analytics.what_if import parse_weights, what_if_scores
 from spatial.errors import InvalidInput
 
 STORED = "unemployment_rate:0.4,literacy_rate:0.3,health_centres_per_10k:0.3"  # deprivation_demo's own weights
@@ -83,3 +85,14 @@ def test_weights_parse_from_the_query_string() -> None:
     assert parse_weights("a:0.5, b:0.3,c:0.2") == {"a": 0.5, "b": 0.3, "c": 0.2}
     with pytest.raises(InvalidInput, match="twice"):
         parse_weights("a:1,a:2")
+
+
+def test_a_changed_value_is_seen_by_the_next_what_if(session: Session) -> None:
+    weights = parse_weights(STORED)
+    before = {r["code"]: r["score"] for r in what_if_scores(session, "deprivation_demo", "province", weights)["scores"]}
+    session.execute(text("""UPDATE indicator_value SET value = value + 20
+                            WHERE period = '2024' AND indicator_id = (SELECT id FROM indicator
+                                                                      WHERE code = 'unemployment_rate')
+                              AND unit_id = (SELECT id FROM admin_unit WHERE code = 'IR-15')"""))
+    after = {r["code"]: r["score"] for r in what_if_scores(session, "deprivation_demo", "province", weights)["scores"]}
+    assert after["IR-15"] > before["IR-15"]
