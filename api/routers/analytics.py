@@ -17,6 +17,7 @@ from spatial.analytics import indicators
 from spatial.analytics import indices
 from spatial.analytics import overlay
 from spatial.analytics import profile
+from spatial.analytics import shift_share as shift_share_analysis
 from spatial.analytics import spatial_stats
 from spatial.analytics import what_if
 from spatial.errors import TooLarge
@@ -188,6 +189,16 @@ def advantages(level: Level, session: DbSession, period: str | None = None, pare
                _: Principal = Depends(require("read"))) -> dict[str, Any]:
     found, frame = advantage.advantages(session, level, period, parent)
     return {"level": level, "period": found,
+            "rows": frame.astype(object).where(frame.notna(), None).to_dict(orient="records")}
+
+
+@router.get("/api/stats/shift-share", summary="Shift-share per unit and sector between two periods")
+def shift_share(level: Level, base: Annotated[str, Query(description="Base period, e.g. 2023")],
+                final: Annotated[str, Query(description="Final period, e.g. 2024")], parent: str | None = None,
+                session: Session = Depends(db_session),
+                _: Principal = Depends(require("read"))) -> dict[str, Any]:
+    frame = shift_share_analysis.unit_shift_share(session, level, base, final, parent)
+    return {"level": level, "base": base, "final": final,
             "rows": frame.astype(object).where(frame.notna(), None).to_dict(orient="records")}
 
 

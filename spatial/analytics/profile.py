@@ -9,15 +9,16 @@ from sqlalchemy.orm import Session
 
 from spatial.analytics.advantage import top_advantages
 from spatial.analytics.bivariate import bivariate_classes
+from spatial.analytics.shift_share import unit_profile_shift_share
 from spatial.errors import NotFound
 from spatial.analytics.target_community import target_community
 from spatial.units.hierarchy import ancestors, get_unit
 
 
 def unit_profile(session: Session, code: str) -> dict[str, Any]:
-    """Indicators, index scores and ranks, advantages, LISA cluster and bivariate class of ``code``.
+    """Indicators, index scores and ranks, advantages, shift-share, LISA cluster and bivariate class of ``code``.
 
-    Each part uses its latest period. ``cluster`` is the unit's LISA label on the
+    Each part uses its latest period (shift-share: the two latest with sector jobs). ``cluster`` is the unit's LISA label on the
     latest deprivation index; ``bivariate`` its class on the latest capacity and
     deprivation indices (``None`` when either is missing at the unit's level).
     """
@@ -57,5 +58,6 @@ def unit_profile(session: Session, code: str) -> dict[str, Any]:
         "cluster": latest["deprivation"]["cluster"] if latest["deprivation"] else None,
         "bivariate": bivariate,
         "advantages": advantage,
+        "shift_share": unit_profile_shift_share(session, code),
         "target_community": target_community(session, code),
     }
