@@ -40,8 +40,8 @@ def _fire(base: str, path: str) -> list[dict]:
 
 
 @pytest.mark.parametrize("path", [
-    "/api/stats/moran?source=jobs_tourism&level=province",
-    "/api/stats/moran?source=unemployment_rate&level=county",
+    "/api/stats/moran?source=jobs_tourism&level=province&period=2024",
+    "/api/stats/moran?source=unemployment_rate&level=county&period=2024",
 ])
 def test_sixteen_concurrent_moran_requests_agree_with_one_alone(live_server: str, path: str) -> None:
     answers = _fire(live_server, path)
@@ -52,8 +52,8 @@ def test_sixteen_concurrent_moran_requests_agree_with_one_alone(live_server: str
 
 
 @pytest.mark.parametrize("path", [
-    "/api/stats/lisa?source=jobs_tourism&level=province",
-    "/api/stats/lisa?source=unemployment_rate&level=county",
+    "/api/stats/lisa?source=jobs_tourism&level=province&period=2024",
+    "/api/stats/lisa?source=unemployment_rate&level=county&period=2024",
 ])
 def test_sixteen_concurrent_lisa_requests_give_the_same_clusters(live_server: str, path: str) -> None:
     answers = _fire(live_server, path)
@@ -62,7 +62,8 @@ def test_sixteen_concurrent_lisa_requests_give_the_same_clusters(live_server: st
 
 
 def test_moran_reports_the_normal_and_the_permutation_z_under_their_names(live_server: str) -> None:
-    body = httpx.get(f"{live_server}/api/stats/moran?source=unemployment_rate&level=county", timeout=60).json()
+    path = "/api/stats/moran?source=unemployment_rate&level=county&period=2024"
+    body = httpx.get(f"{live_server}{path}", timeout=60).json()
     assert {"z_norm", "p_norm", "z_sim", "p_sim"} <= set(body)
     assert body["z_norm"] != body["z_sim"]
     assert body["z"] == body["z_sim"]  # the former name, kept for existing clients
