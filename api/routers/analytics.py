@@ -15,6 +15,7 @@ from spatial.analytics import allocation
 from spatial.analytics import bivariate
 from spatial.analytics import indicators
 from spatial.analytics import indices
+from spatial.analytics import multidimensional
 from spatial.analytics import overlay
 from spatial.analytics import profile
 from spatial.analytics import shift_share as shift_share_analysis
@@ -190,6 +191,21 @@ def advantages(level: Level, session: DbSession, period: str | None = None, pare
     found, frame = advantage.advantages(session, level, period, parent)
     return {"level": level, "period": found,
             "rows": frame.astype(object).where(frame.notna(), None).to_dict(orient="records")}
+
+
+@router.post("/api/deprivation", status_code=201,
+             summary="Compute and store an Alkire-Foster multidimensional deprivation measure from its definition")
+def compute_deprivation(definition: Annotated[dict[str, Any], Body(description="Definition (see "
+                                                                   "spatial.analytics.multidimensional)")],
+                        session: Session = Depends(db_session),
+                        principal: Principal = Depends(require("indicators:write"))) -> dict[str, Any]:
+    return multidimensional.compute_af(session, definition, created_by=principal.username)
+
+
+@router.get("/api/deprivation/{code}", summary="H, A, M0, censored headcounts and contributions per unit")
+def deprivation(code: str, level: Level, parent: str | None = None, session: Session = Depends(db_session),
+                _: Principal = Depends(require("read"))) -> dict[str, Any]:
+    return multidimensional.af_results(session, code, level, parent)
 
 
 @router.get("/api/stats/shift-share", summary="Shift-share per unit and sector between two periods")

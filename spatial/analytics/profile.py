@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from spatial.analytics.advantage import top_advantages
 from spatial.analytics.bivariate import bivariate_classes
+from spatial.analytics.multidimensional import unit_deprivation
 from spatial.analytics.shift_share import unit_profile_shift_share
 from spatial.errors import NotFound
 from spatial.analytics.target_community import target_community
@@ -16,7 +17,8 @@ from spatial.units.hierarchy import ancestors, get_unit
 
 
 def unit_profile(session: Session, code: str) -> dict[str, Any]:
-    """Indicators, index scores and ranks, advantages, shift-share, LISA cluster and bivariate class of ``code``.
+    """Indicators, index scores and ranks, advantages, shift-share, Alkire-Foster deprivation, LISA cluster
+    and bivariate class of ``code``.
 
     Each part uses its latest period (shift-share: the two latest with sector jobs). ``cluster`` is the unit's LISA label on the
     latest deprivation index; ``bivariate`` its class on the latest capacity and
@@ -59,5 +61,6 @@ def unit_profile(session: Session, code: str) -> dict[str, Any]:
         "bivariate": bivariate,
         "advantages": advantage,
         "shift_share": unit_profile_shift_share(session, code),
+        "multidimensional_deprivation": unit_deprivation(session, unit.id),
         "target_community": target_community(session, code),
     }
