@@ -1,16 +1,19 @@
-"""``pishraft shift-share``: planning analyses from the shell."""
+"""``pishraft shift-share`` and ``pishraft deprivation``: planning analyses from the shell."""
 
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.table import Table
 
 from api.cli.common import console, reports_errors
+from spatial.analytics.multidimensional import compute_af
 from spatial.analytics.shift_share import COMPONENTS, unit_shift_share
 from spatial.db.engine import session_scope
+from spatial.errors import NotFound
 
 
 @reports_errors
@@ -38,3 +41,20 @@ def shift_share(
         table.add_row(r.code, r.sector, f"{r.base:,.0f}", f"{r.final:,.0f}", f"{r.change:+,.0f}",
                       *(f"{getattr(r, c):+,.0f}" for c in COMPONENTS))
     console.print(table)
+
+
+@reports_errors
+def deprivation(definition: Annotated[Path, typer.Argument(help="Alkire-Foster definition, YAML or JSON")]) -> None:
+    """Compute and store an Alkire-Foster multidimensional deprivation measure from DEFINITION."""
+    if not definition.is_file():
+        raise NotFound(f"No file {definition}.", field="file")
+    with session_scope() as session:
+        summary = compute_af(session, definition.read_text(encoding="utf-8-sig"), created_by="cli")
+    observed = summary["observed"]
+    console.print(f"measure {summary['code']} (id {summary['id']}, hash {summary['definition_hash'][:12]}…), "
+                  f"period {summary['period']}: {observed['deprived']} of {observed['units']} {observed['level']} "
+                  f"unit(s) deprived")
+    console.print(f"  H = {summary['h']:.3f}, A = {summary['a']:.3f}, M0 = {summary['m0']:.3f}")
+    for code, share in summary["contributions"].items():
+        console.print(f"  {code}: censored headcount {summary['censored_headcounts'][code]:.3f}, "
+                      f"contribution {share:.1%}")

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import numpy as np
 import pytest
 from fastapi.testclient import TestClient
@@ -10,7 +13,9 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 from sqlalchemy import text
 from sqlalchemy.orm import Session
+from typer.testing import CliRunner
 
+from api.cli import app
 from spatial.analytics.multidimensional import (
     alkire_foster, compute_af, deprivation_scores, parse_af_definition,
 )
@@ -111,3 +116,13 @@ def test_the_api_stores_it_and_the_profile_shows_it(client: TestClient) -> None:
                                                     "indicators": [{"code": "nope", "cutoff": 1, "weight": 1}]})
     assert missing.status_code == 404 and missing.json()["error"]["field"] == "indicator"
     assert client.get("/api/deprivation/af_bad?level=province").status_code == 404
+
+
+def test_the_cli_computes_and_prints_h_a_m0(database_url: str, tmp_path: Path) -> None:
+    path = tmp_path / "af.json"
+    path.write_text(json.dumps({**DEFINITION, "code": "af_cli"}), encoding="utf-8")
+    result = CliRunner().invoke(app, ["deprivation", str(path)])
+    assert result.exit_code == 0, result.output
+    assert "af_cli" in result.output and "M0 = " in result.output and "contribution" in result.output
+    missing = CliRunner().invoke(app, ["deprivation", str(tmp_path / "none.yaml")])
+    assert missing.exit_code == 1 and "none.yaml" in missing.output
