@@ -110,9 +110,9 @@ def run(url: str, args: argparse.Namespace) -> None:
     rng = np.random.default_rng(2026)
     with session_scope() as session:
         load(session, args.units, rng)
-        compute_index(session, {"code": "bench_index", "name_fa": "آزمون", "name_en": "Bench", "domain": "deprivation",
-                                "levels": ["neighbourhood"], "period": "2024", "indicators": list(CODES)},
-                      clusters=False)
+        compute_index(session, {"code": "bench_index", "name_fa": "آزمون", "name_en": "Bench",
+                                "domain": "deprivation", "levels": ["neighbourhood"], "period": "2024",
+                                "indicators": list(CODES)}, clusters=False)
     weights = parse_weights(WEIGHTS)
     print(f"{args.units:,} neighbourhoods, 3 indicators; median of {args.repeat} runs", flush=True)
     with session_scope() as session:

@@ -149,7 +149,8 @@ def parse_af_definition(source: Mapping[str, Any] | str) -> AfDefinition:
         try:
             data = yaml.safe_load(source)
         except yaml.YAMLError as exc:
-            raise InvalidInput(f"The deprivation definition is not valid YAML/JSON: {exc}", field="definition") from None
+            raise InvalidInput(f"The deprivation definition is not valid YAML/JSON: {exc}",
+                               field="definition") from None
     else:
         data = dict(source)
     if not isinstance(data, Mapping):

@@ -20,9 +20,10 @@ def unit_profile(session: Session, code: str) -> dict[str, Any]:
     """Indicators, index scores and ranks, advantages, shift-share, Alkire-Foster deprivation, LISA cluster
     and bivariate class of ``code``.
 
-    Each part uses its latest period (shift-share: the two latest with sector jobs). ``cluster`` is the unit's LISA label on the
-    latest deprivation index; ``bivariate`` its class on the latest capacity and
-    deprivation indices (``None`` when either is missing at the unit's level).
+    Each part uses its latest period (shift-share: the two latest with sector jobs).
+    ``cluster`` is the unit's LISA label on the latest deprivation index; ``bivariate``
+    its class on the latest capacity and deprivation indices (``None`` when either is
+    missing at the unit's level).
     """
     unit = get_unit(session, code)
     indicators = session.execute(

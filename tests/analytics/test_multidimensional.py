@@ -105,7 +105,8 @@ def test_the_api_stores_it_and_the_profile_shows_it(client: TestClient) -> None:
     created = client.post("/api/deprivation", json={**DEFINITION, "code": "af_api"})
     assert created.status_code == 201, created.text
     provinces = client.get("/api/deprivation/af_api?level=province").json()
-    assert len(provinces["units"]) == 31 and provinces["measure"]["definition_hash"] == created.json()["definition_hash"]
+    assert len(provinces["units"]) == 31
+    assert provinces["measure"]["definition_hash"] == created.json()["definition_hash"]
     m0 = [u["m0"] for u in provinces["units"]]
     assert m0 == sorted(m0, reverse=True)
     profile = client.get("/api/units/IR-15/profile").json()
