@@ -110,9 +110,9 @@ def _prepared_level(session: Session, index_id: int, definition: IndexDefinition
             _cache.move_to_end(key)
             return hit
     prepared = prepare_level(session, definition, level, period)
-    names = dict(((r[0], (r[1], r[2])) for r in session.execute(
+    names = dict((r[0], (r[1], r[2])) for r in session.execute(
         text("SELECT id, name_fa, name_en FROM admin_unit WHERE id = ANY(:ids)"),
-        {"ids": prepared.units["unit_id"].astype(int).tolist()})))
+        {"ids": prepared.units["unit_id"].astype(int).tolist()}))
     pairs = [names[int(u)] for u in prepared.units["unit_id"]]
     entry = _Level(prepared, [p[0] for p in pairs], [p[1] for p in pairs])
     with _lock:
