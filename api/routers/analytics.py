@@ -197,22 +197,21 @@ def advantages(level: Level, session: DbSession, period: str | None = None, pare
              summary="Compute and store an Alkire-Foster multidimensional deprivation measure from its definition")
 def compute_deprivation(definition: Annotated[dict[str, Any], Body(description="Definition (see "
                                                                    "spatial.analytics.multidimensional)")],
-                        session: Session = Depends(db_session),
+                        session: DbSession,
                         principal: Principal = Depends(require("indicators:write"))) -> dict[str, Any]:
     return multidimensional.compute_af(session, definition, created_by=principal.username)
 
 
 @router.get("/api/deprivation/{code}", summary="H, A, M0, censored headcounts and contributions per unit")
-def deprivation(code: str, level: Level, parent: str | None = None, session: Session = Depends(db_session),
+def deprivation(code: str, level: Level, session: DbSession, parent: str | None = None,
                 _: Principal = Depends(require("read"))) -> dict[str, Any]:
     return multidimensional.af_results(session, code, level, parent)
 
 
 @router.get("/api/stats/shift-share", summary="Shift-share per unit and sector between two periods")
 def shift_share(level: Level, base: Annotated[str, Query(description="Base period, e.g. 2023")],
-                final: Annotated[str, Query(description="Final period, e.g. 2024")], parent: str | None = None,
-                session: Session = Depends(db_session),
-                _: Principal = Depends(require("read"))) -> dict[str, Any]:
+                final: Annotated[str, Query(description="Final period, e.g. 2024")], session: DbSession,
+                parent: str | None = None, _: Principal = Depends(require("read"))) -> dict[str, Any]:
     frame = shift_share_analysis.unit_shift_share(session, level, base, final, parent)
     return {"level": level, "base": base, "final": final,
             "rows": frame.astype(object).where(frame.notna(), None).to_dict(orient="records")}

@@ -92,6 +92,7 @@ def clusters(
             summary="A composite index's scores; with weights, what-if scores computed now and not stored")
 def index(
     ref: str,
+    session: DbSession,
     level: Level = "county",
     parent: Parent = None,
     weights: Annotated[str | None, Query(description="What-if weights code:weight,… for every indicator, "
@@ -100,7 +101,6 @@ def index(
     lang: Lang = "fa",
     scheme: Scheme = "quantiles",
     basemap: Basemap = "none",
-    session: Session = Depends(db_session),
     _: Principal = Depends(require("read")),
 ) -> HTMLResponse:
     return HTMLResponse(page_html(index_page(session, ref, level, parent, weights, period, lang, scheme, basemap)))
