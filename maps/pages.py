@@ -31,13 +31,14 @@ from spatial.analytics import indicators
 from spatial.units import hierarchy as units
 from spatial.units.frames import units_frame
 from spatial.analytics.bivariate import bivariate_classes
-from spatial.analytics.indices import newest_index_code, resolve_index
+from spatial.analytics.indices import index_scores, newest_index_code, resolve_index
+from spatial.analytics.what_if import parse_weights, what_if_scores
 from spatial.messages import label, t
 from spatial.planning.progress import progress_geojson
 from spatial.planning.roadmaps import roadmap_map_data
 from spatial.analytics.spatial_stats import lisa_clusters
 from spatial.errors import InvalidInput, NotFound
-from spatial.jalali import persian_digits
+from spatial.jalali import format_number, persian_digits
 
 #: Levels a national map can show.
 NATIONAL_LEVELS: tuple[str, ...] = ("province", "county", "neighbourhood")
@@ -347,6 +348,36 @@ def _link_unit_pages(actions: dict[str, Any], request: MapRequest, links: Links,
         unit_code = code or props.get("unit_code")
         if unit_code:
             props["unit_page"] = links.page(request, unit_code)
+
+
+def index_page(session: Session, ref: str, level: str = "county", parent_code: str | None = None,
+               weights: str | None = None, period: str | None = None, lang: str = "fa", scheme: str = "quantiles",
+               basemap: str = "none", links: Links | None = None) -> folium.Map:
+    """Scores of composite index ``ref`` over the units at ``level`` (below ``parent_code``).
+
+    With ``weights`` (``code:weight,…``) the scores are what-if scores under those
+    weights, computed now and not stored; the map says so and lists the weights.
+    """
+    request = MapRequest(lang=lang, scheme=scheme, basemap=basemap)
+    if weights is None:
+        result = index_scores(session, ref, level, period, parent_code)
+    else:
+        result = what_if_scores(session, ref, level, parse_weights(weights), period, parent_code)
+    frame = _scoped_units(session, level, parent_code)
+    index = result["index"]
+    name = index["name_fa"] if lang == "fa" else index["name_en"]
+    shown_period = persian_digits(result["period"]) if lang == "fa" else result["period"]
+    note = None
+    if weights is not None:
+        used = "، ".join(f"{code} {format_number(w, lang, 2)}" for code, w in result["what_if"]["weights"].items())
+        used = used if lang == "fa" else used.replace("، ", ", ")
+        name = t("map.what_if_title", lang, name=name)
+        note = t("map.what_if_note", lang, weights=used)
+    values = {r["code"]: r["score"] for r in result["scores"]}
+    synthetic = bool(index["synthetic"]) or (bool(frame["synthetic"].any()) if len(frame) else False)
+    return choropleth_map(frame, values, f"{name} ({shown_period})", lang, scheme, synthetic,
+                          breadcrumb=_scope_breadcrumb(session, request, parent_code, links or ServedLinks()),
+                          basemap=basemap, note=note, legend_title=f"{name} ({shown_period})")
 
 
 def roadmap_page(session: Session, roadmap_id: int, lang: str = "fa", basemap: str = "none",

@@ -634,6 +634,9 @@ FA: dict[str, str] = {
     "geometry.MultiPoint": "نقطه",
     "geometry.MultiLineString": "خط",
     "geometry.MultiPolygon": "چندضلعی",
+    # What-if maps
+    "map.what_if_title": "{name} — اگر وزن‌ها چنین باشند",
+    "map.what_if_note": "امتیازها با این وزن‌ها همین حالا محاسبه شده‌اند و ذخیره نمی‌شوند: {weights}",
 }
 
 EN: dict[str, str] = {
@@ -1229,6 +1232,9 @@ EN: dict[str, str] = {
     "geometry.MultiPoint": "Points",
     "geometry.MultiLineString": "Lines",
     "geometry.MultiPolygon": "Polygons",
+    # What-if maps
+    "map.what_if_title": "{name} — what if",
+    "map.what_if_note": "Scores computed now with these weights, not stored: {weights}",
 }
 
 CATALOGUE: dict[str, dict[str, str]] = {"fa": FA, "en": EN}

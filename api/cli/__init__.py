@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import typer
 
-from api.cli import db, demo, indicators, keys, layers, maps, roadmaps, serve, users
+from api.cli import analysis, db, demo, indicators, keys, layers, maps, roadmaps, serve, users
 
 app = typer.Typer(help="Pishraft — spatial planning for regional development offices.", no_args_is_help=True)
 app.add_typer(db.app, name="db")
@@ -21,6 +21,8 @@ app.add_typer(maps.app, name="maps")
 app.add_typer(indicators.app, name="indicators")
 app.add_typer(indicators.index_app, name="index")
 app.command("allocate")(indicators.allocate)
+app.command("shift-share")(analysis.shift_share)
+app.command("deprivation")(analysis.deprivation)
 app.add_typer(roadmaps.app, name="roadmaps")
 app.add_typer(users.app, name="users")
 app.add_typer(keys.app, name="keys")

@@ -15,9 +15,12 @@ from spatial.analytics import allocation
 from spatial.analytics import bivariate
 from spatial.analytics import indicators
 from spatial.analytics import indices
+from spatial.analytics import multidimensional
 from spatial.analytics import overlay
 from spatial.analytics import profile
+from spatial.analytics import shift_share as shift_share_analysis
 from spatial.analytics import spatial_stats
+from spatial.analytics import what_if
 from spatial.errors import TooLarge
 from spatial.settings import get_settings
 from spatial.analytics.target_community import target_community
@@ -142,9 +145,15 @@ def get_index(ref: str, session: DbSession,
     return indices.resolve_index(session, ref)
 
 
-@router.get("/api/indices/{ref}/scores", summary="Scores, ranks and clusters of an index at a level")
+@router.get("/api/indices/{ref}/scores", summary="Scores, ranks and clusters of an index at a level; with "
+            "weights, what-if scores, ranks and classes computed now and not stored")
 def index_scores(ref: str, level: Level, session: DbSession, period: str | None = None, parent: str | None = None,
+                 weights: Annotated[str | None, Query(description="What-if weights code:weight,… for every "
+                                                      "indicator, e.g. a:0.5,b:0.3,c:0.2 (rescaled to sum "
+                                                      "to 1)")] = None,
                  _: Principal = Depends(require("read"))) -> dict[str, Any]:
+    if weights is not None:
+        return what_if.what_if_scores(session, ref, level, what_if.parse_weights(weights), period, parent)
     return indices.index_scores(session, ref, level, period, parent)
 
 
@@ -181,6 +190,30 @@ def advantages(level: Level, session: DbSession, period: str | None = None, pare
                _: Principal = Depends(require("read"))) -> dict[str, Any]:
     found, frame = advantage.advantages(session, level, period, parent)
     return {"level": level, "period": found,
+            "rows": frame.astype(object).where(frame.notna(), None).to_dict(orient="records")}
+
+
+@router.post("/api/deprivation", status_code=201,
+             summary="Compute and store an Alkire-Foster multidimensional deprivation measure from its definition")
+def compute_deprivation(definition: Annotated[dict[str, Any], Body(description="Definition (see "
+                                                                   "spatial.analytics.multidimensional)")],
+                        session: DbSession,
+                        principal: Principal = Depends(require("indicators:write"))) -> dict[str, Any]:
+    return multidimensional.compute_af(session, definition, created_by=principal.username)
+
+
+@router.get("/api/deprivation/{code}", summary="H, A, M0, censored headcounts and contributions per unit")
+def deprivation(code: str, level: Level, session: DbSession, parent: str | None = None,
+                _: Principal = Depends(require("read"))) -> dict[str, Any]:
+    return multidimensional.af_results(session, code, level, parent)
+
+
+@router.get("/api/stats/shift-share", summary="Shift-share per unit and sector between two periods")
+def shift_share(level: Level, base: Annotated[str, Query(description="Base period, e.g. 2023")],
+                final: Annotated[str, Query(description="Final period, e.g. 2024")], session: DbSession,
+                parent: str | None = None, _: Principal = Depends(require("read"))) -> dict[str, Any]:
+    frame = shift_share_analysis.unit_shift_share(session, level, base, final, parent)
+    return {"level": level, "base": base, "final": final,
             "rows": frame.astype(object).where(frame.notna(), None).to_dict(orient="records")}
 
 

@@ -10,7 +10,7 @@ from fastapi.responses import HTMLResponse
 from api.auth import Principal, require
 from api.deps import DbSession
 from maps.assets import page_html
-from maps.pages import bivariate_page, cluster_page, overview_map, progress_page, roadmap_page, unit_map
+from maps.pages import bivariate_page, cluster_page, index_page, overview_map, progress_page, roadmap_page, unit_map
 
 router = APIRouter(prefix="/maps", tags=["maps"])
 
@@ -86,6 +86,24 @@ def clusters(
     _: Principal = Depends(require("read")),
 ) -> HTMLResponse:
     return HTMLResponse(page_html(cluster_page(session, level, parent, source, period, lang, basemap)))
+
+
+@router.get("/indices/{ref}", response_class=HTMLResponse,
+            summary="A composite index's scores; with weights, what-if scores computed now and not stored")
+def index(
+    ref: str,
+    session: DbSession,
+    level: Level = "county",
+    parent: Parent = None,
+    weights: Annotated[str | None, Query(description="What-if weights code:weight,… for every indicator, "
+                                                     "e.g. a:0.5,b:0.3,c:0.2")] = None,
+    period: Period = None,
+    lang: Lang = "fa",
+    scheme: Scheme = "quantiles",
+    basemap: Basemap = "none",
+    _: Principal = Depends(require("read")),
+) -> HTMLResponse:
+    return HTMLResponse(page_html(index_page(session, ref, level, parent, weights, period, lang, scheme, basemap)))
 
 
 @router.get("/roadmaps/{roadmap_id}", response_class=HTMLResponse, summary="A roadmap's actions on its unit")

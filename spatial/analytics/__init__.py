@@ -3,9 +3,13 @@
 :mod:`~spatial.analytics.indicators` (definitions, values, roll-up), :mod:`~spatial.analytics.overlay`
 (indicators derived by overlaying a layer on a level of units; its choices of method in
 :mod:`~spatial.analytics.overlay_methods`), :mod:`~spatial.analytics.indices`
-(composite indices and rankings), :mod:`~spatial.analytics.lisa` (queen contiguity and LISA
-cluster labels), :mod:`~spatial.analytics.spatial_stats` (Moran's I, LISA, Gini, Theil of a
-measure), :mod:`~spatial.analytics.advantage` (location quotients),
+(composite indices and rankings), :mod:`~spatial.analytics.mcdm` (AHP weights, VIKOR),
+:mod:`~spatial.analytics.what_if` (index scores under other weights, not stored),
+:mod:`~spatial.analytics.lisa` (queen contiguity and LISA cluster labels),
+:mod:`~spatial.analytics.spatial_stats` (Moran's I, LISA, Gini, Theil of a measure),
+:mod:`~spatial.analytics.advantage` (location quotients), :mod:`~spatial.analytics.shift_share`
+(national share, industry mix, regional shift), :mod:`~spatial.analytics.multidimensional`
+(Alkire-Foster deprivation),
 :mod:`~spatial.analytics.bivariate` (capacity × deprivation classes),
 :mod:`~spatial.analytics.allocation` (fair split of a budget),
 :mod:`~spatial.analytics.target_community` and :mod:`~spatial.analytics.profile` (what a

@@ -221,6 +221,13 @@ _SCOPE = """
 """
 
 
+def rows_frame(rows: Sequence[Sequence[Any]], columns: list[str]) -> pd.DataFrame:
+    """A frame of query ``rows`` built column by column (pandas probes every SQLAlchemy row otherwise)."""
+    if not rows:
+        return pd.DataFrame(columns=columns)
+    return pd.DataFrame(dict(zip(columns, (list(c) for c in zip(*rows, strict=True)), strict=True)))
+
+
 def units_in_scope(session: Session, level: str, parent_code: str | None = None) -> pd.DataFrame:
     """Current units at ``level`` (below ``parent_code`` when given), indexed by code.
 
@@ -229,7 +236,7 @@ def units_in_scope(session: Session, level: str, parent_code: str | None = None)
     check_level(level)
     parent_id = get_unit(session, parent_code).id if parent_code else None
     rows = session.execute(text(_SCOPE), {"level": level, "parent_id": parent_id}).all()
-    frame = pd.DataFrame(rows, columns=["unit_id", "code", "parent_code", "population"]).set_index("code")
+    frame = rows_frame(rows, ["unit_id", "code", "parent_code", "population"]).set_index("code")
     if frame.empty:
         where = f" below '{parent_code}'" if parent_code else ""
         raise NotFound(f"No current units at level '{level}'{where}.", field="level")
@@ -264,7 +271,7 @@ def indicator_matrix(
                 WHERE v.indicator_id = ANY(:ids) AND v.period = :period AND v.unit_id = ANY(:units)"""),
         {"ids": ids, "period": period, "units": [int(u) for u in scope["unit_id"]]},
     ).all()
-    values = pd.DataFrame(rows, columns=["indicator", "unit_id", "value"])
+    values = rows_frame(rows, ["indicator", "unit_id", "value"])
     wide = values.pivot_table(index="unit_id", columns="indicator", values="value", aggfunc="first", dropna=False)
     wide = wide.reindex(columns=list(codes))
     out = scope.join(wide, on="unit_id")

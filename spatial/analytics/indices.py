@@ -37,6 +37,7 @@ from sqlalchemy.orm import Session
 from spatial.db.bulk import copy_rows
 from spatial.errors import InvalidInput, NotFound
 from spatial.analytics.lisa import lisa_labels
+from spatial.analytics.mcdm import Ahp, checked_ahp, pairwise_matrix, vikor
 from spatial.analytics.indicators import (
     CODE_PATTERN, indicator_info, indicator_matrix, latest_common_period, units_in_scope, values_by_unit,
 )
@@ -44,8 +45,10 @@ from spatial.models.analytics import INDEX_DOMAINS
 from spatial.models.units import LEVELS
 
 NORMALISATIONS: tuple[str, ...] = ("min_max", "z_score", "rank", "distance_to_reference", "vector")
-WEIGHTINGS: tuple[str, ...] = ("equal", "explicit", "entropy")
-AGGREGATIONS: tuple[str, ...] = ("arithmetic", "geometric", "topsis")
+WEIGHTINGS: tuple[str, ...] = ("equal", "explicit", "entropy", "ahp")
+AGGREGATIONS: tuple[str, ...] = ("arithmetic", "geometric", "topsis", "vikor")
+#: Aggregations that measure distances to the best and worst units rather than adding up.
+DISTANCE_AGGREGATIONS: tuple[str, ...] = ("topsis", "vikor")
 MISSING_POLICIES: tuple[str, ...] = ("drop_unit", "mean", "fail")
 WEIGHT_TOLERANCE = 1e-6
 
@@ -64,7 +67,8 @@ def normalise(matrix: np.ndarray, benefit: np.ndarray, method: str, reference: i
     - ``rank``: percentile rank in (0, 1], ties averaged; unchanged by any increasing
       transform of a column;
     - ``distance_to_reference``: (x − x_ref) / |x_ref| against the unit in row ``reference``;
-    - ``vector``: x / ‖x‖ (TOPSIS only; orientation is left to TOPSIS).
+    - ``vector``: x / ‖x‖ (TOPSIS and VIKOR only; orientation is left to them, see
+      :func:`oriented`).
 
     Examples
     --------
@@ -128,21 +132,38 @@ def entropy_weights(matrix: np.ndarray) -> np.ndarray:
     return d / d.sum()
 
 
-def topsis(matrix: np.ndarray, weights: np.ndarray, benefit: np.ndarray) -> np.ndarray:
+def oriented(matrix: np.ndarray, benefit: np.ndarray, method: str, reference: int | None = None,
+             scale: tuple[float, float] = (0.0, 1.0)) -> np.ndarray:
+    """:func:`normalise`, with every column turned so that higher counts towards the index.
+
+    Only ``vector`` leaves orientation to the caller; here its reversed columns are negated.
+    """
+    normalised = normalise(matrix, benefit, method, reference, scale)
+    if method == "vector":
+        return normalised * np.where(np.asarray(benefit, dtype=bool), 1.0, -1.0)
+    return normalised
+
+
+def topsis(matrix: np.ndarray, weights: np.ndarray, benefit: np.ndarray, normalisation: str = "vector",
+           reference: int | None = None, scale: tuple[float, float] = (0.0, 1.0)) -> np.ndarray:
     """TOPSIS closeness to the ideal solution, in [0, 1], for each row of ``matrix``.
 
-    Vector-normalise, weight, find the ideal and anti-ideal per criterion (max/min for
-    benefit criteria, the reverse for cost ones), and return S⁻ / (S⁺ + S⁻).
+    Normalise (``vector`` by default, or any of :data:`NORMALISATIONS`), weight, find
+    the ideal and anti-ideal per criterion (max/min for benefit criteria, the reverse
+    for cost ones), and return S⁻ / (S⁺ + S⁻).
 
     Examples
     --------
     >>> topsis(np.array([[1.0, 1.0], [2.0, 2.0]]), np.array([0.5, 0.5]), np.array([True, True])).tolist()
     [0.0, 1.0]
     """
-    v = normalise(matrix, benefit, "vector") * np.asarray(weights, dtype=float)
-    benefit = np.asarray(benefit, dtype=bool)
-    ideal = np.where(benefit, v.max(axis=0), v.min(axis=0))
-    anti = np.where(benefit, v.min(axis=0), v.max(axis=0))
+    return closeness(oriented(matrix, benefit, normalisation, reference, scale), weights)
+
+
+def closeness(oriented_matrix: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """TOPSIS closeness S⁻ / (S⁺ + S⁻) of each row of an already normalised and oriented matrix."""
+    v = oriented_matrix * np.asarray(weights, dtype=float)
+    ideal, anti = v.max(axis=0), v.min(axis=0)
     s_plus = np.sqrt(((v - ideal) ** 2).sum(axis=1))
     s_minus = np.sqrt(((v - anti) ** 2).sum(axis=1))
     total = s_plus + s_minus
@@ -198,15 +219,34 @@ class IndexDefinition:
     parent_code: str | None = None
     reference_unit: str | None = None
     scale: tuple[float, float] = (0.0, 1.0)
+    #: AHP judgements, one row per indicator (weights: ahp only).
+    pairwise: tuple[tuple[float, ...], ...] | None = None
+    #: VIKOR's weight of the majority rule against the worst shortfall (aggregation: vikor only).
+    v: float | None = None
 
     def canonical(self) -> dict[str, Any]:
-        """The definition as plain JSON-ready data (what is stored and hashed)."""
+        """The definition as plain JSON-ready data (what is stored and hashed).
+
+        Keys of methods the definition does not use are left out, so definitions
+        written before those methods existed keep their hash.
+        """
         data = asdict(self)
         data["levels"] = list(self.levels)
         data["scale"] = list(self.scale)
         data["indicators"] = [asdict(c) for c in self.components]
         del data["components"]
+        for key in ("pairwise", "v"):
+            if data[key] is None:
+                del data[key]
+            elif key == "pairwise":
+                data[key] = [list(row) for row in data[key]]
         return data
+
+    def ahp(self) -> Ahp:
+        """The AHP weights and consistency of :attr:`pairwise` (refused above CR 0.1)."""
+        if self.pairwise is None:
+            raise InvalidInput("weights: ahp needs a 'pairwise' matrix.", field="pairwise")
+        return checked_ahp(np.array(self.pairwise), [c.code for c in self.components])
 
     @property
     def hash(self) -> str:
@@ -228,9 +268,11 @@ def parse_definition(source: Mapping[str, Any] | str) -> IndexDefinition:
     Keys: ``code``, ``name_fa``, ``name_en``, ``domain`` (capacity|deprivation),
     ``levels`` (or ``level``), ``indicators`` (list of ``{code, weight?, direction?}``),
     ``normalisation`` (min_max|z_score|rank|distance_to_reference|vector),
-    ``weights`` (equal|explicit|entropy), ``aggregation`` (arithmetic|geometric|topsis),
-    ``missing`` (drop_unit|mean|fail), optional ``period``, ``parent_code``,
-    ``reference_unit``, ``scale`` ([lo, hi] for min_max).
+    ``weights`` (equal|explicit|entropy|ahp), ``aggregation``
+    (arithmetic|geometric|topsis|vikor), ``missing`` (drop_unit|mean|fail), optional
+    ``period``, ``parent_code``, ``reference_unit``, ``scale`` ([lo, hi] for min_max),
+    ``pairwise`` (AHP: n × n judgements, rows and columns in the order of
+    ``indicators``, numbers or fractions like "1/3") and ``v`` (VIKOR, default 0.5).
     """
     if isinstance(source, str):
         try:
@@ -276,9 +318,9 @@ def parse_definition(source: Mapping[str, Any] | str) -> IndexDefinition:
         raise InvalidInput("An indicator appears twice in 'indicators'.", field="indicators")
     aggregation = _choice(data, "aggregation", AGGREGATIONS, "arithmetic")
     normalisation = _choice(data, "normalisation", NORMALISATIONS, "vector" if aggregation == "topsis" else "min_max")
-    if (aggregation == "topsis") != (normalisation == "vector"):
-        raise InvalidInput("TOPSIS aggregation goes with 'vector' normalisation, and 'vector' only with TOPSIS.",
-                           field="normalisation")
+    if normalisation == "vector" and aggregation not in DISTANCE_AGGREGATIONS:
+        raise InvalidInput("'vector' normalisation goes only with topsis or vikor aggregation; use min_max, "
+                           "z_score or rank.", field="normalisation")
     weights = _choice(data, "weights", WEIGHTINGS, "explicit" if all(c.weight is not None for c in components)
                       else "equal")
     if weights == "explicit":
@@ -290,6 +332,22 @@ def parse_definition(source: Mapping[str, Any] | str) -> IndexDefinition:
     elif any(c.weight is not None for c in components):
         raise InvalidInput(f"Indicator weights are given but 'weights' is '{weights}'; set weights: explicit "
                            "or remove them.", field="weights")
+    pairwise = None
+    if weights == "ahp":
+        matrix = pairwise_matrix(data.get("pairwise") or [], len(components))
+        checked_ahp(matrix, codes)
+        pairwise = tuple(tuple(float(v) for v in row) for row in matrix)
+    elif data.get("pairwise") is not None:
+        raise InvalidInput("A 'pairwise' matrix is given but 'weights' is not 'ahp'; set weights: ahp or remove it.",
+                           field="pairwise")
+    v = None
+    if aggregation == "vikor":
+        v = data.get("v", 0.5)
+        if not isinstance(v, int | float) or isinstance(v, bool) or not 0 <= v <= 1:
+            raise InvalidInput(f"VIKOR's 'v' must be a number between 0 and 1; it is {v!r}.", field="v")
+        v = float(v)
+    elif data.get("v") is not None:
+        raise InvalidInput("'v' belongs to aggregation: vikor; remove it or set aggregation: vikor.", field="v")
     reference = data.get("reference_unit")
     if normalisation == "distance_to_reference" and not reference:
         raise InvalidInput("Normalisation 'distance_to_reference' needs a reference_unit code.",
@@ -303,7 +361,7 @@ def parse_definition(source: Mapping[str, Any] | str) -> IndexDefinition:
         components=tuple(components), normalisation=normalisation, weights=weights, aggregation=aggregation,
         missing=_choice(data, "missing", MISSING_POLICIES, "drop_unit"),
         period=None if period is None else str(period), parent_code=data.get("parent_code"),
-        reference_unit=reference, scale=(scale[0], scale[1]),
+        reference_unit=reference, scale=(scale[0], scale[1]), pairwise=pairwise, v=v,
     )
 
 
@@ -318,8 +376,22 @@ class Scores:
     dropped: list[str]
 
 
-def score_level(session: Session, definition: IndexDefinition, level: str, period: str) -> Scores:
-    """Score the units of one ``level`` in ``period`` under ``definition`` (nothing is written)."""
+@dataclass(frozen=True)
+class Prepared:
+    """What scoring one level needs from the database, normalised: everything but the weights.
+
+    ``units`` is indexed by unit code (columns ``unit_id``, ``parent_code``); ``raw``
+    and ``normalised`` (oriented: higher counts towards the index) have one row per unit.
+    """
+
+    units: pd.DataFrame
+    raw: np.ndarray
+    normalised: np.ndarray
+    dropped: list[str]
+
+
+def prepare_level(session: Session, definition: IndexDefinition, level: str, period: str) -> Prepared:
+    """Read and normalise the indicators of one ``level`` in ``period`` under ``definition``."""
     codes = [c.code for c in definition.components]
     table = indicator_matrix(session, codes, level, period, definition.parent_code)
     values = table[codes]
@@ -350,22 +422,42 @@ def score_level(session: Session, definition: IndexDefinition, level: str, perio
             raise NotFound(f"The reference unit '{definition.reference_unit}' is not among the scored {level} units.",
                            field="reference_unit")
         reference = int(values.index.get_loc(definition.reference_unit))
-    normalised = normalise(x, benefit, definition.normalisation, reference, definition.scale)
+    normalised = oriented(x, benefit, definition.normalisation, reference, definition.scale)
+    return Prepared(table.loc[values.index, ["unit_id", "parent_code"]], x, normalised, dropped)
+
+
+def score_prepared(prepared: Prepared, definition: IndexDefinition) -> Scores:
+    """Weight and aggregate prepared indicators under ``definition``, and rank the units."""
+    codes = [c.code for c in definition.components]
+    normalised = prepared.normalised
     if definition.weights == "equal":
         w = np.full(len(codes), 1.0 / len(codes))
     elif definition.weights == "explicit":
         w = np.array([c.weight for c in definition.components], dtype=float)
+    elif definition.weights == "ahp":
+        w = definition.ahp().weights
     else:
-        w = entropy_weights(x if definition.aggregation == "topsis" else normalised)
+        w = entropy_weights(prepared.raw if definition.normalisation == "vector" else normalised)
+    extra: dict[str, np.ndarray] = {}
     if definition.aggregation == "topsis":
-        score = topsis(x, w, benefit)
+        score = closeness(normalised, w)
+    elif definition.aggregation == "vikor":
+        extra["vikor_s"], extra["vikor_r"], extra["vikor_q"] = vikor(normalised, w, definition.v or 0.5)
+        score = 1.0 - extra["vikor_q"]  # Q is 0 for the best compromise; the score counts up like the others
     else:
         score = aggregate(normalised, w, definition.aggregation)
-    frame = table.loc[values.index, ["unit_id", "parent_code"]].copy()
+    frame = prepared.units.copy()
     frame["score"] = score
+    for name, column in extra.items():
+        frame[name] = column
     frame["rank_overall"] = rank_descending(frame["score"])
     frame["rank_in_parent"] = rank_descending(frame["score"], frame["parent_code"])
-    return Scores(frame, dict(zip(codes, (float(v) for v in w), strict=True)), dropped)
+    return Scores(frame, dict(zip(codes, (float(v) for v in w), strict=True)), prepared.dropped)
+
+
+def score_level(session: Session, definition: IndexDefinition, level: str, period: str) -> Scores:
+    """Score the units of one ``level`` in ``period`` under ``definition`` (nothing is written)."""
+    return score_prepared(prepare_level(session, definition, level, period), definition)
 
 
 def _counts_towards(session: Session, component: Component, domain: str) -> bool:
@@ -406,6 +498,8 @@ def compute_index(session: Session, source: Mapping[str, Any] | str | IndexDefin
                     {"id": index_id, "period": period})
     summary: dict[str, Any] = {"id": int(index_id), "code": definition.code, "definition_hash": digest,
                                "period": period, "levels": {}}
+    if definition.weights == "ahp":
+        summary["ahp"] = ahp_summary(definition)
     for level in definition.levels:
         scores = score_level(session, definition, level, period)
         frame = scores.frame
@@ -419,6 +513,14 @@ def compute_index(session: Session, source: Mapping[str, Any] | str | IndexDefin
         )
         summary["levels"][level] = {"scored": len(frame), "dropped": scores.dropped, "weights": scores.weights}
     return summary
+
+
+def ahp_summary(definition: IndexDefinition) -> dict[str, Any]:
+    """AHP weights by indicator code with λmax, CI and CR, for reports."""
+    result = definition.ahp()
+    codes = [c.code for c in definition.components]
+    return {"weights": dict(zip(codes, (round(float(w), 6) for w in result.weights), strict=True)),
+            "lambda_max": result.lambda_max, "ci": result.ci, "cr": result.cr}
 
 
 def list_indices(session: Session) -> list[dict[str, Any]]:

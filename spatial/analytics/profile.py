@@ -9,17 +9,21 @@ from sqlalchemy.orm import Session
 
 from spatial.analytics.advantage import top_advantages
 from spatial.analytics.bivariate import bivariate_classes
+from spatial.analytics.multidimensional import unit_deprivation
+from spatial.analytics.shift_share import unit_profile_shift_share
 from spatial.errors import NotFound
 from spatial.analytics.target_community import target_community
 from spatial.units.hierarchy import ancestors, get_unit
 
 
 def unit_profile(session: Session, code: str) -> dict[str, Any]:
-    """Indicators, index scores and ranks, advantages, LISA cluster and bivariate class of ``code``.
+    """Indicators, index scores and ranks, advantages, shift-share, Alkire-Foster deprivation, LISA cluster
+    and bivariate class of ``code``.
 
-    Each part uses its latest period. ``cluster`` is the unit's LISA label on the
-    latest deprivation index; ``bivariate`` its class on the latest capacity and
-    deprivation indices (``None`` when either is missing at the unit's level).
+    Each part uses its latest period (shift-share: the two latest with sector jobs).
+    ``cluster`` is the unit's LISA label on the latest deprivation index; ``bivariate``
+    its class on the latest capacity and deprivation indices (``None`` when either is
+    missing at the unit's level).
     """
     unit = get_unit(session, code)
     indicators = session.execute(
@@ -57,5 +61,7 @@ def unit_profile(session: Session, code: str) -> dict[str, Any]:
         "cluster": latest["deprivation"]["cluster"] if latest["deprivation"] else None,
         "bivariate": bivariate,
         "advantages": advantage,
+        "shift_share": unit_profile_shift_share(session, code),
+        "multidimensional_deprivation": unit_deprivation(session, unit.id),
         "target_community": target_community(session, code),
     }

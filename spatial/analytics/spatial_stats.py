@@ -1,8 +1,9 @@
 """Spatial statistics and inequality of a measure: Moran's I, LISA clusters, Gini, Theil T.
 
 Contiguity and LISA labels come from :mod:`spatial.analytics.lisa` (queen contiguity
-from the unit boundaries in PostGIS); permutation tests use a fixed seed, so the same
-data always give the same p-values and clusters.
+from the unit boundaries in PostGIS); permutation tests draw from a generator local to
+each call with a fixed seed, so the same data always give the same p-values and
+clusters, however many requests run at once.
 """
 
 from __future__ import annotations
@@ -11,13 +12,16 @@ import warnings
 from typing import Any
 
 import esda
+import libpysal
 import numpy as np
 import pandas as pd
 from sqlalchemy.orm import Session
 
 from spatial.errors import InvalidInput
 from spatial.analytics.indices import source_values
-from spatial.analytics.lisa import LABELS, PERMUTATIONS, SEED, checked_values, lisa_from, lisa_labels, queen_weights
+from spatial.analytics.lisa import (
+    LABELS, PERMUTATIONS, SEED, checked_values, lisa_from, lisa_labels, local_generator, queen_weights, sparse_weights,
+)
 
 
 def lisa_clusters(session: Session, source: str, level: str, period: str | None = None,
@@ -33,24 +37,51 @@ def lisa_clusters(session: Session, source: str, level: str, period: str | None 
     return lisa_labels(session, pd.Series(values, dtype=float))
 
 
+def moran_permutations(values: np.ndarray, w: libpysal.weights.W, permutations: int = PERMUTATIONS,
+                       seed: int = SEED) -> dict[str, float]:
+    """Global Moran's I with normal-approximation and permutation inference.
+
+    Returns ``I``, ``expected``, ``z_norm`` and ``p_norm`` (two-sided, normality
+    assumption), ``z_sim`` and ``p_sim`` (pseudo p-value, folded like esda's, from
+    ``permutations`` random relabellings drawn from a generator local to this call).
+    """
+    y = np.asarray(values, dtype=float)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        analytic = esda.Moran(y, w, permutations=0)  # no draws: deterministic
+    z = y - y.mean()
+    matrix = sparse_weights(w)
+    scale = len(y) / matrix.sum() / float(z @ z)
+    rng = local_generator(seed)
+    sims = np.empty(permutations)
+    chunk = max(1, 2_000_000 // len(y))  # relabellings per block, to bound memory
+    for start in range(0, permutations, chunk):
+        block = np.stack([rng.permutation(z) for _ in range(min(chunk, permutations - start))])
+        sims[start:start + len(block)] = scale * np.einsum("pn,pn->p", block, (matrix @ block.T).T)
+    larger = int((sims >= analytic.I).sum())
+    larger = min(larger, permutations - larger)
+    spread = sims.std()
+    return {"I": float(analytic.I), "expected": float(analytic.EI),
+            "z_norm": float(analytic.z_norm), "p_norm": float(analytic.p_norm),
+            "z_sim": float((analytic.I - sims.mean()) / spread) if spread > 0 else 0.0,
+            "p_sim": (larger + 1.0) / (permutations + 1.0)}
+
+
 def moran(session: Session, source: str, level: str, period: str | None = None,
           parent_code: str | None = None) -> dict[str, Any]:
-    """Global Moran's I of a measure at ``level``: ``{I, expected, z, p_sim, n, islands, clusters}``.
+    """Global Moran's I of a measure at ``level``.
 
-    ``clusters`` counts the units in each LISA label.
+    Returns ``I``, ``expected``, ``z_norm`` / ``p_norm`` (normal approximation),
+    ``z_sim`` / ``p_sim`` (999 permutations), ``n``, ``islands`` and ``clusters`` (units
+    in each LISA label). ``z`` is the former name of ``z_sim``, kept for existing clients.
     """
     found_period, raw = source_values(session, source, level, period, parent_code)
     values = checked_values(pd.Series(raw, dtype=float))
     w = queen_weights(session, values.index.tolist())
-    # esda's global Moran draws from numpy's global generator; seed it for reproducible p-values.
-    np.random.seed(SEED)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        result = esda.Moran(values.to_numpy(), w, permutations=PERMUTATIONS)
+    result = moran_permutations(values.to_numpy(), w)
     labels = lisa_from(values.to_numpy(), w)
-    return {"source": source, "level": level, "period": found_period, "n": len(values),
-            "I": float(result.I), "expected": float(result.EI), "z": float(result.z_sim),
-            "p_sim": float(result.p_sim), "islands": list(w.islands),
+    return {"source": source, "level": level, "period": found_period, "n": len(values), **result,
+            "z": result["z_sim"], "permutations": PERMUTATIONS, "seed": SEED, "islands": list(w.islands),
             "clusters": {label: labels.count(label) for label in LABELS}}
 
 

@@ -37,7 +37,7 @@ COUNTIES_PER_PROVINCE = 10
 DEFAULT_NEIGHBOURHOODS_PER_COUNTY = 20
 MAX_NEIGHBOURHOODS = 50_000
 PERIODS = ("2023", "2024")
-DEMO_VERSION = 1
+DEMO_VERSION = 2  # 2: sector jobs for 2023 too (shift-share)
 
 #: Synthetic indicators: code, Persian name, English name, unit, domain, direction, roll-up.
 DEMO_INDICATORS: tuple[tuple[str, str, str, str, str, str, str], ...] = (

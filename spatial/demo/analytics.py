@@ -19,6 +19,12 @@ from spatial.analytics.overlay import derive_indicator
 
 SEED = 1404
 PERIOD = "2024"
+#: The earlier period of sector jobs, for shift-share (drawn from its own generator,
+#: so the rest of the demo stays as it was).
+BASE_PERIOD = "2023"
+#: sector → national growth of its jobs from BASE_PERIOD to PERIOD (synthetic)
+SECTOR_GROWTH: dict[str, float] = {"agriculture": -0.02, "industry": 0.03, "services": 0.05, "mining": 0.01,
+                                   "handicrafts": 0.04, "tourism": 0.08}
 NOTE = {"note": SYNTHETIC_NOTE}
 
 #: sector → (Persian name, share of jobs in the north-west, share in the south-east)
@@ -67,12 +73,13 @@ def _neighbourhoods(session: Session) -> Any:
     ).all()
 
 
-def _write(session: Session, spec: dict[str, Any], ids: np.ndarray, values: np.ndarray) -> None:
+def _write(session: Session, spec: dict[str, Any], ids: np.ndarray, values: np.ndarray,
+           period: str = PERIOD) -> None:
     indicator_id = define_indicator(session, {**spec, "source": "Pishraft demo", "meta": {**spec.get("meta", {}),
                                                                                           **NOTE}}, synthetic=True)
     copy_rows(session, "indicator_value", ("indicator_id", "unit_id", "period", "value", "synthetic"),
-              ((indicator_id, int(u), PERIOD, float(v), True) for u, v in zip(ids, values, strict=True)))
-    roll_up(session, spec["code"], PERIOD, replace=True)
+              ((indicator_id, int(u), period, float(v), True) for u, v in zip(ids, values, strict=True)))
+    roll_up(session, spec["code"], period, replace=True)
 
 
 def derive_from_layers(session: Session) -> list[str]:
@@ -115,10 +122,16 @@ def load(session: Session, progress: Progress) -> None:
     mix = mix * rng.gamma(4.0, 0.25, mix.shape)  # local specialisation around the regional mix
     mix /= mix.sum(axis=1, keepdims=True)
     jobs = np.round(pop[:, None] * 0.3 * (1 - unemployment[:, None]) * mix)
+    # A year earlier: each sector's national trend, and local growth around it.
+    base_rng = np.random.default_rng(SEED + 1)
+    growth = np.array(list(SECTOR_GROWTH.values()))[None, :] + base_rng.normal(0, 0.06, jobs.shape)
+    jobs_before = np.round(jobs / np.clip(1 + growth, 0.5, None))
     for j, (sector, (name_fa, _, _)) in enumerate(SECTORS.items()):
-        _write(session, {"code": f"jobs_{sector}", "name_fa": f"شاغلان {name_fa}", "name_en": f"Jobs in {sector}",
-                         "unit_of_measure": "jobs", "domain": "context", "direction": "higher_is_better",
-                         "rollup": "sum", "meta": {"sector": sector}}, ids, jobs[:, j])
+        spec = {"code": f"jobs_{sector}", "name_fa": f"شاغلان {name_fa}", "name_en": f"Jobs in {sector}",
+                "unit_of_measure": "jobs", "domain": "context", "direction": "higher_is_better",
+                "rollup": "sum", "meta": {"sector": sector}}
+        _write(session, spec, ids, jobs_before[:, j], BASE_PERIOD)
+        _write(session, spec, ids, jobs[:, j])
     _write(session, {"code": "jobs_per_1000", "name_fa": "شاغلان در هزار نفر", "name_en": "Jobs per 1,000 people",
                      "unit_of_measure": "per 1,000", "domain": "capacity", "direction": "higher_is_better",
                      "rollup": "weighted_mean"}, ids,

@@ -88,3 +88,42 @@ class AllocationShare(Base):
     need: Mapped[float] = mapped_column(Float, nullable=False)
     amount: Mapped[int] = mapped_column(Numeric(24, 0), nullable=False)
     bound: Mapped[str | None] = mapped_column(Text)
+
+
+class AfMeasure(Base):
+    """One Alkire-Foster deprivation measure version for one period: its definition and hash."""
+
+    __tablename__ = "af_measure"
+    __table_args__ = (Index("uq_af_measure_code_hash_period", "code", "definition_hash", "period", unique=True),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(Text, nullable=False)
+    name_fa: Mapped[str] = mapped_column(Text, nullable=False)
+    name_en: Mapped[str] = mapped_column(Text, nullable=False)
+    definition: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False)
+    definition_hash: Mapped[str] = mapped_column(Text, nullable=False)
+    period: Mapped[str] = mapped_column(Text, nullable=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, server_default=text("now()"))
+    created_by: Mapped[str] = mapped_column(Text, nullable=False, server_default=text("'system'"))
+
+
+class AfResult(Base):
+    """H, A, M0, censored headcounts and contributions of one unit on one AF measure version.
+
+    On an observation unit (the definition's level) H is 1 or 0 (deprived or not) and
+    A its deprivation score when deprived; above it they are population-weighted over
+    the observation units below.
+    """
+
+    __tablename__ = "af_result"
+    __table_args__ = (Index("ix_af_result_unit_id", "unit_id"),)
+
+    measure_id: Mapped[int] = mapped_column(ForeignKey("af_measure.id", ondelete="CASCADE"), primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("admin_unit.id", ondelete="CASCADE"), primary_key=True)
+    level: Mapped[str] = mapped_column(Text, nullable=False)
+    population: Mapped[float] = mapped_column(Float, nullable=False)
+    h: Mapped[float] = mapped_column(Float, nullable=False)
+    a: Mapped[float] = mapped_column(Float, nullable=False)
+    m0: Mapped[float] = mapped_column(Float, nullable=False)
+    censored_headcounts: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False)
+    contributions: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False)

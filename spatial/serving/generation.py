@@ -19,22 +19,16 @@ from __future__ import annotations
 import threading
 import time
 
-from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from spatial.db.generation import GENERATION_SQL, read_generation
 from spatial.settings import get_settings
 
-#: The scalar query of the generation number (also embedded in the tile statement).
-GENERATION_SQL = "SELECT value::bigint FROM pishraft_meta WHERE key = 'data_generation'"
+__all__ = ["GENERATION_SQL", "data_generation", "forget_generation", "read_generation", "remember_generation",
+           "remembered_generation"]
 
 _lock = threading.Lock()
 _last: tuple[float, int] | None = None  # (monotonic time read, generation)
-
-
-def read_generation(session: Session) -> int:
-    """The generation number as ``session`` sees it, straight from the database."""
-    value = session.execute(text(GENERATION_SQL)).scalar()
-    return int(value) if value is not None else 0
 
 
 def remember_generation(generation: int) -> None:

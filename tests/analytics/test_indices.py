@@ -101,7 +101,7 @@ def test_unknown_indicator_is_not_found_and_nothing_is_written(session: Session)
     ({"domain": "happiness"}, "domain"),
     ({"levels": ["planet"]}, "planet"),
     ({"indicators": []}, "indicators"),
-    ({"aggregation": "topsis", "normalisation": "min_max"}, "vector"),
+    ({"normalisation": "vector"}, "vector' normalisation goes only with topsis or vikor"),
     ({"weights": "equal"}, "weights: explicit"),
     ({"normalisation": "distance_to_reference"}, "reference_unit"),
 ])

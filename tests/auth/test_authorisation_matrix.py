@@ -62,6 +62,7 @@ PREFIX_RULES: tuple[tuple[str, str], ...] = (
     ("/api/indices", "indicators:write"),
     ("/api/analytics", "indicators:write"),
     ("/api/allocations", "indicators:write"),
+    ("/api/deprivation", "indicators:write"),
     ("/api/roadmaps", "roadmaps:write"),
     ("/api/actions", "roadmaps:write"),
     ("/api/measurements", "roadmaps:write"),
