@@ -15,6 +15,7 @@ import pandas as pd
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from spatial.db.generation import GenerationCache
 from spatial.errors import NotFound
 from spatial.analytics.indicators import indicator_matrix, latest_common_period
 from spatial.units.hierarchy import get_unit
@@ -59,6 +60,11 @@ def sector_indicators(session: Session) -> dict[str, str]:
     return sectors
 
 
+#: Level-wide location quotients, kept per (level, period) until published data changes:
+#: every unit page shows its unit's top advantages, all computed from the same level.
+_level_frames: GenerationCache[pd.DataFrame] = GenerationCache(size=16)
+
+
 def advantages(session: Session, level: str, period: str | None = None,
                parent_code: str | None = None) -> tuple[str, pd.DataFrame]:
     """Location quotients of every unit at ``level`` against its parent and the nation.
@@ -71,6 +77,16 @@ def advantages(session: Session, level: str, period: str | None = None,
     sectors = sector_indicators(session)
     codes = list(sectors.values())
     period = period or latest_common_period(session, codes)
+    found = period
+    long = _level_frames.get(session, (level, period), lambda: _level_advantages(session, sectors, level, found))
+    if parent_code is not None:
+        below = set(indicator_matrix(session, codes[:1], level, period, parent_code).index)
+        long = long[long["code"].isin(below)]
+    return period, long
+
+
+def _level_advantages(session: Session, sectors: dict[str, str], level: str, period: str) -> pd.DataFrame:
+    codes = list(sectors.values())
     table = indicator_matrix(session, codes, level, period)
     employment = table[codes].fillna(0.0)
     employment = employment[employment.sum(axis=1) > 0]
@@ -88,10 +104,7 @@ def advantages(session: Session, level: str, period: str | None = None,
     long["parent_code"] = long["code"].map(table["parent_code"])
     long["specialisation_parent"] = long["code"].map(spec_parent)
     long["specialisation_nation"] = long["code"].map(spec_nation)
-    if parent_code is not None:
-        below = set(indicator_matrix(session, codes[:1], level, period, parent_code).index)
-        long = long[long["code"].isin(below)]
-    return period, long.replace([np.inf, -np.inf], np.nan)
+    return long.replace([np.inf, -np.inf], np.nan)
 
 
 def top_advantages(session: Session, unit_code: str, n: int = 3, period: str | None = None) -> dict[str, Any]:

@@ -12,8 +12,6 @@ Examples
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
@@ -27,7 +25,7 @@ from spatial.analytics.indicators import latest_common_period, units_in_scope
 from spatial.analytics.indices import (
     IndexDefinition, Prepared, parse_definition, prepare_level, resolve_index, score_prepared,
 )
-from spatial.db.generation import read_generation
+from spatial.db.generation import GenerationCache
 from spatial.errors import InvalidInput, NotFound
 
 #: Quantile classes of what-if scores (as many as the choropleth's colours).
@@ -93,33 +91,23 @@ class _Level:
     names_en: list[str]
 
 
-_lock = threading.Lock()
-_cache: OrderedDict[tuple[int, int, str, str], _Level] = OrderedDict()
+_prepared_levels: GenerationCache[_Level] = GenerationCache(size=CACHED_LEVELS)
 
 
 def _prepared_level(session: Session, index_id: int, definition: IndexDefinition, level: str,
                     period: str) -> _Level:
     # Everything but the weights is fixed by the index version and the data, so the
-    # normalised indicators are kept under the data generation, which any change to
-    # units, indicators or their values replaces (a rolled-back change's number is never
-    # seen committed). Trying other weights then costs only the arithmetic.
-    key = (read_generation(session), index_id, level, period)
-    with _lock:
-        hit = _cache.get(key)
-        if hit is not None:
-            _cache.move_to_end(key)
-            return hit
-    prepared = prepare_level(session, definition, level, period)
-    names = dict((r[0], (r[1], r[2])) for r in session.execute(
-        text("SELECT id, name_fa, name_en FROM admin_unit WHERE id = ANY(:ids)"),
-        {"ids": prepared.units["unit_id"].astype(int).tolist()}))
-    pairs = [names[int(u)] for u in prepared.units["unit_id"]]
-    entry = _Level(prepared, [p[0] for p in pairs], [p[1] for p in pairs])
-    with _lock:
-        _cache[key] = entry
-        while len(_cache) > CACHED_LEVELS:
-            _cache.popitem(last=False)
-    return entry
+    # normalised indicators are kept under the data generation. Trying other weights then
+    # costs only the arithmetic.
+    def prepare() -> _Level:
+        prepared = prepare_level(session, definition, level, period)
+        names = dict((r[0], (r[1], r[2])) for r in session.execute(
+            text("SELECT id, name_fa, name_en FROM admin_unit WHERE id = ANY(:ids)"),
+            {"ids": prepared.units["unit_id"].astype(int).tolist()}))
+        pairs = [names[int(u)] for u in prepared.units["unit_id"]]
+        return _Level(prepared, [p[0] for p in pairs], [p[1] for p in pairs])
+
+    return _prepared_levels.get(session, (index_id, level, period), prepare)
 
 
 @dataclass(frozen=True)

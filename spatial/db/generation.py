@@ -8,8 +8,15 @@ room's :mod:`spatial.serving.generation` adds the process-wide memory of the las
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from typing import Generic, TypeVar
+
 from sqlalchemy import text
 from sqlalchemy.orm import Session
+
+V = TypeVar("V")
 
 #: The scalar query of the generation number (also embedded in the tile statement).
 GENERATION_SQL = "SELECT value::bigint FROM pishraft_meta WHERE key = 'data_generation'"
@@ -19,3 +26,37 @@ def read_generation(session: Session) -> int:
     """The generation number as ``session`` sees it, straight from the database."""
     value = session.execute(text(GENERATION_SQL)).scalar()
     return int(value) if value is not None else 0
+
+
+class GenerationCache(Generic[V]):
+    """A small least-recently-used memory of values computed from published data.
+
+    Entries are keyed by the data generation as well as the caller's key, so any change
+    to units, indicators, their values or layers makes them unreachable (a rolled-back
+    change's number is never seen committed). Safe to share between threads.
+
+    Examples
+    --------
+    >>> advantages_by_level: GenerationCache[dict] = GenerationCache(size=8)
+    >>> # advantages_by_level.get(session, ("county", "2024"), lambda: compute(...))
+    """
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._lock = threading.Lock()
+        self._entries: OrderedDict[tuple[int, Hashable], V] = OrderedDict()
+
+    def get(self, session: Session, key: Hashable, compute: Callable[[], V]) -> V:
+        """The value under ``key`` at the generation ``session`` sees, computed once."""
+        full_key = (read_generation(session), key)
+        with self._lock:
+            hit = self._entries.get(full_key)
+            if hit is not None:
+                self._entries.move_to_end(full_key)
+                return hit
+        value = compute()
+        with self._lock:
+            self._entries[full_key] = value
+            while len(self._entries) > self.size:
+                self._entries.popitem(last=False)
+        return value

@@ -47,3 +47,14 @@ def test_without_sector_indicators_the_error_says_how_to_add_them(session: Sessi
     session.execute(text("UPDATE indicator SET meta = meta - 'sector'"))
     with pytest.raises(NotFound, match="sector"):
         advantages(session, "county")
+
+
+def test_changed_values_are_seen_at_once_though_level_quotients_are_kept(session: Session,
+                                                                          sectors: list[str]) -> None:
+    before = top_advantages(session, sectors[0])
+    assert top_advantages(session, sectors[0]) == before  # the level's quotients, kept
+    # Now the second county farms most: a new data generation, so the quotients are recomputed.
+    set_values(session, "jobs_farming", {sectors[0]: 100.0, sectors[1]: 400.0}, meta={"sector": "farming"},
+               rollup="sum")
+    assert [t["sector"] for t in top_advantages(session, sectors[0])["top"]] == ["services"]
+    assert [t["sector"] for t in top_advantages(session, sectors[1])["top"]] == ["farming"]
