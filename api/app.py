@@ -16,7 +16,6 @@ from api.routers import (
 )
 from maps.assets import STATIC_DIR
 from spatial.db import migrate
-from spatial.db.engine import open_async_pool
 from spatial.errors import DatabaseUnavailable, SchemaNotCurrent
 
 log = logging.getLogger("pishraft.api")
@@ -42,13 +41,9 @@ def check_schema_at_start() -> None:
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """Check the schema, then open the async pool of the vector-tile fast path for the server's lifetime."""
+    """Check the schema before serving."""
     await anyio.to_thread.run_sync(check_schema_at_start)
-    app.state.tile_pool = await open_async_pool()
-    try:
-        yield
-    finally:
-        await app.state.tile_pool.close()
+    yield
 
 
 def create_app() -> FastAPI:
@@ -57,7 +52,6 @@ def create_app() -> FastAPI:
         title="Pishraft",
         version="0.1.0",
         description="Spatial planning service for regional development offices.",
-        lifespan=lifespan,
     )
     errors.install(app)
     middleware.install(app)
