@@ -378,8 +378,7 @@ def main() -> None:
 #: What differs between the two sides of each ratio, beside the figures.
 RATIOS = (
     ("cold/tipg", "Pishraft cold", "tipg", "both render every tile; {sizes}"),
-    ("cold/bare", "Pishraft cold", "bare ASGI", "same statement, same bytes; Pishraft adds routing, keys, "
-                                                "catalogue, ETag"),
+    ("cold/bare", "Pishraft cold", "bare ASGI", "same statement, same bytes; Pishraft adds routing, keys, ETag"),
     ("cold/floor", "Pishraft cold", "SQL floor", "same statement, same bytes; Pishraft adds HTTP and all the above"),
     ("warm/floor", "Pishraft warm", "SQL floor", "a hit in the worker's memory against a render; same bytes"),
     ("nginx/floor", NGINX, "SQL floor", "a hit in nginx's shared cache against a render; same bytes"),

@@ -157,11 +157,9 @@ async def vector_tile(request: Request, collectionId: CollectionId, tileMatrixSe
     tiles.check_tile(tileMatrixSetId, tileMatrix, tileRow, tileCol)
     started = time.perf_counter()
     # Filtered tiles are cached under their filter, and looked up in the thread.
-    tile = None if filter_ else tiles.peek_vector_tile(collectionId, tileMatrix, tileRow, tileCol, properties)
-    rendered = False
-    if tile is None:
-        tile, rendered = await run_in_threadpool(_render_vector_tile, collectionId, tileMatrix, tileRow, tileCol,
-                                                 properties, (filter_, filter_lang, filter_crs))
+    cached = None if filter_ else tiles.peek_vector_tile(collectionId, tileMatrix, tileRow, tileCol, properties)
+    tile, rendered = (cached, False) if cached is not None else await run_in_threadpool(
+        _render_vector_tile, collectionId, tileMatrix, tileRow, tileCol, properties, (filter_, filter_lang, filter_crs))
     response = conditional(request, tile.body, MVT, _, etag=tile.etag, empty_status=204)
     response.headers["Server-Timing"] = (f"tile;desc=render;dur={(time.perf_counter() - started) * 1000:.1f}"
                                          if rendered else "tile;desc=hit")
