@@ -244,16 +244,33 @@ end
 """
 
 
+def header_bytes(base: str, path: str) -> int:
+    """Bytes of the status line and headers of one answer (wrk counts them with the tiles)."""
+    host, port = base.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=60) as sock:
+        sock.sendall(f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\n\r\n".encode())
+        head = b""
+        while b"\r\n\r\n" not in head:
+            chunk = sock.recv(65536)
+            if not chunk:
+                break
+            head += chunk
+    return head.find(b"\r\n\r\n") + 4
+
+
 def wrk_pass(name: str, base: str, paths: list[str], zoom: int, concurrency: int, seconds: float,
              script: Path) -> Result:
-    """Round and round ``paths`` with wrk (C, one thread, keep-alive) for ``seconds``."""
+    """Round and round ``paths`` with wrk (C, one thread, keep-alive) for ``seconds``; the
+    bytes counted are the tiles' alone (the headers of each answer taken off)."""
+    head = header_bytes(base, paths[0])
     script.write_text(_WRK_SCRIPT % ", ".join(f'"{p}"' for p in paths))
     out = subprocess.run(["wrk", "-t1", f"-c{concurrency}", f"-d{max(1, round(seconds))}s", "--timeout", "60s",
                           "-s", str(script), base], capture_output=True, text=True, timeout=seconds + 90,
                          check=True).stdout
     line = next(row for row in out.splitlines() if row.startswith("RESULT"))
     requests, duration_us, total_bytes, errors, p50_us, p99_us = line.split()[1:]
-    result = Result(name, zoom, int(requests), int(duration_us) / 1e6, [], int(total_bytes), int(errors))
+    result = Result(name, zoom, int(requests), int(duration_us) / 1e6, [], int(total_bytes) - int(requests) * head,
+                    int(errors))
     result.p50_ms, result.p99_ms = float(p50_us) / 1000, float(p99_us) / 1000
     print(f"  {name:<16} z{zoom:<3} {result.rate:8.1f} tiles/s {result.mean_kb:8.1f} KB/tile", flush=True)
     return result

@@ -15,10 +15,11 @@ from api.auth import Principal, require
 from api.deps import DbSession
 from api.ogc import JSON, MVT, PNG, OgcRoute, base_url, conditional, json_response, key_param, link, with_query
 from spatial.serving import cql, raster_tiles, styles, tiles
-from spatial.serving.collections import Collection, get_collection
+from spatial.serving.collections import Collection, get_collection, remembered_collection
 from spatial.db.engine import read_session
 from spatial.errors import NotFound
 from spatial.serving.features import parse_properties
+from spatial.serving.generation import remembered_generation
 from spatial.serving.tile_cache import CachedTile
 
 router = APIRouter(tags=["OGC API – Tiles"], route_class=OgcRoute)
@@ -169,7 +170,11 @@ async def vector_tile(request: Request, collectionId: CollectionId, tileMatrixSe
 def _render_vector_tile(collection_id: str, z: int, y: int, x: int, properties: str | None,
                         cql_filter: tuple[str | None, str | None, str | None]) -> tuple[CachedTile, bool]:
     with read_session() as session:
-        found = _vector(session, collection_id)
+        # The catalogue of the generation read moments ago saves a round trip (as a hit trusts it).
+        generation = remembered_generation()
+        found = None if generation is None else remembered_collection(collection_id, generation)
+        if found is None or not found.is_vector:
+            found = _vector(session, collection_id)
         return tiles.cached_vector_tile(session, found, z, y, x, parse_properties(found, properties),
                                         cql.parse_filter(found, *cql_filter))
 
