@@ -40,7 +40,7 @@ def check_schema_at_start() -> None:
 
 
 @asynccontextmanager
-async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+async def lifespan(_: FastAPI) -> AsyncIterator[None]:
     """Check the schema before serving."""
     await anyio.to_thread.run_sync(check_schema_at_start)
     yield
@@ -52,6 +52,7 @@ def create_app() -> FastAPI:
         title="Pishraft",
         version="0.1.0",
         description="Spatial planning service for regional development offices.",
+        lifespan=lifespan,
     )
     errors.install(app)
     middleware.install(app)
