@@ -72,7 +72,8 @@ def _engine_for(url: str) -> Engine:
     @event.listens_for(engine, "handle_error")
     def _unavailable(context) -> None:  # type: ignore[no-untyped-def]
         # A lost connection becomes a domain error the API maps to 503.
-        if context.is_disconnect or isinstance(context.original_exception, OperationalError):
+        # (A refused first connection arrives as psycopg's own OperationalError.)
+        if context.is_disconnect or isinstance(context.original_exception, OperationalError | psycopg.OperationalError):
             if context.is_disconnect or "connect" in str(context.original_exception).lower():
                 raise DatabaseUnavailable(
                     "The database is not reachable right now; try again shortly."
