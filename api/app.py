@@ -18,7 +18,6 @@ from api.pages.render import STATIC_DIR as PAGES_STATIC_DIR
 from api.pages.render import STATIC_URL as PAGES_STATIC_URL
 from maps.assets import STATIC_DIR
 from spatial.db import migrate
-from spatial.db.engine import open_async_pool
 from spatial.errors import DatabaseUnavailable, SchemaNotCurrent
 
 log = logging.getLogger("pishraft.api")
@@ -43,14 +42,10 @@ def check_schema_at_start() -> None:
 
 
 @asynccontextmanager
-async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """Check the schema, then open the async pool of the vector-tile fast path for the server's lifetime."""
+async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+    """Check the schema before serving."""
     await anyio.to_thread.run_sync(check_schema_at_start)
-    app.state.tile_pool = await open_async_pool()
-    try:
-        yield
-    finally:
-        await app.state.tile_pool.close()
+    yield
 
 
 def create_app() -> FastAPI:

@@ -28,15 +28,14 @@ from sqlalchemy.orm import Session
 
 from api.deps import DbSession
 from spatial.accounts import users as accounts
-from spatial.errors import Forbidden, RateLimited, Unauthorized
+from spatial.errors import Forbidden, Unauthorized
 from spatial.models.accounts import ROLES
 from spatial.accounts.ratelimit import TokenBuckets
 from spatial.settings import get_settings
 from spatial.accounts.tokens import token_subject
 
 __all__ = ["COOKIE", "PERMISSIONS", "ROLES", "ROLE_PERMISSIONS", "Principal", "authorise", "bearer_token",
-           "clear_session_cookie", "cookie_principal", "remembered_reader", "require", "resolve_principal",
-           "set_session_cookie"]
+           "clear_session_cookie", "cookie_principal", "require", "resolve_principal", "set_session_cookie"]
 
 PERMISSIONS: tuple[str, ...] = ("read", "layers:write", "indicators:write", "roadmaps:write", "admin")
 
@@ -140,26 +139,8 @@ def bearer_token(request: Request) -> str | None:
     return (token.strip() or None) if scheme.lower() == "bearer" else None
 
 
-def remembered_reader(key: str | None, collection: str) -> Principal | None:
-    """The caller presenting partner ``key`` (or no credentials at all, ``None``) if memory
-    alone shows it may read ``collection``; else ``None``.
-
-    For fast paths that must not wait for the database: anonymous reading, or a partner
-    key looked up moments ago and within its rate and scope. Callers with a bearer token
-    or a session cookie are for :func:`require`. ``None`` means only :func:`require` can
-    decide (it may well admit the caller).
-    """
-    try:
-        if key:
-            found = accounts.cached_key(key)
-            return None if found is None else authorise(_partner(found, key, memory_only=True), "read", collection)
-        return authorise(None, "read", collection)
-    except (Unauthorized, Forbidden, RateLimited):
-        return None
-
-
-def _partner(found: accounts.PartnerKey, key: str, *, memory_only: bool = False) -> Principal:
-    rate_limits.take(found.id, found.rate_per_s, memory_only=memory_only)
+def _partner(found: accounts.PartnerKey, key: str) -> Principal:
+    rate_limits.take(found.id, found.rate_per_s)
     return Principal(username=f"partner:{found.partner}", role="partner", partner=found.partner,
                      api_key=key, collections=found.collections)
 

@@ -15,7 +15,6 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.errors import error_body
-from api.fast_tiles import VectorTileFastPath
 from api.headers import SECURITY_HEADERS, public_cors
 from spatial.accounts import audit
 from spatial.db.engine import session_scope
@@ -232,8 +231,7 @@ CORS_READ_HEADERS = ["X-API-Key", "Accept", "Accept-Language", "If-None-Match", 
 
 
 def install(app: FastAPI) -> None:
-    """Add the middleware, outermost first: HEAD as GET, security headers, CORS, the
-    vector-tile fast path (its cache hits never queue behind the concurrency limit),
+    """Add the middleware, outermost first: HEAD as GET, security headers, CORS,
     concurrency limit, audit, body limit.
 
     CORS: ``PISHRAFT_CORS_ORIGINS`` admits those origins to everything (signed-in writes
@@ -248,7 +246,6 @@ def install(app: FastAPI) -> None:
     # Never more at once than the pool's pool_size connections plus as many again in overflow.
     app.add_middleware(ConcurrencyLimit, limit=min(settings.max_concurrent_requests, 2 * settings.pool_size),
                        wait_s=max(30.0, settings.pool_timeout_s))
-    app.add_middleware(VectorTileFastPath)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware, allow_origins=settings.cors_origins, allow_credentials=False,

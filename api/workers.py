@@ -28,15 +28,11 @@ def listening_socket(config: uvicorn.Config) -> socket.socket:
 
 
 def serve_workers(app: str, *, host: str, port: int, workers: int, factory: bool = False,
-                  log_level: str = "info", http: str = "auto") -> None:
-    """Run ``app`` (``module:attribute``) in ``workers`` processes on ``host:port`` until stopped.
-
-    ``http`` is uvicorn's HTTP protocol: ``auto`` or a ``module:Class`` (Pishraft's is
-    ``api.tile_protocol.PROTOCOL``).
-    """
+                  log_level: str = "info") -> None:
+    """Run ``app`` (``module:attribute``) in ``workers`` processes on ``host:port`` until stopped."""
     # Importing the geo stack takes more than uvicorn's default 5 s health-check window on a
     # busy machine; the supervisor would then kill and respawn the workers forever.
-    config = uvicorn.Config(app, host=host, port=port, workers=workers, factory=factory, log_level=log_level, http=http,
+    config = uvicorn.Config(app, host=host, port=port, workers=workers, factory=factory, log_level=log_level,
                             timeout_worker_healthcheck=60)
     if workers <= 1:
         uvicorn.Server(config).run()  # a single process sets TCP_NODELAY itself
@@ -52,10 +48,9 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--factory", action="store_true")
     parser.add_argument("--log-level", default="info")
-    parser.add_argument("--http", default="auto", help="uvicorn HTTP protocol: auto or module:Class")
     args = parser.parse_args()
     serve_workers(args.app, host=args.host, port=args.port, workers=args.workers, factory=args.factory,
-                  log_level=args.log_level, http=args.http)
+                  log_level=args.log_level)
 
 
 if __name__ == "__main__":

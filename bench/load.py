@@ -35,8 +35,6 @@ from urllib.parse import urlsplit
 
 import numpy as np
 
-from api.tile_protocol import PROTOCOL
-
 REPO = Path(__file__).resolve().parents[1]
 GOAL_P99_MS = 250.0
 TILE_PATH = "/collections/{collectionId}/tiles/{tileMatrixSetId}/{tileMatrix}/{tileRow}/{tileCol}"
@@ -199,9 +197,9 @@ def main() -> int:
         port = free_port()
         base = f"http://127.0.0.1:{port}"
         server = subprocess.Popen(
-            # The same server as `pishraft serve` (uvicorn workers with TCP_NODELAY, Pishraft's protocol).
+            # The same server as `pishraft serve` (plain uvicorn workers with TCP_NODELAY).
             [sys.executable, "-m", "api.workers", "api.app:create_app", "--factory", "--host", "127.0.0.1",
-             "--port", str(port), "--workers", str(args.workers), "--log-level", "warning", "--http", PROTOCOL],
+             "--port", str(port), "--workers", str(args.workers), "--log-level", "warning"],
             # Default settings, as a deployment has them.
             cwd=REPO,
         )

@@ -1,7 +1,7 @@
 """Vector tiles: Pishraft vs tipg vs the raw SQL floor, on 50,000 neighbourhoods.
 
-Goals (issue 8): cold cache ≥ 1.5× tipg and ≥ 0.8× the SQL floor in tiles/s; warm
-cache ≥ 10× the floor.
+Goals (issues 8 and 18): cold cache ≥ 3× tipg and ≥ 0.9× the bare ASGI server of the same
+statement in tiles/s; warm hits through nginx ≥ 10× the floor.
 
 What it does, in one run:
 
@@ -14,8 +14,8 @@ What it does, in one run:
    database and the same table (tipg reads ``public.admin_unit`` filtered with
    ``level=neighbourhood``, Pishraft its ``neighbourhoods`` collection, which is that
    table filtered the same way), both asked for the same attributes
-   (``properties=code,name_en,population``). Pishraft runs its own HTTP protocol
-   (``api.tile_protocol``), as ``pishraft serve`` does; tipg uvicorn's httptools.
+   (``properties=code,name_en,population``). Both run plain uvicorn (httptools, uvloop),
+   Pishraft as ``pishraft serve`` does.
 4. Picks a fixed list of tiles that hold data at zooms 5, 7, 9 and 11 (seeded sample of
    neighbourhood centres) and measures tiles/s and p50/p99 latency at a fixed concurrency:
    - the SQL floor: Pishraft's own tile statement (``spatial.serving.tiles.tile_sql``) run
@@ -24,6 +24,9 @@ What it does, in one run:
    - tipg (it has no server-side cache);
    - Pishraft cold: started with ``PISHRAFT_TILE_CACHE_MB=0``, so every request renders;
    - Pishraft warm: default cache, after a warm-up round that fills every worker's cache;
+   - nginx: Debian's nginx with the production cache rules (``docker/nginx.conf``, run by
+     :mod:`bench._nginx` from a temporary directory on a free port) in front of Pishraft
+     warm, after a warm-up round: warm tiles as production serves them;
    - bare ASGI (:mod:`bench._bare_tiles`): the same statement behind the thinnest Python
      server (uvicorn, a psycopg pool, no keys, catalogue, cache or ETag): how close to
      the floor this stack can come at all, so the table separates Pishraft's own cost
@@ -36,12 +39,17 @@ What it does, in one run:
    Pishraft's unit tiles keep within 500 KB by leaving out their smallest units
    (``spatial.serving.tiles.TILE_BUDGET_BYTES``), within the same statement, so the floor's tiles
    are the same as Pishraft's.
-5. Prints the table and the ratios Pishraft/tipg and Pishraft/floor.
+5. Prints the table (tiles/s next to the mean tile size of every contender) and the
+   ratios, each with what differs between the two sides beside it: the same statement
+   and bytes, or other tiles (tipg keeps every unit at full resolution, Pishraft draws
+   prepared boundaries and leaves out units below a pixel or over the tile budget), or
+   a cached answer against a render.
 
 Every pass is bounded by ``--seconds``; a server that does not start in 120 s aborts the run.
 
-Run: ``.venv/bin/python bench/tiles.py`` (about 6 minutes, plus about a minute the
-first time to load the 50,000 neighbourhoods; ``--workers``, ``--concurrency``, ``--seconds``).
+Run: ``.venv/bin/python bench/tiles.py`` (about 8 minutes, plus about a minute the
+first time to load the 50,000 neighbourhoods; ``--workers``, ``--concurrency``, ``--seconds``;
+a quick look: ``--seconds 3 --zooms 9 11``).
 """
 
 from __future__ import annotations
@@ -70,6 +78,7 @@ TILES_PER_ZOOM = {5: 8, 7: 40, 9: 100, 11: 200}
 WARM_UP_ZOOMS = (6, 8, 10)
 PROPERTIES = "code,name_en,population"
 NEIGHBOURHOODS = 50_000
+NGINX = "nginx (warm)"
 
 
 @dataclass
@@ -83,6 +92,10 @@ class Result:
     errors: int
     p50_ms: float | None = None  # given by wrk instead of ``latencies_ms``
     p99_ms: float | None = None
+
+    @property
+    def mean_kb(self) -> float:
+        return self.bytes_total / max(self.tiles, 1) / 1024
 
     @property
     def rate(self) -> float:
@@ -231,18 +244,35 @@ end
 """
 
 
+def header_bytes(base: str, path: str) -> int:
+    """Bytes of the status line and headers of one answer (wrk counts them with the tiles)."""
+    host, port = base.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=60) as sock:
+        sock.sendall(f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\n\r\n".encode())
+        head = b""
+        while b"\r\n\r\n" not in head:
+            chunk = sock.recv(65536)
+            if not chunk:
+                break
+            head += chunk
+    return head.find(b"\r\n\r\n") + 4
+
+
 def wrk_pass(name: str, base: str, paths: list[str], zoom: int, concurrency: int, seconds: float,
              script: Path) -> Result:
-    """Round and round ``paths`` with wrk (C, one thread, keep-alive) for ``seconds``."""
+    """Round and round ``paths`` with wrk (C, one thread, keep-alive) for ``seconds``; the
+    bytes counted are the tiles' alone (the headers of each answer taken off)."""
+    head = header_bytes(base, paths[0])
     script.write_text(_WRK_SCRIPT % ", ".join(f'"{p}"' for p in paths))
     out = subprocess.run(["wrk", "-t1", f"-c{concurrency}", f"-d{max(1, round(seconds))}s", "--timeout", "60s",
                           "-s", str(script), base], capture_output=True, text=True, timeout=seconds + 90,
                          check=True).stdout
     line = next(row for row in out.splitlines() if row.startswith("RESULT"))
     requests, duration_us, total_bytes, errors, p50_us, p99_us = line.split()[1:]
-    result = Result(name, zoom, int(requests), int(duration_us) / 1e6, [], int(total_bytes), int(errors))
+    result = Result(name, zoom, int(requests), int(duration_us) / 1e6, [], int(total_bytes) - int(requests) * head,
+                    int(errors))
     result.p50_ms, result.p99_ms = float(p50_us) / 1000, float(p99_us) / 1000
-    print(f"  {name:<16} z{zoom:<3} {result.rate:8.1f} tiles/s", flush=True)
+    print(f"  {name:<16} z{zoom:<3} {result.rate:8.1f} tiles/s {result.mean_kb:8.1f} KB/tile", flush=True)
     return result
 
 
@@ -292,15 +322,16 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=8.0, help="time bound of each pass")
     parser.add_argument("--tipg-venv", type=Path, default=REPO / "bench" / ".venv-tipg")
     parser.add_argument("--reload", action="store_true", help="reload the 50,000 neighbourhoods")
+    parser.add_argument("--zooms", type=int, nargs="+", default=list(ZOOMS), choices=ZOOMS, help="zooms measured")
     args = parser.parse_args()
     # A terminated run still stops the servers it started (the finally blocks run).
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
 
-    from api.tile_protocol import PROTOCOL
+    from bench._nginx import nginx_in_front
 
     print(f"== database {BENCH_DB} with {NEIGHBOURHOODS:,} neighbourhoods")
     url = prepare_database(args.reload)
-    tiles = pick_tiles(url)
+    tiles = pick_tiles(url, tuple(args.zooms))
     warm_up = [t for z in WARM_UP_ZOOMS for t in pick_tiles(url, (z,))[z][:10]]
     python = tipg_python(args.tipg_venv)
     out = REPO / "bench" / "out"
@@ -308,7 +339,7 @@ def main() -> None:
     script = out / "paths.lua"
     results: list[Result] = []
 
-    for z in ZOOMS:  # PostgreSQL's buffers warm for everyone
+    for z in args.zooms:  # PostgreSQL's buffers warm for everyone
         asyncio.run(_floor_pass(url, tiles[z], z, args.concurrency, 2.0))
 
     tipg_env = {"DATABASE_URL": url, "TIPG_DB_SCHEMAS": '["public"]', "TIPG_DB_TABLES": '["public.admin_unit"]',
@@ -317,17 +348,17 @@ def main() -> None:
     tipg_path = ("/collections/public.admin_unit/tiles/WebMercatorQuad/{z}/{x}/{y}?level=neighbourhood&properties="
                  + PROPERTIES)
     pishraft_path = "/collections/neighbourhoods/tiles/WebMercatorQuad/{z}/{y}/{x}?properties=" + PROPERTIES
-    # All servers start through api.workers (uvicorn workers with TCP_NODELAY, see there);
-    # Pishraft with its own HTTP protocol, as ``pishraft serve`` runs it. Cold: the tile
-    # cache holds nothing (PISHRAFT_TILE_CACHE_MB=0), every request renders. Warm: the
-    # default cache, filled by a warm-up round over the same tiles.
+    # All servers start through api.workers (plain uvicorn workers with TCP_NODELAY, see
+    # there), as ``pishraft serve`` runs Pishraft. Cold: the tile cache holds nothing
+    # (PISHRAFT_TILE_CACHE_MB=0), every request renders. Warm: the default cache, filled
+    # by a warm-up round over the same tiles; nginx in front of it with its own cache.
     servers = {
         "tipg": ([str(python), "-m", "api.workers", "tipg.main:app"], tipg_env, "/collections", tipg_path),
         "bare ASGI": ([sys.executable, "-m", "api.workers", "bench._bare_tiles:app"], {"DATABASE_URL": url}, "/",
                       pishraft_path),
-        "Pishraft cold": ([sys.executable, "-m", "api.workers", "api.app:create_app", "--factory", "--http", PROTOCOL],
+        "Pishraft cold": ([sys.executable, "-m", "api.workers", "api.app:create_app", "--factory"],
                           {"DATABASE_URL": url, "PISHRAFT_TILE_CACHE_MB": "0"}, "/health", pishraft_path),
-        "Pishraft warm": ([sys.executable, "-m", "api.workers", "api.app:create_app", "--factory", "--http", PROTOCOL],
+        "Pishraft warm": ([sys.executable, "-m", "api.workers", "api.app:create_app", "--factory"],
                           {"DATABASE_URL": url, "PISHRAFT_TILE_CACHE_MB": "256"}, "/health", pishraft_path),
     }
     bases: dict[str, str] = {}
@@ -338,41 +369,62 @@ def main() -> None:
             log = out / (name.lower().replace(" ", "-") + ".log")
             stack.enter_context(serving([*command, "--port", str(port), "--workers", str(args.workers),
                                          "--log-level", "warning"], env, bases[name] + probe, log))
+        contenders = {name: path for name, (_, _, _, path) in servers.items()}
+        bases[NGINX] = stack.enter_context(nginx_in_front(bases["Pishraft warm"].removeprefix("http://"),
+                                                          workers=args.workers))
+        contenders[NGINX] = pishraft_path
         print(f"== servers up ({args.workers} workers each); warming connections, catalogues and code paths")
-        for name, (_, _, _, path) in servers.items():  # other zooms than the measured ones
+        for name, path in contenders.items():  # other zooms than the measured ones
             wrk_pass("warm-up", bases[name], [path.format(z=z, x=x, y=y) for z, x, y in warm_up], 0,
                      args.concurrency, args.seconds, script)
         # Zoom by zoom, every contender in turn: the machine's drift over the run (other
         # load, clock speed) then weighs on all of them alike.
-        for z in ZOOMS:
+        for z in args.zooms:
             print(f"== zoom {z}")
             results.append(asyncio.run(_floor_pass(url, tiles[z], z, args.concurrency, args.seconds)))
-            print(f"  {'SQL floor':<16} z{z:<3} {results[-1].rate:8.1f} tiles/s", flush=True)
-            for name, (_, _, _, path) in servers.items():
+            print(f"  {'SQL floor':<16} z{z:<3} {results[-1].rate:8.1f} tiles/s {results[-1].mean_kb:8.1f} KB/tile",
+                  flush=True)
+            for name, path in contenders.items():
                 paths = [path.format(z=tz, x=x, y=y) for tz, x, y in tiles[z]]
-                if name == "Pishraft warm":  # each worker has its own cache: fill them all
+                if name in ("Pishraft warm", NGINX):  # each cache is filled first (each worker has its own)
                     wrk_pass("warm-up", bases[name], paths, z, args.concurrency, args.seconds, script)
                 results.append(wrk_pass(name, bases[name], paths, z, args.concurrency, args.seconds, script))
     report(results, args)
 
 
+#: What differs between the two sides of each ratio, beside the figures.
+RATIOS = (
+    ("cold/tipg", "Pishraft cold", "tipg", "both render every tile; {sizes}"),
+    ("cold/bare", "Pishraft cold", "bare ASGI", "same statement, same bytes; Pishraft adds routing, keys, ETag"),
+    ("cold/floor", "Pishraft cold", "SQL floor", "same statement, same bytes; Pishraft adds HTTP and all the above"),
+    ("warm/floor", "Pishraft warm", "SQL floor", "a hit in the worker's memory against a render; same bytes"),
+    ("nginx/floor", NGINX, "SQL floor", "a hit in nginx's shared cache against a render; same bytes"),
+    ("nginx/warm", NGINX, "Pishraft warm", "nginx's cache against Pishraft's own; same bytes"),
+    ("bare/floor", "bare ASGI", "SQL floor", "the thinnest Python server of the statement: the stack's ceiling"),
+)
+
+
+def _sizes(a: Result, b: Result) -> str:
+    """What the mean tile sizes say about whether two contenders did the same work."""
+    if abs(a.mean_kb - b.mean_kb) <= 0.02 * max(a.mean_kb, b.mean_kb):
+        return f"same tiles ({a.mean_kb:.1f} KB)"
+    return (f"different tiles: {a.name} {a.mean_kb:.1f} KB, {b.name} {b.mean_kb:.1f} KB (Pishraft: prepared "
+            "boundaries, units below a pixel left out, over-budget tiles thinned; tipg: every unit, full resolution)")
+
+
 def report(results: list[Result], args: argparse.Namespace) -> None:
     print(f"\nworkers={args.workers} concurrency={args.concurrency} properties={PROPERTIES}")
-    print(f"{'server':<16}{'zoom':>5}{'tiles':>7}{'tiles/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'avg KB':>8}{'errors':>7}")
+    print(f"{'server':<16}{'zoom':>5}{'tiles':>7}{'tiles/s':>10}{'mean KB':>9}{'p50 ms':>9}{'p99 ms':>9}{'errors':>7}")
     for r in results:
-        kb = r.bytes_total / max(r.tiles, 1) / 1024
-        print(f"{r.name:<16}{r.zoom:>5}{r.tiles:>7}{r.rate:>10.1f}{r.pct(50):>9.1f}{r.pct(99):>9.1f}"
-              f"{kb:>8.1f}{r.errors:>7}")
+        print(f"{r.name:<16}{r.zoom:>5}{r.tiles:>7}{r.rate:>10.1f}{r.mean_kb:>9.1f}{r.pct(50):>9.1f}{r.pct(99):>9.1f}"
+              f"{r.errors:>7}")
     by = {(r.name, r.zoom): r for r in results}
-    print(f"\n{'zoom':>5}{'cold/tipg':>11}{'cold/floor':>12}{'warm/floor':>12}{'warm/tipg':>11}"
-          f"{'bare/floor':>12}{'cold/bare':>11}")
-    for z in ZOOMS:
-        cold, warm = by[("Pishraft cold", z)].rate, by[("Pishraft warm", z)].rate
-        tipg, floor, bare = by[("tipg", z)].rate, by[("SQL floor", z)].rate, by[("bare ASGI", z)].rate
-        print(f"{z:>5}{cold / tipg:>11.2f}{cold / floor:>12.2f}{warm / floor:>12.2f}{warm / tipg:>11.2f}"
-              f"{bare / floor:>12.2f}{cold / bare:>11.2f}")
-    print("goals: cold ≥ 1.5× tipg and ≥ 0.8× floor; warm ≥ 10× floor")
-    print("bare ASGI: the same statement behind the thinnest Python server (bench/_bare_tiles.py), the stack's ceiling")
+    for z in args.zooms:
+        print(f"\nzoom {z}")
+        for label, top, bottom, differs in RATIOS:
+            a, b = by[(top, z)], by[(bottom, z)]
+            print(f"  {label:<12}{a.rate / b.rate:>8.2f}   {differs.format(sizes=_sizes(a, b))}")
+    print("\ngoals: cold ≥ 3× tipg and ≥ 0.9× bare ASGI; nginx (warm, as production serves) ≥ 10× floor")
 
 
 if __name__ == "__main__":

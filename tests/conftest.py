@@ -117,13 +117,11 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="session")
 def live_server(database_url: str) -> Iterator[str]:
-    """The app served by uvicorn, with Pishraft's HTTP protocol, on a real loopback port; yields its base URL."""
+    """The app served by uvicorn, as ``pishraft serve`` runs it, on a real loopback port; yields its base URL."""
     from api.app import create_app
-    from api.tile_protocol import TileHttpProtocol
 
     port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(), host="127.0.0.1", port=port, log_level="warning",
-                                           http=TileHttpProtocol))
+    server = uvicorn.Server(uvicorn.Config(create_app(), host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 30

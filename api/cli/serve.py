@@ -20,7 +20,6 @@ def serve(
              "refuse to start on an out-of-date schema)")] = None,
 ) -> None:
     """Serve the API and maps."""
-    from api.tile_protocol import PROTOCOL
     from api.workers import serve_workers
     from spatial.settings import get_settings
 
@@ -31,7 +30,7 @@ def serve(
     base = f"http://{host}:{port}"
     console.print(f"Pishraft on {base}\n  health   {base}/health\n  provinces {base}/api/units?level=province\n"
                   f"  map      {base}/maps/overview\n  API docs {base}/docs")
-    serve_workers("api.app:create_app", factory=True, host=host, port=port, workers=workers, http=PROTOCOL)
+    serve_workers("api.app:create_app", factory=True, host=host, port=port, workers=workers)
 
 
 def _prepare_schema(migrate_first: bool) -> None:

@@ -3,6 +3,7 @@ layers, their tileset metadata and TileJSON 3.0, in WebMercatorQuad."""
 
 from __future__ import annotations
 
+import time
 from typing import Annotated, Any
 
 import morecantile
@@ -14,10 +15,11 @@ from api.auth import Principal, require
 from api.deps import DbSession
 from api.ogc import JSON, MVT, PNG, OgcRoute, base_url, conditional, json_response, key_param, link, with_query
 from spatial.serving import cql, raster_tiles, styles, tiles
-from spatial.serving.collections import Collection, get_collection
+from spatial.serving.collections import Collection, get_collection, remembered_collection
 from spatial.db.engine import read_session
 from spatial.errors import NotFound
 from spatial.serving.features import parse_properties
+from spatial.serving.generation import remembered_generation
 from spatial.serving.tile_cache import CachedTile
 
 router = APIRouter(tags=["OGC API – Tiles"], route_class=OgcRoute)
@@ -148,20 +150,31 @@ async def vector_tile(request: Request, collectionId: CollectionId, tileMatrixSe
                       tileRow: Row, tileCol: Col, properties: Properties = None, filter_: CqlFilter = None,
                       filter_lang: FilterLang = None, filter_crs: FilterCrs = None,
                       _: Principal = Depends(require("read", collection_param="collectionId"))) -> Response:
+    """The one path of vector tiles. A cache hit is answered on the event loop from memory
+    (the catalogue and data generation remembered, see :func:`spatial.serving.tiles.peek_vector_tile`);
+    a miss, or a hit whose generation is due for a re-read, goes to a worker thread, which
+    reads the generation and catalogue and renders once however many ask for the tile.
+    ``Server-Timing`` says which (``tile;desc=hit`` or ``tile;desc=render;dur=<ms>``)."""
     tiles.check_tile(tileMatrixSetId, tileMatrix, tileRow, tileCol)
-    # A cache hit is answered here, on the event loop; a miss renders in a worker thread.
-    # (Filtered tiles are cached under their filter, and looked up in the thread.)
-    tile = None if filter_ else tiles.peek_vector_tile(collectionId, tileMatrix, tileRow, tileCol, properties)
-    if tile is None:
-        tile = await run_in_threadpool(_render_vector_tile, collectionId, tileMatrix, tileRow, tileCol, properties,
-                                       (filter_, filter_lang, filter_crs))
-    return conditional(request, tile.body, MVT, _, etag=tile.etag, empty_status=204)
+    started = time.perf_counter()
+    # Filtered tiles are cached under their filter, and looked up in the thread.
+    cached = None if filter_ else tiles.peek_vector_tile(collectionId, tileMatrix, tileRow, tileCol, properties)
+    tile, rendered = (cached, False) if cached is not None else await run_in_threadpool(
+        _render_vector_tile, collectionId, tileMatrix, tileRow, tileCol, properties, (filter_, filter_lang, filter_crs))
+    response = conditional(request, tile.body, MVT, _, etag=tile.etag, empty_status=204)
+    response.headers["Server-Timing"] = (f"tile;desc=render;dur={(time.perf_counter() - started) * 1000:.1f}"
+                                         if rendered else "tile;desc=hit")
+    return response
 
 
 def _render_vector_tile(collection_id: str, z: int, y: int, x: int, properties: str | None,
-                        cql_filter: tuple[str | None, str | None, str | None]) -> CachedTile:
+                        cql_filter: tuple[str | None, str | None, str | None]) -> tuple[CachedTile, bool]:
     with read_session() as session:
-        found = _vector(session, collection_id)
+        # The catalogue of the generation read moments ago saves a round trip (as a hit trusts it).
+        generation = remembered_generation()
+        found = None if generation is None else remembered_collection(collection_id, generation)
+        if found is None or not found.is_vector:
+            found = _vector(session, collection_id)
         return tiles.cached_vector_tile(session, found, z, y, x, parse_properties(found, properties),
                                         cql.parse_filter(found, *cql_filter))
 

@@ -70,20 +70,14 @@ class TokenBuckets:
         self._lock = threading.Lock()
         self._leased: dict[int, tuple[int, float]] = {}  # key id -> (tokens left, leased at)
 
-    def take(self, key: int, rate: float, *, memory_only: bool = False) -> None:
-        """Spend one token of ``key``'s bucket, or raise :class:`RateLimited` with the wait.
-
-        ``memory_only``: spend only a token this process holds already (for code that must
-        not wait for the database); without one it raises :class:`RateLimited` at once.
-        """
+    def take(self, key: int, rate: float) -> None:
+        """Spend one token of ``key``'s bucket, or raise :class:`RateLimited` with the wait."""
         with self._lock:
             left, at = self._leased.get(key, (0, 0.0))
             if left >= 1 and time.monotonic() - at < LEASE_S:
                 self._leased[key] = (left - 1, at)
                 return
             self._leased.pop(key, None)
-        if memory_only:
-            raise RateLimited("No token in hand; ask the database.", retry_after=0.0)
         granted, available = lease(key, rate, _lease_size(rate))
         if granted == 0:
             raise RateLimited(f"Rate limit of {rate:g} requests per second exceeded; slow down.",

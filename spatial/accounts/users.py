@@ -295,13 +295,6 @@ def revoke_key(session: Session, prefix: str) -> None:
     forget_cached()
 
 
-def cached_key(key: str) -> PartnerKey | None:
-    """The live key matching ``key`` if a recent lookup found it; ``None`` when only the
-    database can tell (never cached, expired, or unknown)."""
-    with _lock:
-        return _keys.get(_digest(key))
-
-
 def active_key(session: Session, key: str) -> PartnerKey | None:
     """The live (unrevoked) key matching ``key`` (cached briefly), or ``None``."""
     digest = _digest(key)

@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any, cast
 
 import psycopg
-from psycopg_pool import AsyncConnectionPool
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
@@ -36,11 +35,6 @@ def database_url() -> str:
                 return "postgresql+psycopg://" + url[len(prefix) :]
         return url
     return _embedded_url(settings.home.resolve())
-
-
-def libpq_url() -> str:
-    """:func:`database_url` as plain libpq understands it (for psycopg without SQLAlchemy)."""
-    return database_url().replace("postgresql+psycopg://", "postgresql://", 1)
 
 
 def _connect_args() -> dict[str, object]:
@@ -78,7 +72,8 @@ def _engine_for(url: str) -> Engine:
     @event.listens_for(engine, "handle_error")
     def _unavailable(context) -> None:  # type: ignore[no-untyped-def]
         # A lost connection becomes a domain error the API maps to 503.
-        if context.is_disconnect or isinstance(context.original_exception, OperationalError):
+        # (A refused first connection arrives as psycopg's own OperationalError.)
+        if context.is_disconnect or isinstance(context.original_exception, OperationalError | psycopg.OperationalError):
             if context.is_disconnect or "connect" in str(context.original_exception).lower():
                 raise DatabaseUnavailable(
                     "The database is not reachable right now; try again shortly."
@@ -101,20 +96,6 @@ def get_engine() -> Engine:
 @lru_cache(maxsize=4)
 def _session_factory(url: str) -> sessionmaker[Session]:
     return sessionmaker(bind=_engine_for(url), expire_on_commit=False)
-
-
-async def open_async_pool() -> AsyncConnectionPool:
-    """An async pool of autocommit connections, with the engine's timeouts, for work that
-    answers on the event loop (the vector-tile fast path). Close it with ``await pool.close()``.
-
-    It connects in the background: opening it never waits for (or fails on) the database.
-    """
-    settings = get_settings()
-    pool = AsyncConnectionPool(libpq_url(), min_size=1, max_size=settings.pool_size,
-                               timeout=settings.pool_timeout_s, kwargs={"autocommit": True, **_connect_args()},
-                               open=False, name="pishraft-async")
-    await pool.open(wait=False)
-    return pool
 
 
 @contextmanager

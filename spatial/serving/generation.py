@@ -8,7 +8,7 @@ in every worker without any message passing.
 
 Reading it is one indexed row, done by every request that goes to the database
 anyway (:func:`data_generation`), so those always see the committed catalogue. Only
-the tile fast path, which answers cache hits without the database, trusts the number
+the tile route, which answers cache hits without the database, trusts the number
 remembered from the last read for up to ``PISHRAFT_TILE_CACHE_CHECK_S`` seconds
 (default 1 s, :func:`remembered_generation`): a cached tile may outlive a change by
 that long.
@@ -39,7 +39,7 @@ def remember_generation(generation: int) -> None:
 
 
 def data_generation(session: Session) -> int:
-    """The committed generation number, read now and remembered for the fast path."""
+    """The committed generation number, read now and remembered for the tile route's cache hits."""
     generation = read_generation(session)
     remember_generation(generation)
     return generation

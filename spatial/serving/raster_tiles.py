@@ -112,4 +112,4 @@ def cached_raster_tile(session: Session, collection: Collection, z: int, y: int,
     check_tile(TILE_MATRIX_SET, z, y, x)
     collection_raster(collection)
     key = cache_key(session, collection, "png", z, y, x, (rescale, colormap))
-    return tile_cache().get_or_render(key, lambda: raster_tile(collection, z, y, x, rescale, colormap))
+    return tile_cache().get_or_render(key, lambda: raster_tile(collection, z, y, x, rescale, colormap))[0]

@@ -83,23 +83,23 @@ class TileCache:
             self._write(key, body)
         return tile
 
-    def get_or_render(self, key: TileKey, render: Callable[[], bytes]) -> CachedTile:
-        """The cached tile, or ``render()``'s bytes stored under ``key``.
+    def get_or_render(self, key: TileKey, render: Callable[[], bytes]) -> tuple[CachedTile, bool]:
+        """The cached tile, or ``render()``'s bytes stored under ``key``; and whether this call rendered it.
 
         Concurrent misses on one key render once: the others wait for that tile instead
         of all asking PostGIS for the same thing (a map opening sends many at once).
         """
         tile = self.get(key)
         if tile is not None:
-            return tile
+            return tile, False
         with self._lock:
             flight = self._rendering.setdefault(key, threading.Lock())
         try:
             with flight:
                 tile = self.get(key)
-                if tile is None:
-                    tile = self.put(key, render())
-                return tile
+                if tile is not None:
+                    return tile, False
+                return self.put(key, render()), True
         finally:
             with self._lock:
                 self._rendering.pop(key, None)

@@ -34,7 +34,7 @@ renderer that trusted a remembered generation learns whether the data moved on.
 
 Examples
 --------
->>> tile = cached_vector_tile(session, get_collection(session, "provinces"), 5, 12, 20)  # doctest: +SKIP
+>>> tile, _ = cached_vector_tile(session, get_collection(session, "provinces"), 5, 12, 20)  # doctest: +SKIP
 >>> len(tile.body) < 500_000                                                              # doctest: +SKIP
 True
 """
@@ -43,11 +43,10 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from psycopg import AsyncConnection, sql
+from psycopg import sql
 from sqlalchemy.orm import Session
 
 from spatial.serving.collections import Collection, Property, remembered_collection
@@ -57,7 +56,7 @@ from spatial.errors import NotFound
 from spatial.serving.features import chosen_extras, extra_properties_sql, parse_properties, properties_sql
 from spatial.serving.generation import GENERATION_SQL, data_generation, remembered_generation
 from spatial.models.generalised import GENERALISED_MAX_ZOOM
-from spatial.serving.tile_cache import CachedTile, TileKey, tile_cache
+from spatial.serving.tile_cache import CachedTile, tile_cache
 
 TILE_MATRIX_SET = "WebMercatorQuad"
 MIN_ZOOM = 0
@@ -241,14 +240,6 @@ def vector_tile(session: Session, collection: Collection, z: int, y: int, x: int
     return _tile_row(raw.execute(statement, params, binary=BINARY_RESULTS).fetchone())[0]
 
 
-async def render_vector_tile(connection: AsyncConnection[Any], collection: Collection, z: int, y: int, x: int,
-                             properties: Sequence[Property] | None) -> tuple[bytes, int]:
-    """The MVT bytes of one tile and the data generation they belong to, over an async connection."""
-    statement = _checked_statement(collection, z, y, x, properties)
-    cursor = await connection.execute(statement, tile_parameters(z, y, x), binary=BINARY_RESULTS)
-    return _tile_row(await cursor.fetchone())
-
-
 def cache_key(session: Session, collection: Collection, kind: str, z: int, y: int, x: int,
               options: tuple[Any, ...]) -> tuple[Any, ...]:
     """The tile-cache key: generation, collection, its version, kind, tile, rendering options."""
@@ -267,8 +258,9 @@ def mvt_key(generation: int, collection: Collection, z: int, y: int, x: int,
 
 
 def cached_vector_tile(session: Session, collection: Collection, z: int, y: int, x: int,
-                       properties: Sequence[Property] | None = None, cql: Filter | None = None) -> CachedTile:
-    """The tile from the cache, rendering and storing it on a miss.
+                       properties: Sequence[Property] | None = None,
+                       cql: Filter | None = None) -> tuple[CachedTile, bool]:
+    """The tile from the cache, rendering and storing it on a miss; and whether it was rendered.
 
     Without ``properties``, low zooms carry the collection's compact set (see
     :meth:`Collection.tile_properties`). With ``cql``, only the features it admits.
@@ -283,52 +275,19 @@ def cached_vector_tile(session: Session, collection: Collection, z: int, y: int,
     return tile_cache().get_or_render(key, lambda: vector_tile(session, collection, z, y, x, properties, cql))
 
 
-@dataclass(frozen=True)
-class TileRequest:
-    """A vector-tile request resolved from memory: what to render and where it is cached."""
-
-    collection: Collection
-    #: The properties to render (the zoom's default set when none were asked for).
-    properties: tuple[Property, ...] | None
-    key: TileKey
-
-    @property
-    def generation(self) -> int:
-        """The data generation whose catalogue resolved the request (the key's first part)."""
-        return int(self.key[0])
-
-
-def remembered_tile_request(generation: int, collection_id: str, z: int, y: int, x: int,
-                            properties: str | None) -> TileRequest | None:
-    """The request resolved against the in-memory catalogue of ``generation`` (no database
-    access); ``None`` when that catalogue is not held or the collection is a raster.
-
-    Raises :class:`NotFound` / :class:`InvalidParameter` for a tile outside the matrix or
-    unknown properties.
-    """
-    collection = remembered_collection(collection_id, generation)
-    if collection is None or not collection.is_vector:
-        return None
-    check_tile(TILE_MATRIX_SET, z, y, x)
-    chosen = parse_properties(collection, properties)
-    return TileRequest(collection, collection.tile_properties(z) if chosen is None else chosen,
-                       mvt_key(generation, collection, z, y, x, chosen))
-
-
-def current_tile_request(collection_id: str, z: int, y: int, x: int, properties: str | None) -> TileRequest | None:
-    """:func:`remembered_tile_request` against the generation read moments ago; ``None``
-    when that is due for a re-read (or the catalogue is not held). Raises as it does."""
-    generation = remembered_generation()
-    return None if generation is None else remembered_tile_request(generation, collection_id, z, y, x, properties)
-
-
 def peek_vector_tile(collection_id: str, z: int, y: int, x: int, properties: str | None) -> CachedTile | None:
     """The cached tile when everything needed is in memory (no database access), else ``None``.
 
-    The fast path of the tile route: a hit costs no database round trip and no thread.
+    A hit costs no database round trip and no thread: it needs the generation read
+    within ``PISHRAFT_TILE_CACHE_CHECK_S`` and that generation's catalogue. Raises
+    :class:`NotFound` / :class:`InvalidParameter` for a tile outside the matrix or unknown properties.
     """
-    request = current_tile_request(collection_id, z, y, x, properties)
-    return None if request is None else tile_cache().get(request.key)
+    generation = remembered_generation()
+    collection = None if generation is None else remembered_collection(collection_id, generation)
+    if generation is None or collection is None or not collection.is_vector:
+        return None
+    check_tile(TILE_MATRIX_SET, z, y, x)
+    return tile_cache().get(mvt_key(generation, collection, z, y, x, parse_properties(collection, properties)))
 
 
 def bounds_4326(collection: Collection) -> list[float]:

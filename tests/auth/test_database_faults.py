@@ -25,7 +25,7 @@ def wait_for(url: str, status: int, timeout_s: float = 30) -> httpx.Response:
 def test_outage_gives_503_and_service_resumes_without_restart(scratch: Scratch, scratch_server: str) -> None:
     provinces = f"{scratch_server}/api/units?level=province"
     assert httpx.get(provinces, timeout=10).status_code == 200  # the pool now holds live connections
-    # Vector tiles too (their fast path has a pool of its own); this one is not cached.
+    # Vector tiles too; this one is not cached.
     assert httpx.get(f"{scratch_server}/collections/counties/tiles/WebMercatorQuad/6/25/41", timeout=10).status_code == 200
 
     port = scratch.pg.port()
