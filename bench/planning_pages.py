@@ -16,10 +16,8 @@ Run: ``.venv/bin/python bench/planning_pages.py`` (uses the embedded PostGIS wit
 
 from __future__ import annotations
 
-import statistics
 import sys
 import time
-from collections.abc import Callable
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -33,6 +31,7 @@ from sqlalchemy import text  # noqa: E402
 from api.app import create_app  # noqa: E402
 from api.auth import COOKIE  # noqa: E402
 from spatial.accounts.tokens import issue_token  # noqa: E402
+from bench._workspace import median_ms, remove_roadmaps  # noqa: E402
 from spatial.db.engine import session_scope  # noqa: E402
 from spatial.planning.history import LocalEditor  # noqa: E402
 from spatial.planning.roadmap_inputs import (  # noqa: E402
@@ -89,25 +88,8 @@ def _setup() -> tuple[list[int], list[int]]:
     return roadmap_ids, action_ids
 
 
-def _cleanup() -> None:
-    with session_scope() as session:
-        ids = list(session.execute(text("SELECT id FROM roadmap WHERE title LIKE :t"), {"t": f"{TITLE} %"}).scalars())
-        session.execute(text("DELETE FROM history WHERE roadmap_id = ANY(:ids)"), {"ids": ids})
-        session.execute(text("DELETE FROM roadmap WHERE id = ANY(:ids)"), {"ids": ids})
-
-
-def _median_ms(get: Callable[[], object], repeat: int = 7) -> float:
-    get()  # warm-up
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        get()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times) * 1000
-
-
 def main() -> None:
-    _cleanup()
+    remove_roadmaps(TITLE)
     t0 = time.perf_counter()
     roadmap_ids, action_ids = _setup()
     print(f"setup: {COUNTY}, {ROADMAPS} roadmaps, {ACTIONS} actions in {time.perf_counter() - t0:.1f} s")
@@ -134,13 +116,13 @@ def main() -> None:
             for path in (page, api):
                 answer = client.get(path, follow_redirects=False)
                 assert answer.status_code == 200, f"{path}: {answer.status_code}"
-            t_page = _median_ms(lambda p=page: client.get(p))  # type: ignore[misc]
-            t_api = _median_ms(lambda a=api: client.get(a))  # type: ignore[misc]
+            t_page = median_ms(lambda p=page: client.get(p))  # type: ignore[misc]
+            t_api = median_ms(lambda a=api: client.get(a))  # type: ignore[misc]
             worst = max(worst, t_page)
             print(f"{page:<42} {t_page:8.1f} {t_api:8.1f} {t_page / t_api:6.2f}  vs {api}")
         print(f"slowest page {worst:.1f} ms: {'within' if worst <= GOAL_MS else 'OVER'} the {GOAL_MS:.0f} ms goal")
     finally:
-        _cleanup()
+        remove_roadmaps(TITLE)
 
 
 if __name__ == "__main__":

@@ -262,6 +262,34 @@ def _choice(data: Mapping[str, Any], key: str, allowed: tuple[str, ...], default
     return str(value)
 
 
+def definition_mapping(source: Mapping[str, Any] | str, what: str) -> dict[str, Any]:
+    """A definition (``what``: "index", "deprivation"…) as a mapping, from a mapping or YAML/JSON
+    text, with a valid ``code`` and non-empty ``name_fa`` and ``name_en``; errors name the field.
+
+    Examples
+    --------
+    >>> definition_mapping("code: hdi\nname_fa: توسعه\nname_en: Development", "index")["code"]
+    'hdi'
+    """
+    if isinstance(source, str):
+        try:
+            data = yaml.safe_load(source)
+        except yaml.YAMLError as exc:
+            raise InvalidInput(f"The {what} definition is not valid YAML/JSON: {exc}", field="definition") from None
+    else:
+        data = dict(source)
+    if not isinstance(data, Mapping):
+        raise InvalidInput(f"The {what} definition must be a mapping of keys to values.", field="definition")
+    code = str(data.get("code", ""))
+    if not CODE_PATTERN.match(code):
+        raise InvalidInput(f"The {what} code '{code}' must be lower case letters, digits and _, starting with a "
+                           "letter.", field="code")
+    for key in ("name_fa", "name_en"):
+        if not str(data.get(key, "")).strip():
+            raise InvalidInput(f"The {what} definition needs a non-empty {key}.", field=key)
+    return dict(data)
+
+
 def parse_definition(source: Mapping[str, Any] | str) -> IndexDefinition:
     """Validate an index definition given as a mapping or as YAML/JSON text.
 
@@ -274,22 +302,8 @@ def parse_definition(source: Mapping[str, Any] | str) -> IndexDefinition:
     ``pairwise`` (AHP: n × n judgements, rows and columns in the order of
     ``indicators``, numbers or fractions like "1/3") and ``v`` (VIKOR, default 0.5).
     """
-    if isinstance(source, str):
-        try:
-            data = yaml.safe_load(source)
-        except yaml.YAMLError as exc:
-            raise InvalidInput(f"The index definition is not valid YAML/JSON: {exc}", field="definition") from None
-    else:
-        data = dict(source)
-    if not isinstance(data, Mapping):
-        raise InvalidInput("The index definition must be a mapping of keys to values.", field="definition")
-    code = str(data.get("code", ""))
-    if not CODE_PATTERN.match(code):
-        raise InvalidInput(f"Index code '{code}' must be lower case letters, digits and _, starting with a letter.",
-                           field="code")
-    for key in ("name_fa", "name_en"):
-        if not str(data.get(key, "")).strip():
-            raise InvalidInput(f"The index needs a non-empty {key}.", field=key)
+    data = definition_mapping(source, "index")
+    code = str(data["code"])
     domain = _choice(data, "domain", INDEX_DOMAINS, "")
     raw_levels = data.get("levels", data.get("level"))
     levels = (raw_levels,) if isinstance(raw_levels, str) else tuple(raw_levels or ())

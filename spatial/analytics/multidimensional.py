@@ -39,11 +39,11 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import yaml
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from spatial.analytics.indicators import CODE_PATTERN, indicator_info, indicator_matrix, latest_common_period
+from spatial.analytics.indicators import indicator_info, indicator_matrix, latest_common_period
+from spatial.analytics.indices import definition_mapping
 from spatial.db.bulk import copy_rows
 from spatial.errors import InvalidInput, NotFound
 from spatial.models.units import LEVELS
@@ -145,23 +145,8 @@ def alkire_foster(values: np.ndarray, cutoffs: np.ndarray, weights: np.ndarray, 
 
 def parse_af_definition(source: Mapping[str, Any] | str) -> AfDefinition:
     """Validate an Alkire-Foster definition given as a mapping or YAML/JSON text."""
-    if isinstance(source, str):
-        try:
-            data = yaml.safe_load(source)
-        except yaml.YAMLError as exc:
-            raise InvalidInput(f"The deprivation definition is not valid YAML/JSON: {exc}",
-                               field="definition") from None
-    else:
-        data = dict(source)
-    if not isinstance(data, Mapping):
-        raise InvalidInput("The deprivation definition must be a mapping of keys to values.", field="definition")
-    code = str(data.get("code", ""))
-    if not CODE_PATTERN.match(code):
-        raise InvalidInput(f"Code '{code}' must be lower case letters, digits and _, starting with a letter.",
-                           field="code")
-    for key in ("name_fa", "name_en"):
-        if not str(data.get(key, "")).strip():
-            raise InvalidInput(f"The definition needs a non-empty {key}.", field=key)
+    data = definition_mapping(source, "deprivation")
+    code = str(data["code"])
     level = data.get("level")
     if level not in LEVELS:
         raise InvalidInput(f"'level' (the units observed) must be one of: {', '.join(LEVELS)}.", field="level")
