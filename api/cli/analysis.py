@@ -10,9 +10,6 @@ import typer
 from rich.table import Table
 
 from api.cli.common import console, reports_errors
-from spatial.analytics.multidimensional import compute_af
-from spatial.analytics.shift_share import COMPONENTS, unit_shift_share
-from spatial.db.engine import session_scope
 from spatial.errors import NotFound
 
 
@@ -27,6 +24,9 @@ def shift_share(
 ) -> None:
     """Split each unit's change in sector jobs from BASE to FINAL into national share, industry mix
     and regional shift (against all units of LEVEL)."""
+    from spatial.analytics.shift_share import COMPONENTS, unit_shift_share
+    from spatial.db.engine import session_scope
+
     with session_scope() as session:
         frame = unit_shift_share(session, level, base, final, parent)
     if unit is not None:
@@ -48,6 +48,9 @@ def deprivation(definition: Annotated[Path, typer.Argument(help="Alkire-Foster d
     """Compute and store an Alkire-Foster multidimensional deprivation measure from DEFINITION."""
     if not definition.is_file():
         raise NotFound(f"No file {definition}.", field="file")
+    from spatial.analytics.multidimensional import compute_af
+    from spatial.db.engine import session_scope
+
     with session_scope() as session:
         summary = compute_af(session, definition.read_text(encoding="utf-8-sig"), created_by="cli")
     observed = summary["observed"]
