@@ -27,6 +27,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
+import scipy.sparse
 from psycopg import sql
 from sqlalchemy import text
 from sqlalchemy.orm import Session
@@ -45,6 +46,8 @@ DECAYS: tuple[str, ...] = ("none", "stepwise", "gaussian")
 LUO_QI_BANDS: tuple[float, ...] = (1.0, 0.68, 0.22)
 #: Mean Earth radius (IUGG), metres.
 EARTH_RADIUS_M = 6_371_008.8
+#: Demand points per block of the distance matrix: 2,000 × 5,000 supply points is 80 MB.
+BLOCK_ROWS = 2_000
 
 Weights = Callable[[np.ndarray], np.ndarray]
 
@@ -64,11 +67,21 @@ def two_step_fca(supply: np.ndarray, demand: np.ndarray, distances: np.ndarray, 
     if distances.shape != (demand.size, supply.size):
         raise InvalidInput(f"Distances are {distances.shape}; expected (demand, supply) = "
                            f"({demand.size}, {supply.size}).", field="distances")
+    return _floating_catchments(supply, demand, _catchment_weights(distances, catchment, weights))
+
+
+def _catchment_weights(distances: np.ndarray, catchment: float, weights: Weights | None) -> np.ndarray:
+    """W(d) for the pairs within ``catchment``, 0 for the others."""
     decay = np.ones_like(distances) if weights is None else np.asarray(weights(distances), dtype=float)
-    w = np.where(distances <= catchment, decay, 0.0)
-    reached = demand @ w  # weighted population within each supply point's catchment
+    return np.where(distances <= catchment, decay, 0.0)
+
+
+def _floating_catchments(supply: np.ndarray, demand: np.ndarray,
+                         w: np.ndarray | scipy.sparse.csr_array) -> np.ndarray:
+    """The two steps over the (demand × supply) catchment weights ``w``, dense or sparse."""
+    reached = w.T @ demand  # weighted population within each supply point's catchment
     ratio = np.divide(supply, reached, out=np.zeros_like(supply), where=reached > 0)
-    return w @ ratio
+    return np.asarray(w @ ratio, dtype=float)
 
 
 def stepwise(catchment: float, band_weights: Sequence[float] = LUO_QI_BANDS) -> Weights:
@@ -98,6 +111,24 @@ def haversine_m(lon_a: np.ndarray, lat_a: np.ndarray, lon_b: np.ndarray, lat_b: 
     lb, pb = np.radians(np.asarray(lon_b, dtype=float))[None, :], np.radians(np.asarray(lat_b, dtype=float))[None, :]
     h = np.sin((pb - pa) / 2) ** 2 + np.cos(pa) * np.cos(pb) * np.sin((lb - la) / 2) ** 2
     return 2 * EARTH_RADIUS_M * np.arcsin(np.sqrt(np.clip(h, 0, 1)))
+
+
+def _sparse_weights(demand_xy: np.ndarray, supply_xy: np.ndarray, catchment: float,
+                    weights: Weights | None) -> scipy.sparse.csr_array:
+    """The catchment weights of every (demand, supply) pair of lon/lat points, sparse.
+
+    Distances are computed a block of demand points at a time and only the pairs within
+    ``catchment`` are kept, so that tens of thousands of villages and thousands of
+    clinics do not need their whole distance matrix in memory at once.
+    """
+    blocks = []
+    for start in range(0, len(demand_xy), BLOCK_ROWS):
+        block = demand_xy[start:start + BLOCK_ROWS]
+        distances = haversine_m(block[:, 0], block[:, 1], supply_xy[:, 0], supply_xy[:, 1])
+        blocks.append(scipy.sparse.csr_array(_catchment_weights(distances, catchment, weights)))
+    if not blocks:
+        return scipy.sparse.csr_array((0, len(supply_xy)))
+    return scipy.sparse.vstack(blocks, format="csr")
 
 
 # Demand: each current unit of the level with its population at the population-weighted mean
@@ -161,9 +192,9 @@ def derive_access(
     demand_rows = session.execute(text(_DEMAND_SQL), {"level": level}).all()
     unit_ids = np.array([r[0] for r in demand_rows], dtype=np.int64)
     demand = np.array([r[1:] for r in demand_rows], dtype=float).reshape(-1, 3)
-    distances = haversine_m(demand[:, 1], demand[:, 2], supply[:, 0], supply[:, 1])
     weights = {"none": None, "stepwise": stepwise(catchment_m), "gaussian": gaussian(catchment_m)}[decay]
-    values = two_step_fca(supply[:, 2], demand[:, 0], distances, catchment_m, weights) * per
+    w = _sparse_weights(demand[:, 1:], supply[:, :2], catchment_m, weights)
+    values = _floating_catchments(supply[:, 2], demand[:, 0], w) * per
 
     recipe = {"layer": layer, "method": "2sfca" if decay == "none" else "e2sfca", "level": level,
               "catchment_m": catchment_m, "capacity": capacity, "decay": decay, "per": per}
@@ -180,7 +211,7 @@ def derive_access(
         session.execute(text("UPDATE indicator_value SET synthetic = true WHERE indicator_id = :id AND period = :p"),
                         {"id": indicator_id, "p": period})
     roll_up(session, code, period, replace=True)
-    reached = float(supply[:, 2] @ (demand[:, 0] @ (distances <= catchment_m) > 0))
+    reached = float(supply[:, 2] @ (w.T @ demand[:, 0] > 0))
     return {"indicator": code, "period": period, **recipe, "units": int(unit_ids.size),
             "supply_points": int(supply.shape[0]), "supply_total": float(supply[:, 2].sum()),
             "supply_reaching_demand": reached}
