@@ -11,7 +11,9 @@ from hypothesis.extra.numpy import arrays
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from spatial.analytics.access import gaussian, haversine_m, stepwise, two_step_fca
+from spatial.analytics.access import (
+    BLOCK_ROWS, _floating_catchments, _sparse_weights, gaussian, haversine_m, stepwise, two_step_fca,
+)
 
 
 def test_every_population_shares_all_supply_when_everything_is_within_reach() -> None:
@@ -83,6 +85,19 @@ def test_accessibility_times_demand_adds_up_to_the_supply_that_reaches_demand(
 
     reaching = (demand[:, None] * (distances <= catchment)).sum(axis=0) > 0
     assert access @ demand == pytest.approx(supply[reaching].sum(), rel=1e-9, abs=1e-6)
+
+
+def test_the_blocked_sparse_weights_of_the_database_path_give_the_dense_result() -> None:
+    rng = np.random.default_rng(20)
+    villages = np.column_stack([rng.uniform(56, 58, BLOCK_ROWS + 500), rng.uniform(29, 31, BLOCK_ROWS + 500)])
+    clinics = np.column_stack([rng.uniform(56, 58, 40), rng.uniform(29, 31, 40)])
+    people, beds = rng.integers(0, 5000, len(villages)).astype(float), rng.integers(1, 60, 40).astype(float)
+    decay = gaussian(30_000)
+
+    dense = two_step_fca(beds, people, haversine_m(villages[:, 0], villages[:, 1], clinics[:, 0], clinics[:, 1]),
+                         30_000, decay)
+    blocked = _floating_catchments(beds, people, _sparse_weights(villages, clinics, 30_000, decay))
+    assert blocked == pytest.approx(dense, rel=1e-12)
 
 
 def test_access_to_demo_health_centres_is_derived_and_read_back(client: TestClient, session: Session) -> None:
