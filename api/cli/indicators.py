@@ -103,6 +103,33 @@ def derive(
     console.print(f"{result['indicator']}: {result['with_value']} of {result['units']} {level} unit(s) have a value")
 
 
+@app.command("access")
+@reports_errors
+def access_(
+    layer: Annotated[str, typer.Argument(help="Point layer of the supply (slug)")],
+    code: Annotated[str, typer.Option(help="Indicator code to write")],
+    period: Annotated[str, typer.Option(help="Period, e.g. 2024")],
+    catchment_m: Annotated[float, typer.Option(help="Catchment radius in metres")],
+    level: Annotated[str, typer.Option(help="Unit level of the demand (population)")] = "county",
+    capacity: Annotated[str | None, typer.Option(help="Numeric column of supply (e.g. beds); 1 per point if none")]
+    = None,
+    decay: Annotated[str, typer.Option(help="none (2SFCA), stepwise (E2SFCA bands 1, 0.68, 0.22) or gaussian")]
+    = "none",
+    per: Annotated[float, typer.Option(help="Supply per this many people")] = 1000.0,
+    name_fa: Annotated[str | None, typer.Option()] = None,
+    name_en: Annotated[str | None, typer.Option()] = None,
+) -> None:
+    """Derive access to LAYER's services (2SFCA / E2SFCA) for every unit at LEVEL, then roll it up."""
+    from spatial.analytics import access
+    from spatial.db.engine import session_scope
+
+    with session_scope() as session:
+        result = access.derive_access(session, layer, level, code=code, period=period, catchment_m=catchment_m,
+                                      capacity=capacity, decay=decay, per=per, name_fa=name_fa, name_en=name_en)
+    console.print(f"{result['indicator']}: {result['units']} {level} unit(s); {result['supply_reaching_demand']:g} "
+                  f"of {result['supply_total']:g} supply reaches some population within {catchment_m:g} m")
+
+
 @index_app.command()
 @reports_errors
 def compute(definition: Annotated[Path, typer.Argument(help="Index definition, YAML or JSON")]) -> None:

@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 from api.auth import Principal, require
 from api.deps import DbSession
 from api.routers.units import Level
+from spatial.analytics import access
 from spatial.analytics import advantage
 from spatial.analytics import allocation
 from spatial.analytics import bivariate
@@ -63,6 +64,21 @@ class DeriveRequest(BaseModel):
     direction: Direction = "higher_is_better"
 
 
+class AccessRequest(BaseModel):
+    """Derive access to services (2SFCA / E2SFCA) from a point layer for the units of a level."""
+
+    layer: str = Field(description="Point layer of the supply (e.g. health centres)")
+    level: Level
+    code: str
+    period: str
+    catchment_m: float = Field(gt=0, description="Catchment radius, metres")
+    capacity: str | None = Field(default=None, description="Numeric column of supply (e.g. beds); 1 per point if none")
+    decay: Literal["none", "stepwise", "gaussian"] = "none"
+    per: float = Field(default=1000.0, gt=0, description="Supply per this many people")
+    name_fa: str | None = None
+    name_en: str | None = None
+
+
 class AllocationRequest(BaseModel):
     """Split a budget (whole rials) over the units of a level by need."""
 
@@ -108,6 +124,13 @@ def derive_indicator(request: DeriveRequest, session: DbSession,
                      _: Principal = Depends(require("indicators:write"))) -> dict[str, Any]:
     fields = request.model_dump()
     return overlay.derive_indicator(session, fields.pop("layer"), fields.pop("level"), fields.pop("method"), **fields)
+
+
+@router.post("/api/indicators/access", summary="Derive access to services by 2SFCA / E2SFCA")
+def derive_access(request: AccessRequest, session: DbSession,
+                  _: Principal = Depends(require("indicators:write"))) -> dict[str, Any]:
+    fields = request.model_dump()
+    return access.derive_access(session, fields.pop("layer"), fields.pop("level"), **fields)
 
 
 @router.get("/api/indicators/{code}", summary="One indicator's definition")

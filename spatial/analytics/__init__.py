@@ -9,7 +9,7 @@
 :mod:`~spatial.analytics.spatial_stats` (Moran's I, LISA, Gini, Theil of a measure),
 :mod:`~spatial.analytics.advantage` (location quotients), :mod:`~spatial.analytics.shift_share`
 (national share, industry mix, regional shift), :mod:`~spatial.analytics.multidimensional`
-(Alkire-Foster deprivation),
+(Alkire-Foster deprivation), :mod:`~spatial.analytics.access` (2SFCA / E2SFCA access to services),
 :mod:`~spatial.analytics.bivariate` (capacity × deprivation classes),
 :mod:`~spatial.analytics.allocation` (fair split of a budget),
 :mod:`~spatial.analytics.target_community` and :mod:`~spatial.analytics.profile` (what a

@@ -63,7 +63,7 @@ PARALLEL_MIN_ZONES = 200
 
 _UNITS_AT_LEVEL = "u.level = :level AND u.valid_to IS NULL"
 
-# Derivations are plain SELECTs whose results _insert_values writes: the planner may run a
+# Derivations are plain SELECTs whose results insert_values writes: the planner may run a
 # SELECT in parallel, never an INSERT … SELECT.
 _AGGREGATE_SQL = """
 SELECT u.id, {expression}
@@ -168,7 +168,7 @@ def derive_indicator(
         _zonal(session, info, level, str(stat), params)
     elif method in POINT_METHODS and _holds_points(info):
         unit_ids, values = _point_values(session, info, level, method, attribute)
-        _insert_values(session, params, unit_ids, values)
+        insert_values(session, params, unit_ids, values)
     else:
         table = sql.Identifier("layers", str(info.table_name))
         if method == "distance_km":
@@ -180,7 +180,7 @@ def derive_indicator(
             statement = _sql(session, _AGGREGATE_SQL, table=table, expression=expression,
                              units=sql.SQL(_UNITS_AT_LEVEL))
         rows = session.execute(text(statement), params).all()
-        _insert_values(session, params, np.array([r[0] for r in rows]), np.array([r[1] for r in rows], dtype=float))
+        insert_values(session, params, np.array([r[0] for r in rows]), np.array([r[1] for r in rows], dtype=float))
     if synthetic:
         session.execute(text("UPDATE indicator_value SET synthetic = true WHERE indicator_id = :id AND period = :p"),
                         {"id": indicator_id, "p": period})
@@ -425,10 +425,10 @@ class _ZoneSource(FeatureSource):
 def _zonal(session: Session, info: Layer, level: str, stat: str, params: dict[str, Any]) -> None:
     zones = units_frame(session, level)
     values = zonal_statistics(raster_file(info.slug, info.raster_path), zones, stat)
-    _insert_values(session, params, zones["unit_id"].to_numpy(), values)
+    insert_values(session, params, zones["unit_id"].to_numpy(), values)
 
 
-def _insert_values(session: Session, params: dict[str, Any], unit_ids: np.ndarray, values: np.ndarray) -> None:
+def insert_values(session: Session, params: dict[str, Any], unit_ids: np.ndarray, values: np.ndarray) -> None:
     """Write one derived value per unit (non-finite values become missing)."""
     session.execute(
         text("""INSERT INTO indicator_value (indicator_id, unit_id, period, value)

@@ -58,3 +58,11 @@ def test_bad_inputs_exit_1_with_a_message(database_url: str, tmp_path: Path) -> 
 def test_indicators_list_shows_the_demo_indicators(database_url: str) -> None:
     result = runner.invoke(app, ["indicators", "list", "--domain", "target_community"])
     assert result.exit_code == 0 and "Unemployed" in result.output
+
+
+def test_access_prints_the_supply_reaching_people(database_url: str) -> None:
+    result = runner.invoke(app, ["indicators", "access", "demo_health_centres", "--code", "cli_beds_access",
+                                 "--period", "2024", "--catchment-m", "100000", "--level", "province",
+                                 "--capacity", "beds", "--decay", "stepwise"])
+    assert result.exit_code == 0, result.output
+    assert "cli_beds_access: 31 province unit(s)" in result.output and "within 100000 m" in result.output

@@ -49,6 +49,7 @@ EXPECTED: dict[tuple[str, str], str] = {
     ("GET", "/layers/upload"): "layers:write",
     ("GET", "/indicators/import"): "indicators:write",
     ("GET", "/indicators/derive"): "indicators:write",
+    ("POST", "/api/indicators/access"): "indicators:write",
 }
 
 #: (path prefix, write permission): the permission of write routes not listed above.
