@@ -28,8 +28,8 @@ def serve(
     port = port or settings.port
     _prepare_schema(settings.migrate_on_start if migrate_schema is None else migrate_schema)
     base = f"http://{host}:{port}"
-    console.print(f"Pishraft on {base}\n  health   {base}/health\n  provinces {base}/api/units?level=province\n"
-                  f"  map      {base}/maps/overview\n  API docs {base}/docs")
+    console.print(f"Pishraft on {base}\n  workspace {base}/home\n  health   {base}/health\n"
+                  f"  provinces {base}/api/units?level=province\n  map      {base}/maps/overview\n  API docs {base}/docs")
     serve_workers("api.app:create_app", factory=True, host=host, port=port, workers=workers)
 
 
