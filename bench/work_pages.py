@@ -30,7 +30,7 @@ from sqlalchemy import text  # noqa: E402
 from api.app import create_app  # noqa: E402
 from api.auth import COOKIE  # noqa: E402
 from spatial.accounts.tokens import issue_token  # noqa: E402
-from bench._workspace import median_ms, remove_roadmaps  # noqa: E402
+from bench._workspace import compare_pages, remove_roadmaps  # noqa: E402
 from spatial.db.engine import session_scope  # noqa: E402
 from spatial.jalali import jalali_numeric  # noqa: E402
 from spatial.planning.history import LocalEditor  # noqa: E402
@@ -99,17 +99,7 @@ def main() -> None:
             ("/admin/keys", "/api/users"),
             ("/admin/audit", "/api/audit"),
         ]
-        worst = 0.0
-        print(f"{'page':<42} {'page ms':>8} {'API ms':>8} {'ratio':>6}  (goal: page <= {GOAL_MS:.0f} ms)")
-        for page, api in pairs:
-            for path in (page, api):
-                answer = client.get(path, follow_redirects=False)
-                assert answer.status_code == 200, f"{path}: {answer.status_code}"
-            t_page = median_ms(lambda p=page: client.get(p))  # type: ignore[misc]
-            t_api = median_ms(lambda a=api: client.get(a))  # type: ignore[misc]
-            worst = max(worst, t_page)
-            print(f"{page:<42} {t_page:8.1f} {t_api:8.1f} {t_page / t_api:6.2f}  vs {api}")
-        print(f"slowest page {worst:.1f} ms: {'within' if worst <= GOAL_MS else 'OVER'} the {GOAL_MS:.0f} ms goal")
+        compare_pages(client, pairs, GOAL_MS)
     finally:
         remove_roadmaps(TITLE)
 
