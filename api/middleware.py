@@ -178,18 +178,27 @@ def route_template(path: str, params: dict[str, str]) -> str:
 
 
 class AuditLog:
-    """Record every non-GET request once it is answered: who (the principal the
-    authorisation dependency admitted or refused), role, method, route template,
-    path parameters, status, time and client address. A failure to record is logged,
-    never turned into an error for the caller."""
+    """Record every non-GET request: who (the principal the authorisation dependency
+    admitted or refused), role, method, route template, path parameters, status, time and
+    client address.
+
+    A request that changes something is recorded in the transaction of its change
+    (:func:`spatial.accounts.audit.pending`), so that a change is never without its entry;
+    its status is filled in once answered. A request that changed nothing is recorded after
+    its answer; failing to record that is logged, never turned into an error for the caller.
+    """
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
+        audit.install_commit_hook()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] in SAFE_METHODS:
             return await self.app(scope, receive, send)
         status = 500
+        client = scope.get("client")
+        entry = audit.PendingEntry(method=scope["method"], path=scope["path"], client=client[0] if client else None,
+                                   facts=lambda: _facts(scope))
 
         async def capture(msg: Message) -> None:
             nonlocal status
@@ -198,32 +207,29 @@ class AuditLog:
             await send(msg)
 
         try:
-            await self.app(scope, receive, capture)
+            with audit.pending(entry):
+                await self.app(scope, receive, capture)
         finally:
             with anyio.CancelScope(shield=True):
-                await anyio.to_thread.run_sync(self._write, scope, status)
+                await anyio.to_thread.run_sync(self._settle, scope, entry, status)
 
     @staticmethod
-    def _write(scope: Scope, status: int) -> None:
-        principal = scope.get("state", {}).get("principal")
-        route = scope.get("route")
-        params = {k: str(v) for k, v in scope.get("path_params", {}).items()}
-        client = scope.get("client")
+    def _settle(scope: Scope, entry: audit.PendingEntry, status: int) -> None:
         try:
             with session_scope() as session:
-                audit.record(
-                    session,
-                    username=getattr(principal, "username", "anonymous"),
-                    role=getattr(principal, "role", "anonymous"),
-                    method=scope["method"],
-                    route=route_template(scope["path"], params) if route else scope["path"],
-                    path=scope["path"],
-                    target=params,
-                    status=status,
-                    client=client[0] if client else None,
-                )
+                audit.settle(session, entry, status)
         except Exception:  # the request is answered already; losing the entry must not hide it
             log.warning("could not write the audit entry for %s %s", scope["method"], scope["path"], exc_info=True)
+
+
+def _facts(scope: Scope) -> dict[str, Any]:
+    """Who the request was admitted or refused as so far, and the route it matched (the
+    router fills these in on ``scope`` as the request runs)."""
+    principal = scope.get("state", {}).get("principal")
+    params = {k: str(v) for k, v in scope.get("path_params", {}).items()}
+    return {"username": getattr(principal, "username", "anonymous"), "role": getattr(principal, "role", "anonymous"),
+            "route": route_template(scope["path"], params) if scope.get("route") else scope["path"],
+            "target": params}
 
 
 #: Headers a cross-origin reader may send: the partner key, conditional requests, content negotiation.

@@ -1,5 +1,15 @@
 """The audit log: recording write requests and querying them.
 
+A request that changes something is recorded *in the transaction that makes the change*:
+the HTTP layer opens a :class:`PendingEntry` for the request (:func:`pending`), and every
+transaction committed while it is open that wrote anything (PostgreSQL assigned it a
+transaction id) inserts the entry before it commits (:func:`install_commit_hook`). If the
+entry cannot be written, the commit is refused with :class:`AuditNotWritten` and the change
+is not made. Once the answer is known the entry's ``status`` is set to it
+(:func:`settle`); ``status`` 0 means the change was committed but the server stopped
+before it answered. A request that changed nothing (a refusal, a failed check) is recorded
+after its answer, by :func:`record`.
+
 Examples
 --------
 >>> record(session, username="ali", role="planner", method="POST",        # doctest: +SKIP
@@ -9,15 +19,110 @@ Examples
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import event, insert, select, text, update
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session, SessionTransaction
 
+from spatial.errors import DatabaseUnavailable
 from spatial.models.audit import AuditEntry
 
 MAX_PAGE = 1000
+#: ``status`` of an entry written with its change, until the answer is known.
+UNANSWERED = 0
+
+
+class AuditNotWritten(DatabaseUnavailable):
+    """The audit entry of a change could not be written, so the change was not made."""
+
+    code = "audit_not_written"
+
+
+@dataclass
+class PendingEntry:
+    """A write request before it is answered. ``facts`` gives what is learnt while it runs
+    (``username``, ``role``, ``route``, ``target``), read when an entry is written. ``ids``
+    are the entries written with the request's committed changes."""
+
+    method: str
+    path: str
+    client: str | None
+    facts: Callable[[], dict[str, Any]]
+    ids: list[int] = field(default_factory=list)
+
+    def values(self, status: int) -> dict[str, Any]:
+        """The row for this request with ``status``."""
+        return {**self.facts(), "method": self.method, "path": self.path, "status": status, "client": self.client}
+
+
+_pending: ContextVar[PendingEntry | None] = ContextVar("pishraft_audit_pending", default=None)
+
+
+@contextmanager
+def pending(entry: PendingEntry) -> Iterator[PendingEntry]:
+    """Make ``entry`` the one written by every transaction that commits a change inside this block."""
+    token = _pending.set(entry)
+    try:
+        yield entry
+    finally:
+        _pending.reset(token)
+
+
+def _mark_begun(session: Session, transaction: SessionTransaction, connection: Any) -> None:
+    session.info["audit_connection"] = True
+
+
+def _write_with_change(session: Session) -> None:
+    entry = _pending.get()
+    if entry is None or not session.info.pop("audit_connection", False):
+        return
+    session.flush()
+    # PostgreSQL gives a transaction an id at its first write, whether through the ORM,
+    # Core statements or COPY on the same connection; read-only transactions have none.
+    if session.execute(text("SELECT pg_current_xact_id_if_assigned() IS NOT NULL")).scalar_one():
+        try:
+            new_id = session.execute(insert(AuditEntry).values(**entry.values(UNANSWERED))
+                                     .returning(AuditEntry.id)).scalar_one()
+        except DBAPIError as exc:
+            raise AuditNotWritten("The change could not be recorded in the audit log, so it was not made; "
+                                  "nothing was saved. Try again, and tell the administrator if it persists.") from exc
+        session.info["audit_written"] = (entry, int(new_id))
+
+
+def _committed(session: Session) -> None:
+    # Only now is the entry there: COMMIT itself may still refuse the change (and the entry).
+    written = session.info.pop("audit_written", None)
+    if written is not None:
+        written[0].ids.append(written[1])
+
+
+def _rolled_back(session: Session) -> None:
+    session.info.pop("audit_written", None)
+
+
+def install_commit_hook() -> None:
+    """Have every session write the pending request's entry in the transaction of its change
+    (idempotent; the HTTP layer calls it once)."""
+    if not event.contains(Session, "before_commit", _write_with_change):
+        event.listen(Session, "after_begin", _mark_begun)
+        event.listen(Session, "before_commit", _write_with_change)
+        event.listen(Session, "after_commit", _committed)
+        event.listen(Session, "after_rollback", _rolled_back)
+
+
+def settle(session: Session, entry: PendingEntry, status: int) -> None:
+    """Record the answer: set ``status`` on the entries written with the request's changes,
+    or, when it changed nothing, add its entry now."""
+    if entry.ids:
+        session.execute(update(AuditEntry).where(AuditEntry.id.in_(entry.ids)).values(status=status))
+    else:
+        session.execute(insert(AuditEntry).values(**entry.values(status)))
 
 
 def record(
