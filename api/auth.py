@@ -35,7 +35,7 @@ from spatial.settings import get_settings
 from spatial.accounts.tokens import token_subject
 
 __all__ = ["COOKIE", "PERMISSIONS", "ROLES", "ROLE_PERMISSIONS", "Principal", "authorise", "bearer_token",
-           "clear_session_cookie", "cookie_principal", "require", "resolve_principal", "set_session_cookie"]
+           "clear_session_cookie", "client_address", "cookie_principal", "require", "resolve_principal", "set_session_cookie"]
 
 PERMISSIONS: tuple[str, ...] = ("read", "layers:write", "indicators:write", "roadmaps:write", "admin")
 
@@ -131,6 +131,12 @@ def set_session_cookie(response: Response, token: str, ttl_s: int) -> None:
 def clear_session_cookie(response: Response) -> None:
     """Make the browser forget its session cookie."""
     response.delete_cookie(COOKIE, path="/", httponly=True, secure=get_settings().cookie_secure, samesite="lax")
+
+
+def client_address(request: Request) -> str | None:
+    """The address the request came from, as the server sees it (behind a proxy, the
+    proxy's unless the server is told to trust its forwarded headers)."""
+    return request.client.host if request.client else None
 
 
 def bearer_token(request: Request) -> str | None:

@@ -41,6 +41,13 @@ class Settings(BaseSettings):
     # Signs bearer tokens; when unset, generated once into $PISHRAFT_HOME/secret_key (mode 0600).
     secret_key: str | None = None
     token_ttl_minutes: int = 8 * 60
+    # Sign-in: from this many wrong passwords in a row, each try waits 1, 2, 4 … 60 s; at the
+    # lock limit the account (or client address) is locked for signin_lock_minutes, which is
+    # also how long a count of wrong passwords is remembered.
+    signin_slowdown_after: int = 5
+    signin_lock_after: int = 10
+    signin_address_lock_after: int = 50
+    signin_lock_minutes: int = 15
     # Send the session cookie only over HTTPS (browsers also accept it on http://localhost).
     cookie_secure: bool = True
     max_upload_mb: int = 512

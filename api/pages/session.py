@@ -9,15 +9,14 @@ from __future__ import annotations
 from fastapi import Depends, Request
 from fastapi.responses import Response
 
-from api.auth import COOKIE, Principal, clear_session_cookie, set_session_cookie
+from api.auth import COOKIE, Principal, clear_session_cookie, client_address, set_session_cookie
 from api.pages.forms import FormErrors
 from api.pages.render import HOME, lang_of, page_router, redirect, render
 from api.pages.security import SEED_COOKIE, Submitted, form_for, viewer
+from spatial.accounts import signin
 from spatial.accounts import users as accounts
-from spatial.accounts.tokens import issue_token
 from spatial.db.engine import session_scope
 from spatial.errors import Unauthorized
-from spatial.settings import get_settings
 
 router = page_router()
 
@@ -42,15 +41,19 @@ def sign_in(request: Request, sent: Submitted = Depends(form_for(None))) -> Resp
         # Recorded in the audit log whether the sign-in succeeds or not.
         request.state.principal = Principal(username=username[:64], role="anonymous")
         try:
-            with session_scope() as session:
-                account = accounts.authenticate(session, username, password)
+            account, token, ttl = signin.sign_in(username, password, address=client_address(request),
+                                                 agent=request.headers.get("user-agent"),
+                                                 replaces=request.cookies.get(COOKIE))
         except Unauthorized:
             errors.add("password", "signin.password", "signin.failed")
+        except signin.SignInLocked:
+            errors.add("password", "signin.password", "signin.locked")
+        except signin.SignInTooSoon:
+            errors.add("password", "signin.password", "signin.too_soon")
         else:
             request.state.principal = Principal(username=account.username, role=account.role)
-            ttl = get_settings().token_ttl_minutes * 60
             response = redirect(request, target)
-            set_session_cookie(response, issue_token(account.username, ttl), ttl)
+            set_session_cookie(response, token, ttl)
             response.delete_cookie(SEED_COOKIE, path="/")
             return response
     return render(request, "signin.html", {"next": target, "errors": errors, "username": username},

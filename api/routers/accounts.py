@@ -8,12 +8,11 @@ from fastapi import APIRouter, Depends, Request, Response
 from fastapi.security import OAuth2PasswordRequestForm
 from pydantic import BaseModel, Field
 
-from api.auth import COOKIE, Principal, bearer_token, clear_session_cookie, require, set_session_cookie
+from api.auth import COOKIE, Principal, bearer_token, client_address, clear_session_cookie, require, set_session_cookie
 from api.deps import DbSession
+from spatial.accounts import signin
 from spatial.accounts import users as accounts
 from spatial.errors import Unauthorized
-from spatial.settings import get_settings
-from spatial.accounts.tokens import issue_token
 
 router = APIRouter(tags=["accounts"])
 
@@ -45,17 +44,17 @@ def sign_in(
     request: Request,
     response: Response,
     form: Annotated[OAuth2PasswordRequestForm, Depends()],
-    session: DbSession,
 ) -> Token:
     """OAuth2 password flow. The token goes in ``Authorization: Bearer``; the same token
     is set as an HttpOnly, Secure, SameSite=Lax cookie so that map pages open signed in
-    (the cookie is honoured for reading only)."""
+    (the cookie is honoured for reading only). Repeated wrong passwords are slowed down
+    and then locked out (429 with ``Retry-After``); a session cookie sent along is revoked."""
     # Recorded in the audit log whether the sign-in succeeds or not.
     request.state.principal = Principal(username=form.username[:64], role="anonymous")
-    account = accounts.authenticate(session, form.username, form.password)
+    account, token, ttl = signin.sign_in(form.username, form.password, address=client_address(request),
+                                         agent=request.headers.get("user-agent"),
+                                         replaces=request.cookies.get(COOKIE))
     request.state.principal = Principal(username=account.username, role=account.role)
-    ttl = get_settings().token_ttl_minutes * 60
-    token = issue_token(account.username, ttl)
     set_session_cookie(response, token, ttl)
     return Token(access_token=token, expires_in=ttl, role=account.role)  # type: ignore[arg-type]
 
@@ -110,3 +109,45 @@ def change_user(
     if body.disabled is not None:
         accounts.set_disabled(session, username, body.disabled)
     return accounts.user_info(session, username)
+
+
+@router.get("/api/auth/sessions", summary="The caller's open sessions")
+def my_sessions(request: Request, session: DbSession,
+                principal: Principal = Depends(require("read"))) -> list[dict[str, Any]]:
+    """Where and when the caller is signed in; ``current`` marks the session of this request
+    (partner keys and anonymous callers have none)."""
+    current = signin.session_id(session, bearer_token(request) or request.cookies.get(COOKIE) or "")
+    return [{**s, "current": s["id"] == current} for s in signin.sessions(session, principal.username)]
+
+
+@router.delete("/api/auth/sessions/{session_id}", status_code=204, summary="Sign out one of the caller's sessions")
+def end_my_session(session_id: int, session: DbSession,
+                   principal: Principal = Depends(require("read"))) -> Response:
+    signin.end_session(session, session_id, owner=principal.username)
+    return Response(status_code=204)
+
+
+@router.get("/api/users/{username}/sessions", summary="A user's open sessions (admins only)")
+def user_sessions(username: str, session: DbSession,
+                  _: Principal = Depends(require("admin"))) -> list[dict[str, Any]]:
+    accounts.user_info(session, username)
+    return signin.sessions(session, username)
+
+
+@router.delete("/api/sessions/{session_id}", status_code=204, summary="Sign out any session (admins only)")
+def end_session(session_id: int, session: DbSession, _: Principal = Depends(require("admin"))) -> Response:
+    signin.end_session(session, session_id, owner=None)
+    return Response(status_code=204)
+
+
+@router.get("/api/auth/locks", summary="Accounts and addresses locked after wrong passwords (admins only)")
+def locks(session: DbSession, _: Principal = Depends(require("admin"))) -> list[dict[str, Any]]:
+    return signin.locks(session)
+
+
+@router.delete("/api/auth/locks/{kind}/{subject}", status_code=204,
+               summary="Lift the lock of an account or address (admins only)")
+def lift_lock(kind: Literal["account", "address"], subject: str, session: DbSession,
+              _: Principal = Depends(require("admin"))) -> Response:
+    signin.lift(session, kind, subject)
+    return Response(status_code=204)

@@ -20,7 +20,9 @@ import secrets
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 from cachetools import TTLCache
@@ -29,6 +31,7 @@ from pwdlib.hashers.argon2 import Argon2Hasher
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
+from spatial.jalali import latin_digits
 from spatial.errors import Conflict, InvalidInput, NotFound, Unauthorized
 from spatial.models.accounts import ROLES, ApiKey, User
 from spatial.accounts.tokens import verified_token
@@ -84,10 +87,22 @@ def forget_cached() -> None:
 
 
 # -- users ------------------------------------------------------------------------------
+@lru_cache(maxsize=1)
+def common_passwords() -> frozenset[str]:
+    """Passwords too common to accept (``common_passwords.txt`` beside this module), lower case."""
+    listed = (Path(__file__).with_name("common_passwords.txt")).read_text(encoding="utf-8").splitlines()
+    return frozenset(p.strip().lower() for p in listed if p.strip() and not p.startswith("#"))
+
+
 def hash_password(password: str) -> str:
-    """The Argon2 hash of ``password``; refuses passwords shorter than the minimum."""
+    """The Argon2 hash of ``password``; refuses passwords shorter than the minimum, made of
+    one repeated character, or on the list of common passwords."""
     if len(password) < MIN_PASSWORD_LENGTH:
         raise InvalidInput(f"The password must have at least {MIN_PASSWORD_LENGTH} characters.", field="password")
+    plain = latin_digits(password).strip().lower()
+    if plain in common_passwords() or len(set(plain)) <= 2:
+        raise InvalidInput("This password is among the most common ones and is guessed first; choose a "
+                           "longer phrase of your own.", field="password")
     return _hasher.hash(password)
 
 
@@ -206,9 +221,17 @@ def revoke_token(session: Session, token: str) -> None:
     """Sign out the session of bearer ``token``: it is refused from now on, by other worker
     processes within :data:`CACHE_TTL_S`. Revocations of expired tokens are dropped."""
     _, expiry = verified_token(token)
+    revoke_digest(session, _digest(token), datetime.fromtimestamp(expiry, UTC))
+
+
+def revoke_digest(session: Session, digest: str, expires_at: datetime) -> None:
+    """Revoke the token whose SHA-256 digest is ``digest`` (valid until ``expires_at``), and
+    mark its session signed out."""
     session.execute(text("DELETE FROM revoked_token WHERE expires_at < now()"))
-    session.execute(text("""INSERT INTO revoked_token (digest, expires_at) VALUES (:d, to_timestamp(:e))
-                            ON CONFLICT (digest) DO NOTHING"""), {"d": _digest(token), "e": expiry})
+    session.execute(text("""INSERT INTO revoked_token (digest, expires_at) VALUES (:d, :e)
+                            ON CONFLICT (digest) DO NOTHING"""), {"d": digest, "e": expires_at})
+    session.execute(text("UPDATE user_session SET revoked_at = now() WHERE digest = :d AND revoked_at IS NULL"),
+                    {"d": digest})
     forget_cached()
 
 

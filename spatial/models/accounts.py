@@ -76,3 +76,32 @@ class RateBucket(Base):
     key_id: Mapped[int] = mapped_column(Integer, ForeignKey("api_key.id", ondelete="CASCADE"), primary_key=True)
     tokens: Mapped[float] = mapped_column(Float, nullable=False)
     refilled_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+
+
+class SignInFailure(Base):
+    """Wrong passwords in a row for one account or one client address (``kind``), the
+    last one's time, and the lock they brought (see :mod:`spatial.accounts.signin`)."""
+
+    __tablename__ = "signin_failure"
+    __table_args__ = (CheckConstraint("kind in ('account', 'address')", name="kind_known"),)
+
+    kind: Mapped[str] = mapped_column(Text, primary_key=True)
+    subject: Mapped[str] = mapped_column(Text, primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, nullable=False)
+    last_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class UserSession(Base):
+    """A signed-in session: the SHA-256 digest of its token, whose it is, from where, until when."""
+
+    __tablename__ = "user_session"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(Text, nullable=False, index=True)
+    digest: Mapped[str] = mapped_column(Text, nullable=False, unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, server_default=text("now()"))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    client: Mapped[str | None] = mapped_column(Text)
+    agent: Mapped[str | None] = mapped_column(Text)
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -45,6 +45,8 @@ class Tracked:
     created_by: Mapped[str] = mapped_column(Text, nullable=False)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
     updated_by: Mapped[str] = mapped_column(Text, nullable=False)
+    #: 1 when made, one more at every change: what an edit was opened with (ETag, If-Match).
+    version: Mapped[int] = mapped_column(Integer, nullable=False, server_default=text("1"))
 
 
 class Organisation(Tracked, Base):

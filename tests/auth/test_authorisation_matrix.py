@@ -35,6 +35,11 @@ EXPECTED: dict[tuple[str, str], str] = {
     ("POST", "/api/users"): "admin",
     ("PATCH", "/api/users/{username}"): "admin",
     ("GET", "/api/audit"): "admin",
+    ("GET", "/api/auth/sessions"): "read",
+    ("DELETE", "/api/auth/sessions/{session_id}"): "read",
+    ("GET", "/api/auth/locks"): "admin",
+    ("DELETE", "/api/auth/locks/{kind}/{subject}"): "admin",
+    ("DELETE", "/api/sessions/{session_id}"): "admin",
     # Workspace forms: offered only to those who may send them.
     ("GET", "/roadmaps/new"): "roadmaps:write",
     ("GET", "/roadmaps/{roadmap_id}/edit"): "roadmaps:write",
