@@ -1,14 +1,18 @@
-"""Shared FastAPI dependencies: the database session and common parameters."""
+"""Shared FastAPI dependencies: the database session and common parameters, and the
+version an edit was made against (``If-Match``) with the ``ETag`` that names it."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import Depends
+from fastapi import Depends, Request, Response
 from sqlalchemy.orm import Session
 
 from spatial.db.engine import session_scope
+from spatial.errors import InvalidInput, VersionRequired
+from spatial.planning.versions import Opened
+from spatial.settings import get_settings
 
 
 def db_session() -> Iterator[Session]:
@@ -26,3 +30,37 @@ def db_session() -> Iterator[Session]:
 #: an error response instead. Every route and dependency takes its session this way, so
 #: that a request shares one session and one transaction.
 DbSession = Annotated[Session, Depends(db_session, scope="function")]
+
+
+def etag(version: int) -> str:
+    """The ``ETag`` of an object at ``version``."""
+    return f'"{version}"'
+
+
+def with_etag(response: Response, document: dict[str, Any]) -> dict[str, Any]:
+    """Set ``ETag`` on ``response`` from the document's ``version``; returns the document."""
+    response.headers["ETag"] = etag(int(document["version"]))
+    return document
+
+
+def if_match(request: Request) -> Opened | None:
+    """The version a PATCH/PUT/DELETE was made against, from ``If-Match`` (``"3"`` as the
+    ``ETag`` gave it; ``*`` or no header: any version). Without the header the change is
+    accepted, unless the ``require_if_match`` setting is on (428)."""
+    sent = request.headers.get("if-match", "").strip()
+    if not sent:
+        if get_settings().require_if_match:
+            raise VersionRequired("Send If-Match with the ETag of the object as you read it (e.g. If-Match: "
+                                  "\"3\"), so that a change made since is not overwritten.", field="If-Match")
+        return None
+    if sent == "*":
+        return None
+    value = sent.removeprefix("W/").strip('"')
+    if not (value.isascii() and value.isdigit() and len(value) < 10):
+        raise InvalidInput(f"If-Match {sent!r} is not an ETag this API gave; read the object again and send its "
+                           "ETag, e.g. If-Match: \"3\".", field="If-Match")
+    return Opened(int(value))
+
+
+#: The version named by the request's ``If-Match`` (or ``None``).
+IfMatch = Annotated[Opened | None, Depends(if_match)]

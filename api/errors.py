@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 import psycopg
 from fastapi import FastAPI, Request
@@ -13,6 +14,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy.exc import DataError, DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
+from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from spatial import errors
@@ -25,6 +27,8 @@ STATUS: dict[type[errors.PishraftError], int] = {
     errors.InvalidInput: 422,
     errors.InvalidParameter: 400,
     errors.Conflict: 409,
+    errors.VersionMismatch: 412,
+    errors.VersionRequired: 428,
     errors.TooLarge: 413,
     errors.Unauthorized: 401,
     errors.Forbidden: 403,
@@ -61,7 +65,11 @@ async def _domain_error(request: Request, exc: errors.PishraftError) -> Response
         headers["Retry-After"] = str(max(1, round(exc.retry_after)))
     if isinstance(exc, errors.Unauthorized):
         headers["WWW-Authenticate"] = "Bearer"
-    return JSONResponse(error_body(exc.code, exc.message, exc.field), status_code=_status_for(exc), headers=headers)
+    body: dict[str, dict[str, Any]] = error_body(exc.code, exc.message, exc.field)
+    if isinstance(exc, errors.VersionMismatch):  # what changed since, for the caller to redo its change
+        headers["ETag"] = f'"{exc.version}"'
+        body["error"].update(version=exc.version, changed=exc.changed, conflicts=exc.conflicts)
+    return JSONResponse(body, status_code=_status_for(exc), headers=headers)
 
 
 async def _validation_error(request: Request, exc: RequestValidationError) -> Response:
@@ -111,6 +119,13 @@ async def _database_error(request: Request, exc: DBAPIError) -> Response:
     return JSONResponse(error_body("internal", "The server could not complete the request."), status_code=500)
 
 
+async def _changed_meanwhile(request: Request, exc: StaleDataError) -> Response:
+    # Two saves of one object raced: the later UPDATE found the row at another version.
+    return await _domain_error(request, errors.Conflict(
+        "Someone else saved this object at the same moment; nothing of your change was saved. "
+        "Read it again and redo your change."))
+
+
 async def _pool_timeout(request: Request, exc: PoolTimeout) -> JSONResponse:
     log.warning("connection pool exhausted on %s", request.url.path)
     return JSONResponse(error_body("busy", "The server is at capacity; retry in a moment."), status_code=503,
@@ -129,4 +144,5 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, _http_error)  # type: ignore[arg-type]
     app.add_exception_handler(DBAPIError, _database_error)  # type: ignore[arg-type]
     app.add_exception_handler(PoolTimeout, _pool_timeout)  # type: ignore[arg-type]
+    app.add_exception_handler(StaleDataError, _changed_meanwhile)  # type: ignore[arg-type]
     app.add_exception_handler(Exception, _unexpected)

@@ -256,7 +256,7 @@ def install(app: FastAPI) -> None:
         app.add_middleware(
             CORSMiddleware, allow_origins=settings.cors_origins, allow_credentials=False,
             allow_methods=["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"],
-            allow_headers=["Authorization", *CORS_READ_HEADERS],
+            allow_headers=["Authorization", "If-Match", *CORS_READ_HEADERS],
             expose_headers=["ETag", "Retry-After", "Link"], max_age=600,
         )
     elif public_cors():

@@ -7,6 +7,8 @@ maps each class to an HTTP status, once; the CLI prints the message.
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class PishraftError(Exception):
     """Base class of every error Pishraft reports to a user."""
@@ -56,6 +58,31 @@ class NotSaved(Conflict):
     such as a deferred constraint or a trigger); nothing of it was saved."""
 
     code = "not_saved"
+
+
+class VersionMismatch(Conflict):
+    """The object changed since the version the edit was opened with.
+
+    ``version`` is the current one; ``changed`` lists what changed since, field by field
+    (``field``, ``opened``, ``now``, and ``yours`` where the edit changed it too);
+    ``conflicts`` names the fields both changed differently (empty when no merge was tried),
+    and ``yours`` holds every field the edit changed, with its value.
+    """
+
+    code = "version_mismatch"
+
+    def __init__(self, message: str, *, version: int, changed: list[dict[str, Any]],
+                 conflicts: list[str] | None = None, yours: dict[str, Any] | None = None,
+                 field: str | None = None) -> None:
+        super().__init__(message, field=field)
+        self.version, self.changed, self.conflicts = version, changed, conflicts or []
+        self.yours = yours or {}
+
+
+class VersionRequired(PishraftError):
+    """A change was sent without the version it was made against, and the server requires one."""
+
+    code = "if_match_required"
 
 
 class TooLarge(PishraftError):

@@ -48,6 +48,9 @@ class Settings(BaseSettings):
     signin_lock_after: int = 10
     signin_address_lock_after: int = 50
     signin_lock_minutes: int = 15
+    # Refuse PATCH/PUT/DELETE of versioned objects (roadmaps, actions, measurements) sent
+    # without If-Match (428), instead of accepting them against whatever version is current.
+    require_if_match: bool = False
     # Send the session cookie only over HTTPS (browsers also accept it on http://localhost).
     cookie_secure: bool = True
     max_upload_mb: int = 512

@@ -13,14 +13,14 @@ from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
 from api.auth import Principal, require
-from api.pages.forms import FormErrors
+from api.pages.forms import VERSION_FIELD, FormErrors, opened_version, stale_context
 from api.pages.planning import (
     WRITE, Options, RowLabel, ensure_may_write, line_form, lines, row_params, vocabulary_codes,
 )
 from api.pages.render import lang_of, page_router, redirect, render
 from api.pages.security import Submitted, form_for
 from spatial.db.engine import session_scope
-from spatial.errors import InvalidInput, OutsideUnit
+from spatial.errors import InvalidInput, OutsideUnit, VersionMismatch
 from spatial.jalali import format_date
 from spatial.models.roadmaps import ACTION_STATUSES, FINANCING_SOURCES
 from spatial.planning import roadmaps
@@ -67,7 +67,7 @@ def edit_action_form(request: Request, action_id: int, who: Principal = Depends(
         roadmap = roadmaps.get_roadmap(session, action["roadmap_id"])
         ensure_may_write(session, who, units.get_unit(session, roadmap["unit"]["code"]).id)
         context = _form_context(session, lang, roadmap, action, _stored_values(action))
-    return render(request, "action_form.html", {**context, "errors": FormErrors(lang)})
+    return render(request, "action_form.html", {**context, "errors": FormErrors(lang), "version": action["version"]})
 
 
 @router.post("/actions/{action_id}/edit")
@@ -97,15 +97,23 @@ def _save(request: Request, sent: Submitted, roadmap_id: int, action_id: int | N
                 if action_id is None:
                     roadmaps.create_action(session, parse(ActionIn, {"roadmap_id": roadmap_id, **data}), who)
                 else:
-                    roadmaps.update_action(session, action_id, parse(ActionPatch, data), who)
+                    roadmaps.update_action(session, action_id, parse(ActionPatch, data), who, opened_version(sent))
             except InvalidInput as exc:
                 session.rollback()  # nothing of this submission is kept
                 _refused(errors, exc, unit.name_fa if lang == "fa" else unit.name_en, data)
+            except VersionMismatch as exc:  # both changed the same field since the form was opened
+                session.rollback()
+                assert action_id is not None  # only an edit names the version it was opened with
+                now = roadmaps.get_action(session, action_id)
+                context = _form_context(session, lang, roadmap, now, _stored_values({**now, **exc.yours}))
+                return render(request, "action_form.html", {**context, "errors": errors,
+                                                            **stale_context(exc, LABELS, lang)}, 409)
             else:
                 session.commit()
                 return redirect(request, f"/roadmaps/{roadmap_id}")
         context = _form_context(session, lang, roadmap, action, _sent_values(sent))
-    return render(request, "action_form.html", {**context, "errors": errors}, status_code=422)
+    return render(request, "action_form.html", {**context, "errors": errors, "version": sent.text(VERSION_FIELD)},
+                  status_code=422)
 
 
 def _refused(errors: FormErrors, exc: InvalidInput, unit_name: str, data: dict[str, Any]) -> None:
@@ -137,7 +145,7 @@ def _stored_values(action: dict[str, Any]) -> dict[str, Any]:
     values["financing"] = [{"source": f["source"], "amount": str(f["amount_rials"]), "note": f.get("note") or ""}
                            for f in action.get("financing") or []]
     values["key_results"] = [
-        {"id": str(k["id"]), "indicator": k["indicator"], "unit_of_measure": k.get("unit_of_measure") or "",
+        {"id": "" if k.get("id") is None else str(k["id"]), "indicator": k["indicator"], "unit_of_measure": k.get("unit_of_measure") or "",
          "baseline": _plain(k.get("baseline")), "target": _plain(k.get("target")),
          "target_date": date.fromisoformat(k["target_date"]) if k.get("target_date") else None}
         for k in action.get("key_results") or []]

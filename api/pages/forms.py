@@ -26,9 +26,10 @@ from collections.abc import Collection, Iterator, Mapping
 from datetime import date
 
 from api.pages.security import Submitted
-from spatial.errors import PishraftError
-from spatial.jalali import latin_digits, parse_jalali
+from spatial.errors import PishraftError, VersionMismatch
+from spatial.jalali import latin_digits, parse_jalali, persian_digits
 from spatial.messages import has, t
+from spatial.planning.versions import Opened
 
 
 class FormErrors:
@@ -120,3 +121,37 @@ class FormErrors:
             self.by_field.setdefault(field or "_form", f"{t(label_key, 'en')}: {exc.message}")
         else:
             self.add(field or "_form", label_key if has(label_key) else "common.unknown", "form.rejected")
+
+
+# --- edits of an object changed since the form was opened ---------------------------------
+#: The hidden field of an edit form holding the version it was opened with (``csrf_field()``
+#: writes it when the page's context has ``version``).
+VERSION_FIELD = "version"
+
+
+def opened_version(sent: Submitted) -> Opened | None:
+    """The version the edit form was opened with; a stale edit is merged where nothing conflicts."""
+    raw = sent.text(VERSION_FIELD)
+    return Opened(int(raw), merge=True) if raw.isascii() and raw.isdigit() and len(raw) < 10 else None
+
+
+def _shown(value: object, lang: str) -> str:
+    """A document value in a few words: lists joined, lines by their text, nothing as a dash."""
+    if value is None or value == [] or value == "":
+        return "—"
+    if isinstance(value, list):
+        return "، ".join(_shown(v, lang) for v in value) if lang == "fa" else "; ".join(_shown(v, lang) for v in value)
+    if isinstance(value, dict):
+        return str(value.get("text") or value.get("title") or value.get("indicator") or "")
+    return persian_digits(str(value)) if lang == "fa" else str(value)
+
+
+def stale_context(exc: VersionMismatch, labels: Mapping[str, str], lang: str) -> dict[str, object]:
+    """What the form shows when its object changed since it was opened: each changed field
+    with its value then, now and in this edit (``stale``, shown by ``form_errors``), and the
+    current version for the next save."""
+    rows = [{"label": t(labels[c["field"]], lang) if c["field"] in labels else c["field"],
+             "opened": _shown(c["opened"], lang), "now": _shown(c["now"], lang),
+             "yours": _shown(exc.yours[c["field"]], lang) if c["field"] in exc.yours else "",
+             "conflict": c["field"] in exc.conflicts} for c in exc.changed]
+    return {"stale": rows, "version": exc.version}

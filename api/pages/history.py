@@ -30,7 +30,7 @@ router = page_router()
 #: Iran Standard Time (no daylight saving since 1402): the office's "day" for "as it was on".
 IRAN = timezone(timedelta(hours=3, minutes=30))
 #: Bookkeeping fields of every document, not worth a line in the history.
-_QUIET = frozenset({"id", "created_at", "created_by", "updated_at", "updated_by", "synthetic", "unit",
+_QUIET = frozenset({"id", "created_at", "created_by", "updated_at", "updated_by", "version", "synthetic", "unit",
                     "roadmap_id", "action_id"})
 _DATES = frozenset({"start_date", "end_date", "measured_on", "target_date", "handed_over_on"})
 _STATUS_VOCABULARY = {"roadmap": "roadmap_status", "action": "action_status"}

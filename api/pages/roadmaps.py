@@ -11,14 +11,14 @@ from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
 from api.auth import ROLE_PERMISSIONS, Principal, require
-from api.pages.forms import FormErrors
+from api.pages.forms import VERSION_FIELD, FormErrors, opened_version, stale_context
 from api.pages.planning import (
     WRITE, Options, ensure_may_write, indicator_names, line_form, lines, may_write, row_params, writable_units,
 )
 from api.pages.render import lang_of, page_router, redirect, render
 from api.pages.security import Submitted, form_for, viewer
 from spatial.db.engine import session_scope
-from spatial.errors import InvalidInput, NotFound
+from spatial.errors import InvalidInput, NotFound, VersionMismatch
 from spatial.models.roadmaps import ROADMAP_STATUSES
 from spatial.planning import progress, roadmaps
 from spatial.planning.cores import core_document
@@ -169,7 +169,7 @@ def edit_roadmap_form(request: Request, roadmap_id: int, who: Principal = Depend
         unit = units.get_unit(session, doc["unit"]["code"])
         ensure_may_write(session, who, unit.id)
         context = _form_context(session, lang, _stored_values(doc), unit.code, doc)
-    return render(request, "roadmap_form.html", {**context, "errors": FormErrors(lang)})
+    return render(request, "roadmap_form.html", {**context, "errors": FormErrors(lang), "version": doc["version"]})
 
 
 @router.post("/roadmaps/{roadmap_id}/edit")
@@ -186,15 +186,22 @@ def edit_roadmap(request: Request, roadmap_id: int, sent: Submitted = Depends(fo
         data = _read(errors, sent, options)
         if not errors:
             try:
-                roadmaps.update_roadmap(session, roadmap_id, parse(RoadmapPatch, data), who)
+                roadmaps.update_roadmap(session, roadmap_id, parse(RoadmapPatch, data), who, opened_version(sent))
             except InvalidInput as exc:
                 session.rollback()
                 errors.from_domain(exc, _labels(data))
+            except VersionMismatch as exc:  # both changed the same field since the form was opened
+                session.rollback()
+                now = roadmaps.get_roadmap(session, roadmap_id)
+                context = _form_context(session, lang, _stored_values({**now, **exc.yours}), unit.code, now)
+                return render(request, "roadmap_form.html", {**context, "errors": errors,
+                                                             **stale_context(exc, _labels(data), lang)}, 409)
             else:
                 session.commit()
                 return redirect(request, f"/roadmaps/{roadmap_id}")
         context = _form_context(session, lang, _sent_values(sent), unit.code, doc)
-    return render(request, "roadmap_form.html", {**context, "errors": errors}, status_code=422)
+    return render(request, "roadmap_form.html", {**context, "errors": errors, "version": sent.text(VERSION_FIELD)},
+                  status_code=422)
 
 
 # --- the form's values -------------------------------------------------------------------
@@ -283,7 +290,7 @@ def _read(errors: FormErrors, sent: Submitted, options: Options) -> dict[str, An
 
 def _labels(data: dict[str, Any]) -> dict[str, str]:
     """The core's field names, with those of each capacity line, -> the form's labels."""
-    labels = dict(LABELS)
+    labels = {**LABELS, "capacities": "rm.capacities", "advantages": "rm.advantages", "strategies": "rm.strategies"}
     for name, label in (("capacities", "rm.capacities"), ("advantages", "rm.advantages")):
         for i in range(len(data.get(name) or [])):
             labels[f"{name}.{i}.indicator"] = label

@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Body, Depends, Path, Query, Response, status
 
 from api.auth import Principal, require
-from api.deps import DbSession
+from api.deps import DbSession, IfMatch, with_etag
 from spatial.planning import exchange
 from spatial.planning import history
 from spatial.planning import progress
@@ -68,19 +68,22 @@ def import_roadmap(document: Annotated[dict[str, Any], Body()], session: DbSessi
 def get_roadmap(
     roadmap_id: PathId,
     session: DbSession,
+    response: Response,
     as_of: Annotated[str | None, Query(max_length=40, pattern=NO_NUL,
                                        description="ISO date (end of that day, UTC) or timestamp")] = None,
     _: Principal = Depends(require("read")),
 ) -> dict[str, Any]:
+    """The current roadmap carries its version as ``ETag``: send it back as ``If-Match`` to change it."""
     if as_of is not None:
         return history.as_of(session, roadmap_id, history.parse_as_of(as_of))
-    return roadmaps.get_roadmap(session, roadmap_id)
+    return with_etag(response, roadmaps.get_roadmap(session, roadmap_id))
 
 
 @router.patch("/api/roadmaps/{roadmap_id}", summary="Change a roadmap")
-def update_roadmap(roadmap_id: PathId, body: RoadmapPatch, session: DbSession,
+def update_roadmap(roadmap_id: PathId, body: RoadmapPatch, session: DbSession, response: Response, opened: IfMatch,
                    principal: Principal = Depends(require("roadmaps:write"))) -> dict[str, Any]:
-    return roadmaps.update_roadmap(session, roadmap_id, body, principal)
+    """With ``If-Match``, refused (412, listing what changed since) unless the roadmap is still that version."""
+    return with_etag(response, roadmaps.update_roadmap(session, roadmap_id, body, principal, opened))
 
 
 @router.post("/api/roadmaps/{roadmap_id}/current-state", summary="Refresh the snapshot of the unit's indicators")
@@ -91,9 +94,9 @@ def refresh_current_state(roadmap_id: PathId, session: DbSession,
 
 @router.delete("/api/roadmaps/{roadmap_id}", status_code=status.HTTP_204_NO_CONTENT,
                summary="Delete a roadmap (it stays in the history)")
-def delete_roadmap(roadmap_id: PathId, session: DbSession,
+def delete_roadmap(roadmap_id: PathId, session: DbSession, opened: IfMatch,
                    principal: Principal = Depends(require("roadmaps:write"))) -> Response:
-    roadmaps.delete_roadmap(session, roadmap_id, principal)
+    roadmaps.delete_roadmap(session, roadmap_id, principal, opened)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
@@ -146,21 +149,21 @@ def create_action(body: ActionIn, session: DbSession,
 
 
 @router.get("/api/actions/{action_id}", summary="One action")
-def get_action(action_id: PathId, session: DbSession,
+def get_action(action_id: PathId, session: DbSession, response: Response,
                _: Principal = Depends(require("read"))) -> dict[str, Any]:
-    return roadmaps.get_action(session, action_id)
+    return with_etag(response, roadmaps.get_action(session, action_id))
 
 
 @router.patch("/api/actions/{action_id}", summary="Change an action")
-def update_action(action_id: PathId, body: ActionPatch, session: DbSession,
+def update_action(action_id: PathId, body: ActionPatch, session: DbSession, response: Response, opened: IfMatch,
                   principal: Principal = Depends(require("roadmaps:write"))) -> dict[str, Any]:
-    return roadmaps.update_action(session, action_id, body, principal)
+    return with_etag(response, roadmaps.update_action(session, action_id, body, principal, opened))
 
 
 @router.delete("/api/actions/{action_id}", status_code=status.HTTP_204_NO_CONTENT, summary="Delete an action")
-def delete_action(action_id: PathId, session: DbSession,
+def delete_action(action_id: PathId, session: DbSession, opened: IfMatch,
                   principal: Principal = Depends(require("roadmaps:write"))) -> Response:
-    roadmaps.delete_action(session, action_id, principal)
+    roadmaps.delete_action(session, action_id, principal, opened)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
@@ -177,16 +180,16 @@ def create_measurement(body: MeasurementIn, session: DbSession,
 
 
 @router.patch("/api/measurements/{measurement_id}", summary="Correct a measurement")
-def update_measurement(measurement_id: PathId, body: MeasurementPatch, session: DbSession,
-                       principal: Principal = Depends(require("roadmaps:write"))) -> dict[str, Any]:
-    return roadmaps.update_measurement(session, measurement_id, body, principal)
+def update_measurement(measurement_id: PathId, body: MeasurementPatch, session: DbSession, response: Response,
+                       opened: IfMatch, principal: Principal = Depends(require("roadmaps:write"))) -> dict[str, Any]:
+    return with_etag(response, roadmaps.update_measurement(session, measurement_id, body, principal, opened))
 
 
 @router.delete("/api/measurements/{measurement_id}", status_code=status.HTTP_204_NO_CONTENT,
                summary="Delete a measurement")
-def delete_measurement(measurement_id: PathId, session: DbSession,
+def delete_measurement(measurement_id: PathId, session: DbSession, opened: IfMatch,
                        principal: Principal = Depends(require("roadmaps:write"))) -> Response:
-    roadmaps.delete_measurement(session, measurement_id, principal)
+    roadmaps.delete_measurement(session, measurement_id, principal, opened)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 

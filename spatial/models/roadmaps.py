@@ -17,7 +17,7 @@ from sqlalchemy import (
     BigInteger, Boolean, CheckConstraint, Date, DateTime, Float, ForeignKey, Index, Integer, Text, text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, declared_attr, mapped_column, relationship
 
 from spatial.models.base import Base
 
@@ -45,8 +45,13 @@ class Tracked:
     created_by: Mapped[str] = mapped_column(Text, nullable=False)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
     updated_by: Mapped[str] = mapped_column(Text, nullable=False)
-    #: 1 when made, one more at every change: what an edit was opened with (ETag, If-Match).
+    #: 1 when made, one more at every change (kept by the ORM, which also refuses an UPDATE
+    #: of a row changed since it was read): what an edit was opened with (ETag, If-Match).
     version: Mapped[int] = mapped_column(Integer, nullable=False, server_default=text("1"))
+
+    @declared_attr.directive
+    def __mapper_args__(cls) -> dict[str, Any]:
+        return {"version_id_col": cls.version}
 
 
 class Organisation(Tracked, Base):

@@ -40,6 +40,7 @@ from spatial.planning.references import (
 from spatial.planning.roadmap_inputs import (
     ActionIn, ActionPatch, KeyResultIn, MeasurementIn, MeasurementPatch, RoadmapIn, RoadmapPatch,
 )
+from spatial.planning.versions import Opened, reconcile
 from spatial.units.hierarchy import check_level
 
 _GEOMETRY_TYPES = ("Point", "MultiPoint", "LineString", "MultiLineString", "Polygon", "MultiPolygon")
@@ -170,11 +171,14 @@ def _apply_roadmap(session: Session, roadmap: Roadmap, changes: dict[str, Any], 
                            lambda r: roadmap_document(session, r), roadmap_id=roadmap.id)
 
 
-def update_roadmap(session: Session, roadmap_id: int, patch: RoadmapPatch, editor: Editor) -> dict[str, Any]:
-    """Change some fields of a roadmap (its unit cannot change: create a new roadmap instead)."""
+def update_roadmap(session: Session, roadmap_id: int, patch: RoadmapPatch, editor: Editor,
+                   opened: Opened | None = None) -> dict[str, Any]:
+    """Change some fields of a roadmap (its unit cannot change: create a new roadmap instead).
+    ``opened``: the version the edit was made against (see :mod:`spatial.planning.versions`)."""
     roadmap = get_or_404(session, Roadmap, roadmap_id, "roadmap")
     guard(session, editor, roadmap.unit_id)
-    changes = patch.model_dump(exclude_unset=True)
+    changes = reconcile(session, "roadmap", roadmap, patch.model_dump(exclude_unset=True),
+                        lambda r: roadmap_document(session, r), opened)
     required(changes, ("title", "start_date", "end_date", "status", "capacities", "advantages", "strategies"))
     merged = {**row_document(roadmap), **changes}
     merged["start_date"] = changes.get("start_date", roadmap.start_date)
@@ -199,10 +203,11 @@ def refresh_current_state(session: Session, roadmap_id: int, editor: Editor) -> 
     return get_roadmap(session, roadmap.id)
 
 
-def delete_roadmap(session: Session, roadmap_id: int, editor: Editor) -> None:
+def delete_roadmap(session: Session, roadmap_id: int, editor: Editor, opened: Opened | None = None) -> None:
     """Delete a roadmap with its actions and measurements; all of it stays in the history."""
     roadmap = get_or_404(session, Roadmap, roadmap_id, "roadmap")
     guard(session, editor, roadmap.unit_id)
+    reconcile(session, "roadmap", roadmap, {}, lambda r: roadmap_document(session, r), opened)
     for child in session.scalars(select(Roadmap).where(Roadmap.parent_roadmap_id == roadmap.id)):
         _apply_roadmap(session, child, {"parent_roadmap_id": None}, editor)
     for action in roadmap.actions:
@@ -300,13 +305,16 @@ def get_action(session: Session, action_id: int) -> dict[str, Any]:
     return action_document(get_or_404(session, Action, action_id, "action"))
 
 
-def update_action(session: Session, action_id: int, patch: ActionPatch, editor: Editor) -> dict[str, Any]:
+def update_action(session: Session, action_id: int, patch: ActionPatch, editor: Editor,
+                  opened: Opened | None = None) -> dict[str, Any]:
     """Change an action. ``financing`` replaces all lines; ``key_results`` is the new list, where
-    items with an ``id`` keep that key result (and its measurements) and the others are new."""
+    items with an ``id`` keep that key result (and its measurements) and the others are new.
+    ``opened``: the version the edit was made against (see :mod:`spatial.planning.versions`)."""
     action = get_or_404(session, Action, action_id, "action")
     roadmap = action.roadmap
     guard(session, editor, roadmap.unit_id)
-    changes = patch.model_dump(exclude_unset=True)
+    changes = reconcile(session, "action", action, patch.model_dump(exclude_unset=True), action_document, opened)
+    patch = ActionPatch.model_validate(changes)
     required(changes, ("title", "sector", "target_group", "status", "financing", "key_results"))
     plain = {k: v for k, v in changes.items() if k not in ("financing", "key_results", "geometry")}
     merged = {**{k: getattr(action, k) for k in ("start_date", "end_date", "target_size", "jobs_expected",
@@ -366,10 +374,11 @@ def _record_action_delete(session: Session, action: Action, editor: Editor) -> N
            author=editor.username, at=at, roadmap_id=action.roadmap_id)
 
 
-def delete_action(session: Session, action_id: int, editor: Editor) -> None:
+def delete_action(session: Session, action_id: int, editor: Editor, opened: Opened | None = None) -> None:
     """Delete an action with its measurements; all of it stays in the history."""
     action = get_or_404(session, Action, action_id, "action")
     guard(session, editor, action.roadmap.unit_id)
+    reconcile(session, "action", action, {}, action_document, opened)
     _record_action_delete(session, action, editor)
     session.delete(action)
     session.flush()
@@ -430,12 +439,12 @@ def _measurement_roadmap(session: Session, m: Measurement) -> Roadmap:
 
 
 def update_measurement(session: Session, measurement_id: int, patch: MeasurementPatch,
-                       editor: Editor) -> dict[str, Any]:
+                       editor: Editor, opened: Opened | None = None) -> dict[str, Any]:
     """Correct a measurement (the old value stays in the history)."""
     m = get_or_404(session, Measurement, measurement_id, "measurement")
     roadmap = _measurement_roadmap(session, m)
     guard(session, editor, roadmap.unit_id)
-    changes = patch.model_dump(exclude_unset=True)
+    changes = reconcile(session, "measurement", m, patch.model_dump(exclude_unset=True), measurement_document, opened)
     required(changes, ("measured_on", "value", "source", "reported_by"))
     if "measured_on" in changes:
         _check_measurement(changes["measured_on"], roadmap)
@@ -443,11 +452,12 @@ def update_measurement(session: Session, measurement_id: int, patch: Measurement
                            roadmap_id=roadmap.id)
 
 
-def delete_measurement(session: Session, measurement_id: int, editor: Editor) -> None:
+def delete_measurement(session: Session, measurement_id: int, editor: Editor, opened: Opened | None = None) -> None:
     """Delete a measurement (it stays in the history)."""
     m = get_or_404(session, Measurement, measurement_id, "measurement")
     roadmap = _measurement_roadmap(session, m)
     guard(session, editor, roadmap.unit_id)
+    reconcile(session, "measurement", m, {}, measurement_document, opened)
     recorded_delete(session, "measurement", m, editor, measurement_document, roadmap_id=roadmap.id)
 
 

@@ -35,7 +35,7 @@ def test_three_authors_history_lists_each_change_with_author_and_diff(session: S
         ("create", "ali"), ("update", "bahar"), ("update", "cyrus")]
     assert events[0]["before"] is None and events[0]["after"]["title"] == "Draft roadmap"
     assert events[1]["changes"]["title"] == ["Draft roadmap", "Kerman county roadmap 1404-1408"]
-    assert set(events[1]["changes"]) == {"title", "updated_at", "updated_by"}
+    assert set(events[1]["changes"]) == {"title", "updated_at", "updated_by", "version"}
     assert events[2]["changes"]["status"] == ["draft", "approved"]
     assert events[2]["changes"]["strategies"] == [[], ["tourism", "pistachio processing"]]
     assert events[2]["changes"]["updated_by"] == ["bahar", "cyrus"]
