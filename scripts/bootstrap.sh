@@ -54,6 +54,7 @@ need_pkg nginx             # the shared tile cache in front of Pishraft, measure
 need_pkg chromium          # headless browser for map tests
 need_pkg fonts-farsiweb    # Persian TrueType fonts (Nazli) served with the maps
 need_pkg util-linux        # runuser, to run PostgreSQL as 'postgres' when we are root
+need_pkg pgbackrest        # continuous WAL archiving and point-in-time recovery (pishraft db backup/restore)
 need_pkg python3-venv
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ] && ! sudo -n true 2>/dev/null; then

@@ -74,6 +74,9 @@ class Settings(BaseSettings):
     # Cache-Control max-age on tiles and features.
     http_max_age_s: int = 60
 
+    # pgBackRest repository of `pishraft db backup` (default: $PISHRAFT_HOME/backups).
+    backup_repo: Path | None = None
+
     data_dir_override: Path | None = Field(default=None, validation_alias=AliasChoices("PISHRAFT_DATA_DIR"))
 
     @property

@@ -82,28 +82,83 @@ def upgrade() -> None:
     console.print("Schema up to date")
 
 
-@app.command()
-@reports_errors
-def backup(file: Annotated[Path, typer.Argument(help="Bundle to write, e.g. pishraft-2026-11-26.tar")]) -> None:
-    """Back up the database and the layer files it references into one tar bundle."""
-    from spatial.accounts import backup as backups
+backup_app = typer.Typer(help="Back up: continuous archiving with pgBackRest, or a one-off dump.",
+                         invoke_without_command=True)
+app.add_typer(backup_app, name="backup")
 
-    report = backups.backup(file)
-    console.print(f"Backup written to {report.path} ({report.bytes / 1e6:.1f} MB, {len(report.files)} layer files)")
-    for missing in report.missing:
-        console.print(f"[yellow]warning:[/] the catalogue names {missing}, which is not in the data directory")
+
+@backup_app.callback()
+@reports_errors
+def backup(
+    ctx: typer.Context,
+    dump: Annotated[Path | None, typer.Option("--dump", help="Write a pg_dump bundle to this file instead")] = None,
+    full: Annotated[bool, typer.Option("--full", help="A full backup (else incremental after the first)")] = False,
+) -> None:
+    """Back up the embedded cluster with pgBackRest (full the first time, then incremental;
+    WAL archived continuously from then on) with its layer files, or with --dump FILE write
+    one tar bundle of pg_dump and the layer files."""
+    if ctx.invoked_subcommand is not None:
+        return
+    if dump is not None:
+        from spatial.accounts import backup as backups
+
+        report = backups.backup(dump)
+        console.print(f"Backup written to {report.path} ({report.bytes / 1e6:.1f} MB, {len(report.files)} layer files)")
+        for missing in report.missing:
+            console.print(f"[yellow]warning:[/] the catalogue names {missing}, which is not in the data directory")
+        return
+    if _external():
+        console.print("Back it up with the server's own pgBackRest (see the README), or use --dump FILE.")
+        raise typer.Exit(1)
+    from spatial.db import pitr
+
+    made = pitr.backup(_embedded(), full=full)
+    console.print(f"{made.kind} backup {made.label} in {made.repository} ({made.seconds:.1f} s, "
+                  f"{len(made.files)} new layer files); WAL is archived continuously from now on.")
+
+
+@backup_app.command("list")
+@reports_errors
+def backup_list() -> None:
+    """The backups in the repository, and the moments a restore may target."""
+    if _external():
+        raise typer.Exit(1)
+    from spatial.db import pitr
+
+    console.print_json(json.dumps(pitr.backups(_embedded())))
 
 
 @app.command()
 @reports_errors
 def restore(
-    file: Annotated[Path, typer.Argument(help="A bundle written by `pishraft db backup`")],
+    file: Annotated[Path | None, typer.Argument(help="A bundle written by `pishraft db backup --dump`")] = None,
+    to: Annotated[str | None, typer.Option("--to", help="Restore to this moment: 1405/09/16 17:00 (Jalali, "
+                                                         "Iran time) or ISO 8601")] = None,
+    into: Annotated[Path | None, typer.Option("--into", help="The new home to restore into "
+                                                             "(default: $PISHRAFT_HOME-restored-<time>)")] = None,
     yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation")] = False,
 ) -> None:
-    """Replace the database and its layer files with a backup's (all or nothing for the database)."""
+    """With --to, restore the pgBackRest backups as they were at that moment into a new home
+    and start it there; with FILE, replace the database and its layer files with a dump
+    bundle's (all or nothing for the database)."""
+    if to is not None:
+        from spatial.db import pitr
+
+        pg = _embedded()
+        moment = pitr.parse_moment(to)
+        target = into or pg.home.with_name(f"{pg.home.name}-restored-{moment.strftime('%Y%m%d-%H%M%S')}")
+        recovered = pitr.restore(pg, moment, target)
+        console.print(f"Restored to {recovered.moment.isoformat()} into {recovered.home} in {recovered.seconds:.1f} "
+                      f"s; running at {recovered.url}. Serve it with PISHRAFT_HOME={recovered.home}.")
+        for missing in recovered.missing:
+            console.print(f"[yellow]warning:[/] the catalogue names {missing}, which the repository lacks")
+        return
+    if file is None:
+        console.print("Name a dump bundle, or a moment with --to.")
+        raise typer.Exit(2)
     from spatial.accounts import backup as backups
 
     if not yes:
         typer.confirm(f"Replace everything in the database with {file}?", abort=True)
-    report = backups.restore(file)
-    console.print(f"Restored {file} ({len(report.files)} layer files)")
+    restored = backups.restore(file)
+    console.print(f"Restored {file} ({len(restored.files)} layer files)")

@@ -177,6 +177,9 @@ class EmbeddedPostgis:
         if self.is_running():
             self._ensure_database()
             return
+        from spatial.db.pitr import write_archive_settings  # archiving is pitr's concern; it imports this module
+
+        write_archive_settings(self)
         port = self.port()
         if port is None or not _port_is_free(port):
             port = free_port()
@@ -227,13 +230,21 @@ class EmbeddedPostgis:
         self.create_database(DATABASE)
 
     def _wait_ready(self, timeout_s: float) -> None:
+        # A cluster restored to a moment replays WAL first, read-only: ready once promoted.
         deadline = time.monotonic() + timeout_s
         while True:
             try:
                 with psycopg.connect(self._dsn("postgres"), connect_timeout=2) as conn:
-                    conn.execute("select 1")
-                return
+                    row = conn.execute("select pg_is_in_recovery()").fetchone()
+                if row is not None and not row[0]:
+                    return
+                if time.monotonic() > deadline:
+                    raise EnvironmentProblem(f"PostgreSQL is still recovering; see {self.log_file}")
+                time.sleep(0.2)
             except psycopg.OperationalError as error:
+                if not self.is_running():  # e.g. a restore whose target lies beyond the archived WAL
+                    tail = self.log_file.read_text(errors="replace")[-1500:] if self.log_file.exists() else ""
+                    raise EnvironmentProblem(f"PostgreSQL stopped while starting (see {self.log_file}):\n{tail}") from error
                 if time.monotonic() > deadline:
                     raise EnvironmentProblem(f"PostgreSQL did not accept connections; see {self.log_file}") from error
                 time.sleep(0.2)
@@ -247,6 +258,10 @@ class EmbeddedPostgis:
                 os.chown(path, service.pw_uid, service.pw_gid)
             if self.data_dir.exists():
                 os.chown(self.data_dir, service.pw_uid, service.pw_gid)
+
+    def run_tool(self, argv: list[str], check: bool = True) -> subprocess.CompletedProcess[str]:
+        """Run a PostgreSQL tool (pg_ctl, pgbackrest…) as the user the cluster runs as."""
+        return self._run(argv, check)
 
     def _run(self, argv: list[str], check: bool = True) -> subprocess.CompletedProcess[str]:
         if self.as_root:

@@ -73,7 +73,7 @@ def test_backup_drop_restore_gives_identical_tables_and_files(
     with psycopg.connect(dsn) as conn:
         rasters = [r[0] for r in conn.execute("SELECT raster_path FROM layer WHERE raster_path IS NOT NULL")]
     files_before = file_digests()
-    made = pishraft(scratch, "db", "backup", str(bundle))
+    made = pishraft(scratch, "db", "backup", "--dump", str(bundle))
     assert made.returncode == 0, made.stderr
     assert len(rasters) >= 2  # the demo's and this test's
     with tarfile.open(bundle) as tar:
