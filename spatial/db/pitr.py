@@ -241,7 +241,11 @@ def restore(pg: EmbeddedPostgis, moment: datetime, into: Path) -> RestoreReport:
     if not config_file(pg).exists():
         raise InvalidInput(f"There are no backups of {pg.home} to restore; take one with `pishraft db backup`.",
                            field="to")
-    if pg.is_running():  # `check` switches to a new WAL segment and waits until the last one is archived
+    if pg.is_running():
+        # A commit after the moment, so that replay knows where to stop even when nothing
+        # happened since; then `check` switches WAL segments and waits until it is archived.
+        with psycopg.connect(pg.libpq_url("postgres")) as conn:
+            conn.execute("SELECT pg_current_xact_id()")
         _pgbackrest(pg, "check")
     target = EmbeddedPostgis(into)
     if (target.data_dir / "PG_VERSION").exists():
