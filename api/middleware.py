@@ -16,7 +16,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.errors import error_body
 from api.headers import SECURITY_HEADERS, public_cors
-from spatial.accounts import audit
+from spatial.accounts import audit, form_tokens
 from spatial.db.engine import session_scope
 from spatial.settings import get_settings
 
@@ -210,7 +210,7 @@ class AuditLog:
         params = {k: str(v) for k, v in scope.get("path_params", {}).items()}
         client = scope.get("client")
         try:
-            with session_scope() as session:
+            with form_tokens.suspended(), session_scope() as session:  # the form's token goes with its change
                 audit.record(
                     session,
                     username=getattr(principal, "username", "anonymous"),

@@ -58,6 +58,17 @@ class NotSaved(Conflict):
     code = "not_saved"
 
 
+class AlreadySent(Conflict):
+    """This form was sent before and its change is saved; ``url`` is the page the first
+    send led to (``None`` when it did not say). Pages answer with that page, not an error."""
+
+    code = "already_sent"
+
+    def __init__(self, url: str | None) -> None:
+        super().__init__("This form was already sent; its change is saved once.", field="form_token")
+        self.url = url
+
+
 class TooLarge(PishraftError):
     """An upload or archive exceeds a configured limit."""
 

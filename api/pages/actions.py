@@ -101,8 +101,7 @@ def _save(request: Request, sent: Submitted, roadmap_id: int, action_id: int | N
             except InvalidInput as exc:
                 session.rollback()  # nothing of this submission is kept
                 _refused(errors, exc, unit.name_fa if lang == "fa" else unit.name_en, data)
-            else:
-                session.commit()
+            else:  # committed as the block ends, with the form's one-time token
                 return redirect(request, f"/roadmaps/{roadmap_id}")
         context = _form_context(session, lang, roadmap, action, _sent_values(sent))
     return render(request, "action_form.html", {**context, "errors": errors}, status_code=422)

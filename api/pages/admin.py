@@ -15,7 +15,7 @@ from api.auth import ROLES, Principal, require
 from api.pages.forms import FormErrors
 from api.pages.handovers import editor
 from api.pages.history import IRAN, moment
-from api.pages.render import lang_of, page_router, redirect, render
+from api.pages.render import lang_of, lead_to, page_router, redirect, render
 from api.pages.security import Submitted, form_for
 from spatial.accounts import audit
 from spatial.accounts import users as accounts
@@ -63,7 +63,7 @@ def create_user(request: Request, sent: Submitted = Depends(form_for("admin"))) 
         try:
             with session_scope() as session:
                 accounts.create_user(session, username, password, role, area_code=area)
-            return redirect(request, "/admin/users", done=username)
+                return redirect(request, "/admin/users", done=username)
         except PishraftError as exc:
             errors.from_domain(exc, USER_LABELS)
     values = {"username": username, "role": sent.text("role"), "area": sent.text("area")}
@@ -112,7 +112,11 @@ def keys_page(request: Request, _: Principal = Depends(require("admin"))) -> Res
 
 @router.post("/admin/keys")
 def create_key(request: Request, sent: Submitted = Depends(form_for("admin"))) -> Response:
-    """Create a partner key and show it this once (it is stored only as a digest)."""
+    """Create a partner key and show it this once (it is stored only as a digest).
+
+    The one exception to post/redirect/get: the secret is in this answer only (never in a
+    URL, a cookie or the database), and the form's one-time token makes a refresh lead
+    to the key list instead of a second key."""
     errors = FormErrors(lang_of(request))
     me = editor(sent)
     partner = errors.text(sent, "partner", KEY_LABELS["partner"], max_len=100)
@@ -124,6 +128,8 @@ def create_key(request: Request, sent: Submitted = Depends(form_for("admin"))) -
             rate = accounts.parse_rate(rate_text)
             with session_scope() as session:
                 key = accounts.create_key(session, partner, collections, rate, created_by=me.username)
+                # Sent again (a refresh), the form leads to the list: no second key, the secret not shown again.
+                lead_to(request, "/admin/keys")
             return _keys_page(request, FormErrors(lang_of(request)), new_key=key)
         except PishraftError as exc:
             errors.from_domain(exc, KEY_LABELS)

@@ -120,8 +120,7 @@ def record_measurement(request: Request, action_id: int, sent: Submitted = Depen
                 session.rollback()  # nothing of this submission is kept
                 errors.from_domain(exc, {"measured_on": "ms.measured_on", "value": "ms.value",
                                          "key_result_id": "ms.key_result", "source": "ms.source"})
-            else:
-                session.commit()
+            else:  # committed as the block ends, with the form's one-time token
                 return redirect(request, f"/progress/{context['unit'].code}")
     values = {name: sent.text(name) for name in ("key_result_id", "measured_on", "value", "source")}
     return render(request, "measurement_form.html", {**context, "values": values, "errors": errors},

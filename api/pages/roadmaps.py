@@ -119,8 +119,7 @@ def create_roadmap(request: Request, sent: Submitted = Depends(form_for(WRITE)))
             except InvalidInput as exc:
                 session.rollback()  # nothing of this submission is kept
                 errors.from_domain(exc, _labels(data))
-            else:
-                session.commit()
+            else:  # committed as the block ends, with the form's one-time token
                 return redirect(request, f"/roadmaps/{made['id']}")
         context = _form_context(session, lang, _sent_values(sent), code if unit_id else None, None)
     return render(request, "roadmap_form.html", {**context, "errors": errors}, status_code=422)
@@ -191,7 +190,6 @@ def edit_roadmap(request: Request, roadmap_id: int, sent: Submitted = Depends(fo
                 session.rollback()
                 errors.from_domain(exc, _labels(data))
             else:
-                session.commit()
                 return redirect(request, f"/roadmaps/{roadmap_id}")
         context = _form_context(session, lang, _sent_values(sent), unit.code, doc)
     return render(request, "roadmap_form.html", {**context, "errors": errors}, status_code=422)

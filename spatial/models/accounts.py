@@ -76,3 +76,15 @@ class RateBucket(Base):
     key_id: Mapped[int] = mapped_column(Integer, ForeignKey("api_key.id", ondelete="CASCADE"), primary_key=True)
     tokens: Mapped[float] = mapped_column(Float, nullable=False)
     refilled_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+
+
+class FormToken(Base):
+    """A form sent once: the one-time token a workspace form carried, and the page its
+    change led to, kept so that the same form sent again leads there instead of changing
+    anything twice (see :mod:`spatial.accounts.form_tokens`)."""
+
+    __tablename__ = "form_token"
+
+    token: Mapped[str] = mapped_column(Text, primary_key=True)
+    url: Mapped[str | None] = mapped_column(Text)
+    used_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, server_default=text("now()"))
