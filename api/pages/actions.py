@@ -89,6 +89,7 @@ def _save(request: Request, sent: Submitted, roadmap_id: int, action_id: int | N
         unit = units.get_unit(session, roadmap["unit"]["code"])
         ensure_may_write(session, who, unit.id)  # a forged request outside the area: 403, nothing written
         action = roadmaps.get_action(session, action_id) if action_id else None
+        errors.unchanged(sent, "roadmap_id", "act.roadmap", str(roadmap_id))  # an action stays in its roadmap
         options = Options.load(session, lang)
         data = _read(errors, sent, options, date.fromisoformat(roadmap["start_date"]),
                      action["sector"] if action else "")

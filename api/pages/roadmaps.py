@@ -181,6 +181,7 @@ def edit_roadmap(request: Request, roadmap_id: int, sent: Submitted = Depends(fo
         doc = roadmaps.get_roadmap(session, roadmap_id)
         unit = units.get_unit(session, doc["unit"]["code"])
         ensure_may_write(session, who, unit.id)
+        errors.unchanged(sent, "unit", "rm.unit_code", unit.code, "rm.unit_fixed")
         options = Options.load(session, lang)
         data = _read(errors, sent, options)
         if not errors:
