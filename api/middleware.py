@@ -180,7 +180,8 @@ def route_template(path: str, params: dict[str, str]) -> str:
 class AuditLog:
     """Record every non-GET request once it is answered: who (the principal the
     authorisation dependency admitted or refused), role, method, route template,
-    path parameters, status, time and client address. A failure to record is logged,
+    path parameters, status, time and client address, and what it did — the first change
+    the code said (:func:`spatial.accounts.audit.did`), else what its route says. A failure to record is logged,
     never turned into an error for the caller."""
 
     def __init__(self, app: ASGIApp) -> None:
@@ -197,14 +198,15 @@ class AuditLog:
                 status = msg["status"]
             await send(msg)
 
-        try:
-            await self.app(scope, receive, capture)
-        finally:
-            with anyio.CancelScope(shield=True):
-                await anyio.to_thread.run_sync(self._write, scope, status)
+        with audit.listening() as changes:  # what the handler's code says it did (audit.did)
+            try:
+                await self.app(scope, receive, capture)
+            finally:
+                with anyio.CancelScope(shield=True):
+                    await anyio.to_thread.run_sync(self._write, scope, status, changes)
 
     @staticmethod
-    def _write(scope: Scope, status: int) -> None:
+    def _write(scope: Scope, status: int, changes: list[audit.Change]) -> None:
         principal = scope.get("state", {}).get("principal")
         route = scope.get("route")
         params = {k: str(v) for k, v in scope.get("path_params", {}).items()}
@@ -221,6 +223,8 @@ class AuditLog:
                     target=params,
                     status=status,
                     client=client[0] if client else None,
+                    # A refused request did nothing: its entry says what it asked (from its route).
+                    change=changes[0] if changes and status < 400 else None,
                 )
         except Exception:  # the request is answered already; losing the entry must not hide it
             log.warning("could not write the audit entry for %s %s", scope["method"], scope["path"], exc_info=True)

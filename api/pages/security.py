@@ -155,8 +155,10 @@ def form_for(permission: str | None) -> Callable[[Request], Awaitable[Submitted]
             with session_scope() as session:
                 principal = resolve_principal(request, session)
         if permission is not None:
+            if principal is not None:
+                request.state.principal = principal  # for the audit log, refused or not
             principal = authorise(principal, permission)
-            request.state.principal = principal  # for the audit log
+            request.state.principal = principal
         token = form.get(CSRF_FIELD)
         if not api_client and not csrf_valid(request, token if isinstance(token, str) else None):
             raise Forbidden(t("form.csrf", "en"), field=CSRF_FIELD)
