@@ -16,7 +16,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.errors import error_body
 from api.headers import SECURITY_HEADERS, public_cors
-from spatial.accounts import audit
+from spatial.accounts import audit, form_tokens
 from spatial.db.engine import session_scope
 from spatial.settings import get_settings
 
@@ -180,7 +180,8 @@ def route_template(path: str, params: dict[str, str]) -> str:
 class AuditLog:
     """Record every non-GET request: who (the principal the authorisation dependency
     admitted or refused), role, method, route template, path parameters, status, time and
-    client address.
+    client address, and what it did — the first change the code said
+    (:func:`spatial.accounts.audit.did`), else what its route says.
 
     A request that changes something is recorded in the transaction of its change
     (:func:`spatial.accounts.audit.pending`), so that a change is never without its entry;
@@ -207,7 +208,7 @@ class AuditLog:
             await send(msg)
 
         try:
-            with audit.pending(entry):
+            with audit.pending(entry):  # what the handler's code says it did is heard on entry.changes
                 await self.app(scope, receive, capture)
         finally:
             with anyio.CancelScope(shield=True):
@@ -216,7 +217,7 @@ class AuditLog:
     @staticmethod
     def _settle(scope: Scope, entry: audit.PendingEntry, status: int) -> None:
         try:
-            with session_scope() as session:
+            with form_tokens.suspended(), session_scope() as session:  # the form's token goes with its change
                 audit.settle(session, entry, status)
         except Exception:  # the request is answered already; losing the entry must not hide it
             log.warning("could not write the audit entry for %s %s", scope["method"], scope["path"], exc_info=True)

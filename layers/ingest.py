@@ -43,6 +43,7 @@ from layers.options import CLI, OptionNames
 from layers.raster import convert_to_cog
 from layers.readers import VectorSource, find_dataset, format_of, read_vector
 from layers.territory import check_extent
+from spatial.accounts import audit
 from spatial.db.bulk import copy_arrow, multi_ewkb_hex
 from spatial.db.engine import driver_connection
 from spatial.errors import Conflict, InvalidInput
@@ -159,6 +160,7 @@ def add_layer(
                                  say=say)
             facts = _add_vector(session, source, slug, version, progress, say)
     facts["details"] = {**facts["details"], **(details or {})}
+    audit.did("create" if current is None else "edit", "layer", slug, name=request.title or name)
     return _record(session, current, slug, version, request, name, added_by, facts)
 
 

@@ -53,6 +53,8 @@ need_pkg wrk               # HTTP load generator of the tile benchmark (bench/ti
 need_pkg nginx             # the shared tile cache in front of Pishraft, measured by bench/tiles.py
 need_pkg chromium          # headless browser for map tests
 need_pkg fonts-farsiweb    # Persian TrueType fonts (Nazli) served with the maps
+need_pkg libpango-1.0-0    # WeasyPrint's text layout (Persian shaping, right to left) for PDF downloads
+need_pkg libpangoft2-1.0-0
 need_pkg util-linux        # runuser, to run PostgreSQL as 'postgres' when we are root
 need_pkg pgbackrest        # continuous WAL archiving and point-in-time recovery (pishraft db backup/restore)
 need_pkg python3-venv

@@ -83,6 +83,15 @@ class VersionRequired(PishraftError):
     """A change was sent without the version it was made against, and the server requires one."""
 
     code = "if_match_required"
+class AlreadySent(Conflict):
+    """This form was sent before and its change is saved; ``url`` is the page the first
+    send led to (``None`` when it did not say). Pages answer with that page, not an error."""
+
+    code = "already_sent"
+
+    def __init__(self, url: str | None) -> None:
+        super().__init__("This form was already sent; its change is saved once.", field="form_token")
+        self.url = url
 
 
 class TooLarge(PishraftError):

@@ -89,6 +89,7 @@ def _save(request: Request, sent: Submitted, roadmap_id: int, action_id: int | N
         unit = units.get_unit(session, roadmap["unit"]["code"])
         ensure_may_write(session, who, unit.id)  # a forged request outside the area: 403, nothing written
         action = roadmaps.get_action(session, action_id) if action_id else None
+        errors.unchanged(sent, "roadmap_id", "act.roadmap", str(roadmap_id))  # an action stays in its roadmap
         options = Options.load(session, lang)
         data = _read(errors, sent, options, date.fromisoformat(roadmap["start_date"]),
                      action["sector"] if action else "")
@@ -108,8 +109,7 @@ def _save(request: Request, sent: Submitted, roadmap_id: int, action_id: int | N
                 context = _form_context(session, lang, roadmap, now, _stored_values({**now, **exc.yours}))
                 return render(request, "action_form.html", {**context, "errors": errors,
                                                             **stale_context(exc, LABELS, lang)}, 409)
-            else:
-                session.commit()
+            else:  # committed as the block ends, with the form's one-time token
                 return redirect(request, f"/roadmaps/{roadmap_id}")
         context = _form_context(session, lang, roadmap, action, _sent_values(sent))
     return render(request, "action_form.html", {**context, "errors": errors, "version": sent.text(VERSION_FIELD)},

@@ -10,18 +10,20 @@ from typing import Any
 
 from fastapi import Depends, Query, Request
 from fastapi.responses import Response
+from sqlalchemy.orm import Session
 
 from api.auth import ROLES, Principal, require
 from api.pages.forms import FormErrors
 from api.pages.handovers import editor
 from api.pages.history import IRAN, moment
-from api.pages.render import lang_of, page_router, redirect, render
+from api.pages.render import lang_of, lead_to, page_router, redirect, render
 from api.pages.security import Submitted, form_for
 from spatial.accounts import audit
 from spatial.accounts import users as accounts
 from spatial.db.engine import session_scope
 from spatial.errors import PishraftError
 from spatial.jalali import parse_jalali
+from spatial.units import hierarchy as units
 from spatial.messages import has, label, t
 
 router = page_router()
@@ -63,7 +65,7 @@ def create_user(request: Request, sent: Submitted = Depends(form_for("admin"))) 
         try:
             with session_scope() as session:
                 accounts.create_user(session, username, password, role, area_code=area)
-            return redirect(request, "/admin/users", done=username)
+                return redirect(request, "/admin/users", done=username)
         except PishraftError as exc:
             errors.from_domain(exc, USER_LABELS)
     values = {"username": username, "role": sent.text("role"), "area": sent.text("area")}
@@ -112,7 +114,11 @@ def keys_page(request: Request, _: Principal = Depends(require("admin"))) -> Res
 
 @router.post("/admin/keys")
 def create_key(request: Request, sent: Submitted = Depends(form_for("admin"))) -> Response:
-    """Create a partner key and show it this once (it is stored only as a digest)."""
+    """Create a partner key and show it this once (it is stored only as a digest).
+
+    The one exception to post/redirect/get: the secret is in this answer only (never in a
+    URL, a cookie or the database), and the form's one-time token makes a refresh lead
+    to the key list instead of a second key."""
     errors = FormErrors(lang_of(request))
     me = editor(sent)
     partner = errors.text(sent, "partner", KEY_LABELS["partner"], max_len=100)
@@ -124,6 +130,8 @@ def create_key(request: Request, sent: Submitted = Depends(form_for("admin"))) -
             rate = accounts.parse_rate(rate_text)
             with session_scope() as session:
                 key = accounts.create_key(session, partner, collections, rate, created_by=me.username)
+                # Sent again (a refresh), the form leads to the list: no second key, the secret not shown again.
+                lead_to(request, "/admin/keys")
             return _keys_page(request, FormErrors(lang_of(request)), new_key=key)
         except PishraftError as exc:
             errors.from_domain(exc, KEY_LABELS)
@@ -144,42 +152,86 @@ def revoke_key(request: Request, prefix: str, _: Submitted = Depends(form_for("a
 def audit_page(request: Request, username: str = Query("", max_length=128), role: str = Query("", max_length=32),
                method: str = Query("", max_length=10), route: str = Query("", max_length=256),
                status: str = Query("", max_length=3), since: str = Query("", max_length=20),
-               until: str = Query("", max_length=20), page: int = Query(1, ge=1, le=100_000),
+               until: str = Query("", max_length=20), day: str = Query("", max_length=20),
+               change: str = Query("", max_length=20), kind: str = Query("", max_length=20),
+               object: str = Query("", max_length=128), page: int = Query(1, ge=1, le=100_000),  # noqa: A002
                _: Principal = Depends(require("admin"))) -> Response:
-    """Recorded writes, newest first, filtered; ``since``/``until`` are Jalali days (Iran time,
-    both inclusive)."""
+    """Recorded writes, newest first, each said in words with a link to its object; filtered
+    by person, kind of change, object (kind and id) and Jalali days (``day``, or
+    ``since``/``until``, Iran time, both inclusive), and by the request's method, route and status."""
     lang = lang_of(request)
     errors = FormErrors(lang)
     start = end = None
-    if since:
+    for name, text, label_key in (("day", day, "admin.day"), ("since", since, "admin.since"),
+                                  ("until", until, "admin.until")):
+        if not text:
+            continue
         try:
-            start = datetime.combine(parse_jalali(since, "since"), time.min, tzinfo=IRAN)
+            moment_of_day = parse_jalali(text, name)
         except PishraftError:
-            errors.add("since", "admin.since", "form.bad_date")
-    if until:
-        try:
-            end = datetime.combine(parse_jalali(until, "until"), time.max, tzinfo=IRAN)
-        except PishraftError:
-            errors.add("until", "admin.until", "form.bad_date")
+            errors.add(name, label_key, "form.bad_date")
+            continue
+        if name in ("day", "since"):
+            start = datetime.combine(moment_of_day, time.min, tzinfo=IRAN)
+        if name in ("day", "until"):
+            end = datetime.combine(moment_of_day, time.max, tzinfo=IRAN)
     code = int(status) if status.isdigit() else None
     if status and code is None:
         errors.add("status", "admin.status", "form.bad_number")
     entries: list[dict[str, Any]] = []
+    places: dict[str, str] = {}
     if not errors:
         with session_scope() as session:
             entries = audit.entries(session, username=username or None, role=role or None,
                                     method=method if method in METHODS else None, route=route or None,
-                                    status=code, since=start, until=end, limit=AUDIT_PAGE + 1,
-                                    offset=(page - 1) * AUDIT_PAGE)
+                                    status=code, since=start, until=end,
+                                    action=change if change in audit.ACTIONS else None,
+                                    object_kind=kind if kind in audit.OBJECT_KINDS else None,
+                                    object_id=object or None, limit=AUDIT_PAGE + 1, offset=(page - 1) * AUDIT_PAGE)
+            places = _places(session, {str(e["words"]["area"]) for e in entries if (e["words"] or {}).get("area")}, lang)
     more = len(entries) > AUDIT_PAGE
     for e in entries:
         e["when"] = moment(e["at"], lang)
-        e["method_word"] = t(f"admin.method.{e['method']}", lang) if has(f"admin.method.{e['method']}") else e["method"]
+        e["said"] = audit.sentence(e, lang, places)
+        e["link"] = object_link(e)
         e["role_word"] = label("role", e["role"], lang) if e["role"] in ROLES else t(f"admin.role_{e['role']}", lang) \
             if has(f"admin.role_{e['role']}") else e["role"]
     filters = {"username": username, "role": role, "method": method, "route": route, "status": status,
-               "since": since, "until": until}
+               "since": since, "until": until, "day": day, "change": change, "kind": kind, "object": object}
     return render(request, "admin_audit.html", {
         "entries": entries[:AUDIT_PAGE], "filters": filters, "errors": errors, "roles": ROLES, "methods": METHODS,
-        "page": page, "more": more, "query": {k: v for k, v in filters.items() if v},
+        "changes": audit.ACTIONS, "kinds": audit.OBJECT_KINDS, "page": page, "more": more,
+        "query": {k: v for k, v in filters.items() if v},
     }, status_code=422 if errors else 200)
+
+
+def _places(session: Session, codes: set[str], lang: str) -> dict[str, str]:
+    """Area code -> its name in ``lang`` for the codes the entries' words hold."""
+    places = {}
+    for code in codes:
+        try:
+            unit = units.get_unit(session, code)
+        except PishraftError:
+            continue  # a unit since retired: its code is said as it was stored
+        places[code] = unit.name_fa if lang == "fa" else unit.name_en
+    return places
+
+
+def object_link(entry: dict[str, Any]) -> str | None:
+    """The page of the object an entry changed (none for deleted objects and for kinds
+    without a page)."""
+    kind, object_id, words = entry["object_kind"], entry["object_id"], entry["words"] or {}
+    if entry["status"] >= 400 or not kind:
+        return None
+    roadmap_id = words.get("roadmap_id")
+    if kind == "roadmap" and object_id:
+        return f"/roadmaps/{object_id}/history" if entry["action"] == "delete" else f"/roadmaps/{object_id}"
+    if entry["action"] == "delete":
+        return f"/roadmaps/{roadmap_id}/history" if roadmap_id else None
+    pages = {"user": "/admin/users", "key": "/admin/keys", "indicator": "/indicators",
+             "core": f"/cores/{object_id}" if object_id else None,
+             "past_plan": f"/past-plans/{object_id}" if object_id else None,
+             "layer": f"/layers/{object_id}" if object_id else None}
+    if kind in pages:
+        return pages[kind]
+    return f"/roadmaps/{roadmap_id}" if roadmap_id else None

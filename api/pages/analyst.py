@@ -99,7 +99,7 @@ def upload(request: Request, sent: Submitted = Depends(form_for("layers:write"))
                 with session_scope() as session:  # committed here, before the answer
                     slug = add_layer(session, path, wanted, added_by=principal.username, file_name=file_name,
                                      limits=limits).slug
-            return redirect(request, f"/layers/{slug}", loaded=1)
+                    return redirect(request, f"/layers/{slug}", loaded=1)
         except PishraftError as exc:  # a bad file or name: nothing was kept
             errors.from_domain(exc, UPLOAD_LABELS)
     values = {k: sent.text(k) for k in UPLOAD_LABELS if k != "file"} | {"replace": sent.text("replace")}
@@ -126,7 +126,29 @@ def indicators_page(request: Request, _: Principal = Depends(require("read"))) -
 
 @router.get("/indicators/import")
 def import_form(request: Request, _: Principal = Depends(require("indicators:write"))) -> Response:
-    return render(request, "indicator_import.html", {"errors": FormErrors(lang_of(request)), "result": None})
+    """The import form; after an import, what was imported (the redirect's query)."""
+    return render(request, "indicator_import.html", {"errors": FormErrors(lang_of(request)),
+                                                     "result": _done(request, IMPORT_DONE)})
+
+
+#: What the pages after a successful form show, carried in the redirect's query (post/redirect/get).
+IMPORT_DONE = ("values", "rows", "level", "periods", "indicators")
+DERIVE_DONE = ("indicator", "with_value", "units", "level")
+
+
+def _done(request: Request, names: tuple[str, ...]) -> dict[str, Any] | None:
+    """The outcome of the form sent just before, read back from the query, or ``None``."""
+    query = request.query_params
+    if not all(query.get(name) for name in names):
+        return None
+    done: dict[str, Any] = {name: query[name][:500] for name in names}
+    for name in ("periods", "indicators"):
+        if name in done:
+            done[name] = done[name].split(",")
+    for name in ("values", "rows", "with_value", "units"):
+        if name in done:
+            done[name] = int(done[name]) if done[name].isdigit() else 0
+    return done
 
 
 @router.post("/indicators/import")
@@ -145,7 +167,9 @@ def import_values(request: Request, sent: Submitted = Depends(form_for("indicato
             try:
                 with session_scope() as session:
                     result = indicators.import_csv(session, data, _file_name(file.filename))
-                return render(request, "indicator_import.html", {"errors": errors, "result": result})
+                    return redirect(request, "/indicators/import", **{
+                        name: ",".join(map(str, result[name])) if isinstance(result[name], list) else result[name]
+                        for name in IMPORT_DONE})
             except PishraftError as exc:
                 errors.from_domain(exc, {"file": "indicator.file"})
     return render(request, "indicator_import.html", {"errors": errors, "result": None}, status_code=422)
@@ -165,7 +189,7 @@ def _derive_form(request: Request, values: dict[str, Any], errors: FormErrors, r
 def derive_form(request: Request, _: Principal = Depends(require("indicators:write"))) -> Response:
     values = {"level": "neighbourhood", "method": "count", "origin": "centroid", "domain": "capacity",
               "direction": "higher_is_better"}
-    return _derive_form(request, values, FormErrors(lang_of(request)))
+    return _derive_form(request, values, FormErrors(lang_of(request)), _done(request, DERIVE_DONE))
 
 
 @router.post("/indicators/derive")
@@ -194,7 +218,7 @@ def derive(request: Request, sent: Submitted = Depends(form_for("indicators:writ
                     session, layer, level, method, code=code, period=period, attribute=attribute, stat=stat,
                     origin=origin or "centroid", domain=domain or "capacity", direction=direction or "higher_is_better",
                     name_fa=name_fa, name_en=name_en)
-            return _derive_form(request, values, errors, result)
+                return redirect(request, "/indicators/derive", **{name: result[name] for name in DERIVE_DONE})
         except PishraftError as exc:
             errors.from_domain(exc, DERIVE_LABELS)
     return _derive_form(request, values, errors, status_code=422)

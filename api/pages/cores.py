@@ -72,7 +72,7 @@ def create_core(request: Request, sent: Submitted = Depends(form_for("roadmaps:w
             with session_scope() as session:
                 made = cores.create_core(session, parse(CoreIn, {"name": name, "unit": unit, "stage": stage,
                                                                  "members_count": int(members or 0)}), principal)
-            return redirect(request, f"/cores/{made['id']}")
+                return redirect(request, f"/cores/{made['id']}")  # inside: the form's token is kept with the core
         except InvalidInput as exc:
             errors.from_domain(exc, LABELS)
     values = {k: sent.text(k) for k in ("name", "unit", "members_count", "stage")}

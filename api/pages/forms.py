@@ -109,6 +109,14 @@ class FormErrors:
             self.add(name, label_key, "form.bad_date", **params)
             return None
 
+    def unchanged(self, sent: Submitted, name: str, label_key: str, current: str,
+                  message_key: str = "form.cannot_change") -> None:
+        """A field this form does not change (a roadmap's unit, an action's roadmap): a
+        forged form that sends it with another value than ``current`` is refused whole,
+        never half-applied with the field silently ignored."""
+        if name in sent.form and sent.text(name) != current:
+            self.add(name, label_key, message_key)
+
     def from_domain(self, exc: PishraftError, labels: Mapping[str, str]) -> None:
         """Record a refusal of the core (``spatial``) against the field it names.
 

@@ -89,7 +89,7 @@ def hand_over_submitted(request: Request, sent: Submitted = Depends(form_for("ro
                                           "roadmap_id": int(roadmap) if roadmap else None,
                                           "handed_over_on": on, "note": note})
                 hand_over(session, data, principal)
-            return redirect(request, f"/roadmaps/{int(roadmap)}/history" if roadmap else "/handovers")
+                return redirect(request, f"/roadmaps/{int(roadmap)}/history" if roadmap else "/handovers")
         except InvalidInput as exc:
             errors.from_domain(exc, LABELS)
     values = {name: sent.text(name) for name in LABELS}

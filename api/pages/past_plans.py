@@ -70,7 +70,7 @@ def create_past_plan(request: Request, sent: Submitted = Depends(form_for("roadm
             data = parse(PastPlanIn, fields)
             with session_scope() as session:
                 made = past_plans.create_past_plan(session, data, principal)
-            return redirect(request, f"/past-plans/{made['id']}")
+                return redirect(request, f"/past-plans/{made['id']}")
         except InvalidInput as exc:
             errors.from_domain(exc, LABELS)
     return render(request, "past_plan_form.html", {"values": {k: sent.text(k) for k in LABELS}, "sectors": SECTORS,

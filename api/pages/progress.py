@@ -35,6 +35,22 @@ def _number(value: str | None) -> int | None:
     return int(value) if value and value.isdigit() and len(value) < 10 else None
 
 
+def watch_filters(level: str | None, sector: str | None, sponsor: str | None,
+                  responsible: str | None) -> dict[str, Any]:
+    """The progress list's filters from its query (unknown levels and malformed ids: no filter)."""
+    return {"level": level if level in LEVELS else None, "sector": sector or None, "sponsor": _number(sponsor),
+            "responsible": _number(responsible)}
+
+
+def watched_actions(session: Any, code: str, filters: dict[str, Any]) -> list[dict[str, Any]]:
+    """The actions under unit ``code`` with these filters (those of GET /api/progress,
+    narrowed), what needs attention first: the page's list and its downloads."""
+    actions = roadmaps.list_actions(session, unit=code, level=filters["level"], sector=filters["sector"],
+                                    sponsor=filters["sponsor"], responsible=filters["responsible"])
+    actions.sort(key=lambda a: (ORDER.index(a["progress_status"]), a["end_date"] or "9999", a["id"]))
+    return actions
+
+
 @router.get("/progress/{code}")
 def progress_page(
     request: Request,
@@ -50,15 +66,11 @@ def progress_page(
     responsible person. Without sector, sponsor or person filters the counts are exactly
     those of ``GET /api/progress?unit=code&level=…`` (the same actions, judged the same day)."""
     lang = lang_of(request)
-    level = level if level in LEVELS else None
-    sponsor_id, person_id = _number(sponsor), _number(responsible)
-    filters = {"level": level, "sector": sector or None, "sponsor": sponsor_id, "responsible": person_id}
+    filters = watch_filters(level, sector, sponsor, responsible)
     with session_scope() as session:
         unit = units.get_unit(session, code)
         parents = list(reversed(units.ancestors(session, code)))
-        # The actions of GET /api/actions with these filters: those of GET /api/progress, narrowed.
-        actions = roadmaps.list_actions(session, unit=code, level=level, sector=sector or None, sponsor=sponsor_id,
-                                        responsible=person_id)
+        actions = watched_actions(session, code, filters)
         options = Options.load(session, lang)
         writable = writable_units(session, who, {a["unit_code"] for a in actions})
         unit_feature = units.unit_feature(session, code)
@@ -66,7 +78,6 @@ def progress_page(
     counts = {status: 0 for status in progress.STATUSES}
     for a in actions:
         counts[a["progress_status"]] += 1
-    actions.sort(key=lambda a: (ORDER.index(a["progress_status"]), a["end_date"] or "9999", a["id"]))
     placed = [{"type": "Feature", "id": a["id"], "geometry": a["geometry"],
                "properties": {"title": a["title"], "status": a["progress_status"],
                               "href": f"/roadmaps/{a['roadmap_id']}"}}
@@ -120,8 +131,7 @@ def record_measurement(request: Request, action_id: int, sent: Submitted = Depen
                 session.rollback()  # nothing of this submission is kept
                 errors.from_domain(exc, {"measured_on": "ms.measured_on", "value": "ms.value",
                                          "key_result_id": "ms.key_result", "source": "ms.source"})
-            else:
-                session.commit()
+            else:  # committed as the block ends, with the form's one-time token
                 return redirect(request, f"/progress/{context['unit'].code}")
     values = {name: sent.text(name) for name in ("key_result_id", "measured_on", "value", "source")}
     return render(request, "measurement_form.html", {**context, "values": values, "errors": errors},

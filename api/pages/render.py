@@ -26,6 +26,7 @@ from fastapi.templating import Jinja2Templates
 from api.pages.forms import FormErrors
 from api.pages.security import csrf_token, remember_anonymous_seed, viewer_of
 from spatial import errors
+from spatial.accounts import form_tokens
 from spatial.jalali import format_date, format_number, jalali_numeric, persian_digits
 from spatial.messages import choices, label, measure, t
 
@@ -105,7 +106,8 @@ def _mark_page(request: Request) -> None:
 def context(request: Request, values: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """What every template sees: ``request``, ``lang``, ``dir``, ``t``, ``label``,
     ``choices``, ``measure``, ``href``, ``jdate``, ``jdate_input``, ``num``, ``digits``, the signed-in
-    ``viewer`` (or ``None``) and ``csrf_token``; then ``values``."""
+    ``viewer`` (or ``None``), ``csrf_token`` and ``form_token()`` (a fresh one-time token);
+    then ``values``."""
     lang = lang_of(request)
     return {
         "request": request, "lang": lang, "dir": "rtl" if lang == "fa" else "ltr",
@@ -122,6 +124,7 @@ def context(request: Request, values: Mapping[str, Any] | None = None) -> dict[s
         "static": lambda path: f"{STATIC_URL}/{path}",
         "viewer": viewer_of(request),
         "csrf_token": csrf_token(request),
+        "form_token": form_tokens.new_token,
         **(values or {}),
     }
 
@@ -136,14 +139,35 @@ def render(request: Request, template: str, values: Mapping[str, Any] | None = N
 
 
 def redirect(request: Request, path: str, **params: object) -> RedirectResponse:
-    """303 See Other to ``path`` in the page's language: the answer to every successful form."""
-    return RedirectResponse(href(request, path, **params), status_code=303)
+    """303 See Other to ``path`` in the page's language: the answer to every successful form.
+
+    Where the form's change led is remembered with its one-time token (made inside the
+    ``with session_scope()`` block, it is stored in the change's own commit), so that the
+    same form sent again is led here too (:func:`already_sent`)."""
+    return RedirectResponse(lead_to(request, path, **params), status_code=303)
+
+
+def lead_to(request: Request, path: str, **params: object) -> str:
+    """Say that the form being handled led to ``path`` (kept with its one-time token) and
+    return the link; for a form answered with a page of its own (the new partner key,
+    shown once) rather than a redirect."""
+    location = href(request, path, **params)
+    form_tokens.led_to(location)
+    return location
+
+
+def already_sent(request: Request, exc: errors.AlreadySent) -> RedirectResponse:
+    """The answer to a form sent again: the page its first send led to (or, when that send
+    did not say, the page the form was sent from), never a second change."""
+    return RedirectResponse(exc.url or href(request, request.url.path), status_code=303)
 
 
 def error_page(request: Request, exc: errors.PishraftError, status_code: int) -> HTMLResponse | RedirectResponse:
     """The HTML answer to a domain error on a page, in the page's language: the sign-in form
     (status 401) for a visitor who must sign in first, else the error page."""
     lang = lang_of(request)
+    if isinstance(exc, errors.AlreadySent):
+        return already_sent(request, exc)
     if isinstance(exc, errors.Unauthorized):
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         return render(request, "signin.html", {"next": target if request.method == "GET" else HOME,

@@ -119,8 +119,7 @@ def create_roadmap(request: Request, sent: Submitted = Depends(form_for(WRITE)))
             except InvalidInput as exc:
                 session.rollback()  # nothing of this submission is kept
                 errors.from_domain(exc, _labels(data))
-            else:
-                session.commit()
+            else:  # committed as the block ends, with the form's one-time token
                 return redirect(request, f"/roadmaps/{made['id']}")
         context = _form_context(session, lang, _sent_values(sent), code if unit_id else None, None)
     return render(request, "roadmap_form.html", {**context, "errors": errors}, status_code=422)
@@ -182,6 +181,7 @@ def edit_roadmap(request: Request, roadmap_id: int, sent: Submitted = Depends(fo
         doc = roadmaps.get_roadmap(session, roadmap_id)
         unit = units.get_unit(session, doc["unit"]["code"])
         ensure_may_write(session, who, unit.id)
+        errors.unchanged(sent, "unit", "rm.unit_code", unit.code, "rm.unit_fixed")
         options = Options.load(session, lang)
         data = _read(errors, sent, options)
         if not errors:
@@ -197,7 +197,6 @@ def edit_roadmap(request: Request, roadmap_id: int, sent: Submitted = Depends(fo
                 return render(request, "roadmap_form.html", {**context, "errors": errors,
                                                              **stale_context(exc, _labels(data), lang)}, 409)
             else:
-                session.commit()
                 return redirect(request, f"/roadmaps/{roadmap_id}")
         context = _form_context(session, lang, _sent_values(sent), unit.code, doc)
     return render(request, "roadmap_form.html", {**context, "errors": errors, "version": sent.text(VERSION_FIELD)},

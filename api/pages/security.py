@@ -8,6 +8,12 @@
   dependency :func:`form_for` makes the role check the API makes, then checks the token,
   and hands the handler the :class:`Submitted` form with its principal. Area scope is
   the handler's job, as in the API: ``spatial.units.access.ensure_within_area``.
+- Sending once: the same macro gives every form a one-time ``form_token``
+  (:mod:`spatial.accounts.form_tokens`). :func:`form_for` answers a form whose token is
+  used already with the page its first send led to (:class:`~spatial.errors.AlreadySent`,
+  a 303 on pages), and otherwise makes the token pending: the handler's transaction that
+  writes stores it with the change, and ``render.redirect`` says where the change led.
+  A refresh or a double click therefore makes one object, whatever the form.
 
 The session cookie is HttpOnly and SameSite=Lax (``api.auth.set_session_cookie``); the
 anonymous visitor's CSRF seed cookie (for the sign-in form) is HttpOnly and SameSite=Strict.
@@ -35,13 +41,16 @@ from api.auth import (
     cookie_principal,
     resolve_principal,
 )
+from spatial.accounts import form_tokens
 from spatial.accounts.tokens import secret_key
 from spatial.db.engine import session_scope
-from spatial.errors import Forbidden
+from spatial.errors import AlreadySent, Forbidden
 from spatial.messages import t
 from spatial.settings import get_settings
 
 CSRF_FIELD = "csrf_token"
+#: The one-time token of a form (see :mod:`spatial.accounts.form_tokens`).
+ONCE_FIELD = "form_token"
 #: The anonymous visitor's CSRF seed (before sign-in there is no session to bind the token to).
 SEED_COOKIE = "pishraft_csrf"
 
@@ -127,8 +136,10 @@ def form_for(permission: str | None) -> Callable[[Request], Awaitable[Submitted]
     """Dependency for a form's POST handler: who sends it (session cookie, or a bearer
     token / partner key for API clients), the API's role check for ``permission``
     (:func:`api.auth.authorise`: 401 signed out, 403 without the permission), then the
-    CSRF token for cookie sessions. ``permission=None`` is for the sign-in and sign-out
-    forms: anyone, CSRF token only.
+    CSRF token for cookie sessions, then the form's one-time token: a form sent before is
+    refused with :class:`~spatial.errors.AlreadySent` (the page it led to), any other makes
+    its token pending for the handler's transaction. ``permission=None`` is for the sign-in
+    and sign-out forms: anyone, CSRF token only.
 
     Examples
     --------
@@ -144,11 +155,20 @@ def form_for(permission: str | None) -> Callable[[Request], Awaitable[Submitted]
             with session_scope() as session:
                 principal = resolve_principal(request, session)
         if permission is not None:
+            if principal is not None:
+                request.state.principal = principal  # for the audit log, refused or not
             principal = authorise(principal, permission)
-            request.state.principal = principal  # for the audit log
+            request.state.principal = principal
         token = form.get(CSRF_FIELD)
         if not api_client and not csrf_valid(request, token if isinstance(token, str) else None):
             raise Forbidden(t("form.csrf", "en"), field=CSRF_FIELD)
+        once = form.get(ONCE_FIELD)
+        pending = form_tokens.expect(once if isinstance(once, str) else None)
+        if pending is not None:
+            with session_scope() as session:
+                sent_before, url = form_tokens.used(session, pending.token)
+            if sent_before:
+                raise AlreadySent(url)
         return Submitted(form, principal)
 
     dependency.__name__ = f"form_for_{(permission or 'anyone').replace(':', '_')}"

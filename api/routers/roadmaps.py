@@ -118,10 +118,18 @@ def roadmap_map_data(roadmap_id: PathId, session: DbSession,
 
 @router.get("/api/roadmaps/{roadmap_id}/export", summary="Export as JSON or as an Excel workbook",
             responses={200: {"content": {XLSX: {}}}})
-def export_roadmap(roadmap_id: PathId, session: DbSession, format: Literal["json", "xlsx"] = "json",  # noqa: A002
-                   _: Principal = Depends(require("read"))) -> Any:
+def export_roadmap(
+    roadmap_id: PathId, session: DbSession, format: Literal["json", "xlsx"] = "json",  # noqa: A002
+    lang: Annotated[Literal["en", "fa"], Query(
+        description="The workbook's language: English headers and words by default (dates ISO); "
+                    "`fa` for Persian headers and words, Jalali dates and right-to-left sheets. "
+                    "Stored codes never appear as such; the JSON document is not translated.")] = "en",
+    _: Principal = Depends(require("read")),
+) -> Any:
+    """JSON: the portable document (codes, ISO dates) that ``POST /api/roadmaps/import`` reads.
+    Excel: the same roadmap as sheets for people, in ``lang``."""
     if format == "xlsx":
-        return Response(exchange.export_excel(session, roadmap_id), media_type=XLSX,
+        return Response(exchange.export_excel(session, roadmap_id, lang=lang), media_type=XLSX,
                         headers={"Content-Disposition": f'attachment; filename="roadmap-{roadmap_id}.xlsx"'})
     return exchange.export_json(session, roadmap_id)
 

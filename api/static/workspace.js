@@ -113,6 +113,10 @@
   }
 
   document.addEventListener("click", function (event) {
+    if (event.target.closest("[data-print]")) {
+      window.print();  /* the print stylesheet (workspace.css, @media print) keeps only the content */
+      return;
+    }
     var pick = event.target.closest("[data-pick-for]");
     if (pick) {
       openPicker(pick.closest(".date-input").querySelector("input"));

@@ -1,4 +1,11 @@
-"""The audit log: recording write requests and querying them.
+"""The audit log: recording write requests, saying in words what each did, and querying them.
+
+What a write did is said where the change is made: :func:`did` (the planning history's
+``record``, the accounts' functions, a layer's load) tells the request being recorded
+``create``/``edit``/``delete``… of which object, with the words its sentence needs (a
+title, a role, an area code). A request that said nothing is described from its route
+(:func:`change_of_route`). :func:`sentence` reads an entry out in Persian or English:
+«demo-admin کاربر walk-core با نقش هسته در استان یزد ساخت».
 
 A request that changes something is recorded *in the transaction that makes the change*:
 the HTTP layer opens a :class:`PendingEntry` for the request (:func:`pending`), and every
@@ -8,18 +15,18 @@ entry cannot be written, the commit is refused with :class:`AuditNotWritten` and
 is not made. Once the answer is known the entry's ``status`` is set to it
 (:func:`settle`); ``status`` 0 means the change was committed but the server stopped
 before it answered. A request that changed nothing (a refusal, a failed check) is recorded
-after its answer, by :func:`record`.
+after its answer (also by :func:`settle`).
 
 Examples
 --------
->>> record(session, username="ali", role="planner", method="POST",        # doctest: +SKIP
-...        route="/api/roadmaps", path="/api/roadmaps", target={}, status=201, client="10.0.0.5")
->>> entries(session, username="ali", limit=10)                            # doctest: +SKIP
+>>> with pending(PendingEntry("POST", "/admin/users", "10.0.0.5", facts)):  # doctest: +SKIP
+...     did("create", "user", "walk-core", name="walk-core", role="core", area="IR-21")
+>>> entries(session, username="ali", object_kind="roadmap", limit=10)      # doctest: +SKIP
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -31,9 +38,125 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, SessionTransaction
 
 from spatial.errors import DatabaseUnavailable
+from spatial.jalali import format_number, persian_digits
+from spatial.messages import has, label, t
 from spatial.models.audit import AuditEntry
 
 MAX_PAGE = 1000
+#: The kinds of change an entry records (its ``action``).
+ACTIONS = ("create", "edit", "delete", "revoke", "import", "derive", "signin", "signout")
+#: The kinds of object changed (its ``object_kind``).
+OBJECT_KINDS = ("user", "key", "roadmap", "action", "measurement", "core", "past_plan", "person", "organisation",
+                "handover", "layer", "indicator")
+
+
+@dataclass(frozen=True)
+class Change:
+    """What one write did: ``action`` to the object ``object_kind`` ``object_id``, and the
+    ``words`` of its sentence (codes and names as stored; :func:`sentence` puts them in words)."""
+
+    action: str
+    object_kind: str
+    object_id: str | None = None
+    words: dict[str, Any] = field(default_factory=dict)
+
+
+_heard: ContextVar[list[Change] | None] = ContextVar("pishraft_audit_changes", default=None)
+
+
+def did(action: str, object_kind: str, object_id: object = None, **words: Any) -> None:
+    """Say what the change being made does, for its audit entry (outside a recorded
+    request, nothing happens). The first change said is the entry's object."""
+    changes = _heard.get()
+    if changes is not None:
+        changes.append(Change(action, object_kind, None if object_id is None else str(object_id),
+                              {k: v for k, v in words.items() if v is not None}))
+
+
+#: First segment of a route (after /api or /admin) -> the kind of object it writes.
+_ROUTE_KINDS = {"users": "user", "keys": "key", "roadmaps": "roadmap", "actions": "action",
+                "measurements": "measurement", "cores": "core", "past-plans": "past_plan", "people": "person",
+                "organisations": "organisation", "handovers": "handover", "layers": "layer",
+                "indicators": "indicator"}
+#: Last segment of a route -> the kind of change (when it says it).
+_ROUTE_ACTIONS = {"new": "create", "edit": "edit", "revoke": "revoke", "import": "import", "derive": "derive",
+                  "signin": "signin", "token": "signin", "signout": "signout", "measure": "create"}
+
+
+def change_of_route(method: str, route: str, target: Mapping[str, str]) -> Change | None:
+    """What a write request did, read from its route template when the code did not say
+    (:func:`did`): ``POST /roadmaps/new`` creates a roadmap, ``PATCH /api/users/{username}``
+    edits that user. ``None`` for routes that name no object.
+
+    Examples
+    --------
+    >>> change_of_route("POST", "/roadmaps/{roadmap_id}/actions/new", {"roadmap_id": "7"})
+    Change(action='create', object_kind='action', object_id=None, words={'roadmap_id': '7'})
+    >>> change_of_route("DELETE", "/api/roadmaps/{roadmap_id}", {"roadmap_id": "7"}).action
+    'delete'
+    """
+    segments = [s for s in route.split("/") if s and s not in ("api", "admin")]
+    if not segments:
+        return None
+    last = segments[-1]
+    if last in ("signin", "signout") or route.endswith("/auth/token"):
+        return Change(_ROUTE_ACTIONS[last], "session")
+    nouns = [s for s in segments if s in _ROUTE_KINDS]
+    if not nouns:
+        return None
+    kind = "measurement" if last == "measure" else _ROUTE_KINDS[nouns[-1]]
+    params = [s for s in segments if s.startswith("{")]
+    action = _ROUTE_ACTIONS.get(last)
+    if action is None:
+        action = {"DELETE": "delete", "PATCH": "edit", "PUT": "edit"}.get(
+            method, "edit" if last.startswith("{") else "create")
+    words = {"roadmap_id": target["roadmap_id"]} if "roadmap_id" in target else {}
+    object_id = None
+    if action != "create" and params:
+        object_id = target.get(params[-1].strip("{}"))
+    return Change(action, kind, object_id, words)
+
+
+def sentence(entry: Mapping[str, Any], lang: str, places: Mapping[str, str] | None = None) -> str:
+    """What ``entry`` did, said in ``lang``: «demo-admin کاربر walk-core با نقش هسته در
+    استان یزد ساخت». ``places`` names the area codes the words hold (code -> name in ``lang``).
+    A refused request says what was asked and that it was refused; an entry whose change
+    is not known names its request."""
+    who, words = entry["username"], entry.get("words") or {}
+    action, kind = entry.get("action"), entry.get("object_kind")
+    if not action or not has(f"audit.did.{action}"):
+        return t("audit.did.request", lang, who=who, method=entry["method"], path=entry["path"])
+    kind_word = t(f"audit.kind.{kind}", lang) if has(f"audit.kind.{kind}") else ""
+    if entry["status"] >= 400:
+        return " ".join(t("audit.refused", lang, who=who, change=t(f"audit.change.{action}", lang),
+                          what=kind_word).split())
+    if action in ("signin", "signout"):
+        return t(f"audit.did.{action}", lang, who=who)
+    if kind == "user" and action == "create" and words.get("role"):
+        return t("audit.did.user_create", lang, who=who, name=words.get("name", entry.get("object_id") or ""),
+                 role=label("role", words["role"], lang), where=_where(words.get("area"), lang, places or {}))
+    if kind == "measurement" and action == "create" and "value" in words:
+        return t("audit.did.measurement_create", lang, who=who, value=format_number(words["value"], lang, 2))
+    name = words.get("name") or entry.get("object_id")
+    if name and lang == "fa" and str(name).isdigit():
+        name = persian_digits(name)
+    what = t("audit.named", lang, kind=kind_word, name=name) if name else kind_word
+    return t(f"audit.did.{action}", lang, who=who, what=what)
+
+
+def _where(area: str | None, lang: str, places: Mapping[str, str]) -> str:
+    """" in Yazd province" for an area code (the unit's name says its level), '' without one."""
+    return " " + t("audit.where", lang, name=places.get(area, area)) if area else ""
+
+
+def _change_columns(change: Change | None) -> dict[str, Any]:
+    """The columns of an entry that say what its request did."""
+    if change is None:
+        return {"action": None, "object_kind": None, "object_id": None, "words": {}}
+    return {"action": change.action, "object_kind": change.object_kind, "object_id": change.object_id,
+            "words": change.words}
+
+
 #: ``status`` of an entry written with its change, until the answer is known.
 UNANSWERED = 0
 
@@ -48,17 +171,24 @@ class AuditNotWritten(DatabaseUnavailable):
 class PendingEntry:
     """A write request before it is answered. ``facts`` gives what is learnt while it runs
     (``username``, ``role``, ``route``, ``target``), read when an entry is written. ``ids``
-    are the entries written with the request's committed changes."""
+    are the entries written with the request's committed changes; ``changes`` what its code
+    said it did (:func:`did`)."""
 
     method: str
     path: str
     client: str | None
     facts: Callable[[], dict[str, Any]]
     ids: list[int] = field(default_factory=list)
+    changes: list[Change] = field(default_factory=list)
 
     def values(self, status: int) -> dict[str, Any]:
-        """The row for this request with ``status``."""
-        return {**self.facts(), "method": self.method, "path": self.path, "status": status, "client": self.client}
+        """The row for this request with ``status``. A refused request did nothing: its entry
+        says what it asked (from its route)."""
+        facts = self.facts()
+        change = (self.changes[0] if self.changes and status < 400
+                  else change_of_route(self.method, facts["route"], facts["target"]))
+        return {**facts, "method": self.method, "path": self.path, "status": status, "client": self.client,
+                **_change_columns(change)}
 
 
 _pending: ContextVar[PendingEntry | None] = ContextVar("pishraft_audit_pending", default=None)
@@ -66,11 +196,13 @@ _pending: ContextVar[PendingEntry | None] = ContextVar("pishraft_audit_pending",
 
 @contextmanager
 def pending(entry: PendingEntry) -> Iterator[PendingEntry]:
-    """Make ``entry`` the one written by every transaction that commits a change inside this block."""
-    token = _pending.set(entry)
+    """Make ``entry`` the one written by every transaction that commits a change inside this
+    block, and hear on ``entry.changes`` what the code inside says it did."""
+    token, heard = _pending.set(entry), _heard.set(entry.changes)
     try:
         yield entry
     finally:
+        _heard.reset(heard)
         _pending.reset(token)
 
 
@@ -125,24 +257,17 @@ def settle(session: Session, entry: PendingEntry, status: int) -> None:
         session.execute(insert(AuditEntry).values(**entry.values(status)))
 
 
-def record(
-    session: Session, *, username: str, role: str, method: str, route: str, path: str,
-    target: dict[str, Any], status: int, client: str | None,
-) -> None:
-    """Add one entry (committed with ``session``)."""
-    session.add(AuditEntry(username=username, role=role, method=method, route=route, path=path,
-                           target=target, status=status, client=client))
-
-
 def entries(
     session: Session, *, username: str | None = None, role: str | None = None, method: str | None = None,
     route: str | None = None, status: int | None = None, since: datetime | None = None,
-    until: datetime | None = None, limit: int = 100, offset: int = 0,
+    until: datetime | None = None, action: str | None = None, object_kind: str | None = None,
+    object_id: str | None = None, limit: int = 100, offset: int = 0,
 ) -> list[dict[str, Any]]:
     """Entries matching every given filter, newest first.
 
     ``route`` matches the route template or the request path by prefix (``/api/users``
-    matches ``/api/users/{username}``); ``since`` is inclusive, ``until`` exclusive.
+    matches ``/api/users/{username}``); ``since`` is inclusive, ``until`` exclusive;
+    ``action``, ``object_kind`` and ``object_id`` are what the write did (:class:`Change`).
     """
     q = select(AuditEntry)
     if username is not None:
@@ -156,6 +281,12 @@ def entries(
         q = q.where(AuditEntry.route.startswith(route, autoescape=True) | AuditEntry.path.startswith(route, autoescape=True))
     if status is not None:
         q = q.where(AuditEntry.status == status)
+    if action is not None:
+        q = q.where(AuditEntry.action == action)
+    if object_kind is not None:
+        q = q.where(AuditEntry.object_kind == object_kind)
+    if object_id is not None:
+        q = q.where(AuditEntry.object_id == object_id)
     if since is not None:
         q = q.where(AuditEntry.at >= since)
     if until is not None:
@@ -163,6 +294,7 @@ def entries(
     q = q.order_by(AuditEntry.at.desc(), AuditEntry.id.desc()).limit(min(limit, MAX_PAGE)).offset(offset)
     return [
         {"id": e.id, "at": e.at.isoformat(), "username": e.username, "role": e.role, "method": e.method,
-         "route": e.route, "path": e.path, "target": e.target, "status": e.status, "client": e.client}
+         "route": e.route, "path": e.path, "target": e.target, "status": e.status, "client": e.client,
+         "action": e.action, "object_kind": e.object_kind, "object_id": e.object_id, "words": e.words}
         for e in session.execute(q).scalars()
     ]

@@ -34,6 +34,7 @@ from sqlalchemy.orm import Session
 from spatial.jalali import latin_digits
 from spatial.errors import Conflict, InvalidInput, NotFound, Unauthorized
 from spatial.models.accounts import ROLES, ApiKey, User
+from spatial.accounts import audit
 from spatial.accounts.tokens import verified_token
 
 CACHE_TTL_S = 5.0
@@ -146,6 +147,7 @@ def create_user(
     session.add(user)
     session.flush()
     forget_cached()
+    audit.did("create", "user", username, name=username, role=role, area=area_code if area else None)
     return user
 
 
@@ -173,6 +175,7 @@ def set_disabled(session: Session, username: str, disabled: bool = True) -> None
     user.updated_at = func.now()
     session.flush()
     forget_cached()
+    audit.did("edit", "user", username, name=username)
 
 
 def set_role(session: Session, username: str, role: str, *, area_code: str | None = None) -> None:
@@ -183,6 +186,7 @@ def set_role(session: Session, username: str, role: str, *, area_code: str | Non
     user.updated_at = func.now()
     session.flush()
     forget_cached()
+    audit.did("edit", "user", username, name=username, role=role, area=area_code if user.area_unit_id else None)
 
 
 def authenticate(session: Session, username: str, password: str) -> Account:
@@ -295,6 +299,7 @@ def create_key(
                        rate_per_s=rate_per_s, created_by=created_by, synthetic=synthetic))
     session.flush()
     forget_cached()
+    audit.did("create", "key", prefix, name=partner.strip())
     return key
 
 
@@ -316,6 +321,7 @@ def revoke_key(session: Session, prefix: str) -> None:
         key.revoked_at = func.now()
     session.flush()
     forget_cached()
+    audit.did("revoke", "key", key.prefix, name=key.partner)
 
 
 def active_key(session: Session, key: str) -> PartnerKey | None:

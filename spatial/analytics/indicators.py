@@ -14,7 +14,9 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from spatial.errors import InvalidInput, NotFound
+from spatial.messages import label, measure, t
 from spatial.models.indicators import DIRECTIONS, DOMAINS
+from spatial.tables import Table
 from spatial.units.hierarchy import check_level, get_unit
 
 CODE_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
@@ -370,3 +372,16 @@ def import_csv(session: Session, data: bytes | str, filename: str = "upload.csv"
 def _lines(lines: pd.Series, limit: int = 10) -> str:
     shown = [str(int(n)) for n in lines.iloc[:limit]]
     return ", ".join(shown) + (" …" if len(lines) > limit else "")
+
+
+def catalogue_table(found: list[dict[str, Any]], lang: str = "fa") -> Table:
+    """The indicator catalogue (:func:`list_indicators`) as one table in ``lang``'s words."""
+    def w(key: str) -> str:
+        return t(key, lang)
+
+    return Table(w("indicator.catalogue"), [w("indicator.name"), w("derive.domain"), w("kr.unit_of_measure"),
+                                            w("indicator.periods"), w("indicator.source")], [
+        [(i["name_fa"] if lang == "fa" else i["name_en"]) or i["name_en"] or i["code"], label("domain", i["domain"], lang),
+         measure(i["unit_of_measure"], lang), "، ".join(i["periods"]) if lang == "fa" else ", ".join(i["periods"]),
+         i["source"]]
+        for i in found])

@@ -13,6 +13,8 @@ from spatial.analytics.multidimensional import unit_deprivation
 from spatial.analytics.shift_share import unit_profile_shift_share
 from spatial.errors import NotFound
 from spatial.analytics.target_community import target_community
+from spatial.messages import label, measure, t
+from spatial.tables import Table
 from spatial.units.hierarchy import ancestors, get_unit
 
 
@@ -65,3 +67,24 @@ def unit_profile(session: Session, code: str) -> dict[str, Any]:
         "multidimensional_deprivation": unit_deprivation(session, unit.id),
         "target_community": target_community(session, code),
     }
+
+
+def profile_tables(profile: dict[str, Any], lang: str = "fa") -> list[Table]:
+    """A :func:`unit_profile` as two tables in ``lang``'s words: the unit's indicators
+    (latest period of each) and its composite index scores with their ranks."""
+    def w(key: str) -> str:
+        return t(key, lang)
+
+    def name(row: dict[str, Any]) -> str:
+        return str((row["name_fa"] if lang == "fa" else row["name_en"]) or row["name_en"] or row["code"])
+
+    return [
+        Table(w("unit.indicators"), [w("unit.indicator"), w("unit.value"), w("kr.unit_of_measure"), w("unit.period"),
+                                     w("unit.source")], [
+            [name(i), i["value"], measure(i["unit_of_measure"], lang), i["period"], i["source"]]
+            for i in profile["indicators"]]),
+        Table(w("unit.indices"), [w("unit.indicator"), w("derive.domain"), w("unit.score"), w("unit.rank"),
+                                  w("export.out_of"), w("unit.period")], [
+            [name(i), label("domain", i["domain"], lang), i["score"], i["rank_overall"], i["out_of"], i["period"]]
+            for i in profile["indices"]]),
+    ]

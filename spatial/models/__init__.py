@@ -1,6 +1,8 @@
 """SQLAlchemy 2 + GeoAlchemy2 models. Importing this package registers every table."""
 
-from spatial.models.accounts import ROLES, ApiKey, RateBucket, RevokedToken, SignInFailure, User, UserSession
+from spatial.models.accounts import (
+    ROLES, ApiKey, FormToken, RateBucket, RevokedToken, SignInFailure, User, UserSession,
+)
 from spatial.models.analytics import AfMeasure, AfResult, Allocation, AllocationShare, CompositeIndex, IndexScore
 from spatial.models.audit import AuditEntry
 from spatial.models.base import Base
@@ -18,6 +20,6 @@ __all__ = [
     "Base", "AdminUnit", "AdminUnitTileGeom", "LEVELS", "Indicator", "IndicatorValue", "Layer", "Meta",
     "AfMeasure", "AfResult", "Allocation", "AllocationShare", "CompositeIndex", "IndexScore",
     "Action", "Financing", "Handover", "HistoryEvent", "KeyResult", "Measurement", "Organisation", "PastPlan",
-    "Person", "ProgressCore", "Roadmap", "ApiKey", "AuditEntry", "ROLES", "RateBucket", "RevokedToken", "SignInFailure",
-    "User", "UserSession",
+    "Person", "ProgressCore", "Roadmap", "ApiKey", "AuditEntry", "FormToken", "ROLES", "RateBucket", "RevokedToken",
+    "SignInFailure", "User", "UserSession",
 ]

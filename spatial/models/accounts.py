@@ -105,3 +105,13 @@ class UserSession(Base):
     client: Mapped[str | None] = mapped_column(Text)
     agent: Mapped[str | None] = mapped_column(Text)
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+class FormToken(Base):
+    """A form sent once: the one-time token a workspace form carried, and the page its
+    change led to, kept so that the same form sent again leads there instead of changing
+    anything twice (see :mod:`spatial.accounts.form_tokens`)."""
+
+    __tablename__ = "form_token"
+
+    token: Mapped[str] = mapped_column(Text, primary_key=True)
+    url: Mapped[str | None] = mapped_column(Text)
+    used_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, server_default=text("now()"))

@@ -17,12 +17,17 @@ class AuditEntry(Base):
 
     ``route`` is the route template (``/api/users/{username}``), ``target`` its path
     parameters (the object written). Query strings are never stored: they may carry keys.
+    What the write did, for the audit page's sentence, is said where the change is made
+    (:func:`spatial.accounts.audit.describe`): ``action`` (``create``, ``edit`` …),
+    ``object_kind`` and ``object_id`` (the object, for its link) and ``words`` (what the
+    sentence names: the object's title, a role, an area code). Empty for older entries.
     """
 
     __tablename__ = "audit_log"
     __table_args__ = (
         Index("ix_audit_log_at", "at"),
         Index("ix_audit_log_username_at", "username", "at"),
+        Index("ix_audit_log_object", "object_kind", "object_id"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
@@ -35,3 +40,7 @@ class AuditEntry(Base):
     target: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False, server_default=text("'{}'::jsonb"))
     status: Mapped[int] = mapped_column(Integer, nullable=False)
     client: Mapped[str | None] = mapped_column(Text)
+    action: Mapped[str | None] = mapped_column(Text)
+    object_kind: Mapped[str | None] = mapped_column(Text)
+    object_id: Mapped[str | None] = mapped_column(Text)
+    words: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False, server_default=text("'{}'::jsonb"))

@@ -10,5 +10,6 @@
 :mod:`~spatial.planning.cores` (progress cores), :mod:`~spatial.planning.past_plans` and
 :mod:`~spatial.planning.worklist` (what a signed-in user works on). It
 may import :mod:`spatial.db`, :mod:`spatial.units`, :mod:`spatial.analytics` (a roadmap
-shows its unit's advantages) and the shared modules.
+shows its unit's advantages), :mod:`spatial.accounts.audit` (every change it records in its
+history is said to the audit log) and the shared modules.
 """

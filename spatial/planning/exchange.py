@@ -1,6 +1,9 @@
 """Exchange: a roadmap with its actions and progress as a JSON document (export and
 import) and as an Excel workbook (offices work in Excel).
 
+The workbook, and the tables of the pages' downloads (:func:`roadmap_tables`,
+:func:`progress_table`), speak the reader's language (:mod:`spatial.tables`).
+
 The JSON document is portable: it refers to the unit by code and to people,
 organisations, the progress core and the parent roadmap by name, never by database id,
 so it can move between installations. Exporting, importing and exporting again gives
@@ -15,26 +18,26 @@ Examples
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import date
-from io import BytesIO
 from typing import Any
 
-from openpyxl import Workbook
-from openpyxl.styles import Font
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from spatial.errors import InvalidInput
 from spatial.planning.history import Editor
-from spatial.jalali import jalali_numeric
+from spatial.analytics.indicators import indicator_names
+from spatial.jalali import format_number
+from spatial.messages import label, measure, t
 from spatial.planning.progress import action_progress
 from spatial.planning.roadmap_inputs import (
     ActionFields, ActionIn, CapacityIn, Day, FinancingIn, InputModel, KeyResultIn, MeasurementIn, RoadmapIn,
     RoadmapStatus, parse,
 )
 from spatial.planning.roadmaps import create_action, create_measurement, create_roadmap, get_roadmap
+from spatial.tables import Table, to_xlsx
 
 FORMAT = "pishraft-roadmap"
 VERSION = 1
@@ -212,67 +215,95 @@ def import_json(session: Session, document: Any, editor: Editor) -> int:
     return int(created["id"])
 
 
-def _sheet(wb: Workbook, title: str, header: list[str], rows: list[list[Any]]) -> None:
-    ws = wb.create_sheet(title)
-    ws.append(header)
-    for cell in ws[1]:
-        cell.font = Font(bold=True)
-    for row in rows:
-        ws.append(row)
-    ws.freeze_panes = "A2"
+def _day(value: str | None) -> date | None:
+    return date.fromisoformat(value) if value else None
 
 
-def export_excel(session: Session, roadmap_id: int, on: date | None = None) -> bytes:
-    """An .xlsx workbook with sheets Roadmap, Actions, Financing, KeyResults and Measurements.
-
-    Dates appear as ISO and as Jalali (``1403/06/12``); statuses are those on ``on``
-    (default today). Actions are numbered (``No.``) and the other sheets refer to them.
-    """
+def roadmap_tables(session: Session, roadmap_id: int, lang: str = "fa", on: date | None = None) -> list[Table]:
+    """The roadmap in five tables — the roadmap, its actions, financing lines, key results
+    and measurements — in ``lang``'s words: catalogue headers, stored codes (sector,
+    statuses, financing sources, shapes) as words, indicators by name. Statuses are those
+    on ``on`` (default today); actions are numbered and the other tables refer to them."""
     doc = export_json(session, roadmap_id)
-    ids = [a["id"] for a in get_roadmap(session, roadmap_id)["actions"]]
+    stored = get_roadmap(session, roadmap_id)
+    ids = [a["id"] for a in stored["actions"]]
     progress = action_progress(session, ids, on)
+    names = {i["code"]: i["name_fa" if lang == "fa" else "name_en"] or i["code"]
+             for i in indicator_names(session)}
     r = doc["roadmap"]
-    wb = Workbook()
-    wb.remove(wb.active)
-    _sheet(wb, "Roadmap", ["field", "value"], [
-        ["title", r["title"]], ["unit", r["unit"]], ["status", r["status"]],
-        ["start_date", r["start_date"]], ["start_date_jalali", jalali_numeric(date.fromisoformat(r["start_date"]))],
-        ["end_date", r["end_date"]], ["end_date_jalali", jalali_numeric(date.fromisoformat(r["end_date"]))],
-        ["responsible_person", r["responsible_person"]], ["responsible_organisation", r["responsible_organisation"]],
-        ["sponsor", r["sponsor"]], ["core", r["core"]],
-        ["strategies", "\n".join(r["strategies"])],
-        ["capacities", "\n".join(c["text"] for c in r["capacities"])],
-        ["advantages", "\n".join(c["text"] for c in r["advantages"])],
-        ["synthetic", r["synthetic"]],
-    ])
+    unit = stored["unit"]
 
-    def day(value: str | None) -> list[Any]:
-        return [value, jalali_numeric(date.fromisoformat(value)) if value else ""]
+    def w(key: str) -> str:
+        return t(key, lang)
 
-    _sheet(wb, "Actions", ["No.", "title", "sector", "status", "progress_status", "start_date", "start_date_jalali",
-                           "end_date", "end_date_jalali", "responsible_person", "sponsor", "target_group",
-                           "target_size", "jobs_expected", "total_rials", "geometry_type", "synthetic"], [
-        [n, a["title"], a["sector"], a["status"], progress[i]["status"], *day(a["start_date"]), *day(a["end_date"]),
-         a["responsible_person"], a["sponsor"], a["target_group"], a["target_size"], a["jobs_expected"],
-         sum(f["amount_rials"] for f in a["financing"]), (a["geometry"] or {}).get("type"), a["synthetic"]]
-        for n, (i, a) in enumerate(zip(ids, doc["actions"], strict=True), start=1)
-    ])
-    _sheet(wb, "Financing", ["No.", "action", "source", "amount_rials", "note"], [
-        [n, a["title"], f["source"], f["amount_rials"], f["note"]]
-        for n, a in enumerate(doc["actions"], start=1) for f in a["financing"]
-    ])
-    _sheet(wb, "KeyResults", ["No.", "action", "indicator", "unit_of_measure", "baseline", "target", "target_date",
-                              "target_date_jalali", "latest_value", "status", "progress"], [
-        [n, a["title"], k["indicator"], k["unit_of_measure"], k["baseline"], k["target"], *day(k["target_date"]),
-         p["latest_value"], p["status"], p["progress"]]
-        for n, (i, a) in enumerate(zip(ids, doc["actions"], strict=True), start=1)
-        for k, p in zip(a["key_results"], progress[i]["key_results"], strict=True)
-    ])
-    _sheet(wb, "Measurements", ["No.", "action", "indicator", "measured_on", "measured_on_jalali", "value", "source",
-                                "reported_by"], [
-        [n, a["title"], k["indicator"], *day(m["measured_on"]), m["value"], m["source"], m["reported_by"]]
-        for n, a in enumerate(doc["actions"], start=1) for k in a["key_results"] for m in k["measurements"]
-    ])
-    out = BytesIO()
-    wb.save(out)
-    return out.getvalue()
+    def indicator(code: str | None) -> str:
+        return names.get(code or "", code or "")
+
+    numbered = list(enumerate(zip(ids, doc["actions"], strict=True), start=1))
+    return [
+        Table(w("pw.roadmap"), [w("export.field"), w("export.value")], [
+            [w("rm.title"), r["title"]],
+            [w("rm.unit"), unit["name_fa"] if lang == "fa" else unit["name_en"]],
+            [w("rm.status"), label("roadmap_status", r["status"], lang)],
+            [w("rm.start_date"), _day(r["start_date"])], [w("rm.end_date"), _day(r["end_date"])],
+            [w("rm.responsible_person"), r["responsible_person"]],
+            [w("rm.responsible_organisation"), r["responsible_organisation"]],
+            [w("rm.sponsor"), r["sponsor"]], [w("rm.core"), r["core"]],
+            [w("rm.strategies"), "\n".join(r["strategies"])],
+            [w("rm.capacities"), "\n".join(c["text"] for c in r["capacities"])],
+            [w("rm.advantages"), "\n".join(c["text"] for c in r["advantages"])],
+        ]),
+        Table(w("rm.actions"), [w("export.number"), w("act.title"), w("act.sector"), w("act.status"),
+                                w("rm.progress"), w("rm.start_date"), w("rm.end_date"), w("act.responsible"),
+                                w("act.sponsor"), w("act.target_group"), w("act.target_size"), w("act.jobs"),
+                                w("export.total_rials"), w("act.place")], [
+            [n, a["title"], label("sector", a["sector"], lang) if a["sector"] else None,
+             label("action_status", a["status"], lang), label("progress", progress[i]["status"], lang),
+             _day(a["start_date"]), _day(a["end_date"]), a["responsible_person"], a["sponsor"], a["target_group"],
+             a["target_size"], a["jobs_expected"], sum(f["amount_rials"] for f in a["financing"]),
+             label("geometry", a["geometry"]["type"], lang) if a["geometry"] else w("act.no_place")]
+            for n, (i, a) in numbered]),
+        Table(w("act.financing"), [w("export.number"), w("act.title"), w("fin.source"), w("fin.amount"),
+                                   w("fin.note")], [
+            [n, a["title"], label("financing", f["source"], lang), f["amount_rials"], f["note"]]
+            for n, (_, a) in numbered for f in a["financing"]]),
+        Table(w("act.key_results"), [w("export.number"), w("act.title"), w("kr.indicator"), w("kr.unit_of_measure"),
+                                     w("kr.baseline"), w("kr.target"), w("kr.target_date"), w("kr.latest"),
+                                     w("rm.progress"), w("kr.progress")], [
+            [n, a["title"], indicator(k["indicator"]), measure(k["unit_of_measure"], lang) or k["unit_of_measure"],
+             k["baseline"], k["target"], _day(k["target_date"]), p["latest_value"],
+             label("progress", p["status"], lang), p["progress"]]
+            for n, (i, a) in numbered for k, p in zip(a["key_results"], progress[i]["key_results"], strict=True)]),
+        Table(w("export.measurements"), [w("export.number"), w("act.title"), w("kr.indicator"), w("ms.measured_on"),
+                                         w("ms.value"), w("ms.source"), w("export.reported_by")], [
+            [n, a["title"], indicator(k["indicator"]), _day(m["measured_on"]), m["value"], m["source"],
+             m["reported_by"]]
+            for n, (_, a) in numbered for k in a["key_results"] for m in k["measurements"]]),
+    ]
+
+
+def progress_table(actions: list[dict[str, Any]], unit_name: str, names: Mapping[str, str],
+                   lang: str = "fa") -> Table:
+    """The progress watch's list (actions as :func:`spatial.planning.roadmaps.list_actions`
+    gives them, in the page's order) as one table in ``lang``'s words; ``names`` are the
+    indicators' names by code."""
+    def w(key: str) -> str:
+        return t(key, lang)
+
+    def result(k: dict[str, Any]) -> str:
+        latest = format_number(k["latest_value"], lang) if k["latest_value"] is not None else "—"
+        return f"{names.get(k['indicator'], k['indicator'])}: {latest} / {format_number(k['target'], lang)}"
+
+    return Table(t("pw.title", lang, unit=unit_name), [
+        w("rm.progress"), w("act.title"), w("pw.roadmap"), w("unit.level"), w("act.sector"), w("act.responsible"),
+        w("act.sponsor"), w("pw.due"), w("act.key_results")], [
+        [label("progress", a["progress_status"], lang), a["title"], a["roadmap_title"], label("level", a["level"], lang),
+         label("sector", a["sector"], lang) if a["sector"] else None, a["responsible"], a["sponsor"],
+         _day(a["end_date"]), "\n".join(result(k) for k in a["key_results"])]
+        for a in actions])
+
+
+def export_excel(session: Session, roadmap_id: int, on: date | None = None, lang: str = "en") -> bytes:
+    """The roadmap as an .xlsx workbook of :func:`roadmap_tables` in ``lang`` (right to
+    left in Persian, with Jalali days)."""
+    return to_xlsx(roadmap_tables(session, roadmap_id, lang, on), lang)

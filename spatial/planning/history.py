@@ -28,6 +28,7 @@ from shapely.geometry import mapping
 from sqlalchemy import inspect, text
 from sqlalchemy.orm import Session
 
+from spatial.accounts import audit
 from spatial.errors import InvalidInput, NotFound
 from spatial.models.roadmaps import HistoryEvent
 
@@ -80,13 +81,18 @@ def record(
     session: Session, entity: str, entity_id: int, operation: str, *, before: dict[str, Any] | None,
     after: dict[str, Any] | None, author: str, at: datetime, roadmap_id: int | None = None,
 ) -> None:
-    """Append one event to the history (inside the caller's transaction).
+    """Append one event to the history (inside the caller's transaction), and say it to
+    the audit log of the request making it (:func:`spatial.accounts.audit.did`).
 
     ``roadmap_id`` files the event under a roadmap's history; a roadmap's own events are
     always filed under itself.
     """
     if entity == "roadmap":
         roadmap_id = entity_id
+    document = after or before or {}
+    audit.did({"update": "edit"}.get(operation, operation), entity, entity_id,
+              name=document.get("title") or document.get("name"), roadmap_id=roadmap_id,
+              value=document.get("value") if entity == "measurement" else None)
     session.add(HistoryEvent(entity=entity, entity_id=entity_id, roadmap_id=roadmap_id, operation=operation,
                              author=author, at=at, before=before, after=after))
     session.flush()

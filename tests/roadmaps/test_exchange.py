@@ -13,6 +13,7 @@ from openpyxl import load_workbook
 from sqlalchemy.orm import Session
 
 from spatial.errors import InvalidInput
+from spatial.messages import code_words, label, t
 from spatial.planning.exchange import export_excel, export_json, import_json
 from spatial.planning.history import LocalEditor
 from spatial.planning.roadmap_inputs import ActionIn, CapacityIn, FinancingIn, KeyResultIn, MeasurementIn, RoadmapPatch
@@ -70,15 +71,31 @@ def test_import_refuses_a_broken_document_naming_the_field(session: Session, ful
 
 def test_excel_workbook_opens_and_holds_every_action(session: Session, full_roadmap: dict[str, Any]) -> None:
     workbook = load_workbook(BytesIO(export_excel(session, full_roadmap["id"], on=date(2024, 7, 1))))
-    assert workbook.sheetnames == ["Roadmap", "Actions", "Financing", "KeyResults", "Measurements"]
+    assert workbook.sheetnames == ["Roadmap", "Actions", "Financing", "Key results", "Measurements"]
     actions = list(workbook["Actions"].iter_rows(min_row=2, values_only=True))
     assert [row[1] for row in actions] == [a["title"] for a in full_roadmap["actions"]]
     header = [c.value for c in workbook["Actions"][1]]
-    assert actions[0][header.index("start_date_jalali")] == "1402/11/12"
+    assert actions[0][header.index("Start date")].date() == date(2024, 2, 1)  # an Excel date in English
     assert len(list(workbook["Financing"].iter_rows(min_row=2))) == 6
     assert len(list(workbook["Measurements"].iter_rows(min_row=2))) == 3
-    statuses = [row[9] for row in workbook["KeyResults"].iter_rows(min_row=2, values_only=True)]
-    assert statuses == ["behind", "on_track", "on_track"]
+    statuses = [row[8] for row in workbook["Key results"].iter_rows(min_row=2, values_only=True)]
+    assert statuses == ["Behind", "On track", "On track"]
+
+
+def test_the_persian_workbook_reads_right_to_left_in_persian_words_with_jalali_days(
+        session: Session, full_roadmap: dict[str, Any]) -> None:
+    workbook = load_workbook(BytesIO(export_excel(session, full_roadmap["id"], on=date(2024, 7, 1), lang="fa")))
+    assert workbook.sheetnames == [t("pw.roadmap", "fa"), t("rm.actions", "fa"), t("act.financing", "fa"),
+                                   t("act.key_results", "fa"), t("export.measurements", "fa")]
+    sheet = workbook[t("rm.actions", "fa")]
+    assert sheet.sheet_view.rightToLeft
+    header = [c.value for c in sheet[1]]
+    first = [c.value for c in sheet[2]]
+    assert first[header.index(t("rm.start_date", "fa"))] == "1402/11/12"
+    assert first[header.index(t("act.sector", "fa"))] == label("sector", "handicrafts", "fa")
+    codes = code_words()
+    cells = {c for ws in workbook for row in ws.iter_rows(values_only=True) for c in row if isinstance(c, str)}
+    assert not cells & codes, cells & codes
 
 
 def test_export_and_import_over_http(client: TestClient) -> None:

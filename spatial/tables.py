@@ -1,0 +1,117 @@
+"""Tables for people to take away: an Excel workbook, a CSV file or a PDF, in the
+reader's language.
+
+A :class:`Table` holds words already in that language (headers from the message
+catalogue, stored codes turned into words by their builders, e.g.
+:func:`spatial.planning.exchange.roadmap_tables`) and typed values: numbers stay numbers
+and days stay :class:`~datetime.date`, written here as Persian readers read them —
+Jalali (``1403/06/12``) in Persian, ISO days in English. Persian workbooks read right
+to left; CSV files start with a byte-order mark so that Excel opens Persian as UTF-8.
+A PDF is printed from an HTML page by WeasyPrint (Pango shapes the Persian text and
+lays it out right to left).
+
+Examples
+--------
+>>> table = Table("اقدام‌ها", ["عنوان", "پایان"], [["کارگاه فرش", date(2025, 3, 20)]])
+>>> to_csv(table, "fa").decode("utf-8-sig").splitlines()[1]
+'کارگاه فرش,1403/12/30'
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font
+
+from spatial.jalali import jalali_numeric
+
+#: A cell: text, a number, a day, or nothing.
+Cell = str | int | float | date | None
+#: What Excel refuses in a sheet's name, and its longest name.
+_SHEET_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
+_SHEET_MAX = 31
+
+
+@dataclass
+class Table:
+    """One sheet: its title, its column headers and its rows, in the reader's language."""
+
+    title: str
+    headers: list[str]
+    rows: list[list[Cell]] = field(default_factory=list)
+
+
+def cell_text(value: Cell, lang: str) -> str:
+    """A cell as text: Jalali days in Persian, ISO days in English, '' for nothing."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        value = value.date()
+    if isinstance(value, date):
+        return jalali_numeric(value) if lang == "fa" else value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _sheet_title(title: str, taken: set[str]) -> str:
+    name = _SHEET_FORBIDDEN.sub(" ", title).strip()[:_SHEET_MAX] or "1"
+    n = 2
+    while name in taken:
+        suffix = f" {n}"
+        name = name[: _SHEET_MAX - len(suffix)] + suffix
+        n += 1
+    taken.add(name)
+    return name
+
+
+def to_xlsx(tables: Sequence[Table], lang: str) -> bytes:
+    """An .xlsx workbook, one sheet per table: bold frozen headers, right to left in
+    Persian, days as Jalali text in Persian and as Excel dates in English."""
+    wb = Workbook()
+    wb.remove(wb.active)
+    taken: set[str] = set()
+    for table in tables:
+        ws = wb.create_sheet(_sheet_title(table.title, taken))
+        ws.sheet_view.rightToLeft = lang == "fa"
+        ws.append(table.headers)
+        for cell in ws[1]:
+            cell.font = Font(bold=True)
+        for row in table.rows:
+            ws.append([cell_text(v, lang) if isinstance(v, date) and lang == "fa" else v for v in row])
+        for column, header in zip(ws.iter_cols(min_row=1, max_row=ws.max_row), table.headers, strict=False):
+            width = max([len(header), *(len(cell_text(c.value, lang)) for c in column[1:200])])
+            ws.column_dimensions[column[0].column_letter].width = min(60, max(8, width + 2))
+            for c in column[1:]:
+                if isinstance(c.value, str) and "\n" in c.value:
+                    c.alignment = Alignment(wrap_text=True, vertical="top")
+        ws.freeze_panes = "A2"
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+def to_csv(table: Table, lang: str) -> bytes:
+    """One table as CSV in UTF-8 with a byte-order mark (Excel then reads Persian right)."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(table.headers)
+    for row in table.rows:
+        writer.writerow([cell_text(v, lang) for v in row])
+    return out.getvalue().encode("utf-8-sig")
+
+
+def to_pdf(html: str, base_url: str | None = None) -> bytes:
+    """A PDF printed from ``html`` by WeasyPrint (the page's print stylesheet applies);
+    ``base_url`` resolves the page's relative links (stylesheets, images)."""
+    from weasyprint import HTML  # imported here: it loads Pango, which only printing needs
+
+    pdf: Any = HTML(string=html, base_url=base_url).write_pdf()
+    return bytes(pdf)
