@@ -6,8 +6,11 @@ without a reason."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterator
 from datetime import date
 
+import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
@@ -31,8 +34,23 @@ def _person(unit: str = CORE_COUNTY) -> int:
     return int(made["id"])
 
 
-def test_retiring_a_person_who_holds_a_roadmap_asks_for_the_handover_first(client: TestClient) -> None:
-    admin = PageClient(client, "demo-admin")
+@pytest.fixture(scope="module")
+def app(database_url: str) -> Iterator[FastAPI]:
+    from api.app import create_app
+
+    with TestClient(create_app()) as warm:
+        yield warm.app  # type: ignore[misc]
+
+
+@pytest.fixture
+def signed_in(app: FastAPI) -> Callable[[str], PageClient]:
+    """``signed_in("demo-core")``: a browser-like client signed in as that demo account."""
+    return lambda username: PageClient(TestClient(app), username)
+
+
+def test_retiring_a_person_who_holds_a_roadmap_asks_for_the_handover_first(
+        signed_in: Callable[[str], PageClient]) -> None:
+    admin = signed_in("demo-admin")
     person = _person()
     roadmap = fresh_roadmap(CORE_COUNTY)
     with session_scope() as session:
@@ -48,17 +66,19 @@ def test_retiring_a_person_who_holds_a_roadmap_asks_for_the_handover_first(clien
         assert session.execute(text("SELECT retired_at FROM person WHERE id = :id"), {"id": person}).scalar() is None
 
 
-def test_contact_shows_only_to_editors_of_the_persons_area(client: TestClient) -> None:
+def test_contact_shows_only_to_editors_of_the_persons_area(app: FastAPI,
+                                                          signed_in: Callable[[str], PageClient]) -> None:
     person = _person()
-    anonymous = TestClient(client.app).get(f"/people/{person}").text
+    anonymous = TestClient(app).get(f"/people/{person}").text
     assert "reza@example.org" not in anonymous and t("person.contact_hidden", "fa") in anonymous
-    assert "reza@example.org" in PageClient(client, "demo-core").get(f"/people/{person}").text
-    elsewhere = _person(ELSEWHERE)
-    assert "reza@example.org" not in PageClient(client, "demo-core").get(f"/people/{elsewhere}").text
+    core = signed_in("demo-core")
+    assert "reza@example.org" in core.get(f"/people/{person}").text
+    assert "reza@example.org" not in core.get(f"/people/{_person(ELSEWHERE)}").text
 
 
-def test_a_withdrawn_measurement_leaves_the_progress_and_shows_its_reason(client: TestClient) -> None:
-    core = PageClient(client, "demo-core")
+def test_a_withdrawn_measurement_leaves_the_progress_and_shows_its_reason(
+        signed_in: Callable[[str], PageClient]) -> None:
+    core = signed_in("demo-core")
     action = fresh_action(fresh_roadmap(CORE_COUNTY))
     with session_scope() as session:
         m = create_measurement(session, MeasurementIn(key_result_id=action["key_results"][0]["id"],
@@ -73,8 +93,8 @@ def test_a_withdrawn_measurement_leaves_the_progress_and_shows_its_reason(client
     assert t("history.op.withdraw", "fa") in history and "شمارش تکراری" in history
 
 
-def test_no_archive_outside_the_area_or_without_a_reason(client: TestClient) -> None:
-    core = PageClient(client, "demo-core")
+def test_no_archive_outside_the_area_or_without_a_reason(signed_in: Callable[[str], PageClient]) -> None:
+    core = signed_in("demo-core")
     outside = fresh_action(fresh_roadmap(ELSEWHERE))
     inside = fresh_action(fresh_roadmap(CORE_COUNTY))
     history = count("history")
@@ -86,4 +106,4 @@ def test_no_archive_outside_the_area_or_without_a_reason(client: TestClient) -> 
     # A core member may archive inside the area, but only an administrator restores.
     assert core.post(f"/actions/{inside['id']}/archive", {"reason": "تکراری"}).status_code == 303
     assert core.post(f"/actions/{inside['id']}/restore", {}).status_code == 403
-    assert PageClient(client, "demo-admin").post(f"/actions/{inside['id']}/restore", {}).status_code == 303
+    assert signed_in("demo-admin").post(f"/actions/{inside['id']}/restore", {}).status_code == 303
