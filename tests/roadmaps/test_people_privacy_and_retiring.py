@@ -97,3 +97,21 @@ def test_a_core_names_its_members(client: TestClient) -> None:
     assert changed["members_count"] == 5
     unknown = client.patch(f"/api/cores/{core.json()['id']}", json={"member_ids": [987654321]})
     assert unknown.status_code == 422 and unknown.json()["error"]["field"] == "member_ids"
+
+
+def test_funds_banks_and_charities_are_organisations_and_one_that_sponsors_is_retired_only_when_free(
+        client: TestClient) -> None:
+    for kind in ("fund", "bank", "charity"):
+        made = client.post("/api/organisations", json={"name": f"{kind} {uuid.uuid4().hex[:6]}", "kind": kind})
+        assert made.status_code == 201 and made.json()["kind"] == kind
+    sponsor = client.post("/api/organisations", json={"name": f"Sponsor {uuid.uuid4().hex[:6]}",
+                                                      "kind": "economic_sponsor"}).json()
+    roadmap = client.post("/api/roadmaps", json={"unit": COUNTY, "title": "Sponsored", "start_date": "2025-01-01",
+                                                 "end_date": "2027-01-01", "sponsor_id": sponsor["id"]}).json()
+    refused = client.post(f"/api/organisations/{sponsor['id']}/retire", json={"reason": "closed"})
+    assert refused.status_code == 409
+    assert client.post(f"/api/roadmaps/{roadmap['id']}/archive", json={"reason": "replaced"}).status_code == 200
+    retired = client.post(f"/api/organisations/{sponsor['id']}/retire", json={"reason": "closed"})
+    assert retired.status_code == 200
+    assert sponsor["id"] not in [o["id"] for o in client.get("/api/organisations").json()]
+    client.delete(f"/api/roadmaps/{roadmap['id']}")

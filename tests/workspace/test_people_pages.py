@@ -16,9 +16,10 @@ from sqlalchemy import text
 
 from spatial.db.engine import session_scope
 from spatial.messages import t
+from spatial.planning.cores import create_core
 from spatial.planning.history import LocalEditor
 from spatial.planning.people import create_person
-from spatial.planning.roadmap_inputs import MeasurementIn, PersonIn, RoadmapPatch
+from spatial.planning.roadmap_inputs import CoreIn, MeasurementIn, PersonIn, RoadmapPatch
 from spatial.planning.roadmaps import create_measurement, update_roadmap
 from tests.workspace.planning import PageClient, count, fresh_action, fresh_roadmap, unique
 
@@ -107,3 +108,17 @@ def test_no_archive_outside_the_area_or_without_a_reason(signed_in: Callable[[st
     assert core.post(f"/actions/{inside['id']}/archive", {"reason": "تکراری"}).status_code == 303
     assert core.post(f"/actions/{inside['id']}/restore", {}).status_code == 403
     assert signed_in("demo-admin").post(f"/actions/{inside['id']}/restore", {}).status_code == 303
+
+
+def test_a_core_names_its_members_on_its_form(signed_in: Callable[[str], PageClient]) -> None:
+    core = signed_in("demo-core")
+    member = _person()
+    with session_scope() as session:
+        core_id = create_core(session, CoreIn(name=unique("هسته"), unit=CORE_COUNTY), EDITOR)["id"]
+        name = session.execute(text("SELECT name FROM person WHERE id = :id"), {"id": member}).scalar_one()
+    form = core.get(f"/cores/{core_id}/edit").text
+    assert 'name="member_ids"' in form and 'data-filter-for="member_ids"' in form
+    sent = core.post(f"/cores/{core_id}/edit", [("name", unique("هسته")), ("stage", "identified"),
+                                                 ("member_ids", str(member))])
+    assert sent.status_code == 303, sent.text
+    assert name in core.get(f"/cores/{core_id}").text
