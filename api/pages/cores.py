@@ -20,6 +20,7 @@ from spatial.jalali import format_number
 from spatial.messages import has, t
 from spatial.models.roadmaps import CORE_STAGES
 from spatial.planning import cores
+from spatial.planning.people import list_people
 from spatial.planning.roadmap_inputs import CoreIn, CorePatch, parse
 from spatial.units.access import ensure_within_area
 from spatial.units.hierarchy import get_unit
@@ -27,6 +28,7 @@ from spatial.units.hierarchy import get_unit
 router = page_router()
 
 LABELS = {"name": "core.name", "unit": "core.area", "members_count": "core.members", "stage": "core.stage",
+          "member_ids": "core.member_names",
           "assessment": "core.scores", "training": "core.training", "new_criterion": "core.new_criterion",
           "new_score": "core.score", "training_title": "core.training_title", "training_on": "core.training_on",
           "training_hours": "core.training_hours", "training_participants": "core.training_participants"}
@@ -38,8 +40,22 @@ def criterion_label(code: str, lang: str) -> str:
 
 
 def _with_words(request: Request, values: dict[str, Any]) -> dict[str, Any]:
+    """The template's values with the stages, the criteria's names and the people a core may name as members."""
     lang = lang_of(request)
-    return {"stages": CORE_STAGES, "criterion": lambda code: criterion_label(code, lang), **values}
+    with session_scope() as session:
+        members = [(str(p["id"]), f"{p['name']} — {p['role']}" if p["role"] else p["name"])
+                   for p in list_people(session)]
+    return {"stages": CORE_STAGES, "criterion": lambda code: criterion_label(code, lang), "people": members,
+            **values}
+
+
+def _member_ids(errors: FormErrors, sent: Submitted) -> list[int]:
+    """The members chosen by name (ids of people; one not on offer is refused beside the field)."""
+    chosen = sent.all("member_ids")
+    if any(not value.isdigit() or len(value) >= 10 for value in chosen):
+        errors.add("member_ids", LABELS["member_ids"], "form.bad_choice")
+        return []
+    return [int(value) for value in chosen]
 
 
 @router.get("/cores")
@@ -54,7 +70,8 @@ def cores_page(request: Request, unit: str | None = Query(None, max_length=64),
 @router.get("/cores/new")
 def new_core_form(request: Request, principal: Principal = Depends(require("roadmaps:write"))) -> Response:
     with session_scope() as session:
-        values = {"unit": area_code(session, principal) or "", "stage": "identified", "members_count": ""}
+        values = {"unit": area_code(session, principal) or "", "stage": "identified", "members_count": "",
+                  "member_ids": []}
     return render(request, "core_form.html", _with_words(request, {"values": values, "core": None,
                                                                     "errors": FormErrors(lang_of(request))}))
 
@@ -67,15 +84,18 @@ def create_core(request: Request, sent: Submitted = Depends(form_for("roadmaps:w
     unit = errors.text(sent, "unit", LABELS["unit"], max_len=64)
     members = errors.number(sent, "members_count", LABELS["members_count"], required=False)
     stage = errors.choice(sent, "stage", LABELS["stage"], CORE_STAGES)
+    member_ids = _member_ids(errors, sent)
     if not errors:
         try:
             with session_scope() as session:
                 made = cores.create_core(session, parse(CoreIn, {"name": name, "unit": unit, "stage": stage,
-                                                                 "members_count": int(members or 0)}), principal)
+                                                                 "members_count": int(members or 0),
+                                                                 "member_ids": member_ids}), principal)
                 return redirect(request, f"/cores/{made['id']}")  # inside: the form's token is kept with the core
         except InvalidInput as exc:
             errors.from_domain(exc, LABELS)
-    values = {k: sent.text(k) for k in ("name", "unit", "members_count", "stage")}
+    values = {**{k: sent.text(k) for k in ("name", "unit", "members_count", "stage")},
+              "member_ids": sent.all("member_ids")}
     return render(request, "core_form.html", _with_words(request, {"values": values, "core": None, "errors": errors}),
                   status_code=422)
 
@@ -103,7 +123,7 @@ def edit_core_form(request: Request, core_id: int,
     lang = lang_of(request)
     # Numbers shown as the page writes them (Persian digits in Persian); the form reads either.
     values = {"name": core["name"], "members_count": format_number(core["members_count"], lang),
-              "stage": core["stage"],
+              "stage": core["stage"], "member_ids": [str(i) for i in core["member_ids"]],
               **{f"score.{c}": format_number(s, lang, decimals=2) for c, s in core["assessment"].items()}}
     return render(request, "core_form.html", _with_words(request, {"values": values, "core": core,
                                                                     "errors": FormErrors(lang_of(request))}))
@@ -117,6 +137,7 @@ def update_core(request: Request, core_id: int, sent: Submitted = Depends(form_f
     name = errors.text(sent, "name", LABELS["name"], max_len=200)
     members = errors.number(sent, "members_count", LABELS["members_count"], required=False)
     stage = errors.choice(sent, "stage", LABELS["stage"], CORE_STAGES)
+    member_ids = _member_ids(errors, sent)
     scores: dict[str, float] = {}
     for criterion in core["assessment"]:
         score = errors.number(sent, f"score.{criterion}", LABELS["new_score"], required=False)
@@ -138,12 +159,12 @@ def update_core(request: Request, core_id: int, sent: Submitted = Depends(form_f
         try:
             patch = parse(CorePatch, {"name": name, "stage": stage,
                                       "members_count": int(members) if members is not None else core["members_count"],
-                                      "assessment": scores, "training": training})
+                                      "member_ids": member_ids, "assessment": scores, "training": training})
             with session_scope() as session:
                 cores.update_core(session, core_id, patch, principal)
             return redirect(request, f"/cores/{core_id}")
         except InvalidInput as exc:
             errors.from_domain(exc, {**LABELS, **{f"assessment.{c}": LABELS["new_score"] for c in scores}})
-    values = {k: sent.text(k) for k in sent.form if k != "csrf_token"}
+    values = {**{k: sent.text(k) for k in sent.form if k != "csrf_token"}, "member_ids": sent.all("member_ids")}
     return render(request, "core_form.html", _with_words(request, {"values": values, "core": core, "errors": errors}),
                   status_code=422)

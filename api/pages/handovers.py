@@ -60,10 +60,14 @@ def handovers_page(request: Request, _: Principal = Depends(require("read"))) ->
 
 @router.get("/handovers/new")
 def handover_form(request: Request, roadmap: int | None = Query(None, ge=1),
+                  from_person: int | None = Query(None, ge=1),
                   principal: Principal = Depends(require("roadmaps:write"))) -> Response:
+    """The handover form; ``roadmap`` and ``from_person`` fill it in (from a roadmap's history,
+    or from a person's page when retiring them)."""
     with session_scope() as session:
         options = _choices(session, principal)
-    values = {"roadmap_id": str(roadmap or ""), "handed_over_on": date.today()}
+    values = {"roadmap_id": str(roadmap or ""), "from_person_id": str(from_person or ""),
+              "handed_over_on": date.today()}
     return render(request, "handover_form.html", {**options, "values": values, "errors": FormErrors(lang_of(request))})
 
 

@@ -31,7 +31,7 @@ router = page_router()
 IRAN = timezone(timedelta(hours=3, minutes=30))
 #: Bookkeeping fields of every document, not worth a line in the history.
 _QUIET = frozenset({"id", "created_at", "created_by", "updated_at", "updated_by", "version", "synthetic", "unit",
-                    "roadmap_id", "action_id"})
+                    "roadmap_id", "action_id", "archived_at", "archived_by", "archive_reason"})
 _DATES = frozenset({"start_date", "end_date", "measured_on", "target_date", "handed_over_on"})
 _STATUS_VOCABULARY = {"roadmap": "roadmap_status", "action": "action_status"}
 
@@ -98,7 +98,7 @@ class Words:
         entity, op = event["entity"], event["operation"]
         doc = event["after"] or event["before"] or {}
         changes = []
-        if op == "update":
+        if op not in ("create", "delete"):  # a correction of a part shows what left or came back
             changes = [(self.field(name), self.value(entity, name, old), self.value(entity, name, new))
                        for name, (old, new) in event["changes"].items() if name not in _QUIET]
         return {
@@ -107,6 +107,7 @@ class Words:
             "name": doc.get("title") or (self.value(entity, "value", doc.get("value")) if entity == "measurement"
                                          else ""),
             "operation": t(f"history.op.{op}", self.lang), "op": op, "changes": changes,
+            "reason": event.get("reason"),
         }
 
     def handover(self, row: dict[str, Any]) -> dict[str, Any]:

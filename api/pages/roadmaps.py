@@ -20,7 +20,7 @@ from api.pages.security import Submitted, form_for, viewer
 from spatial.db.engine import session_scope
 from spatial.errors import InvalidInput, NotFound, VersionMismatch
 from spatial.models.roadmaps import ROADMAP_STATUSES
-from spatial.planning import progress, roadmaps
+from spatial.planning import corrections, progress, roadmaps
 from spatial.planning.cores import core_document
 from spatial.planning.people import get_organisation, get_person
 from spatial.planning.roadmap_inputs import RoadmapIn, RoadmapPatch, parse
@@ -129,7 +129,8 @@ def create_roadmap(request: Request, sent: Submitted = Depends(form_for(WRITE)))
 def roadmap_page(request: Request, roadmap_id: int, _: Principal = Depends(require("read")),
                  who: Principal | None = Depends(viewer)) -> Response:
     """A roadmap: current state, capacities, advantages, strategies, the higher roadmap it
-    serves, and its actions with their progress."""
+    serves, and its actions with their progress; the archive buttons (with a reason) for
+    editors, and what was archived with restore buttons for administrators."""
     lang = lang_of(request)
     with session_scope() as session:
         doc = roadmaps.get_roadmap(session, roadmap_id)
@@ -141,12 +142,16 @@ def roadmap_page(request: Request, roadmap_id: int, _: Principal = Depends(requi
         serving = roadmaps.list_roadmaps(session, unit=unit.code)
         names = indicator_names(session, lang)
         writable = may_write(session, who, unit.id)
+        ids = [a["id"] for a in doc["actions"]]
+        parts, archived_parts = corrections.action_parts(session, ids), corrections.action_parts(session, ids, True)
+        archived_actions = corrections.archived_actions(session, roadmap_id)
     by_id = {a["id"]: a for a in doc["actions"]}
     actions = [{**f["properties"], "doc": by_id[f["id"]], "has_place": f["geometry"] is not None} for f in features]
     children = [r for r in serving if r["parent_roadmap_id"] == roadmap_id]
     return render(request, "roadmap.html", {
         "roadmap": doc, "unit": unit, "actions": actions, "progress_status": status, "people": people,
-        "parent": parent, "children": children, "indicator_names": names, "writable": writable})
+        "parent": parent, "children": children, "indicator_names": names, "writable": writable,
+        "parts": parts, "archived_parts": archived_parts, "archived_actions": archived_actions})
 
 
 def _people(session: Session, doc: dict[str, Any]) -> dict[str, str | None]:

@@ -1,5 +1,6 @@
-/* Pishraft workspace pages: a Jalali date picker for [data-jalali-date] fields and the
-   suggest list of [data-suggest] search fields. Plain JavaScript, no build step; the
+/* Pishraft workspace pages: a Jalali date picker for [data-jalali-date] fields, the
+   suggest list of [data-suggest] search fields, and the search box of pickers
+   ([data-filter-for]: narrows the options of a select list of people or organisations). Plain JavaScript, no build step; the
    pages work without it (dates can be typed, search has a results page). */
 (function () {
   "use strict";
@@ -125,8 +126,27 @@
       if (open) open.remove();
     }
   });
+  /* A picker's search box: keep the options whose text holds every typed word, and choose
+     the first match when the chosen one is hidden (in a multiple list, chosen ones stay). */
+  function filterPicker(input) {
+    var select = document.querySelector("select[name='" + input.dataset.filterFor + "']");
+    if (!select) return;
+    input.addEventListener("input", function () {
+      var words = latin(input.value.trim().toLowerCase()).split(/\s+/).filter(Boolean), first = null;
+      Array.prototype.forEach.call(select.options, function (option) {
+        var text = latin(option.text.toLowerCase());
+        var shown = !option.value || (select.multiple && option.selected)
+          || words.every(function (w) { return text.indexOf(w) >= 0; });
+        option.hidden = !shown;
+        if (shown && option.value && first === null && words.length) first = option;
+      });
+      if (!select.multiple && first && (!select.value || select.selectedOptions[0].hidden)) first.selected = true;
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     document.querySelectorAll("[data-suggest]").forEach(suggest);
+    document.querySelectorAll("[data-filter-for]").forEach(filterPicker);
   });
   window.PishraftWorkspace = {toJalali: toJalali, toGregorianMs: toGregorianMs, monthLength: monthLength};
 })();

@@ -60,21 +60,24 @@ def load(session: Session, progress: Progress) -> None:
         return create_organisation(session, OrganisationIn(name=name + TAG, kind=kind, unit=unit,
                                                            synthetic=True), EDITOR)["id"]
 
-    def person(name: str, role: str, organisation_id: int | None, unit: str) -> int:
+    def person(name: str, role: str, organisation_id: int | None, unit: str, phone: str) -> int:
+        # DEMO ONLY: made-up numbers in the 0900 range and example.org addresses.
         return create_person(session, PersonIn(name=name + TAG, role=role, organisation_id=organisation_id,
-                                               unit=unit, synthetic=True), EDITOR)["id"]
+                                               unit=unit, phone=phone, email=f"demo{phone[-3:]}@example.org",
+                                               synthetic=True), EDITOR)["id"]
 
     planning = org("سازمان مدیریت و برنامه‌ریزی استان کرمان", "government", PROVINCE)
     sponsor = org("هلدینگ معین اقتصادی نمونه", "economic_sponsor", PROVINCE)
     cooperative = org("تعاونی فرش‌بافان", "cooperative", COUNTY)
     ngo = org("انجمن توانمندسازی زنان", "ngo", HOOD)
-    outgoing = person("مریم احمدی", "مسئول توسعه استان", planning, PROVINCE)
-    incoming = person("رضا کریمی", "مسئول توسعه استان", planning, PROVINCE)
-    county_officer = person("زهرا محمدی", "مسئول توسعه شهرستان", planning, COUNTY)
-    facilitator = person("علی رضایی", "تسهیلگر محله", ngo, HOOD)
+    outgoing = person("مریم احمدی", "مسئول توسعه استان", planning, PROVINCE, "0900 000 0101")
+    incoming = person("رضا کریمی", "مسئول توسعه استان", planning, PROVINCE, "0900 000 0102")
+    county_officer = person("زهرا محمدی", "مسئول توسعه شهرستان", planning, COUNTY, "0900 000 0103")
+    facilitator = person("علی رضایی", "تسهیلگر محله", ngo, HOOD, "0900 000 0104")
 
     core = create_core(session, CoreIn(
         name="هسته پیشرفت شهرستان نمونه ۱" + TAG, unit=COUNTY, members_count=12, stage="trained",
+        member_ids=[county_officer, facilitator],
         assessment={"local_knowledge": 82, "commitment": 90, "planning_skills": 64},
         training=[TrainingIn(title="تدوین نقشه پیشرفت", held_on=today - timedelta(days=300), hours=16,
                              participants=12),
@@ -170,6 +173,7 @@ def remove(session: Session) -> None:
             OR (h.entity = 'past_plan' AND h.entity_id IN (SELECT id FROM past_plan WHERE synthetic))
             OR (h.entity = 'organisation' AND h.entity_id IN (SELECT id FROM organisation WHERE synthetic))
             OR (h.entity = 'person' AND h.entity_id IN (SELECT id FROM person WHERE synthetic))"""))
+    session.execute(text("DELETE FROM core_member WHERE person_id IN (SELECT id FROM person WHERE synthetic)"))
     for table in ("handover", "measurement", "roadmap", "progress_core", "past_plan", "person", "organisation"):
         # Table names are the literals above; actions, financing and key results cascade with their roadmap.
         session.execute(text(f"DELETE FROM {table} WHERE synthetic"))  # noqa: S608

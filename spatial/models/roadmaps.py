@@ -26,11 +26,15 @@ ACTION_STATUSES: tuple[str, ...] = ("planned", "in_progress", "done", "stalled",
 FINANCING_SOURCES: tuple[str, ...] = ("investment_fund", "bank_loan", "sponsor", "government_budget", "people")
 CORE_STAGES: tuple[str, ...] = ("identified", "assessed", "selected", "trained")
 OUTCOMES: tuple[str, ...] = ("succeeded", "partial", "failed")
-ORGANISATION_KINDS: tuple[str, ...] = ("government", "economic_sponsor", "cooperative", "ngo", "other")
+ORGANISATION_KINDS: tuple[str, ...] = (
+    "government", "economic_sponsor", "fund", "bank", "cooperative", "charity", "ngo", "other",
+)
 HISTORY_ENTITIES: tuple[str, ...] = (
     "roadmap", "action", "measurement", "core", "past_plan", "organisation", "person",
 )
-OPERATIONS: tuple[str, ...] = ("create", "update", "delete")
+#: ``archive`` and ``restore`` (roadmaps, actions, financing lines, key results, measurements; people and
+#: organisations retired and reinstated) and ``withdraw`` (a measurement) carry a reason.
+OPERATIONS: tuple[str, ...] = ("create", "update", "delete", "archive", "restore", "withdraw")
 
 
 def _one_of(column: str, values: tuple[str, ...]) -> str:
@@ -54,8 +58,24 @@ class Tracked:
         return {"version_id_col": cls.version}
 
 
-class Organisation(Tracked, Base):
-    """A government body, economic sponsor (معین اقتصادی), cooperative or NGO."""
+class Archivable:
+    """Archived (taken out of lists and progress, kept and restorable) when ``archived_at`` is set:
+    by whom and why. A withdrawn measurement is an archived one."""
+
+    archived_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    archived_by: Mapped[str | None] = mapped_column(Text)
+    archive_reason: Mapped[str | None] = mapped_column(Text)
+
+
+class Retirable:
+    """Retired (no longer offered for new responsibilities, kept for the record) when ``retired_at`` is set."""
+
+    retired_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    retired_by: Mapped[str | None] = mapped_column(Text)
+
+
+class Organisation(Tracked, Retirable, Base):
+    """A government body, economic sponsor (معین اقتصادی), fund, bank, cooperative or charity."""
 
     __tablename__ = "organisation"
     __table_args__ = (CheckConstraint(_one_of("kind", ORGANISATION_KINDS), name="kind_known"),)
@@ -67,8 +87,11 @@ class Organisation(Tracked, Base):
     contact: Mapped[str] = mapped_column(Text, nullable=False, server_default=text("''"))
 
 
-class Person(Tracked, Base):
-    """A person with a role, e.g. the one responsible for development in an area."""
+class Person(Tracked, Retirable, Base):
+    """A person with a role, e.g. the one responsible for development in an area.
+
+    ``phone`` and ``email`` are personal: shown only to signed-in editors who work in the
+    person's area (:func:`spatial.planning.people.may_see_contact`)."""
 
     __tablename__ = "person"
 
@@ -77,7 +100,18 @@ class Person(Tracked, Base):
     role: Mapped[str] = mapped_column(Text, nullable=False, server_default=text("''"))
     organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisation.id", ondelete="RESTRICT"))
     unit_id: Mapped[int | None] = mapped_column(ForeignKey("admin_unit.id", ondelete="RESTRICT"))
-    contact: Mapped[str] = mapped_column(Text, nullable=False, server_default=text("''"))
+    phone: Mapped[str] = mapped_column(Text, nullable=False, server_default=text("''"))
+    email: Mapped[str] = mapped_column(Text, nullable=False, server_default=text("''"))
+
+
+class CoreMember(Base):
+    """A person who is a member of a progress core (members by name, beside the core's count)."""
+
+    __tablename__ = "core_member"
+    __table_args__ = (Index("ix_core_member_person_id", "person_id"),)
+
+    core_id: Mapped[int] = mapped_column(ForeignKey("progress_core.id", ondelete="CASCADE"), primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="RESTRICT"), primary_key=True)
 
 
 class ProgressCore(Tracked, Base):
@@ -100,7 +134,7 @@ class ProgressCore(Tracked, Base):
     training: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, nullable=False, server_default=text("'[]'::jsonb"))
 
 
-class Roadmap(Tracked, Base):
+class Roadmap(Tracked, Archivable, Base):
     """A development and investment roadmap (نقشه راه) of one unit."""
 
     __tablename__ = "roadmap"
@@ -130,11 +164,13 @@ class Roadmap(Tracked, Base):
     advantages: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, nullable=False, server_default=text("'[]'::jsonb"))
     strategies: Mapped[list[str]] = mapped_column(JSONB, nullable=False, server_default=text("'[]'::jsonb"))
 
+    # The live actions: archived ones stay in the table (and the history) but not in the roadmap.
     actions: Mapped[list[Action]] = relationship(
+        primaryjoin="and_(Action.roadmap_id == Roadmap.id, Action.archived_at.is_(None))",
         back_populates="roadmap", order_by="Action.id", cascade="all, delete-orphan", passive_deletes=True)
 
 
-class Action(Tracked, Base):
+class Action(Tracked, Archivable, Base):
     """A concrete action (project) of a roadmap, optionally placed on the map."""
 
     __tablename__ = "action"
@@ -162,13 +198,16 @@ class Action(Tracked, Base):
     status: Mapped[str] = mapped_column(Text, nullable=False, server_default=text("'planned'"))
 
     roadmap: Mapped[Roadmap] = relationship(back_populates="actions")
+    # The live lines and key results: replacing them leaves the archived ones alone.
     financing: Mapped[list[Financing]] = relationship(
+        primaryjoin="and_(Financing.action_id == Action.id, Financing.archived_at.is_(None))",
         order_by="Financing.id", cascade="all, delete-orphan", passive_deletes=True)
     key_results: Mapped[list[KeyResult]] = relationship(
+        primaryjoin="and_(KeyResult.action_id == Action.id, KeyResult.archived_at.is_(None))",
         order_by="KeyResult.id", cascade="all, delete-orphan", passive_deletes=True)
 
 
-class Financing(Base):
+class Financing(Archivable, Base):
     """One financing line of an action: a source and an amount in rials."""
 
     __tablename__ = "financing"
@@ -185,7 +224,7 @@ class Financing(Base):
     note: Mapped[str] = mapped_column(Text, nullable=False, server_default=text("''"))
 
 
-class KeyResult(Base):
+class KeyResult(Archivable, Base):
     """What an action should move: an indicator from ``baseline`` to ``target`` by ``target_date``."""
 
     __tablename__ = "key_result"
@@ -200,7 +239,7 @@ class KeyResult(Base):
     target_date: Mapped[date] = mapped_column(Date, nullable=False)
 
 
-class Measurement(Tracked, Base):
+class Measurement(Tracked, Archivable, Base):
     """A measured value of a key result on a date (the progress watch, دیده‌بان پیشرفت)."""
 
     __tablename__ = "measurement"
@@ -280,3 +319,5 @@ class HistoryEvent(Base):
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
     before: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     after: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    #: Why (archive, restore, withdraw, a corrected measurement), as the editor wrote it.
+    reason: Mapped[str | None] = mapped_column(Text)

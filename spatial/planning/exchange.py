@@ -112,7 +112,7 @@ def export_json(session: Session, roadmap_id: int) -> dict[str, Any]:
     measurements: dict[int, list[dict[str, Any]]] = {i: [] for i in kr_ids}
     for m in session.execute(
             text("""SELECT key_result_id, measured_on, value, source, reported_by, synthetic FROM measurement
-                    WHERE key_result_id = ANY(:ids) ORDER BY measured_on, id"""), {"ids": kr_ids}).mappings():
+                    WHERE key_result_id = ANY(:ids) AND archived_at IS NULL ORDER BY measured_on, id"""), {"ids": kr_ids}).mappings():
         measurements[m["key_result_id"]].append(
             {**{k: v for k, v in m.items() if k != "key_result_id"}, "measured_on": m["measured_on"].isoformat()})
     return {

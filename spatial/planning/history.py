@@ -80,12 +80,14 @@ def row_document(obj: Any, skip: tuple[str, ...] = ()) -> dict[str, Any]:
 def record(
     session: Session, entity: str, entity_id: int, operation: str, *, before: dict[str, Any] | None,
     after: dict[str, Any] | None, author: str, at: datetime, roadmap_id: int | None = None,
+    reason: str | None = None,
 ) -> None:
     """Append one event to the history (inside the caller's transaction), and say it to
     the audit log of the request making it (:func:`spatial.accounts.audit.did`).
 
     ``roadmap_id`` files the event under a roadmap's history; a roadmap's own events are
-    always filed under itself.
+    always filed under itself. ``reason`` is why, for corrections (archive, restore,
+    withdraw, a corrected value).
     """
     if entity == "roadmap":
         roadmap_id = entity_id
@@ -94,7 +96,7 @@ def record(
               name=document.get("title") or document.get("name"), roadmap_id=roadmap_id,
               value=document.get("value") if entity == "measurement" else None)
     session.add(HistoryEvent(entity=entity, entity_id=entity_id, roadmap_id=roadmap_id, operation=operation,
-                             author=author, at=at, before=before, after=after))
+                             author=author, at=at, before=before, after=after, reason=reason))
     session.flush()
 
 
@@ -124,7 +126,7 @@ def events(session: Session, roadmap_id: int, entity: str | None = None) -> list
     """Every recorded change of a roadmap and of its actions and measurements, oldest first,
     each with its author, time, before/after documents and the fields that changed."""
     rows = session.execute(
-        text("""SELECT id, entity, entity_id, operation, author, at, before, after FROM history
+        text("""SELECT id, entity, entity_id, operation, author, at, before, after, reason FROM history
                 WHERE roadmap_id = :rid AND (CAST(:entity AS text) IS NULL OR entity = :entity)
                 ORDER BY at, id"""),
         {"rid": roadmap_id, "entity": entity},
@@ -135,7 +137,8 @@ def events(session: Session, roadmap_id: int, entity: str | None = None) -> list
 
 
 def as_of(session: Session, roadmap_id: int, at: datetime) -> dict[str, Any]:
-    """The roadmap with its actions exactly as they were at ``at``.
+    """The roadmap with its actions exactly as they were at ``at`` (actions archived by then left
+    out, as the current roadmap leaves them out).
 
     Raises :class:`NotFound` when the roadmap did not exist then (not yet created, or
     already deleted).
@@ -150,7 +153,8 @@ def as_of(session: Session, roadmap_id: int, at: datetime) -> dict[str, Any]:
     if roadmap is None or roadmap["operation"] == "delete":
         raise NotFound(f"Roadmap {roadmap_id} did not exist at {at.isoformat()}; see its history for when it did.",
                        field="as_of")
-    actions = [r["after"] for r in rows if r["entity"] == "action" and r["operation"] != "delete"]
+    actions = [r["after"] for r in rows if r["entity"] == "action" and r["operation"] != "delete"
+               and not r["after"].get("archived_at")]
     return compose(roadmap["after"], actions)
 
 
@@ -179,14 +183,21 @@ def parse_as_of(value: str) -> datetime:
 Document = Callable[[Any], dict[str, Any]]
 
 
+#: Writes rows that hang off an object (a core's members) once the object itself is flushed,
+#: so that its recorded document includes them.
+Attach = Callable[[Any], None]
+
+
 def recorded_create(session: Session, entity: str, obj: Any, editor: Editor, document: Document,
-                    roadmap_id: int | None = None) -> dict[str, Any]:
+                    roadmap_id: int | None = None, attach: Attach | None = None) -> dict[str, Any]:
     """Insert ``obj`` (stamping who and when) and record its creation; returns its document."""
     at = now(session)
     obj.created_at = obj.updated_at = at
     obj.created_by = obj.updated_by = editor.username
     session.add(obj)
     session.flush()
+    if attach is not None:
+        attach(obj)
     doc = document(obj)
     record(session, entity, obj.id, "create", before=None, after=doc, author=editor.username, at=at,
            roadmap_id=roadmap_id)
@@ -194,17 +205,21 @@ def recorded_create(session: Session, entity: str, obj: Any, editor: Editor, doc
 
 
 def recorded_update(session: Session, entity: str, obj: Any, changes: dict[str, Any], editor: Editor,
-                    document: Document, roadmap_id: int | None = None) -> dict[str, Any]:
-    """Apply ``changes`` to ``obj`` and record the before/after documents; returns the new one."""
+                    document: Document, roadmap_id: int | None = None, operation: str = "update",
+                    reason: str | None = None, attach: Attach | None = None) -> dict[str, Any]:
+    """Apply ``changes`` to ``obj`` and record the before/after documents (as ``operation``, with
+    ``reason`` when one was given); returns the new one."""
     before = document(obj)
     at = now(session)
     for name, value in changes.items():
         setattr(obj, name, value)
     obj.updated_at, obj.updated_by = at, editor.username
     session.flush()
+    if attach is not None:
+        attach(obj)
     after = document(obj)
-    record(session, entity, obj.id, "update", before=before, after=after, author=editor.username, at=at,
-           roadmap_id=roadmap_id)
+    record(session, entity, obj.id, operation, before=before, after=after, author=editor.username, at=at,
+           roadmap_id=roadmap_id, reason=reason)
     return after
 
 

@@ -22,7 +22,8 @@ there is no measurement yet).
 Roll-up (actions and roadmaps)
 ------------------------------
 An action's status rolls up its key results, and a roadmap's rolls up its actions
-(cancelled actions are left out), with one rule, :func:`roll_up`: the worst known
+(cancelled and archived actions are left out; archived key results and withdrawn
+measurements do not count), with one rule, :func:`roll_up`: the worst known
 status wins — ``overdue`` before ``behind`` — then ``achieved`` only when *every*
 part is achieved, else ``on_track``. Parts without data are ignored unless nothing has
 data, which gives ``no_data``. So one overdue key result makes its action and roadmap
@@ -90,7 +91,8 @@ def action_progress(session: Session, action_ids: list[int], on: date | None = N
 def roadmap_progress(session: Session, roadmap_ids: list[int], on: date | None = None) -> dict[int, str]:
     """Per roadmap: the roll-up of its actions' statuses, cancelled actions left out."""
     rows = session.execute(
-        text("SELECT id, roadmap_id FROM action WHERE roadmap_id = ANY(:ids) AND status <> 'cancelled'"),
+        text("""SELECT id, roadmap_id FROM action
+                WHERE roadmap_id = ANY(:ids) AND status <> 'cancelled' AND archived_at IS NULL"""),
         {"ids": roadmap_ids},
     ).all()
     per_action = action_progress(session, [r.id for r in rows], on)
@@ -109,6 +111,7 @@ def _actions_under(session: Session, unit_code: str, level: str | None) -> list[
                 SELECT a.id FROM action a JOIN roadmap r ON r.id = a.roadmap_id
                 JOIN admin_unit u ON u.id = r.unit_id
                 WHERE r.unit_id IN (SELECT id FROM sub) AND (CAST(:level AS text) IS NULL OR u.level = :level)
+                  AND a.archived_at IS NULL AND r.archived_at IS NULL
                 ORDER BY a.id"""),
         {"unit": unit_code, "level": level},
     ).scalars())
@@ -129,7 +132,8 @@ def action_features(session: Session, action_ids: list[int], on: date | None = N
                        CAST(ST_AsGeoJSON(a.geom) AS jsonb) AS geometry,
                        coalesce((SELECT jsonb_agg(jsonb_build_object('source', f.source,
                                                                      'amount_rials', f.amount_rials) ORDER BY f.id)
-                                 FROM financing f WHERE f.action_id = a.id), '[]'::jsonb) AS financing
+                                 FROM financing f WHERE f.action_id = a.id AND f.archived_at IS NULL),
+                                '[]'::jsonb) AS financing
                 FROM action a JOIN roadmap r ON r.id = a.roadmap_id JOIN admin_unit u ON u.id = r.unit_id
                 LEFT JOIN person p ON p.id = a.responsible_person_id
                 LEFT JOIN organisation o ON o.id = a.sponsor_id

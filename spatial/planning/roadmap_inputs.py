@@ -24,7 +24,7 @@ ActionStatus = Literal["planned", "in_progress", "done", "stalled", "cancelled"]
 FinancingSource = Literal["investment_fund", "bank_loan", "sponsor", "government_budget", "people"]
 CoreStage = Literal["identified", "assessed", "selected", "trained"]
 Outcome = Literal["succeeded", "partial", "failed"]
-OrganisationKind = Literal["government", "economic_sponsor", "cooperative", "ngo", "other"]
+OrganisationKind = Literal["government", "economic_sponsor", "fund", "bank", "cooperative", "charity", "ngo", "other"]
 
 
 #: Bounds of the database columns, so that an out-of-range number is a 422, not a database error.
@@ -168,6 +168,18 @@ class MeasurementPatch(InputModel):
     reported_by: str | None = None
 
 
+class ReasonIn(InputModel):
+    """Why an object is archived, withdrawn or restored (kept in the history beside the editor's name)."""
+
+    reason: str = Field(default="", max_length=1000, description="Why; required to archive or withdraw")
+
+
+class MeasurementCorrection(MeasurementPatch):
+    """A corrected measurement and why it was wrong."""
+
+    reason: str = Field(min_length=1, max_length=1000, description="Why the value was wrong")
+
+
 class TrainingIn(InputModel):
     title: str = Field(min_length=1)
     held_on: Day
@@ -179,6 +191,7 @@ class CoreIn(InputModel):
     name: str = Field(min_length=1)
     unit: str = Field(description="Code of the core's area; it covers the unit's descendants")
     members_count: Count = 0
+    member_ids: list[Id] = Field(default=[], description="Ids of the people who are members, by name")
     stage: CoreStage = "identified"
     assessment: dict[str, float] = Field(default={}, description="Score 0..100 per criterion")
     training: list[TrainingIn] = []
@@ -188,6 +201,7 @@ class CoreIn(InputModel):
 class CorePatch(InputModel):
     name: str | None = Field(default=None, min_length=1)
     members_count: Count | None = None
+    member_ids: list[Id] | None = Field(default=None, description="The members by name (replaces the list)")
     stage: CoreStage | None = None
     assessment: dict[str, float] | None = None
     training: list[TrainingIn] | None = None
@@ -233,20 +247,28 @@ class OrganisationPatch(InputModel):
     contact: str | None = None
 
 
+Phone = Annotated[str, Field(max_length=40, pattern=r"^[0-9۰-۹+()\- ]*$",
+                             description="Digits (Persian or Western), spaces, +, - and brackets")]
+Email = Annotated[str, Field(max_length=200, pattern=r"^$|^[^@\s]+@[^@\s]+\.[^@\s]+$")]
+
+
 class PersonIn(InputModel):
-    name: str = Field(min_length=1)
-    role: str = ""
+    name: str = Field(min_length=1, max_length=200)
+    role: str = Field(default="", max_length=200, description="Role title, e.g. county development officer")
     organisation_id: Id | None = None
-    unit: str | None = None
-    contact: str = ""
+    unit: str | None = Field(default=None, description="Code of the person's area")
+    phone: Phone = ""
+    email: Email = ""
     synthetic: bool = False
 
 
 class PersonPatch(InputModel):
-    name: str | None = Field(default=None, min_length=1)
-    role: str | None = None
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    role: str | None = Field(default=None, max_length=200)
     organisation_id: Id | None = None
-    contact: str | None = None
+    unit: str | None = Field(default=None, description="Code of the person's area")
+    phone: Phone | None = None
+    email: Email | None = None
 
 
 class HandoverIn(InputModel):

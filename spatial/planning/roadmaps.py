@@ -43,6 +43,8 @@ from spatial.planning.roadmap_inputs import (
 from spatial.planning.versions import Opened, reconcile
 from spatial.units.hierarchy import check_level
 
+#: Fields of a key result its document leaves out (archived ones are not in the document at all).
+_KEY_RESULT_BOOKKEEPING = ("action_id", "archived_at", "archived_by", "archive_reason")
 _GEOMETRY_TYPES = ("Point", "MultiPoint", "LineString", "MultiLineString", "Polygon", "MultiPolygon")
 
 
@@ -60,7 +62,7 @@ def action_document(action: Action) -> dict[str, Any]:
     doc = row_document(action)
     doc["financing"] = [{"source": f.source, "amount_rials": f.amount_rials, "note": f.note}
                         for f in action.financing]
-    doc["key_results"] = [row_document(k, skip=("action_id",)) for k in action.key_results]
+    doc["key_results"] = [row_document(k, skip=_KEY_RESULT_BOOKKEEPING) for k in action.key_results]
     return doc
 
 
@@ -83,9 +85,10 @@ def get_roadmap(session: Session, roadmap_id: int) -> dict[str, Any]:
 def list_roadmaps(
     session: Session, unit: str | None = None, level: str | None = None, status: str | None = None,
     sponsor: int | None = None, responsible: int | None = None, core: int | None = None,
-    on: date | None = None,
+    on: date | None = None, archived: bool = False,
 ) -> list[dict[str, Any]]:
-    """Roadmaps of ``unit`` and the units below it, filtered; each with its progress status."""
+    """Roadmaps of ``unit`` and the units below it, filtered; each with its progress status.
+    Archived roadmaps are left out, or (``archived=True``) the only ones listed."""
     unit_filter(session, unit)
     if level is not None:
         check_level(level)
@@ -94,7 +97,7 @@ def list_roadmaps(
             SELECT r.id, r.title, r.status, r.start_date, r.end_date, u.code AS unit, u.level,
                    u.name_fa AS unit_name_fa, u.name_en AS unit_name_en,
                    r.responsible_person_id, r.sponsor_id, r.parent_roadmap_id, r.core_id, r.synthetic,
-                   (SELECT count(*) FROM action a WHERE a.roadmap_id = r.id) AS actions
+                   (SELECT count(*) FROM action a WHERE a.roadmap_id = r.id AND a.archived_at IS NULL) AS actions
             FROM roadmap r JOIN admin_unit u ON u.id = r.unit_id
             WHERE (CAST(:unit AS text) IS NULL OR r.unit_id IN (SELECT id FROM sub))
               AND (CAST(:level AS text) IS NULL OR u.level = :level)
@@ -102,9 +105,10 @@ def list_roadmaps(
               AND (CAST(:sponsor AS integer) IS NULL OR r.sponsor_id = :sponsor)
               AND (CAST(:responsible AS integer) IS NULL OR r.responsible_person_id = :responsible)
               AND (CAST(:core AS integer) IS NULL OR r.core_id = :core)
+              AND (r.archived_at IS NOT NULL) = :archived
             ORDER BY u.code, r.id"""),
         {"unit": unit, "level": level, "status": status, "sponsor": sponsor, "responsible": responsible,
-         "core": core},
+         "core": core, "archived": archived},
     ).mappings().all()
     statuses = roadmap_progress(session, [r["id"] for r in rows], on)
     return [{**r, "start_date": r["start_date"].isoformat(), "end_date": r["end_date"].isoformat(),
@@ -187,7 +191,8 @@ def update_roadmap(session: Session, roadmap_id: int, patch: RoadmapPatch, edito
     if "start_date" in changes:
         earliest = session.execute(
             text("""SELECT min(m.measured_on) FROM measurement m JOIN key_result k ON k.id = m.key_result_id
-                    JOIN action a ON a.id = k.action_id WHERE a.roadmap_id = :id"""), {"id": roadmap.id}).scalar()
+                    JOIN action a ON a.id = k.action_id WHERE a.roadmap_id = :id AND m.archived_at IS NULL"""),
+            {"id": roadmap.id}).scalar()
         if earliest is not None and earliest < changes["start_date"]:
             raise InvalidInput(f"start_date: measurements exist from {earliest}; the roadmap cannot start "
                                "after its first measurement.", field="start_date")
@@ -210,7 +215,7 @@ def delete_roadmap(session: Session, roadmap_id: int, editor: Editor, opened: Op
     reconcile(session, "roadmap", roadmap, {}, lambda r: roadmap_document(session, r), opened)
     for child in session.scalars(select(Roadmap).where(Roadmap.parent_roadmap_id == roadmap.id)):
         _apply_roadmap(session, child, {"parent_roadmap_id": None}, editor)
-    for action in roadmap.actions:
+    for action in session.scalars(select(Action).where(Action.roadmap_id == roadmap.id)):  # archived ones too
         _record_action_delete(session, action, editor)
     # The roadmap's delete cascades to its actions, their lines, key results and measurements.
     recorded_delete(session, "roadmap", roadmap, editor, lambda r: roadmap_document(session, r))
@@ -323,7 +328,7 @@ def update_action(session: Session, action_id: int, patch: ActionPatch, editor: 
                  else [{"source": f.source, "amount_rials": f.amount_rials, "note": f.note} for f in action.financing])
     new_krs: list[KeyResultIn] = (
         patch.key_results if patch.key_results is not None
-        else [KeyResultIn(**row_document(k, skip=("action_id",))) for k in action.key_results])
+        else [KeyResultIn(**row_document(k, skip=_KEY_RESULT_BOOKKEEPING)) for k in action.key_results])
     own = {k.id: k for k in action.key_results}
     for i, kr in enumerate(new_krs):
         if kr.id is not None and kr.id not in own:
@@ -389,7 +394,8 @@ def list_actions(
     status: str | None = None, sector: str | None = None, sponsor: int | None = None,
     responsible: int | None = None,
 ) -> list[dict[str, Any]]:
-    """Actions filtered by roadmap, unit (and below), level, status, sector, sponsor, responsible person."""
+    """Actions filtered by roadmap, unit (and below), level, status, sector, sponsor, responsible person
+    (archived actions, and those of archived roadmaps, left out)."""
     unit_filter(session, unit)
     if level is not None:
         check_level(level)
@@ -403,6 +409,7 @@ def list_actions(
               AND (CAST(:sector AS text) IS NULL OR a.sector = :sector)
               AND (CAST(:sponsor AS integer) IS NULL OR a.sponsor_id = :sponsor)
               AND (CAST(:responsible AS integer) IS NULL OR a.responsible_person_id = :responsible)
+              AND a.archived_at IS NULL AND r.archived_at IS NULL
             ORDER BY a.id"""),
         {"roadmap": roadmap, "unit": unit, "level": level, "status": status, "sector": sector,
          "sponsor": sponsor, "responsible": responsible},
@@ -434,28 +441,29 @@ def create_measurement(session: Session, data: MeasurementIn, editor: Editor) ->
     return recorded_create(session, "measurement", m, editor, measurement_document, roadmap_id=roadmap.id)
 
 
-def _measurement_roadmap(session: Session, m: Measurement) -> Roadmap:
+def measurement_roadmap(session: Session, m: Measurement) -> Roadmap:
+    """The roadmap a measurement belongs to (through its key result and action)."""
     return session.get(Action, session.get(KeyResult, m.key_result_id).action_id).roadmap  # type: ignore[union-attr]
 
 
 def update_measurement(session: Session, measurement_id: int, patch: MeasurementPatch,
-                       editor: Editor, opened: Opened | None = None) -> dict[str, Any]:
-    """Correct a measurement (the old value stays in the history)."""
+                       editor: Editor, opened: Opened | None = None, reason: str | None = None) -> dict[str, Any]:
+    """Correct a measurement (the old value stays in the history, with ``reason`` if given)."""
     m = get_or_404(session, Measurement, measurement_id, "measurement")
-    roadmap = _measurement_roadmap(session, m)
+    roadmap = measurement_roadmap(session, m)
     guard(session, editor, roadmap.unit_id)
     changes = reconcile(session, "measurement", m, patch.model_dump(exclude_unset=True), measurement_document, opened)
     required(changes, ("measured_on", "value", "source", "reported_by"))
     if "measured_on" in changes:
         _check_measurement(changes["measured_on"], roadmap)
     return recorded_update(session, "measurement", m, changes, editor, measurement_document,
-                           roadmap_id=roadmap.id)
+                           roadmap_id=roadmap.id, reason=reason)
 
 
 def delete_measurement(session: Session, measurement_id: int, editor: Editor, opened: Opened | None = None) -> None:
     """Delete a measurement (it stays in the history)."""
     m = get_or_404(session, Measurement, measurement_id, "measurement")
-    roadmap = _measurement_roadmap(session, m)
+    roadmap = measurement_roadmap(session, m)
     guard(session, editor, roadmap.unit_id)
     reconcile(session, "measurement", m, {}, measurement_document, opened)
     recorded_delete(session, "measurement", m, editor, measurement_document, roadmap_id=roadmap.id)
@@ -463,7 +471,8 @@ def delete_measurement(session: Session, measurement_id: int, editor: Editor, op
 
 def list_measurements(session: Session, key_result: int | None = None, action: int | None = None,
                       roadmap: int | None = None) -> list[dict[str, Any]]:
-    """Measurements filtered by key result, action or roadmap, oldest first."""
+    """Measurements filtered by key result, action or roadmap, oldest first; withdrawn ones
+    too, with ``archived_at`` and ``archive_reason`` set (they no longer count in progress)."""
     rows = session.execute(
         text("""SELECT m.id FROM measurement m JOIN key_result k ON k.id = m.key_result_id
                 JOIN action a ON a.id = k.action_id

@@ -35,16 +35,19 @@ def user_work(session: Session, username: str, area_unit_id: int | None = None) 
     params = {"user": username, "area": area_unit_id, "limit": LIMIT}
     roadmaps = [dict(r) for r in session.execute(text(f"""{_AREA}
         SELECT r.id, r.title, r.status, r.start_date, r.end_date, u.code AS unit, u.name_fa AS unit_name_fa,
-               u.name_en AS unit_name_en, (SELECT count(*) FROM action a WHERE a.roadmap_id = r.id) AS actions
+               u.name_en AS unit_name_en,
+               (SELECT count(*) FROM action a WHERE a.roadmap_id = r.id AND a.archived_at IS NULL) AS actions
         FROM roadmap r JOIN admin_unit u ON u.id = r.unit_id
-        WHERE r.created_by = :user OR r.updated_by = :user OR r.unit_id IN (SELECT id FROM area)
+        WHERE (r.created_by = :user OR r.updated_by = :user OR r.unit_id IN (SELECT id FROM area))
+          AND r.archived_at IS NULL
         ORDER BY r.updated_at DESC, r.id LIMIT :limit"""), params).mappings()]
     statuses = roadmap_progress(session, [r["id"] for r in roadmaps])
     for r in roadmaps:
         r["progress_status"] = statuses[r["id"]]
     action_ids = list(session.execute(text(f"""{_AREA}
         SELECT a.id FROM action a JOIN roadmap r ON r.id = a.roadmap_id
-        WHERE a.created_by = :user OR a.updated_by = :user OR r.unit_id IN (SELECT id FROM area)
+        WHERE (a.created_by = :user OR a.updated_by = :user OR r.unit_id IN (SELECT id FROM area))
+          AND a.archived_at IS NULL AND r.archived_at IS NULL
         ORDER BY a.updated_at DESC, a.id LIMIT :limit"""), params).scalars())
     order = {action_id: i for i, action_id in enumerate(action_ids)}
     actions = sorted((f["properties"] for f in action_features(session, action_ids)), key=lambda p: order[p["id"]])
@@ -61,5 +64,6 @@ def recent_roadmaps(session: Session, n: int = 10) -> list[dict[str, Any]]:
     """The ``n`` most recently changed roadmaps: ``id, title, unit, unit_name_fa, unit_name_en``."""
     return [dict(r) for r in session.execute(text(
         """SELECT r.id, r.title, u.code AS unit, u.name_fa AS unit_name_fa, u.name_en AS unit_name_en
-           FROM roadmap r JOIN admin_unit u ON u.id = r.unit_id ORDER BY r.updated_at DESC, r.id LIMIT :n"""),
+           FROM roadmap r JOIN admin_unit u ON u.id = r.unit_id WHERE r.archived_at IS NULL
+           ORDER BY r.updated_at DESC, r.id LIMIT :n"""),
         {"n": n}).mappings()]

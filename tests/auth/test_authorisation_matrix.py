@@ -55,6 +55,17 @@ EXPECTED: dict[tuple[str, str], str] = {
     ("GET", "/indicators/import"): "indicators:write",
     ("GET", "/indicators/derive"): "indicators:write",
     ("POST", "/api/indicators/access"): "indicators:write",
+    ("GET", "/people/new"): "roadmaps:write",
+    ("GET", "/people/{person_id}/edit"): "roadmaps:write",
+    ("GET", "/organisations/new"): "roadmaps:write",
+    ("GET", "/organisations/{organisation_id}/edit"): "roadmaps:write",
+    # Restoring what was archived or retired is for administrators (API and pages).
+    **{("POST", f"{prefix}/restore"): "admin" for prefix in (
+        "/api/roadmaps/{object_id}", "/api/actions/{object_id}", "/api/financing/{object_id}",
+        "/api/key-results/{object_id}", "/api/measurements/{measurement_id}", "/api/people/{person_id}",
+        "/api/organisations/{organisation_id}", "/roadmaps/{object_id}", "/actions/{object_id}",
+        "/financing/{object_id}", "/key-results/{object_id}", "/measurements/{object_id}",
+        "/people/{person_id}", "/organisations/{organisation_id}")},
 }
 
 #: (path prefix, write permission): the permission of write routes not listed above.
@@ -77,6 +88,8 @@ PREFIX_RULES: tuple[tuple[str, str], ...] = (
     ("/api/organisations", "roadmaps:write"),
     ("/api/people", "roadmaps:write"),
     ("/api/handovers", "roadmaps:write"),
+    ("/api/financing", "roadmaps:write"),
+    ("/api/key-results", "roadmaps:write"),
     ("/roadmaps", "roadmaps:write"),
     ("/actions", "roadmaps:write"),
     # Workspace pages: the same permissions as the API behind them.
@@ -84,6 +97,11 @@ PREFIX_RULES: tuple[tuple[str, str], ...] = (
     ("/handovers", "roadmaps:write"),
     ("/cores", "roadmaps:write"),
     ("/past-plans", "roadmaps:write"),
+    ("/people", "roadmaps:write"),
+    ("/organisations", "roadmaps:write"),
+    ("/financing", "roadmaps:write"),
+    ("/key-results", "roadmaps:write"),
+    ("/measurements", "roadmaps:write"),
     ("/layers", "layers:write"),
     ("/indicators", "indicators:write"),
 )

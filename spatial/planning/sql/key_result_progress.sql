@@ -10,11 +10,12 @@ WITH kr AS (
     JOIN roadmap r ON r.id = a.roadmap_id
     LEFT JOIN LATERAL (
         SELECT measured_on, value FROM measurement
-        WHERE key_result_id = k.id AND measured_on <= CAST(:on AS date)
+        -- Withdrawn (archived) measurements no longer count.
+        WHERE key_result_id = k.id AND measured_on <= CAST(:on AS date) AND archived_at IS NULL
         ORDER BY measured_on DESC, id DESC
         LIMIT 1
     ) m ON true
-    WHERE k.action_id = ANY(CAST(:action_ids AS integer[]))
+    WHERE k.action_id = ANY(CAST(:action_ids AS integer[])) AND k.archived_at IS NULL
 ), line AS (
     SELECT kr.*,
            -- +1 when progress means going up (target above baseline), -1 when it means going down.
