@@ -6,9 +6,11 @@ from collections.abc import Iterator
 from typing import Annotated
 
 from fastapi import Depends
+from pydantic import AfterValidator
 from sqlalchemy.orm import Session
 
 from spatial.db.engine import session_scope
+from spatial.periods import optional_period_key, period_key
 
 
 def db_session() -> Iterator[Session]:
@@ -26,3 +28,10 @@ def db_session() -> Iterator[Session]:
 #: an error response instead. Every route and dependency takes its session this way, so
 #: that a request shares one session and one transaction.
 DbSession = Annotated[Session, Depends(db_session, scope="function")]
+
+
+#: A period in a query or body: a Jalali or Gregorian year (``1403`` or ``2024``, any
+#: digits), handed on in its stored form (``2024``; :mod:`spatial.periods`).
+PeriodKey = Annotated[str, AfterValidator(period_key)]
+#: An optional :data:`PeriodKey` (``None``: the latest period).
+OptionalPeriodKey = Annotated[str | None, AfterValidator(optional_period_key)]

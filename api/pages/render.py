@@ -28,6 +28,7 @@ from api.pages.security import csrf_token, remember_anonymous_seed, viewer_of
 from spatial import errors
 from spatial.jalali import format_date, format_number, jalali_numeric, persian_digits
 from spatial.messages import choices, label, measure, t
+from spatial.periods import show_period
 
 TEMPLATES_DIR = Path(__file__).resolve().parents[1] / "templates"
 #: The workspace's own CSS and JavaScript, served at ``/static/pages`` (maps' assets stay at ``/static``).
@@ -104,7 +105,7 @@ def _mark_page(request: Request) -> None:
 
 def context(request: Request, values: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """What every template sees: ``request``, ``lang``, ``dir``, ``t``, ``label``,
-    ``choices``, ``measure``, ``href``, ``jdate``, ``jdate_input``, ``num``, ``digits``, the signed-in
+    ``choices``, ``measure``, ``href``, ``jdate``, ``jdate_input``, ``num``, ``digits``, ``period``, the signed-in
     ``viewer`` (or ``None``) and ``csrf_token``; then ``values``."""
     lang = lang_of(request)
     return {
@@ -119,6 +120,7 @@ def context(request: Request, values: Mapping[str, Any] | None = None) -> dict[s
         "jdate_input": lambda value: _jdate_input(value, lang),
         "num": lambda value, decimals=1: format_number(value, lang, decimals),
         "digits": lambda value: _digits(value, lang),
+        "period": lambda value: show_period(value, lang),
         "static": lambda path: f"{STATIC_URL}/{path}",
         "viewer": viewer_of(request),
         "csrf_token": csrf_token(request),
