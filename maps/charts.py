@@ -29,6 +29,8 @@ from spatial.periods import show_period
 FONT = "Vazirmatn, Tahoma, sans-serif"
 WIDTH = 420
 BAR_HEIGHT = 22
+#: The unit's own line, then its siblings' mean (the map's accent blue, then a quiet grey).
+SERIES_COLOURS = ["#1f5fa8", "#9aa5b1"]
 
 
 def _name(row: dict[str, Any], lang: str) -> str:
@@ -46,8 +48,8 @@ def _configured(chart: alt.TopLevelMixin, lang: str) -> dict[str, Any]:
 
 
 def over_periods(rows: Sequence[dict[str, Any]], unit_name: str, lang: str) -> dict[str, Any]:
-    """A line chart of one indicator over the periods (chosen from a list of every indicator):
-    the unit's value beside its siblings' mean."""
+    """A line chart of one indicator over the periods (chosen from a list of every indicator;
+    first the one with the most periods): the unit's value beside its siblings' mean."""
     this_unit, peers = t("chart.this_unit", lang, name=unit_name), t("chart.peers_mean", lang)
     data = []
     for row in rows:
@@ -56,14 +58,17 @@ def over_periods(rows: Sequence[dict[str, Any]], unit_name: str, lang: str) -> d
         if int(row["peers"]) > 1:
             data.append({**common, "series": peers, "value": row["peers_mean"]})
     names = list(dict.fromkeys(d["indicator"] for d in data))
-    choice = alt.param(name="indicator", value=names[0] if names else "",
+    periods = {name: len({d["order"] for d in data if d["indicator"] == name}) for name in names}
+    shown = max(names, key=lambda name: periods[name], default="")  # first shown: the longest series
+    choice = alt.param(name="indicator", value=shown,
                        bind=alt.binding_select(options=names, name=t("chart.indicator", lang) + " "))
     rtl = lang == "fa"
     chart = alt.Chart(alt.Data(values=data)).mark_line(point=True).encode(
         x=alt.X("period:O", title=t("chart.period", lang), sort=alt.EncodingSortField("order"),
                 scale=alt.Scale(reverse=rtl), axis=alt.Axis(labelAngle=0)),
         y=alt.Y("value:Q", title=t("chart.value", lang), axis=alt.Axis(orient="right" if rtl else "left")),
-        color=alt.Color("series:N", title=None, legend=alt.Legend(orient="bottom")),
+        color=alt.Color("series:N", title=None, legend=alt.Legend(orient="bottom"),
+                        scale=alt.Scale(domain=[this_unit, peers], range=SERIES_COLOURS)),
         tooltip=[alt.Tooltip("series:N", title=" "), alt.Tooltip("period:O", title=t("chart.period", lang)),
                  alt.Tooltip("value:Q", title=t("chart.value", lang), format=",.2f")],
     ).add_params(choice).transform_filter(alt.datum.indicator == choice).properties(
