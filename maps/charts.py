@@ -17,7 +17,9 @@ Examples
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Sequence
+from functools import cache
 from typing import Any
 
 import altair as alt
@@ -31,6 +33,8 @@ WIDTH = 420
 BAR_HEIGHT = 22
 #: The unit's own line, then its siblings' mean (the map's accent blue, then a quiet grey).
 SERIES_COLOURS = ["#1f5fa8", "#9aa5b1"]
+#: The name of the dataset each chart draws.
+ROWS = "rows"
 
 
 def _name(row: dict[str, Any], lang: str) -> str:
@@ -38,13 +42,51 @@ def _name(row: dict[str, Any], lang: str) -> str:
 
 
 def _configured(chart: alt.TopLevelMixin, lang: str) -> dict[str, Any]:
-    """The chart's specification (not validated again on every view), in the page's font
-    and with titles at the reading start."""
+    """The chart's specification (not validated again), in the page's font and with titles
+    at the reading start."""
     chart = chart.configure(font=FONT).configure_title(anchor="end" if lang == "fa" else "start") \
         .configure_view(stroke=None)
     spec: dict[str, Any] = chart.to_dict(validate=False)
     spec.pop("$schema", None)  # the vendored Vega-Lite reads it without the schema's URL
     return spec
+
+
+# Altair builds each chart's specification once per language (it takes tens of
+# milliseconds); a view copies it and puts in its rows (the named dataset ``rows``), its
+# list of indicators and its series names.
+
+@cache
+def _over_periods_template(lang: str) -> dict[str, Any]:
+    choice = alt.param(name="indicator", value="", bind=alt.binding_select(options=[""],
+                                                                            name=t("chart.indicator", lang) + " "))
+    rtl = lang == "fa"
+    chart = alt.Chart(alt.Data(name=ROWS)).mark_line(point=True).encode(
+        x=alt.X("period:O", title=t("chart.period", lang), sort=alt.EncodingSortField("order"),
+                scale=alt.Scale(reverse=rtl), axis=alt.Axis(labelAngle=0)),
+        y=alt.Y("value:Q", title=t("chart.value", lang), axis=alt.Axis(orient="right" if rtl else "left")),
+        color=alt.Color("series:N", title=None, legend=alt.Legend(orient="bottom"),
+                        scale=alt.Scale(domain=["", ""], range=SERIES_COLOURS)),
+        tooltip=[alt.Tooltip("series:N", title=" "), alt.Tooltip("period:O", title=t("chart.period", lang)),
+                 alt.Tooltip("value:Q", title=t("chart.value", lang), format=",.2f")],
+    ).add_params(choice).transform_filter(alt.datum.indicator == choice).properties(
+        width=WIDTH, height=220, title=t("chart.over_periods", lang))
+    return _configured(chart, lang)
+
+
+@cache
+def _among_siblings_template(lang: str) -> dict[str, Any]:
+    rtl = lang == "fa"
+    chart = alt.Chart(alt.Data(name=ROWS)).mark_bar().encode(
+        x=alt.X("better:Q", title=t("chart.better_than", lang), scale=alt.Scale(domain=[0, 100], reverse=rtl)),
+        y=alt.Y("indicator:N", title=None, sort=None, axis=alt.Axis(orient="right" if rtl else "left", labelLimit=220)),
+        color=alt.Color("domain:N", title=None, legend=alt.Legend(orient="bottom")),
+        tooltip=[alt.Tooltip("indicator:N", title=t("chart.indicator", lang)),
+                 alt.Tooltip("period:N", title=t("chart.period", lang)),
+                 alt.Tooltip("value:Q", title=t("chart.value", lang), format=",.2f"),
+                 alt.Tooltip("mean:Q", title=t("chart.peers_mean", lang), format=",.2f"),
+                 alt.Tooltip("better:Q", title=t("chart.better_than", lang))],
+    ).properties(width=WIDTH, height=BAR_HEIGHT, title=t("chart.among_siblings", lang))
+    return _configured(chart, lang)
 
 
 def over_periods(rows: Sequence[dict[str, Any]], unit_name: str, lang: str) -> dict[str, Any]:
@@ -59,21 +101,13 @@ def over_periods(rows: Sequence[dict[str, Any]], unit_name: str, lang: str) -> d
             data.append({**common, "series": peers, "value": row["peers_mean"]})
     names = list(dict.fromkeys(d["indicator"] for d in data))
     periods = {name: len({d["order"] for d in data if d["indicator"] == name}) for name in names}
-    shown = max(names, key=lambda name: periods[name], default="")  # first shown: the longest series
-    choice = alt.param(name="indicator", value=shown,
-                       bind=alt.binding_select(options=names, name=t("chart.indicator", lang) + " "))
-    rtl = lang == "fa"
-    chart = alt.Chart(alt.Data(values=data)).mark_line(point=True).encode(
-        x=alt.X("period:O", title=t("chart.period", lang), sort=alt.EncodingSortField("order"),
-                scale=alt.Scale(reverse=rtl), axis=alt.Axis(labelAngle=0)),
-        y=alt.Y("value:Q", title=t("chart.value", lang), axis=alt.Axis(orient="right" if rtl else "left")),
-        color=alt.Color("series:N", title=None, legend=alt.Legend(orient="bottom"),
-                        scale=alt.Scale(domain=[this_unit, peers], range=SERIES_COLOURS)),
-        tooltip=[alt.Tooltip("series:N", title=" "), alt.Tooltip("period:O", title=t("chart.period", lang)),
-                 alt.Tooltip("value:Q", title=t("chart.value", lang), format=",.2f")],
-    ).add_params(choice).transform_filter(alt.datum.indicator == choice).properties(
-        width=WIDTH, height=220, title=t("chart.over_periods", lang))
-    return _configured(chart, lang)
+    spec = copy.deepcopy(_over_periods_template(lang))
+    spec["datasets"] = {ROWS: data}
+    choice = next(p for p in spec["params"] if p["name"] == "indicator")
+    choice["value"] = max(names, key=lambda name: periods[name], default="")  # first shown: the longest series
+    choice["bind"]["options"] = names
+    spec["encoding"]["color"]["scale"]["domain"] = [this_unit, peers]
+    return spec
 
 
 def among_siblings(rows: Sequence[dict[str, Any]], lang: str) -> dict[str, Any]:
@@ -91,15 +125,7 @@ def among_siblings(rows: Sequence[dict[str, Any]], lang: str) -> dict[str, Any]:
         data.append({"indicator": _name(row, lang), "better": round(100 * better), "value": row["value"],
                      "mean": row["peers_mean"], "domain": label("domain", row["domain"], lang),
                      "period": show_period(row["period"], lang)})
-    rtl = lang == "fa"
-    chart = alt.Chart(alt.Data(values=data)).mark_bar().encode(
-        x=alt.X("better:Q", title=t("chart.better_than", lang), scale=alt.Scale(domain=[0, 100], reverse=rtl)),
-        y=alt.Y("indicator:N", title=None, sort=None, axis=alt.Axis(orient="right" if rtl else "left", labelLimit=220)),
-        color=alt.Color("domain:N", title=None, legend=alt.Legend(orient="bottom")),
-        tooltip=[alt.Tooltip("indicator:N", title=t("chart.indicator", lang)),
-                 alt.Tooltip("period:N", title=t("chart.period", lang)),
-                 alt.Tooltip("value:Q", title=t("chart.value", lang), format=",.2f"),
-                 alt.Tooltip("mean:Q", title=t("chart.peers_mean", lang), format=",.2f"),
-                 alt.Tooltip("better:Q", title=t("chart.better_than", lang))],
-    ).properties(width=WIDTH, height=max(BAR_HEIGHT * len(data), BAR_HEIGHT), title=t("chart.among_siblings", lang))
-    return _configured(chart, lang)
+    spec = copy.deepcopy(_among_siblings_template(lang))
+    spec["datasets"] = {ROWS: data}
+    spec["height"] = max(BAR_HEIGHT * len(data), BAR_HEIGHT)
+    return spec

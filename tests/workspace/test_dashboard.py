@@ -70,7 +70,7 @@ def test_the_county_page_is_a_dashboard_of_the_place(client: TestClient) -> None
                                                  r'<script type="application/json">(.*?)</script>', page, re.S)]
     assert len(specs) == 2
     over, among = specs
-    values = over["data"]["values"]
+    values = over["datasets"][over["data"]["name"]]
     assert {"۱۴۰۲", "۱۴۰۳"} <= {v["period"] for v in values}        # Jalali years, Persian digits
     assert over["encoding"]["x"]["scale"]["reverse"] is True          # time reads right to left
     assert among["encoding"]["y"]["axis"]["orient"] == "right"
