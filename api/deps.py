@@ -7,10 +7,12 @@ from collections.abc import Iterator
 from typing import Annotated, Any
 
 from fastapi import Depends, Request, Response
+from pydantic import AfterValidator
 from sqlalchemy.orm import Session
 
 from spatial.db.engine import session_scope
 from spatial.errors import InvalidInput, VersionRequired
+from spatial.periods import optional_period_key, period_key
 from spatial.planning.versions import Opened
 from spatial.settings import get_settings
 
@@ -64,3 +66,8 @@ def if_match(request: Request) -> Opened | None:
 
 #: The version named by the request's ``If-Match`` (or ``None``).
 IfMatch = Annotated[Opened | None, Depends(if_match)]
+#: A period in a query or body: a Jalali or Gregorian year (``1403`` or ``2024``, any
+#: digits), handed on in its stored form (``2024``; :mod:`spatial.periods`).
+PeriodKey = Annotated[str, AfterValidator(period_key)]
+#: An optional :data:`PeriodKey` (``None``: the latest period).
+OptionalPeriodKey = Annotated[str | None, AfterValidator(optional_period_key)]

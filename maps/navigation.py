@@ -41,6 +41,16 @@ def _link(link: Link) -> str:
     return f'<a href="{esc(link.href)}">{esc(link.label)}</a>' if link.href else f"<b>{esc(link.label)}</b>"
 
 
+def add_workspace_box(fmap: folium.Map, lang: str, label: str, links: Sequence[Link]) -> None:
+    """A box under the title box leading out of the map to the workspace's pages (home,
+    the unit's page…); nothing when there are no such links (standalone files)."""
+    shown = [link for link in links if link.href]
+    if shown:
+        row = " · ".join(_link(link) for link in shown)
+        add_box(fmap, f'<div class="pishraft-workspace">{esc(label)}: {row}</div>', corner(lang, "top"),
+                "pishraft-back")
+
+
 def add_title_box(fmap: folium.Map, lang: str, title: str, breadcrumb: Sequence[Link] = (),
                   choices: Sequence[Choice] = (), subtitle: str = "") -> None:
     """The box at the reading start of the top edge: breadcrumb, title, subtitle, choices."""

@@ -24,7 +24,7 @@ from maps.base import check_lang
 from maps.categories import bivariate_map, cluster_map
 from maps.choropleth import SCHEMES, check_scheme, choropleth_map
 from maps.coverage import bounds_of
-from maps.navigation import Choice, Link
+from maps.navigation import Choice, Link, add_workspace_box
 from maps.overlays import Overlay
 from spatial import catalogue
 from spatial.analytics import indicators
@@ -38,8 +38,11 @@ from spatial.planning.progress import progress_geojson
 from spatial.planning.roadmaps import roadmap_map_data
 from spatial.analytics.spatial_stats import lisa_clusters
 from spatial.errors import InvalidInput, NotFound
-from spatial.jalali import format_number, persian_digits
+from spatial.jalali import format_number
+from spatial.periods import show_period
 
+#: The workspace's home page, which every served map links back to.
+HOME = "/home"
 #: Levels a national map can show.
 NATIONAL_LEVELS: tuple[str, ...] = ("province", "county", "neighbourhood")
 #: Most features of one resource layer put on a map; the layer is marked partial beyond.
@@ -74,6 +77,8 @@ class Links(Protocol):
 
     def page(self, request: MapRequest, code: str) -> str | None: ...
 
+    def workspace(self, request: MapRequest, path: str) -> str | None: ...
+
 
 class ServedLinks:
     """Links to the API's map pages, carrying the request's parameters."""
@@ -99,6 +104,11 @@ class ServedLinks:
         """The workspace's page of unit ``code`` (profile, roadmaps, maps)."""
         return f"/units/{quote(code, safe='')}" + ("?lang=en" if request.lang == "en" else "")
 
+    @staticmethod
+    def workspace(request: MapRequest, path: str) -> str:
+        """The workspace page at ``path`` (home, a roadmap, a progress watch) in the map's language."""
+        return path + ("?lang=en" if request.lang == "en" else "")
+
 
 class FileLinks:
     """Links between the standalone files written by ``pishraft maps render`` (default view only)."""
@@ -117,6 +127,25 @@ class FileLinks:
     def page(request: MapRequest, code: str) -> str | None:
         """Standalone files have no workspace to link to."""
         return None
+
+    @staticmethod
+    def workspace(request: MapRequest, path: str) -> str | None:
+        """Standalone files have no workspace to link to."""
+        return None
+
+
+def add_way_back(session: Session, fmap: folium.Map, request: MapRequest, links: Links, code: str | None = None,
+                 pages: Sequence[tuple[str, str]] = ()) -> folium.Map:
+    """Links out of the map to the workspace: home, the page of unit ``code`` (when the map
+    is of a unit or below one), then ``pages`` (catalogue key, workspace path); returns ``fmap``."""
+    lang = request.lang
+    back = [Link(t("nav.home", lang), links.workspace(request, HOME))]
+    if code is not None:
+        unit = units.get_unit(session, code)
+        back.append(Link(unit.name_fa if lang == "fa" else unit.name_en, links.page(request, code)))
+    back += [Link(t(key, lang), links.workspace(request, path)) for key, path in pages]
+    add_workspace_box(fmap, lang, t("maps.workspace", lang), back)
+    return fmap
 
 
 def resource_overlays(session: Session, bounds: tuple[float, float, float, float] | None,
@@ -146,7 +175,7 @@ def _indicator_choices(session: Session, request: MapRequest, info: dict[str, An
     all_indicators = indicators.list_indicators(session)
     return [
         Choice(t("maps.period", lang),
-               [Link(persian_digits(p) if lang == "fa" else p,
+               [Link(show_period(p, lang),
                      None if p == request.period else here(replace(request, period=p)))
                 for p in info["periods"]]),
         Choice(t("maps.indicator", lang),
@@ -181,7 +210,7 @@ def _indicator_map(session: Session, request: MapRequest, frame: gpd.GeoDataFram
                                                parent_code=parent_code)
     request = replace(request, indicator=code, period=period)
     name = info["name_fa"] if lang == "fa" else info["name_en"]
-    shown_period = persian_digits(period) if (period and lang == "fa") else (period or "—")
+    shown_period = show_period(period, lang)
     title = f"{name} ({shown_period}) — {place}"
     return choropleth_map(
         frame, values, title, lang, request.scheme, synthetic or bool(info["synthetic"]),
@@ -201,8 +230,9 @@ def overview_map(session: Session, indicator: str | None = None, lang: str = "fa
     request = MapRequest(indicator, scheme, period, lang, basemap)
     frame = units_frame(session, level=level)
     place = t("maps.nation", lang)
-    return _indicator_map(session, request, frame, place, [Link(place)], links,
+    fmap = _indicator_map(session, request, frame, place, [Link(place)], links,
                           lambda r: links.overview(r, level), level, None)
+    return add_way_back(session, fmap, request, links)
 
 
 def unit_breadcrumb(session: Session, code: str, request: MapRequest, links: Links,
@@ -225,8 +255,9 @@ def unit_map(session: Session, code: str, indicator: str | None = None, lang: st
     breadcrumb = unit_breadcrumb(session, code, request, links, links.page(request, code))
     name = breadcrumb[-1].label
     frame = units_frame(session, parent_code=code)
-    return _indicator_map(session, request, frame, name, breadcrumb, links,
+    fmap = _indicator_map(session, request, frame, name, breadcrumb, links,
                           lambda r: links.unit(r, code), None, code)
+    return add_way_back(session, fmap, request, links, code)
 
 
 def render_all(session: Session, out_dir: Path, langs: Sequence[str] = ("fa", "en"),
@@ -313,9 +344,9 @@ def bivariate_page(session: Session, level: str = "county", parent_code: str | N
     frame = _scoped_units(session, level, parent_code)
     links = links or ServedLinks()
     frame["href"] = [links.page(request, c) for c in frame["code"]]
-    return bivariate_map(frame, classes, lang, synthetic=bool(frame["synthetic"].any()) if len(frame) else False,
-                         breadcrumb=_scope_breadcrumb(session, request, parent_code, links or ServedLinks()),
-                         basemap=basemap)
+    fmap = bivariate_map(frame, classes, lang, synthetic=bool(frame["synthetic"].any()) if len(frame) else False,
+                         breadcrumb=_scope_breadcrumb(session, request, parent_code, links), basemap=basemap)
+    return add_way_back(session, fmap, request, links, parent_code)
 
 
 def cluster_page(session: Session, level: str = "county", parent_code: str | None = None, source: str | None = None,
@@ -334,10 +365,10 @@ def cluster_page(session: Session, level: str = "county", parent_code: str | Non
     frame["href"] = [links.page(request, c) for c in frame["code"]]
     name = _source_name(session, source, lang)
     title = t("maps.clusters_of", lang, name=name)
-    return cluster_map(frame, clusters, lang, title=title,
+    fmap = cluster_map(frame, clusters, lang, title=title,
                        synthetic=bool(frame["synthetic"].any()) if len(frame) else False,
-                       breadcrumb=_scope_breadcrumb(session, request, parent_code, links or ServedLinks()),
-                       basemap=basemap)
+                       breadcrumb=_scope_breadcrumb(session, request, parent_code, links), basemap=basemap)
+    return add_way_back(session, fmap, request, links, parent_code)
 
 
 def _link_unit_pages(actions: dict[str, Any], request: MapRequest, links: Links, code: str | None = None) -> None:
@@ -366,7 +397,7 @@ def index_page(session: Session, ref: str, level: str = "county", parent_code: s
     frame = _scoped_units(session, level, parent_code)
     index = result["index"]
     name = index["name_fa"] if lang == "fa" else index["name_en"]
-    shown_period = persian_digits(result["period"]) if lang == "fa" else result["period"]
+    shown_period = show_period(result["period"], lang)
     note = None
     if weights is not None:
         used = "، ".join(f"{code} {format_number(w, lang, 2)}" for code, w in result["what_if"]["weights"].items())
@@ -375,9 +406,11 @@ def index_page(session: Session, ref: str, level: str = "county", parent_code: s
         note = t("map.what_if_note", lang, weights=used)
     values = {r["code"]: r["score"] for r in result["scores"]}
     synthetic = bool(index["synthetic"]) or (bool(frame["synthetic"].any()) if len(frame) else False)
-    return choropleth_map(frame, values, f"{name} ({shown_period})", lang, scheme, synthetic,
-                          breadcrumb=_scope_breadcrumb(session, request, parent_code, links or ServedLinks()),
+    links = links or ServedLinks()
+    fmap = choropleth_map(frame, values, f"{name} ({shown_period})", lang, scheme, synthetic,
+                          breadcrumb=_scope_breadcrumb(session, request, parent_code, links),
                           basemap=basemap, note=note, legend_title=f"{name} ({shown_period})")
+    return add_way_back(session, fmap, request, links, parent_code)
 
 
 def roadmap_page(session: Session, roadmap_id: int, lang: str = "fa", basemap: str = "none",
@@ -388,8 +421,9 @@ def roadmap_page(session: Session, roadmap_id: int, lang: str = "fa", basemap: s
     links = links or ServedLinks()
     code = data["roadmap"]["unit_code"]
     _link_unit_pages(data.get("actions") or {}, request, links, code)
-    return roadmap_map(data, lang, breadcrumb=unit_breadcrumb(session, code, request, links, links.unit(request, code)),
+    fmap = roadmap_map(data, lang, breadcrumb=unit_breadcrumb(session, code, request, links, links.unit(request, code)),
                        basemap=basemap)
+    return add_way_back(session, fmap, request, links, code, [("map.roadmap_page", f"/roadmaps/{roadmap_id}")])
 
 
 def progress_page(session: Session, unit_code: str, level: str | None = None, lang: str = "fa",
@@ -400,6 +434,8 @@ def progress_page(session: Session, unit_code: str, level: str | None = None, la
     links = links or ServedLinks()
     unit = units.unit_feature(session, unit_code)
     _link_unit_pages(actions, request, links)
-    return progress_map(actions, lang, synthetic=bool(unit["properties"]["synthetic"]),
+    fmap = progress_map(actions, lang, synthetic=bool(unit["properties"]["synthetic"]),
                         breadcrumb=unit_breadcrumb(session, unit_code, request, links, links.unit(request, unit_code)),
                         unit=unit, basemap=basemap)
+    return add_way_back(session, fmap, request, links, unit_code,
+                        [("unit.progress", f"/progress/{quote(unit_code, safe='')}")])

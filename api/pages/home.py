@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse, Response
 
 from api.auth import Principal, require
 from api.pages.render import href, lang_of, page_router, redirect, render
+from api.pages.roadmaps import may_write_somewhere
 from api.pages.security import viewer
 from spatial.db.engine import session_scope
 from spatial.messages import label
@@ -36,7 +37,8 @@ def home(request: Request, _: Principal = Depends(require("read")), who: Princip
         work = user_work(session, who.username, who.area_unit_id) if who else None
         area = units.get_unit_by_id(session, who.area_unit_id) if who and who.area_unit_id else None
         recent = recent_roadmaps(session, RECENT_ROADMAPS)
-    return render(request, "home.html", {"provinces": provinces, "work": work, "area": area, "roadmaps": recent})
+    return render(request, "home.html", {"provinces": provinces, "work": work, "area": area, "roadmaps": recent,
+                                         "can_measure": may_write_somewhere(who)})
 
 
 @router.get("/progress-map")

@@ -29,6 +29,7 @@ from spatial import errors
 from spatial.accounts import form_tokens
 from spatial.jalali import format_date, format_number, jalali_numeric, persian_digits
 from spatial.messages import choices, label, measure, t
+from spatial.periods import show_period
 
 TEMPLATES_DIR = Path(__file__).resolve().parents[1] / "templates"
 #: The workspace's own CSS and JavaScript, served at ``/static/pages`` (maps' assets stay at ``/static``).
@@ -105,8 +106,8 @@ def _mark_page(request: Request) -> None:
 
 def context(request: Request, values: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """What every template sees: ``request``, ``lang``, ``dir``, ``t``, ``label``,
-    ``choices``, ``measure``, ``href``, ``jdate``, ``jdate_input``, ``num``, ``digits``, the signed-in
-    ``viewer`` (or ``None``), ``csrf_token`` and ``form_token()`` (a fresh one-time token);
+    ``choices``, ``measure``, ``href``, ``jdate``, ``jdate_input``, ``num``, ``digits``, ``period``, the
+    signed-in ``viewer`` (or ``None``), ``csrf_token`` and ``form_token()`` (a fresh one-time token);
     then ``values``."""
     lang = lang_of(request)
     return {
@@ -121,6 +122,7 @@ def context(request: Request, values: Mapping[str, Any] | None = None) -> dict[s
         "jdate_input": lambda value: _jdate_input(value, lang),
         "num": lambda value, decimals=1: format_number(value, lang, decimals),
         "digits": lambda value: _digits(value, lang),
+        "period": lambda value: show_period(value, lang),
         "static": lambda path: f"{STATIC_URL}/{path}",
         "viewer": viewer_of(request),
         "csrf_token": csrf_token(request),

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Body, Depends, File, Query, UploadFile
 from pydantic import BaseModel, Field
 
 from api.auth import Principal, require
-from api.deps import DbSession
+from api.deps import DbSession, OptionalPeriodKey, PeriodKey
 from api.routers.units import Level
 from spatial.analytics import access
 from spatial.analytics import advantage
@@ -54,7 +54,7 @@ class DeriveRequest(BaseModel):
     level: Level
     method: Literal["count", "per_1000", "sum", "mean", "length_km", "area_share", "distance_km", "zonal"]
     code: str
-    period: str
+    period: PeriodKey
     attribute: str | None = None
     stat: Literal["mean", "sum", "min", "max", "count", "majority"] | None = None
     origin: Literal["centroid", "population_weighted"] = "centroid"
@@ -70,7 +70,7 @@ class AccessRequest(BaseModel):
     layer: str = Field(description="Point layer of the supply (e.g. health centres)")
     level: Level
     code: str
-    period: str
+    period: PeriodKey
     catchment_m: float = Field(gt=0, description="Catchment radius, metres")
     capacity: str | None = Field(default=None, description="Numeric column of supply (e.g. beds); 1 per point if none")
     decay: Literal["none", "stepwise", "gaussian"] = "none"
@@ -86,7 +86,7 @@ class AllocationRequest(BaseModel):
     level: Level
     budget: int = Field(ge=0, description="Rials")
     name: str = "allocation"
-    period: str | None = None
+    period: OptionalPeriodKey = None
     parent_code: str | None = None
     by_population: bool = False
     floor: int | None = Field(default=None, ge=0, description="Minimum per unit, rials")
@@ -141,7 +141,7 @@ def get_indicator(code: str, session: DbSession,
 
 @router.get("/api/indicators/{code}/values", summary="Values of an indicator by unit code")
 def indicator_values(code: str, session: DbSession,
-                     level: Level | None = None, period: str | None = None, parent: str | None = None,
+                     level: Level | None = None, period: OptionalPeriodKey = None, parent: str | None = None,
                      _: Principal = Depends(require("read"))) -> dict[str, Any]:
     found, values = indicators.values_by_unit(session, code, level, period, parent)
     return {"indicator": code, "level": level, "period": found, "values": values}
@@ -170,7 +170,7 @@ def get_index(ref: str, session: DbSession,
 
 @router.get("/api/indices/{ref}/scores", summary="Scores, ranks and clusters of an index at a level; with "
             "weights, what-if scores, ranks and classes computed now and not stored")
-def index_scores(ref: str, level: Level, session: DbSession, period: str | None = None, parent: str | None = None,
+def index_scores(ref: str, level: Level, session: DbSession, period: OptionalPeriodKey = None, parent: str | None = None,
                  weights: Annotated[str | None, Query(description="What-if weights code:weight,… for every "
                                                       "indicator, e.g. a:0.5,b:0.3,c:0.2 (rescaled to sum "
                                                       "to 1)")] = None,
@@ -183,33 +183,33 @@ def index_scores(ref: str, level: Level, session: DbSession, period: str | None 
 # ------------------------------------------------------------------ statistics
 
 @router.get("/api/stats/moran", summary="Global Moran's I with LISA cluster counts")
-def moran(source: Source, level: Level, session: DbSession, period: str | None = None, parent: str | None = None,
+def moran(source: Source, level: Level, session: DbSession, period: OptionalPeriodKey = None, parent: str | None = None,
           _: Principal = Depends(require("read"))) -> dict[str, Any]:
     return spatial_stats.moran(session, source, level, period, parent)
 
 
 @router.get("/api/stats/lisa", summary="LISA cluster label per unit (HH, LL, HL, LH, ns)")
-def lisa(source: Source, level: Level, session: DbSession, period: str | None = None, parent: str | None = None,
+def lisa(source: Source, level: Level, session: DbSession, period: OptionalPeriodKey = None, parent: str | None = None,
          _: Principal = Depends(require("read"))) -> dict[str, str]:
     return spatial_stats.lisa_clusters(session, source, level, period, parent)
 
 
 @router.get("/api/stats/inequality", summary="Gini and Theil T (between/within parents)")
-def inequality(source: Source, level: Level, session: DbSession, period: str | None = None, parent: str | None = None,
+def inequality(source: Source, level: Level, session: DbSession, period: OptionalPeriodKey = None, parent: str | None = None,
                population_weighted: bool = True, _: Principal = Depends(require("read"))) -> dict[str, Any]:
     return spatial_stats.inequality(session, source, level, period, parent, population_weighted)
 
 
 @router.get("/api/stats/bivariate", summary="Capacity × deprivation tercile class per unit")
 def bivariate_classes(capacity: Source, deprivation: Source, level: Level, session: DbSession,
-                      period: str | None = None,
+                      period: OptionalPeriodKey = None,
                       parent: str | None = None,
                       _: Principal = Depends(require("read"))) -> dict[str, dict[str, object]]:
     return bivariate.bivariate_classes(session, capacity, deprivation, level, period, parent)
 
 
 @router.get("/api/stats/advantages", summary="Location quotients per unit and sector")
-def advantages(level: Level, session: DbSession, period: str | None = None, parent: str | None = None,
+def advantages(level: Level, session: DbSession, period: OptionalPeriodKey = None, parent: str | None = None,
                _: Principal = Depends(require("read"))) -> dict[str, Any]:
     found, frame = advantage.advantages(session, level, period, parent)
     return {"level": level, "period": found,
@@ -232,8 +232,8 @@ def deprivation(code: str, level: Level, session: DbSession, parent: str | None 
 
 
 @router.get("/api/stats/shift-share", summary="Shift-share per unit and sector between two periods")
-def shift_share(level: Level, base: Annotated[str, Query(description="Base period, e.g. 2023")],
-                final: Annotated[str, Query(description="Final period, e.g. 2024")], session: DbSession,
+def shift_share(level: Level, base: Annotated[PeriodKey, Query(description="Base period, e.g. 2023")],
+                final: Annotated[PeriodKey, Query(description="Final period, e.g. 2024")], session: DbSession,
                 parent: str | None = None, _: Principal = Depends(require("read"))) -> dict[str, Any]:
     frame = shift_share_analysis.unit_shift_share(session, level, base, final, parent)
     return {"level": level, "base": base, "final": final,
@@ -250,7 +250,7 @@ def unit_profile(code: str, session: DbSession,
 
 @router.get("/api/units/{code}/target-community", summary="Unemployed and vulnerable groups by class")
 def unit_target_community(code: str, session: DbSession,
-                          period: str | None = None, _: Principal = Depends(require("read"))) -> dict[str, Any]:
+                          period: OptionalPeriodKey = None, _: Principal = Depends(require("read"))) -> dict[str, Any]:
     return target_community(session, code, period)
 
 

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import HTMLResponse
 
 from api.auth import Principal, require
-from api.deps import DbSession
+from api.deps import DbSession, OptionalPeriodKey
 from maps.assets import page_html
 from maps.pages import bivariate_page, cluster_page, index_page, overview_map, progress_page, roadmap_page, unit_map
 
@@ -19,7 +19,8 @@ Scheme = Annotated[Literal["quantiles", "fisher_jenks", "equal_interval"], Query
 Basemap = Annotated[Literal["none", "osm"], Query(description="none: plain background; osm: OpenStreetMap tiles "
                                                               "(loaded from the internet)")]
 Indicator = Annotated[str | None, Query(description="Indicator code (default: the first deprivation indicator)")]
-Period = Annotated[str | None, Query(description="Period, e.g. 2024 (default: the latest)")]
+Period = Annotated[OptionalPeriodKey, Query(description="Period, a Jalali or Gregorian year, e.g. 1403 or 2024 "
+                                                            "(the same period; default: the latest)")]
 
 
 @router.get("/overview", response_class=HTMLResponse, summary="National map (provinces, counties or neighbourhoods)")

@@ -9,6 +9,7 @@ from datetime import UTC
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from fastapi.responses import RedirectResponse
 
 from api.auth import Principal, require
 from api.deps import DbSession
@@ -53,8 +54,17 @@ def _respond(request: Request, principal: Principal, f: str | None, title: str, 
     return json_response(request, document, principal, media_type, negotiated=True)
 
 
+#: Where a browser that asks for ``/`` without ``?f=`` is sent: the workspace's home page.
+WORKSPACE_HOME = "/home"
+
+
 @router.get("/", summary="Landing page (OGC API)")
 def landing(request: Request, f: Format = None, _: Principal = Depends(require("read"))) -> Response:
+    """The partners' landing document (JSON, or HTML with ``?f=html``); a browser asking
+    for ``/`` itself (``Accept`` preferring ``text/html``) is sent to the workspace."""
+    if f is None and negotiate(request, f) == "html":
+        target = WORKSPACE_HOME + ("?lang=en" if request.query_params.get("lang") == "en" else "")
+        return RedirectResponse(target, status_code=303, headers={"Vary": "Accept"})
     base = base_url(request)
     document = {
         "title": "Pishraft",
@@ -69,6 +79,7 @@ def landing(request: Request, f: Format = None, _: Principal = Depends(require("
             link(f"{base}/collections", "data", JSON, "Collections"),
             link(f"{base}/tileMatrixSets", "http://www.opengis.net/def/rel/ogc/1.0/tiling-schemes", JSON,
                  "Tile matrix sets"),
+            link(f"{base}{WORKSPACE_HOME}", "alternate", HTML, "The workspace (maps, units, roadmaps)"),
         ],
     }
     return _respond(request, _, f, "Pishraft", document)

@@ -9,6 +9,14 @@
 (function () {
   "use strict";
 
+  // A map embedded in a workspace page (the unit page's iframe) opens its links in the whole window.
+  const framed = window.top !== window.self;
+  if (framed) {
+    const base = document.createElement("base");
+    base.target = "_top";
+    document.head.appendChild(base);
+  }
+
   async function inflate(b64) {
     const text = atob(b64);
     const bytes = new Uint8Array(text.length);
@@ -253,7 +261,7 @@
 
     onClick: function (e) {
       const f = this.eventFeature(e);
-      if (f >= 0 && this.props.href[f]) window.location.href = this.props.href[f];
+      if (f >= 0 && this.props.href[f]) (framed ? window.top : window).location.href = this.props.href[f];
     },
 
     /* Container pixel of a point inside feature `f` (its label point), for tests and tours. */

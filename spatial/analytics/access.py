@@ -38,6 +38,7 @@ from spatial.analytics.overlay_methods import NUMERIC_TYPES
 from spatial.catalogue import get_layer
 from spatial.db.engine import driver_connection
 from spatial.errors import InvalidInput
+from spatial.periods import period_key
 from spatial.units.hierarchy import check_level
 
 #: Distance decays of E2SFCA: none (plain 2SFCA), stepwise bands, or a Gaussian.
@@ -166,6 +167,7 @@ def derive_access(
     transaction.
     """
     check_level(level)
+    period = period_key(period)
     if not np.isfinite(catchment_m) or catchment_m <= 0:
         raise InvalidInput("The catchment must be a positive distance in metres.", field="catchment_m")
     if decay not in DECAYS:

@@ -17,6 +17,7 @@ from spatial.errors import InvalidInput, NotFound
 from spatial.messages import label, measure, t
 from spatial.models.indicators import DIRECTIONS, DOMAINS
 from spatial.tables import Table
+from spatial.periods import optional_period_key, period_key
 from spatial.units.hierarchy import check_level, get_unit
 
 CODE_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
@@ -98,6 +99,7 @@ def values_by_unit(
     """
     info = indicator_info(session, code)
     periods = list(info["periods"])  # type: ignore[call-overload]
+    period = optional_period_key(period)
     if period is None:
         period = periods[-1] if periods else None
     elif period not in periods:
@@ -284,6 +286,9 @@ def indicator_matrix(
 def import_csv(session: Session, data: bytes | str, filename: str = "upload.csv") -> dict[str, Any]:
     """Import indicator values from a wide CSV: ``unit_code,period,<indicator>,<indicator>…``.
 
+    Periods may be Jalali or Gregorian years (``1403`` and ``2024`` are the same period,
+    stored as ``2024``; :mod:`spatial.periods`).
+
     Every indicator column must name a defined indicator; every row names one current
     unit (all rows at one level) and a period; a (unit, period) pair appears once. An
     empty cell is a missing value. Values replace earlier ones for the same (indicator,
@@ -322,6 +327,8 @@ def import_csv(session: Session, data: bytes | str, filename: str = "upload.csv"
         empty = lines[frame[column] == ""]
         if len(empty):
             raise InvalidInput(f"{filename}: {column} is empty on line(s) {_lines(empty)}.", field=column)
+    # 1403 and 2024 are one period (spatial.periods): a file may use either calendar.
+    frame["period"] = frame["period"].map(period_key)
     dup = frame.duplicated(["unit_code", "period"], keep=False)
     if dup.any():
         first = frame[dup].iloc[0]

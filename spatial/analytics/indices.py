@@ -38,6 +38,7 @@ from spatial.db.bulk import copy_rows
 from spatial.errors import InvalidInput, NotFound
 from spatial.analytics.lisa import lisa_labels
 from spatial.analytics.mcdm import Ahp, checked_ahp, pairwise_matrix, vikor
+from spatial.periods import optional_period_key
 from spatial.analytics.indicators import (
     CODE_PATTERN, indicator_info, indicator_matrix, latest_common_period, units_in_scope, values_by_unit,
 )
@@ -374,7 +375,7 @@ def parse_definition(source: Mapping[str, Any] | str) -> IndexDefinition:
         code=code, name_fa=str(data["name_fa"]), name_en=str(data["name_en"]), domain=domain, levels=levels,
         components=tuple(components), normalisation=normalisation, weights=weights, aggregation=aggregation,
         missing=_choice(data, "missing", MISSING_POLICIES, "drop_unit"),
-        period=None if period is None else str(period), parent_code=data.get("parent_code"),
+        period=optional_period_key(None if period is None else str(period)), parent_code=data.get("parent_code"),
         reference_unit=reference, scale=(scale[0], scale[1]), pairwise=pairwise, v=v,
     )
 

@@ -42,6 +42,7 @@ import pandas as pd
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from spatial.periods import optional_period_key
 from spatial.analytics.indicators import indicator_info, indicator_matrix, latest_common_period
 from spatial.analytics.indices import definition_mapping
 from spatial.db.bulk import copy_rows
@@ -181,7 +182,7 @@ def parse_af_definition(source: Mapping[str, Any] | str) -> AfDefinition:
         raise InvalidInput(f"The indicator weights sum to {total:g}; they must sum to 1.", field="weights")
     period = data.get("period")
     return AfDefinition(code, str(data["name_fa"]), str(data["name_en"]), str(level), float(k), tuple(indicators),
-                        None if period is None else str(period))
+                        optional_period_key(None if period is None else str(period)))
 
 
 #: Every current unit above the observed ones, with the observed unit it contains.

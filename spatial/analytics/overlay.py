@@ -51,6 +51,7 @@ from spatial.analytics.overlay_methods import (
     METHODS, NUMERIC_TYPES, ORIGINS, POINT_METHODS, ROLLUP, UNITS_OF_MEASURE, ZONAL_STATS,
 )
 from spatial.models.catalogue import Layer
+from spatial.periods import period_key
 from spatial.units.frames import fetch_units, frame_of_units, units_frame
 from spatial.units.hierarchy import check_level
 
@@ -138,6 +139,7 @@ def derive_indicator(
     ``period`` are replaced, then rolled up.
     """
     check_level(level)
+    period = period_key(period)
     if method not in METHODS:
         raise InvalidInput(f"Unknown method '{method}'; use one of: {', '.join(METHODS)}.", field="method")
     info = get_layer(session, layer, field="layer")

@@ -88,3 +88,33 @@ def profile_tables(profile: dict[str, Any], lang: str = "fa") -> list[Table]:
             [name(i), label("domain", i["domain"], lang), i["score"], i["rank_overall"], i["out_of"], i["period"]]
             for i in profile["indices"]]),
     ]
+_SERIES_SQL = """
+WITH me AS (
+    SELECT id, parent_id, level FROM admin_unit WHERE code = :code AND valid_to IS NULL
+), peers AS (  -- the unit and its siblings: same parent (or, for the top level, none), same level
+    SELECT u.id FROM admin_unit u, me
+    WHERE u.valid_to IS NULL AND u.level = me.level
+      AND (u.parent_id = me.parent_id OR (me.parent_id IS NULL AND u.parent_id IS NULL))
+), ranked AS (
+    SELECT v.indicator_id, v.period, v.unit_id, v.value,
+           avg(v.value) OVER w AS peers_mean, count(*) OVER w AS peers,
+           percent_rank() OVER (w ORDER BY v.value) AS share_below
+    FROM indicator_value v JOIN peers p ON p.id = v.unit_id
+    WHERE v.value IS NOT NULL
+    WINDOW w AS (PARTITION BY v.indicator_id, v.period)
+)
+SELECT i.code, i.name_fa, i.name_en, i.unit_of_measure, i.domain, i.direction,
+       r.period, r.value, r.peers_mean, r.peers, r.share_below
+FROM ranked r JOIN indicator i ON i.id = r.indicator_id, me
+WHERE r.unit_id = me.id
+ORDER BY i.domain, i.code, r.period
+"""
+
+
+def indicator_series(session: Session, code: str) -> list[dict[str, Any]]:
+    """Every indicator of unit ``code`` in every period, beside its siblings: one row per
+    (indicator, period) with the unit's ``value``, the siblings' ``peers_mean``, their
+    number ``peers`` (the unit included) and ``share_below``, the share of them with a
+    lower value (0–1). One query over the unit and its siblings only, so its cost follows
+    the size of the family, not of the level."""
+    return [dict(r) for r in session.execute(text(_SERIES_SQL), {"code": code}).mappings()]

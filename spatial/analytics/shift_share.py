@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from spatial.analytics.advantage import sector_indicators
 from spatial.analytics.indicators import indicator_info, indicator_matrix, units_in_scope
+from spatial.periods import period_key
 from spatial.errors import InvalidInput, NotFound
 from spatial.units.hierarchy import get_unit
 
@@ -73,6 +74,7 @@ def unit_shift_share(session: Session, level: str, base_period: str, final_perio
     ``indicator``, ``base``, ``final``, ``change``, ``national_share``, ``industry_mix``,
     ``regional_shift``.
     """
+    base_period, final_period = period_key(base_period, "base"), period_key(final_period, "final")
     if base_period == final_period:
         raise InvalidInput("The base and final periods are the same; name two periods.", field="final")
     sectors = sector_indicators(session)
