@@ -13,6 +13,7 @@ import pandas as pd
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from spatial.db.generation import GenerationCache
 from spatial.errors import InvalidInput, NotFound
 from spatial.models.indicators import DIRECTIONS, DOMAINS
 from spatial.units.hierarchy import check_level, get_unit
@@ -70,8 +71,18 @@ def roll_up(session: Session, code: str, period: str | None = None, replace: boo
         )
 
 
+#: Indicator definitions with their periods, until published data changes: gathering the
+#: periods reads every value of the indicator, which grows with the size of the level.
+_infos: GenerationCache[dict[str, object]] = GenerationCache(size=256)
+
+
 def indicator_info(session: Session, code: str) -> dict[str, object]:
-    """The definition of indicator ``code`` with the periods that hold values."""
+    """The definition of indicator ``code`` with the periods that hold values (a fresh copy of
+    what is kept per data generation)."""
+    return dict(_infos.get(session, code, lambda: _indicator_info(session, code)))
+
+
+def _indicator_info(session: Session, code: str) -> dict[str, object]:
     row = session.execute(
         text("""SELECT i.id, i.code, i.name_fa, i.name_en, i.unit_of_measure, i.domain, i.direction, i.source,
                        i.rollup, i.synthetic,
@@ -181,6 +192,15 @@ def list_indicators(session: Session, domain: str | None = None) -> list[dict[st
     """Every indicator's definition with the periods that hold values, by domain then code."""
     if domain is not None and domain not in DOMAINS:
         raise InvalidInput(f"Unknown domain '{domain}'; use one of: {', '.join(DOMAINS)}.", field="domain")
+    return [dict(r) for r in _lists.get(session, domain, lambda: _list_indicators(session, domain))]
+
+
+#: Every indicator with its periods, per domain, until published data changes (every map's
+#: indicator choices list them; the periods are gathered from every value).
+_lists: GenerationCache[list[dict[str, Any]]] = GenerationCache(size=16)
+
+
+def _list_indicators(session: Session, domain: str | None) -> list[dict[str, Any]]:
     rows = session.execute(
         text("""SELECT i.code, i.name_fa, i.name_en, i.unit_of_measure, i.domain, i.direction, i.source, i.rollup,
                        i.synthetic, i.meta,

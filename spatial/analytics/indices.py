@@ -35,6 +35,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from spatial.db.bulk import copy_rows
+from spatial.db.generation import GenerationCache
 from spatial.errors import InvalidInput, NotFound
 from spatial.analytics.lisa import lisa_labels
 from spatial.analytics.mcdm import Ahp, checked_ahp, pairwise_matrix, vikor
@@ -575,8 +576,20 @@ def index_scores(session: Session, ref: str | int, level: str, period: str | Non
     """Stored scores of index ``ref`` at ``level``: ``{index, period, level, scores: [...]}``.
 
     Each score row: ``code``, ``name_fa``, ``name_en``, ``parent_code``, ``score``,
-    ``rank_overall``, ``rank_in_parent``, ``cluster``.
+    ``rank_overall``, ``rank_in_parent``, ``cluster``. Read once per data generation and
+    shared: read the answer, do not change it.
     """
+    return _scores.get(session, (str(ref), level, period, parent_code),
+                       lambda: _index_scores(session, ref, level, period, parent_code))
+
+
+#: Stored scores of whole levels, until published data changes (a new score is a new
+#: generation, see migration ``0016_page_speed``): unit pages class their unit against them.
+_scores: GenerationCache[dict[str, Any]] = GenerationCache(size=32)
+
+
+def _index_scores(session: Session, ref: str | int, level: str, period: str | None,
+                  parent_code: str | None) -> dict[str, Any]:
     index = resolve_index(session, ref)
     periods = list(index["periods"])
     if period is None:
