@@ -33,7 +33,7 @@ NO_DATA = "#d9d9d9"
 ZOOM_IN_LEVELS = 3
 #: Most values Fisher-Jenks is run on: its cost grows with the square of their number
 #: (42 s for 6,200 neighbourhoods without numba), so larger levels are classed on a sample.
-FISHER_JENKS_SAMPLE = 500
+FISHER_JENKS_SAMPLE = 300
 
 
 def check_scheme(scheme: str) -> str:
