@@ -49,8 +49,8 @@ def test_kept_level_results_equal_a_fresh_computation(session: Session) -> None:
 
 
 def test_the_kept_lisa_clusters_are_those_computed_now(session: Session) -> None:
-    kept = spatial_stats.lisa_clusters(session, "unemployment_rate", "county")
-    values = indicators.values_by_unit(session, "unemployment_rate", level="county")[1]
+    kept = spatial_stats.lisa_clusters(session, "unemployment_rate", "county", "2024")
+    values = indicators.values_by_unit(session, "unemployment_rate", level="county", period="2024")[1]
     fresh = spatial_stats.lisa_labels(session, pd.Series(values, dtype=float))
     assert kept == fresh and set(kept.values()) <= {"HH", "LL", "HL", "LH", "ns"}
 

@@ -50,14 +50,14 @@ def test_small_levels_and_other_schemes_use_every_value() -> None:
 
 def test_kept_breaks_equal_fresh_ones_and_follow_an_import(session: Session) -> None:
     frame = units_frame(session, level="neighbourhood")
-    period, values = indicators.values_by_unit(session, "unemployment_rate", level="neighbourhood")
+    period, values = indicators.values_by_unit(session, "unemployment_rate", level="neighbourhood", period="2024")
     key = ("indicator", "unemployment_rate", period, "neighbourhood", None)
     kept = pages.map_breaks(session, key, frame, values, "fisher_jenks")
     assert kept == class_breaks(values_array(frame, values), "fisher_jenks", len(PALETTE))
 
     top = frame["code"].iloc[0]
     indicators.import_csv(session, f"unit_code,period,unemployment_rate\n{top},{period},99.5\n")
-    _, changed = indicators.values_by_unit(session, "unemployment_rate", level="neighbourhood")
+    _, changed = indicators.values_by_unit(session, "unemployment_rate", level="neighbourhood", period=period)
     again = pages.map_breaks(session, key, frame, changed, "fisher_jenks")
     assert again == class_breaks(values_array(frame, changed), "fisher_jenks", len(PALETTE))
     assert again[-1] == 99.5 != kept[-1]
