@@ -55,16 +55,23 @@ def _get_ms(client: TestClient, path: str) -> float:
 
 
 def national_maps(client: TestClient) -> None:
-    """The national maps timed cold (first request of this process) and warm."""
-    print(f"{'national map':<62} {'cold ms':>9} {'warm ms':>9}  (goal: <= {MAP_GOAL_MS:.0f} ms)")
+    """The national maps timed cold (first request of this process) and warm.
+
+    The cold request's CPU time in this process (the app runs in it; the database's work
+    is not counted) is printed beside its wall time: on a machine shared with other work
+    the wall time also holds the time spent waiting for a core.
+    """
+    print(f"{'national map':<62} {'cold ms':>9} {'cold CPU':>9} {'warm ms':>9}  (goal: <= {MAP_GOAL_MS:.0f} ms)")
     for path in ("/maps/overview?level=neighbourhood&scheme=fisher_jenks",
                  "/maps/overview?level=neighbourhood&scheme=fisher_jenks&lang=en",
                  "/maps/overview?level=neighbourhood",
                  "/maps/overview?level=county&scheme=fisher_jenks",
                  "/maps/overview?scheme=fisher_jenks"):
+        cpu = time.process_time()
         cold = _get_ms(client, path)
+        cpu = (time.process_time() - cpu) * 1000
         warm = statistics.median(_get_ms(client, path) for _ in range(5))
-        print(f"{path:<62} {cold:9.1f} {warm:9.1f}")
+        print(f"{path:<62} {cold:9.1f} {cpu:9.1f} {warm:9.1f}")
 
 
 def spread_units(level: str, parent_like: str = "%") -> list[str]:
