@@ -31,6 +31,9 @@ PALETTE = ("#ffffb2", "#fecc5c", "#fd8d3c", "#f03b20", "#bd0026")
 NO_DATA = "#d9d9d9"
 #: Zoom levels a map allows beyond the one that fits its units; geometry detail follows.
 ZOOM_IN_LEVELS = 3
+#: Most values Fisher-Jenks is run on: its cost grows with the square of their number
+#: (42 s for 6,200 neighbourhoods without numba), so larger levels are classed on a sample.
+FISHER_JENKS_SAMPLE = 300
 
 
 def check_scheme(scheme: str) -> str:
@@ -40,17 +43,46 @@ def check_scheme(scheme: str) -> str:
     return scheme
 
 
+def breaks_sample(values: np.ndarray, size: int = FISHER_JENKS_SAMPLE) -> np.ndarray:
+    """``values`` themselves when there are at most ``size``, else ``size`` evenly spaced
+    order statistics of them (the smallest and the largest included).
+
+    mapclassify's ``FisherJenksSampled`` draws its sample at random, so two workers would
+    draw two legends for the same data; evenly spaced order statistics keep the shape of
+    the distribution and give every worker, and every cached map, the same breaks.
+
+    Examples
+    --------
+    >>> breaks_sample(np.arange(10.0), 4).tolist()
+    [0.0, 3.0, 6.0, 9.0]
+    """
+    if values.size <= size:
+        return values
+    return np.sort(values)[np.linspace(0, values.size - 1, size).round().astype(int)]
+
+
 def class_breaks(values: np.ndarray, scheme: str = "quantiles", k: int = 5) -> list[float]:
-    """Upper bounds of ``k`` classes of ``values`` under a mapclassify ``scheme``."""
+    """Upper bounds of ``k`` classes of ``values`` under a mapclassify ``scheme``.
+
+    Fisher-Jenks runs on :func:`breaks_sample` of the values (all of them up to
+    :data:`FISHER_JENKS_SAMPLE`); the other schemes on all values.
+    """
     finite = values[np.isfinite(values)]
     if finite.size == 0:
         return []
+    if check_scheme(scheme) == "fisher_jenks":
+        finite = breaks_sample(finite)
     k = max(1, min(k, len(np.unique(finite))))
     with warnings.catch_warnings():
         # mapclassify warns when ties leave fewer classes than asked; the legend shows what is left.
         warnings.simplefilter("ignore", UserWarning)
-        bins = SCHEMES[check_scheme(scheme)](finite, k=k).bins
+        bins = SCHEMES[scheme](finite, k=k).bins
     return [float(b) for b in np.unique(bins)]
+
+
+def values_array(units: gpd.GeoDataFrame, values: dict[str, float | None]) -> np.ndarray:
+    """The value of each of ``units`` in their order, NaN where it has none."""
+    return np.array([np.nan if values.get(c) is None else values[c] for c in units["code"]], dtype=float)
 
 
 def classify(values: np.ndarray, breaks: list[float]) -> np.ndarray:
@@ -93,11 +125,14 @@ def choropleth_map(
     basemap: str = "none",
     note: str | None = None,
     legend_title: str | None = None,
+    breaks: list[float] | None = None,
 ) -> folium.Map:
     """A map of ``units`` shaded by classed ``values`` (keyed by unit code), with legend.
 
     Units without a value are grey and listed as 'no data'; a map with no values at all
-    says so. Units with an ``href`` open it on click (drill-down).
+    says so. Units with an ``href`` open it on click (drill-down). ``breaks`` are the
+    classes' upper bounds when already known (:func:`class_breaks` of the same values
+    under ``scheme``, as kept per data generation by :mod:`maps.pages`).
 
     Examples
     --------
@@ -105,8 +140,9 @@ def choropleth_map(
     """
     check_scheme(scheme)
     fmap = base_map(lang, basemap, synthetic)
-    array = np.array([np.nan if values.get(c) is None else values[c] for c in units["code"]], dtype=float)
-    breaks = class_breaks(array, scheme, len(PALETTE))
+    array = values_array(units, values)
+    if breaks is None:
+        breaks = class_breaks(array, scheme, len(PALETTE))
     labels = [format_number(None if np.isnan(v) else float(v), lang) for v in array]
     bounds = unit_layer(fmap, units, labels, t("maps.value", lang), [*PALETTE, NO_DATA],
                         classify(array, breaks).tolist(), lang)

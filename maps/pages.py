@@ -22,7 +22,7 @@ from maps.actions import progress_map, roadmap_map
 from maps.assets import copy_static, write_page
 from maps.base import check_lang
 from maps.categories import bivariate_map, cluster_map
-from maps.choropleth import SCHEMES, check_scheme, choropleth_map
+from maps.choropleth import PALETTE, SCHEMES, check_scheme, choropleth_map, class_breaks, values_array
 from maps.coverage import bounds_of
 from maps.navigation import Choice, Link, add_workspace_box
 from maps.overlays import Overlay
@@ -37,6 +37,7 @@ from spatial.messages import label, t
 from spatial.planning.progress import progress_geojson
 from spatial.planning.roadmaps import roadmap_map_data
 from spatial.analytics.spatial_stats import lisa_clusters
+from spatial.db.generation import GenerationCache
 from spatial.errors import InvalidInput, NotFound
 from spatial.jalali import format_number
 from spatial.periods import show_period
@@ -48,6 +49,18 @@ NATIONAL_LEVELS: tuple[str, ...] = ("province", "county", "neighbourhood")
 #: Most features of one resource layer put on a map; the layer is marked partial beyond.
 MAX_OVERLAY_FEATURES = 2_000
 MAX_POPUP_FIELDS = 6
+
+#: Class breaks of the maps drawn, until published data changes: Fisher-Jenks over a level
+#: takes seconds even on a sample, and every language and basemap of a map shares them.
+_breaks: GenerationCache[list[float]] = GenerationCache(size=64)
+
+
+def map_breaks(session: Session, key: tuple[Any, ...], units: gpd.GeoDataFrame, values: dict[str, float | None],
+               scheme: str) -> list[float]:
+    """Class breaks of ``values`` over ``units`` under ``scheme`` (:func:`maps.choropleth.class_breaks`),
+    computed once per data generation; ``key`` names what the values are (source, period, scope)."""
+    return _breaks.get(session, (*key, scheme),
+                       lambda: class_breaks(values_array(units, values), scheme, len(PALETTE)))
 
 
 @dataclass(frozen=True)
@@ -212,10 +225,11 @@ def _indicator_map(session: Session, request: MapRequest, frame: gpd.GeoDataFram
     name = info["name_fa"] if lang == "fa" else info["name_en"]
     shown_period = show_period(period, lang)
     title = f"{name} ({shown_period}) — {place}"
+    breaks = map_breaks(session, ("indicator", code, period, level, parent_code), frame, values, request.scheme)
     return choropleth_map(
         frame, values, title, lang, request.scheme, synthetic or bool(info["synthetic"]),
         breadcrumb=breadcrumb, choices=_indicator_choices(session, request, info, links, here),
-        overlays=overlays, basemap=request.basemap, legend_title=f"{name} ({shown_period})",
+        overlays=overlays, basemap=request.basemap, legend_title=f"{name} ({shown_period})", breaks=breaks,
     )
 
 
@@ -407,9 +421,11 @@ def index_page(session: Session, ref: str, level: str = "county", parent_code: s
     values = {r["code"]: r["score"] for r in result["scores"]}
     synthetic = bool(index["synthetic"]) or (bool(frame["synthetic"].any()) if len(frame) else False)
     links = links or ServedLinks()
+    breaks = map_breaks(session, ("index", index["id"], result["period"], level, parent_code, weights), frame, values,
+                        scheme)
     fmap = choropleth_map(frame, values, f"{name} ({shown_period})", lang, scheme, synthetic,
                           breadcrumb=_scope_breadcrumb(session, request, parent_code, links),
-                          basemap=basemap, note=note, legend_title=f"{name} ({shown_period})")
+                          basemap=basemap, note=note, legend_title=f"{name} ({shown_period})", breaks=breaks)
     return add_way_back(session, fmap, request, links, parent_code)
 
 

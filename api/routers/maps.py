@@ -1,4 +1,7 @@
-"""Interactive maps as HTML pages: the national overview and drill-down by unit."""
+"""Interactive maps as HTML pages: the national overview and drill-down by unit.
+
+Maps of published data are kept per data generation and drawn few at a time (:mod:`maps.served`);
+roadmap and progress maps, which follow plans, are drawn on every request."""
 
 from __future__ import annotations
 
@@ -11,6 +14,7 @@ from api.auth import Principal, require
 from api.deps import DbSession, OptionalPeriodKey
 from maps.assets import page_html
 from maps.pages import bivariate_page, cluster_page, index_page, overview_map, progress_page, roadmap_page, unit_map
+from maps.served import served_page
 
 router = APIRouter(prefix="/maps", tags=["maps"])
 
@@ -34,8 +38,8 @@ def overview(
     level: Annotated[Literal["province", "county", "neighbourhood"], Query(description="Units to show")] = "province",
     _: Principal = Depends(require("read")),
 ) -> HTMLResponse:
-    fmap = overview_map(session, indicator, lang, scheme, period, basemap, level)
-    return HTMLResponse(page_html(fmap))
+    return HTMLResponse(served_page(session, ("overview", indicator, lang, scheme, period, basemap, level),
+                                    lambda: overview_map(session, indicator, lang, scheme, period, basemap, level)))
 
 
 @router.get("/units/{code}", response_class=HTMLResponse, summary="The children of a unit, classed by an indicator")
@@ -49,8 +53,8 @@ def unit(
     basemap: Basemap = "none",
     _: Principal = Depends(require("read")),
 ) -> HTMLResponse:
-    fmap = unit_map(session, code, indicator, lang, scheme, period, basemap)
-    return HTMLResponse(page_html(fmap))
+    return HTMLResponse(served_page(session, ("unit", code, indicator, lang, scheme, period, basemap),
+                                    lambda: unit_map(session, code, indicator, lang, scheme, period, basemap)))
 
 
 Level = Annotated[Literal["province", "county", "neighbourhood"], Query(description="Units to class")]
@@ -71,7 +75,9 @@ def bivariate(
     basemap: Basemap = "none",
     _: Principal = Depends(require("read")),
 ) -> HTMLResponse:
-    return HTMLResponse(page_html(bivariate_page(session, level, parent, capacity, deprivation, period, lang, basemap)))
+    return HTMLResponse(served_page(
+        session, ("bivariate", level, parent, capacity, deprivation, period, lang, basemap),
+        lambda: bivariate_page(session, level, parent, capacity, deprivation, period, lang, basemap)))
 
 
 @router.get("/clusters", response_class=HTMLResponse, summary="LISA spatial clusters of an indicator or index")
@@ -86,7 +92,8 @@ def clusters(
     basemap: Basemap = "none",
     _: Principal = Depends(require("read")),
 ) -> HTMLResponse:
-    return HTMLResponse(page_html(cluster_page(session, level, parent, source, period, lang, basemap)))
+    return HTMLResponse(served_page(session, ("clusters", level, parent, source, period, lang, basemap),
+                                    lambda: cluster_page(session, level, parent, source, period, lang, basemap)))
 
 
 @router.get("/indices/{ref}", response_class=HTMLResponse,
@@ -104,7 +111,9 @@ def index(
     basemap: Basemap = "none",
     _: Principal = Depends(require("read")),
 ) -> HTMLResponse:
-    return HTMLResponse(page_html(index_page(session, ref, level, parent, weights, period, lang, scheme, basemap)))
+    return HTMLResponse(served_page(
+        session, ("index", ref, level, parent, weights, period, lang, scheme, basemap),
+        lambda: index_page(session, ref, level, parent, weights, period, lang, scheme, basemap)))
 
 
 @router.get("/roadmaps/{roadmap_id}", response_class=HTMLResponse, summary="A roadmap's actions on its unit")

@@ -31,10 +31,7 @@ def location_quotient(employment: pd.DataFrame, groups: pd.Series | None = None)
     [2.0, 0.5]
     """
     share = employment.div(employment.sum(axis=1), axis=0)
-    if groups is None:
-        reference = pd.DataFrame([employment.sum()] * len(employment), index=employment.index)
-    else:
-        reference = employment.groupby(groups).transform("sum")
+    reference = _reference(employment, groups)
     reference_share = reference.div(reference.sum(axis=1), axis=0)
     return share / reference_share
 
@@ -45,9 +42,17 @@ def specialisation(employment: pd.DataFrame, groups: pd.Series | None = None) ->
     0 means the unit's sector mix equals the reference's; 1 means no overlap.
     """
     share = employment.div(employment.sum(axis=1), axis=0)
-    reference = (pd.DataFrame([employment.sum()] * len(employment), index=employment.index) if groups is None
-                 else employment.groupby(groups).transform("sum"))
+    reference = _reference(employment, groups)
     return 0.5 * (share - reference.div(reference.sum(axis=1), axis=0)).abs().sum(axis=1)
+
+
+def _reference(employment: pd.DataFrame, groups: pd.Series | None) -> pd.DataFrame:
+    """Each row's reference employment: its group's totals, or every row's."""
+    if groups is not None:
+        return employment.groupby(groups).transform("sum")
+    totals = employment.sum().to_numpy()
+    return pd.DataFrame(np.broadcast_to(totals, employment.shape).copy(), index=employment.index,
+                        columns=employment.columns)
 
 
 def sector_indicators(session: Session) -> dict[str, str]:

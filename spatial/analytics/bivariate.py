@@ -6,10 +6,13 @@ import numpy as np
 import pandas as pd
 from sqlalchemy.orm import Session
 
+from spatial.db.generation import GenerationCache
 from spatial.errors import InvalidInput
 from spatial.analytics.indices import source_values
 from spatial.messages import t
 
+#: Classes of a whole level, until published data changes: a unit page shows its unit's one.
+_classes: GenerationCache[dict[str, dict[str, object]]] = GenerationCache(size=32)
 
 
 def terciles(values: pd.Series) -> pd.Series:
@@ -35,7 +38,15 @@ def bivariate_classes(session: Session, capacity: str, deprivation: str, level: 
     --------
     >>> bivariate_classes(session, "index:capacity_demo", "index:deprivation_demo", "county")  # doctest: +SKIP
     {'IR-01-01': {'capacity_class': 3, 'deprivation_class': 1, 'meaning_fa': ..., 'meaning_en': 'Growth pole: ...'}}
+
+    The answer is computed once per data generation and shared: read it, do not change it.
     """
+    return _classes.get(session, (capacity, deprivation, level, period, parent_code),
+                        lambda: _bivariate_classes(session, capacity, deprivation, level, period, parent_code))
+
+
+def _bivariate_classes(session: Session, capacity: str, deprivation: str, level: str, period: str | None,
+                       parent_code: str | None) -> dict[str, dict[str, object]]:
     _, cap = source_values(session, capacity, level, period, parent_code)
     _, dep = source_values(session, deprivation, level, period, parent_code)
     both = pd.DataFrame({"capacity": pd.Series(cap, dtype=float), "deprivation": pd.Series(dep, dtype=float)}).dropna()

@@ -13,6 +13,8 @@ import pandas as pd
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from spatial.db.bulk import binary_fetch
+from spatial.db.generation import GenerationCache
 from spatial.errors import InvalidInput, NotFound
 from spatial.messages import label, measure, t
 from spatial.models.indicators import DIRECTIONS, DOMAINS
@@ -73,8 +75,18 @@ def roll_up(session: Session, code: str, period: str | None = None, replace: boo
         )
 
 
+#: Indicator definitions with their periods, until published data changes: gathering the
+#: periods reads every value of the indicator, which grows with the size of the level.
+_infos: GenerationCache[dict[str, object]] = GenerationCache(size=256)
+
+
 def indicator_info(session: Session, code: str) -> dict[str, object]:
-    """The definition of indicator ``code`` with the periods that hold values."""
+    """The definition of indicator ``code`` with the periods that hold values (a fresh copy of
+    what is kept per data generation)."""
+    return dict(_infos.get(session, code, lambda: _indicator_info(session, code)))
+
+
+def _indicator_info(session: Session, code: str) -> dict[str, object]:
     row = session.execute(
         text("""SELECT i.id, i.code, i.name_fa, i.name_en, i.unit_of_measure, i.domain, i.direction, i.source,
                        i.rollup, i.synthetic,
@@ -185,12 +197,25 @@ def list_indicators(session: Session, domain: str | None = None) -> list[dict[st
     """Every indicator's definition with the periods that hold values, by domain then code."""
     if domain is not None and domain not in DOMAINS:
         raise InvalidInput(f"Unknown domain '{domain}'; use one of: {', '.join(DOMAINS)}.", field="domain")
+    return [dict(r) for r in _lists.get(session, domain, lambda: _list_indicators(session, domain))]
+
+
+#: Every indicator with its periods, per domain, until published data changes (every map's
+#: indicator choices list them; the periods are gathered from every value).
+_lists: GenerationCache[list[dict[str, Any]]] = GenerationCache(size=16)
+
+
+def _list_indicators(session: Session, domain: str | None) -> list[dict[str, Any]]:
+    # The (indicator, period) pairs in one hashed pass over the values: five times faster on
+    # 50,000 neighbourhoods than sorting each indicator's values for its distinct periods.
     rows = session.execute(
-        text("""SELECT i.code, i.name_fa, i.name_en, i.unit_of_measure, i.domain, i.direction, i.source, i.rollup,
-                       i.synthetic, i.meta,
-                       coalesce((SELECT array_agg(DISTINCT v.period ORDER BY v.period) FROM indicator_value v
-                                 WHERE v.indicator_id = i.id), '{}') AS periods
-                FROM indicator i WHERE CAST(:domain AS text) IS NULL OR i.domain = :domain
+        text("""WITH pairs AS (SELECT DISTINCT indicator_id, period FROM indicator_value),
+                     periods AS (SELECT indicator_id, array_agg(period ORDER BY period) AS periods
+                                 FROM pairs GROUP BY indicator_id)
+                SELECT i.code, i.name_fa, i.name_en, i.unit_of_measure, i.domain, i.direction, i.source, i.rollup,
+                       i.synthetic, i.meta, coalesce(p.periods, '{}') AS periods
+                FROM indicator i LEFT JOIN periods p ON p.indicator_id = i.id
+                WHERE CAST(:domain AS text) IS NULL OR i.domain = :domain
                 ORDER BY i.domain, i.code"""),
         {"domain": domain},
     ).mappings().all()
@@ -239,12 +264,20 @@ def units_in_scope(session: Session, level: str, parent_code: str | None = None)
     """
     check_level(level)
     parent_id = get_unit(session, parent_code).id if parent_code else None
-    rows = session.execute(text(_SCOPE), {"level": level, "parent_id": parent_id}).all()
-    frame = rows_frame(rows, ["unit_id", "code", "parent_code", "population"]).set_index("code")
+
+    def read() -> pd.DataFrame:
+        rows = binary_fetch(session, _SCOPE, {"level": level, "parent_id": parent_id})()
+        return rows_frame(rows, ["unit_id", "code", "parent_code", "population"]).set_index("code")
+
+    frame = _scopes.get(session, (level, parent_id), read)
     if frame.empty:
         where = f" below '{parent_code}'" if parent_code else ""
         raise NotFound(f"No current units at level '{level}'{where}.", field="level")
-    return frame
+    return frame.copy()
+
+
+#: Units in scope, until published data changes: every level-wide measure starts from them.
+_scopes: GenerationCache[pd.DataFrame] = GenerationCache(size=64)
 
 
 def latest_common_period(session: Session, codes: Sequence[str]) -> str:
@@ -269,17 +302,21 @@ def indicator_matrix(
     """
     scope = units_in_scope(session, level, parent_code)
     ids = [indicator_id(session, c)[0] for c in codes]
-    rows = session.execute(
-        text("""SELECT i.code AS indicator, v.unit_id, v.value FROM indicator_value v
-                JOIN indicator i ON i.id = v.indicator_id
-                WHERE v.indicator_id = ANY(:ids) AND v.period = :period AND v.unit_id = ANY(:units)"""),
+    # One row of three arrays, in binary: a level of 50,000 units and six indicators is
+    # 300,000 values, which as rows would cost seconds to turn into Python objects.
+    indicator_ids, unit_ids, numbers = binary_fetch(
+        session,
+        """SELECT coalesce(array_agg(v.indicator_id), '{}'), coalesce(array_agg(v.unit_id), '{}'),
+                  coalesce(array_agg(coalesce(v.value, 'NaN')), '{}')
+           FROM indicator_value v
+           WHERE v.indicator_id = ANY(:ids) AND v.period = :period AND v.unit_id = ANY(:units)""",
         {"ids": ids, "period": period, "units": [int(u) for u in scope["unit_id"]]},
-    ).all()
-    values = rows_frame(rows, ["indicator", "unit_id", "value"])
-    wide = values.pivot_table(index="unit_id", columns="indicator", values="value", aggfunc="first", dropna=False)
-    wide = wide.reindex(columns=list(codes))
-    out = scope.join(wide, on="unit_id")
-    out[list(codes)] = out[list(codes)].astype(float)
+    )()[0]
+    wide = np.full((len(scope), len(codes)), np.nan)
+    wide[pd.Index(scope["unit_id"]).get_indexer(unit_ids), pd.Index(ids).get_indexer(indicator_ids)] = numbers
+    out = scope.copy()
+    for column, code in enumerate(codes):
+        out[code] = wide[:, column]
     return out
 
 

@@ -34,7 +34,8 @@ import yaml
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from spatial.db.bulk import copy_rows
+from spatial.db.bulk import binary_fetch, copy_rows
+from spatial.db.generation import GenerationCache
 from spatial.errors import InvalidInput, NotFound
 from spatial.analytics.lisa import lisa_labels
 from spatial.analytics.mcdm import Ahp, checked_ahp, pairwise_matrix, vikor
@@ -576,8 +577,20 @@ def index_scores(session: Session, ref: str | int, level: str, period: str | Non
     """Stored scores of index ``ref`` at ``level``: ``{index, period, level, scores: [...]}``.
 
     Each score row: ``code``, ``name_fa``, ``name_en``, ``parent_code``, ``score``,
-    ``rank_overall``, ``rank_in_parent``, ``cluster``.
+    ``rank_overall``, ``rank_in_parent``, ``cluster``. Read once per data generation and
+    shared: read the answer, do not change it.
     """
+    return _scores.get(session, (str(ref), level, period, parent_code),
+                       lambda: _index_scores(session, ref, level, period, parent_code))
+
+
+#: Stored scores of whole levels, until published data changes (a new score is a new
+#: generation, see migration ``0016_page_speed``): unit pages class their unit against them.
+_scores: GenerationCache[dict[str, Any]] = GenerationCache(size=32)
+
+
+def _index_scores(session: Session, ref: str | int, level: str, period: str | None,
+                  parent_code: str | None) -> dict[str, Any]:
     index = resolve_index(session, ref)
     periods = list(index["periods"])
     if period is None:
@@ -588,20 +601,27 @@ def index_scores(session: Session, ref: str | int, level: str, period: str | Non
         raise NotFound(f"Index '{ref}' has no scores for period '{period}'; it has: {', '.join(periods) or 'none'}.",
                        field="period")
     scope = units_in_scope(session, level, parent_code)
-    rows = session.execute(
-        text("""SELECT u.code, u.name_fa, u.name_en, p.code AS parent_code, s.score, s.rank_overall,
-                       s.rank_in_parent, s.cluster
-                FROM index_score s JOIN admin_unit u ON u.id = s.unit_id
-                LEFT JOIN admin_unit p ON p.id = u.parent_id
-                WHERE s.index_id = :id AND s.period = :period AND s.level = :level AND s.unit_id = ANY(:units)
-                ORDER BY s.rank_overall, u.code"""),
+    # Plain tuples in binary: a level of 50,000 units would spend seconds in row objects.
+    rows = binary_fetch(
+        session,
+        """SELECT u.code, u.name_fa, u.name_en, p.code AS parent_code, s.score, s.rank_overall, s.rank_in_parent,
+                  s.cluster
+           FROM index_score s JOIN admin_unit u ON u.id = s.unit_id
+           LEFT JOIN admin_unit p ON p.id = u.parent_id
+           WHERE s.index_id = :id AND s.period = :period AND s.level = :level AND s.unit_id = ANY(:units)
+           ORDER BY s.rank_overall, u.code""",
         {"id": index["id"], "period": period, "level": level, "units": [int(u) for u in scope["unit_id"]]},
-    ).mappings().all()
+    )()
     if not rows and level not in index["definition"]["levels"]:
         raise NotFound(f"Index '{ref}' is not computed at level '{level}'; it has: "
                        f"{', '.join(index['definition']['levels'])}.", field="level")
     meta = {k: index[k] for k in ("id", "code", "name_fa", "name_en", "domain", "definition_hash", "synthetic")}
-    return {"index": meta, "period": period, "level": level, "scores": [dict(r) for r in rows]}
+    return {"index": meta, "period": period, "level": level,
+            "scores": [dict(zip(_SCORE_FIELDS, r, strict=True)) for r in rows]}
+
+
+#: The fields of a score row, as the statement of :func:`index_scores` selects them.
+_SCORE_FIELDS = ("code", "name_fa", "name_en", "parent_code", "score", "rank_overall", "rank_in_parent", "cluster")
 
 
 def source_values(session: Session, source: str, level: str, period: str | None = None,

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 from spatial.analytics.advantage import sector_indicators
 from spatial.analytics.indicators import indicator_info, indicator_matrix, units_in_scope
 from spatial.periods import period_key
+from spatial.db.generation import GenerationCache
 from spatial.errors import InvalidInput, NotFound
 from spatial.units.hierarchy import get_unit
 
@@ -85,15 +86,28 @@ def unit_shift_share(session: Session, level: str, base_period: str, final_perio
             if period not in periods:
                 raise NotFound(f"Sector indicator '{code}' has no values for the {name} period '{period}'; it has: "
                                f"{', '.join(sorted(periods)) or 'none'}.", field=name)
+    result = _level_frames.get(session, (level, base_period, final_period),
+                               lambda: _level_shift_share(session, sectors, level, base_period, final_period))
+    if parent_code is not None:
+        result = result[result["code"].isin(units_in_scope(session, level, parent_code).index)].reset_index(drop=True)
+    return result
+
+
+#: Level-wide shift-share, kept per (level, base, final) until published data changes: every
+#: unit page shows its unit's, all computed against the same national reference.
+_level_frames: GenerationCache[pd.DataFrame] = GenerationCache(size=16)
+
+
+def _level_shift_share(session: Session, sectors: dict[str, str], level: str, base_period: str,
+                       final_period: str) -> pd.DataFrame:
+    codes = list(sectors.values())
     base = indicator_matrix(session, codes, level, base_period)
     final = indicator_matrix(session, codes, level, final_period)
     result = shift_share(base[codes].fillna(0.0), final[codes].fillna(0.0)).reset_index()
     result["sector"] = result["indicator"].map({v: k for k, v in sectors.items()})
     result["parent_code"] = result["code"].map(base["parent_code"])
-    if parent_code is not None:
-        result = result[result["code"].isin(units_in_scope(session, level, parent_code).index)]
     columns = ["code", "parent_code", "sector", "indicator", "base", "final", "change", *COMPONENTS]
-    return result[columns].reset_index(drop=True)
+    return result[columns]
 
 
 def sector_periods(session: Session) -> list[str]:

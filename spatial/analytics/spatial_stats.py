@@ -17,11 +17,17 @@ import numpy as np
 import pandas as pd
 from sqlalchemy.orm import Session
 
+from spatial.db.generation import GenerationCache
 from spatial.errors import InvalidInput
 from spatial.analytics.indices import source_values
 from spatial.analytics.lisa import (
     LABELS, PERMUTATIONS, SEED, checked_values, lisa_from, lisa_labels, local_generator, queen_weights, sparse_weights,
 )
+
+
+#: LISA labels of whole levels, until published data changes: a cluster map of 50,000
+#: neighbourhoods runs 999 permutations of each.
+_clusters: GenerationCache[dict[str, str]] = GenerationCache(size=32)
 
 
 def lisa_clusters(session: Session, source: str, level: str, period: str | None = None,
@@ -32,9 +38,16 @@ def lisa_clusters(session: Session, source: str, level: str, period: str | None 
     --------
     >>> lisa_clusters(session, "unemployment_rate", "county")   # doctest: +SKIP
     {'IR-01-01': 'ns', 'IR-01-02': 'HH', ...}
+
+    Computed once per data generation (the permutations are seeded, so a fresh computation
+    gives the same labels) and shared: read the answer, do not change it.
     """
-    _, values = source_values(session, source, level, period, parent_code)
-    return lisa_labels(session, pd.Series(values, dtype=float))
+    def compute() -> dict[str, str]:
+        _, values = source_values(session, source, level, period, parent_code)
+        return lisa_labels(session, pd.Series(values, dtype=float))
+
+    return _clusters.get(session, (source, level, period, parent_code), compute)
+
 
 
 def moran_permutations(values: np.ndarray, w: libpysal.weights.W, permutations: int = PERMUTATIONS,

@@ -32,8 +32,10 @@ class GenerationCache(Generic[V]):
     """A small least-recently-used memory of values computed from published data.
 
     Entries are keyed by the data generation as well as the caller's key, so any change
-    to units, indicators, their values or layers makes them unreachable (a rolled-back
-    change's number is never seen committed). Safe to share between threads.
+    to units, indicators, their values, index scores or layers makes them unreachable (a
+    rolled-back change's number is never seen committed). Safe to share between threads:
+    a value asked for by several threads at once is computed by the first, and the others
+    wait for it (a level of 50,000 units is then computed once, not once per request).
 
     Examples
     --------
@@ -45,18 +47,35 @@ class GenerationCache(Generic[V]):
         self.size = size
         self._lock = threading.Lock()
         self._entries: OrderedDict[tuple[int, Hashable], V] = OrderedDict()
+        self._computing: dict[tuple[int, Hashable], threading.Lock] = {}
 
     def get(self, session: Session, key: Hashable, compute: Callable[[], V]) -> V:
         """The value under ``key`` at the generation ``session`` sees, computed once."""
         full_key = (read_generation(session), key)
         with self._lock:
-            hit = self._entries.get(full_key)
+            hit = self._hit(full_key)
             if hit is not None:
-                self._entries.move_to_end(full_key)
                 return hit
-        value = compute()
-        with self._lock:
-            self._entries[full_key] = value
-            while len(self._entries) > self.size:
-                self._entries.popitem(last=False)
+            computing = self._computing.setdefault(full_key, threading.Lock())
+        with computing:
+            with self._lock:
+                hit = self._hit(full_key)  # computed by another thread while this one waited
+            if hit is not None:
+                return hit
+            try:
+                value = compute()
+                with self._lock:
+                    self._entries[full_key] = value
+                    while len(self._entries) > self.size:
+                        self._entries.popitem(last=False)
+            finally:
+                with self._lock:
+                    self._computing.pop(full_key, None)
         return value
+
+    def _hit(self, full_key: tuple[int, Hashable]) -> V | None:
+        # Called with the lock held.
+        hit = self._entries.get(full_key)
+        if hit is not None:
+            self._entries.move_to_end(full_key)
+        return hit

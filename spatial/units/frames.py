@@ -20,6 +20,7 @@ import shapely
 from sqlalchemy.orm import Session
 
 from spatial.db.bulk import binary_fetch
+from spatial.db.generation import GenerationCache
 from spatial.units.hierarchy import check_level, get_unit
 
 _UNITS_SQL = """SELECT u.id, u.code, u.name_fa, u.name_en, u.population, u.synthetic,
@@ -52,8 +53,14 @@ def frame_of_units(rows: list[tuple[Any, ...]]) -> gpd.GeoDataFrame:
                             geometry=shapely.from_wkb([r[len(_COLUMNS)] for r in rows]), crs=4326)
 
 
+#: Frames read, until published data changes: a national map of neighbourhoods reads 50,000
+#: polygons, the same for every indicator, period and classification shown on them.
+_frames: GenerationCache[gpd.GeoDataFrame] = GenerationCache(size=8)
+
+
 def units_frame(session: Session, level: str | None = None, parent_code: str | None = None) -> gpd.GeoDataFrame:
     """Current units at ``level`` and/or under ``parent_code``, by code: ``unit_id``, ``code``,
     ``name_fa``, ``name_en``, ``population``, ``synthetic``, ``has_children`` and their
-    geometry (EPSG:4326)."""
-    return frame_of_units(fetch_units(session, level, parent_code)())
+    geometry (EPSG:4326). A copy of the frame kept per data generation: the caller may change it."""
+    fetch = fetch_units(session, level, parent_code)
+    return _frames.get(session, (level, parent_code), lambda: frame_of_units(fetch())).copy()

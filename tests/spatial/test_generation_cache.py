@@ -1,0 +1,65 @@
+"""GenerationCache: a value is computed once per data generation, also when many ask at once."""
+
+from __future__ import annotations
+
+import threading
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from spatial.db.generation import GenerationCache, read_generation
+
+
+def test_a_value_asked_for_by_many_threads_at_once_is_computed_once(database_url: str) -> None:
+    from spatial.db.engine import session_scope
+
+    cache: GenerationCache[int] = GenerationCache(size=4)
+    computed: list[int] = []
+    inside = threading.Event()
+    release = threading.Event()
+    answers: list[int] = []
+
+    def compute() -> int:
+        computed.append(1)
+        inside.set()
+        release.wait(timeout=10)
+        return 42
+
+    def ask() -> None:
+        with session_scope() as session:
+            answers.append(cache.get(session, "level", compute))
+
+    first = threading.Thread(target=ask)
+    first.start()
+    assert inside.wait(timeout=10)
+    others = [threading.Thread(target=ask) for _ in range(3)]
+    for thread in others:
+        thread.start()
+    release.set()
+    for thread in [first, *others]:
+        thread.join(timeout=10)
+    assert answers == [42] * 4 and len(computed) == 1
+
+
+def test_a_failed_computation_is_not_kept_and_is_tried_again(session: Session) -> None:
+    cache: GenerationCache[int] = GenerationCache(size=4)
+
+    def fail() -> int:
+        raise ValueError("no data")
+
+    for _ in range(2):
+        try:
+            cache.get(session, "k", fail)
+        except ValueError:
+            pass
+    assert cache.get(session, "k", lambda: 7) == 7
+
+
+def test_a_change_to_published_data_is_a_new_generation_and_a_new_value(session: Session) -> None:
+    cache: GenerationCache[int] = GenerationCache(size=4)
+    assert cache.get(session, "k", lambda: 1) == 1
+    assert cache.get(session, "k", lambda: 2) == 1
+    before = read_generation(session)
+    session.execute(text("UPDATE indicator SET name_en = name_en WHERE code = 'unemployment_rate'"))
+    assert read_generation(session) != before
+    assert cache.get(session, "k", lambda: 3) == 3
