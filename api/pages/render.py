@@ -27,7 +27,7 @@ from api.pages.forms import FormErrors
 from api.pages.security import csrf_token, remember_anonymous_seed, viewer_of
 from spatial import errors
 from spatial.jalali import format_date, format_number, jalali_numeric, persian_digits
-from spatial.messages import choices, label, measure, t
+from spatial.messages import choices, label, measure, refusal, t
 
 TEMPLATES_DIR = Path(__file__).resolve().parents[1] / "templates"
 #: The workspace's own CSS and JavaScript, served at ``/static/pages`` (maps' assets stay at ``/static``).
@@ -152,6 +152,8 @@ def error_page(request: Request, exc: errors.PishraftError, status_code: int) ->
     key = {404: "error.not_found", 403: "error.forbidden"}.get(status_code, "error.title")
     if exc.field == "csrf_token":
         key = "form.csrf"
-    # The core explains in English; Persian pages say it in Persian, without the English detail.
-    detail = exc.message if lang == "en" else ""
+    # What the core refused, told from the catalogue in the page's language (the heading
+    # already says "not found" or "not allowed" when the core gave no more precise reason).
+    said = key == "form.csrf" or (key != "error.title" and not exc.reason and lang != "en")
+    detail = "" if said else refusal(exc, lang)
     return render(request, "error.html", {"message": t(key, lang), "detail": detail}, status_code=status_code)

@@ -139,18 +139,18 @@ def derive_indicator(
     """
     check_level(level)
     if method not in METHODS:
-        raise InvalidInput(f"Unknown method '{method}'; use one of: {', '.join(METHODS)}.", field="method")
+        raise InvalidInput(f"Unknown method '{method}'; use one of: {', '.join(METHODS)}.", reason="not_in_list", field="method")
     info = get_layer(session, layer, field="layer")
     recipe: dict[str, Any] = {"layer": layer, "method": method, "level": level}
     if method == "zonal":
         if info.storage != "raster":
-            raise InvalidInput(f"Layer '{layer}' is a vector layer; zonal statistics need a raster.", field="method")
+            raise InvalidInput(f"Layer '{layer}' is a vector layer; zonal statistics need a raster.", reason="derive_needs_raster", field="method")
         if stat not in ZONAL_STATS:
-            raise InvalidInput(f"Zonal statistics need stat, one of: {', '.join(ZONAL_STATS)}.", field="stat")
+            raise InvalidInput(f"Zonal statistics need stat, one of: {', '.join(ZONAL_STATS)}.", reason="required", field="stat")
         recipe["stat"] = stat
     else:
         if info.storage != "vector" or not info.table_name:
-            raise InvalidInput(f"Layer '{layer}' is a raster; use method 'zonal'.", field="method")
+            raise InvalidInput(f"Layer '{layer}' is a raster; use method 'zonal'.", reason="derive_needs_zonal", field="method")
         _check_vector(session, info, method, attribute, origin)
         recipe.update({"attribute": attribute} if method in ("sum", "mean") else {})
         recipe.update({"origin": origin} if method == "distance_km" else {})
@@ -200,26 +200,26 @@ def _check_vector(session: Session, info: Layer, method: str, attribute: str | N
         {"t": info.table_name},
     ).scalar()
     if not exists:
-        raise NotFound(f"Layer '{info.slug}' has no table layers.{info.table_name}; re-ingest it.", field="layer")
+        raise NotFound(f"Layer '{info.slug}' has no table layers.{info.table_name}; re-ingest it.", reason="layer_has_no_table", field="layer")
     empty = session.execute(text(_sql(session, "SELECT NOT EXISTS (SELECT 1 FROM {t})",
                                       t=sql.Identifier("layers", str(info.table_name))))).scalar()
     if empty:
-        raise InvalidInput(f"Layer '{info.slug}' has no features; there is nothing to derive from.", field="layer")
+        raise InvalidInput(f"Layer '{info.slug}' has no features; there is nothing to derive from.", reason="derive_no_features", field="layer")
     kind = (info.geometry_type or "").upper()
     wanted = {"length_km": "LINE", "area_share": "POLYGON"}.get(method)
     if wanted and wanted not in kind:
         raise InvalidInput(f"Method '{method}' needs a {wanted.lower()} layer; '{info.slug}' holds {kind or 'unknown'}.",
-                           field="method")
+                           reason="derive_wrong_geometry", field="method")
     if method in ("sum", "mean"):
         columns = {c["name"]: c for c in info.columns}
         if attribute not in columns:
             raise InvalidInput(f"Method '{method}' needs an attribute of layer '{info.slug}': one of "
-                               f"{', '.join(columns) or 'none'}.", field="attribute")
+                               f"{', '.join(columns) or 'none'}.", reason="derive_needs_attribute", columns=", ".join(columns) or "—", field="attribute")
         if columns[attribute]["type"] not in NUMERIC_TYPES:
             raise InvalidInput(f"Attribute '{attribute}' is {columns[attribute]['type']}, not a number.",
-                               field="attribute")
+                               reason="derive_attribute_not_number", field="attribute")
     if method == "distance_km" and origin not in ORIGINS:
-        raise InvalidInput(f"Unknown origin '{origin}'; use one of: {', '.join(ORIGINS)}.", field="origin")
+        raise InvalidInput(f"Unknown origin '{origin}'; use one of: {', '.join(ORIGINS)}.", reason="not_in_list", field="origin")
 
 
 def point_values(session: Session, layer: str, level: str, method: str = "count",
@@ -238,7 +238,7 @@ def point_values(session: Session, layer: str, level: str, method: str = "count"
     info = get_layer(session, layer, field="layer")
     if method not in POINT_METHODS or not _holds_points(info):
         raise InvalidInput(f"Previews cover the methods {', '.join(POINT_METHODS)} of point layers; "
-                           f"use derive_indicator for '{method}' on '{layer}'.", field="method")
+                           f"use derive_indicator for '{method}' on '{layer}'.", reason="derive_preview_points_only", field="method")
     _check_vector(session, info, method, attribute, "centroid")
     return _point_values(session, info, level, method, attribute)
 
