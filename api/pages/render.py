@@ -13,6 +13,8 @@ Examples
 
 from __future__ import annotations
 
+import re
+
 from collections.abc import Mapping
 from datetime import date, datetime
 from pathlib import Path
@@ -92,6 +94,19 @@ def _digits(value: object, lang: str) -> str:
     return persian_digits(value) if lang == "fa" else str(value)
 
 
+#: A period stored as a Gregorian year (``2024``): shown on Persian pages as the Jalali year
+#: that begins in it (``۱۴۰۳``), the one period model of the workspace (1403 ≡ 2024).
+_GREGORIAN_YEAR = re.compile(r"^(19|20)\d\d$")
+
+
+def _period(value: object, lang: str) -> str:
+    """A period (usually a year) as the page's reader counts it: Jalali digits in Persian."""
+    text = str(value)
+    if lang == "fa" and _GREGORIAN_YEAR.match(text):
+        text = str(int(text) - 621)
+    return _digits(text, lang)
+
+
 def page_router() -> APIRouter:
     """A router for workspace pages: kept out of the OpenAPI document, and marking its
     requests as pages so that errors are answered with an HTML page (:func:`error_page`)."""
@@ -104,7 +119,7 @@ def _mark_page(request: Request) -> None:
 
 def context(request: Request, values: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """What every template sees: ``request``, ``lang``, ``dir``, ``t``, ``label``,
-    ``choices``, ``measure``, ``href``, ``jdate``, ``jdate_input``, ``num``, ``digits``, the signed-in
+    ``choices``, ``measure``, ``href``, ``jdate``, ``jdate_input``, ``num``, ``digits``, ``period``, the signed-in
     ``viewer`` (or ``None``) and ``csrf_token``; then ``values``."""
     lang = lang_of(request)
     return {
@@ -119,6 +134,7 @@ def context(request: Request, values: Mapping[str, Any] | None = None) -> dict[s
         "jdate_input": lambda value: _jdate_input(value, lang),
         "num": lambda value, decimals=1: format_number(value, lang, decimals),
         "digits": lambda value: _digits(value, lang),
+        "period": lambda value: _period(value, lang),
         "static": lambda path: f"{STATIC_URL}/{path}",
         "viewer": viewer_of(request),
         "csrf_token": csrf_token(request),

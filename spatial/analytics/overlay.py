@@ -44,6 +44,7 @@ from sqlalchemy.orm import Session
 from spatial.catalogue import get_layer, raster_file
 from spatial.db.bulk import binary_fetch
 from spatial.db.engine import driver_connection
+from spatial.messages import t
 from spatial.errors import InvalidInput, NotFound
 from spatial.geometry import multipoint_coordinates, points_in_polygons
 from spatial.analytics.indicators import define_indicator, roll_up
@@ -157,9 +158,9 @@ def derive_indicator(
     rollup = ROLLUP.get(method) or ("sum" if stat in ("sum", "count") else "weighted_mean")
     indicator_id = define_indicator(session, {
         "code": code, "name_fa": name_fa or code, "name_en": name_en or code, "domain": domain,
-        "direction": direction, "rollup": rollup, "source": f"layer {layer} ({method})",
+        "direction": direction, "rollup": rollup, "source": _source(info.title or layer, method, "fa"),
         "unit_of_measure": UNITS_OF_MEASURE.get(method, ""),
-        "meta": {"derived": recipe},
+        "meta": {"derived": recipe, "source_en": _source(layer, method, "en")},
     }, synthetic=synthetic)
     session.execute(text("DELETE FROM indicator_value WHERE indicator_id = :id AND period = :period"),
                     {"id": indicator_id, "period": period})
@@ -220,6 +221,11 @@ def _check_vector(session: Session, info: Layer, method: str, attribute: str | N
                                reason="derive_attribute_not_number", field="attribute")
     if method == "distance_km" and origin not in ORIGINS:
         raise InvalidInput(f"Unknown origin '{origin}'; use one of: {', '.join(ORIGINS)}.", reason="not_in_list", field="origin")
+
+
+def _source(layer: str, method: str, lang: str) -> str:
+    """A derived indicator's source in words: the layer (by its title in Persian) and the method."""
+    return t("indicator.source_derived", lang, layer=layer, method=t(f"derive.method.{method}", lang))
 
 
 def point_values(session: Session, layer: str, level: str, method: str = "count",

@@ -25,6 +25,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from spatial.demo.accounts import DEMO_USERS
 from tests.workspace.planning import PageClient
 
 DEPTH = 3
@@ -43,17 +44,25 @@ ALLOWED = re.compile(
     r"|[A-Z]{2,5}\d*"         # abbreviations of methods and standards that have no Persian form
     r"|EPSG(?::\d+)?"         # (GIS, CSV, CRS, UTM, LISA, TOPSIS, 2SFCA…) and EPSG codes
     r"|English"               # the language switch names its language in that language
+    r"|Geo(?:JSON|Package|Parquet|TIFF)|FlatGeobuf|zip|prj"  # file formats the upload form accepts:
+                              # their names, as the analyst's GIS software shows them
+    r"|UTF-8|windows-\d+"     # text encodings, named as the encoding field expects them
     r")$"
 )
+#: People's sign-in names (``demo-planner``), shown as who is signed in and who did what:
+#: identifiers typed in Latin to sign in, like an e-mail address. ``demo`` signs the demo's writes.
+SIGN_IN_NAMES = {username for username, _password, _role, _area in DEMO_USERS} | {"demo", "local"}
 LATIN_WORD = re.compile(r"[A-Za-z][A-Za-z0-9²_:.\-]*")
 #: A Gregorian year: 19xx or 20xx, in Western or Persian digits, not part of a longer number.
-GREGORIAN_YEAR = re.compile(r"(?<![0-9۰-۹])(?:19|20|۱۹|۲۰)[0-9۰-۹]{2}(?![0-9۰-۹])")
+GREGORIAN_YEAR = re.compile(r"(?<![0-9۰-۹.٫])(?:19|20|۱۹|۲۰)[0-9۰-۹]{2}(?![0-9۰-۹])")
 
 
 class _Page(HTMLParser):
     """A page's links and the text a reader sees (no scripts, styles, templates or attributes)."""
 
-    INVISIBLE = {"script", "style", "template", "noscript", "head"}
+    #: Not read: what a browser does not show, and <code> — identifiers a person types as they
+    #: are (an indicator code for a CSV header, a layer's column names), written in Latin.
+    INVISIBLE = {"script", "style", "template", "noscript", "head", "code"}
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
@@ -151,7 +160,7 @@ def crawl(get: Callable[[str], object]) -> Crawl:
 
 def _read_persian(found: Crawl, path: str, text: str) -> None:
     latin = {w.strip(".:-") for w in LATIN_WORD.findall(text)} - {""}
-    wrong = {w for w in latin if not ALLOWED.match(w)}
+    wrong = {w for w in latin if not ALLOWED.match(w) and w not in SIGN_IN_NAMES}
     if wrong:
         found.latin[path] = wrong
     years = set(GREGORIAN_YEAR.findall(text))

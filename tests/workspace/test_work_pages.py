@@ -78,7 +78,7 @@ def test_the_history_names_the_fields_that_changed_and_the_handover_note(client:
     roadmap = demo_roadmap("IR-15")
     page = client.get(f"/roadmaps/{roadmap}/history").text
     assert t("history.field.responsible_person_id", "fa") in page  # the demo handover moved the roadmap
-    assert "change of manager" in page and t("history.handover", "fa") in page
+    assert "جابه‌جایی مدیر" in page and t("history.handover", "fa") in page
     assert "responsible_person_id" not in page
 
 
