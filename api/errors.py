@@ -1,5 +1,9 @@
 """One mapping from domain errors to HTTP responses, in one JSON shape:
 ``{"error": {"code": ..., "message": ..., "field": ...}}``.
+
+A client whose ``Accept-Language`` prefers Persian also gets ``"message_fa"``: the
+catalogue's Persian text of the refusal (``refusal.<reason or code>``). The codes this
+module answers with beside the domain errors' are listed in :data:`HTTP_CODES`.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from spatial import errors
 from spatial.db import migrate
+from spatial.messages import refusal, t
 
 log = logging.getLogger("pishraft.api")
 
@@ -38,9 +43,42 @@ STATUS: dict[type[errors.PishraftError], int] = {
 }
 
 
+#: Codes answered for failures that are not domain errors, by HTTP status where one applies.
+HTTP_CODES: dict[int | str, str] = {
+    404: "not_found", 405: "method_not_allowed", 401: "unauthorized", 403: "forbidden", 413: "too_large",
+    429: "rate_limited", 503: "unavailable", "other": "http_error", "timeout": "timeout", "busy": "busy",
+    "internal": "internal", "database": "database_unavailable", "value": "invalid_input",
+}
+
+
 def error_body(code: str, message: str, field: str | None = None) -> dict[str, dict[str, str | None]]:
     """The JSON error document every failing route returns."""
     return {"error": {"code": code, "message": message, "field": field}}
+
+
+def prefers_persian(request: Request) -> bool:
+    """True when the request's ``Accept-Language`` ranks Persian above English."""
+    ranked: list[tuple[float, str]] = []
+    for part in request.headers.get("accept-language", "").split(","):
+        tag, _, q = part.strip().partition(";q=")
+        try:
+            ranked.append((float(q) if q else 1.0, tag.strip().lower()))
+        except ValueError:
+            continue
+    ranked.sort(key=lambda pair: -pair[0])
+    return next((tag.startswith("fa") for _, tag in ranked if tag[:2] in ("fa", "en")), False)
+
+
+def _answer(request: Request, status: int, code: str, message: str, field: str | None = None,
+            told: errors.PishraftError | None = None, headers: dict[str, str] | None = None,
+            extra: dict[str, Any] | None = None) -> JSONResponse:
+    """The JSON error, with the Persian text of ``told`` (or of ``code``) for a Persian reader,
+    and ``extra`` members the error carries (e.g. what changed since a version)."""
+    body: dict[str, dict[str, Any]] = error_body(code, message, field)
+    body["error"].update(extra or {})
+    if prefers_persian(request):
+        body["error"]["message_fa"] = refusal(told, "fa") if told else t(f"refusal.{code}", "fa")
+    return JSONResponse(body, status_code=status, headers=headers)
 
 
 def _status_for(exc: errors.PishraftError) -> int:
@@ -65,11 +103,12 @@ async def _domain_error(request: Request, exc: errors.PishraftError) -> Response
         headers["Retry-After"] = str(max(1, round(exc.retry_after)))
     if isinstance(exc, errors.Unauthorized):
         headers["WWW-Authenticate"] = "Bearer"
-    body: dict[str, dict[str, Any]] = error_body(exc.code, exc.message, exc.field)
+    extra: dict[str, Any] = {}
     if isinstance(exc, errors.VersionMismatch):  # what changed since, for the caller to redo its change
         headers["ETag"] = f'"{exc.version}"'
-        body["error"].update(version=exc.version, changed=exc.changed, conflicts=exc.conflicts)
-    return JSONResponse(body, status_code=_status_for(exc), headers=headers)
+        extra = {"version": exc.version, "changed": exc.changed, "conflicts": exc.conflicts}
+    return _answer(request, _status_for(exc), exc.code, exc.message, exc.field, told=exc, headers=headers,
+                   extra=extra)
 
 
 async def _validation_error(request: Request, exc: RequestValidationError) -> Response:
@@ -79,44 +118,33 @@ async def _validation_error(request: Request, exc: RequestValidationError) -> Re
     message = f"{field}: {first.get('msg', 'invalid value')}" if field else first.get("msg", "invalid request")
     if _is_page(request):
         return await _domain_error(request, errors.InvalidInput(message, field=field))
-    return JSONResponse(error_body("invalid_input", message, field), status_code=422)
+    return _answer(request, 422, HTTP_CODES["value"], message, field)
 
 
 async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-    code = {404: "not_found", 405: "method_not_allowed", 401: "unauthorized", 403: "forbidden",
-            413: "too_large", 429: "rate_limited", 503: "unavailable"}.get(
-        exc.status_code, "http_error"
-    )
+    code = HTTP_CODES.get(exc.status_code, HTTP_CODES["other"])
     message = exc.detail if isinstance(exc.detail, str) else "request failed"
     if exc.status_code == 404 and message == "Not Found":
         message = f"No route {request.url.path}. See /docs for the API."
-    return JSONResponse(error_body(code, message), status_code=exc.status_code, headers=getattr(exc, "headers", None))
+    return _answer(request, exc.status_code, code, message, headers=getattr(exc, "headers", None))
 
 
 async def _database_error(request: Request, exc: DBAPIError) -> Response:
     if isinstance(exc.orig, psycopg.errors.QueryCanceled):
-        return JSONResponse(
-            error_body("timeout", "The request took longer than the database allows; ask for less data."),
-            status_code=503,
-        )
+        return _answer(request, 503, HTTP_CODES["timeout"],
+                       "The request took longer than the database allows; ask for less data.")
     if isinstance(exc, DataError):
         # Values the database cannot hold (NUL characters, out-of-range numbers): bad input, not a fault.
-        return JSONResponse(
-            error_body("invalid_input", "A value in the request cannot be stored or compared (for example a NUL "
-                       "character or a number out of range); correct it and retry."),
-            status_code=422,
-        )
+        return _answer(request, 422, HTTP_CODES["value"], "A value in the request cannot be stored or compared "
+                       "(for example a NUL character or a number out of range); correct it and retry.")
     if isinstance(exc, OperationalError) or exc.connection_invalidated:
-        return JSONResponse(
-            error_body("database_unavailable", "The database is not reachable right now; try again shortly."),
-            status_code=503,
-        )
+        return _answer(request, 503, HTTP_CODES["database"], "The database is not reachable right now; try again shortly.")
     schema = await run_in_threadpool(migrate.explain, exc)
     if schema is not None:  # a database never migrated, or migrated by another version
         log.error("%s %s: %s", request.method, request.url.path, schema.message)
         return await _domain_error(request, schema)
     log.exception("database error on %s", request.url.path)
-    return JSONResponse(error_body("internal", "The server could not complete the request."), status_code=500)
+    return _answer(request, 500, HTTP_CODES["internal"], "The server could not complete the request.")
 
 
 async def _changed_meanwhile(request: Request, exc: StaleDataError) -> Response:
@@ -128,13 +156,13 @@ async def _changed_meanwhile(request: Request, exc: StaleDataError) -> Response:
 
 async def _pool_timeout(request: Request, exc: PoolTimeout) -> JSONResponse:
     log.warning("connection pool exhausted on %s", request.url.path)
-    return JSONResponse(error_body("busy", "The server is at capacity; retry in a moment."), status_code=503,
-                        headers={"Retry-After": "1"})
+    return _answer(request, 503, HTTP_CODES["busy"], "The server is at capacity; retry in a moment.",
+                   headers={"Retry-After": "1"})
 
 
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     log.exception("unhandled error on %s", request.url.path)
-    return JSONResponse(error_body("internal", "The server could not complete the request."), status_code=500)
+    return _answer(request, 500, HTTP_CODES["internal"], "The server could not complete the request.")
 
 
 def install(app: FastAPI) -> None:

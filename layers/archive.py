@@ -44,12 +44,12 @@ def check_size(path: Path, limits: Limits, name: str | None = None) -> None:
     name = name or path.name
     size = path.stat().st_size
     if size == 0:
-        raise InvalidInput(f"{name} is empty (0 bytes); choose the file again or export it anew.", field="file")
+        raise InvalidInput(f"{name} is empty (0 bytes); choose the file again or export it anew.", reason="file_empty", name=name, field="file")
     if size > limits.max_bytes:
         raise TooLarge(
             f"{name} is {size / MB:.1f} MB, over the {limits.max_bytes / MB:.0f} MB upload limit; "
             "split the data or ask an administrator to raise PISHRAFT_MAX_UPLOAD_MB.",
-            field="file",
+            reason="file_over_limit", name=name, size_mb=f"{size / MB:.1f}", max_mb=f"{limits.max_bytes / MB:.0f}", field="file",
         )
 
 
@@ -60,7 +60,7 @@ def _safe_member_path(name: str, archive: str) -> PurePosixPath:
         raise InvalidInput(
             f"{archive} holds an entry with an unsafe path ({name!r}): absolute paths and '..' are not allowed. "
             "Re-create the zip from the folder holding the files.",
-            field="file",
+            reason="zip_unsafe_path", name=archive, entry=name, field="file",
         )
     return path
 
@@ -83,12 +83,12 @@ def extract_zip(archive: Path, target: Path, limits: Limits, name: str | None = 
     except (zipfile.BadZipFile, OSError) as exc:
         raise InvalidInput(
             f"{name} is not a readable zip archive ({exc}); create it again, e.g. with 'zip -r'.",
-            field="file",
+            reason="zip_unreadable", name=name, field="file",
         ) from None
     with zf:
         members = [m for m in zf.infolist() if not m.is_dir()]
         if not members:
-            raise InvalidInput(f"{name} is an empty zip archive; add the data files to it.", field="file")
+            raise InvalidInput(f"{name} is an empty zip archive; add the data files to it.", reason="zip_empty", name=name, field="file")
         declared = 0
         compressed = 0
         for m in members:
@@ -96,7 +96,7 @@ def extract_zip(archive: Path, target: Path, limits: Limits, name: str | None = 
             if stat.S_ISLNK(m.external_attr >> 16):
                 raise InvalidInput(
                     f"{name} holds a symbolic link ({m.filename!r}); links are not allowed in uploads.",
-                    field="file",
+                    reason="zip_link", name=name, entry=m.filename, field="file",
                 )
             declared += m.file_size
             compressed += m.compress_size
@@ -115,7 +115,7 @@ def extract_zip(archive: Path, target: Path, limits: Limits, name: str | None = 
             except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError) as exc:
                 raise InvalidInput(
                     f"{name} is damaged: {m.filename!r} cannot be read ({exc}); create the zip again.",
-                    field="file",
+                    reason="zip_damaged", name=name, entry=m.filename, field="file",
                 ) from None
     return target
 
@@ -125,10 +125,10 @@ def _check_totals(name: str, uncompressed: int, compressed: int, limits: Limits)
         raise TooLarge(
             f"{name} unpacks to more than {limits.max_unzipped_bytes / MB:.0f} MB; "
             "upload fewer or smaller files, or ask an administrator to raise PISHRAFT_MAX_UNZIPPED_MB.",
-            field="file",
+            reason="zip_over_limit", name=name, max_mb=f"{limits.max_unzipped_bytes / MB:.0f}", field="file",
         )
     if uncompressed > MB and uncompressed > limits.max_ratio * max(compressed, 1):
         raise TooLarge(
             f"{name} expands more than {limits.max_ratio:.0f} times (a likely zip bomb); it was not unpacked.",
-            field="file",
+            reason="zip_bomb", name=name, ratio=f"{limits.max_ratio:.0f}", field="file",
         )

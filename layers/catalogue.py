@@ -28,7 +28,7 @@ def remove_layer(session: Session, slug: str) -> Layer:
     """Remove the layer: its catalogue row and table now, its raster file once the transaction commits."""
     layer = session.execute(select(Layer).where(Layer.slug == slug).with_for_update()).scalar_one_or_none()
     if layer is None:
-        raise NotFound(f"No layer named {slug!r}; nothing was removed.", field="slug")
+        raise NotFound(f"No layer named {slug!r}; nothing was removed.", reason="layer_not_found", slug=slug, field="slug")
     session.delete(layer)
     session.flush()
     if layer.table_name:

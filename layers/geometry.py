@@ -82,7 +82,7 @@ def _decode(wkb: pa.Array, name: str) -> np.ndarray:
     try:
         return shapely.from_wkb(wkb.to_numpy(zero_copy_only=False))
     except shapely.errors.GEOSException as exc:
-        raise InvalidInput(f"{name} holds a geometry that cannot be decoded ({exc}).", field="file") from None
+        raise InvalidInput(f"{name} holds a geometry that cannot be decoded ({exc}).", reason="geometry_undecodable", name=name, field="file") from None
 
 
 def _lonlat_points(wkb: pa.Array) -> np.ndarray | None:
@@ -100,7 +100,7 @@ def _clean_points(wkb: pa.Array, xy: np.ndarray, name: str, say: OptionNames) ->
     present = ~np.isnan(xy).any(axis=1)  # an empty point is NaN, NaN in WKB
     if not present.any():
         raise InvalidInput(f"{name} has no geometries (all are empty or missing); a layer needs locations.",
-                           field="file")
+                           reason="no_geometries", name=name, field="file")
     kept = xy[present]
     _check_lonlat(np.column_stack([kept, kept]), WGS84, name, say)
     lo, hi = kept.min(axis=0), kept.max(axis=0)
@@ -142,7 +142,7 @@ def _check_lonlat(bounds: np.ndarray, crs: CRS, name: str, say: OptionNames) -> 
             f"{name}: coordinates fall outside longitude/latitude range in {crs.to_string()}; "
             "the file's CRS is probably wrong or missing — declare the right one with "
             f"{say.example('s_srs', 'EPSG:32640')}.",
-            field="s_srs",
+            reason="coordinates_not_lonlat", name=name, field="s_srs",
         )
 
 
@@ -157,7 +157,7 @@ def _clean_geometries(geometries: np.ndarray, name: str) -> tuple[dict, np.ndarr
     rows = np.flatnonzero(present)
     if len(rows) == 0:
         raise InvalidInput(f"{name} has no geometries (all are empty or missing); a layer needs locations.",
-                           field="file")
+                           reason="no_geometries", name=name, field="file")
     kept = geometries[rows]
     type_ids = shapely.get_type_id(kept)
     dimension = _single_dimension(kept, type_ids, name)
@@ -179,7 +179,7 @@ def _clean_geometries(geometries: np.ndarray, name: str) -> tuple[dict, np.ndarr
         kept[rebuild] = rebuilt
         usable[np.flatnonzero(rebuild)[np.setdiff1d(np.arange(len(fixed)), owners)]] = False
     if not usable.any():
-        raise InvalidInput(f"{name} has no usable geometries after repair; check the file in a GIS.", field="file")
+        raise InvalidInput(f"{name} has no usable geometries after repair; check the file in a GIS.", reason="no_usable_geometries", name=name, field="file")
     keep = np.zeros(len(geometries), dtype=bool)
     keep[rows[usable]] = True
     fields = {
@@ -214,12 +214,12 @@ def _single_dimension(geometries: np.ndarray, type_ids: np.ndarray, name: str) -
         dims = np.concatenate([dims[~collections], shapely.get_dimensions(parts[~shapely.is_empty(parts)])])
     values, counts = np.unique(dims, return_counts=True)
     if len(values) == 0:
-        raise InvalidInput(f"{name} has no geometries (all are empty); a layer needs locations.", field="file")
+        raise InvalidInput(f"{name} has no geometries (all are empty); a layer needs locations.", reason="no_geometries", name=name, field="file")
     if len(values) > 1:
         mix = " and ".join(f"{c:,} {_FAMILY[int(d)]}" for d, c in zip(values, counts, strict=True))
         raise InvalidInput(
             f"{name} mixes geometry types ({mix}); a layer holds one type. "
             "Split the file by geometry type (e.g. in QGIS or with ogr2ogr -where) and add each as its own layer.",
-            field="file",
+            reason="mixed_geometry_types", name=name, field="file",
         )
     return int(values[0])

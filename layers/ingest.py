@@ -86,7 +86,7 @@ def check_slug(slug: str, say: OptionNames = CLI) -> str:
             f"{say.name('name')} {slug!r} is not a valid layer name: "
             "use 1–50 lower-case letters, digits and underscores, "
             "starting with a letter (e.g. health_centres).",
-            field="name",
+            reason="bad_layer_name", slug=slug, field="name",
         )
     return slug
 
@@ -133,7 +133,7 @@ def add_layer(
     slug = check_slug(request.name, say)
     if request.kind is not None and request.kind not in KINDS:
         raise InvalidInput(f"{say.name('kind')} {request.kind!r} is unknown; use one of {', '.join(KINDS)}.",
-                           field="kind")
+                           reason="unknown_layer_kind", field="kind")
     name = file_name or path.name
     kind = format_of(Path(name))
     current = session.execute(select(Layer).where(Layer.slug == slug).with_for_update()).scalar_one_or_none()
@@ -141,7 +141,7 @@ def add_layer(
         raise Conflict(
             f"A layer named {slug!r} already exists (version {current.version}); "
             f"add {say.switch('replace')} to load a new version, or choose another {say.name('name')}.",
-            field="name",
+            reason="layer_exists", slug=slug, field="name",
         )
     limits = limits or Limits.from_settings()
     check_size(path, limits, name)
@@ -187,7 +187,7 @@ def _add_vector(session: Session, source: VectorSource, slug: str, version: int,
         raise InvalidInput(
             f"{source.name}: a value cannot be stored ({exc.diag.message_primary}; {(exc.diag.context or '')[:200]}); "
             "fix it in the file and try again.",
-            field="file",
+            reason="value_not_storable", name=source.name, field="file",
         ) from None
     progress("indexing", None, None)
     _index(session, table)
@@ -227,7 +227,7 @@ def _create_table(session: Session, table: str, geometry_type: str, columns: lis
         raise Conflict(
             f"Layer table {table!r} already exists: the same layer is being added by someone else right now. "
             "List the layers and try again.",
-            field="name",
+            reason="layer_being_added", field="name",
         ) from None
 
 
@@ -288,7 +288,7 @@ def _record(session: Session, current: Layer | None, slug: str, version: int, re
             session.flush()
         except IntegrityError:
             raise Conflict(f"A layer named {slug!r} was added by someone else meanwhile; "
-                           f"use {request.say.switch('replace')}.", field="name") from None
+                           f"use {request.say.switch('replace')}.", reason="layer_being_added", field="name") from None
         return layer
     previous = {f: getattr(current, f) for f in VERSION_FIELDS} | {"created_at": current.created_at.isoformat(),
                                                                     "replaced_at": now.isoformat()}

@@ -63,18 +63,18 @@ def convert_to_cog(source: Path, name: str, target: Path, s_srs: str | None = No
                 raise InvalidInput(
                     f"{name} has no georeferencing (no geotransform), so it cannot be placed on the map; "
                     "georeference it first (e.g. QGIS Georeferencer or gdal_translate -a_ullr -a_srs).",
-                    field="file",
+                    reason="raster_not_georeferenced", name=name, field="file",
                 )
             if src.transform.is_identity:
                 raise InvalidInput(
                     f"{name} is georeferenced only by ground control points; warp it first (gdalwarp) "
                     "so that it has a geotransform.",
-                    field="file",
+                    reason="raster_gcps_only", name=name, field="file",
                 )
             if crs is None:
                 raise InvalidInput(
                     f"{name} has no coordinate reference system; give it with {say.example('s_srs', 'EPSG:32640')}.",
-                    field="s_srs",
+                    reason="no_crs", name=name, field="s_srs",
                 )
             options = dict(COG_OPTIONS)
             if src.nodata is None and src.dtypes[0] in ("float32", "float64"):
@@ -91,7 +91,7 @@ def convert_to_cog(source: Path, name: str, target: Path, s_srs: str | None = No
         raise InvalidInput(
             f"{name} is not a readable GeoTIFF ({gdal_reason(exc, source, name)}); the file may be damaged or "
             "cut short: export or download it again.",
-            field="file",
+            reason="raster_unreadable", name=name, field="file",
         ) from None
     except BaseException:
         target.unlink(missing_ok=True)

@@ -92,7 +92,7 @@ def format_of(path: Path) -> str:
     if suffix in ARCHIVE_SUFFIXES:
         return "zip"
     raise InvalidInput(
-        f"{path.name}: unknown file type {suffix or '(no extension)'!r}; use one of {KNOWN}.", field="file"
+        f"{path.name}: unknown file type {suffix or '(no extension)'!r}; use one of {KNOWN}.", reason="unknown_file_type", name=path.name, suffix=suffix or "—", known=KNOWN, field="file"
     )
 
 
@@ -113,12 +113,12 @@ def find_dataset(folder: Path, archive_name: str, layer: str | None, say: Option
         raise InvalidInput(
             f"{archive_name} holds no data file this service reads ({KNOWN}); "
             "a zipped Shapefile needs at least .shp, .shx and .dbf.",
-            field="file",
+            reason="no_data_file", name=archive_name, known=KNOWN, field="file",
         )
     names = ", ".join(str(p.relative_to(folder)) for p in candidates)
     raise InvalidInput(
         f"{archive_name} holds several datasets ({names}); pick one with {say.example('layer', 'NAME')}.",
-        field="layer",
+        reason="several_datasets", name=archive_name, names=names, field="layer",
     )
 
 
@@ -131,7 +131,7 @@ def parse_crs(text: str, say: OptionNames = CLI) -> CRS:
         raise InvalidInput(
             f"{say.name('s_srs')}: unknown coordinate reference system {text!r}; "
             "give an EPSG code such as EPSG:32640.",
-            field="s_srs",
+            reason="unknown_crs", value=text, field="s_srs",
         ) from None
 
 
@@ -142,7 +142,7 @@ def python_encoding(name: str, say: OptionNames = CLI) -> str:
     except LookupError:
         raise InvalidInput(
             f"{say.name('encoding')}: unknown text encoding {name!r}; use e.g. UTF-8 or windows-1256.",
-            field="encoding",
+            reason="unknown_encoding", value=name, field="encoding",
         ) from None
 
 
@@ -195,19 +195,19 @@ def read_vector(
                                                  CSV_OPTIONS if driver == "CSV" else {}, say)
             except InvalidInput:
                 if prj_problem and declared is None:  # GDAL stumbled on the .prj: say so, not how it stumbled
-                    raise InvalidInput(prj_problem, field="s_srs") from None
+                    raise InvalidInput(prj_problem, reason="prj_unreadable", name=name, field="s_srs") from None
                 raise
         if crs is None and driver in ("GeoJSON", "CSV", "KML", "KMZ"):
             crs = CRS.from_epsg(4326)
         if crs is None and prj_problem and declared is None:
-            raise InvalidInput(prj_problem, field="s_srs")
+            raise InvalidInput(prj_problem, reason="prj_unreadable", name=name, field="s_srs")
     if declared is not None:
         crs = declared
     if crs is None:
         raise InvalidInput(
             f"{name} does not say which coordinate reference system it uses; "
             f"give it with {say.example('s_srs', 'EPSG:32640')} for UTM zone 40N.",
-            field="s_srs",
+            reason="no_crs", name=name, field="s_srs",
         )
     if codec:
         notes["encoding"] = codec
@@ -234,14 +234,14 @@ def _shapefile_preflight(path: Path, name: str, codec: str | None, declared: CRS
             raise InvalidInput(
                 f"{name}: the Shapefile {path.name} has no {needed} file beside it; "
                 "zip the .shp, .shx, .dbf and .prj (and .cpg) files together.",
-                field="file",
+                reason="shapefile_part_missing", name=name, part=needed, field="file",
             )
     prj = _sidecar(path, ".prj")
     if prj is None and declared is None:
         raise InvalidInput(
             f"{name}: the Shapefile {path.name} has no .prj file, so its coordinate reference system is unknown; "
             f"give it with {say.example('s_srs', 'EPSG:32640')} for UTM zone 40N.",
-            field="s_srs",
+            reason="shapefile_no_prj", name=name, field="s_srs",
         )
     prj_problem = _prj_problem(prj, name, say) if prj is not None and declared is None else None
     if codec:
@@ -358,7 +358,7 @@ def _decode(raw: bytes, name: str, codec: str, say: OptionNames) -> str:
         raise InvalidInput(
             f"{name}: the text is not valid {codec} (byte {exc.start}); "
             f"give the right encoding with {say.example('encoding', 'windows-1256')} (or UTF-8).",
-            field="encoding",
+            reason="wrong_encoding", name=name, codec=codec, field="encoding",
         ) from None
 
 
@@ -370,16 +370,16 @@ def _choose_layer(path: Path, name: str, driver: str, layer: str | None, say: Op
             layers = [str(row[0]) for row in pyogrio.list_layers(path)]
     except (pyogrio.errors.DataSourceError, RuntimeError) as exc:
         raise InvalidInput(f"{name} cannot be opened as a {driver} file: {gdal_reason(exc, path, name)}.",
-                           field="file") from None
+                           reason="file_unreadable", name=name, driver=driver, field="file") from None
     if layer is not None:
         if layer not in layers:
             raise InvalidInput(f"{name} has no {what[:-1]} {layer!r}; its {what} are: {', '.join(layers)}.",
-                               field="layer")
+                               reason="no_such_inner_layer", name=name, layer=layer, layers=", ".join(layers), field="layer")
         return layer
     if len(layers) > 1:
         raise InvalidInput(
             f"{name} holds {len(layers)} {what} ({', '.join(layers)}); pick one with {say.example('layer', 'NAME')}.",
-            field="layer",
+            reason="several_inner_layers", name=name, layers=", ".join(layers), field="layer",
         )
     return layers[0] if layers else None
 
@@ -394,16 +394,16 @@ def _read_ogr(path: Path, name: str, driver: str, layer: str | None, encoding: s
         raise InvalidInput(
             f"{name}: text is not valid {encoding or 'UTF-8'} (byte {exc.start}); "
             f"give the right encoding with {say.example('encoding', 'windows-1256')}.",
-            field="encoding",
+            reason="wrong_encoding", name=name, codec=encoding or "UTF-8", field="encoding",
         ) from None
     except (RuntimeError, ValueError) as exc:  # pyogrio's errors are RuntimeErrors
         raise InvalidInput(f"{name} could not be read as {driver}: {gdal_reason(exc, path, name)}.",
-                           field="file") from None
+                           reason="file_unreadable", name=name, driver=driver, field="file") from None
     geometry_name = meta.get("geometry_name") or "wkb_geometry"
     if meta.get("geometry_type") is None or geometry_name not in table.column_names:
         hint = (" (name the coordinate columns lon/lat, x/y or give a WKT column named wkt or geometry)"
                 if driver == "CSV" else "")
-        raise InvalidInput(f"{name} has no geometry column{hint}; a layer needs locations.", field="file")
+        raise InvalidInput(f"{name} has no geometry column{hint}; a layer needs locations.", reason="no_geometry_column", name=name, field="file")
     try:
         crs = CRS.from_user_input(meta["crs"]) if meta.get("crs") else None
     except CRSError:
@@ -423,7 +423,7 @@ def _check_text(table: pa.Table, name: str, encoding: str | None, say: OptionNam
                 raise InvalidInput(
                     f"{name}: the text in column {column.name!r} is not valid {encoding or 'UTF-8'}; "
                     f"give the file's encoding with {say.example('encoding', 'windows-1256')}.",
-                    field="encoding",
+                    reason="wrong_encoding_column", name=name, column=column.name, codec=encoding or "UTF-8", field="encoding",
                 ) from None
 
 
@@ -432,11 +432,11 @@ def _read_geoparquet(path: Path, name: str) -> tuple[pa.Table, pa.ChunkedArray, 
         table = pq.read_table(path)
     except (pa.ArrowInvalid, OSError) as exc:
         raise InvalidInput(f"{name} is not a readable Parquet file ({gdal_reason(exc, path, name)}).",
-                           field="file") from None
+                           reason="file_unreadable", name=name, driver="GeoParquet", field="file") from None
     raw = (table.schema.metadata or {}).get(b"geo")
     if raw is None:
         raise InvalidInput(f"{name} is Parquet without GeoParquet 'geo' metadata, so it has no geometry column.",
-                           field="file")
+                           reason="parquet_no_geo", name=name, field="file")
     geo = json.loads(raw)
     column = geo.get("primary_column", "geometry")
     spec = geo.get("columns", {}).get(column, {})
@@ -444,7 +444,7 @@ def _read_geoparquet(path: Path, name: str) -> tuple[pa.Table, pa.ChunkedArray, 
         raise InvalidInput(
             f"{name} stores geometries as {spec['encoding']!r}; write it with WKB encoding "
             "(the GeoParquet default, e.g. geopandas to_parquet).",
-            field="file",
+            reason="parquet_not_wkb", name=name, field="file",
         )
     # GeoParquet: a missing crs means OGC:CRS84 (lon/lat); an explicit null means unknown.
     crs_value = spec.get("crs", "OGC:CRS84")

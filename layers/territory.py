@@ -42,11 +42,11 @@ def check_extent(session: Session, bbox: Box, name: str, say: OptionNames = CLI)
     if area is None:
         return []
     if not _overlaps(bbox, area):
-        swapped = [bbox[1], bbox[0], bbox[3], bbox[2]]
+        swapped = _overlaps([bbox[1], bbox[0], bbox[3], bbox[2]], area)
         cause = (
             "its longitude and latitude look swapped (with them exchanged it lies in the territory): "
             "check which column is which (lon/x is east–west, lat/y north–south)"
-            if _overlaps(swapped, area) else
+            if swapped else
             "its coordinates are probably in another coordinate reference system than the one read "
             f"(declare the right one with {say.example('s_srs', 'EPSG:32640')} for UTM zone 40N), "
             "or its longitude and latitude columns are swapped"
@@ -55,7 +55,7 @@ def check_extent(session: Session, bbox: Box, name: str, say: OptionNames = CLI)
             f"{name} lies at longitude {_span(bbox[0], bbox[2])}, latitude {_span(bbox[1], bbox[3])}, far outside "
             f"the territory this service covers (longitude {_span(area[0], area[2])}, "
             f"latitude {_span(area[1], area[3])}); {cause}.",
-            field="s_srs",
+            field="s_srs", reason="outside_territory_swapped" if swapped else "outside_territory", name=name,
         )
     if bbox[0] < area[0] or bbox[1] < area[1] or bbox[2] > area[2] or bbox[3] > area[3]:
         return [

@@ -46,7 +46,7 @@ def get_layer(session: Session, slug: str, field: str = "slug") -> Layer:
     layer = session.execute(select(Layer).where(Layer.slug == slug)).scalar_one_or_none()
     if layer is None:
         raise NotFound(f"No layer named {slug!r}; 'pishraft layers list' or GET /api/layers shows them.",
-                       field=field)
+                       reason="layer_not_found", slug=slug, field=field)
     return layer
 
 
@@ -78,7 +78,7 @@ def features_within(session: Session, layer: Layer, bounds: tuple[float, float, 
     """
     minx, miny, maxx, maxy = bounds
     if not _SAFE_NAME.match(str(layer.table_name)):
-        raise NotFound(f"Layer '{layer.slug}' has no table of features.", field="layer")
+        raise NotFound(f"Layer '{layer.slug}' has no table of features.", reason="layer_has_no_table", field="layer")
     rows = session.execute(
         text(f"""SELECT ST_AsGeoJSON(ST_SimplifyPreserveTopology(t.geom, :tol), 5) AS geometry,
                         to_jsonb(t) - 'geom' AS properties
@@ -99,7 +99,7 @@ def raster_file(slug: str, raster_path: str | None, field: str = "layer") -> Pat
     path = (root / str(raster_path)).resolve()
     # The catalogue is trusted, but a path must never leave the data directory.
     if not raster_path or root not in path.parents or not path.is_file():
-        raise NotFound(f"The raster file of layer '{slug}' is missing; re-upload the layer.", field=field)
+        raise NotFound(f"The raster file of layer '{slug}' is missing; re-upload the layer.", reason="raster_missing", field=field)
     return path
 
 

@@ -1,8 +1,21 @@
 """Domain errors raised by the core.
 
-Each carries a stable machine ``code``, a human ``message`` that says what to do, and
-optionally the ``field`` (parameter, column, file, row) at fault. ``api/errors.py``
-maps each class to an HTTP status, once; the CLI prints the message.
+Each carries a stable machine ``code``, a human ``message`` (English, for API clients and
+the command line) that says what to do, and optionally the ``field`` (parameter, column,
+file, row) at fault. ``api/errors.py`` maps each class to an HTTP status, once; the CLI
+prints the message.
+
+For people, an error is told from the message catalogue: its ``reason`` names a catalogue
+entry ``refusal.<reason>`` (by default the class's ``refusal.<code>``), whose Persian and
+English texts take the error's ``params`` and the field as the page labels it
+(:func:`spatial.messages.refusal`). A test fails when a class or a ``reason=`` raised
+anywhere lacks its entry.
+
+Examples
+--------
+>>> e = InvalidInput("x.csv is empty", field="file", reason="file_empty", name="x.csv")
+>>> e.key, e.params
+('refusal.file_empty', {'name': 'x.csv'})
 """
 
 from __future__ import annotations
@@ -15,10 +28,18 @@ class PishraftError(Exception):
 
     code = "error"
 
-    def __init__(self, message: str, *, field: str | None = None) -> None:
+    def __init__(self, message: str, *, field: str | None = None, reason: str | None = None,
+                 **params: object) -> None:
         super().__init__(message)
         self.message = message
         self.field = field
+        self.reason = reason
+        self.params = params
+
+    @property
+    def key(self) -> str:
+        """The catalogue entry that tells this error to a person: ``refusal.<reason or code>``."""
+        return f"refusal.{self.reason or self.code}"
 
 
 class NotFound(PishraftError):
@@ -118,7 +139,7 @@ class RateLimited(PishraftError):
     code = "rate_limited"
 
     def __init__(self, message: str, *, retry_after: float = 1.0) -> None:
-        super().__init__(message)
+        super().__init__(message, seconds=max(1, round(retry_after)))
         self.retry_after = retry_after
 
 

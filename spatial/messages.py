@@ -29,6 +29,9 @@ from pathlib import Path
 
 from babel.messages.pofile import read_po
 
+from spatial.errors import PishraftError
+from spatial.jalali import persian_digits
+
 LANGS: tuple[str, ...] = ("fa", "en")
 
 #: Vocabularies whose codes are stored data and must never appear on a Persian page as code.
@@ -97,6 +100,21 @@ def measure(unit_of_measure: str | None, lang: str = "fa") -> str:
 def choices(vocabulary: str, codes: Iterable[str], lang: str = "fa") -> list[tuple[str, str]]:
     """``(code, word)`` pairs for a form's select list."""
     return [(code, label(vocabulary, code, lang)) for code in codes]
+
+
+def refusal(error: PishraftError, lang: str = "fa", field: str | None = None) -> str:
+    """``error`` told in ``lang`` from the catalogue: its ``refusal.<reason>`` text with its
+    parameters, after ``field`` (the label of the form field at fault) when one is given.
+
+    An error raised without a ``reason`` is told by its class's text in Persian, and by the
+    core's own (English) message in English, which says more.
+    """
+    if error.reason or lang != "en":
+        params = error.params if lang == "en" else {k: persian_digits(v) for k, v in error.params.items()}
+        text = t(error.key, lang, **params)
+    else:
+        text = error.message
+    return t("form.field_says", lang, field=field, reason=text) if field else text
 
 
 def code_words() -> set[str]:

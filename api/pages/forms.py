@@ -28,7 +28,7 @@ from datetime import date
 from api.pages.security import Submitted
 from spatial.errors import PishraftError, VersionMismatch
 from spatial.jalali import latin_digits, parse_jalali, persian_digits
-from spatial.messages import has, t
+from spatial.messages import has, refusal, t
 from spatial.planning.versions import Opened
 
 
@@ -118,17 +118,16 @@ class FormErrors:
             self.add(name, label_key, message_key)
 
     def from_domain(self, exc: PishraftError, labels: Mapping[str, str]) -> None:
-        """Record a refusal of the core (``spatial``) against the field it names.
+        """Record a refusal of the core (``spatial``, ``layers``) against the field it names.
 
-        ``labels`` maps the core's field names to catalogue label keys. In English the
-        core's own explanation is shown; in Persian the field is named in Persian.
+        ``labels`` maps the core's field names to catalogue label keys; the refusal is told
+        from the catalogue in the page's language (:func:`spatial.messages.refusal`), after
+        the field's label, beside that field (or above the form when it names none).
         """
         field = exc.field if exc.field in labels else None
         label_key = labels[field] if field else next(iter(labels.values()), "common.unknown")
-        if self.lang == "en":
-            self.by_field.setdefault(field or "_form", f"{t(label_key, 'en')}: {exc.message}")
-        else:
-            self.add(field or "_form", label_key if has(label_key) else "common.unknown", "form.rejected")
+        label = t(label_key if has(label_key) else "common.unknown", self.lang, **exc.params)
+        self.by_field.setdefault(field or "_form", refusal(exc, self.lang, label))
 
 
 # --- edits of an object changed since the form was opened ---------------------------------

@@ -13,6 +13,7 @@ Examples
 
 from __future__ import annotations
 
+
 from collections.abc import Mapping
 from datetime import date, datetime
 from pathlib import Path
@@ -28,7 +29,7 @@ from api.pages.security import csrf_token, remember_anonymous_seed, viewer_of
 from spatial import errors
 from spatial.accounts import form_tokens
 from spatial.jalali import format_date, format_number, jalali_numeric, persian_digits
-from spatial.messages import choices, label, measure, t
+from spatial.messages import choices, label, measure, refusal, t
 from spatial.periods import show_period
 
 TEMPLATES_DIR = Path(__file__).resolve().parents[1] / "templates"
@@ -94,6 +95,8 @@ def _digits(value: object, lang: str) -> str:
     return persian_digits(value) if lang == "fa" else str(value)
 
 
+#: A period stored as a Gregorian year (``2024``): shown on Persian pages as the Jalali year
+#: that begins in it (``۱۴۰۳``), the one period model of the workspace (1403 ≡ 2024).
 def page_router() -> APIRouter:
     """A router for workspace pages: kept out of the OpenAPI document, and marking its
     requests as pages so that errors are answered with an HTML page (:func:`error_page`)."""
@@ -178,6 +181,8 @@ def error_page(request: Request, exc: errors.PishraftError, status_code: int) ->
     key = {404: "error.not_found", 403: "error.forbidden"}.get(status_code, "error.title")
     if exc.field == "csrf_token":
         key = "form.csrf"
-    # The core explains in English; Persian pages say it in Persian, without the English detail.
-    detail = exc.message if lang == "en" else ""
+    # What the core refused, told from the catalogue in the page's language (the heading
+    # already says "not found" or "not allowed" when the core gave no more precise reason).
+    said = key == "form.csrf" or (key != "error.title" and not exc.reason and lang != "en")
+    detail = "" if said else refusal(exc, lang)
     return render(request, "error.html", {"message": t(key, lang), "detail": detail}, status_code=status_code)

@@ -117,7 +117,7 @@ def values_by_unit(
     elif period not in periods:
         raise NotFound(
             f"Indicator '{code}' has no values for period '{period}'; it has: {', '.join(periods) or 'none'}.",
-            field="period",
+            reason="indicator_no_period", period=period, field="period",
         )
     rows = session.execute(
         text("""SELECT u.code, v.value FROM indicator_value v
@@ -167,15 +167,15 @@ def define_indicator(session: Session, spec: Mapping[str, Any], synthetic: bool 
     code = str(spec.get("code", ""))
     if not CODE_PATTERN.match(code):
         raise InvalidInput(f"Indicator code '{code}' must be lower case letters, digits and _ (max 63), "
-                           "starting with a letter.", field="code")
+                           "starting with a letter.", reason="bad_indicator_code", field="code")
     for key in ("name_fa", "name_en"):
         if not str(spec.get(key, "")).strip():
-            raise InvalidInput(f"Indicator '{code}' needs a non-empty {key}.", field=key)
+            raise InvalidInput(f"Indicator '{code}' needs a non-empty {key}.", reason="required", field=key)
     checks = {"domain": DOMAINS, "direction": DIRECTIONS, "rollup": ROLLUPS}
     for key, allowed in checks.items():
         value = spec.get(key, "weighted_mean" if key == "rollup" else None)
         if value not in allowed:
-            raise InvalidInput(f"Indicator '{code}': {key} '{value}' is not one of {', '.join(allowed)}.", field=key)
+            raise InvalidInput(f"Indicator '{code}': {key} '{value}' is not one of {', '.join(allowed)}.", reason="not_in_list", field=key)
     return int(session.execute(
         text("""INSERT INTO indicator (code, name_fa, name_en, unit_of_measure, domain, direction, source, rollup,
                                        synthetic, meta)
@@ -196,7 +196,7 @@ def define_indicator(session: Session, spec: Mapping[str, Any], synthetic: bool 
 def list_indicators(session: Session, domain: str | None = None) -> list[dict[str, Any]]:
     """Every indicator's definition with the periods that hold values, by domain then code."""
     if domain is not None and domain not in DOMAINS:
-        raise InvalidInput(f"Unknown domain '{domain}'; use one of: {', '.join(DOMAINS)}.", field="domain")
+        raise InvalidInput(f"Unknown domain '{domain}'; use one of: {', '.join(DOMAINS)}.", reason="not_in_list", field="domain")
     return [dict(r) for r in _lists.get(session, domain, lambda: _list_indicators(session, domain))]
 
 
@@ -341,36 +341,37 @@ def import_csv(session: Session, data: bytes | str, filename: str = "upload.csv"
     try:
         frame = pd.read_csv(io.StringIO(raw), dtype=str, keep_default_na=False, skipinitialspace=True)
     except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        raise InvalidInput(f"{filename}: not a readable CSV ({exc}).", field="file") from None
+        raise InvalidInput(f"{filename}: not a readable CSV ({exc}).", reason="csv_unreadable", name=filename, field="file") from None
     frame.columns = [str(c).strip() for c in frame.columns]
     for required in ("unit_code", "period"):
         if required not in frame.columns:
             raise InvalidInput(f"{filename}: the header needs a '{required}' column; it has "
-                               f"{', '.join(frame.columns) or 'none'}.", field="file")
+                               f"{', '.join(frame.columns) or 'none'}.", reason="csv_column_missing", name=filename, column=required, field="file")
     codes = [c for c in frame.columns if c not in ("unit_code", "period")]
     if not codes:
-        raise InvalidInput(f"{filename}: no indicator columns after unit_code and period.", field="file")
+        raise InvalidInput(f"{filename}: no indicator columns after unit_code and period.", reason="csv_no_indicators", name=filename, field="file")
     if frame.empty:
-        raise InvalidInput(f"{filename}: the file has a header but no rows.", field="file")
+        raise InvalidInput(f"{filename}: the file has a header but no rows.", reason="csv_no_rows", name=filename, field="file")
     known: dict[str, int] = dict(session.execute(text("SELECT code, id FROM indicator WHERE code = ANY(:c)"), {"c": codes}).all())
     unknown = [c for c in codes if c not in known]
     if unknown:
         raise NotFound(f"{filename}: unknown indicator column(s) {', '.join(unknown)}; define them first "
-                       "(pishraft indicators define) or fix the header.", field="file")
+                       "(pishraft indicators define) or fix the header.", reason="csv_unknown_indicators", name=filename, codes=", ".join(unknown), field="file")
     lines = pd.Series(np.arange(2, len(frame) + 2), index=frame.index)  # header is line 1
     frame["unit_code"] = frame["unit_code"].str.strip()
     frame["period"] = frame["period"].str.strip()
     for column in ("unit_code", "period"):
         empty = lines[frame[column] == ""]
         if len(empty):
-            raise InvalidInput(f"{filename}: {column} is empty on line(s) {_lines(empty)}.", field=column)
+            raise InvalidInput(f"{filename}: {column} is empty on line(s) {_lines(empty)}.", reason="csv_empty_cells",
+                               name=filename, column=column, lines=_lines(empty), field=column)
     # 1403 and 2024 are one period (spatial.periods): a file may use either calendar.
     frame["period"] = frame["period"].map(period_key)
     dup = frame.duplicated(["unit_code", "period"], keep=False)
     if dup.any():
         first = frame[dup].iloc[0]
         raise InvalidInput(f"{filename}: unit {first.unit_code} and period {first.period} appear more than once "
-                           f"(lines {_lines(lines[dup])}); keep one row per unit and period.", field="unit_code")
+                           f"(lines {_lines(lines[dup])}); keep one row per unit and period.", reason="csv_duplicate_rows", name=filename, unit=first.unit_code, period=first.period, lines=_lines(lines[dup]), field="unit_code")
     units = pd.DataFrame(
         session.execute(text("SELECT code, id, level FROM admin_unit WHERE valid_to IS NULL AND code = ANY(:c)"),
                         {"c": frame["unit_code"].unique().tolist()}).all(),
@@ -381,11 +382,11 @@ def import_csv(session: Session, data: bytes | str, filename: str = "upload.csv"
     if missing.any():
         bad = merged.loc[missing, "unit_code"].unique()[:10]
         raise NotFound(f"{filename}: unknown unit code(s) {', '.join(bad)} (line(s) {_lines(lines[missing])}); "
-                       "list codes with GET /api/units.", field="unit_code")
+                       "list codes with GET /api/units.", reason="csv_unknown_units", name=filename, codes=", ".join(bad), lines=_lines(lines[missing]), field="unit_code")
     levels = merged["level"].unique()
     if len(levels) > 1:
         raise InvalidInput(f"{filename}: rows mix levels ({', '.join(sorted(levels))}); import one level per file.",
-                           field="unit_code")
+                           reason="csv_mixed_levels", name=filename, field="unit_code")
     written = 0
     for code in codes:
         cells = merged[code].str.strip()
@@ -394,7 +395,7 @@ def import_csv(session: Session, data: bytes | str, filename: str = "upload.csv"
         if bad.any():
             line = int(lines[bad.to_numpy()].iloc[0])
             raise InvalidInput(f"{filename}: line {line}, column {code}: '{cells[bad].iloc[0]}' is not a number.",
-                               field=code)
+                               reason="csv_not_a_number", name=filename, line=line, column=code, value=cells[bad].iloc[0], field=code)
         keep = values.notna().to_numpy()
         session.execute(
             text("""INSERT INTO indicator_value (indicator_id, unit_id, period, value)

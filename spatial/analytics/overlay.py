@@ -44,6 +44,7 @@ from sqlalchemy.orm import Session
 from spatial.catalogue import get_layer, raster_file
 from spatial.db.bulk import binary_fetch
 from spatial.db.engine import driver_connection
+from spatial.messages import t
 from spatial.errors import InvalidInput, NotFound
 from spatial.geometry import multipoint_coordinates, points_in_polygons
 from spatial.analytics.indicators import define_indicator, roll_up
@@ -141,27 +142,27 @@ def derive_indicator(
     check_level(level)
     period = period_key(period)
     if method not in METHODS:
-        raise InvalidInput(f"Unknown method '{method}'; use one of: {', '.join(METHODS)}.", field="method")
+        raise InvalidInput(f"Unknown method '{method}'; use one of: {', '.join(METHODS)}.", reason="not_in_list", field="method")
     info = get_layer(session, layer, field="layer")
     recipe: dict[str, Any] = {"layer": layer, "method": method, "level": level}
     if method == "zonal":
         if info.storage != "raster":
-            raise InvalidInput(f"Layer '{layer}' is a vector layer; zonal statistics need a raster.", field="method")
+            raise InvalidInput(f"Layer '{layer}' is a vector layer; zonal statistics need a raster.", reason="derive_needs_raster", field="method")
         if stat not in ZONAL_STATS:
-            raise InvalidInput(f"Zonal statistics need stat, one of: {', '.join(ZONAL_STATS)}.", field="stat")
+            raise InvalidInput(f"Zonal statistics need stat, one of: {', '.join(ZONAL_STATS)}.", reason="required", field="stat")
         recipe["stat"] = stat
     else:
         if info.storage != "vector" or not info.table_name:
-            raise InvalidInput(f"Layer '{layer}' is a raster; use method 'zonal'.", field="method")
+            raise InvalidInput(f"Layer '{layer}' is a raster; use method 'zonal'.", reason="derive_needs_zonal", field="method")
         _check_vector(session, info, method, attribute, origin)
         recipe.update({"attribute": attribute} if method in ("sum", "mean") else {})
         recipe.update({"origin": origin} if method == "distance_km" else {})
     rollup = ROLLUP.get(method) or ("sum" if stat in ("sum", "count") else "weighted_mean")
     indicator_id = define_indicator(session, {
         "code": code, "name_fa": name_fa or code, "name_en": name_en or code, "domain": domain,
-        "direction": direction, "rollup": rollup, "source": f"layer {layer} ({method})",
+        "direction": direction, "rollup": rollup, "source": _source(info.title or layer, method, "fa"),
         "unit_of_measure": UNITS_OF_MEASURE.get(method, ""),
-        "meta": {"derived": recipe},
+        "meta": {"derived": recipe, "source_en": _source(layer, method, "en")},
     }, synthetic=synthetic)
     session.execute(text("DELETE FROM indicator_value WHERE indicator_id = :id AND period = :period"),
                     {"id": indicator_id, "period": period})
@@ -202,26 +203,31 @@ def _check_vector(session: Session, info: Layer, method: str, attribute: str | N
         {"t": info.table_name},
     ).scalar()
     if not exists:
-        raise NotFound(f"Layer '{info.slug}' has no table layers.{info.table_name}; re-ingest it.", field="layer")
+        raise NotFound(f"Layer '{info.slug}' has no table layers.{info.table_name}; re-ingest it.", reason="layer_has_no_table", field="layer")
     empty = session.execute(text(_sql(session, "SELECT NOT EXISTS (SELECT 1 FROM {t})",
                                       t=sql.Identifier("layers", str(info.table_name))))).scalar()
     if empty:
-        raise InvalidInput(f"Layer '{info.slug}' has no features; there is nothing to derive from.", field="layer")
+        raise InvalidInput(f"Layer '{info.slug}' has no features; there is nothing to derive from.", reason="derive_no_features", field="layer")
     kind = (info.geometry_type or "").upper()
     wanted = {"length_km": "LINE", "area_share": "POLYGON"}.get(method)
     if wanted and wanted not in kind:
         raise InvalidInput(f"Method '{method}' needs a {wanted.lower()} layer; '{info.slug}' holds {kind or 'unknown'}.",
-                           field="method")
+                           reason="derive_wrong_geometry", field="method")
     if method in ("sum", "mean"):
         columns = {c["name"]: c for c in info.columns}
         if attribute not in columns:
             raise InvalidInput(f"Method '{method}' needs an attribute of layer '{info.slug}': one of "
-                               f"{', '.join(columns) or 'none'}.", field="attribute")
+                               f"{', '.join(columns) or 'none'}.", reason="derive_needs_attribute", columns=", ".join(columns) or "—", field="attribute")
         if columns[attribute]["type"] not in NUMERIC_TYPES:
             raise InvalidInput(f"Attribute '{attribute}' is {columns[attribute]['type']}, not a number.",
-                               field="attribute")
+                               reason="derive_attribute_not_number", field="attribute")
     if method == "distance_km" and origin not in ORIGINS:
-        raise InvalidInput(f"Unknown origin '{origin}'; use one of: {', '.join(ORIGINS)}.", field="origin")
+        raise InvalidInput(f"Unknown origin '{origin}'; use one of: {', '.join(ORIGINS)}.", reason="not_in_list", field="origin")
+
+
+def _source(layer: str, method: str, lang: str) -> str:
+    """A derived indicator's source in words: the layer (by its title in Persian) and the method."""
+    return t("indicator.source_derived", lang, layer=layer, method=t(f"derive.method.{method}", lang))
 
 
 def point_values(session: Session, layer: str, level: str, method: str = "count",
@@ -240,7 +246,7 @@ def point_values(session: Session, layer: str, level: str, method: str = "count"
     info = get_layer(session, layer, field="layer")
     if method not in POINT_METHODS or not _holds_points(info):
         raise InvalidInput(f"Previews cover the methods {', '.join(POINT_METHODS)} of point layers; "
-                           f"use derive_indicator for '{method}' on '{layer}'.", field="method")
+                           f"use derive_indicator for '{method}' on '{layer}'.", reason="derive_preview_points_only", field="method")
     _check_vector(session, info, method, attribute, "centroid")
     return _point_values(session, info, level, method, attribute)
 

@@ -30,7 +30,7 @@ def unit_profile(session: Session, code: str) -> dict[str, Any]:
     unit = get_unit(session, code)
     indicators = session.execute(
         text("""SELECT DISTINCT ON (i.code) i.code, i.name_fa, i.name_en, i.unit_of_measure, i.domain, i.direction, i.source,
-                       i.synthetic, v.period, v.value
+                       i.meta->>'source_en' AS source_en, i.synthetic, v.period, v.value
                 FROM indicator_value v JOIN indicator i ON i.id = v.indicator_id
                 WHERE v.unit_id = :unit ORDER BY i.code, v.period DESC"""),
         {"unit": unit.id},

@@ -25,7 +25,7 @@ from spatial.demo import accounts as _accounts
 from spatial.demo import analytics as _analytics
 from spatial.demo import layers as _layers
 from spatial.demo import roadmaps as _roadmaps
-from spatial.demo.common import SEED, SYNTHETIC_NOTE, DemoStep, Progress
+from spatial.demo.common import DEMO_SOURCE, SEED, SYNTHETIC_NOTE, DemoStep, Progress
 from spatial.demo.tessellate import tessellate
 from spatial.geometry import as_multipolygons
 from spatial.errors import InvalidInput
@@ -199,10 +199,11 @@ def _insert_indicators(session: Session, rng: np.random.Generator) -> None:
                 session.execute(
                     text("""INSERT INTO indicator (code, name_fa, name_en, unit_of_measure, domain, direction,
                                                    source, rollup, synthetic, meta)
-                            VALUES (:code, :fa, :en, :unit, :domain, :direction, 'Pishraft demo', :rule, true,
+                            VALUES (:code, :fa, :en, :unit, :domain, :direction, :source, :rule, true,
                                     CAST(:meta AS jsonb))"""),
                     {"code": code, "fa": name_fa, "en": name_en, "unit": unit, "domain": domain,
-                     "direction": direction, "rule": rule, "meta": json.dumps({"note": SYNTHETIC_NOTE})},
+                     "direction": direction, "rule": rule, "source": DEMO_SOURCE["fa"],
+                     "meta": json.dumps({"note": SYNTHETIC_NOTE, "source_en": DEMO_SOURCE["en"]})},
                 )
             ind_id = session.execute(text("SELECT id FROM indicator WHERE code = :c"), {"c": code}).scalar_one()
             copy_rows(

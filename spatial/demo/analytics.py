@@ -10,7 +10,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from spatial.db.bulk import copy_rows
-from spatial.demo.common import SYNTHETIC_NOTE, DemoStep, Progress
+from spatial.demo.common import DEMO_SOURCE, SYNTHETIC_NOTE, DemoStep, Progress
 from spatial.demo.layers import DEMO_LAYERS
 from spatial.errors import InvalidInput
 from spatial.analytics.indicators import define_indicator, roll_up
@@ -75,8 +75,8 @@ def _neighbourhoods(session: Session) -> Any:
 
 def _write(session: Session, spec: dict[str, Any], ids: np.ndarray, values: np.ndarray,
            period: str = PERIOD) -> None:
-    indicator_id = define_indicator(session, {**spec, "source": "Pishraft demo", "meta": {**spec.get("meta", {}),
-                                                                                          **NOTE}}, synthetic=True)
+    indicator_id = define_indicator(session, {**spec, "source": DEMO_SOURCE["fa"], "meta": {
+        **spec.get("meta", {}), **NOTE, "source_en": DEMO_SOURCE["en"]}}, synthetic=True)
     copy_rows(session, "indicator_value", ("indicator_id", "unit_id", "period", "value", "synthetic"),
               ((indicator_id, int(u), period, float(v), True) for u, v in zip(ids, values, strict=True)))
     roll_up(session, spec["code"], period, replace=True)

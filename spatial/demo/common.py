@@ -13,6 +13,10 @@ from sqlalchemy.orm import Session
 
 SEED = 1403
 SYNTHETIC_NOTE = "synthetic demo data — not real boundaries or statistics"
+#: The same, for notes people read on Persian pages (financing lines, handovers).
+SYNTHETIC_NOTE_FA = "داده نمونه ساختگی — نه مرزها و نه آمار واقعی"
+#: Where the demo's indicators come from, as the indicator's source (Persian) and its ``meta.source_en``.
+DEMO_SOURCE = {"fa": "داده نمونه پیشرفت", "en": "Pishraft demo"}
 
 Progress = Callable[[str], None]
 

@@ -17,7 +17,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from spatial.planning.cores import create_core
-from spatial.demo.common import SYNTHETIC_NOTE, DemoStep, Progress
+from spatial.demo.common import SYNTHETIC_NOTE_FA, DemoStep, Progress
 from spatial.planning.history import LocalEditor
 from spatial.planning.past_plans import create_past_plan
 from spatial.planning.people import create_organisation, create_person, hand_over
@@ -129,34 +129,34 @@ def load(session: Session, progress: Progress) -> None:
         ends = begins + timedelta(days=365)
         action = create_action(session, ActionIn(
             roadmap_id=rid, title=title + TAG, sector=sector, status=status, geometry=next(points[unit]),
-            start_date=begins, end_date=ends, target_group="unemployed youth and women heads of household",
+            start_date=begins, end_date=ends, target_group="جوانان بیکار و زنان سرپرست خانوار",
             target_size=int(target), jobs_expected=int(target) // 2,
             responsible_person_id=county_officer if unit != PROVINCE else outgoing,
             sponsor_id=sponsor if sector != "handicrafts" else cooperative,
-            financing=[FinancingIn(source=s, amount_rials=a, note=SYNTHETIC_NOTE) for s, a in financing],
+            financing=[FinancingIn(source=s, amount_rials=a, note=SYNTHETIC_NOTE_FA) for s, a in financing],
             key_results=[KeyResultIn(indicator=indicator, baseline=baseline, target=target, target_date=ends)],
             synthetic=True), EDITOR)
         if share is not None:
             measured = (ends - timedelta(days=5)) if overdue else today - timedelta(days=20)
             create_measurement(session, MeasurementIn(
                 key_result_id=action["key_results"][0]["id"], measured_on=measured,
-                value=round(baseline + share * (target - baseline), 1), source="synthetic survey",
-                reported_by="هسته پیشرفت" if unit != PROVINCE else "demo", synthetic=True), EDITOR)
+                value=round(baseline + share * (target - baseline), 1), source="پیمایش نمونه",
+                reported_by="هسته پیشرفت" if unit != PROVINCE else "هسته پیشرفت استان", synthetic=True), EDITOR)
 
     hand_over(session, HandoverIn(from_person_id=outgoing, to_person_id=incoming, roadmap_id=province_rm,
                                   handed_over_on=today - timedelta(days=30),
-                                  note="change of manager; " + SYNTHETIC_NOTE, synthetic=True), EDITOR)
+                                  note="جابه‌جایی مدیر؛ " + SYNTHETIC_NOTE_FA, synthetic=True), EDITOR)
 
     for title, unit, years, sector, outcome, strengths, weaknesses, spread, lessons in (
-        ("همیاران آب", COUNTY, (2012, 2016), "water", "succeeded",
-         "local volunteers maintain village water networks", "depended on one office's budget",
-         "not spread: no funding line after the pilot", "tie successful pilots to a lasting financing source"),
-        ("قالی‌بافی خانگی", HOOD, (2015, 2017), "handicrafts", "partial",
-         "women trained quickly", "no buyer for the carpets", "spread to two villages by word of mouth",
-         "secure a market before training"),
-        ("شهرک گلخانه‌ای", PROVINCE, (2010, 2014), "agriculture", "failed",
-         "land and water allocated", "loans arrived late, no extension service",
-         "did not spread: the first growers went bankrupt", "pair loans with extension and post-harvest support"),
+        ("همیاران آب", COUNTY, (1391, 1395), "water", "succeeded",
+         "داوطلبان محلی شبکه‌های آب روستا را نگه می‌دارند", "به بودجه یک اداره وابسته بود",
+         "گسترش نیافت: پس از طرح آزمایشی ردیف اعتباری نماند", "طرح‌های آزمایشی موفق را به منبع مالی پایدار گره بزنید"),
+        ("قالی‌بافی خانگی", HOOD, (1394, 1396), "handicrafts", "partial",
+         "زنان زود آموزش دیدند", "خریداری برای قالی‌ها نبود", "دهان‌به‌دهان به دو روستا رسید",
+         "پیش از آموزش، بازار را تضمین کنید"),
+        ("شهرک گلخانه‌ای", PROVINCE, (1389, 1393), "agriculture", "failed",
+         "زمین و آب واگذار شد", "وام‌ها دیر رسید و خدمات ترویج نبود",
+         "گسترش نیافت: نخستین گلخانه‌داران ورشکست شدند", "وام را با ترویج و پشتیبانی پس از برداشت همراه کنید"),
     ):
         create_past_plan(session, PastPlanIn(title=title + TAG, unit=unit, start_year=years[0], end_year=years[1],
                                              sector=sector, outcome=cast(Outcome, outcome), strengths=strengths,

@@ -84,7 +84,7 @@ def fresh_action(roadmap_id: int, target: float = 100, days: int = 365, place: d
 
 def count(table: str) -> int:
     """Rows in ``table`` (one of the roadmap tables) now."""
-    assert table in ("roadmap", "action", "measurement", "financing", "key_result", "history")
+    assert table in ("roadmap", "action", "measurement", "financing", "key_result", "history", "layer")
     with session_scope() as session:
         return int(session.execute(text(f"SELECT count(*) FROM {table}")).scalar_one())  # noqa: S608
 

@@ -78,7 +78,7 @@ def test_the_history_names_the_fields_that_changed_and_the_handover_note(client:
     roadmap = demo_roadmap("IR-15")
     page = client.get(f"/roadmaps/{roadmap}/history").text
     assert t("history.field.responsible_person_id", "fa") in page  # the demo handover moved the roadmap
-    assert "change of manager" in page and t("history.handover", "fa") in page
+    assert "جابه‌جایی مدیر" in page and t("history.handover", "fa") in page
     assert "responsible_person_id" not in page
 
 
@@ -144,7 +144,8 @@ def test_a_file_that_is_no_layer_is_refused_and_nothing_is_kept(client: TestClie
     answer = client.post("/layers/upload", data={"name": "not_a_layer"},
                          files={"file": ("notes.zip", b"this is not a zip", "application/zip")})
     assert answer.status_code == 422
-    assert t("form.rejected", "fa", field=t("layer.file", "fa")) in answer.text
+    reason = t("refusal.zip_unreadable", "fa", name="notes.zip")  # why, in Persian, beside the file field
+    assert t("form.field_says", "fa", field=t("layer.file", "fa"), reason=reason) in answer.text
     assert count("SELECT count(*) FROM layer") == before
     assert count("SELECT count(*) FROM pg_tables WHERE tablename LIKE 'not_a_layer%'") == 0
 
