@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+import psycopg
 import pytest
 from sqlalchemy import create_engine
 from sqlalchemy.orm import Session
@@ -170,3 +171,18 @@ def test_a_stopped_primary_refuses_writes_with_503_and_reads_go_on(cluster: Clus
                 assert items.status_code == 200
         finally:
             cluster.primary.start()
+
+
+def test_replica_commands_refuse_a_bad_name_and_an_unknown_replica_with_a_message(cluster: Cluster) -> None:
+    bad = pishraft(cluster.home, "db", "replica", "add", "Bad-Name")
+    assert bad.returncode == 1 and "lower-case" in bad.stderr and "Traceback" not in bad.stderr
+    missing = pishraft(cluster.home, "db", "replica", "remove", "nosuch")
+    assert missing.returncode == 1 and "nosuch" in missing.stderr and "replica1" in missing.stderr
+
+
+def test_replica_remove_stops_it_drops_its_slot_and_deletes_its_files(cluster: Cluster) -> None:
+    removed = pishraft(cluster.home, "db", "replica", "remove", "replica1")
+    assert removed.returncode == 0, removed.stderr
+    assert list_replicas(cluster.home) == [] and not cluster.replica.root.exists()
+    with psycopg.connect(cluster.primary.libpq_url("postgres")) as conn:
+        assert conn.execute("SELECT count(*) FROM pg_replication_slots").fetchone() == (0,)
