@@ -91,6 +91,12 @@ async def _database_error(request: Request, exc: DBAPIError) -> Response:
             error_body("timeout", "The request took longer than the database allows; ask for less data."),
             status_code=503,
         )
+    if isinstance(exc.orig, psycopg.errors.SerializationFailure):
+        # On a replica: a read cancelled because replaying the primary's changes needed its rows.
+        return JSONResponse(
+            error_body("busy", "The read conflicted with newer changes being applied; retry in a moment."),
+            status_code=503, headers={"Retry-After": "1"},
+        )
     if isinstance(exc, DataError):
         # Values the database cannot hold (NUL characters, out-of-range numbers): bad input, not a fault.
         return JSONResponse(

@@ -19,4 +19,5 @@ if [ ! -s "$PGDATA/PG_VERSION" ]; then
   done
   chmod 700 "$PGDATA"
 fi
-exec postgres -c hot_standby=on
+# hot_standby_feedback: long reads on the replica are not cancelled by the replay of a vacuum.
+exec postgres -c hot_standby=on -c hot_standby_feedback=on

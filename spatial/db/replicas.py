@@ -105,6 +105,9 @@ def add_replica(home: Path, name: str | None = None, apply_delay_ms: int = 0,
         replica._run([str(postgres_bindir() / "pg_basebackup"), "-D", str(replica.data_dir), "-R", "-X", "stream",
                       "-C", "-S", name, "-c", "fast",
                       "-d", f"host=127.0.0.1 port={primary.port()} user={SUPERUSER} application_name={name}"])
+        # The primary's vacuum keeps rows a replica's running query still reads, so long
+        # reads (exports) are not cancelled by the replay of a cleanup.
+        _append_setting(replica, "hot_standby_feedback", "on")
         if apply_delay_ms:
             _append_setting(replica, "recovery_min_apply_delay", f"{apply_delay_ms}ms")
         replica.start()
