@@ -15,13 +15,12 @@ Examples
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, cast
-
-import logging
 
 import psycopg
 from sqlalchemy import Connection, Engine, create_engine, event
