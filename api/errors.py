@@ -133,6 +133,11 @@ async def _database_error(request: Request, exc: DBAPIError) -> Response:
     if isinstance(exc.orig, psycopg.errors.QueryCanceled):
         return _answer(request, 503, HTTP_CODES["timeout"],
                        "The request took longer than the database allows; ask for less data.")
+    if isinstance(exc.orig, psycopg.errors.SerializationFailure):
+        # On a replica: a read cancelled because replaying the primary's changes needed its rows.
+        return _answer(request, 503, HTTP_CODES["busy"],
+                       "The read conflicted with newer changes being applied; retry in a moment.",
+                       headers={"Retry-After": "1"})
     if isinstance(exc, DataError):
         # Values the database cannot hold (NUL characters, out-of-range numbers): bad input, not a fault.
         return _answer(request, 422, HTTP_CODES["value"], "A value in the request cannot be stored or compared "

@@ -1,5 +1,6 @@
 """Cross-cutting HTTP concerns as plain ASGI middleware: body size limits, security
-headers and the audit log of writes. ``install`` adds them (and CORS) in order.
+headers, the audit log of writes and which database server a request reads from.
+``install`` adds them (and CORS) in order.
 """
 
 from __future__ import annotations
@@ -12,12 +13,15 @@ import anyio
 from fastapi import FastAPI
 from starlette.datastructures import Headers
 from starlette.middleware.cors import CORSMiddleware
+from starlette.requests import cookie_parser
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.errors import error_body
 from api.headers import SECURITY_HEADERS, public_cors
 from spatial.accounts import audit, form_tokens
+from spatial.db import routing
 from spatial.db.engine import session_scope
+from spatial.db.replication import lsn_int, lsn_text
 from spatial.settings import get_settings
 
 log = logging.getLogger("pishraft.api")
@@ -231,15 +235,60 @@ def _facts(scope: Scope) -> dict[str, Any]:
     return {"username": getattr(principal, "username", "anonymous"), "role": getattr(principal, "role", "anonymous"),
             "route": route_template(scope["path"], params) if scope.get("route") else scope["path"],
             "target": params}
+#: Sent back by API clients to read their own writes (the browser sends :data:`LSN_COOKIE`).
+READ_AFTER_HEADER = "Pishraft-Read-After"
+#: The primary's WAL position after a request's writes committed.
+COMMIT_LSN_HEADER = "Pishraft-Commit-LSN"
+#: Which server answered a request's reads: ``primary`` or a replica's name.
+READ_FROM_HEADER = "Pishraft-Read-From"
+LSN_COOKIE = "pishraft_lsn"
+#: Long enough for any replica that still serves reads (lagging less than
+#: PISHRAFT_REPLICA_MAX_LAG_S) to have replayed the write.
+LSN_COOKIE_MAX_AGE_S = 300
+
+
+class ReadYourWrites:
+    """Route each request's database sessions (:mod:`spatial.db.routing`): a ``GET`` or
+    ``HEAD`` only reads, so it may read from a replica, one that has replayed the caller's
+    last write (``Pishraft-Read-After`` header or ``pishraft_lsn`` cookie). A request that
+    wrote answers with the primary's WAL position in both; every answer that read says
+    which server it read from (``Pishraft-Read-From``)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        headers = Headers(scope=scope)
+        min_lsn = lsn_int(headers.get(READ_AFTER_HEADER)) or lsn_int(cookie_parser(headers.get("cookie", "")).get(LSN_COOKIE))
+        state = routing.RequestRouting(reads_only=scope["method"] in SAFE_METHODS, min_lsn=min_lsn)
+
+        async def with_routing(msg: Message) -> None:
+            if msg["type"] == "http.response.start":
+                extra = []
+                if state.served_by:
+                    extra.append((READ_FROM_HEADER.lower().encode(), state.served_by.encode()))
+                if state.commit_lsn is not None:
+                    lsn = lsn_text(state.commit_lsn)
+                    secure = "; Secure" if get_settings().cookie_secure else ""
+                    extra += [(COMMIT_LSN_HEADER.lower().encode(), lsn.encode()),
+                              (b"set-cookie", f"{LSN_COOKIE}={lsn}; Max-Age={LSN_COOKIE_MAX_AGE_S}; Path=/; "
+                                              f"HttpOnly; SameSite=Lax{secure}".encode())]
+                msg["headers"] = [*msg.get("headers", []), *extra]
+            await send(msg)
+
+        with routing.routed(state):
+            await self.app(scope, receive, with_routing)
 
 
 #: Headers a cross-origin reader may send: the partner key, conditional requests, content negotiation.
-CORS_READ_HEADERS = ["X-API-Key", "Accept", "Accept-Language", "If-None-Match", "Content-Type"]
+CORS_READ_HEADERS = ["X-API-Key", "Accept", "Accept-Language", "If-None-Match", "Content-Type", READ_AFTER_HEADER]
 
 
 def install(app: FastAPI) -> None:
     """Add the middleware, outermost first: HEAD as GET, security headers, CORS,
-    concurrency limit, audit, body limit.
+    concurrency limit, audit, body limit, read-your-writes routing.
 
     CORS: ``PISHRAFT_CORS_ORIGINS`` admits those origins to everything (signed-in writes
     included). Without it, when anonymous reading is on, any origin may read (GET, HEAD)
@@ -247,6 +296,8 @@ def install(app: FastAPI) -> None:
     the box; the preflight admits ``X-API-Key``.
     """
     settings = get_settings()
+    # Innermost: the audit entry, written after the answer, is the primary's business alone.
+    app.add_middleware(ReadYourWrites)
     app.add_middleware(BodyLimit, upload_bytes=settings.max_upload_mb * 1024 * 1024,
                        small_bytes=settings.max_json_kb * 1024)
     app.add_middleware(AuditLog)

@@ -51,6 +51,7 @@ need_pkg "postgresql-$PG-postgis-3"
 need_pkg gdal-bin          # ogr2ogr/ogrinfo: the GDAL client tests and the ingest benchmark
 need_pkg wrk               # HTTP load generator of the tile benchmark (bench/tiles.py)
 need_pkg nginx             # the shared tile cache in front of Pishraft, measured by bench/tiles.py
+need_pkg pgbouncer         # the pooler in transaction mode, run by tests/db/test_pooler.py
 need_pkg chromium          # headless browser for map tests
 need_pkg fonts-farsiweb    # Persian TrueType fonts (Nazli) served with the maps
 need_pkg libpango-1.0-0    # WeasyPrint's text layout (Persian shaping, right to left) for PDF downloads

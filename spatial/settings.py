@@ -22,6 +22,21 @@ class Settings(BaseSettings):
     database_url: str | None = Field(
         default=None, validation_alias=AliasChoices("DATABASE_URL", "PISHRAFT_DATABASE_URL")
     )
+    # Hot standbys that serve reads (comma-separated URLs), with DATABASE_URL; without it,
+    # the replicas made by `pishraft db replica add` serve them.
+    database_read_urls: str | None = Field(
+        default=None, validation_alias=AliasChoices("DATABASE_READ_URLS", "PISHRAFT_DATABASE_READ_URLS")
+    )
+    # A replica further behind than this (seconds of replay) serves no reads until it catches up.
+    replica_max_lag_s: float = 10.0
+    # How long a replica that did not answer is left out before it is tried again.
+    replica_retry_s: float = 5.0
+    # How often a worker re-reads a replica's replay position and lag.
+    replica_check_s: float = 1.0
+    # Server-side prepared statements (psycopg prepares a query run five times on a connection).
+    # Off behind a pooler in transaction mode (PgBouncer before 1.21), where the next
+    # transaction may run on another server connection that never saw the statement.
+    prepared_statements: bool = True
     pool_size: int = 10
     # Requests a worker runs at once (beyond them, requests wait in line). More than a few
     # per core adds only contention for the interpreter: throughput stays, and the
@@ -83,6 +98,11 @@ class Settings(BaseSettings):
     def data_dir(self) -> Path:
         """Where layer files (COGs) are kept: ``PISHRAFT_DATA_DIR`` or ``$PISHRAFT_HOME/data``."""
         return (self.data_dir_override or self.home / "data").resolve()
+
+    @property
+    def read_urls(self) -> list[str]:
+        """``DATABASE_READ_URLS`` split at commas, blanks dropped."""
+        return [u.strip() for u in (self.database_read_urls or "").split(",") if u.strip()]
 
 
 @lru_cache(maxsize=1)

@@ -1,4 +1,4 @@
-"""``pishraft db``: the embedded PostGIS and migrations."""
+"""``pishraft db``: the embedded PostGIS, its read replicas and migrations."""
 
 from __future__ import annotations
 
@@ -13,7 +13,9 @@ from api.cli.common import console, reports_errors
 if TYPE_CHECKING:
     from spatial.db.embedded import EmbeddedPostgis
 
-app = typer.Typer(help="Database: embedded PostGIS and schema migrations.", no_args_is_help=True)
+app = typer.Typer(help="Database: embedded PostGIS, read replicas and schema migrations.", no_args_is_help=True)
+replica_app = typer.Typer(help="Hot standbys of the embedded PostGIS that serve reads.", no_args_is_help=True)
+app.add_typer(replica_app, name="replica")
 
 
 def _embedded() -> EmbeddedPostgis:
@@ -35,31 +37,87 @@ def _external() -> bool:
 @app.command()
 @reports_errors
 def start() -> None:
-    """Start the embedded PostGIS (initialising it the first time)."""
+    """Start the embedded PostGIS (initialising it the first time) and its replicas."""
     if _external():
         return
+    from spatial.db.replicas import list_replicas
+
     pg = _embedded()
     pg.start()
     console.print(f"PostGIS running at {pg.libpq_url()}")
+    for replica in list_replicas(pg.home):
+        replica.start()
+        console.print(f"Replica {replica.name} running at {replica.libpq_url()}")
 
 
 @app.command()
 @reports_errors
 def stop() -> None:
-    """Stop the embedded PostGIS."""
+    """Stop the embedded PostGIS and its replicas."""
     if _external():
         return
-    _embedded().stop()
+    from spatial.db.replicas import list_replicas
+
+    pg = _embedded()
+    for replica in list_replicas(pg.home):
+        replica.stop()
+    pg.stop()
     console.print("PostGIS stopped")
 
 
 @app.command()
 @reports_errors
 def status() -> None:
-    """Show whether the embedded PostGIS runs, and where."""
+    """Show whether the embedded PostGIS runs, and where; each replica's lag in bytes and seconds."""
     if _external():
         return
-    console.print_json(json.dumps(_embedded().status()))
+    from spatial.db.replicas import replica_status
+
+    pg = _embedded()
+    console.print_json(json.dumps({**pg.status(), "replicas": replica_status(pg.home)}))
+
+
+@replica_app.command("add")
+@reports_errors
+def replica_add(
+    name: Annotated[str | None, typer.Argument(help="Its name (also the replication slot's); default replicaN")] = None,
+    apply_delay_ms: Annotated[int, typer.Option(help="Replay each commit this much later (recovery_min_apply_delay)")]
+    = 0,
+) -> None:
+    """Make a hot standby of the embedded PostGIS (pg_basebackup -R), start it, wait until it streams."""
+    if _external():
+        console.print("Name existing replicas in DATABASE_READ_URLS (comma-separated).")
+        return
+    from spatial.db.replicas import add_replica
+
+    replica = add_replica(_embedded().home, name, apply_delay_ms=apply_delay_ms)
+    console.print(f"Replica {replica.name} streaming at {replica.libpq_url()}; restart `pishraft serve` to read from it")
+
+
+@replica_app.command("list")
+@reports_errors
+def replica_list() -> None:
+    """The embedded replicas: name, port, whether each runs."""
+    if _external():
+        return
+    from spatial.db.replicas import list_replicas
+
+    for replica in list_replicas(_embedded().home):
+        state = "running" if replica.is_running() else "stopped"
+        console.print(f"{replica.name}\tport {replica.port()}\t{state}")
+
+
+@replica_app.command("remove")
+@reports_errors
+def replica_remove(name: Annotated[str, typer.Argument(help="The replica's name, from `pishraft db replica list`")]
+                   ) -> None:
+    """Stop a replica, drop its replication slot and delete its files."""
+    if _external():
+        return
+    from spatial.db.replicas import remove_replica
+
+    remove_replica(_embedded().home, name)
+    console.print(f"Replica {name} removed")
 
 
 @app.command()

@@ -21,6 +21,7 @@ def serve(
 ) -> None:
     """Serve the API and maps."""
     from api.workers import serve_workers
+    from spatial.db.engine import read_urls
     from spatial.settings import get_settings
 
     settings = get_settings()
@@ -30,6 +31,9 @@ def serve(
     base = f"http://{host}:{port}"
     console.print(f"Pishraft on {base}\n  workspace {base}/home\n  health   {base}/health\n"
                   f"  provinces {base}/api/units?level=province\n  map      {base}/maps/overview\n  API docs {base}/docs")
+    replicas = [name for name, _ in read_urls()]
+    if replicas:
+        console.print(f"  reads    from {', '.join(replicas)} (writes and read-your-writes from the primary)")
     serve_workers("api.app:create_app", factory=True, host=host, port=port, workers=workers)
 
 

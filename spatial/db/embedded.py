@@ -170,10 +170,7 @@ class EmbeddedPostgis:
         bindir = postgres_bindir()
         self._prepare_dirs()
         if not (self.data_dir / "PG_VERSION").exists():
-            self._run(
-                [str(bindir / "initdb"), "-D", str(self.data_dir), "-U", SUPERUSER, "-A", "trust",
-                 "-E", "UTF8", "--locale=C.UTF-8"]
-            )
+            self._initialise()
         if self.is_running():
             self._ensure_database()
             return
@@ -223,6 +220,13 @@ class EmbeddedPostgis:
             conn.execute(sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(name)))
 
     # -- helpers ---------------------------------------------------------------------
+    def _initialise(self) -> None:
+        """Make the data directory (``initdb``); the cluster's own local superuser, trusted on loopback."""
+        self._run(
+            [str(postgres_bindir() / "initdb"), "-D", str(self.data_dir), "-U", SUPERUSER, "-A", "trust",
+             "-E", "UTF8", "--locale=C.UTF-8"]
+        )
+
     def _dsn(self, database: str) -> str:
         return f"host=127.0.0.1 port={self.port()} user={SUPERUSER} dbname={database} connect_timeout=5"
 

@@ -1,5 +1,11 @@
 """Engine and sessions: the one way to reach the database.
 
+:func:`session_scope` and :func:`read_session` open their session on the server that
+:mod:`spatial.db.routing` picks: inside a request that only reads, a replica when one is
+configured (``DATABASE_READ_URLS``, or the embedded replicas), else the primary in a
+read-only transaction; everywhere else, the primary. After a request's writes commit, the
+primary's WAL position is noted on the request (read-your-writes).
+
 Examples
 --------
 >>> from spatial.db.engine import session_scope
@@ -9,6 +15,7 @@ Examples
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
@@ -16,34 +23,39 @@ from pathlib import Path
 from typing import Any, cast
 
 import psycopg
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
+from spatial.db import routing
+from spatial.db.replication import COMMIT_LSN_SQL, REPLAY_SQL, Replay, lsn_int
 from spatial.errors import DatabaseUnavailable, NotSaved
 from spatial.settings import get_settings
+
+log = logging.getLogger("pishraft.db")
+
+#: What a failed connection raises, however it surfaces (a refused first connection is psycopg's own).
+UNREACHABLE = (DatabaseUnavailable, OperationalError, psycopg.OperationalError)
 
 
 def database_url() -> str:
     """The SQLAlchemy URL in use: ``DATABASE_URL`` or the embedded cluster's."""
     settings = get_settings()
     if settings.database_url:
-        url = settings.database_url
-        # Accept plain libpq URLs too; Pishraft always talks psycopg 3.
-        for prefix in ("postgresql://", "postgres://"):
-            if url.startswith(prefix):
-                return "postgresql+psycopg://" + url[len(prefix) :]
-        return url
+        return _psycopg_url(settings.database_url)
     return _embedded_url(settings.home.resolve())
 
 
 def _connect_args() -> dict[str, object]:
     settings = get_settings()
-    return {
-        "connect_timeout": settings.connect_timeout_s,
-        "options": f"-c statement_timeout={settings.statement_timeout_ms}",
-        "application_name": "pishraft",
-    }
+    args: dict[str, object] = {"connect_timeout": settings.connect_timeout_s, "application_name": "pishraft"}
+    if settings.prepared_statements:
+        args["options"] = f"-c statement_timeout={settings.statement_timeout_ms}"
+    else:
+        # Behind a transaction-mode pooler: no server-side prepared statements, and no
+        # startup options (PgBouncer refuses them; it sets the timeout on its server connections).
+        args["prepare_threshold"] = None
+    return args
 
 
 @lru_cache(maxsize=4)
@@ -103,10 +115,16 @@ def read_session() -> Iterator[Session]:
     """A session for read-only work in autocommit mode: no BEGIN/COMMIT round trips.
 
     Each statement sees the data committed when it starts; use it only where that is
-    enough (tile rendering), and :func:`session_scope` for everything else.
+    enough (tile rendering), and :func:`session_scope` for everything else. Inside a
+    read-only request it reads from a replica, as :func:`session_scope` does.
     """
-    with get_engine().connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-        session = Session(bind=connection)
+    state = routing.current()
+    if state is not None and state.reads_only:
+        connection = _read_connection(state)
+    else:
+        connection = get_engine().connect()
+    with connection.execution_options(isolation_level="AUTOCOMMIT") as autocommit:
+        session = Session(bind=autocommit)
         try:
             yield session
         finally:
@@ -115,16 +133,134 @@ def read_session() -> Iterator[Session]:
 
 @contextmanager
 def session_scope() -> Iterator[Session]:
-    """A session whose work is one transaction: committed on success, rolled back on error."""
+    """A session whose work is one transaction: committed on success, rolled back on error.
+
+    In a request that only reads, the transaction is read-only, on a replica when one
+    serves (see :mod:`spatial.db.routing`); everywhere else it is on the primary.
+    """
+    state = routing.current()
+    if state is not None and state.reads_only:
+        with _read_connection(state) as connection, Session(bind=connection, expire_on_commit=False) as session:
+            try:
+                yield session
+                session.commit()
+            except BaseException:
+                session.rollback()
+                raise
+        return
     session = _session_factory(database_url())()
     try:
         yield session
         _commit(session)
+    except DatabaseUnavailable as exc:
+        session.rollback()
+        if state is None or not read_router().replicas:
+            raise
+        raise DatabaseUnavailable("The primary database is not reachable, so changes cannot be saved right now; "
+                                  "reading goes on from the replicas. Try again shortly.") from exc
     except BaseException:
         session.rollback()
         raise
     finally:
         session.close()
+    if state is not None:
+        _note_commit_lsn(state)
+
+
+# -- reads on replicas --------------------------------------------------------------------
+def read_urls() -> list[tuple[str, str]]:
+    """The replicas reads may go to, as (name, SQLAlchemy URL): ``DATABASE_READ_URLS`` with
+    ``DATABASE_URL``, else the embedded cluster's replicas."""
+    settings = get_settings()
+    if settings.database_url:
+        return [(f"replica{i}", _psycopg_url(url)) for i, url in enumerate(settings.read_urls, start=1)]
+    from spatial.db.replicas import list_replicas, replica_urls
+
+    home = settings.home.resolve()
+    return list(zip((r.name for r in list_replicas(home)), replica_urls(home), strict=True))
+
+
+def read_router() -> routing.ReadRouter:
+    """This process's router over the primary and the replicas (made once per configuration)."""
+    settings = get_settings()
+    return _router_for(settings.database_url, settings.database_read_urls, settings.home.resolve(),
+                       settings.replica_max_lag_s, settings.replica_retry_s, settings.replica_check_s)
+
+
+@lru_cache(maxsize=4)
+def _router_for(database_url_setting: str | None, read_urls_setting: str | None, home: Path, max_lag_s: float,
+                retry_s: float, check_s: float) -> routing.ReadRouter:
+    # Keyed by the settings it derives from: the embedded replicas are looked up on disk once.
+    return routing.ReadRouter(replicas=[routing.ReadNode(name, url) for name, url in read_urls()],
+                              primary=routing.ReadNode(routing.PRIMARY, database_url()),
+                              max_lag_s=max_lag_s, retry_s=retry_s, check_s=check_s)
+
+
+def _read_connection(state: routing.RequestRouting) -> Connection:
+    """A connection for a read-only request: the first server of :meth:`ReadRouter.order`
+    that answers and may serve it, else any replica that answers; notes which on ``state``."""
+    router = read_router()
+    for node in router.order():
+        connection = _try_connect(router, node, state.min_lsn)
+        if connection is None:
+            continue
+        if router.serves(node, state.min_lsn):
+            state.served_by = node.name
+            # On the primary, a read-only transaction: a read request that writes fails
+            # here as it would on a replica, not only once replicas are added.
+            return connection.execution_options(postgresql_readonly=True) if node.is_primary else connection
+        connection.close()
+    for node in router.last_resort():  # the primary is down: stale data beats no answer
+        connection = _try_connect(router, node, None)
+        if connection is not None:
+            state.served_by = node.name
+            return connection
+    raise DatabaseUnavailable("The database is not reachable right now"
+                              + (" (neither the primary nor any replica)" if router.replicas else "")
+                              + "; try again shortly.")
+
+
+def _try_connect(router: routing.ReadRouter, node: routing.ReadNode, min_lsn: int | None) -> Connection | None:
+    """A connection to ``node`` with its replay state fresh enough, or ``None`` (and the node
+    left out for a while) when it does not answer."""
+    try:
+        connection = _engine_for(node.url).connect()
+        try:
+            if router.needs_check(node, min_lsn):
+                row = connection.exec_driver_sql(REPLAY_SQL).one()
+                connection.rollback()
+                router.note(node, Replay.from_row(tuple(row)))
+        except BaseException:
+            connection.close()
+            raise
+    except UNREACHABLE:
+        if router.replicas:  # with nowhere else to read, the primary is simply tried again next time
+            log.warning("%s does not answer; reads go elsewhere for %.0f s", node.name, router.retry_s)
+            router.leave_out(node)
+        return None
+    return connection
+
+
+def _note_commit_lsn(state: routing.RequestRouting) -> None:
+    """Remember on the request the primary's WAL position now that its writes committed."""
+    if not read_router().replicas:
+        return
+    try:
+        with get_engine().connect() as connection:
+            lsn = lsn_int(connection.exec_driver_sql(COMMIT_LSN_SQL).scalar())
+    except UNREACHABLE:
+        log.warning("could not read the primary's WAL position after a commit", exc_info=True)
+        return
+    if lsn is not None:
+        state.commit_lsn = max(lsn, state.commit_lsn or 0)
+
+
+def _psycopg_url(url: str) -> str:
+    # Accept plain libpq URLs too; Pishraft always talks psycopg 3.
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
 
 
 def _commit(session: Session) -> None:

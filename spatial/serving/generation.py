@@ -32,10 +32,18 @@ _last: tuple[float, int] | None = None  # (monotonic time read, generation)
 
 
 def remember_generation(generation: int) -> None:
-    """Note ``generation`` as just read from the database (by any means)."""
+    """Note ``generation`` as just read from the database (by any means).
+
+    The number never goes back because of a read replica: a smaller one than was read less
+    than ``PISHRAFT_REPLICA_MAX_LAG_S`` ago comes from a replica that has not replayed the
+    change yet, and is not remembered (a restored database's smaller number is, after that).
+    """
     global _last
+    now = time.monotonic()
     with _lock:
-        _last = (time.monotonic(), generation)
+        if _last is not None and generation < _last[1] and now - _last[0] < get_settings().replica_max_lag_s:
+            return
+        _last = (now, generation)
 
 
 def data_generation(session: Session) -> int:

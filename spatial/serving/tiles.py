@@ -231,13 +231,19 @@ def _tile_row(row: tuple[Any, ...] | None) -> tuple[bytes, int]:
 def vector_tile(session: Session, collection: Collection, z: int, y: int, x: int,
                 properties: Sequence[Property] | None = None, cql: Filter | None = None) -> bytes:
     """The MVT bytes of one tile (empty when no feature touches it), of the features ``cql`` admits."""
+    return _vector_tile_row(session, collection, z, y, x, properties, cql)[0]
+
+
+def _vector_tile_row(session: Session, collection: Collection, z: int, y: int, x: int,
+                     properties: Sequence[Property] | None, cql: Filter | None) -> tuple[bytes, int]:
+    """The tile's bytes and the data generation the statement saw."""
     statement = _checked_statement(collection, z, y, x, properties)
     params: dict[str, Any] = tile_parameters(z, y, x)
     if cql is not None:  # composed afresh: the cached statements are the unfiltered ones
         statement = tile_sql(collection, z, properties, cql.where).as_string()
         params |= cql.params
     raw = driver_connection(session)
-    return _tile_row(raw.execute(statement, params, binary=BINARY_RESULTS).fetchone())[0]
+    return _tile_row(raw.execute(statement, params, binary=BINARY_RESULTS).fetchone())
 
 
 def cache_key(session: Session, collection: Collection, kind: str, z: int, y: int, x: int,
@@ -272,7 +278,29 @@ def cached_vector_tile(session: Session, collection: Collection, z: int, y: int,
                   cql)
     if properties is None:
         properties = collection.tile_properties(z)
-    return tile_cache().get_or_render(key, lambda: vector_tile(session, collection, z, y, x, properties, cql))
+    chosen = properties
+
+    def render() -> bytes:
+        body, seen = _vector_tile_row(session, collection, z, y, x, chosen, cql)
+        if seen < key[0]:
+            raise _Behind(body, seen)
+        return body
+
+    try:
+        return tile_cache().get_or_render(key, render)
+    except _Behind as behind:
+        # Read on a replica that has not replayed the newest change yet: the tile is of the
+        # generation it saw, and is cached under that one, never under a newer number.
+        body, older = behind.body, behind.generation
+    return tile_cache().get_or_render(mvt_key(older, collection, z, y, x, chosen, cql), lambda: body)
+
+
+class _Behind(Exception):
+    """A tile rendered from data older than the generation it was asked under."""
+
+    def __init__(self, body: bytes, generation: int) -> None:
+        super().__init__(generation)
+        self.body, self.generation = body, generation
 
 
 def peek_vector_tile(collection_id: str, z: int, y: int, x: int, properties: str | None) -> CachedTile | None:

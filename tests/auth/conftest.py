@@ -166,13 +166,15 @@ def scratch(tmp_path_factory: pytest.TempPathFactory, database_url: str) -> Iter
 
 
 @contextmanager
-def served(env: dict[str, str]) -> Iterator[str]:
-    """Pishraft in a uvicorn subprocess on a free loopback port, with ``env`` added; yields its URL."""
+def served(env: dict[str, str | None]) -> Iterator[str]:
+    """Pishraft in a uvicorn subprocess on a free loopback port, with ``env`` added (a ``None``
+    value removes the variable); yields its URL."""
     port = free_port()
+    environment = {k: v for k, v in {**os.environ, **env}.items() if v is not None}
     proc = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "api.app:create_app", "--factory", "--host", "127.0.0.1",
          "--port", str(port), "--log-level", "warning"],
-        cwd=REPO, env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        cwd=REPO, env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
     )
     base = f"http://127.0.0.1:{port}"
     try:
