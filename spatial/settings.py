@@ -91,6 +91,11 @@ class Settings(BaseSettings):
 
     # pgBackRest repository of `pishraft db backup` (default: $PISHRAFT_HOME/backups).
     backup_repo: Path | None = None
+    # Overlay derivations on a Dask cluster: the scheduler of an existing one (tcp://host:8786);
+    # unset, a LocalCluster sized to this machine is started for a derivation that needs one.
+    dask_scheduler: str | None = None
+    # A point layer of more features than this is derived on the Dask cluster, not in process.
+    dask_threshold: int = 5_000_000
 
     data_dir_override: Path | None = Field(default=None, validation_alias=AliasChoices("PISHRAFT_DATA_DIR"))
 

@@ -27,7 +27,7 @@ import threading
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import numpy as np
@@ -43,18 +43,23 @@ from sqlalchemy.orm import Session
 
 from spatial.catalogue import get_layer, raster_file
 from spatial.db.bulk import binary_fetch
-from spatial.db.engine import driver_connection
+from spatial.db.engine import database_url, driver_connection
 from spatial.messages import t
 from spatial.errors import InvalidInput, NotFound
-from spatial.geometry import multipoint_coordinates, points_in_polygons
+from spatial.geometry import multipoint_coordinates
 from spatial.analytics.indicators import define_indicator, roll_up
+from spatial.analytics.tallies import point_tallies, values_of_tallies
 from spatial.analytics.overlay_methods import (
-    METHODS, NUMERIC_TYPES, ORIGINS, POINT_METHODS, ROLLUP, UNITS_OF_MEASURE, ZONAL_STATS,
+    ENGINES, METHODS, NUMERIC_TYPES, ORIGINS, POINT_METHODS, ROLLUP, UNITS_OF_MEASURE, ZONAL_STATS,
 )
 from spatial.models.catalogue import Layer
 from spatial.periods import period_key
 from spatial.units.frames import fetch_units, frame_of_units, units_frame
 from spatial.units.hierarchy import check_level
+from spatial.settings import get_settings
+
+if TYPE_CHECKING:
+    from spatial.analytics.overlay_dask import Watch
 
 #: Threads for the GEOS work (shapely releases the GIL) and raster decoding of one derivation.
 WORKERS = min(4, os.cpu_count() or 1)
@@ -81,6 +86,13 @@ _POINTS_SQL = """
 SELECT count(*), string_agg(ST_AsBinary(f.geom, 'NDR'), ''){attribute}
 FROM {table} f
 GROUP BY f.fid >> 16
+"""
+
+# One key range of a point layer, read by a Dask worker on its own connection.
+_KEY_RANGE_SQL = """
+SELECT ST_AsBinary(f.geom, 'NDR'), {attribute}
+FROM {table} f
+WHERE f.fid >= %(low)s AND f.fid < %(high)s
 """
 
 _EXPRESSIONS = {
@@ -129,6 +141,7 @@ def derive_indicator(
     attribute: str | None = None, stat: str | None = None, origin: str = "centroid",
     name_fa: str | None = None, name_en: str | None = None, domain: str = "capacity",
     direction: str = "higher_is_better", synthetic: bool = False,
+    engine: str = "auto", partitions: int | None = None, watch: Watch | None = None,
 ) -> dict[str, Any]:
     """Derive indicator ``code`` for every unit at ``level`` from ``layer`` by ``method``.
 
@@ -138,11 +151,19 @@ def derive_indicator(
     or ``population_weighted``), and ``zonal`` raster statistics (``stat``: mean, sum,
     min, max, count, majority). The indicator is created or updated; its values for
     ``period`` are replaced, then rolled up.
+
+    The point methods of a point layer run on a Dask cluster (:mod:`spatial.analytics.overlay_dask`)
+    with ``engine="dask"``, or with ``"auto"`` past ``PISHRAFT_DASK_THRESHOLD`` features, in
+    ``partitions`` partitions, followed by ``watch``; the values are the same. Whatever
+    fails, nothing is written: the values are written at the end, in the caller's transaction.
     """
     check_level(level)
     period = period_key(period)
     if method not in METHODS:
         raise InvalidInput(f"Unknown method '{method}'; use one of: {', '.join(METHODS)}.", reason="not_in_list", field="method")
+    if engine not in ENGINES:
+        raise InvalidInput(f"Unknown engine '{engine}'; use one of: {', '.join(ENGINES)}.", reason="not_in_list",
+                           field="engine")
     info = get_layer(session, layer, field="layer")
     recipe: dict[str, Any] = {"layer": layer, "method": method, "level": level}
     if method == "zonal":
@@ -170,7 +191,10 @@ def derive_indicator(
     if method == "zonal":
         _zonal(session, info, level, str(stat), params)
     elif method in POINT_METHODS and _holds_points(info):
-        unit_ids, values = _point_values(session, info, level, method, attribute)
+        if _on_cluster(info, method, engine):
+            unit_ids, values = _point_values_on_cluster(session, info, level, method, attribute, partitions, watch)
+        else:
+            unit_ids, values = _point_values(session, info, level, method, attribute)
         insert_values(session, params, unit_ids, values)
     else:
         table = sql.Identifier("layers", str(info.table_name))
@@ -195,6 +219,36 @@ def derive_indicator(
         {"id": indicator_id, "p": period, "level": level},
     ).mappings().one()
     return {"indicator": code, "period": period, **recipe, "rollup": rollup, **dict(counts)}
+
+
+def _on_cluster(info: Layer, method: str, engine: str) -> bool:
+    """Whether the derivation of ``method`` from ``info`` runs on a Dask cluster (see ``engine``)."""
+    points = method in POINT_METHODS and _holds_points(info)
+    if engine == "dask" and not points:
+        raise InvalidInput(f"Method '{method}' of layer '{info.slug}' runs in process only; the Dask engine "
+                           f"derives {', '.join(POINT_METHODS)} of point layers.", field="engine")
+    return engine == "dask" or (engine == "auto" and (info.feature_count or 0) > get_settings().dask_threshold)
+
+
+def _point_values_on_cluster(session: Session, info: Layer, level: str, method: str, attribute: str | None,
+                             partitions: int | None, watch: Watch | None) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_point_values` computed on a Dask cluster, the layer read by the workers in key ranges.
+
+    The workers read what is committed: the layer, not this transaction's changes to it.
+    """
+    from spatial.analytics.overlay_dask import PostgisPoints, cluster_tallies, dask_client, key_ranges
+
+    attribute = attribute if method in ("sum", "mean") else None
+    table = sql.Identifier("layers", str(info.table_name))
+    low, high = session.execute(text(_sql(session, "SELECT min(fid), max(fid) FROM {t}", t=table))).one()
+    statement = _sql(session, _KEY_RANGE_SQL, table=table, attribute=sql.SQL("CAST(f.{} AS float8)").format(
+        sql.Identifier(attribute)) if attribute else sql.SQL("NULL"))
+    url = database_url().replace("postgresql+psycopg://", "postgresql://")
+    source = PostgisPoints(url, statement, key_ranges(low, high, info.feature_count or 0, partitions), attribute)
+    units = units_frame(session, level)
+    with dask_client() as client:
+        tallies = cluster_tallies(client, source, units.geometry.to_numpy(), partitions=partitions, watch=watch)
+    return units["unit_id"].to_numpy(), values_of_tallies(method, tallies, units["population"].to_numpy(dtype=float))
 
 
 def _check_vector(session: Session, info: Layer, method: str, attribute: str | None, origin: str) -> None:
@@ -257,12 +311,8 @@ def _holds_points(info: Layer) -> bool:
 
 def _point_values(session: Session, info: Layer, level: str, method: str,
                   attribute: str | None) -> tuple[np.ndarray, np.ndarray]:
-    """Unit ids of ``level`` and their ``method`` value (count, per_1000, sum, mean) of a point layer.
-
-    As with ``ST_Intersects``, a feature counts once in every unit that one of its points
-    intersects, boundary included: a point on a shared edge counts in both units. Sums
-    and means skip missing attribute values, like SQL's ``sum`` and ``avg``.
-    """
+    """Unit ids of ``level`` and their ``method`` value (count, per_1000, sum, mean) of a point layer,
+    computed in this process: the whole layer read at once, then :func:`point_tallies`."""
     attribute = attribute if method in ("sum", "mean") else None
     unit_rows = fetch_units(session, level)()
     fetch_points = binary_fetch(session, _points_statement(session, info, attribute))
@@ -270,28 +320,8 @@ def _point_values(session: Session, info: Layer, level: str, method: str,
         point_rows = pool.submit(fetch_points)  # the server reads the layer in that thread…
         units = frame_of_units(unit_rows)  # …while the units' polygons are parsed here
         xy, feature, values = _points_of_rows(point_rows.result(), attribute)
-    unit, point = points_in_polygons(xy, units.geometry.to_numpy(), workers=WORKERS)
-    feature = feature[point]
-    if np.any(feature[1:] == feature[:-1]):
-        # Some features have several points: count each (unit, feature) pair once.
-        span = int(feature.max()) + 1
-        pairs = np.unique(unit * span + feature)
-        unit, feature = pairs // span, pairs % span
-    unit_ids, n = units["unit_id"].to_numpy(), len(units)
-    features = np.bincount(unit, minlength=n).astype(float)
-    if method == "count":
-        return unit_ids, features
-    if method == "per_1000":
-        population = units["population"].to_numpy(dtype=float)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return unit_ids, np.where(population > 0, features * 1000 / population, np.nan)
-    assert values is not None
-    known = values.is_valid().to_numpy()[feature]
-    total = np.bincount(unit, weights=values.fill_null(0).to_numpy()[feature], minlength=n)
-    if method == "sum":
-        return unit_ids, total
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return unit_ids, total / np.bincount(unit[known], minlength=n)
+    tallies = point_tallies(xy, feature, values, units.geometry.to_numpy(), workers=WORKERS)
+    return units["unit_id"].to_numpy(), values_of_tallies(method, tallies, units["population"].to_numpy(dtype=float))
 
 
 def _points_statement(session: Session, info: Layer, attribute: str | None) -> str:

@@ -14,6 +14,9 @@ ZONAL_STATS: tuple[str, ...] = ("mean", "sum", "min", "max", "count", "majority"
 METHODS: tuple[str, ...] = (*VECTOR_METHODS, "zonal")
 ORIGINS: tuple[str, ...] = ("centroid", "population_weighted")
 NUMERIC_TYPES = ("integer", "float")
+#: Where a derivation runs: ``auto`` (on a Dask cluster past ``PISHRAFT_DASK_THRESHOLD`` features),
+#: ``process`` (in this process) or ``dask``; only the point methods run on a cluster.
+ENGINES: tuple[str, ...] = ("auto", "process", "dask")
 #: How each method's values combine going up the hierarchy.
 ROLLUP = {"count": "sum", "sum": "sum", "length_km": "sum", "per_1000": "weighted_mean", "mean": "weighted_mean",
           "area_share": "weighted_mean", "distance_km": "weighted_mean"}

@@ -1,0 +1,192 @@
+"""The Dask engine of the point overlays: a layer too large for one process, derived on a cluster.
+
+A point layer is read in partitions on the workers (a GeoParquet file by row groups, a
+PostGIS table by ranges of its key ``fid``), spatially shuffled along a Hilbert curve
+(:meth:`dask_geopandas.GeoDataFrame.spatial_shuffle`), and each partition is tallied
+against the units' polygons whose bounding boxes meet its own
+(:func:`spatial.analytics.tallies.point_tallies`, the rule of the in-process engine).
+The application process only adds up the partitions' tallies as they arrive, so it
+holds the units and three numbers per unit, never the points.
+
+The cluster is ``PISHRAFT_DASK_SCHEDULER`` when set, or a ``LocalCluster`` sized to
+this machine, started for the derivation and stopped after it. Importing this module
+imports Dask: :mod:`spatial.analytics.overlay` imports it only for a derivation that
+runs on a cluster.
+
+Examples
+--------
+>>> with dask_client() as client:                                           # doctest: +SKIP
+...     tallies = cluster_tallies(client, GeoParquetPoints("points.parquet"), units.geometry.to_numpy())
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import dask
+import dask.dataframe as dd
+import dask_geopandas
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import psycopg
+import pyarrow.parquet as pq
+import shapely
+from distributed import Client, Future, LocalCluster, as_completed
+
+from spatial.analytics.tallies import point_tallies
+from spatial.settings import get_settings
+
+#: Features per partition of a PostGIS layer (about 60 MB of points on a worker).
+ROWS_PER_PARTITION = 500_000
+
+
+@dataclass(frozen=True)
+class GeoParquetPoints:
+    """A GeoParquet file of point features, read by row groups; ``attribute`` a numeric column or None."""
+
+    path: str
+    attribute: str | None = None
+
+    def frame(self) -> dask_geopandas.GeoDataFrame:
+        geo = json.loads(pq.read_schema(self.path).metadata[b"geo"])
+        columns = [geo["primary_column"], *([self.attribute] if self.attribute else [])]
+        return dask_geopandas.read_parquet(self.path, columns=columns, split_row_groups=True)
+
+    @property
+    def value_column(self) -> str | None:
+        return self.attribute
+
+
+@dataclass(frozen=True)
+class PostgisPoints:
+    """A PostGIS point layer read by key ranges on the workers.
+
+    ``statement`` selects ``(wkb, value)`` of the features with ``%(low)s <= fid <
+    %(high)s``; it is quoted by the caller (:mod:`spatial.analytics.overlay`) and run
+    by each worker on its own connection to ``url`` (libpq form).
+    """
+
+    url: str
+    statement: str
+    ranges: Sequence[tuple[int, int]]
+    attribute: str | None = None
+
+    def frame(self) -> dask_geopandas.GeoDataFrame:
+        meta = gpd.GeoDataFrame({"value": pd.Series([], dtype=float)} if self.attribute else {},
+                                geometry=gpd.GeoSeries([], crs=4326))
+        return dd.from_map(_read_key_range, list(self.ranges), url=self.url, statement=self.statement,
+                           attribute=self.attribute is not None, meta=meta, enforce_metadata=False)
+
+    @property
+    def value_column(self) -> str | None:
+        return "value" if self.attribute else None
+
+
+PointSource = GeoParquetPoints | PostgisPoints
+
+
+def key_ranges(low: int, high: int, features: int, partitions: int | None = None) -> list[tuple[int, int]]:
+    """``partitions`` (default: one per :data:`ROWS_PER_PARTITION` features) half-open ranges
+    covering the keys ``low``..``high``."""
+    count = partitions or max(1, -(-features // ROWS_PER_PARTITION))
+    ends = np.linspace(low, high + 1, count + 1).round().astype(np.int64)
+    return [(int(a), int(b)) for a, b in zip(ends[:-1], ends[1:], strict=True)]
+
+
+def _read_key_range(bounds: tuple[int, int], url: str, statement: str, attribute: bool) -> gpd.GeoDataFrame:
+    """On a worker: the features of one key range, as a GeoDataFrame (``value`` if ``attribute``)."""
+    with psycopg.connect(url) as conn, conn.cursor(binary=True) as cursor:
+        rows = cursor.execute(statement, {"low": bounds[0], "high": bounds[1]}).fetchall()
+    geometry = shapely.from_wkb([r[0] for r in rows]) if rows else np.array([], dtype=object)
+    columns = {"value": np.array([np.nan if r[1] is None else r[1] for r in rows], dtype=float)} if attribute else {}
+    return gpd.GeoDataFrame(columns, geometry=gpd.GeoSeries(geometry, crs=4326))
+
+
+class Watch(Protocol):
+    """Who follows a derivation on the cluster: the command line's progress bar, a job's state."""
+
+    def started(self, client: Client, futures: list[Future]) -> None:
+        """The partitions' tallies were submitted (``futures``, one a partition)."""
+
+    def advanced(self, done: int, total: int) -> None:
+        """``done`` of ``total`` partitions are tallied; raising stops the derivation (cancels it)."""
+
+
+@contextmanager
+def dask_client(scheduler: str | None = None) -> Iterator[Client]:
+    """A client of ``scheduler``, of ``PISHRAFT_DASK_SCHEDULER``, or of a ``LocalCluster`` started
+    here (one single-threaded worker process per core) and closed on leaving."""
+    address = scheduler or get_settings().dask_scheduler
+    if address:
+        with Client(address) as client:
+            yield client
+        return
+    workers = os.cpu_count() or 1
+    # Port 0: a free port for the dashboard, so that several derivations may run at once.
+    with LocalCluster(n_workers=workers, threads_per_worker=1, dashboard_address="127.0.0.1:0") as cluster, \
+            Client(cluster) as client:
+        yield client
+
+
+def cluster_tallies(client: Client, source: PointSource, polygons: np.ndarray, *, partitions: int | None = None,
+                    watch: Watch | None = None) -> np.ndarray:
+    """:func:`~spatial.analytics.tallies.point_tallies` of ``source`` against ``polygons``, on ``client``'s cluster.
+
+    The features are shuffled into ``partitions`` spatial partitions (default: as many as
+    the source has), each tallied on a worker against the polygons it can meet; the
+    ``(3, n)`` tallies are added up here as partitions finish. If a worker dies, the
+    scheduler runs its tasks again elsewhere; anything else that fails (or ``watch``
+    raising) cancels the rest and is raised.
+    """
+    with dask.config.set(scheduler=client):
+        frame = source.frame()
+        count = partitions or frame.npartitions
+        # The Hilbert distance and its quantiles are computed here, on the cluster, eagerly.
+        frame = frame.spatial_shuffle(by="hilbert", npartitions=count, calculate_partitions=False)
+        bounds = shapely.bounds(polygons)
+        shared = client.scatter((polygons, bounds), broadcast=True)
+        tasks = [dask.delayed(_partition_tallies)(part, shared, source.value_column) for part in frame.to_delayed()]
+    futures = client.compute(tasks)
+    total = np.zeros((3, len(polygons)))
+    try:
+        if watch is not None:
+            watch.started(client, futures)
+        for done, future in enumerate(as_completed(futures), 1):
+            members, tallies = future.result()
+            total[:, members] += tallies
+            future.release()
+            if watch is not None:
+                watch.advanced(done, len(futures))
+    finally:
+        client.cancel(futures)
+    return total
+
+
+def _partition_tallies(part: gpd.GeoDataFrame, shared: tuple[np.ndarray, np.ndarray],
+                       value: str | None) -> tuple[np.ndarray, np.ndarray]:
+    """On a worker: the tallies of one partition, against the polygons whose boxes meet its points' box.
+
+    Returns ``(members, tallies)``: the polygons' indices and their ``(3, len(members))`` tallies.
+    """
+    polygons, bounds = shared
+    xy, feature = shapely.get_coordinates(part.geometry.to_numpy(), return_index=True)
+    if len(xy) == 0:
+        return np.zeros(0, dtype=np.int64), np.zeros((3, 0))
+    (x0, y0), (x1, y1) = xy.min(axis=0), xy.max(axis=0)
+    members = np.flatnonzero((bounds[:, 0] <= x1) & (bounds[:, 2] >= x0) & (bounds[:, 1] <= y1) & (bounds[:, 3] >= y0))
+    # Copies: the tally prepares its polygons, and other tasks of this worker may use the same ones.
+    nearby = shapely.from_wkb(shapely.to_wkb(polygons[members]))
+    values = pd.to_numeric(part[value]).to_numpy(dtype=float, na_value=np.nan) if value else None
+    return members, point_tallies(xy, feature, values, nearby)
+
+
+def dashboard_link(client: Client) -> str | None:
+    """The address of the cluster's dashboard, if it serves one."""
+    link: Any = client.dashboard_link
+    return str(link) if link else None

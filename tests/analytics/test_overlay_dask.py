@@ -1,0 +1,207 @@
+"""Point overlays on a Dask cluster give exactly the values of the in-process engine.
+
+The clusters are started by the tests: threads in this process for the property tests
+(quick on two cores), worker processes for the derivations, one of which is killed mid-run.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import signal
+from collections.abc import Iterator
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pytest
+import shapely
+from distributed import Client, Future, LocalCluster
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import text
+
+from spatial.analytics.overlay import derive_indicator
+from spatial.analytics.overlay_dask import GeoParquetPoints, cluster_tallies, key_ranges
+from spatial.analytics.tallies import point_tallies, values_of_tallies
+from spatial.db.engine import session_scope
+from spatial.settings import get_settings
+from tests.analytics.conftest import neighbourhoods_of, write_vector_layer
+
+COUNTY = "IR-15-01"
+POINT_METHODS = ("count", "per_1000", "sum", "mean")
+
+
+@pytest.fixture(scope="module")
+def threads() -> Iterator[Client]:
+    """A cluster of two threaded workers in this process."""
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None) as cluster, \
+            Client(cluster) as client:
+        yield client
+
+
+# ------------------------------------------------------------------ property: same tallies
+
+#: Grid lines on multiples of 0.5, so that points drawn on them lie exactly on shared edges.
+LINES = st.lists(st.integers(1, 19), max_size=4, unique=True).map(lambda v: [0.0, *sorted(x / 2 for x in v), 10.0])
+COORD = st.floats(-0.5, 10.5, allow_nan=False)
+
+
+@st.composite
+def layouts(draw: st.DrawFn) -> tuple[np.ndarray, gpd.GeoDataFrame]:
+    """Polygons (a grid of boxes sharing edges, and maybe a triangle overlapping them) and point
+    features (one to three points each, some on edges and corners, with a value or none)."""
+    xs, ys = draw(LINES), draw(LINES)
+    polygons = [shapely.box(x0, y0, x1, y1) for x0, x1 in itertools.pairwise(xs) for y0, y1 in itertools.pairwise(ys)]
+    if draw(st.booleans()):
+        polygons.append(shapely.Polygon([(1, 1), (9, 2), (4, 9)]))
+    point = st.one_of(st.tuples(COORD, COORD),                      # anywhere, also outside every polygon
+                      st.tuples(st.sampled_from(xs), COORD),        # on a vertical edge
+                      st.tuples(COORD, st.sampled_from(ys)),        # on a horizontal edge
+                      st.tuples(st.sampled_from(xs), st.sampled_from(ys)))  # on a corner
+    features = draw(st.lists(st.lists(point, min_size=1, max_size=3), min_size=1, max_size=80))
+    values = draw(st.lists(st.one_of(st.none(), st.integers(0, 1000)), min_size=len(features),
+                           max_size=len(features)))
+    frame = gpd.GeoDataFrame({"beds": [np.nan if v is None else float(v) for v in values]},
+                             geometry=[shapely.MultiPoint(f) for f in features], crs=4326)
+    return np.array(polygons), frame
+
+
+def in_process(polygons: np.ndarray, frame: gpd.GeoDataFrame) -> np.ndarray:
+    xy, feature = shapely.get_coordinates(frame.geometry.to_numpy(), return_index=True)
+    return point_tallies(xy, feature, frame["beds"].to_numpy(), polygons, workers=2)
+
+
+@pytest.mark.parametrize("partitions", [1, 4])
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(layout=layouts())
+def test_the_cluster_tallies_equal_the_in_process_tallies(threads: Client, tmp_path: Path, partitions: int,
+                                                          layout: tuple[np.ndarray, gpd.GeoDataFrame]) -> None:
+    polygons, frame = layout
+    path = tmp_path / f"points-{partitions}.parquet"
+    frame.to_parquet(path, row_group_size=max(1, -(-len(frame) // partitions)))
+    expected = in_process(polygons, frame)
+    found = cluster_tallies(threads, GeoParquetPoints(str(path), "beds"), polygons, partitions=partitions)
+    population = np.arange(len(polygons), dtype=float) * 10  # the first unit has none: its rate is missing
+    for method in POINT_METHODS:
+        # Counts and sums of whole numbers are exact; a mean is a sum over a count.
+        np.testing.assert_array_equal(values_of_tallies(method, found, population),
+                                      values_of_tallies(method, expected, population), err_msg=method)
+
+
+def test_key_ranges_cover_every_key_once() -> None:
+    ranges = key_ranges(1, 1_000, 1_000, partitions=3)
+    assert ranges[0][0] == 1 and ranges[-1][1] == 1_001
+    assert all(a[1] == b[0] for a, b in zip(ranges, ranges[1:], strict=False)) and len(ranges) == 3
+    assert key_ranges(5, 5, 1) == [(5, 6)]
+
+
+# ------------------------------------------------------------------ derivations on a cluster of processes
+
+@pytest.fixture(scope="module")
+def processes(database_url: str) -> Iterator[Client]:
+    """Two single-threaded worker processes, and Pishraft pointed at them (PISHRAFT_DASK_SCHEDULER)."""
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, \
+            Client(cluster) as client:
+        os.environ["PISHRAFT_DASK_SCHEDULER"] = cluster.scheduler_address
+        get_settings.cache_clear()
+        try:
+            yield client
+        finally:
+            del os.environ["PISHRAFT_DASK_SCHEDULER"]
+            get_settings.cache_clear()
+
+
+@pytest.fixture(scope="module")
+def clinics(database_url: str) -> Iterator[str]:
+    """A committed point layer (workers read what is committed) over the neighbourhoods of COUNTY:
+    points inside them, and points on their shared edges and corners; removed afterwards."""
+    rng = np.random.default_rng(11)
+    with session_scope() as session:
+        hoods = neighbourhoods_of(session, COUNTY)
+        minx, miny, maxx, maxy = hoods.total_bounds
+        inside = rng.uniform((minx, miny), (maxx, maxy), (3_000, 2))
+        corners = shapely.get_coordinates(hoods.geometry.boundary.to_numpy())[::3]
+        xy = np.concatenate([inside, corners])
+        beds = rng.integers(0, 40, len(xy)).astype(float)
+        beds[::7] = np.nan
+        write_vector_layer(session, "dask_clinics", gpd.GeoDataFrame({"beds": beds}, geometry=shapely.points(xy),
+                                                                     crs=4326))
+    yield "dask_clinics"
+    with session_scope() as session:
+        session.execute(text("DELETE FROM indicator WHERE code LIKE 'dask\\_%'"))
+        session.execute(text("DELETE FROM layer WHERE slug = 'dask_clinics'"))
+        session.execute(text("DROP TABLE layers.dask_clinics"))
+
+
+def _written(code: str) -> dict[int, float | None]:
+    with session_scope() as session:
+        return dict(session.execute(text(
+            """SELECT v.unit_id, v.value FROM indicator_value v JOIN indicator i ON i.id = v.indicator_id
+               WHERE i.code = :code AND v.period = '2024'"""), {"code": code}).all())
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("method", POINT_METHODS)
+def test_a_derivation_on_a_local_cluster_writes_what_the_process_writes(processes: Client, clinics: str,
+                                                                        method: str) -> None:
+    attribute = "beds" if method in ("sum", "mean") else None
+    for engine in ("process", "dask"):
+        with session_scope() as session:
+            derive_indicator(session, clinics, "neighbourhood", method, code=f"dask_{engine}_{method}",
+                             period="2024", attribute=attribute, engine=engine, partitions=3)
+    in_process, on_cluster = _written(f"dask_process_{method}"), _written(f"dask_dask_{method}")
+    assert on_cluster == in_process and any(v for v in on_cluster.values())
+
+
+class KillAWorker:
+    """Kills one worker process with SIGKILL as soon as the first partition is tallied."""
+
+    def __init__(self) -> None:
+        self.killed: int | None = None
+
+    def started(self, client: Client, futures: list[Future]) -> None:
+        self.client = client
+
+    def advanced(self, done: int, total: int) -> None:
+        if self.killed is None and done < total:
+            pids = self.client.run(os.getpid)
+            self.killed = pids[sorted(pids)[0]]
+            os.kill(self.killed, signal.SIGKILL)
+
+
+@pytest.mark.slow
+def test_a_worker_killed_mid_run_gives_the_right_values_or_a_clean_failure(processes: Client, clinics: str) -> None:
+    with session_scope() as session:
+        derive_indicator(session, clinics, "neighbourhood", "sum", code="dask_beds_process", period="2024",
+                         attribute="beds", engine="process")
+    watch = KillAWorker()
+    try:
+        with session_scope() as session:
+            derive_indicator(session, clinics, "neighbourhood", "sum", code="dask_beds_killed", period="2024",
+                             attribute="beds", engine="dask", partitions=6, watch=watch)
+    except Exception:  # a clean failure is allowed; then nothing may be written
+        assert _written("dask_beds_killed") == {}
+    else:
+        assert _written("dask_beds_killed") == _written("dask_beds_process")
+    assert watch.killed is not None
+    processes.wait_for_workers(2, timeout=60)  # the nanny starts a new worker in its place
+
+
+class Cancel:
+    """Cancels the derivation after the first partition, as the analyst's cancel button does."""
+
+    def started(self, client: Client, futures: list[Future]) -> None:
+        pass
+
+    def advanced(self, done: int, total: int) -> None:
+        raise KeyboardInterrupt
+
+
+@pytest.mark.slow
+def test_a_cancelled_derivation_writes_nothing(processes: Client, clinics: str) -> None:
+    with pytest.raises(KeyboardInterrupt), session_scope() as session:
+        derive_indicator(session, clinics, "neighbourhood", "count", code="dask_cancelled", period="2024",
+                         engine="dask", partitions=4, watch=Cancel())
+    with session_scope() as session:
+        assert session.execute(text("SELECT count(*) FROM indicator WHERE code = 'dask_cancelled'")).scalar() == 0
