@@ -11,7 +11,7 @@ from alembic import op
 import sqlalchemy as sa
 
 revision = "0012_people_and_corrections"
-down_revision = "0010_deprivation_af"
+down_revision = "0011_one_period_model"
 branch_labels = None
 depends_on = None
 

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
 
 revision = "0013_form_tokens"
-down_revision = "0010_deprivation_af"
+down_revision = "0012_people_and_corrections"
 branch_labels = None
 depends_on = None
 

@@ -13,7 +13,7 @@ measure must also make a new generation: the statement-level trigger of migratio
 from alembic import op
 
 revision = "0016_page_speed"
-down_revision = "0010_deprivation_af"
+down_revision = "0013_form_tokens"
 branch_labels = None
 depends_on = None
 

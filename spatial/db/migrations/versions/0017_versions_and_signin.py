@@ -7,7 +7,7 @@ from alembic import op
 import sqlalchemy as sa
 
 revision = "0017_versions_and_signin"
-down_revision = "0010_deprivation_af"
+down_revision = "0016_page_speed"
 branch_labels = None
 depends_on = None
 
