@@ -82,7 +82,7 @@ def class_breaks(values: np.ndarray, scheme: str = "quantiles", k: int = 5) -> l
 
 def values_array(units: gpd.GeoDataFrame, values: dict[str, float | None]) -> np.ndarray:
     """The value of each of ``units`` in their order, NaN where it has none."""
-    return np.array([np.nan if values.get(c) is None else values[c] for c in units["code"]], dtype=float)
+    return units["code"].map(values).to_numpy(dtype=float, na_value=np.nan)
 
 
 def classify(values: np.ndarray, breaks: list[float]) -> np.ndarray:

@@ -119,15 +119,17 @@ def values_by_unit(
             f"Indicator '{code}' has no values for period '{period}'; it has: {', '.join(periods) or 'none'}.",
             reason="indicator_no_period", period=period, field="period",
         )
-    rows = session.execute(
-        text("""SELECT u.code, v.value FROM indicator_value v
-                JOIN admin_unit u ON u.id = v.unit_id
-                LEFT JOIN admin_unit p ON p.id = u.parent_id
-                WHERE v.indicator_id = :id AND v.period = :period AND u.valid_to IS NULL
-                  AND (CAST(:level AS text) IS NULL OR u.level = :level)
-                  AND (CAST(:parent AS text) IS NULL OR p.code = :parent)"""),
+    # Plain tuples in binary: a national map of 50,000 neighbourhoods reads them all.
+    rows = binary_fetch(
+        session,
+        """SELECT u.code, v.value FROM indicator_value v
+           JOIN admin_unit u ON u.id = v.unit_id
+           LEFT JOIN admin_unit p ON p.id = u.parent_id
+           WHERE v.indicator_id = :id AND v.period = :period AND u.valid_to IS NULL
+             AND (CAST(:level AS text) IS NULL OR u.level = :level)
+             AND (CAST(:parent AS text) IS NULL OR p.code = :parent)""",
         {"id": info["id"], "period": period, "level": level, "parent": parent_code},
-    ).all()
+    )()
     return period, dict(rows)
 
 

@@ -624,6 +624,20 @@ def _index_scores(session: Session, ref: str | int, level: str, period: str | No
 _SCORE_FIELDS = ("code", "name_fa", "name_en", "parent_code", "score", "rank_overall", "rank_in_parent", "cluster")
 
 
+def scored_units(session: Session) -> dict[tuple[int, str, str], int]:
+    """How many units each index version scored, by ``(index id, period, level)``: what a
+    unit's rank is out of. Counted once per data generation (a level of 50,000 units would
+    otherwise be counted on every unit page)."""
+    def count() -> dict[tuple[int, str, str], int]:
+        rows = session.execute(text("SELECT index_id, period, level, count(*) FROM index_score GROUP BY 1, 2, 3"))
+        return {(int(i), str(p), str(lv)): int(n) for i, p, lv, n in rows}
+
+    return _scored_units.get(session, "all", count)
+
+
+_scored_units: GenerationCache[dict[tuple[int, str, str], int]] = GenerationCache(size=2)
+
+
 def source_values(session: Session, source: str, level: str, period: str | None = None,
                   parent_code: str | None = None) -> tuple[str | None, dict[str, float]]:
     """Values keyed by unit code from an indicator code or ``'index:<id or code>'``.

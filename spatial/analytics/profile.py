@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from spatial.analytics.advantage import top_advantages
 from spatial.analytics.bivariate import bivariate_classes
+from spatial.analytics.indices import scored_units
 from spatial.analytics.multidimensional import unit_deprivation
 from spatial.analytics.shift_share import unit_profile_shift_share
 from spatial.errors import NotFound
@@ -35,15 +36,16 @@ def unit_profile(session: Session, code: str) -> dict[str, Any]:
                 WHERE v.unit_id = :unit ORDER BY i.code, v.period DESC"""),
         {"unit": unit.id},
     ).mappings().all()
-    indices = session.execute(
+    scored_rows = session.execute(
         text("""SELECT DISTINCT ON (ci.code) ci.id, ci.code, ci.name_fa, ci.name_en, ci.domain, ci.definition_hash,
-                       ci.synthetic, s.period, s.score, s.rank_overall, s.rank_in_parent, s.cluster,
-                       (SELECT count(*) FROM index_score s2 WHERE s2.index_id = s.index_id AND s2.period = s.period
-                          AND s2.level = s.level) AS out_of
+                       ci.synthetic, s.period, s.level, s.score, s.rank_overall, s.rank_in_parent, s.cluster
                 FROM index_score s JOIN composite_index ci ON ci.id = s.index_id
                 WHERE s.unit_id = :unit ORDER BY ci.code, ci.id DESC, s.period DESC"""),
         {"unit": unit.id},
     ).mappings().all()
+    scored = scored_units(session)  # how many units each rank is out of, counted once per data generation
+    indices = [{**{k: v for k, v in r.items() if k != "level"}, "out_of": scored.get((r["id"], r["period"], r["level"]), 0)}
+               for r in scored_rows]
     latest = {domain: max((r for r in indices if r["domain"] == domain), key=lambda r: r["id"], default=None)
               for domain in ("capacity", "deprivation")}
     bivariate = None
@@ -59,7 +61,7 @@ def unit_profile(session: Session, code: str) -> dict[str, Any]:
         "unit": {**unit.properties(), "children": unit.children,
                  "ancestors": [a.code for a in ancestors(session, code)]},
         "indicators": [dict(r) for r in indicators],
-        "indices": [dict(r) for r in indices],
+        "indices": indices,
         "cluster": latest["deprivation"]["cluster"] if latest["deprivation"] else None,
         "bivariate": bivariate,
         "advantages": advantage,

@@ -105,3 +105,7 @@ def test_a_unit_profile_from_kept_results_is_the_profile_computed_fresh(session:
     assert unit_profile(session, code) == warm
     assert warm["bivariate"] == bivariate._bivariate_classes(session, CAPACITY, DEPRIVATION, level, None,
                                                                 None).get(code)
+    for row in warm["indices"]:
+        counted = session.execute(text("SELECT count(*) FROM index_score WHERE index_id = :i AND period = :p "
+                                       "AND level = :l"), {"i": row["id"], "p": row["period"], "l": level}).scalar()
+        assert row["out_of"] == counted > 0
