@@ -52,19 +52,21 @@ def roadmap_list(
     sponsor: str | None = Query(None, max_length=12),
     responsible: str | None = Query(None, max_length=12),
     core: str | None = Query(None, max_length=12),
+    archived: bool = False,
     _: Principal = Depends(require("read")),
     who: Principal | None = Depends(viewer),
 ) -> Response:
-    """Roadmaps with the filters of ``GET /api/roadmaps``; blank filters mean "all"."""
+    """Roadmaps with the filters of ``GET /api/roadmaps``; blank filters mean "all";
+    ``archived`` lists the archived ones instead (to read or restore them)."""
     lang = lang_of(request)
     level = level if level in LEVELS else None
     status = status if status in ROADMAP_STATUSES else None
     sponsor_id, person_id, core_id = _number(sponsor), _number(responsible), _number(core)
     filters = {"unit": unit or None, "level": level, "status": status, "sponsor": sponsor_id,
-               "responsible": person_id, "core": core_id}
+               "responsible": person_id, "core": core_id, "archived": archived}
     with session_scope() as session:
         found = roadmaps.list_roadmaps(session, unit=unit or None, level=level, status=status, sponsor=sponsor_id,
-                                       responsible=person_id, core=core_id)
+                                       responsible=person_id, core=core_id, archived=archived)
         options = Options.load(session, lang)
         writable = writable_units(session, who, {r["unit"] for r in found})
         can_create = may_write_somewhere(who)

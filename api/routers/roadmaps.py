@@ -45,10 +45,11 @@ def list_roadmaps(
     sponsor: Annotated[int | None, Query(ge=1, le=MAX_ID, description="Economic sponsor organisation id")] = None,
     responsible: Annotated[int | None, Query(ge=1, le=MAX_ID, description="Responsible person id")] = None,
     core: Annotated[int | None, Query(ge=1, le=MAX_ID, description="Progress core id")] = None,
+    archived: Annotated[bool, Query(description="List only the archived roadmaps (default: only the others)")] = False,
     _: Principal = Depends(require("read")),
 ) -> list[dict[str, Any]]:
     return roadmaps.list_roadmaps(session, unit=unit, level=level, status=status_, sponsor=sponsor,
-                                  responsible=responsible, core=core)
+                                  responsible=responsible, core=core, archived=archived)
 
 
 @router.post("/api/roadmaps", status_code=status.HTTP_201_CREATED, summary="Create a roadmap")

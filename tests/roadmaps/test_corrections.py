@@ -157,6 +157,7 @@ def test_an_archived_roadmap_leaves_the_lists_but_its_page_stays(client: TestCli
     rid = action["roadmap_id"]
     assert client.post(f"/api/roadmaps/{rid}/archive", json={"reason": "replaced by the 1404 plan"}).status_code == 200
     assert rid not in [r["id"] for r in client.get("/api/roadmaps", params={"unit": COUNTY}).json()]
+    assert rid in [r["id"] for r in client.get("/api/roadmaps", params={"unit": COUNTY, "archived": True}).json()]
     assert client.get(f"/api/roadmaps/{rid}").json()["archive_reason"] == "replaced by the 1404 plan"
     again = client.post(f"/api/roadmaps/{rid}/archive", json={"reason": "twice"})
     assert again.status_code == 409

@@ -122,3 +122,17 @@ def test_a_core_names_its_members_on_its_form(signed_in: Callable[[str], PageCli
                                                  ("member_ids", str(member))])
     assert sent.status_code == 303, sent.text
     assert name in core.get(f"/cores/{core_id}").text
+
+
+def test_an_archived_roadmap_is_listed_apart_and_its_page_says_who_and_why(
+        signed_in: Callable[[str], PageClient]) -> None:
+    core = signed_in("demo-core")
+    roadmap = fresh_roadmap(CORE_COUNTY, "نقشه راه کنارگذاشتنی")
+    with session_scope() as session:
+        title = session.execute(text("SELECT title FROM roadmap WHERE id = :id"), {"id": roadmap}).scalar_one()
+    sent = core.post(f"/roadmaps/{roadmap}/archive", {"reason": "نسخه تازه‌تری دارد"})
+    assert sent.status_code == 303 and sent.headers["location"] == f"/roadmaps/{roadmap}"
+    assert title not in core.get(f"/roadmaps?unit={CORE_COUNTY}").text
+    assert title in core.get(f"/roadmaps?unit={CORE_COUNTY}&archived=true").text
+    page = core.get(f"/roadmaps/{roadmap}").text
+    assert 'data-testid="roadmap-archived"' in page and "نسخه تازه‌تری دارد" in page
