@@ -19,7 +19,7 @@ Examples
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -120,15 +120,18 @@ def change_of_route(method: str, route: str, target: Mapping[str, str]) -> Chang
     return Change(action, kind, object_id, words)
 
 
-def sentence(entry: Mapping[str, Any], lang: str, places: Mapping[str, str] | None = None) -> str:
+def sentence(entry: Mapping[str, Any], lang: str, places: Mapping[str, str] | None = None,
+             data: Callable[[str], str] = str) -> str:
     """What ``entry`` did, said in ``lang``: «demo-admin کاربر walk-core با نقش هسته در
-    استان یزد ساخت». ``places`` names the area codes the words hold (code -> name in ``lang``).
+    استان یزد ساخت». ``places`` names the area codes the words hold (code -> name in
+    ``lang``); ``data`` wraps what people typed (names, titles), e.g. to mark it for a page.
     A refused request says what was asked and that it was refused; an entry whose change
     is not known names its request."""
-    who, words = entry["username"], entry.get("words") or {}
+    words = entry.get("words") or {}
+    who = data(entry["username"])
     action, kind = entry.get("action"), entry.get("object_kind")
     if not action or not has(f"audit.did.{action}"):
-        return t("audit.did.request", lang, who=who, method=entry["method"], path=entry["path"])
+        return t("audit.did.request", lang, who=who, method=data(entry["method"]), path=data(entry["path"]))
     kind_word = t(f"audit.kind.{kind}", lang) if has(f"audit.kind.{kind}") else ""
     if entry["status"] >= 400:
         return " ".join(t("audit.refused", lang, who=who, change=t(f"audit.change.{action}", lang),
@@ -136,20 +139,17 @@ def sentence(entry: Mapping[str, Any], lang: str, places: Mapping[str, str] | No
     if action in ("signin", "signout"):
         return t(f"audit.did.{action}", lang, who=who)
     if kind == "user" and action == "create" and words.get("role"):
-        return t("audit.did.user_create", lang, who=who, name=words.get("name", entry.get("object_id") or ""),
-                 role=label("role", words["role"], lang), where=_where(words.get("area"), lang, places or {}))
+        area = words.get("area")
+        where = " " + t("audit.where", lang, name=data((places or {}).get(area, area))) if area else ""
+        return t("audit.did.user_create", lang, who=who, name=data(words.get("name", entry.get("object_id") or "")),
+                 role=label("role", words["role"], lang), where=where)
     if kind == "measurement" and action == "create" and "value" in words:
         return t("audit.did.measurement_create", lang, who=who, value=format_number(words["value"], lang, 2))
-    name = words.get("name") or entry.get("object_id")
-    if name and lang == "fa" and str(name).isdigit():
+    name = str(words.get("name") or entry.get("object_id") or "")
+    if name and lang == "fa" and name.isdigit():
         name = persian_digits(name)
-    what = t("audit.named", lang, kind=kind_word, name=name) if name else kind_word
+    what = t("audit.named", lang, kind=kind_word, name=data(name)) if name else kind_word
     return t(f"audit.did.{action}", lang, who=who, what=what)
-
-
-def _where(area: str | None, lang: str, places: Mapping[str, str]) -> str:
-    """" in Yazd province" for an area code (the unit's name says its level), '' without one."""
-    return " " + t("audit.where", lang, name=places.get(area, area)) if area else ""
 
 
 def record(
