@@ -224,7 +224,7 @@ class AuditLog:
                     status=status,
                     client=client[0] if client else None,
                     # A refused request did nothing: its entry says what it asked (from its route).
-                    change=changes[0] if changes and status < 400 else None,
+                    change=changes[0] if changes and (status < 400 or changes[0].action == "resend") else None,
                 )
         except Exception:  # the request is answered already; losing the entry must not hide it
             log.warning("could not write the audit entry for %s %s", scope["method"], scope["path"], exc_info=True)

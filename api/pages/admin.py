@@ -226,6 +226,8 @@ def object_link(entry: dict[str, Any]) -> str | None:
     if entry["status"] >= 400 or not kind:
         return None
     roadmap_id = words.get("roadmap_id")
+    if entry["action"] == "resend":
+        return str(words["url"]) if words.get("url") else None
     if kind == "roadmap" and object_id:
         return f"/roadmaps/{object_id}/history" if entry["action"] == "delete" else f"/roadmaps/{object_id}"
     if entry["action"] == "delete":

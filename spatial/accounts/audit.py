@@ -35,7 +35,7 @@ from spatial.models.audit import AuditEntry
 
 MAX_PAGE = 1000
 #: The kinds of change an entry records (its ``action``).
-ACTIONS = ("create", "edit", "delete", "revoke", "import", "derive", "signin", "signout")
+ACTIONS = ("create", "edit", "delete", "revoke", "import", "derive", "signin", "signout", "resend")
 #: The kinds of object changed (its ``object_kind``).
 OBJECT_KINDS = ("user", "key", "roadmap", "action", "measurement", "core", "past_plan", "person", "organisation",
                 "handover", "layer", "indicator")
@@ -74,6 +74,15 @@ def did(action: str, object_kind: str, object_id: object = None, **words: Any) -
     if changes is not None:
         changes.append(Change(action, object_kind, None if object_id is None else str(object_id),
                               {k: v for k, v in words.items() if v is not None}))
+
+
+def instead(action: str, object_kind: str, object_id: object = None, **words: Any) -> None:
+    """Say what the request did *instead* of what was said so far (a change rolled back
+    because the same form was sent before: the request only sent it again)."""
+    changes = _heard.get()
+    if changes is not None:
+        changes.clear()
+    did(action, object_kind, object_id, **words)
 
 
 #: First segment of a route (after /api or /admin) -> the kind of object it writes.
@@ -136,7 +145,7 @@ def sentence(entry: Mapping[str, Any], lang: str, places: Mapping[str, str] | No
     if entry["status"] >= 400:
         return " ".join(t("audit.refused", lang, who=who, change=t(f"audit.change.{action}", lang),
                           what=kind_word).split())
-    if action in ("signin", "signout"):
+    if action in ("signin", "signout", "resend"):
         return t(f"audit.did.{action}", lang, who=who)
     if kind == "user" and action == "create" and words.get("role"):
         area = words.get("area")

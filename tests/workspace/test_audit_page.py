@@ -129,3 +129,14 @@ def test_what_people_typed_is_shown_as_data_never_as_markup(client: TestClient, 
     page = admin.get(f"/admin/audit?kind=roadmap&object={roadmap_id}").text
     assert "<script>alert(1)" not in page
     assert "<bdi>&lt;script&gt;alert(1)&lt;/script&gt;</bdi>" in page
+
+
+def test_a_form_sent_again_reads_as_sent_again_linking_to_the_first_result(app: FastAPI, admin: PageClient) -> None:
+    from tests.workspace.test_sent_once import _roadmap_fields, form_token
+
+    planner = PageClient(TestClient(app), "demo-planner")
+    fields = {**_roadmap_fields(), "form_token": form_token(planner.get("/roadmaps/new").text, "/roadmaps/new")}
+    first = planner.post("/roadmaps/new", fields).headers["location"]
+    planner.post("/roadmaps/new", fields)
+    entries = said(admin.get("/admin/audit?username=demo-planner&change=resend").text)
+    assert entries[0] == (first, t("audit.did.resend", "fa", who="demo-planner"))
