@@ -22,9 +22,12 @@ from __future__ import annotations
 import csv
 import io
 import re
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 from openpyxl import Workbook
@@ -108,10 +111,36 @@ def to_csv(table: Table, lang: str) -> bytes:
     return out.getvalue().encode("utf-8-sig")
 
 
-def to_pdf(html: str, base_url: str | None = None) -> bytes:
-    """A PDF printed from ``html`` by WeasyPrint (the page's print stylesheet applies);
-    ``base_url`` resolves the page's relative links (stylesheets, images)."""
+#: WeasyPrint's fonts are not to be shared between threads at once: PDFs are printed one at a time.
+_PRINTING = threading.Lock()
+
+
+@lru_cache(maxsize=4)
+def _fonts(font_dir: Path) -> tuple[Any, Any]:
+    """The font configuration and @font-face stylesheet of the ``.woff2`` fonts in
+    ``font_dir`` (e.g. ``Vazirmatn-Regular.woff2``, family and weight from the name),
+    decoded once per process rather than for every PDF."""
+    from weasyprint import CSS
+    from weasyprint.text.fonts import FontConfiguration
+
+    faces = []
+    for font in sorted(font_dir.glob("*.woff2")):
+        family, _, style = font.stem.partition("-")
+        weight = 700 if style.lower() == "bold" else 400
+        faces.append(f'@font-face {{ font-family: {family}; src: url("{font.as_uri()}"); font-weight: {weight}; }}')
+    config = FontConfiguration()
+    return config, CSS(string="\n".join(faces), font_config=config)
+
+
+def to_pdf(html: str, font_dir: Path | None = None) -> bytes:
+    """A PDF printed from ``html`` by WeasyPrint (Pango shapes the text and lays it out),
+    with the ``.woff2`` fonts of ``font_dir`` available by family name."""
     from weasyprint import HTML  # imported here: it loads Pango, which only printing needs
 
-    pdf: Any = HTML(string=html, base_url=base_url).write_pdf()
+    with _PRINTING:
+        if font_dir is None:
+            pdf: Any = HTML(string=html).write_pdf()
+        else:
+            config, faces = _fonts(font_dir)
+            pdf = HTML(string=html).write_pdf(stylesheets=[faces], font_config=config)
     return bytes(pdf)

@@ -61,6 +61,8 @@ def show(
 def export(
     roadmap_id: int,
     out: Annotated[Path, typer.Option(help="File to write: .json or .xlsx")],
+    lang: Annotated[str, typer.Option(help="The workbook's language: en, or fa (Persian words, Jalali dates, "
+                                           "right to left)")] = "en",
 ) -> None:
     """Export a roadmap with its actions and progress as JSON or an Excel workbook."""
     from spatial.db.engine import session_scope
@@ -68,7 +70,9 @@ def export(
 
     with session_scope() as session:
         if out.suffix == ".xlsx":
-            out.write_bytes(exchange.export_excel(session, roadmap_id))
+            if lang not in ("en", "fa"):
+                raise InvalidInput(f"--lang {lang}: choose en or fa.", field="lang")
+            out.write_bytes(exchange.export_excel(session, roadmap_id, lang=lang))
         elif out.suffix == ".json":
             out.write_text(json.dumps(exchange.export_json(session, roadmap_id), ensure_ascii=False, indent=2),
                            encoding="utf-8")

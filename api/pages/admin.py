@@ -10,6 +10,7 @@ from typing import Any
 
 from fastapi import Depends, Query, Request
 from fastapi.responses import Response
+from markupsafe import Markup
 from sqlalchemy.orm import Session
 
 from api.auth import ROLES, Principal, require
@@ -192,7 +193,8 @@ def audit_page(request: Request, username: str = Query("", max_length=128), role
     more = len(entries) > AUDIT_PAGE
     for e in entries:
         e["when"] = moment(e["at"], lang)
-        e["said"] = audit.sentence(e, lang, places)
+        # What people typed (names, titles) is data: escaped, and in <bdi> so it keeps its direction.
+        e["said"] = Markup(audit.sentence(e, lang, places, data=lambda v: Markup("<bdi>{}</bdi>").format(v)))
         e["link"] = object_link(e)
         e["role_word"] = label("role", e["role"], lang) if e["role"] in ROLES else t(f"admin.role_{e['role']}", lang) \
             if has(f"admin.role_{e['role']}") else e["role"]
@@ -224,6 +226,8 @@ def object_link(entry: dict[str, Any]) -> str | None:
     if entry["status"] >= 400 or not kind:
         return None
     roadmap_id = words.get("roadmap_id")
+    if entry["action"] == "resend":
+        return str(words["url"]) if words.get("url") else None
     if kind == "roadmap" and object_id:
         return f"/roadmaps/{object_id}/history" if entry["action"] == "delete" else f"/roadmaps/{object_id}"
     if entry["action"] == "delete":

@@ -59,7 +59,7 @@ def download(request: Request, name: str, title: str, tables: list[Table], fmt: 
     else:
         page = templates.get_template("print.html").render(context(request, {
             "title": title, "tables": tables, "cell": lambda v: _cell(v, lang), "today": date.today()}))
-        body = to_pdf(page, base_url=FONT_DIR.as_uri() + "/")
+        body = to_pdf(page, FONT_DIR)
     disposition = f"attachment; filename=\"{name}.{fmt}\"; filename*=UTF-8''{quote(f'{name}.{fmt}')}"
     return Response(body, media_type=MEDIA[fmt], headers={"Content-Disposition": disposition,
                                                           "Cache-Control": "private, no-store"})

@@ -41,7 +41,7 @@ from api.auth import (
     cookie_principal,
     resolve_principal,
 )
-from spatial.accounts import form_tokens
+from spatial.accounts import audit, form_tokens
 from spatial.accounts.tokens import secret_key
 from spatial.db.engine import session_scope
 from spatial.errors import AlreadySent, Forbidden
@@ -168,6 +168,7 @@ def form_for(permission: str | None) -> Callable[[Request], Awaitable[Submitted]
             with session_scope() as session:
                 sent_before, url = form_tokens.used(session, pending.token)
             if sent_before:
+                audit.instead("resend", "form", url=url)  # nothing changed: the audit log says so
                 raise AlreadySent(url)
         return Submitted(form, principal)
 

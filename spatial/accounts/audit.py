@@ -44,7 +44,7 @@ from spatial.models.audit import AuditEntry
 
 MAX_PAGE = 1000
 #: The kinds of change an entry records (its ``action``).
-ACTIONS = ("create", "edit", "delete", "revoke", "import", "derive", "signin", "signout")
+ACTIONS = ("create", "edit", "delete", "revoke", "import", "derive", "signin", "signout", "resend")
 #: The kinds of object changed (its ``object_kind``).
 OBJECT_KINDS = ("user", "key", "roadmap", "action", "measurement", "core", "past_plan", "person", "organisation",
                 "handover", "layer", "indicator")
@@ -71,6 +71,15 @@ def did(action: str, object_kind: str, object_id: object = None, **words: Any) -
     if changes is not None:
         changes.append(Change(action, object_kind, None if object_id is None else str(object_id),
                               {k: v for k, v in words.items() if v is not None}))
+
+
+def instead(action: str, object_kind: str, object_id: object = None, **words: Any) -> None:
+    """Say what the request did *instead* of what was said so far (a change rolled back
+    because the same form was sent before: the request only sent it again)."""
+    changes = _heard.get()
+    if changes is not None:
+        changes.clear()
+    did(action, object_kind, object_id, **words)
 
 
 #: First segment of a route (after /api or /admin) -> the kind of object it writes.
@@ -117,30 +126,35 @@ def change_of_route(method: str, route: str, target: Mapping[str, str]) -> Chang
     return Change(action, kind, object_id, words)
 
 
-def sentence(entry: Mapping[str, Any], lang: str, places: Mapping[str, str] | None = None) -> str:
+def sentence(entry: Mapping[str, Any], lang: str, places: Mapping[str, str] | None = None,
+             data: Callable[[str], str] = str) -> str:
     """What ``entry`` did, said in ``lang``: «demo-admin کاربر walk-core با نقش هسته در
-    استان یزد ساخت». ``places`` names the area codes the words hold (code -> name in ``lang``).
+    استان یزد ساخت». ``places`` names the area codes the words hold (code -> name in
+    ``lang``); ``data`` wraps what people typed (names, titles), e.g. to mark it for a page.
     A refused request says what was asked and that it was refused; an entry whose change
     is not known names its request."""
-    who, words = entry["username"], entry.get("words") or {}
+    words = entry.get("words") or {}
+    who = data(entry["username"])
     action, kind = entry.get("action"), entry.get("object_kind")
     if not action or not has(f"audit.did.{action}"):
-        return t("audit.did.request", lang, who=who, method=entry["method"], path=entry["path"])
+        return t("audit.did.request", lang, who=who, method=data(entry["method"]), path=data(entry["path"]))
     kind_word = t(f"audit.kind.{kind}", lang) if has(f"audit.kind.{kind}") else ""
     if entry["status"] >= 400:
         return " ".join(t("audit.refused", lang, who=who, change=t(f"audit.change.{action}", lang),
                           what=kind_word).split())
-    if action in ("signin", "signout"):
+    if action in ("signin", "signout", "resend"):
         return t(f"audit.did.{action}", lang, who=who)
     if kind == "user" and action == "create" and words.get("role"):
-        return t("audit.did.user_create", lang, who=who, name=words.get("name", entry.get("object_id") or ""),
-                 role=label("role", words["role"], lang), where=_where(words.get("area"), lang, places or {}))
+        area = words.get("area")
+        where = " " + t("audit.where", lang, name=data((places or {}).get(area, area))) if area else ""
+        return t("audit.did.user_create", lang, who=who, name=data(words.get("name", entry.get("object_id") or "")),
+                 role=label("role", words["role"], lang), where=where)
     if kind == "measurement" and action == "create" and "value" in words:
         return t("audit.did.measurement_create", lang, who=who, value=format_number(words["value"], lang, 2))
-    name = words.get("name") or entry.get("object_id")
-    if name and lang == "fa" and str(name).isdigit():
+    name = str(words.get("name") or entry.get("object_id") or "")
+    if name and lang == "fa" and name.isdigit():
         name = persian_digits(name)
-    what = t("audit.named", lang, kind=kind_word, name=name) if name else kind_word
+    what = t("audit.named", lang, kind=kind_word, name=data(name)) if name else kind_word
     return t(f"audit.did.{action}", lang, who=who, what=what)
 
 
@@ -185,7 +199,7 @@ class PendingEntry:
         """The row for this request with ``status``. A refused request did nothing: its entry
         says what it asked (from its route)."""
         facts = self.facts()
-        change = (self.changes[0] if self.changes and status < 400
+        change = (self.changes[0] if self.changes and (status < 400 or self.changes[0].action == "resend")
                   else change_of_route(self.method, facts["route"], facts["target"]))
         return {**facts, "method": self.method, "path": self.path, "status": status, "client": self.client,
                 **_change_columns(change)}

@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from sqlalchemy import event, select, text
 from sqlalchemy.orm import Session
 
+from spatial.accounts import audit
 from spatial.errors import AlreadySent
 from spatial.models.accounts import FormToken
 
@@ -110,5 +111,7 @@ def _store_pending(session: Session) -> None:
         text("INSERT INTO form_token (token, url) VALUES (:token, :url) ON CONFLICT (token) DO NOTHING "
              "RETURNING token"), {"token": pending.token, "url": pending.url}).first()
     if stored is None:
-        raise AlreadySent(used(session, pending.token)[1])
+        url = used(session, pending.token)[1]
+        audit.instead("resend", "form", url=url)
+        raise AlreadySent(url)
     pending.stored = True

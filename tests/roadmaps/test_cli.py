@@ -29,6 +29,8 @@ def test_list_show_export_import(database_url: str, tmp_path: Path) -> None:
     xlsx = tmp_path / "roadmap.xlsx"
     assert runner.invoke(app, ["roadmaps", "export", str(rid), "--out", str(xlsx)]).exit_code == 0
     assert load_workbook(xlsx).sheetnames[1] == "Actions"
+    assert runner.invoke(app, ["roadmaps", "export", str(rid), "--out", str(xlsx), "--lang", "fa"]).exit_code == 0
+    assert load_workbook(xlsx).sheetnames[1] == "اقدام‌ها" and load_workbook(xlsx).active.sheet_view.rightToLeft
 
     imported = runner.invoke(app, ["roadmaps", "import", str(out), "--author", "cli-test"])
     assert imported.exit_code == 0 and "imported as roadmap" in imported.output

@@ -39,7 +39,7 @@ def admin(app: FastAPI) -> PageClient:
 
 def said(page: str) -> list[tuple[str | None, str]]:
     """(link, sentence) of every entry on an audit page."""
-    return [(link or None, html.unescape(text)) for link, text in re.findall(
+    return [(link or None, html.unescape(re.sub(r"</?bdi>", "", text))) for link, text in re.findall(
         r'data-testid="said">(?:<a href="([^"]*)">)?(.*?)(?:</a>)?</td>', page)]
 
 
@@ -119,3 +119,24 @@ def test_a_request_that_said_nothing_is_described_from_its_route(
         method: str, route: str, target: dict[str, str], expected: tuple[str, str, str | None]) -> None:
     change = change_of_route(method, route, target)
     assert change is not None and (change.action, change.object_kind, change.object_id) == expected
+
+
+def test_what_people_typed_is_shown_as_data_never_as_markup(client: TestClient, admin: PageClient) -> None:
+    from tests.workspace.planning import fresh_roadmap
+
+    roadmap_id = fresh_roadmap("IR-15-03")
+    client.patch(f"/api/roadmaps/{roadmap_id}", json={"title": "<script>alert(1)</script>"})
+    page = admin.get(f"/admin/audit?kind=roadmap&object={roadmap_id}").text
+    assert "<script>alert(1)" not in page
+    assert "<bdi>&lt;script&gt;alert(1)&lt;/script&gt;</bdi>" in page
+
+
+def test_a_form_sent_again_reads_as_sent_again_linking_to_the_first_result(app: FastAPI, admin: PageClient) -> None:
+    from tests.workspace.test_sent_once import _roadmap_fields, form_token
+
+    planner = PageClient(TestClient(app), "demo-planner")
+    fields = {**_roadmap_fields(), "form_token": form_token(planner.get("/roadmaps/new").text, "/roadmaps/new")}
+    first = planner.post("/roadmaps/new", fields).headers["location"]
+    planner.post("/roadmaps/new", fields)
+    entries = said(admin.get("/admin/audit?username=demo-planner&change=resend").text)
+    assert entries[0] == (first, t("audit.did.resend", "fa", who="demo-planner"))
