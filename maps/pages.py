@@ -38,7 +38,7 @@ from spatial.planning.progress import progress_geojson
 from spatial.planning.roadmaps import roadmap_map_data
 from spatial.analytics.spatial_stats import lisa_clusters
 from spatial.errors import InvalidInput, NotFound
-from spatial.jalali import format_number, persian_digits
+from spatial.jalali import format_number, format_period
 
 #: Levels a national map can show.
 NATIONAL_LEVELS: tuple[str, ...] = ("province", "county", "neighbourhood")
@@ -146,7 +146,7 @@ def _indicator_choices(session: Session, request: MapRequest, info: dict[str, An
     all_indicators = indicators.list_indicators(session)
     return [
         Choice(t("maps.period", lang),
-               [Link(persian_digits(p) if lang == "fa" else p,
+               [Link(format_period(p, lang),
                      None if p == request.period else here(replace(request, period=p)))
                 for p in info["periods"]]),
         Choice(t("maps.indicator", lang),
@@ -181,7 +181,7 @@ def _indicator_map(session: Session, request: MapRequest, frame: gpd.GeoDataFram
                                                parent_code=parent_code)
     request = replace(request, indicator=code, period=period)
     name = info["name_fa"] if lang == "fa" else info["name_en"]
-    shown_period = persian_digits(period) if (period and lang == "fa") else (period or "—")
+    shown_period = format_period(period, lang) if period else "—"
     title = f"{name} ({shown_period}) — {place}"
     return choropleth_map(
         frame, values, title, lang, request.scheme, synthetic or bool(info["synthetic"]),
@@ -366,7 +366,7 @@ def index_page(session: Session, ref: str, level: str = "county", parent_code: s
     frame = _scoped_units(session, level, parent_code)
     index = result["index"]
     name = index["name_fa"] if lang == "fa" else index["name_en"]
-    shown_period = persian_digits(result["period"]) if lang == "fa" else result["period"]
+    shown_period = format_period(result["period"], lang)
     note = None
     if weights is not None:
         used = "، ".join(f"{code} {format_number(w, lang, 2)}" for code, w in result["what_if"]["weights"].items())

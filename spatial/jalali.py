@@ -74,6 +74,25 @@ def format_number(value: float | int | None, lang: str = "fa", decimals: int = 1
     return text
 
 
+#: A period stored as a Gregorian year (``2024``).
+_GREGORIAN_YEAR = re.compile(r"^(19|20)\d\d$")
+
+
+def format_period(value: object, lang: str = "fa") -> str:
+    """A period (usually a year) as its reader counts it: a Gregorian year reads as the Jalali
+    year that begins in it on a Persian page (1403 ≡ 2024), in Persian digits.
+
+    >>> format_period("2024", "fa"), format_period("2024", "en"), format_period("1403", "fa")
+    ('۱۴۰۳', '2024', '۱۴۰۳')
+    """
+    text = str(value)
+    if lang != "fa":
+        return text
+    if _GREGORIAN_YEAR.match(text):
+        text = str(int(text) - 621)
+    return persian_digits(text)
+
+
 def latin_digits(value: str) -> str:
     """``value`` with Persian and Arabic-Indic digits replaced by Western ones."""
     return value.translate(_LATIN_DIGITS)

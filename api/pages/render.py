@@ -13,8 +13,6 @@ Examples
 
 from __future__ import annotations
 
-import re
-
 from collections.abc import Mapping
 from datetime import date, datetime
 from pathlib import Path
@@ -28,7 +26,7 @@ from fastapi.templating import Jinja2Templates
 from api.pages.forms import FormErrors
 from api.pages.security import csrf_token, remember_anonymous_seed, viewer_of
 from spatial import errors
-from spatial.jalali import format_date, format_number, jalali_numeric, persian_digits
+from spatial.jalali import format_date, format_number, format_period, jalali_numeric, persian_digits
 from spatial.messages import choices, label, measure, refusal, t
 
 TEMPLATES_DIR = Path(__file__).resolve().parents[1] / "templates"
@@ -94,19 +92,6 @@ def _digits(value: object, lang: str) -> str:
     return persian_digits(value) if lang == "fa" else str(value)
 
 
-#: A period stored as a Gregorian year (``2024``): shown on Persian pages as the Jalali year
-#: that begins in it (``۱۴۰۳``), the one period model of the workspace (1403 ≡ 2024).
-_GREGORIAN_YEAR = re.compile(r"^(19|20)\d\d$")
-
-
-def _period(value: object, lang: str) -> str:
-    """A period (usually a year) as the page's reader counts it: Jalali digits in Persian."""
-    text = str(value)
-    if lang == "fa" and _GREGORIAN_YEAR.match(text):
-        text = str(int(text) - 621)
-    return _digits(text, lang)
-
-
 def _indicator_name(indicator: Mapping[str, Any], lang: str) -> str:
     """An indicator's name in ``lang``; one saved without a Persian name (its code in its
     place) reads as a Persian word, never as the code, on a Persian page."""
@@ -143,7 +128,7 @@ def context(request: Request, values: Mapping[str, Any] | None = None) -> dict[s
         "jdate_input": lambda value: _jdate_input(value, lang),
         "num": lambda value, decimals=1: format_number(value, lang, decimals),
         "digits": lambda value: _digits(value, lang),
-        "period": lambda value: _period(value, lang),
+        "period": lambda value: format_period(value, lang),
         "indicator_name": lambda indicator: _indicator_name(indicator, lang),
         "static": lambda path: f"{STATIC_URL}/{path}",
         "viewer": viewer_of(request),
