@@ -72,8 +72,13 @@ def base_map(lang: str = "fa", basemap: str = "none", synthetic: bool = False) -
     check_lang(lang)
     if basemap not in BASEMAPS:
         raise InvalidInput(f"Unknown basemap '{basemap}'; use one of: {', '.join(BASEMAPS)}.", field="basemap")
-    fmap = folium.Map(location=[32.5, 54.0], zoom_start=5, tiles=None, control_scale=True,
+    fmap = folium.Map(location=[32.5, 54.0], zoom_start=5, tiles=None, control_scale=False,
                       zoom_control=corner(lang, "top", leading=False))
+    # Leaflet's controls speak English and the scale bar counts miles too: ours say it in lang.
+    words: dict[str, str | bool] = {key: t(f"map.{key}", lang)
+                                    for key in ("zoom_in", "zoom_out", "layers", "km", "m", "leaflet")}
+    words |= {"persian": lang == "fa", "scale_position": corner(lang, "bottom", leading=False)}
+    MapScript(f"Pishraft.controls({{map}}, {json.dumps(words, ensure_ascii=False)});").add_to(fmap)
     if basemap == "osm":
         folium.TileLayer(OSM_TILES, attr=OSM_ATTRIBUTION, name="OpenStreetMap", max_zoom=19).add_to(fmap)
     root = cast(Figure, fmap.get_root())  # a map's root is always its Figure

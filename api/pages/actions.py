@@ -264,6 +264,6 @@ def _read(errors: FormErrors, sent: Submitted, options: Options, roadmap_start: 
         kr_id = line["id"]
         data["key_results"].append({
             **({"id": int(kr_id)} if kr_id.isdigit() and len(kr_id) < 10 else {}),
-            "indicator": indicator, "unit_of_measure": unit_of_measure, "baseline": baseline or 0.0,
+            "indicator": options.indicator_code(indicator), "unit_of_measure": unit_of_measure, "baseline": baseline or 0.0,
             "target": target, "target_date": target_date})
     return data

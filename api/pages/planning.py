@@ -83,8 +83,18 @@ class Options:
             organisations=[(str(o["id"]), o["name"]) for o in organisations],
             sponsors=[(str(o["id"]), o["name"]) for o in organisations if o["kind"] == "economic_sponsor"],
             cores=[(str(c["id"]), c["name"]) for c in list_cores(session)],
-            indicators=[(i["code"], i[name]) for i in indicators.indicator_names(session)],
+            indicators=[(i["code"], i[name]) for i in indicators.indicator_names(session)
+                        if i[name] and i[name] != i["code"]],
         )
+
+    def indicator_word(self, code: str) -> str:
+        """What a key result's indicator field shows: the indicator's name for a known code
+        (a suggestion never puts a code like ``jobs_handicrafts`` in the field), else the text."""
+        return dict(self.indicators).get(code, code)
+
+    def indicator_code(self, typed: str) -> str:
+        """The code of the indicator whose name was typed or picked, else the text as typed."""
+        return next((code for code, name in self.indicators if name == typed), typed)
 
     @staticmethod
     def codes(pairs: list[tuple[str, str]]) -> set[str]:

@@ -95,8 +95,15 @@ def _digits(value: object, lang: str) -> str:
     return persian_digits(value) if lang == "fa" else str(value)
 
 
-#: A period stored as a Gregorian year (``2024``): shown on Persian pages as the Jalali year
-#: that begins in it (``۱۴۰۳``), the one period model of the workspace (1403 ≡ 2024).
+def _indicator_name(indicator: Mapping[str, Any], lang: str) -> str:
+    """An indicator's name in ``lang``; one saved without a Persian name (its code in its
+    place) reads as a Persian word, never as the code, on a Persian page."""
+    name = indicator.get("name_fa" if lang == "fa" else "name_en") or ""
+    if name and name != indicator.get("code"):
+        return str(name)
+    return t("indicator.unnamed", lang) if lang == "fa" else str(indicator.get("code") or "")
+
+
 def page_router() -> APIRouter:
     """A router for workspace pages: kept out of the OpenAPI document, and marking its
     requests as pages so that errors are answered with an HTML page (:func:`error_page`)."""
@@ -109,9 +116,9 @@ def _mark_page(request: Request) -> None:
 
 def context(request: Request, values: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """What every template sees: ``request``, ``lang``, ``dir``, ``t``, ``label``,
-    ``choices``, ``measure``, ``href``, ``jdate``, ``jdate_input``, ``num``, ``digits``, ``period``, the
-    signed-in ``viewer`` (or ``None``), ``csrf_token`` and ``form_token()`` (a fresh one-time token);
-    then ``values``."""
+    ``choices``, ``measure``, ``href``, ``jdate``, ``jdate_input``, ``num``, ``digits``, ``period``,
+    ``indicator_name``, the signed-in ``viewer`` (or ``None``), ``csrf_token`` and ``form_token()``
+    (a fresh one-time token); then ``values``."""
     lang = lang_of(request)
     return {
         "request": request, "lang": lang, "dir": "rtl" if lang == "fa" else "ltr",
@@ -126,6 +133,7 @@ def context(request: Request, values: Mapping[str, Any] | None = None) -> dict[s
         "num": lambda value, decimals=1: format_number(value, lang, decimals),
         "digits": lambda value: _digits(value, lang),
         "period": lambda value: show_period(value, lang),
+        "indicator_name": lambda indicator: _indicator_name(indicator, lang),
         "static": lambda path: f"{STATIC_URL}/{path}",
         "viewer": viewer_of(request),
         "csrf_token": csrf_token(request),

@@ -30,9 +30,9 @@
   }
 
   function tooltipHtml(props, i, lang) {
+    /* The unit's name in the page's language only: no English under the Persian name. */
     const first = lang === "fa" ? props.name_fa[i] : props.name_en[i];
-    const second = lang === "fa" ? props.name_en[i] : props.name_fa[i];
-    let html = "<b>" + escapeHtml(first) + "</b><br><span class='en' dir='auto'>" + escapeHtml(second) + "</span>";
+    let html = "<b>" + escapeHtml(first) + "</b>";
     if (props.label[i]) html += "<br>" + escapeHtml(props.label_title) + ": " + escapeHtml(props.label[i]);
     return "<div class='pishraft-tip' dir='" + (lang === "fa" ? "rtl" : "ltr") + "'>" + html + "</div>";
   }
@@ -315,6 +315,34 @@
       job.then(() => { document.documentElement.dataset.pishraftDrawn = "true"; },
         (err) => { console.error("Pishraft could not draw the map", err); });
       return job;
+    },
+
+    /* The map's own controls in the page's language: the zoom buttons' titles, the layer
+       switcher's, Leaflet's credit, and a metric-only scale bar (in Persian digits and
+       words on a Persian map). Run after the page's other scripts, which add the switcher. */
+    controls: function (map, words) {
+      const digits = (text) => words.persian ? text.replace(/[0-9]/g, (d) => "۰۱۲۳۴۵۶۷۸۹"[d]) : text;
+      const Scale = L.Control.Scale.extend({
+        _updateScale: function (scale, text, ratio) {
+          const parts = text.split(" ");
+          scale.style.width = Math.round(this.options.maxWidth * ratio) + "px";
+          scale.innerHTML = digits(parts[0]) + " " + (parts[1] === "km" ? words.km : words.m);
+        },
+      });
+      new Scale({ metric: true, imperial: false, position: words.scale_position }).addTo(map);
+      if (map.attributionControl) map.attributionControl.setPrefix(
+        "<a href='https://leafletjs.com'>" + words.leaflet + "</a>");
+      setTimeout(() => {
+        /* folium adds its own zoom control (not map.zoomControl) when it is placed: find the buttons. */
+        const titles = { ".leaflet-control-zoom-in": words.zoom_in, ".leaflet-control-zoom-out": words.zoom_out,
+          ".leaflet-control-layers-toggle": words.layers };
+        Object.entries(titles).forEach(([selector, title]) => {
+          map.getContainer().querySelectorAll(selector).forEach((control) => {
+            control.title = title;
+            control.setAttribute("aria-label", title);
+          });
+        });
+      }, 0);
     },
 
     /* A fixed box (legend, breadcrumb, note) as a Leaflet control, so that boxes stack. */

@@ -99,28 +99,29 @@ def hash_password(password: str) -> str:
     """The Argon2 hash of ``password``; refuses passwords shorter than the minimum, made of
     one repeated character, or on the list of common passwords."""
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise InvalidInput(f"The password must have at least {MIN_PASSWORD_LENGTH} characters.", field="password")
+        raise InvalidInput(f"The password must have at least {MIN_PASSWORD_LENGTH} characters.",
+                           reason="password_too_short", min=MIN_PASSWORD_LENGTH, field="password")
     plain = latin_digits(password).strip().lower()
     if plain in common_passwords() or len(set(plain)) <= 2:
         raise InvalidInput("This password is among the most common ones and is guessed first; choose a "
-                           "longer phrase of your own.", field="password")
+                           "longer phrase of your own.", reason="password_common", field="password")
     return _hasher.hash(password)
 
 
 def _area_id(session: Session, role: str, area_code: str | None) -> int | None:
     if role not in ROLES:
-        raise InvalidInput(f"Unknown role {role!r}; choose one of {', '.join(ROLES)}.", field="role")
+        raise InvalidInput(f"Unknown role {role!r}; choose one of {', '.join(ROLES)}.", reason="not_in_list", field="role")
     if role != "core":
         if area_code:
-            raise InvalidInput("Only 'core' members have an area; drop --area or use role core.", field="area")
+            raise InvalidInput("Only 'core' members have an area; drop --area or use role core.", reason="area_only_for_core", field="area")
         return None
     if not area_code:
-        raise InvalidInput("A 'core' member needs an area: the code of its unit, e.g. --area IR-15.", field="area")
+        raise InvalidInput("A 'core' member needs an area: the code of its unit, e.g. --area IR-15.", reason="core_needs_area", field="area")
     unit_id = session.execute(
         text("SELECT id FROM admin_unit WHERE code = :c AND valid_to IS NULL"), {"c": area_code}
     ).scalar()
     if unit_id is None:
-        raise NotFound(f"No current unit has code {area_code!r}; see GET /api/units.", field="area")
+        raise NotFound(f"No current unit has code {area_code!r}; see GET /api/units.", reason="unit_not_found", code=area_code, field="area")
     return int(unit_id)
 
 
@@ -137,11 +138,11 @@ def create_user(
 ) -> User:
     """Create a user; ``area_code`` (a unit code) is required for ``core`` and refused otherwise."""
     if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.@-]{1,63}", username):
-        raise InvalidInput("A username has 2–64 letters, digits, '_', '.', '@' or '-'.", field="username")
+        raise InvalidInput("A username has 2–64 letters, digits, '_', '.', '@' or '-'.", reason="bad_username", field="username")
     area = _area_id(session, role, area_code)
     if session.execute(select(User.id).where(User.username == username)).first():
         raise Conflict(f"User {username!r} already exists; use `pishraft users set-role` to change it.",
-                       field="username")
+                       reason="user_exists", field="username")
     user = User(username=username, password_hash=hash_password(password), role=role, area_unit_id=area,
                 synthetic=synthetic)
     session.add(user)
@@ -258,7 +259,7 @@ def parse_rate(rate: str) -> float:
     m = _RATE.match(rate)
     value = float(m.group(1)) if m else 0.0
     if not m or value <= 0:
-        raise InvalidInput(f"Rate {rate!r} is not a positive 'N/s' or 'N/min', e.g. 10/s.", field="rate")
+        raise InvalidInput(f"Rate {rate!r} is not a positive 'N/s' or 'N/min', e.g. 10/s.", reason="bad_rate", field="rate")
     return value / 60 if (m.group(2) or "s").startswith("m") else value
 
 
@@ -270,7 +271,7 @@ def parse_collections(collections: str) -> list[str] | None:
     bad = [c for c in names if not _COLLECTION.match(c)]
     if not names or bad:
         raise InvalidInput(f"Collections must be 'all' or ids like 'provinces,counties' (bad: {bad or '∅'}).",
-                           field="collections")
+                           reason="bad_collections", names=", ".join(bad) or "—", field="collections")
     return names
 
 
@@ -288,9 +289,9 @@ def create_key(
     otherwise it is random.
     """
     if not partner.strip():
-        raise InvalidInput("Name the partner, e.g. --partner municipal-portal.", field="partner")
+        raise InvalidInput("Name the partner, e.g. --partner municipal-portal.", reason="required", field="partner")
     if rate_per_s <= 0:
-        raise InvalidInput("The rate must be positive, e.g. 10/s.", field="rate")
+        raise InvalidInput("The rate must be positive, e.g. 10/s.", reason="bad_rate", field="rate")
     key = key or f"{KEY_PREFIX}{secrets.token_hex(4)}_{secrets.token_urlsafe(32)}"
     prefix = key.removeprefix(KEY_PREFIX).split("_", 1)[0]
     if session.execute(select(ApiKey.id).where(ApiKey.prefix == prefix)).first():

@@ -18,7 +18,7 @@ from spatial.planning.roadmap_inputs import PastPlanIn, PastPlanPatch
 def _check(values: dict[str, Any]) -> None:
     start, end = values.get("start_year"), values.get("end_year")
     if start is not None and end is not None and end < start:
-        raise InvalidInput(f"end_year {end} is before start_year {start}.", field="end_year")
+        raise InvalidInput(f"end_year {end} is before start_year {start}.", reason="end_before_start", field="end_year")
 
 
 def create_past_plan(session: Session, data: PastPlanIn, editor: Editor) -> dict[str, Any]:

@@ -33,7 +33,7 @@ def unit_ref(session: Session, code: str, field: str = "unit") -> int:
                               {"c": code}).scalar()
     if unit_id is None:
         raise InvalidInput(f"{field}: no administrative unit has code '{code}'. "
-                           "Find codes with GET /api/units?level=province.", field=field)
+                           "Find codes with GET /api/units?level=province.", reason="unit_not_found", code=code, field=field)
     return int(unit_id)
 
 
@@ -41,7 +41,7 @@ def unit_filter(session: Session, code: str | None) -> str | None:
     """Check a ``unit`` filter parameter: :class:`NotFound` if the code is unknown."""
     if code is not None and session.execute(
             text("SELECT 1 FROM admin_unit WHERE code = :c AND valid_to IS NULL"), {"c": code}).first() is None:
-        raise NotFound(f"No administrative unit has code '{code}'. Find codes with GET /api/units.", field="unit")
+        raise NotFound(f"No administrative unit has code '{code}'. Find codes with GET /api/units.", reason="unit_not_found", code=code, field="unit")
     return code
 
 
@@ -65,7 +65,7 @@ def person_ref(session: Session, person_id: int | None, field: str) -> None:
     if person_id is not None and session.execute(
             text("SELECT 1 FROM person WHERE id = :id"), {"id": person_id}).first() is None:
         raise InvalidInput(f"{field}: no person has id {person_id}. Create the person with POST /api/people "
-                           "or list them with GET /api/people.", field=field)
+                           "or list them with GET /api/people.", reason="person_not_found", field=field)
 
 
 def organisation_ref(session: Session, organisation_id: int | None, field: str, kind: str | None = None) -> None:
@@ -75,9 +75,9 @@ def organisation_ref(session: Session, organisation_id: int | None, field: str, 
     found = session.execute(text("SELECT kind FROM organisation WHERE id = :id"), {"id": organisation_id}).scalar()
     if found is None:
         raise InvalidInput(f"{field}: no organisation has id {organisation_id}. Create it with POST "
-                           "/api/organisations or list them with GET /api/organisations.", field=field)
+                           "/api/organisations or list them with GET /api/organisations.", reason="organisation_not_found", field=field)
     if kind is not None and found != kind:
-        raise InvalidInput(f"{field}: organisation {organisation_id} is a '{found}', not a '{kind}'.", field=field)
+        raise InvalidInput(f"{field}: organisation {organisation_id} is a '{found}', not a '{kind}'.", reason="organisation_wrong_kind", field=field)
 
 
 def get_or_404(session: Session, model: type[T], object_id: int, what: str) -> T:
@@ -96,7 +96,7 @@ def guard(session: Session, editor: Editor, unit_id: int | None) -> None:
     if unit_id is None:
         if editor.area_unit_id is not None:
             raise Forbidden("Only editors without an area restriction may change records not tied to a unit.",
-                            field="unit")
+                            reason="outside_your_area", field="unit")
         return
     ensure_within_area(session, unit_id, editor.area_unit_id)
 
@@ -105,4 +105,4 @@ def required(changes: dict[str, Any], fields: tuple[str, ...]) -> None:
     """Refuse a patch that sets a required field to null."""
     for name in fields:
         if name in changes and changes[name] is None:
-            raise InvalidInput(f"{name} cannot be null; leave it out to keep the current value.", field=name)
+            raise InvalidInput(f"{name} cannot be null; leave it out to keep the current value.", reason="required", field=name)

@@ -78,7 +78,7 @@ def get_roadmap(session: Session, roadmap_id: int) -> dict[str, Any]:
         selectinload(Roadmap.actions).selectinload(Action.financing),
         selectinload(Roadmap.actions).selectinload(Action.key_results))).first()
     if roadmap is None:
-        raise NotFound(f"No roadmap has id {roadmap_id}.", field="id")
+        raise NotFound(f"No roadmap has id {roadmap_id}.", reason="roadmap_not_found", field="id")
     return compose(roadmap_document(session, roadmap), [action_document(a) for a in roadmap.actions])
 
 
@@ -120,7 +120,7 @@ def list_roadmaps(
 def _check_roadmap(session: Session, values: dict[str, Any], unit_id: int, roadmap_id: int | None = None) -> None:
     if values["end_date"] < values["start_date"]:
         raise InvalidInput(f"end_date {values['end_date']} is before start_date {values['start_date']}; "
-                           "a roadmap must end on or after the day it starts.", field="end_date")
+                           "a roadmap must end on or after the day it starts.", reason="end_before_start", field="end_date")
     person_ref(session, values.get("responsible_person_id"), "responsible_person_id")
     organisation_ref(session, values.get("responsible_organisation_id"), "responsible_organisation_id")
     organisation_ref(session, values.get("sponsor_id"), "sponsor_id", kind="economic_sponsor")
@@ -128,27 +128,27 @@ def _check_roadmap(session: Session, values: dict[str, Any], unit_id: int, roadm
     if parent_id is not None:
         parent = session.get(Roadmap, parent_id)
         if parent is None:
-            raise InvalidInput(f"parent_roadmap_id: no roadmap has id {parent_id}.", field="parent_roadmap_id")
+            raise InvalidInput(f"parent_roadmap_id: no roadmap has id {parent_id}.", reason="roadmap_not_found", field="parent_roadmap_id")
         if parent_id == roadmap_id or parent.unit_id == unit_id or not unit_within_area(
                 session, unit_id, parent.unit_id):
             raise InvalidInput(f"parent_roadmap_id: roadmap {parent_id} is not for a unit above this one; a "
                                "county roadmap serves its province's, a neighbourhood's its county's.",
-                               field="parent_roadmap_id")
+                               reason="parent_not_above", field="parent_roadmap_id")
     core_id = values.get("core_id")
     if core_id is not None:
         core = session.get(ProgressCore, core_id)
         if core is None:
-            raise InvalidInput(f"core_id: no progress core has id {core_id}.", field="core_id")
+            raise InvalidInput(f"core_id: no progress core has id {core_id}.", reason="core_not_found", field="core_id")
         if not unit_within_area(session, unit_id, core.unit_id):
             raise InvalidInput(f"core_id: this unit lies outside the area of progress core {core_id}.",
-                               field="core_id")
+                               reason="outside_core_area", field="core_id")
     for name in ("capacities", "advantages"):
         codes = [c["indicator"] for c in values.get(name) or [] if c.get("indicator")]
         unknown = set(codes) - known_indicator_codes(session, codes)
         for i, item in enumerate(values.get(name) or []):
             if item.get("indicator") in unknown:
                 raise InvalidInput(f"{name}.{i}.indicator: no indicator has code '{item['indicator']}'. "
-                                   "List them with GET /api/indicators.", field=f"{name}.{i}.indicator")
+                                   "List them with GET /api/indicators.", reason="indicator_not_found", field=f"{name}.{i}.indicator")
 
 
 def take_current_state(session: Session, unit_id: int) -> dict[str, Any]:
@@ -195,7 +195,7 @@ def update_roadmap(session: Session, roadmap_id: int, patch: RoadmapPatch, edito
             {"id": roadmap.id}).scalar()
         if earliest is not None and earliest < changes["start_date"]:
             raise InvalidInput(f"start_date: measurements exist from {earliest}; the roadmap cannot start "
-                               "after its first measurement.", field="start_date")
+                               "after its first measurement.", reason="start_after_measurements", field="start_date")
     _apply_roadmap(session, roadmap, changes, editor)
     return get_roadmap(session, roadmap.id)
 
@@ -229,25 +229,25 @@ def _geometry(session: Session, geojson: dict[str, Any] | None, unit_id: int) ->
         return None
     if geojson.get("type") not in _GEOMETRY_TYPES:
         raise InvalidInput(f"geometry: type '{geojson.get('type')}' is not one of {', '.join(_GEOMETRY_TYPES)}.",
-                           field="geometry")
+                           reason="bad_geometry", field="geometry")
     try:
         geom = shapely.force_2d(shape(geojson))
         finite = bool(np.isfinite(shapely.get_coordinates(geom)).all())
     except Exception as exc:  # noqa: BLE001 - any failure to parse user GeoJSON is bad input
         raise InvalidInput(f"geometry: not a valid GeoJSON geometry ({type(exc).__name__}: {exc}).",
-                           field="geometry") from None
+                           reason="bad_geometry", field="geometry") from None
     if not finite:
-        raise InvalidInput("geometry: coordinates must be finite numbers.", field="geometry")
+        raise InvalidInput("geometry: coordinates must be finite numbers.", reason="bad_geometry", field="geometry")
     if geom.is_empty or not geom.is_valid:
         raise InvalidInput(f"geometry: {shapely.is_valid_reason(geom) if not geom.is_empty else 'empty'}; "
-                           "send a valid geometry in longitude/latitude (EPSG:4326).", field="geometry")
+                           "send a valid geometry in longitude/latitude (EPSG:4326).", reason="bad_geometry", field="geometry")
     inside = session.execute(
         text("""SELECT ST_CoveredBy(ST_GeomFromText(:wkt, 4326), geom), code FROM admin_unit WHERE id = :id"""),
         {"wkt": geom.wkt, "id": unit_id},
     ).one()
     if not inside[0]:
         raise OutsideUnit(f"geometry lies outside unit {inside[1]}, the roadmap's unit; an action must be placed "
-                           "within it (coordinates are longitude, latitude).", field="geometry")
+                           "within it (coordinates are longitude, latitude).", reason="place_outside_unit", field="geometry")
     return from_shape(geom, srid=4326)
 
 
@@ -256,26 +256,26 @@ def _check_action(session: Session, values: dict[str, Any], financing: list[dict
     start, end = values.get("start_date"), values.get("end_date")
     if start is not None and end is not None and end < start:
         raise InvalidInput(f"end_date {end} is before start_date {start}; an action must end on or after the "
-                           "day it starts.", field="end_date")
+                           "day it starts.", reason="end_before_start", field="end_date")
     for name in ("target_size", "jobs_expected"):
         if values.get(name) is not None and values[name] < 0:
-            raise InvalidInput(f"{name} is {values[name]}; it cannot be negative.", field=name)
+            raise InvalidInput(f"{name} is {values[name]}; it cannot be negative.", reason="negative", field=name)
     person_ref(session, values.get("responsible_person_id"), "responsible_person_id")
     organisation_ref(session, values.get("sponsor_id"), "sponsor_id")
     for i, line in enumerate(financing):
         if line["amount_rials"] < 0:
             raise InvalidInput(f"financing.{i}.amount_rials is {line['amount_rials']}; amounts cannot be "
-                               "negative.", field=f"financing.{i}.amount_rials")
+                               "negative.", reason="negative", field=f"financing.{i}.amount_rials")
     line_start = start or roadmap.start_date
     for i, kr in enumerate(key_results):
         for name in ("target", "target_date"):
             if kr.get(name) is None:
                 raise InvalidInput(f"key_results.{i}.{name} is missing; a key result needs a target value and "
-                                   "a target date.", field=f"key_results.{i}.{name}")
+                                   "a target date.", reason="required", field=f"key_results.{i}.{name}")
         if kr["target_date"] <= line_start:
             raise InvalidInput(f"key_results.{i}.target_date {kr['target_date']} is not after the start "
                                f"{line_start}; progress is measured from the start to the target date.",
-                               field=f"key_results.{i}.target_date")
+                               reason="target_not_after_start", field=f"key_results.{i}.target_date")
 
 
 def _financing(lines: list[dict[str, Any]]) -> list[Financing]:
@@ -286,7 +286,7 @@ def create_action(session: Session, data: ActionIn, editor: Editor) -> dict[str,
     """Add an action (with its financing and key results) to a roadmap."""
     roadmap = session.get(Roadmap, data.roadmap_id)
     if roadmap is None:
-        raise InvalidInput(f"roadmap_id: no roadmap has id {data.roadmap_id}.", field="roadmap_id")
+        raise InvalidInput(f"roadmap_id: no roadmap has id {data.roadmap_id}.", reason="roadmap_not_found", field="roadmap_id")
     guard(session, editor, roadmap.unit_id)
     values = data.model_dump(exclude={"roadmap_id", "financing", "key_results", "geometry"})
     financing = [f.model_dump() for f in data.financing]
@@ -333,7 +333,7 @@ def update_action(session: Session, action_id: int, patch: ActionPatch, editor: 
     for i, kr in enumerate(new_krs):
         if kr.id is not None and kr.id not in own:
             raise InvalidInput(f"key_results.{i}.id: key result {kr.id} does not belong to action {action.id}; "
-                               "leave id out to add a new one.", field=f"key_results.{i}.id")
+                               "leave id out to add a new one.", reason="key_result_elsewhere", field=f"key_results.{i}.id")
     _check_action(session, merged, financing, [k.model_dump() for k in new_krs], roadmap)
     geom = _geometry(session, changes["geometry"], roadmap.unit_id) if "geometry" in changes else action.geom
 
@@ -422,17 +422,17 @@ def list_actions(
 def _check_measurement(measured_on: date, roadmap: Roadmap) -> None:
     if measured_on < roadmap.start_date:
         raise InvalidInput(f"measured_on {measured_on} is before the roadmap starts ({roadmap.start_date}); "
-                           "a measurement must fall within the roadmap.", field="measured_on")
+                           "a measurement must fall within the roadmap.", reason="measured_before_start", field="measured_on")
     if measured_on > date.today():
         raise InvalidInput(f"measured_on {measured_on} is in the future; record values once measured.",
-                           field="measured_on")
+                           reason="measured_in_future", field="measured_on")
 
 
 def create_measurement(session: Session, data: MeasurementIn, editor: Editor) -> dict[str, Any]:
     """Record a measured value of a key result."""
     kr = session.get(KeyResult, data.key_result_id)
     if kr is None:
-        raise InvalidInput(f"key_result_id: no key result has id {data.key_result_id}.", field="key_result_id")
+        raise InvalidInput(f"key_result_id: no key result has id {data.key_result_id}.", reason="key_result_not_found", field="key_result_id")
     roadmap = session.get(Action, kr.action_id).roadmap  # type: ignore[union-attr]
     guard(session, editor, roadmap.unit_id)
     _check_measurement(data.measured_on, roadmap)

@@ -4,6 +4,7 @@ test-artifacts/maps/."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -12,6 +13,7 @@ import pytest
 from maps.actions import progress_map, roadmap_map
 from maps.assets import copy_static, write_page
 from maps.categories import bivariate_map, cluster_map
+from spatial.messages import t
 from tests.maps.conftest import Visit
 from tests.maps.samples import grid_units, roadmap_data
 
@@ -41,10 +43,26 @@ def test_overview_draws_31_provinces_with_persian_tooltips(live_server: str, vis
     seen = visit(f"{live_server}/maps/overview")
     assert seen.page.evaluate(SHAPES) == [31]
     tooltip = _hover(seen, "IR-15")
-    assert "استان کرمان" in tooltip and "Kerman" in tooltip
+    assert "استان کرمان" in tooltip and "Kerman" not in tooltip  # no English name under the Persian one
     assert seen.page.evaluate("getComputedStyle(document.querySelector('.pishraft-title')).direction") == "rtl"
     seen.screenshot("overview-fa")
     assert seen.errors == []
+
+
+def test_a_persian_map_names_its_controls_in_persian_and_measures_in_kilometres(
+        live_server: str, visit: Callable[..., Visit]) -> None:
+    seen = visit(f"{live_server}/maps/overview")
+    page = seen.page
+    page.wait_for_function("() => document.querySelector('.leaflet-control-zoom-in').title !== 'Zoom in'")
+    assert page.get_attribute(".leaflet-control-zoom-in", "title") == t("map.zoom_in", "fa")
+    assert page.get_attribute(".leaflet-control-zoom-out", "title") == t("map.zoom_out", "fa")
+    scales = page.locator(".leaflet-control-scale-line").all_inner_texts()
+    assert len(scales) == 1 and re.fullmatch(r"[۰-۹]+ (کیلومتر|متر)", scales[0])  # metric only, in Persian
+    for control in (".leaflet-control-zoom", ".leaflet-control-scale", ".leaflet-control-attribution"):
+        assert not re.search(r"[A-Za-z]", page.inner_text(control)), control
+    english = visit(f"{live_server}/maps/overview?lang=en").page
+    english.wait_for_selector(".leaflet-control-scale-line")
+    assert re.fullmatch(r"\d+ (km|m)", english.inner_text(".leaflet-control-scale-line"))
 
 
 def test_a_served_map_requests_nothing_outside_this_machine(live_server: str,
