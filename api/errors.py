@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import errno
 import logging
-import shutil
 from typing import Any
 
 import psycopg
@@ -21,7 +20,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from spatial import errors
 from spatial.db import migrate
-from spatial.settings import get_settings
+from layers import datafiles
 
 log = logging.getLogger("pishraft.api")
 
@@ -115,7 +114,7 @@ async def _database_error(request: Request, exc: DBAPIError) -> Response:
             error_body("database_read_only", "The database accepts no changes right now (it is recovering or "
                        "read-only); nothing was saved. Try again later."), status_code=503)
     if _disk_full(exc):
-        return await _domain_error(request, storage_full())
+        return await _domain_error(request, datafiles.storage_full())
     if isinstance(exc, OperationalError) or exc.connection_invalidated:
         return JSONResponse(
             error_body("database_unavailable", "The database is not reachable right now; try again shortly."),
@@ -157,23 +156,10 @@ def _disk_full(exc: BaseException | None) -> bool:
     return False
 
 
-def storage_full() -> errors.StorageFull:
-    """The error for a write that ran out of disk, naming the data directory and what is free there."""
-    data_dir = get_settings().data_dir
-    try:
-        free = f"{shutil.disk_usage(data_dir).free / 1e6:.0f} MB free"
-    except OSError:
-        free = "its free space unknown"
-    return errors.StorageFull(
-        f"The server ran out of disk space while saving this (the data directory {data_dir} has {free}; uploads may "
-        f"be up to PISHRAFT_MAX_UPLOAD_MB = {get_settings().max_upload_mb} MB). Nothing was saved; ask the "
-        "administrator to free space, or send a smaller file.")
-
-
 async def _unexpected(request: Request, exc: Exception) -> Response:
     if _disk_full(exc):
         log.error("disk full on %s %s", request.method, request.url.path)
-        return await _domain_error(request, storage_full())
+        return await _domain_error(request, datafiles.storage_full())
     log.exception("unhandled error on %s", request.url.path)
     return JSONResponse(error_body("internal", "The server could not complete the request."), status_code=500)
 

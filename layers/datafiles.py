@@ -27,6 +27,7 @@ from pathlib import Path
 from sqlalchemy import event, text
 from sqlalchemy.orm import Session, SessionTransaction
 
+from spatial.errors import StorageFull
 from spatial.settings import get_settings
 
 
@@ -144,3 +145,17 @@ def work_folder(kind: str) -> tempfile.TemporaryDirectory[str]:
     when done; named ``pishraft-<kind>-<pid>-…`` so that :func:`clear_leftovers` can tell
     the folders of a killed process from those of a running one."""
     return tempfile.TemporaryDirectory(prefix=f"pishraft-{kind}-{os.getpid()}-")
+
+
+def storage_full(folder: Path | None = None) -> StorageFull:
+    """The error for a write that ran out of disk: names the folder (default the data
+    directory), what is free there, and the upload limit."""
+    where = folder or get_settings().data_dir
+    try:
+        free = f"{shutil.disk_usage(where).free / 1e6:.1f} MB free"
+    except OSError:
+        free = "its free space unknown"
+    return StorageFull(
+        f"The server ran out of disk space while saving this ({where} has {free}; uploads may be up to "
+        f"PISHRAFT_MAX_UPLOAD_MB = {get_settings().max_upload_mb} MB). Nothing was saved; ask the administrator "
+        "to free space, or send a smaller file.", field="file")
