@@ -8,7 +8,7 @@ entry cannot be written, the commit is refused with :class:`AuditNotWritten` and
 is not made. Once the answer is known the entry's ``status`` is set to it
 (:func:`settle`); ``status`` 0 means the change was committed but the server stopped
 before it answered. A request that changed nothing (a refusal, a failed check) is recorded
-after its answer, by :func:`record`.
+after its answer (:func:`settle`, with :func:`record`).
 
 Examples
 --------
@@ -122,7 +122,7 @@ def settle(session: Session, entry: PendingEntry, status: int) -> None:
     if entry.ids:
         session.execute(update(AuditEntry).where(AuditEntry.id.in_(entry.ids)).values(status=status))
     else:
-        session.execute(insert(AuditEntry).values(**entry.values(status)))
+        record(session, **entry.values(status))
 
 
 def record(
