@@ -112,11 +112,14 @@ def clear_leftovers(session: Session, folder: str) -> list[str]:
     work folders (:func:`work_folder`) of dead processes. Returns what was removed.
 
     Holds a SHARE lock on the catalogue meanwhile, so that an upload committing in another
-    process is waited for rather than mistaken for a leftover.
+    process is waited for rather than mistaken for a leftover. Files the catalogue does not
+    name are removed only from a data directory that belongs to this database (see
+    :func:`_owned_by`): one shared with another database holds that one's files.
     """
     session.execute(text("LOCK TABLE layer IN SHARE MODE"))
     named = set(session.execute(text("SELECT raster_path FROM layer WHERE raster_path IS NOT NULL")).scalars())
     root = get_settings().data_dir
+    ours = _owned_by(session, root)
     removed: list[str] = []
     for path in sorted(root.rglob("*")) if root.is_dir() else []:
         relative = path.relative_to(root)
@@ -125,7 +128,7 @@ def clear_leftovers(session: Session, folder: str) -> list[str]:
         if path.name.startswith(TEMPORARY_PREFIX):
             if not _writer_gone(path.name, TEMPORARY_PREFIX):
                 continue
-        elif relative.parts[0] != folder or relative.as_posix() in named:
+        elif not ours or relative.parts[0] != folder or relative.as_posix() in named:
             continue
         path.unlink(missing_ok=True)
         removed.append(relative.as_posix())
@@ -135,6 +138,24 @@ def clear_leftovers(session: Session, folder: str) -> list[str]:
             shutil.rmtree(work, ignore_errors=True)
             removed.append(str(work))
     return removed
+
+
+#: Names the database a data directory belongs to (written by the first server that starts on it).
+OWNER_FILE = ".pishraft-database"
+
+
+def _owned_by(session: Session, root: Path) -> bool:
+    """Whether the data directory ``root`` belongs to the session's database (claimed if unclaimed)."""
+    me = session.execute(text("""
+        SELECT CASE WHEN has_function_privilege('pg_control_system()', 'EXECUTE')
+                    THEN (SELECT system_identifier::text FROM pg_control_system()) ELSE '' END
+               || '/' || current_database() || '/' || (SELECT oid FROM pg_database WHERE datname = current_database())
+    """)).scalar_one()
+    marker = root / OWNER_FILE
+    if not marker.exists():
+        root.mkdir(parents=True, exist_ok=True)
+        marker.write_text(me)
+    return bool(marker.read_text().strip() == me)
 
 
 _WORK_FOLDER = re.compile(r"^pishraft-[a-z]+(?:-[a-z]+)*-(\d+)-")
