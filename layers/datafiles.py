@@ -70,7 +70,9 @@ def _on_outcome(session: Session, committed: Callable[[], None], rolled_back: Ca
 
 def move_on_commit(session: Session, temporary: Path, final: Path) -> None:
     """Move ``temporary`` to ``final`` just before the transaction commits (so that a committed
-    catalogue row always finds its file); delete it, or the moved file, when it rolls back."""
+    catalogue row always finds its file); delete it, or the moved file, when it rolls back.
+    The first file a database writes claims the data directory for it (:data:`OWNER_FILE`)."""
+    _claim(session)
     moved = [False]
 
     def before_commit(_: Session) -> None:
@@ -140,22 +142,31 @@ def clear_leftovers(session: Session, folder: str) -> list[str]:
     return removed
 
 
-#: Names the database a data directory belongs to (written by the first server that starts on it).
+#: Names the database a data directory belongs to (written with the first file it keeps there).
 OWNER_FILE = ".pishraft-database"
 
 
-def _owned_by(session: Session, root: Path) -> bool:
-    """Whether the data directory ``root`` belongs to the session's database (claimed if unclaimed)."""
-    me = session.execute(text("""
+def _database_name(session: Session) -> str:
+    """Who the session's database is: cluster identifier (where readable), name and oid."""
+    return str(session.execute(text("""
         SELECT CASE WHEN has_function_privilege('pg_control_system()', 'EXECUTE')
                     THEN (SELECT system_identifier::text FROM pg_control_system()) ELSE '' END
                || '/' || current_database() || '/' || (SELECT oid FROM pg_database WHERE datname = current_database())
-    """)).scalar_one()
-    marker = root / OWNER_FILE
+    """)).scalar_one())
+
+
+def _claim(session: Session) -> None:
+    """Mark the data directory as the session's database's, the first time it writes a file there."""
+    marker = get_settings().data_dir / OWNER_FILE
     if not marker.exists():
-        root.mkdir(parents=True, exist_ok=True)
-        marker.write_text(me)
-    return bool(marker.read_text().strip() == me)
+        marker.parent.mkdir(parents=True, exist_ok=True)
+        marker.write_text(_database_name(session))
+
+
+def _owned_by(session: Session, root: Path) -> bool:
+    """Whether the data directory ``root`` was claimed by the session's database."""
+    marker = root / OWNER_FILE
+    return marker.exists() and marker.read_text().strip() == _database_name(session)
 
 
 _WORK_FOLDER = re.compile(r"^pishraft-[a-z]+(?:-[a-z]+)*-(\d+)-")
