@@ -17,7 +17,10 @@ from api.routers import (
 from api.pages.render import STATIC_DIR as PAGES_STATIC_DIR
 from api.pages.render import STATIC_URL as PAGES_STATIC_URL
 from maps.assets import STATIC_DIR
+from layers import datafiles
+from layers.ingest import RASTER_FOLDER
 from spatial.db import migrate
+from spatial.db.engine import session_scope
 from spatial.errors import DatabaseUnavailable, SchemaNotCurrent
 
 log = logging.getLogger("pishraft.api")
@@ -41,10 +44,23 @@ def check_schema_at_start() -> None:
         raise
 
 
+def clear_leftovers_at_start() -> None:
+    """Remove what work interrupted by a crash left behind (temporary and orphan layer files,
+    work folders of dead processes), and say so in the log."""
+    try:
+        with session_scope() as session:
+            removed = datafiles.clear_leftovers(session, RASTER_FOLDER)
+    except DatabaseUnavailable:
+        return
+    if removed:
+        log.warning("cleared %d leftovers of interrupted work: %s", len(removed), ", ".join(removed))
+
+
 @asynccontextmanager
 async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-    """Check the schema before serving."""
+    """Check the schema and clear leftovers of interrupted work before serving."""
     await anyio.to_thread.run_sync(check_schema_at_start)
+    await anyio.to_thread.run_sync(clear_leftovers_at_start)
     yield
 
 

@@ -8,6 +8,7 @@ module answers with beside the domain errors' are listed in :data:`HTTP_CODES`.
 
 from __future__ import annotations
 
+import errno
 import logging
 from typing import Any
 
@@ -24,6 +25,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from spatial import errors
 from spatial.db import migrate
 from spatial.messages import refusal, t
+from layers import datafiles
 
 log = logging.getLogger("pishraft.api")
 
@@ -35,6 +37,7 @@ STATUS: dict[type[errors.PishraftError], int] = {
     errors.VersionMismatch: 412,
     errors.VersionRequired: 428,
     errors.TooLarge: 413,
+    errors.StorageFull: 507,
     errors.Unauthorized: 401,
     errors.Forbidden: 403,
     errors.RateLimited: 429,
@@ -48,6 +51,7 @@ HTTP_CODES: dict[int | str, str] = {
     404: "not_found", 405: "method_not_allowed", 401: "unauthorized", 403: "forbidden", 413: "too_large",
     429: "rate_limited", 503: "unavailable", "other": "http_error", "timeout": "timeout", "busy": "busy",
     "internal": "internal", "database": "database_unavailable", "value": "invalid_input",
+    "read_only": "database_read_only",
 }
 
 
@@ -142,6 +146,11 @@ async def _database_error(request: Request, exc: DBAPIError) -> Response:
         # Values the database cannot hold (NUL characters, out-of-range numbers): bad input, not a fault.
         return _answer(request, 422, HTTP_CODES["value"], "A value in the request cannot be stored or compared "
                        "(for example a NUL character or a number out of range); correct it and retry.")
+    if isinstance(exc.orig, psycopg.errors.ReadOnlySqlTransaction):
+        return _answer(request, 503, HTTP_CODES["read_only"], "The database accepts no changes right now (it is "
+                       "recovering or read-only); nothing was saved. Try again later.")
+    if _disk_full(exc):
+        return await _domain_error(request, datafiles.storage_full())
     if isinstance(exc, OperationalError) or exc.connection_invalidated:
         return _answer(request, 503, HTTP_CODES["database"], "The database is not reachable right now; try again shortly.")
     schema = await run_in_threadpool(migrate.explain, exc)
@@ -165,7 +174,25 @@ async def _pool_timeout(request: Request, exc: PoolTimeout) -> JSONResponse:
                    headers={"Retry-After": "1"})
 
 
-async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+#: How the operating system and GDAL say that a disk is full.
+_DISK_FULL = (errno.ENOSPC, errno.EDQUOT)
+
+
+def _disk_full(exc: BaseException | None) -> bool:
+    """Whether ``exc`` (or what caused it) is a write that ran out of disk space."""
+    while exc is not None:
+        if isinstance(exc, OSError) and exc.errno in _DISK_FULL:
+            return True
+        if "No space left on device" in str(exc) or isinstance(getattr(exc, "orig", None), psycopg.errors.DiskFull):
+            return True
+        exc = exc.__cause__ or exc.__context__
+    return False
+
+
+async def _unexpected(request: Request, exc: Exception) -> Response:
+    if _disk_full(exc):
+        log.error("disk full on %s %s", request.method, request.url.path)
+        return await _domain_error(request, datafiles.storage_full())
     log.exception("unhandled error on %s", request.url.path)
     return _answer(request, 500, HTTP_CODES["internal"], "The server could not complete the request.")
 

@@ -20,7 +20,6 @@ Examples
 from __future__ import annotations
 
 import re
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -146,7 +145,7 @@ def add_layer(
     limits = limits or Limits.from_settings()
     check_size(path, limits, name)
     version = current.version + 1 if current else 1
-    with tempfile.TemporaryDirectory(prefix="pishraft-layer-") as work:
+    with datafiles.work_folder("layer") as work:
         dataset = path
         if kind == "zip":
             progress("unpacking", None, None)

@@ -13,6 +13,7 @@ Examples
 
 from __future__ import annotations
 
+import shutil
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +25,7 @@ import rasterio.shutil
 from rasterio.errors import NotGeoreferencedWarning, RasterioError
 from rasterio.warp import transform_bounds
 
+from layers import datafiles
 from layers.options import CLI, OptionNames
 from layers.readers import gdal_reason, parse_crs
 from spatial.errors import InvalidInput
@@ -85,17 +87,34 @@ def convert_to_cog(source: Path, name: str, target: Path, s_srs: str | None = No
                 _copy_with_crs(src, target, declared, options)
         return _describe(target, name, crs)
     except Exception as exc:
-        target.unlink(missing_ok=True)
+        _remove_partial(target)
         if not _from_gdal(exc):
             raise
+        if _disk_full(target.parent, source):
+            raise datafiles.storage_full(target.parent) from exc
         raise InvalidInput(
             f"{name} is not a readable GeoTIFF ({gdal_reason(exc, source, name)}); the file may be damaged or "
             "cut short: export or download it again.",
             reason="raster_unreadable", name=name, field="file",
         ) from None
     except BaseException:
-        target.unlink(missing_ok=True)
+        _remove_partial(target)
         raise
+
+
+def _remove_partial(target: Path) -> None:
+    """Remove ``target`` and what GDAL wrote beside it (``<target>.ovr.tmp`` while making overviews)."""
+    for path in [target, *target.parent.glob(f"{target.name}.*")]:
+        path.unlink(missing_ok=True)
+
+
+def _disk_full(folder: Path, source: Path) -> bool:
+    """Whether a conversion that failed in ``folder`` did so for want of space: less is free
+    there than the source takes (GDAL reports it only as a failed write or seek)."""
+    try:
+        return shutil.disk_usage(folder).free < source.stat().st_size
+    except OSError:
+        return False
 
 
 def _from_gdal(exc: Exception) -> bool:

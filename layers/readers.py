@@ -22,7 +22,6 @@ import csv
 import io
 import json
 import re
-import tempfile
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,6 +33,7 @@ import pyogrio.errors
 from pyproj import CRS
 from pyproj.exceptions import CRSError
 
+from layers import datafiles
 from layers.options import CLI, OptionNames
 from spatial.errors import InvalidInput
 
@@ -185,7 +185,7 @@ def read_vector(
         if driver == "Shapefile":
             codec, prj_problem = _shapefile_preflight(path, name, codec, declared, notes, say)
         chosen = _choose_layer(path, name, driver, layer, say) if driver in MULTI_LAYER else None
-        with tempfile.TemporaryDirectory(prefix="pishraft-read-") as scratch:
+        with datafiles.work_folder("read") as scratch:
             readable = path
             if driver == "CSV":
                 readable = _csv_for_gdal(path, name, codec, Path(scratch), notes, say)

@@ -121,6 +121,12 @@ class TooLarge(PishraftError):
     code = "too_large"
 
 
+class StorageFull(PishraftError):
+    """The server's disk (or the database's) ran out of space while writing; nothing was kept."""
+
+    code = "insufficient_storage"
+
+
 class Unauthorized(PishraftError):
     """No or bad credentials."""
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path, PurePosixPath
@@ -13,6 +12,7 @@ from fastapi import APIRouter, Depends, File, Form, Request, Response, UploadFil
 
 from api.auth import Principal, require
 from api.deps import DbSession
+from layers import datafiles
 from layers.archive import MB, Limits
 from layers.catalogue import remove_layer, sample_rows
 from spatial.catalogue import describe, get_layer, list_layers, summary
@@ -60,7 +60,7 @@ def received_file(upload: UploadFile, limits: Limits) -> Iterator[tuple[Path, st
     """The upload saved in a private temporary folder (removed afterwards) under the user's own
     file name, so that whatever GDAL says about the file names it as the user knows it."""
     file_name = _file_name(upload.filename)
-    with tempfile.TemporaryDirectory(prefix="pishraft-upload-") as folder:
+    with datafiles.work_folder("upload") as folder:
         path = Path(folder) / _local_name(file_name)
         _save(upload, path, file_name, limits)
         yield path, file_name

@@ -32,6 +32,10 @@ from spatial.errors import EnvironmentProblem
 SUPERUSER = "pishraft"
 DATABASE = "pishraft"
 SERVICE_USER = "postgres"
+#: pgBackRest's name for the cluster (see :mod:`spatial.db.pitr`).
+STANZA = "pishraft"
+#: The file included by the cluster's postgresql.conf with the archiving settings.
+ARCHIVE_CONF = "pishraft_archive.conf"
 
 
 def postgres_bindir() -> Path:
@@ -174,8 +178,6 @@ class EmbeddedPostgis:
         if self.is_running():
             self._ensure_database()
             return
-        from spatial.db.pitr import write_archive_settings  # archiving is pitr's concern; it imports this module
-
         write_archive_settings(self)
         port = self.port()
         if port is None or not _port_is_free(port):
@@ -276,3 +278,31 @@ class EmbeddedPostgis:
         if check and result.returncode != 0:
             raise EnvironmentProblem(f"{' '.join(argv)} failed:\n{result.stderr.strip()}")
         return result
+
+
+# -- WAL archiving (set up by spatial.db.pitr) ---------------------------------------
+def config_file(pg: EmbeddedPostgis) -> Path:
+    """The cluster's pgBackRest configuration (present once backups were set up)."""
+    return pg.root / "pgbackrest.conf"
+
+
+def archive_settings(pg: EmbeddedPostgis) -> str:
+    """The archiving settings the cluster starts with: WAL goes to pgBackRest once a backup
+    was set up; until then each segment is let go (``/bin/true``)."""
+    conf = config_file(pg)
+    command = (f"pgbackrest --config={conf} --stanza={STANZA} archive-push %p" if conf.exists() else "/bin/true")
+    return f"archive_mode = on\narchive_command = '{command}'\narchive_timeout = 60\n"
+
+
+def write_archive_settings(pg: EmbeddedPostgis) -> None:
+    """Write :func:`archive_settings` into the data directory and have postgresql.conf include it."""
+    data = pg.data_dir
+    (data / ARCHIVE_CONF).write_text(archive_settings(pg))
+    main = data / "postgresql.conf"
+    line = f"include_if_exists = '{ARCHIVE_CONF}'"
+    if line not in main.read_text():
+        with main.open("a") as f:
+            f.write(f"\n{line}\n")
+    if pg.as_root:
+        service = pwd.getpwnam(SERVICE_USER)
+        os.chown(data / ARCHIVE_CONF, service.pw_uid, service.pw_gid)

@@ -36,14 +36,11 @@ from typing import Any
 import jdatetime
 import psycopg
 
-from spatial.db.embedded import SERVICE_USER, EmbeddedPostgis
+from spatial.db.embedded import SERVICE_USER, STANZA, EmbeddedPostgis, config_file, write_archive_settings
 from spatial.errors import EnvironmentProblem, InvalidInput
 from spatial.jalali import latin_digits
 from spatial.settings import get_settings
 
-STANZA = "pishraft"
-#: The file included by the cluster's postgresql.conf with the archiving settings.
-ARCHIVE_CONF = "pishraft_archive.conf"
 #: Iran Standard Time, for moments typed without a zone.
 IRAN = timezone(timedelta(hours=3, minutes=30))
 _JALALI = re.compile(r"^\s*(1[34]\d\d)[/-](\d{1,2})[/-](\d{1,2})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2}))?)?\s*$")
@@ -79,33 +76,6 @@ def repository(pg: EmbeddedPostgis) -> Path:
     if configured is not None:
         return configured.resolve()
     return (pg.home if pg.root.is_relative_to(pg.home) else pg.root) / "backups"
-
-
-def config_file(pg: EmbeddedPostgis) -> Path:
-    """The cluster's pgBackRest configuration (present once backups were set up)."""
-    return pg.root / "pgbackrest.conf"
-
-
-def archive_settings(pg: EmbeddedPostgis) -> str:
-    """The archiving settings the cluster starts with: WAL goes to pgBackRest once a backup
-    was set up; until then each segment is let go (``/bin/true``)."""
-    conf = config_file(pg)
-    command = (f"pgbackrest --config={conf} --stanza={STANZA} archive-push %p" if conf.exists() else "/bin/true")
-    return f"archive_mode = on\narchive_command = '{command}'\narchive_timeout = 60\n"
-
-
-def write_archive_settings(pg: EmbeddedPostgis) -> None:
-    """Write :func:`archive_settings` into the data directory and have postgresql.conf include it."""
-    data = pg.data_dir
-    (data / ARCHIVE_CONF).write_text(archive_settings(pg))
-    main = data / "postgresql.conf"
-    line = f"include_if_exists = '{ARCHIVE_CONF}'"
-    if line not in main.read_text():
-        with main.open("a") as f:
-            f.write(f"\n{line}\n")
-    if pg.as_root:
-        service = pwd.getpwnam(SERVICE_USER)
-        os.chown(data / ARCHIVE_CONF, service.pw_uid, service.pw_gid)
 
 
 def _owned_by_service(pg: EmbeddedPostgis, path: Path) -> None:

@@ -7,7 +7,6 @@ their title and ``details``.
 from __future__ import annotations
 
 import json
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -111,11 +110,12 @@ def _raster_file(folder: Path, provinces: np.ndarray, rng: np.random.Generator) 
 
 def load(session: Session, progress: Callable[[str], None]) -> None:
     """Write the demo files and add each through the real ingestion path."""
+    from layers import datafiles
     from layers.ingest import LayerRequest, add_layer
 
     rng = np.random.default_rng(SEED + 4)
     codes, provinces = _provinces(session)
-    with tempfile.TemporaryDirectory(prefix="pishraft-demo-layers-") as work:
+    with datafiles.work_folder("demo-layers") as work:
         folder = Path(work)
         files = _vector_files(folder, codes, provinces, rng)
         files["demo_population_density"] = _raster_file(folder, provinces, rng)

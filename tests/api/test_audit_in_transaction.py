@@ -61,8 +61,13 @@ def test_an_api_change_whose_audit_entry_fails_is_not_made(client: TestClient, a
     assert roadmaps_titled(title) == 0 and history_rows() == before
 
 
-def test_a_page_change_whose_audit_entry_fails_is_not_made(app_client: TestClient, audit_refused: None) -> None:
-    planner = PageClient(app_client, "demo-planner")
+@pytest.fixture
+def planner(app_client: TestClient) -> PageClient:
+    """The demo planner, signed in (a sign-in is a write too, so before the audit log refuses)."""
+    return PageClient(app_client, "demo-planner")
+
+
+def test_a_page_change_whose_audit_entry_fails_is_not_made(planner: PageClient, audit_refused: None) -> None:
     title = f"audit refused page {uuid.uuid4().hex[:8]}"
     before = history_rows()
     answer = planner.post("/roadmaps/new", {**new_roadmap(title), "start_date": "1404/01/01",
