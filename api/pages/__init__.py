@@ -23,9 +23,10 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from api.pages import (
-    actions, admin, analyst, cores, handovers, history, home, past_plans, progress, roadmaps, session, units,
+    actions, admin, analyst, cores, handovers, history, home, jobs, past_plans, progress, roadmaps, session, units,
 )
 
-PAGE_MODULES = (home, session, units, roadmaps, actions, progress, history, handovers, cores, past_plans, analyst, admin)
+PAGE_MODULES = (home, session, units, roadmaps, actions, progress, history, handovers, cores, past_plans, analyst, jobs,
+                admin)
 
 ROUTERS: tuple[APIRouter, ...] = tuple(module.router for module in PAGE_MODULES)

@@ -139,7 +139,7 @@ def derive_indicator(
     attribute: str | None = None, stat: str | None = None, origin: str = "centroid",
     name_fa: str | None = None, name_en: str | None = None, domain: str = "capacity",
     direction: str = "higher_is_better", synthetic: bool = False,
-    engine: str = "auto", partitions: int | None = None, watch: Watch | None = None,
+    engine: str = "auto", partitions: int | None = None, spatial_shuffle: bool = False, watch: Watch | None = None,
 ) -> dict[str, Any]:
     """Derive indicator ``code`` for every unit at ``level`` from ``layer`` by ``method``.
 
@@ -152,7 +152,8 @@ def derive_indicator(
 
     The point methods of a point layer run on a Dask cluster (:mod:`spatial.analytics.overlay_dask`)
     with ``engine="dask"``, or with ``"auto"`` past ``PISHRAFT_DASK_THRESHOLD`` features, in
-    ``partitions`` partitions, followed by ``watch``; the values are the same. Whatever
+    ``partitions`` partitions (``spatial_shuffle``: shuffled into spatial ones first),
+    followed by ``watch``; the values are the same. Whatever
     fails, nothing is written: the values are written at the end, in the caller's transaction.
     """
     check_level(level)
@@ -174,6 +175,7 @@ def derive_indicator(
         _check_vector(session, info, method, attribute, origin)
         recipe.update({"attribute": attribute} if method in ("sum", "mean") else {})
         recipe.update({"origin": origin} if method == "distance_km" else {})
+    on_cluster = _on_cluster(info, method, engine)
     rollup = ROLLUP.get(method) or ("sum" if stat in ("sum", "count") else "weighted_mean")
     indicator_id = define_indicator(session, {
         "code": code, "name_fa": name_fa or code, "name_en": name_en or code, "domain": domain,
@@ -187,8 +189,9 @@ def derive_indicator(
     if method == "zonal":
         _zonal(session, info, level, str(stat), params)
     elif method in POINT_METHODS and _holds_points(info):
-        if _on_cluster(info, method, engine):
-            unit_ids, values = _point_values_on_cluster(session, info, level, method, attribute, partitions, watch)
+        if on_cluster:
+            unit_ids, values = _point_values_on_cluster(session, info, level, method, attribute, partitions,
+                                                         spatial_shuffle, watch)
         else:
             unit_ids, values = _point_values(session, info, level, method, attribute)
         insert_values(session, params, unit_ids, values)
@@ -217,6 +220,12 @@ def derive_indicator(
     return {"indicator": code, "period": period, **recipe, "rollup": rollup, **dict(counts)}
 
 
+def runs_on_cluster(session: Session, layer: str, method: str, engine: str = "auto") -> bool:
+    """Whether :func:`derive_indicator` of ``method`` from ``layer`` with ``engine`` runs on a Dask cluster
+    (a page then runs it as a background job, :mod:`spatial.analytics.jobs`)."""
+    return _on_cluster(get_layer(session, layer, field="layer"), method, engine)
+
+
 def _on_cluster(info: Layer, method: str, engine: str) -> bool:
     """Whether the derivation of ``method`` from ``info`` runs on a Dask cluster (see ``engine``)."""
     points = method in POINT_METHODS and _holds_points(info)
@@ -227,7 +236,8 @@ def _on_cluster(info: Layer, method: str, engine: str) -> bool:
 
 
 def _point_values_on_cluster(session: Session, info: Layer, level: str, method: str, attribute: str | None,
-                             partitions: int | None, watch: Watch | None) -> tuple[np.ndarray, np.ndarray]:
+                             partitions: int | None, spatial_shuffle: bool,
+                             watch: Watch | None) -> tuple[np.ndarray, np.ndarray]:
     """:func:`_point_values` computed on a Dask cluster, the layer read by the workers in key ranges.
 
     The workers read what is committed: the layer, not this transaction's changes to it.
@@ -243,7 +253,8 @@ def _point_values_on_cluster(session: Session, info: Layer, level: str, method: 
     source = PostgisPoints(url, statement, key_ranges(low, high, info.feature_count or 0, partitions), attribute)
     units = units_frame(session, level)
     with dask_client() as client:
-        tallies = cluster_tallies(client, source, units.geometry.to_numpy(), partitions=partitions, watch=watch)
+        tallies = cluster_tallies(client, source, units.geometry.to_numpy(), partitions=partitions,
+                                  spatial_shuffle=spatial_shuffle, watch=watch)
     return units["unit_id"].to_numpy(), values_of_tallies(method, tallies, units["population"].to_numpy(dtype=float))
 
 

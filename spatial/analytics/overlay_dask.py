@@ -1,10 +1,13 @@
 """The Dask engine of the point overlays: a layer too large for one process, derived on a cluster.
 
 A point layer is read in partitions on the workers (a GeoParquet file by row groups, a
-PostGIS table by ranges of its key ``fid``), spatially shuffled along a Hilbert curve
-(:meth:`dask_geopandas.GeoDataFrame.spatial_shuffle`), and each partition is tallied
-against the units' polygons whose bounding boxes meet its own
+PostGIS table by ranges of its key ``fid``), optionally shuffled into spatial partitions
+along a Hilbert curve (:meth:`dask_geopandas.GeoDataFrame.spatial_shuffle`), and each
+partition is tallied against the units' polygons whose bounding boxes meet its own
 (:func:`spatial.analytics.tallies.point_tallies`, the rule of the in-process engine).
+The shuffle moves every point between workers once, which costs far more than it saves
+while the units' polygons fit on a worker (benchmarked in ``bench/overlay.py --engine
+dask``); it pays when partitions are spatially scattered and the polygons many.
 The application process only adds up the partitions' tallies as they arrive, so it
 holds the units and three numbers per unit, never the points.
 
@@ -26,7 +29,7 @@ import os
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Protocol
 
 import dask
 import dask.dataframe as dd
@@ -135,20 +138,22 @@ def dask_client(scheduler: str | None = None) -> Iterator[Client]:
 
 
 def cluster_tallies(client: Client, source: PointSource, polygons: np.ndarray, *, partitions: int | None = None,
-                    watch: Watch | None = None) -> np.ndarray:
+                    spatial_shuffle: bool = False, watch: Watch | None = None) -> np.ndarray:
     """:func:`~spatial.analytics.tallies.point_tallies` of ``source`` against ``polygons``, on ``client``'s cluster.
 
-    The features are shuffled into ``partitions`` spatial partitions (default: as many as
-    the source has), each tallied on a worker against the polygons it can meet; the
+    The source's partitions (with ``spatial_shuffle``, the features shuffled into
+    ``partitions`` spatial partitions, default as many) are each tallied on a worker
+    against the polygons whose boxes meet theirs; the
     ``(3, n)`` tallies are added up here as partitions finish. If a worker dies, the
     scheduler runs its tasks again elsewhere; anything else that fails (or ``watch``
     raising) cancels the rest and is raised.
     """
     with dask.config.set(scheduler=client):
         frame = source.frame()
-        count = partitions or frame.npartitions
-        # The Hilbert distance and its quantiles are computed here, on the cluster, eagerly.
-        frame = frame.spatial_shuffle(by="hilbert", npartitions=count, calculate_partitions=False)
+        if spatial_shuffle:
+            # The Hilbert distance and its quantiles are computed here, on the cluster, eagerly.
+            frame = frame.spatial_shuffle(by="hilbert", npartitions=partitions or frame.npartitions,
+                                          calculate_partitions=False)
         bounds = shapely.bounds(polygons)
         shared = client.scatter((polygons, bounds), broadcast=True)
         tasks = [dask.delayed(_partition_tallies)(part, shared, source.value_column) for part in frame.to_delayed()]
@@ -185,8 +190,3 @@ def _partition_tallies(part: gpd.GeoDataFrame, shared: tuple[np.ndarray, np.ndar
     values = pd.to_numeric(part[value]).to_numpy(dtype=float, na_value=np.nan) if value else None
     return members, point_tallies(xy, feature, values, nearby)
 
-
-def dashboard_link(client: Client) -> str | None:
-    """The address of the cluster's dashboard, if it serves one."""
-    link: Any = client.dashboard_link
-    return str(link) if link else None

@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 import shapely
 from distributed import Client, Future, LocalCluster
+from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import text
@@ -73,15 +74,18 @@ def in_process(polygons: np.ndarray, frame: gpd.GeoDataFrame) -> np.ndarray:
 
 
 @pytest.mark.parametrize("partitions", [1, 4])
-@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@pytest.mark.parametrize("shuffle", [False, True], ids=["row groups", "spatial shuffle"])
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(layout=layouts())
 def test_the_cluster_tallies_equal_the_in_process_tallies(threads: Client, tmp_path: Path, partitions: int,
+                                                          shuffle: bool,
                                                           layout: tuple[np.ndarray, gpd.GeoDataFrame]) -> None:
     polygons, frame = layout
     path = tmp_path / f"points-{partitions}.parquet"
-    frame.to_parquet(path, row_group_size=max(1, -(-len(frame) // partitions)))
+    frame.to_parquet(path, row_group_size=max(1, -(-len(frame) // partitions)))  # a partition a row group
     expected = in_process(polygons, frame)
-    found = cluster_tallies(threads, GeoParquetPoints(str(path), "beds"), polygons, partitions=partitions)
+    found = cluster_tallies(threads, GeoParquetPoints(str(path), "beds"), polygons, partitions=partitions,
+                            spatial_shuffle=shuffle)
     population = np.arange(len(polygons), dtype=float) * 10  # the first unit has none: its rate is missing
     for method in POINT_METHODS:
         # Counts and sums of whole numbers are exact; a mean is a sum over a count.
@@ -149,7 +153,8 @@ def test_a_derivation_on_a_local_cluster_writes_what_the_process_writes(processe
     for engine in ("process", "dask"):
         with session_scope() as session:
             derive_indicator(session, clinics, "neighbourhood", method, code=f"dask_{engine}_{method}",
-                             period="2024", attribute=attribute, engine=engine, partitions=3)
+                             period="2024", attribute=attribute, engine=engine, partitions=3,
+                             spatial_shuffle=method == "mean")
     in_process, on_cluster = _written(f"dask_process_{method}"), _written(f"dask_dask_{method}")
     assert on_cluster == in_process and any(v for v in on_cluster.values())
 
@@ -205,3 +210,86 @@ def test_a_cancelled_derivation_writes_nothing(processes: Client, clinics: str) 
                          engine="dask", partitions=4, watch=Cancel())
     with session_scope() as session:
         assert session.execute(text("SELECT count(*) FROM indicator WHERE code = 'dask_cancelled'")).scalar() == 0
+
+
+@pytest.mark.slow
+def test_the_command_line_names_the_cluster_shows_progress_and_writes_the_values(processes: Client,
+                                                                                 clinics: str) -> None:
+    from typer.testing import CliRunner
+
+    from api.cli import app
+
+    runner = CliRunner()
+    done = runner.invoke(app, ["indicators", "derive", clinics, "count", "--code", "dask_cli_count", "--period", "2024",
+                               "--engine", "dask", "--partitions", "2"])
+    assert done.exit_code == 0, done.output
+    assert f"Dask cluster {processes.scheduler_info()['address']}" in done.output
+    assert "100%" in done.output and "dask_cli_count:" in done.output
+    with session_scope() as session:
+        derive_indicator(session, clinics, "neighbourhood", "count", code="dask_cli_process", period="2024",
+                         engine="process")
+    assert _written("dask_cli_count") == _written("dask_cli_process")
+    refused = runner.invoke(app, ["indicators", "derive", clinics, "distance_km", "--code", "dask_cli_km",
+                                  "--period", "2024", "--engine", "dask"])
+    assert refused.exit_code == 1 and "runs in process only" in " ".join(refused.output.split())
+
+
+# ------------------------------------------------------------------ the analyst's page: a job with a progress bar
+
+@pytest.fixture
+def past_the_threshold() -> Iterator[None]:
+    """Every point layer counts as large: ``auto`` derivations run on the cluster."""
+    os.environ["PISHRAFT_DASK_THRESHOLD"] = "0"
+    get_settings.cache_clear()
+    yield
+    del os.environ["PISHRAFT_DASK_THRESHOLD"]
+    get_settings.cache_clear()
+
+
+def _job_page(client: TestClient, job: str) -> str:
+    page = client.get(job)
+    assert page.status_code == 200
+    return page.text
+
+
+@pytest.mark.slow
+@pytest.mark.usefixtures("past_the_threshold")
+def test_the_derive_form_runs_a_large_layer_as_a_job_with_a_progress_bar(processes: Client, clinics: str,
+                                                                         client: TestClient) -> None:
+    import time
+
+    sent = client.post("/indicators/derive", data={"layer": clinics, "level": "neighbourhood", "method": "count",
+                                                   "code": "dask_page_count", "period": "2024"},
+                       follow_redirects=False)
+    assert sent.status_code == 303 and "/indicators/derive/jobs/" in sent.headers["location"]
+    job = sent.headers["location"]
+    deadline = time.monotonic() + 300
+    while 'data-state="done"' not in (page := _job_page(client, job)):
+        assert 'data-state="failed"' not in page and time.monotonic() < deadline, page
+        assert "<progress" in page and 'http-equiv="refresh"' in page  # running: the bar, refreshed
+        time.sleep(0.5)
+    assert "<progress" not in page and 'http-equiv="refresh"' not in page
+    with session_scope() as session:
+        derive_indicator(session, clinics, "neighbourhood", "count", code="dask_page_process", period="2024",
+                         engine="process")
+    assert _written("dask_page_count") == _written("dask_page_process")
+
+
+@pytest.mark.slow
+def test_a_job_cancelled_from_its_page_writes_nothing(processes: Client, clinics: str,
+                                                      client: TestClient) -> None:
+    from spatial.analytics import jobs
+
+    with session_scope() as session:
+        job_id = jobs.start_job(session, "dask_page_cancelled", {
+            "layer": clinics, "level": "neighbourhood", "method": "count", "code": "dask_page_cancelled",
+            "period": "2024", "engine": "dask", "partitions": 3}, "local")
+    page = f"/indicators/derive/jobs/{job_id}"
+    assert 'data-testid="derive-job-cancel"' in _job_page(client, page)
+    assert client.post(f"{page}/cancel", follow_redirects=False).status_code == 303
+    assert 'data-testid="derive-job-cancel"' not in _job_page(client, page)  # asked: no second button
+    jobs.run_job(job_id)  # what the background thread runs
+    assert 'data-state="cancelled"' in _job_page(client, page)
+    with session_scope() as session:
+        assert session.execute(text("SELECT count(*) FROM indicator WHERE code = 'dask_page_cancelled'")).scalar() == 0
+    assert client.get("/indicators/derive/jobs/999999").status_code == 404
