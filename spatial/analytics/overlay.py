@@ -151,7 +151,8 @@ def derive_indicator(
     ``period`` are replaced, then rolled up.
 
     The point methods of a point layer run on a Dask cluster (:mod:`spatial.analytics.overlay_dask`)
-    with ``engine="dask"``, or with ``"auto"`` past ``PISHRAFT_DASK_THRESHOLD`` features, in
+    with ``engine="dask"``, or with ``"auto"`` past ``PISHRAFT_DASK_THRESHOLD`` features, and
+    so do zonal statistics with ``engine="dask"`` (the zones shared out between workers), in
     ``partitions`` partitions (``spatial_shuffle``: shuffled into spatial ones first),
     followed by ``watch``; the values are the same. Whatever
     fails, nothing is written: the values are written at the end, in the caller's transaction.
@@ -187,7 +188,7 @@ def derive_indicator(
                     {"id": indicator_id, "period": period})
     params = {"indicator_id": indicator_id, "period": period, "level": level}
     if method == "zonal":
-        _zonal(session, info, level, str(stat), params)
+        _zonal(session, info, level, str(stat), params, on_cluster, partitions, watch)
     elif method in POINT_METHODS and _holds_points(info):
         if on_cluster:
             unit_ids, values = _point_values_on_cluster(session, info, level, method, attribute, partitions,
@@ -227,12 +228,18 @@ def runs_on_cluster(session: Session, layer: str, method: str, engine: str = "au
 
 
 def _on_cluster(info: Layer, method: str, engine: str) -> bool:
-    """Whether the derivation of ``method`` from ``info`` runs on a Dask cluster (see ``engine``)."""
+    """Whether the derivation of ``method`` from ``info`` runs on a Dask cluster (see ``engine``).
+
+    Point methods go there past ``PISHRAFT_DASK_THRESHOLD`` features; zonal statistics
+    when asked (``engine="dask"``; the workers must read the raster file).
+    """
     points = method in POINT_METHODS and _holds_points(info)
-    if engine == "dask" and not points:
+    if engine == "dask" and not (points or method == "zonal"):
         raise InvalidInput(f"Method '{method}' of layer '{info.slug}' runs in process only; the Dask engine "
-                           f"derives {', '.join(POINT_METHODS)} of point layers.", field="engine")
-    return engine == "dask" or (engine == "auto" and (info.feature_count or 0) > get_settings().dask_threshold)
+                           f"derives {', '.join(POINT_METHODS)} of point layers and zonal statistics.",
+                           field="engine")
+    return engine == "dask" or (engine == "auto" and points
+                                and (info.feature_count or 0) > get_settings().dask_threshold)
 
 
 def _point_values_on_cluster(session: Session, info: Layer, level: str, method: str, attribute: str | None,
@@ -462,9 +469,18 @@ class _ZoneSource(FeatureSource):
         return self.crs
 
 
-def _zonal(session: Session, info: Layer, level: str, stat: str, params: dict[str, Any]) -> None:
+def _zonal(session: Session, info: Layer, level: str, stat: str, params: dict[str, Any], on_cluster: bool,
+           partitions: int | None, watch: Watch | None) -> None:
     zones = units_frame(session, level)
-    values = zonal_statistics(raster_file(info.slug, info.raster_path), zones, stat)
+    raster = raster_file(info.slug, info.raster_path)
+    if on_cluster:
+        from spatial.analytics.overlay_dask import cluster_zonal, dask_client
+
+        with dask_client() as client:
+            values = cluster_zonal(client, zonal_statistics, str(raster), zones, stat, partitions=partitions,
+                                   watch=watch)
+    else:
+        values = zonal_statistics(raster, zones, stat)
     insert_values(session, params, zones["unit_id"].to_numpy(), values)
 
 

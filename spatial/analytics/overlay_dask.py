@@ -26,10 +26,10 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 import dask
 import dask.dataframe as dd
@@ -157,20 +157,47 @@ def cluster_tallies(client: Client, source: PointSource, polygons: np.ndarray, *
         bounds = shapely.bounds(polygons)
         shared = client.scatter((polygons, bounds), broadcast=True)
         tasks = [dask.delayed(_partition_tallies)(part, shared, source.value_column) for part in frame.to_delayed()]
-    futures = client.compute(tasks)
     total = np.zeros((3, len(polygons)))
+    for members, tallies in _as_completed(client, client.compute(tasks), watch):
+        total[:, members] += tallies
+    return total
+
+
+def cluster_zonal(client: Client, zonal_statistics: Callable[[str, gpd.GeoDataFrame, str], np.ndarray], raster: str,
+                  zones: gpd.GeoDataFrame, stat: str, *, partitions: int | None = None,
+                  watch: Watch | None = None) -> np.ndarray:
+    """``zonal_statistics(raster, zones, stat)`` on ``client``'s cluster, the zones shared out in
+    ``partitions`` runs (default: four a worker): each worker reads only the raster windows
+    its zones cover (or the raster whole, when small), so the values are the in-process ones.
+
+    The function is passed in (:func:`spatial.analytics.overlay.zonal_statistics`) and the
+    raster's path must be readable by the workers (shared storage).
+    """
+    count = max(1, min(len(zones), partitions or 4 * len(client.scheduler_info()["workers"])))
+    ends = np.linspace(0, len(zones), count + 1).astype(int)
+    futures = [client.submit(zonal_statistics, raster, zones.iloc[a:b], stat, pure=False)
+               for a, b in zip(ends[:-1], ends[1:], strict=True)]
+    order = {future.key: i for i, future in enumerate(futures)}
+    parts: list[np.ndarray] = [np.zeros(0)] * count
+    for key, values in _as_completed(client, futures, watch, keyed=True):
+        parts[order[key]] = values
+    return np.concatenate(parts)
+
+
+def _as_completed(client: Client, futures: list[Future], watch: Watch | None, keyed: bool = False) -> Iterator[Any]:
+    """The results of ``futures`` as they finish (with ``keyed``: ``(key, result)``), each
+    released once read, ``watch`` told; whatever stops the iteration cancels the rest."""
     try:
         if watch is not None:
             watch.started(client, futures)
         for done, future in enumerate(as_completed(futures), 1):
-            members, tallies = future.result()
-            total[:, members] += tallies
+            result = future.result()
+            yield (future.key, result) if keyed else result
             future.release()
             if watch is not None:
                 watch.advanced(done, len(futures))
     finally:
         client.cancel(futures)
-    return total
 
 
 def _partition_tallies(part: gpd.GeoDataFrame, shared: tuple[np.ndarray, np.ndarray],

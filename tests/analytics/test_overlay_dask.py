@@ -9,7 +9,7 @@ from __future__ import annotations
 import itertools
 import os
 import signal
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import geopandas as gpd
@@ -21,6 +21,7 @@ from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import text
+from sqlalchemy.orm import Session
 
 from spatial.analytics.overlay import derive_indicator
 from spatial.analytics.overlay_dask import GeoParquetPoints, cluster_tallies, key_ranges
@@ -157,6 +158,26 @@ def test_a_derivation_on_a_local_cluster_writes_what_the_process_writes(processe
                              spatial_shuffle=method == "mean")
     in_process, on_cluster = _written(f"dask_process_{method}"), _written(f"dask_dask_{method}")
     assert on_cluster == in_process and any(v for v in on_cluster.values())
+
+
+@pytest.mark.slow
+def test_zonal_statistics_on_a_local_cluster_equal_the_in_process_ones(processes: Client, session: Session,
+                                                                       raster_layer: Callable[..., Path]) -> None:
+    """The zones are shared out between the workers, each reading the raster file itself."""
+    hoods = neighbourhoods_of(session, COUNTY)
+    minx, miny, maxx, maxy = hoods.total_bounds
+    cell = 0.01
+    cols, rows = int((maxx - minx) / cell) + 3, int((maxy - miny) / cell) + 3
+    array = (np.arange(rows * cols, dtype="float32").reshape(rows, cols) * 7.3) % 101
+    raster_layer("dask_elevation", array, minx - cell, maxy + cell, cell, nodata=-9999)
+    found = {}
+    for engine in ("process", "dask"):
+        derive_indicator(session, "dask_elevation", "neighbourhood", "zonal", code=f"dask_elev_{engine}",
+                         period="2024", stat="mean", engine=engine, partitions=3)
+        found[engine] = dict(session.execute(text(
+            """SELECT v.unit_id, v.value FROM indicator_value v JOIN indicator i ON i.id = v.indicator_id
+               WHERE i.code = :code"""), {"code": f"dask_elev_{engine}"}).all())
+    assert found["dask"] == found["process"] and any(v is not None for v in found["dask"].values())
 
 
 class KillAWorker:
