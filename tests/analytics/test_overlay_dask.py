@@ -37,7 +37,7 @@ POINT_METHODS = ("count", "per_1000", "sum", "mean")
 @pytest.fixture(scope="module")
 def threads() -> Iterator[Client]:
     """A cluster of two threaded workers in this process."""
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None) as cluster, \
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=False, dashboard_address="127.0.0.1:0") as cluster, \
             Client(cluster) as client:
         yield client
 
@@ -106,7 +106,7 @@ def test_key_ranges_cover_every_key_once() -> None:
 @pytest.fixture(scope="module")
 def processes(database_url: str) -> Iterator[Client]:
     """Two single-threaded worker processes, and Pishraft pointed at them (PISHRAFT_DASK_SCHEDULER)."""
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, \
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address="127.0.0.1:0") as cluster, \
             Client(cluster) as client:
         os.environ["PISHRAFT_DASK_SCHEDULER"] = cluster.scheduler_address
         get_settings.cache_clear()
