@@ -115,10 +115,10 @@ class Watch(Protocol):
     """Who follows a derivation on the cluster: the command line's progress bar, a job's state."""
 
     def started(self, client: Client, futures: list[Future]) -> None:
-        """The partitions' tallies were submitted (``futures``, one a partition)."""
+        """The work was submitted: ``futures``, one a part (a partition of points, a run of zones)."""
 
     def advanced(self, done: int, total: int) -> None:
-        """``done`` of ``total`` partitions are tallied; raising stops the derivation (cancels it)."""
+        """``done`` of ``total`` parts are finished; raising stops the derivation (cancels the rest)."""
 
 
 @contextmanager
@@ -155,7 +155,9 @@ def cluster_tallies(client: Client, source: PointSource, polygons: np.ndarray, *
             frame = frame.spatial_shuffle(by="hilbert", npartitions=partitions or frame.npartitions,
                                           calculate_partitions=False)
         bounds = shapely.bounds(polygons)
-        shared = client.scatter((polygons, bounds), broadcast=True)
+        # A key of its own (hash=False): one derivation never meets another's copies, some of
+        # which may have been lost with a worker.
+        shared = client.scatter((polygons, bounds), broadcast=True, hash=False)
         tasks = [dask.delayed(_partition_tallies)(part, shared, source.value_column) for part in frame.to_delayed()]
     total = np.zeros((3, len(polygons)))
     for members, tallies in _as_completed(client, client.compute(tasks), watch):

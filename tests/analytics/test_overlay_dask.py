@@ -135,6 +135,7 @@ def clinics(database_url: str) -> Iterator[str]:
     yield "dask_clinics"
     with session_scope() as session:
         session.execute(text("DELETE FROM indicator WHERE code LIKE 'dask\\_%'"))
+        session.execute(text("DELETE FROM derivation_job WHERE code LIKE 'dask\\_%'"))
         session.execute(text("DELETE FROM layer WHERE slug = 'dask_clinics'"))
         session.execute(text("DROP TABLE layers.dask_clinics"))
 
