@@ -19,13 +19,29 @@
 Everything runs in a scratch database created on the embedded cluster (or the
 server of ``DATABASE_URL``) and dropped at the end.
 
+3. ``--engine dask``: count 10,000,000 generated points (a GeoParquet file of 500,000-row
+   groups) into 50,000 generated neighbourhoods on a Dask cluster
+   (:mod:`spatial.analytics.overlay_dask`: the row groups read by the workers and
+   tallied each against the polygons it can meet) against the in-process path on the same
+   machine (the file read whole, then the same tallies); ``--spatial-shuffle`` shuffles
+   the points into spatial partitions first. Each runs in a process of its
+   own, so that each peak resident memory (``ru_maxrss``) is its own: the application
+   process, each worker, the in-process run. Goals: the counts equal, the application
+   process's peak under 1 GB. The cluster is ``PISHRAFT_DASK_SCHEDULER``, or a
+   ``LocalCluster`` of one worker process per core.
+
     .venv/bin/python bench/overlay.py [--points 1000000] [--polygons 50000] [--districts 2000]
+    .venv/bin/python bench/overlay.py --engine dask [--points 10000000] [--polygons 50000] [--spatial-shuffle]
 """
 
 from __future__ import annotations
 
 import argparse
+import io
+import json
 import os
+import resource
+import subprocess
 import sys
 import tempfile
 import time
@@ -116,11 +132,24 @@ def write_raster(path: Path, rng: np.random.Generator, size: int) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--points", type=int, default=1_000_000)
+    parser.add_argument("--engine", choices=("process", "dask"), default="process")
+    parser.add_argument("--points", type=int, default=None, help="default 1,000,000 (dask: 10,000,000)")
     parser.add_argument("--polygons", type=int, default=50_000)
     parser.add_argument("--districts", type=int, default=2_000)
     parser.add_argument("--raster-size", type=int, default=4_000)
+    parser.add_argument("--row-group", type=int, default=500_000, help="dask: points per GeoParquet row group")
+    parser.add_argument("--spatial-shuffle", action="store_true", help="dask: shuffle into spatial partitions first")
+    parser.add_argument("--role", choices=("generate", "dask", "process"), help=argparse.SUPPRESS)
+    parser.add_argument("--dir", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.role:
+        ROLES[args.role](args)
+        return
+    if args.engine == "dask":
+        args.points = args.points or 10_000_000
+        compare_engines(args)
+        return
+    args.points = args.points or 1_000_000
 
     server = server_url()
     name = f"pishraft_bench_{os.getpid()}"
@@ -203,6 +232,112 @@ def run(url: str, data_dir: Path, args: argparse.Namespace) -> None:
         districts.geometry, str(raster), stats=["mean"]))
     print(f"  ratio rasterstats / Pishraft {t_rs / t_zonal:.1f}x (goal >= 10), "
           f"Pishraft / exactextract {t_zonal / t_exact:.2f}", flush=True)
+
+
+# ------------------------------------------------------------------ --engine dask
+
+def peak_mb() -> float:
+    """This process's peak resident memory so far, in MB (Linux reports KB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def generate(args: argparse.Namespace) -> None:
+    """Write the neighbourhoods and the points as GeoParquet, the points a row group at a time."""
+    import geopandas as gpd
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from spatial.demo.tessellate import tessellate
+
+    rng = np.random.default_rng(2024)
+    gpd.GeoDataFrame({"population": rng.integers(100, 5000, args.polygons)},
+                     geometry=tessellate(BOX, args.polygons, rng), crs=4326).to_parquet(args.dir / "units.parquet")
+    # The GeoParquet metadata geopandas writes for a frame of points, given to every row group.
+    sample = io.BytesIO()
+    gpd.GeoDataFrame(geometry=shapely.points([[50.0, 28.0]]), crs=4326).to_parquet(sample)
+    schema = pq.read_schema(sample)
+    with pq.ParquetWriter(args.dir / "points.parquet", schema) as writer:
+        for start in range(0, args.points, args.row_group):
+            xy = rng.uniform((50.0, 28.0), (60.0, 36.0), size=(min(args.row_group, args.points - start), 2))
+            writer.write_table(pa.table({"geometry": shapely.to_wkb(shapely.points(xy))}, schema=schema))
+
+
+def run_on_cluster(args: argparse.Namespace) -> None:
+    """The application process of a derivation on a Dask cluster: prints its figures as JSON."""
+    import geopandas as gpd
+
+    from spatial.analytics.overlay_dask import GeoParquetPoints, cluster_tallies, dask_client
+
+    units = gpd.read_parquet(args.dir / "units.parquet")
+    start = time.perf_counter()
+    with dask_client() as client:
+        started = time.perf_counter()
+        tallies = cluster_tallies(client, GeoParquetPoints(str(args.dir / "points.parquet")), units.geometry.to_numpy(),
+                                  spatial_shuffle=args.spatial_shuffle)
+        seconds = time.perf_counter() - started
+        workers = client.run(peak_mb)
+    np.save(args.dir / "dask.npy", tallies[0])
+    print(json.dumps({"seconds": seconds, "with_cluster_start": time.perf_counter() - start, "app_mb": peak_mb(),
+                      "workers_mb": workers}))
+
+
+def run_in_process(args: argparse.Namespace) -> None:
+    """The in-process path on the same file: read whole, then the same tallies; prints JSON."""
+    import geopandas as gpd
+    import pyarrow.parquet as pq
+
+    from spatial.analytics.overlay import WORKERS
+    from spatial.analytics.tallies import point_tallies
+
+    units = gpd.read_parquet(args.dir / "units.parquet")
+    start = time.perf_counter()
+    wkb = pq.read_table(args.dir / "points.parquet", columns=["geometry"]).column("geometry")
+    xy = shapely.get_coordinates(shapely.from_wkb(wkb.to_numpy()))
+    del wkb
+    tallies = point_tallies(xy, np.arange(len(xy)), None, units.geometry.to_numpy(), workers=WORKERS)
+    seconds = time.perf_counter() - start
+    np.save(args.dir / "process.npy", tallies[0])
+    print(json.dumps({"seconds": seconds, "app_mb": peak_mb()}))
+
+
+ROLES = {"generate": generate, "dask": run_on_cluster, "process": run_in_process}
+
+
+def compare_engines(args: argparse.Namespace) -> None:
+    """Generate the data, run both engines in processes of their own, print times, memory and ratios."""
+    work = Path(tempfile.mkdtemp(prefix="pishraft-bench-dask-"))
+
+    def role(name: str) -> dict[str, Any] | None:
+        command = [sys.executable, __file__, "--role", name, "--dir", str(work), "--points", str(args.points),
+                   "--polygons", str(args.polygons), "--row-group", str(args.row_group),
+                   *(["--spatial-shuffle"] if args.spatial_shuffle else [])]
+        done = subprocess.run(command, capture_output=True, text=True, check=False)
+        if done.returncode != 0:
+            print(f"  {name}: failed ({done.returncode}): {done.stderr.strip().splitlines()[-1:]}", flush=True)
+            return None
+        lines = done.stdout.strip().splitlines()
+        return json.loads(lines[-1]) if lines else {}
+
+    print(f"count {args.points:,} points into {args.polygons:,} neighbourhoods: Dask cluster"
+          f"{' (spatial shuffle)' if args.spatial_shuffle else ''} vs in process", flush=True)
+    timed(f"generate GeoParquet (row groups of {args.row_group:,})", lambda: role("generate"))
+    dask = role("dask")
+    if dask:
+        print(f"  {'Dask cluster (tallies)':<44} {dask['seconds']:8.2f} s  "
+              f"(with starting the cluster {dask['with_cluster_start']:.2f} s)")
+        print(f"    peak memory: application process {dask['app_mb']:,.0f} MB (goal < 1,024), "
+              + ", ".join(f"worker {i + 1} {mb:,.0f} MB" for i, mb in enumerate(dask["workers_mb"].values())))
+    local = role("process")
+    if local:
+        print(f"  {'in process (read whole, tallies)':<44} {local['seconds']:8.2f} s")
+        print(f"    peak memory: {local['app_mb']:,.0f} MB")
+    if dask and local:
+        same = np.array_equal(np.load(work / "dask.npy"), np.load(work / "process.npy"))
+        print(f"  counts equal: {same}; ratio time Dask / in process {dask['seconds'] / local['seconds']:.2f}, "
+              f"peak memory application / in process {dask['app_mb'] / local['app_mb']:.2f}", flush=True)
+    for name in ("points.parquet", "units.parquet", "dask.npy", "process.npy"):
+        (work / name).unlink(missing_ok=True)
+    work.rmdir()
 
 
 if __name__ == "__main__":

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
@@ -12,6 +12,9 @@ from rich.table import Table
 from api.cli.common import console, reports_errors
 from spatial.analytics import overlay_methods
 from spatial.errors import InvalidInput, NotFound
+
+if TYPE_CHECKING:
+    from distributed import Client, Future
 
 app = typer.Typer(help="Indicators: define, import from CSV, derive from layers, list.", no_args_is_help=True)
 index_app = typer.Typer(help="Composite indices: compute from a YAML/JSON definition, show scores.",
@@ -91,16 +94,43 @@ def derive(
     direction: Annotated[str, typer.Option()] = "higher_is_better",
     name_fa: Annotated[str | None, typer.Option()] = None,
     name_en: Annotated[str | None, typer.Option()] = None,
+    engine: Annotated[str, typer.Option(help="auto (Dask past PISHRAFT_DASK_THRESHOLD features), process or dask")]
+    = "auto",
+    partitions: Annotated[int | None, typer.Option(help="Dask: partitions of the layer (default: one per "
+                                                        "500,000 features)", min=1)] = None,
+    spatial_shuffle: Annotated[bool, typer.Option(help="Dask: shuffle the features into spatial partitions first")]
+    = False,
 ) -> None:
-    """Derive an indicator for every unit at LEVEL by overlaying LAYER, then roll it up."""
+    """Derive an indicator for every unit at LEVEL by overlaying LAYER, then roll it up.
+
+    On a Dask cluster (PISHRAFT_DASK_SCHEDULER, or a LocalCluster started for it) the
+    dashboard's address and Dask's progress bar are shown; Ctrl-C cancels and writes nothing.
+    """
     from spatial.analytics import overlay
     from spatial.db.engine import session_scope
 
     with session_scope() as session:
         result = overlay.derive_indicator(session, layer, level, method, code=code, period=period,
                                           attribute=attribute, stat=stat, origin=origin, domain=domain,
-                                          direction=direction, name_fa=name_fa, name_en=name_en)
+                                          direction=direction, name_fa=name_fa, name_en=name_en, engine=engine,
+                                          partitions=partitions, spatial_shuffle=spatial_shuffle,
+                                          watch=ProgressBar())
     console.print(f"{result['indicator']}: {result['with_value']} of {result['units']} {level} unit(s) have a value")
+
+
+class ProgressBar:
+    """Follows a derivation on a Dask cluster in the terminal: its dashboard, then Dask's progress bar."""
+
+    def started(self, client: Client, futures: list[Future]) -> None:
+        from distributed import progress
+
+        link = client.dashboard_link
+        console.print(f"Dask cluster {client.scheduler_info()['address']}" + (f", dashboard {link}" if link else ""))
+        progress(futures)  # Dask's text bar, until every partition is tallied
+        console.print()
+
+    def advanced(self, done: int, total: int) -> None:
+        pass
 
 
 @app.command("access")

@@ -27,7 +27,7 @@ from layers.archive import MB, Limits
 from spatial.catalogue import describe, get_layer, list_layers
 from layers.ingest import LayerRequest, add_layer
 from layers.options import FORM
-from spatial.analytics import indicators, overlay
+from spatial.analytics import indicators, jobs, overlay
 from spatial.db.engine import session_scope
 from spatial.errors import PishraftError
 from spatial.messages import FA
@@ -211,8 +211,19 @@ def derive(request: Request, sent: Submitted = Depends(form_for("indicators:writ
     name_fa = errors.text(sent, "name_fa", DERIVE_LABELS["name_fa"], required=False, max_len=200) or None
     name_en = errors.text(sent, "name_en", DERIVE_LABELS["name_en"], required=False, max_len=200) or None
     values = {k: sent.text(k) for k in DERIVE_LABELS}
+    job_id: int | None = None
     if not errors and layer and level and method:
         try:
+            with session_scope() as session:
+                if overlay.runs_on_cluster(session, layer, method):  # long: a background job with a progress bar
+                    job_id = jobs.start_job(session, code, {
+                        "layer": layer, "level": level, "method": method, "code": code, "period": period,
+                        "attribute": attribute, "stat": stat, "origin": origin or "centroid",
+                        "domain": domain or "capacity", "direction": direction or "higher_is_better",
+                        "name_fa": name_fa, "name_en": name_en}, editor(sent).username)
+            if job_id is not None:
+                jobs.run_in_background(job_id)
+                return redirect(request, f"/indicators/derive/jobs/{job_id}")
             with session_scope() as session:
                 result = overlay.derive_indicator(
                     session, layer, level, method, code=code, period=period, attribute=attribute, stat=stat,

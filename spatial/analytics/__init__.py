@@ -2,7 +2,9 @@
 
 :mod:`~spatial.analytics.indicators` (definitions, values, roll-up), :mod:`~spatial.analytics.overlay`
 (indicators derived by overlaying a layer on a level of units; its choices of method in
-:mod:`~spatial.analytics.overlay_methods`), :mod:`~spatial.analytics.indices`
+:mod:`~spatial.analytics.overlay_methods`, the point-in-polygon rule in
+:mod:`~spatial.analytics.tallies`, the Dask engine for large layers in
+:mod:`~spatial.analytics.overlay_dask`, background derivations in :mod:`~spatial.analytics.jobs`), :mod:`~spatial.analytics.indices`
 (composite indices and rankings), :mod:`~spatial.analytics.mcdm` (AHP weights, VIKOR),
 :mod:`~spatial.analytics.what_if` (index scores under other weights, not stored),
 :mod:`~spatial.analytics.lisa` (queen contiguity and LISA cluster labels),

@@ -141,7 +141,7 @@ def derive_indicator(
     attribute: str | None = None, stat: str | None = None, origin: str = "centroid",
     name_fa: str | None = None, name_en: str | None = None, domain: str = "capacity",
     direction: str = "higher_is_better", synthetic: bool = False,
-    engine: str = "auto", partitions: int | None = None, watch: Watch | None = None,
+    engine: str = "auto", partitions: int | None = None, spatial_shuffle: bool = False, watch: Watch | None = None,
 ) -> dict[str, Any]:
     """Derive indicator ``code`` for every unit at ``level`` from ``layer`` by ``method``.
 
@@ -153,8 +153,10 @@ def derive_indicator(
     ``period`` are replaced, then rolled up.
 
     The point methods of a point layer run on a Dask cluster (:mod:`spatial.analytics.overlay_dask`)
-    with ``engine="dask"``, or with ``"auto"`` past ``PISHRAFT_DASK_THRESHOLD`` features, in
-    ``partitions`` partitions, followed by ``watch``; the values are the same. Whatever
+    with ``engine="dask"``, or with ``"auto"`` past ``PISHRAFT_DASK_THRESHOLD`` features, and
+    so do zonal statistics with ``engine="dask"`` (the zones shared out between workers), in
+    ``partitions`` partitions (``spatial_shuffle``: shuffled into spatial ones first),
+    followed by ``watch``; the values are the same. Whatever
     fails, nothing is written: the values are written at the end, in the caller's transaction.
     """
     check_level(level)
@@ -178,6 +180,7 @@ def derive_indicator(
         _check_vector(session, info, method, attribute, origin)
         recipe.update({"attribute": attribute} if method in ("sum", "mean") else {})
         recipe.update({"origin": origin} if method == "distance_km" else {})
+    on_cluster = _on_cluster(info, method, engine)
     rollup = ROLLUP.get(method) or ("sum" if stat in ("sum", "count") else "weighted_mean")
     indicator_id = define_indicator(session, {
         "code": code, "name_fa": name_fa or code, "name_en": name_en or code, "domain": domain,
@@ -189,10 +192,11 @@ def derive_indicator(
                     {"id": indicator_id, "period": period})
     params = {"indicator_id": indicator_id, "period": period, "level": level}
     if method == "zonal":
-        _zonal(session, info, level, str(stat), params)
+        _zonal(session, info, level, str(stat), params, on_cluster, partitions, watch)
     elif method in POINT_METHODS and _holds_points(info):
-        if _on_cluster(info, method, engine):
-            unit_ids, values = _point_values_on_cluster(session, info, level, method, attribute, partitions, watch)
+        if on_cluster:
+            unit_ids, values = _point_values_on_cluster(session, info, level, method, attribute, partitions,
+                                                         spatial_shuffle, watch)
         else:
             unit_ids, values = _point_values(session, info, level, method, attribute)
         insert_values(session, params, unit_ids, values)
@@ -221,17 +225,30 @@ def derive_indicator(
     return {"indicator": code, "period": period, **recipe, "rollup": rollup, **dict(counts)}
 
 
+def runs_on_cluster(session: Session, layer: str, method: str, engine: str = "auto") -> bool:
+    """Whether :func:`derive_indicator` of ``method`` from ``layer`` with ``engine`` runs on a Dask cluster
+    (a page then runs it as a background job, :mod:`spatial.analytics.jobs`)."""
+    return _on_cluster(get_layer(session, layer, field="layer"), method, engine)
+
+
 def _on_cluster(info: Layer, method: str, engine: str) -> bool:
-    """Whether the derivation of ``method`` from ``info`` runs on a Dask cluster (see ``engine``)."""
+    """Whether the derivation of ``method`` from ``info`` runs on a Dask cluster (see ``engine``).
+
+    Point methods go there past ``PISHRAFT_DASK_THRESHOLD`` features; zonal statistics
+    when asked (``engine="dask"``; the workers must read the raster file).
+    """
     points = method in POINT_METHODS and _holds_points(info)
-    if engine == "dask" and not points:
+    if engine == "dask" and not (points or method == "zonal"):
         raise InvalidInput(f"Method '{method}' of layer '{info.slug}' runs in process only; the Dask engine "
-                           f"derives {', '.join(POINT_METHODS)} of point layers.", field="engine")
-    return engine == "dask" or (engine == "auto" and (info.feature_count or 0) > get_settings().dask_threshold)
+                           f"derives {', '.join(POINT_METHODS)} of point layers and zonal statistics.",
+                           field="engine")
+    return engine == "dask" or (engine == "auto" and points
+                                and (info.feature_count or 0) > get_settings().dask_threshold)
 
 
 def _point_values_on_cluster(session: Session, info: Layer, level: str, method: str, attribute: str | None,
-                             partitions: int | None, watch: Watch | None) -> tuple[np.ndarray, np.ndarray]:
+                             partitions: int | None, spatial_shuffle: bool,
+                             watch: Watch | None) -> tuple[np.ndarray, np.ndarray]:
     """:func:`_point_values` computed on a Dask cluster, the layer read by the workers in key ranges.
 
     The workers read what is committed: the layer, not this transaction's changes to it.
@@ -247,7 +264,8 @@ def _point_values_on_cluster(session: Session, info: Layer, level: str, method: 
     source = PostgisPoints(url, statement, key_ranges(low, high, info.feature_count or 0, partitions), attribute)
     units = units_frame(session, level)
     with dask_client() as client:
-        tallies = cluster_tallies(client, source, units.geometry.to_numpy(), partitions=partitions, watch=watch)
+        tallies = cluster_tallies(client, source, units.geometry.to_numpy(), partitions=partitions,
+                                  spatial_shuffle=spatial_shuffle, watch=watch)
     return units["unit_id"].to_numpy(), values_of_tallies(method, tallies, units["population"].to_numpy(dtype=float))
 
 
@@ -460,9 +478,18 @@ class _ZoneSource(FeatureSource):
         return self.crs
 
 
-def _zonal(session: Session, info: Layer, level: str, stat: str, params: dict[str, Any]) -> None:
+def _zonal(session: Session, info: Layer, level: str, stat: str, params: dict[str, Any], on_cluster: bool,
+           partitions: int | None, watch: Watch | None) -> None:
     zones = units_frame(session, level)
-    values = zonal_statistics(raster_file(info.slug, info.raster_path), zones, stat)
+    raster = raster_file(info.slug, info.raster_path)
+    if on_cluster:
+        from spatial.analytics.overlay_dask import cluster_zonal, dask_client
+
+        with dask_client() as client:
+            values = cluster_zonal(client, zonal_statistics, str(raster), zones, stat, partitions=partitions,
+                                   watch=watch)
+    else:
+        values = zonal_statistics(raster, zones, stat)
     insert_values(session, params, zones["unit_id"].to_numpy(), values)
 
 

@@ -1,10 +1,13 @@
 """The Dask engine of the point overlays: a layer too large for one process, derived on a cluster.
 
 A point layer is read in partitions on the workers (a GeoParquet file by row groups, a
-PostGIS table by ranges of its key ``fid``), spatially shuffled along a Hilbert curve
-(:meth:`dask_geopandas.GeoDataFrame.spatial_shuffle`), and each partition is tallied
-against the units' polygons whose bounding boxes meet its own
+PostGIS table by ranges of its key ``fid``), optionally shuffled into spatial partitions
+along a Hilbert curve (:meth:`dask_geopandas.GeoDataFrame.spatial_shuffle`), and each
+partition is tallied against the units' polygons whose bounding boxes meet its own
 (:func:`spatial.analytics.tallies.point_tallies`, the rule of the in-process engine).
+The shuffle moves every point between workers once, which costs far more than it saves
+while the units' polygons fit on a worker (benchmarked in ``bench/overlay.py --engine
+dask``); it pays when partitions are spatially scattered and the polygons many.
 The application process only adds up the partitions' tallies as they arrive, so it
 holds the units and three numbers per unit, never the points.
 
@@ -23,7 +26,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -112,10 +115,10 @@ class Watch(Protocol):
     """Who follows a derivation on the cluster: the command line's progress bar, a job's state."""
 
     def started(self, client: Client, futures: list[Future]) -> None:
-        """The partitions' tallies were submitted (``futures``, one a partition)."""
+        """The work was submitted: ``futures``, one a part (a partition of points, a run of zones)."""
 
     def advanced(self, done: int, total: int) -> None:
-        """``done`` of ``total`` partitions are tallied; raising stops the derivation (cancels it)."""
+        """``done`` of ``total`` parts are finished; raising stops the derivation (cancels the rest)."""
 
 
 @contextmanager
@@ -135,37 +138,68 @@ def dask_client(scheduler: str | None = None) -> Iterator[Client]:
 
 
 def cluster_tallies(client: Client, source: PointSource, polygons: np.ndarray, *, partitions: int | None = None,
-                    watch: Watch | None = None) -> np.ndarray:
+                    spatial_shuffle: bool = False, watch: Watch | None = None) -> np.ndarray:
     """:func:`~spatial.analytics.tallies.point_tallies` of ``source`` against ``polygons``, on ``client``'s cluster.
 
-    The features are shuffled into ``partitions`` spatial partitions (default: as many as
-    the source has), each tallied on a worker against the polygons it can meet; the
+    The source's partitions (with ``spatial_shuffle``, the features shuffled into
+    ``partitions`` spatial partitions, default as many) are each tallied on a worker
+    against the polygons whose boxes meet theirs; the
     ``(3, n)`` tallies are added up here as partitions finish. If a worker dies, the
     scheduler runs its tasks again elsewhere; anything else that fails (or ``watch``
     raising) cancels the rest and is raised.
     """
     with dask.config.set(scheduler=client):
         frame = source.frame()
-        count = partitions or frame.npartitions
-        # The Hilbert distance and its quantiles are computed here, on the cluster, eagerly.
-        frame = frame.spatial_shuffle(by="hilbert", npartitions=count, calculate_partitions=False)
+        if spatial_shuffle:
+            # The Hilbert distance and its quantiles are computed here, on the cluster, eagerly.
+            frame = frame.spatial_shuffle(by="hilbert", npartitions=partitions or frame.npartitions,
+                                          calculate_partitions=False)
         bounds = shapely.bounds(polygons)
-        shared = client.scatter((polygons, bounds), broadcast=True)
+        # A key of its own (hash=False): one derivation never meets another's copies, some of
+        # which may have been lost with a worker.
+        shared = client.scatter((polygons, bounds), broadcast=True, hash=False)
         tasks = [dask.delayed(_partition_tallies)(part, shared, source.value_column) for part in frame.to_delayed()]
-    futures = client.compute(tasks)
     total = np.zeros((3, len(polygons)))
+    for members, tallies in _as_completed(client, client.compute(tasks), watch):
+        total[:, members] += tallies
+    return total
+
+
+def cluster_zonal(client: Client, zonal_statistics: Callable[[str, gpd.GeoDataFrame, str], np.ndarray], raster: str,
+                  zones: gpd.GeoDataFrame, stat: str, *, partitions: int | None = None,
+                  watch: Watch | None = None) -> np.ndarray:
+    """``zonal_statistics(raster, zones, stat)`` on ``client``'s cluster, the zones shared out in
+    ``partitions`` runs (default: four a worker): each worker reads only the raster windows
+    its zones cover (or the raster whole, when small), so the values are the in-process ones.
+
+    The function is passed in (:func:`spatial.analytics.overlay.zonal_statistics`) and the
+    raster's path must be readable by the workers (shared storage).
+    """
+    count = max(1, min(len(zones), partitions or 4 * len(client.scheduler_info()["workers"])))
+    ends = np.linspace(0, len(zones), count + 1).astype(int)
+    futures = [client.submit(zonal_statistics, raster, zones.iloc[a:b], stat, pure=False)
+               for a, b in zip(ends[:-1], ends[1:], strict=True)]
+    order = {future.key: i for i, future in enumerate(futures)}
+    parts: list[np.ndarray] = [np.zeros(0)] * count
+    for key, values in _as_completed(client, futures, watch, keyed=True):
+        parts[order[key]] = values
+    return np.concatenate(parts)
+
+
+def _as_completed(client: Client, futures: list[Future], watch: Watch | None, keyed: bool = False) -> Iterator[Any]:
+    """The results of ``futures`` as they finish (with ``keyed``: ``(key, result)``), each
+    released once read, ``watch`` told; whatever stops the iteration cancels the rest."""
     try:
         if watch is not None:
             watch.started(client, futures)
         for done, future in enumerate(as_completed(futures), 1):
-            members, tallies = future.result()
-            total[:, members] += tallies
+            result = future.result()
+            yield (future.key, result) if keyed else result
             future.release()
             if watch is not None:
                 watch.advanced(done, len(futures))
     finally:
         client.cancel(futures)
-    return total
 
 
 def _partition_tallies(part: gpd.GeoDataFrame, shared: tuple[np.ndarray, np.ndarray],
@@ -185,8 +219,3 @@ def _partition_tallies(part: gpd.GeoDataFrame, shared: tuple[np.ndarray, np.ndar
     values = pd.to_numeric(part[value]).to_numpy(dtype=float, na_value=np.nan) if value else None
     return members, point_tallies(xy, feature, values, nearby)
 
-
-def dashboard_link(client: Client) -> str | None:
-    """The address of the cluster's dashboard, if it serves one."""
-    link: Any = client.dashboard_link
-    return str(link) if link else None

@@ -3,7 +3,9 @@
 from spatial.models.accounts import (
     ROLES, ApiKey, FormToken, RateBucket, RevokedToken, SignInFailure, User, UserSession,
 )
-from spatial.models.analytics import AfMeasure, AfResult, Allocation, AllocationShare, CompositeIndex, IndexScore
+from spatial.models.analytics import (
+    AfMeasure, AfResult, Allocation, AllocationShare, CompositeIndex, DerivationJob, IndexScore,
+)
 from spatial.models.audit import AuditEntry
 from spatial.models.base import Base
 from spatial.models.catalogue import Layer
@@ -18,7 +20,7 @@ from spatial.models.units import LEVELS, AdminUnit
 
 __all__ = [
     "Base", "AdminUnit", "AdminUnitTileGeom", "LEVELS", "Indicator", "IndicatorValue", "Layer", "Meta",
-    "AfMeasure", "AfResult", "Allocation", "AllocationShare", "CompositeIndex", "IndexScore",
+    "AfMeasure", "AfResult", "Allocation", "AllocationShare", "CompositeIndex", "DerivationJob", "IndexScore",
     "Action", "Financing", "Handover", "HistoryEvent", "KeyResult", "Measurement", "Organisation", "PastPlan",
     "Person", "ProgressCore", "Roadmap", "ApiKey", "AuditEntry", "FormToken", "ROLES", "RateBucket", "RevokedToken",
     "SignInFailure", "User", "UserSession",

@@ -127,3 +127,27 @@ class AfResult(Base):
     m0: Mapped[float] = mapped_column(Float, nullable=False)
     censored_headcounts: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False)
     contributions: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False)
+
+
+class DerivationJob(Base):
+    """A derivation run in the background (on a Dask cluster): its request, state and progress.
+
+    The process running it writes ``done`` of ``total`` partitions as they are tallied and
+    stops when ``cancel_requested`` is set; any process may show or cancel it.
+    """
+
+    __tablename__ = "derivation_job"
+    __table_args__ = (CheckConstraint("state in ('queued', 'running', 'done', 'failed', 'cancelled')",
+                                      name="state_known"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(Text, nullable=False)
+    request: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False)
+    state: Mapped[str] = mapped_column(Text, nullable=False, server_default=text("'queued'"))
+    done: Mapped[int] = mapped_column(Integer, nullable=False, server_default=text("0"))
+    total: Mapped[int] = mapped_column(Integer, nullable=False, server_default=text("0"))
+    cancel_requested: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default=text("false"))
+    message: Mapped[str | None] = mapped_column(Text)
+    requested_by: Mapped[str] = mapped_column(Text, nullable=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, server_default=text("now()"))
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

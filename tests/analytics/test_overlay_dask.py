@@ -9,7 +9,7 @@ from __future__ import annotations
 import itertools
 import os
 import signal
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import geopandas as gpd
@@ -17,9 +17,11 @@ import numpy as np
 import pytest
 import shapely
 from distributed import Client, Future, LocalCluster
+from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import text
+from sqlalchemy.orm import Session
 
 from spatial.analytics.overlay import derive_indicator
 from spatial.analytics.overlay_dask import GeoParquetPoints, cluster_tallies, key_ranges
@@ -35,7 +37,7 @@ POINT_METHODS = ("count", "per_1000", "sum", "mean")
 @pytest.fixture(scope="module")
 def threads() -> Iterator[Client]:
     """A cluster of two threaded workers in this process."""
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None) as cluster, \
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=False, dashboard_address="127.0.0.1:0") as cluster, \
             Client(cluster) as client:
         yield client
 
@@ -73,15 +75,18 @@ def in_process(polygons: np.ndarray, frame: gpd.GeoDataFrame) -> np.ndarray:
 
 
 @pytest.mark.parametrize("partitions", [1, 4])
-@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@pytest.mark.parametrize("shuffle", [False, True], ids=["row groups", "spatial shuffle"])
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(layout=layouts())
 def test_the_cluster_tallies_equal_the_in_process_tallies(threads: Client, tmp_path: Path, partitions: int,
+                                                          shuffle: bool,
                                                           layout: tuple[np.ndarray, gpd.GeoDataFrame]) -> None:
     polygons, frame = layout
     path = tmp_path / f"points-{partitions}.parquet"
-    frame.to_parquet(path, row_group_size=max(1, -(-len(frame) // partitions)))
+    frame.to_parquet(path, row_group_size=max(1, -(-len(frame) // partitions)))  # a partition a row group
     expected = in_process(polygons, frame)
-    found = cluster_tallies(threads, GeoParquetPoints(str(path), "beds"), polygons, partitions=partitions)
+    found = cluster_tallies(threads, GeoParquetPoints(str(path), "beds"), polygons, partitions=partitions,
+                            spatial_shuffle=shuffle)
     population = np.arange(len(polygons), dtype=float) * 10  # the first unit has none: its rate is missing
     for method in POINT_METHODS:
         # Counts and sums of whole numbers are exact; a mean is a sum over a count.
@@ -101,7 +106,7 @@ def test_key_ranges_cover_every_key_once() -> None:
 @pytest.fixture(scope="module")
 def processes(database_url: str) -> Iterator[Client]:
     """Two single-threaded worker processes, and Pishraft pointed at them (PISHRAFT_DASK_SCHEDULER)."""
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, \
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address="127.0.0.1:0") as cluster, \
             Client(cluster) as client:
         os.environ["PISHRAFT_DASK_SCHEDULER"] = cluster.scheduler_address
         get_settings.cache_clear()
@@ -130,6 +135,7 @@ def clinics(database_url: str) -> Iterator[str]:
     yield "dask_clinics"
     with session_scope() as session:
         session.execute(text("DELETE FROM indicator WHERE code LIKE 'dask\\_%'"))
+        session.execute(text("DELETE FROM derivation_job WHERE code LIKE 'dask\\_%'"))
         session.execute(text("DELETE FROM layer WHERE slug = 'dask_clinics'"))
         session.execute(text("DROP TABLE layers.dask_clinics"))
 
@@ -149,9 +155,30 @@ def test_a_derivation_on_a_local_cluster_writes_what_the_process_writes(processe
     for engine in ("process", "dask"):
         with session_scope() as session:
             derive_indicator(session, clinics, "neighbourhood", method, code=f"dask_{engine}_{method}",
-                             period="2024", attribute=attribute, engine=engine, partitions=3)
+                             period="2024", attribute=attribute, engine=engine, partitions=3,
+                             spatial_shuffle=method == "mean")
     in_process, on_cluster = _written(f"dask_process_{method}"), _written(f"dask_dask_{method}")
     assert on_cluster == in_process and any(v for v in on_cluster.values())
+
+
+@pytest.mark.slow
+def test_zonal_statistics_on_a_local_cluster_equal_the_in_process_ones(processes: Client, session: Session,
+                                                                       raster_layer: Callable[..., Path]) -> None:
+    """The zones are shared out between the workers, each reading the raster file itself."""
+    hoods = neighbourhoods_of(session, COUNTY)
+    minx, miny, maxx, maxy = hoods.total_bounds
+    cell = 0.01
+    cols, rows = int((maxx - minx) / cell) + 3, int((maxy - miny) / cell) + 3
+    array = (np.arange(rows * cols, dtype="float32").reshape(rows, cols) * 7.3) % 101
+    raster_layer("dask_elevation", array, minx - cell, maxy + cell, cell, nodata=-9999)
+    found = {}
+    for engine in ("process", "dask"):
+        derive_indicator(session, "dask_elevation", "neighbourhood", "zonal", code=f"dask_elev_{engine}",
+                         period="2024", stat="mean", engine=engine, partitions=3)
+        found[engine] = dict(session.execute(text(
+            """SELECT v.unit_id, v.value FROM indicator_value v JOIN indicator i ON i.id = v.indicator_id
+               WHERE i.code = :code"""), {"code": f"dask_elev_{engine}"}).all())
+    assert found["dask"] == found["process"] and any(v is not None for v in found["dask"].values())
 
 
 class KillAWorker:
@@ -205,3 +232,86 @@ def test_a_cancelled_derivation_writes_nothing(processes: Client, clinics: str) 
                          engine="dask", partitions=4, watch=Cancel())
     with session_scope() as session:
         assert session.execute(text("SELECT count(*) FROM indicator WHERE code = 'dask_cancelled'")).scalar() == 0
+
+
+@pytest.mark.slow
+def test_the_command_line_names_the_cluster_shows_progress_and_writes_the_values(processes: Client,
+                                                                                 clinics: str) -> None:
+    from typer.testing import CliRunner
+
+    from api.cli import app
+
+    runner = CliRunner()
+    done = runner.invoke(app, ["indicators", "derive", clinics, "count", "--code", "dask_cli_count", "--period", "2024",
+                               "--engine", "dask", "--partitions", "2"])
+    assert done.exit_code == 0, done.output
+    assert f"Dask cluster {processes.scheduler_info()['address']}" in done.output
+    assert "100%" in done.output and "dask_cli_count:" in done.output
+    with session_scope() as session:
+        derive_indicator(session, clinics, "neighbourhood", "count", code="dask_cli_process", period="2024",
+                         engine="process")
+    assert _written("dask_cli_count") == _written("dask_cli_process")
+    refused = runner.invoke(app, ["indicators", "derive", clinics, "distance_km", "--code", "dask_cli_km",
+                                  "--period", "2024", "--engine", "dask"])
+    assert refused.exit_code == 1 and "runs in process only" in " ".join(refused.output.split())
+
+
+# ------------------------------------------------------------------ the analyst's page: a job with a progress bar
+
+@pytest.fixture
+def past_the_threshold() -> Iterator[None]:
+    """Every point layer counts as large: ``auto`` derivations run on the cluster."""
+    os.environ["PISHRAFT_DASK_THRESHOLD"] = "0"
+    get_settings.cache_clear()
+    yield
+    del os.environ["PISHRAFT_DASK_THRESHOLD"]
+    get_settings.cache_clear()
+
+
+def _job_page(client: TestClient, job: str) -> str:
+    page = client.get(job)
+    assert page.status_code == 200
+    return page.text
+
+
+@pytest.mark.slow
+@pytest.mark.usefixtures("past_the_threshold")
+def test_the_derive_form_runs_a_large_layer_as_a_job_with_a_progress_bar(processes: Client, clinics: str,
+                                                                         client: TestClient) -> None:
+    import time
+
+    sent = client.post("/indicators/derive", data={"layer": clinics, "level": "neighbourhood", "method": "count",
+                                                   "code": "dask_page_count", "period": "2024"},
+                       follow_redirects=False)
+    assert sent.status_code == 303 and "/indicators/derive/jobs/" in sent.headers["location"]
+    job = sent.headers["location"]
+    deadline = time.monotonic() + 300
+    while 'data-state="done"' not in (page := _job_page(client, job)):
+        assert 'data-state="failed"' not in page and time.monotonic() < deadline, page
+        assert "<progress" in page and 'http-equiv="refresh"' in page  # running: the bar, refreshed
+        time.sleep(0.5)
+    assert "<progress" not in page and 'http-equiv="refresh"' not in page
+    with session_scope() as session:
+        derive_indicator(session, clinics, "neighbourhood", "count", code="dask_page_process", period="2024",
+                         engine="process")
+    assert _written("dask_page_count") == _written("dask_page_process")
+
+
+@pytest.mark.slow
+def test_a_job_cancelled_from_its_page_writes_nothing(processes: Client, clinics: str,
+                                                      client: TestClient) -> None:
+    from spatial.analytics import jobs
+
+    with session_scope() as session:
+        job_id = jobs.start_job(session, "dask_page_cancelled", {
+            "layer": clinics, "level": "neighbourhood", "method": "count", "code": "dask_page_cancelled",
+            "period": "2024", "engine": "dask", "partitions": 3}, "local")
+    page = f"/indicators/derive/jobs/{job_id}"
+    assert 'data-testid="derive-job-cancel"' in _job_page(client, page)
+    assert client.post(f"{page}/cancel", follow_redirects=False).status_code == 303
+    assert 'data-testid="derive-job-cancel"' not in _job_page(client, page)  # asked: no second button
+    jobs.run_job(job_id)  # what the background thread runs
+    assert 'data-state="cancelled"' in _job_page(client, page)
+    with session_scope() as session:
+        assert session.execute(text("SELECT count(*) FROM indicator WHERE code = 'dask_page_cancelled'")).scalar() == 0
+    assert client.get("/indicators/derive/jobs/999999").status_code == 404
