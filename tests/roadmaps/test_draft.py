@@ -102,3 +102,17 @@ def test_the_api_and_the_cli_give_the_draft(client: TestClient) -> None:
     assert json.loads(result.output)["unit"]["code"] == "IR-15-01"
     unknown = CliRunner().invoke(app, ["roadmaps", "draft", "IR-99"])
     assert unknown.exit_code != 0 and "IR-99" in unknown.output
+
+
+def test_the_new_roadmap_form_offers_the_draft_and_takes_it_with_sources(client: TestClient) -> None:
+    offered = client.get("/roadmaps/new?unit=IR-15-01")
+    assert offered.status_code == 200 and 'data-testid="take-draft"' in offered.text
+    assert "/roadmaps/new?unit=IR-15-01&amp;draft=1" in offered.text
+    taken = client.get("/roadmaps/new?unit=IR-15-01&draft=1")
+    assert taken.status_code == 200 and 'data-testid="take-draft"' not in taken.text
+    draft = client.get("/api/units/IR-15-01/roadmap-draft").json()
+    lines = len(draft["capacities"]) + len(draft["advantages"])
+    assert taken.text.count('data-testid="draft-source"') == lines > 0
+    for item in draft["capacities"] + draft["advantages"] + draft["strategies"]:
+        assert item["text"] in taken.text  # filled into the form, to edit before saving
+    assert 'data-testid="draft-current_state"' in taken.text and 'data-testid="draft-target_community"' in taken.text
