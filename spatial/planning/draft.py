@@ -63,7 +63,8 @@ def roadmap_draft(session: Session, code: str, lang: str = "fa") -> dict[str, An
     return {
         "unit": {"code": unit.code, "name_fa": unit.name_fa, "name_en": unit.name_en, "level": unit.level},
         "current_state": state,
-        "capacities": [{**item, "text": t("draft.capacity_line", lang, rank=_n(item["rank"], lang),
+        "capacities": [{**item, "text": t("draft.capacity_line", lang, value=format_number(item["figure"], lang, 2),
+                                          uom=measure(item["unit_of_measure"], lang), rank=_n(item["rank"], lang),
                                           peers=_n(item["peers"], lang), source=item["source_label"])}
                        for item in state if item["domain"] == "capacity" and item["top"]],
         "advantages": advantage_items,
