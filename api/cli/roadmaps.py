@@ -1,4 +1,4 @@
-"""``pishraft roadmaps``: list, show, export and import roadmaps."""
+"""``pishraft roadmaps``: list, show, draft, export and import roadmaps."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from rich.table import Table
 from api.cli.common import console, reports_errors
 from spatial.errors import InvalidInput
 
-app = typer.Typer(help="Roadmaps: list, show, export (JSON/Excel) and import.", no_args_is_help=True)
+app = typer.Typer(help="Roadmaps: list, show, draft from the evidence, export (JSON/Excel) and import.", no_args_is_help=True)
 
 
 @app.command("list")
@@ -54,6 +54,23 @@ def show(
     start = jalali_numeric(date.fromisoformat(doc["start_date"]))
     console.print(f"[bold]{doc['title']}[/] — {doc['unit']['code']} ({doc['unit']['name_en']}), from {start}")
     console.print_json(json.dumps(doc, ensure_ascii=False))
+
+
+@app.command()
+@reports_errors
+def draft(
+    code: Annotated[str, typer.Argument(help="The unit's code, e.g. IR-15-01")],
+    lang: Annotated[str, typer.Option(help="fa or en: the language of the items' words")] = "en",
+) -> None:
+    """The draft of a new roadmap for unit CODE from the evidence, as JSON: every item with its source and figure."""
+    from spatial.db.engine import session_scope
+    from spatial.planning.draft import roadmap_draft
+
+    if lang not in ("fa", "en"):
+        raise InvalidInput(f"--lang {lang}: choose fa or en.", field="lang")
+    with session_scope() as session:
+        found = roadmap_draft(session, code, lang)
+    typer.echo(json.dumps(found, ensure_ascii=False, indent=2))  # plain JSON on stdout, for pipes and partner systems
 
 
 @app.command()

@@ -19,9 +19,11 @@ from api.pages.render import lang_of, page_router, redirect, render
 from api.pages.security import Submitted, form_for, viewer
 from spatial.db.engine import session_scope
 from spatial.errors import InvalidInput, NotFound, VersionMismatch
+from spatial.jalali import format_number
 from spatial.models.roadmaps import ROADMAP_STATUSES
 from spatial.planning import corrections, progress, roadmaps
 from spatial.planning.cores import core_document
+from spatial.planning.draft import roadmap_draft
 from spatial.planning.people import get_organisation, get_person
 from spatial.planning.roadmap_inputs import RoadmapIn, RoadmapPatch, parse
 from spatial.units import hierarchy as units
@@ -86,15 +88,20 @@ def may_write_somewhere(who: Principal | None) -> bool:
 
 @router.get("/roadmaps/new")
 def new_roadmap_form(request: Request, unit: str | None = Query(None, max_length=200),
-                     who: Principal = Depends(require(WRITE))) -> Response:
-    """The form for a new roadmap; ``unit`` (a code) fills in the unit, and must lie in the user's area."""
+                     draft: bool = Query(False), who: Principal = Depends(require(WRITE))) -> Response:
+    """The form for a new roadmap; ``unit`` (a code) fills in the unit, and must lie in the user's area.
+    With a unit, the form offers the draft from the evidence; ``draft=1`` takes it: capacities,
+    advantages and strategies filled in, each line with its source and figure, to edit before saving."""
     lang = lang_of(request)
+    found = None
     with session_scope() as session:
         if unit:
             ensure_may_write(session, who, units.get_unit(session, unit).id)
-        values = _blank_values(unit or "")
+            if draft:
+                found = roadmap_draft(session, unit, lang)
+        values = _draft_values(unit, found, lang) if unit and found else _blank_values(unit or "")
         context = _form_context(session, lang, values, unit or None, None)
-    return render(request, "roadmap_form.html", {**context, "errors": FormErrors(lang)})
+    return render(request, "roadmap_form.html", {**context, "errors": FormErrors(lang), "draft": found})
 
 
 @router.post("/roadmaps/new")
@@ -216,6 +223,17 @@ def _blank_values(unit: str) -> dict[str, Any]:
     return {"unit": unit, "title": "", "start_date": None, "end_date": None, "status": "draft",
             "responsible_person_id": "", "responsible_organisation_id": "", "sponsor_id": "",
             "parent_roadmap_id": "", "core_id": "", "capacities": [], "advantages": [], "strategies": ""}
+
+
+def _draft_values(unit: str, found: dict[str, Any], lang: str) -> dict[str, Any]:
+    """The form filled from :func:`roadmap_draft`: each line keeps its source and figure for display."""
+    def line(item: dict[str, Any]) -> dict[str, Any]:
+        return {"indicator": item.get("indicator") or "", "text": item["text"], "source": item["source_label"],
+                "figure": format_number(item["figure"], lang, 2)}
+
+    return {**_blank_values(unit), "capacities": [line(i) for i in found["capacities"]],
+            "advantages": [line(i) for i in found["advantages"]],
+            "strategies": "\n".join(i["text"] for i in found["strategies"])}
 
 
 def _stored_values(doc: dict[str, Any]) -> dict[str, Any]:

@@ -13,6 +13,7 @@ from fastapi import APIRouter, Body, Depends, Path, Query, Response, status
 
 from api.auth import Principal, require
 from api.deps import DbSession, IfMatch, with_etag
+from spatial.planning import draft
 from spatial.planning import exchange
 from spatial.planning import history
 from spatial.planning import progress
@@ -34,6 +35,18 @@ UnitFilter = Annotated[str | None, Query(max_length=200, pattern=NO_NUL,
                                          description="A unit code: that unit and the units below it")]
 Search = Annotated[str | None, Query(max_length=200, pattern=NO_NUL, description="Words to look for")]
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@router.get("/api/units/{code}/roadmap-draft", summary="The draft of a new roadmap for a unit, from the evidence")
+def roadmap_draft(
+    code: Annotated[str, Path(max_length=200, pattern=NO_NUL)],
+    session: DbSession,
+    lang: Annotated[Literal["fa", "en"], Query(description="Language of the items' words")] = "fa",
+    _: Principal = Depends(require("read")),
+) -> dict[str, Any]:
+    """Current state, capacities, comparative advantages, target community, deprivations to
+    remove and a strategy per advantage, each item with its ``source`` and ``figure``."""
+    return draft.roadmap_draft(session, code, lang)
 
 
 @router.get("/api/roadmaps", summary="Roadmaps, filtered, each with its progress status")

@@ -100,13 +100,14 @@ WITH me AS (
 ), ranked AS (
     SELECT v.indicator_id, v.period, v.unit_id, v.value,
            avg(v.value) OVER w AS peers_mean, count(*) OVER w AS peers,
-           percent_rank() OVER (w ORDER BY v.value) AS share_below
+           percent_rank() OVER (w ORDER BY v.value) AS share_below,
+           rank() OVER (w ORDER BY v.value DESC) AS rank_high, rank() OVER (w ORDER BY v.value) AS rank_low
     FROM indicator_value v JOIN peers p ON p.id = v.unit_id
     WHERE v.value IS NOT NULL
     WINDOW w AS (PARTITION BY v.indicator_id, v.period)
 )
 SELECT i.code, i.name_fa, i.name_en, i.unit_of_measure, i.domain, i.direction,
-       r.period, r.value, r.peers_mean, r.peers, r.share_below
+       r.period, r.value, r.peers_mean, r.peers, r.share_below, r.rank_high, r.rank_low
 FROM ranked r JOIN indicator i ON i.id = r.indicator_id, me
 WHERE r.unit_id = me.id
 ORDER BY i.domain, i.code, r.period
@@ -116,7 +117,8 @@ ORDER BY i.domain, i.code, r.period
 def indicator_series(session: Session, code: str) -> list[dict[str, Any]]:
     """Every indicator of unit ``code`` in every period, beside its siblings: one row per
     (indicator, period) with the unit's ``value``, the siblings' ``peers_mean``, their
-    number ``peers`` (the unit included) and ``share_below``, the share of them with a
-    lower value (0–1). One query over the unit and its siblings only, so its cost follows
+    number ``peers`` (the unit included), ``share_below``, the share of them with a
+    lower value (0–1), and the unit's ranks among them, highest first (``rank_high``) and
+    lowest first (``rank_low``). One query over the unit and its siblings only, so its cost follows
     the size of the family, not of the level."""
     return [dict(r) for r in session.execute(text(_SERIES_SQL), {"code": code}).mappings()]
