@@ -105,7 +105,7 @@ def _mark_page(request: Request) -> None:
 
 def context(request: Request, values: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """What every template sees: ``request``, ``lang``, ``dir``, ``t``, ``label``,
-    ``choices``, ``measure``, ``href``, ``jdate``, ``jdate_input``, ``num``, ``digits``, ``period``, the signed-in
+    ``choices``, ``measure``, ``href``, ``jdate``, ``jdate_input``, ``num``, ``digits``, ``period``, ``periods``, the signed-in
     ``viewer`` (or ``None``) and ``csrf_token``; then ``values``."""
     lang = lang_of(request)
     return {
@@ -121,6 +121,7 @@ def context(request: Request, values: Mapping[str, Any] | None = None) -> dict[s
         "num": lambda value, decimals=1: format_number(value, lang, decimals),
         "digits": lambda value: _digits(value, lang),
         "period": lambda value: show_period(value, lang),
+        "periods": lambda values: ("، " if lang == "fa" else ", ").join(show_period(v, lang) for v in values),
         "static": lambda path: f"{STATIC_URL}/{path}",
         "viewer": viewer_of(request),
         "csrf_token": csrf_token(request),
