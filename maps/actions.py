@@ -104,8 +104,9 @@ def action_popup(props: Mapping[str, Any], lang: str) -> str:
         )
     kr_html = (f'<h4>{esc(t("maps.key_results", lang))}</h4>{"".join(results)}' if results else "")
     direction = "rtl" if lang == "fa" else "ltr"
-    page = (f'<p class="pishraft-more"><a href="{esc(props["unit_page"])}">{esc(t("map.unit_page", lang))}</a></p>'
-            if props.get("unit_page") else "")
+    pages = [(props.get("action_page"), "map.action_page"), (props.get("unit_page"), "map.unit_page")]
+    shown = " · ".join(f'<a href="{esc(href)}">{esc(t(key, lang))}</a>' for href, key in pages if href)
+    page = f'<p class="pishraft-more">{shown}</p>' if shown else ""
     return (f'<div class="pishraft-popup" dir="{direction}"><h4>{esc(props.get("title") or "")}</h4>'
             f"<table>{table}</table>{kr_html}{page}</div>")
 

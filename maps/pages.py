@@ -386,13 +386,16 @@ def cluster_page(session: Session, level: str = "county", parent_code: str | Non
 
 
 def _link_unit_pages(actions: dict[str, Any], request: MapRequest, links: Links, code: str | None = None) -> None:
-    """Give each action's popup a link to the page of its roadmap's unit (``code``, or the
-    feature's own ``unit_code``)."""
+    """Give each action's popup a link to the action on its roadmap's page and to the page
+    of its roadmap's unit (``code``, or the feature's own ``unit_code``)."""
     for feature in actions.get("features") or []:
         props = feature.setdefault("properties", {})
         unit_code = code or props.get("unit_code")
         if unit_code:
             props["unit_page"] = links.page(request, unit_code)
+        if props.get("roadmap_id") is not None and props.get("id") is not None:
+            page = links.workspace(request, f"/roadmaps/{int(props['roadmap_id'])}")
+            props["action_page"] = f"{page}#action-{int(props['id'])}" if page else None
 
 
 def index_page(session: Session, ref: str, level: str = "county", parent_code: str | None = None,

@@ -117,8 +117,8 @@ def _mark_page(request: Request) -> None:
 def context(request: Request, values: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """What every template sees: ``request``, ``lang``, ``dir``, ``t``, ``label``,
     ``choices``, ``measure``, ``href``, ``jdate``, ``jdate_input``, ``num``, ``digits``, ``period``,
-    ``indicator_name``, the signed-in ``viewer`` (or ``None``), ``csrf_token`` and ``form_token()``
-    (a fresh one-time token); then ``values``."""
+    ``periods``, ``indicator_name``, the signed-in ``viewer`` (or ``None``), ``csrf_token`` and
+    ``form_token()`` (a fresh one-time token); then ``values``."""
     lang = lang_of(request)
     return {
         "request": request, "lang": lang, "dir": "rtl" if lang == "fa" else "ltr",
@@ -134,6 +134,7 @@ def context(request: Request, values: Mapping[str, Any] | None = None) -> dict[s
         "digits": lambda value: _digits(value, lang),
         "period": lambda value: show_period(value, lang),
         "indicator_name": lambda indicator: _indicator_name(indicator, lang),
+        "periods": lambda values: ("، " if lang == "fa" else ", ").join(show_period(v, lang) for v in values),
         "static": lambda path: f"{STATIC_URL}/{path}",
         "viewer": viewer_of(request),
         "csrf_token": csrf_token(request),

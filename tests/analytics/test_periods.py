@@ -77,6 +77,14 @@ def test_the_api_takes_1403_for_2024(client: TestClient) -> None:
     assert client.get("/maps/units/IR-15", params={"period": "۱۴۰۳"}).status_code == 200
 
 
+def test_a_derivation_for_1403_is_stored_for_2024(client: TestClient) -> None:
+    slug = next(layer["slug"] for layer in client.get("/api/layers").json() if layer.get("storage") == "vector")
+    answer = client.post("/api/indicators/derive", json={"layer": slug, "level": "county", "method": "count",
+                                                         "code": "period_test_count", "period": "۱۴۰۳"})
+    assert answer.status_code == 200 and answer.json()["period"] == "2024"
+    assert client.get("/api/indicators/period_test_count").json()["periods"] == ["2024"]
+
+
 def test_unit_pages_show_1403_in_persian_and_2024_in_english(client: TestClient) -> None:
     persian = client.get(f"/units/{HOOD}").text
     english = client.get(f"/units/{HOOD}", params={"lang": "en"}).text

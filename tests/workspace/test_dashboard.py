@@ -15,7 +15,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from spatial.messages import t
-from tests.workspace.planning import PageClient, fresh_roadmap
+from tests.workspace.planning import PageClient, fresh_action, fresh_roadmap, point_in
 
 BROWSER_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
 COUNTY = "IR-15-01"
@@ -123,3 +123,10 @@ def test_every_map_page_leads_back_to_its_unit_page_and_home(client: TestClient,
         assert f"/home{suffix}" in links, (url, links)
         if unit:
             assert f"/units/{unit}{suffix}" in links, (url, links)
+
+
+def test_an_action_on_the_maps_links_to_its_place_on_its_roadmap_page(client: TestClient) -> None:
+    roadmap_id = fresh_roadmap(COUNTY)
+    action = fresh_action(roadmap_id, place=point_in(COUNTY))
+    for path in (f"/maps/progress/{COUNTY}", f"/maps/roadmaps/{roadmap_id}"):
+        assert f"/roadmaps/{roadmap_id}#action-{action['id']}" in client.get(path).text, path
