@@ -160,6 +160,9 @@ def test_a_replica_stopped_mid_run_costs_no_read_and_comes_back_by_itself(cluste
 
 
 def test_a_stopped_primary_refuses_writes_with_503_and_reads_go_on(cluster: Cluster) -> None:
+    made = pishraft(cluster.home, "keys", "create", "--partner", "outage-partner", "--rate", "1/s")
+    assert made.returncode == 0, made.stderr
+    partner = {"X-API-Key": made.stdout.split()[-1]}
     with httpx.Client(base_url=cluster.base, headers=cluster.bearer, timeout=30) as client:
         created = client.post("/api/organisations", json={"name": "before the outage", "kind": "ngo"})
         url = f"/api/organisations/{created.json()['id']}"
@@ -177,6 +180,11 @@ def test_a_stopped_primary_refuses_writes_with_503_and_reads_go_on(cluster: Clus
                 assert read.headers[READ_FROM] == "replica1"
                 items = client.get("/collections/provinces/items", params={"limit": 1})
                 assert items.status_code == 200
+            # A partner's key is still checked, and metered by this process alone meanwhile.
+            time.sleep(1.1)
+            by_partner = [httpx.get(f"{cluster.base}/collections/provinces/items", headers=partner, timeout=30)
+                          for _ in range(2)]
+            assert [r.status_code for r in by_partner] == [200, 429]
         finally:
             cluster.primary.start()
 
