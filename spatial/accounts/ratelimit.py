@@ -7,7 +7,8 @@ slow keys, a tenth of a second's worth for fast ones — and spends them from me
 that most requests of a busy key never wait for the database and the vector-tile fast
 path (which must not wait for it at all) can admit them. A lease is kept at most
 :data:`LEASE_S` seconds: past that its tokens go unspent. Together the processes never
-admit more than the key's rate, plus at most one lease per process.
+admit more than the key's rate, plus at most one lease per process. While the primary
+cannot be reached (reads go on from replicas), each process meters keys on its own.
 """
 
 from __future__ import annotations
