@@ -140,6 +140,14 @@ def test_reads_are_served_by_the_replica_once_it_has_caught_up(cluster: Cluster)
         assert answer.status_code == 200 and answer.headers[READ_FROM] == "replica1", (answer.url, answer.headers)
 
 
+def test_with_database_url_the_replicas_are_those_database_read_urls_names(cluster: Cluster) -> None:
+    env: dict[str, str | None] = {"DATABASE_URL": cluster.primary.libpq_url(), "PISHRAFT_HOME": str(cluster.home),
+                                  "DATABASE_READ_URLS": f" {cluster.replica.libpq_url()} ,"}
+    with served(env) as base:
+        read = httpx.get(f"{base}/collections/provinces/items", params={"limit": 1}, timeout=30)
+    assert read.status_code == 200 and read.headers[READ_FROM] == "replica1"
+
+
 def test_a_replica_stopped_mid_run_costs_no_read_and_comes_back_by_itself(cluster: Cluster) -> None:
     statuses, served_by = [], []
     with httpx.Client(base_url=cluster.base, timeout=30) as reader:
