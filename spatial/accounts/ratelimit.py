@@ -7,7 +7,8 @@ slow keys, a tenth of a second's worth for fast ones — and spends them from me
 that most requests of a busy key never wait for the database and the vector-tile fast
 path (which must not wait for it at all) can admit them. A lease is kept at most
 :data:`LEASE_S` seconds: past that its tokens go unspent. Together the processes never
-admit more than the key's rate, plus at most one lease per process.
+admit more than the key's rate, plus at most one lease per process. While the primary
+cannot be reached (reads go on from replicas), each process meters keys on its own.
 """
 
 from __future__ import annotations
@@ -17,9 +18,10 @@ import threading
 import time
 
 from sqlalchemy import text
+from sqlalchemy.exc import OperationalError
 
 from spatial.db.engine import get_engine
-from spatial.errors import RateLimited
+from spatial.errors import DatabaseUnavailable, RateLimited
 
 #: How long a process may keep leased tokens before they lapse.
 LEASE_S = 1.0
@@ -69,6 +71,17 @@ class TokenBuckets:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._leased: dict[int, tuple[int, float]] = {}  # key id -> (tokens left, leased at)
+        self._local: dict[int, tuple[float, float]] = {}  # key id -> (tokens, refilled at), primary down
+
+    def _lease_locally(self, key: int, rate: float, wanted: int) -> tuple[int, float]:
+        """As :func:`lease`, from a bucket of this process alone."""
+        now = time.monotonic()
+        with self._lock:
+            tokens, at = self._local.get(key, (_capacity(rate), now))
+            available = min(_capacity(rate), tokens + (now - at) * rate)
+            granted = min(wanted, math.floor(available))
+            self._local[key] = (available - granted, now)
+        return granted, available
 
     def take(self, key: int, rate: float) -> None:
         """Spend one token of ``key``'s bucket, or raise :class:`RateLimited` with the wait."""
@@ -78,7 +91,12 @@ class TokenBuckets:
                 self._leased[key] = (left - 1, at)
                 return
             self._leased.pop(key, None)
-        granted, available = lease(key, rate, _lease_size(rate))
+        try:
+            granted, available = lease(key, rate, _lease_size(rate))
+        except (DatabaseUnavailable, OperationalError):
+            # The primary is down while replicas go on serving reads: until it is back,
+            # each process meters the key on its own.
+            granted, available = self._lease_locally(key, rate, _lease_size(rate))
         if granted == 0:
             raise RateLimited(f"Rate limit of {rate:g} requests per second exceeded; slow down.",
                               retry_after=(1.0 - available) / rate)

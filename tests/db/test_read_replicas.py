@@ -140,6 +140,14 @@ def test_reads_are_served_by_the_replica_once_it_has_caught_up(cluster: Cluster)
         assert answer.status_code == 200 and answer.headers[READ_FROM] == "replica1", (answer.url, answer.headers)
 
 
+def test_with_database_url_the_replicas_are_those_database_read_urls_names(cluster: Cluster) -> None:
+    env: dict[str, str | None] = {"DATABASE_URL": cluster.primary.libpq_url(), "PISHRAFT_HOME": str(cluster.home),
+                                  "DATABASE_READ_URLS": f" {cluster.replica.libpq_url()} ,"}
+    with served(env) as base:
+        read = httpx.get(f"{base}/collections/provinces/items", params={"limit": 1}, timeout=30)
+    assert read.status_code == 200 and read.headers[READ_FROM] == "replica1"
+
+
 def test_a_replica_stopped_mid_run_costs_no_read_and_comes_back_by_itself(cluster: Cluster) -> None:
     statuses, served_by = [], []
     with httpx.Client(base_url=cluster.base, timeout=30) as reader:
@@ -160,6 +168,9 @@ def test_a_replica_stopped_mid_run_costs_no_read_and_comes_back_by_itself(cluste
 
 
 def test_a_stopped_primary_refuses_writes_with_503_and_reads_go_on(cluster: Cluster) -> None:
+    made = pishraft(cluster.home, "keys", "create", "--partner", "outage-partner", "--rate", "1/s")
+    assert made.returncode == 0, made.stderr
+    partner = {"X-API-Key": made.stdout.split()[-1]}
     with httpx.Client(base_url=cluster.base, headers=cluster.bearer, timeout=30) as client:
         created = client.post("/api/organisations", json={"name": "before the outage", "kind": "ngo"})
         url = f"/api/organisations/{created.json()['id']}"
@@ -177,6 +188,11 @@ def test_a_stopped_primary_refuses_writes_with_503_and_reads_go_on(cluster: Clus
                 assert read.headers[READ_FROM] == "replica1"
                 items = client.get("/collections/provinces/items", params={"limit": 1})
                 assert items.status_code == 200
+            # A partner's key is still checked, and metered by this process alone meanwhile.
+            time.sleep(1.1)
+            by_partner = [httpx.get(f"{cluster.base}/collections/provinces/items", headers=partner, timeout=30)
+                          for _ in range(2)]
+            assert [r.status_code for r in by_partner] == [200, 429]
         finally:
             cluster.primary.start()
 
