@@ -47,6 +47,12 @@ def _server_url() -> str:
     return pg.libpq_url().rsplit("/", 1)[0]
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests marked ``first_sight`` run first, on the demo as a new user finds it (later tests
+    add records with English names); the order is otherwise kept."""
+    items.sort(key=lambda item: item.get_closest_marker("first_sight") is None)
+
+
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A fresh, migrated test database with the demo loaded; dropped afterwards."""

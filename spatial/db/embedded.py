@@ -237,12 +237,15 @@ class EmbeddedPostgis:
 
     def _wait_ready(self, timeout_s: float) -> None:
         # A cluster restored to a moment replays WAL first, read-only: ready once promoted.
+        # A hot standby (standby.signal, a read replica) stays in recovery for good: ready
+        # once it answers.
+        standby = (self.data_dir / "standby.signal").exists()
         deadline = time.monotonic() + timeout_s
         while True:
             try:
                 with psycopg.connect(self._dsn("postgres"), connect_timeout=2) as conn:
                     row = conn.execute("select pg_is_in_recovery()").fetchone()
-                if row is not None and not row[0]:
+                if row is not None and (standby or not row[0]):
                     return
                 if time.monotonic() > deadline:
                     raise EnvironmentProblem(f"PostgreSQL is still recovering; see {self.log_file}")
