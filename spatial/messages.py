@@ -24,8 +24,9 @@ Examples
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
+from typing import Any
 
 from babel.messages.pofile import read_po
 
@@ -115,6 +116,20 @@ def refusal(error: PishraftError, lang: str = "fa", field: str | None = None) ->
     else:
         text = error.message
     return t("form.field_says", lang, field=field, reason=text) if field else text
+
+
+def indicator_name(indicator: Mapping[str, Any], lang: str = "fa") -> str:
+    """An indicator's name in ``lang`` (``indicator`` holds ``code``, ``name_fa``, ``name_en``);
+    one saved without a Persian name (its code in its place) reads as a Persian word on a
+    Persian page, never as the code.
+
+    >>> indicator_name({"code": "beds", "name_fa": "beds", "name_en": "Beds"}, "fa") == t("indicator.unnamed")
+    True
+    """
+    name = indicator.get("name_fa" if lang == "fa" else "name_en") or ""
+    if name and name != indicator.get("code"):
+        return str(name)
+    return t("indicator.unnamed", lang) if lang == "fa" else str(indicator.get("name_en") or indicator.get("code") or "")
 
 
 def code_words() -> set[str]:

@@ -38,10 +38,13 @@ def bouncer() -> configparser.ConfigParser:
 
 def test_the_topology_is_primary_replica_pgbouncer_two_apps_and_nginx(compose: dict[str, Any]) -> None:
     services = compose["services"]
-    assert set(services) == {"db", "db-replica", "pgbouncer", "app", "nginx"}
+    # ... and the Dask cluster of overlays past one machine (README, "Scale").
+    assert set(services) == {"db", "db-replica", "pgbouncer", "app", "nginx",
+                             "dask-scheduler", "dask-worker-1", "dask-worker-2"}
     assert services["app"]["deploy"]["replicas"] == 2
     assert services["nginx"]["ports"] == ["8080:8080"]
-    assert all("ports" not in s for name, s in services.items() if name != "nginx")
+    assert services["dask-scheduler"]["ports"] == ["8787:8787"]  # the Dask dashboard
+    assert all("ports" not in s for name, s in services.items() if name not in ("nginx", "dask-scheduler"))
 
 
 def test_every_dependency_names_a_service_and_every_file_it_mounts_or_builds_exists(compose: dict[str, Any]) -> None:

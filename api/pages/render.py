@@ -29,7 +29,7 @@ from api.pages.security import csrf_token, remember_anonymous_seed, viewer_of
 from spatial import errors
 from spatial.accounts import form_tokens
 from spatial.jalali import format_date, format_number, jalali_numeric, persian_digits
-from spatial.messages import choices, label, measure, refusal, t
+from spatial.messages import choices, indicator_name, label, measure, refusal, t
 from spatial.periods import show_period
 
 TEMPLATES_DIR = Path(__file__).resolve().parents[1] / "templates"
@@ -95,15 +95,6 @@ def _digits(value: object, lang: str) -> str:
     return persian_digits(value) if lang == "fa" else str(value)
 
 
-def _indicator_name(indicator: Mapping[str, Any], lang: str) -> str:
-    """An indicator's name in ``lang``; one saved without a Persian name (its code in its
-    place) reads as a Persian word, never as the code, on a Persian page."""
-    name = indicator.get("name_fa" if lang == "fa" else "name_en") or ""
-    if name and name != indicator.get("code"):
-        return str(name)
-    return t("indicator.unnamed", lang) if lang == "fa" else str(indicator.get("code") or "")
-
-
 def page_router() -> APIRouter:
     """A router for workspace pages: kept out of the OpenAPI document, and marking its
     requests as pages so that errors are answered with an HTML page (:func:`error_page`)."""
@@ -133,7 +124,7 @@ def context(request: Request, values: Mapping[str, Any] | None = None) -> dict[s
         "num": lambda value, decimals=1: format_number(value, lang, decimals),
         "digits": lambda value: _digits(value, lang),
         "period": lambda value: show_period(value, lang),
-        "indicator_name": lambda indicator: _indicator_name(indicator, lang),
+        "indicator_name": lambda indicator: indicator_name(indicator, lang),
         "periods": lambda values: ("، " if lang == "fa" else ", ").join(show_period(v, lang) for v in values),
         "static": lambda path: f"{STATIC_URL}/{path}",
         "viewer": viewer_of(request),

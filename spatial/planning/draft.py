@@ -27,7 +27,7 @@ from spatial.analytics.shift_share import unit_profile_shift_share
 from spatial.analytics.target_community import target_community
 from spatial.errors import NotFound
 from spatial.jalali import format_number, persian_digits
-from spatial.messages import label, measure, t
+from spatial.messages import indicator_name, label, measure, t
 from spatial.units.hierarchy import get_unit
 
 #: The domains of the indicators that describe the current state (sector jobs and
@@ -57,7 +57,7 @@ def roadmap_draft(session: Session, code: str, lang: str = "fa") -> dict[str, An
     """
     unit = get_unit(session, code)
     series = indicator_series(session, code)
-    names = {row["code"]: _name(row, lang) for row in series}
+    names = {row["code"]: indicator_name(row, lang) for row in series}
     state = _current_state(series, lang)
     advantage_items = _advantages(session, code, unit.level, lang)
     return {
@@ -80,10 +80,6 @@ def _n(value: int, lang: str) -> str:
     return persian_digits(value) if lang == "fa" else str(value)
 
 
-def _name(row: dict[str, Any], lang: str) -> str:
-    return str((row["name_fa"] if lang == "fa" else row["name_en"]) or row["name_en"] or row["code"])
-
-
 def _item(source: str, figure: float, lang: str, **rest: Any) -> dict[str, Any]:
     return {"source": source, "source_label": t(f"draft.source.{source}", lang), "figure": figure, **rest}
 
@@ -100,10 +96,10 @@ def _current_state(series: list[dict[str, Any]], lang: str) -> list[dict[str, An
         peers = int(row["peers"])
         value = float(row["value"])
         items.append(_item(
-            "sibling_rank", value, lang, indicator=row["code"], name=_name(row, lang), domain=row["domain"],
+            "sibling_rank", value, lang, indicator=row["code"], name=indicator_name(row, lang), domain=row["domain"],
             unit_of_measure=row["unit_of_measure"], period=row["period"], rank=rank, peers=peers,
             top=rank <= max(1, math.ceil(peers * TOP_SHARE)),
-            text=t("draft.state_line", lang, name=_name(row, lang), value=format_number(value, lang, 2),
+            text=t("draft.state_line", lang, name=indicator_name(row, lang), value=format_number(value, lang, 2),
                    uom=measure(row["unit_of_measure"], lang), rank=_n(rank, lang), peers=_n(peers, lang))))
     return items
 
@@ -142,7 +138,7 @@ def _target_community(session: Session, code: str, lang: str) -> list[dict[str, 
                            name=label("target_group", group, lang), period=found["period"], share=part["share"]))
         for klass in part["classes"]:
             items.append(_item("target_community", klass["count"], lang, group=group, indicator=klass["indicator"],
-                               name=_name({**klass, "code": klass["indicator"]}, lang), period=found["period"],
+                               name=indicator_name({**klass, "code": klass["indicator"]}, lang), period=found["period"],
                                share=klass["share"]))
     for item in items:
         item["text"] = t("draft.community_line", lang, name=item["name"], count=format_number(item["figure"], lang))
@@ -157,9 +153,9 @@ def _deprivations(session: Session, unit_id: int, names: dict[str, str], lang: s
                                reverse=True)[:TOP_DEPRIVATIONS]
         for share, indicator in contributions:
             items.append(_item(
-                "alkire_foster", share, lang, measure=result["code"], measure_name=_name(result, lang),
+                "alkire_foster", share, lang, measure=result["code"], measure_name=indicator_name(result, lang),
                 indicator=indicator, name=names.get(indicator, indicator), period=result["period"],
                 m0=float(result["m0"]),
                 text=t("draft.deprivation_line", lang, indicator=names.get(indicator, indicator),
-                       share=format_number(round(share * 100, 1), lang), measure=_name(result, lang))))
+                       share=format_number(round(share * 100, 1), lang), measure=indicator_name(result, lang))))
     return items

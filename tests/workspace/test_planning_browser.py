@@ -193,3 +193,23 @@ def test_the_pages_fit_a_phone_and_read_in_english(phone_tab: Browser, tab: Brow
     assert "Add an action" in tab.text()
     tab.screenshot("roadmap-en")
     assert phone_tab.errors == [] and tab.errors == [] and tab.outside == []
+
+
+def test_a_core_member_reaches_a_measurement_form_in_the_area_from_home_by_clicking(tab: Browser) -> None:
+    action = fresh_action(fresh_roadmap(CORE_COUNTY), target=100)
+    tab.sign_in("demo-core")
+    tab.open("/home")
+    with tab.page.expect_navigation():  # home names the core member's area
+        tab.page.locator("[data-testid=mine] h2 a").first.click()
+    with tab.page.expect_navigation():  # the province's page lists its counties
+        tab.page.locator(f"main a[href^='/units/{CORE_COUNTY}']").first.click()
+    assert tab.page.url.endswith(f"/units/{CORE_COUNTY}")
+    with tab.page.expect_navigation():
+        tab.page.click("[data-testid=enter-measurements]")
+    assert tab.page.url.endswith(f"/progress/{CORE_COUNTY}")
+    with tab.page.expect_navigation():
+        tab.page.locator(f"tr[data-action='{action['id']}'] [data-testid=measure]").click()
+    assert tab.page.url.endswith(f"/actions/{action['id']}/measure")
+    assert tab.page.locator("input[name=measured_on]").count() == 1
+    tab.screenshot("core-member-reaches-measurement-form-fa")
+    assert tab.outside == []
