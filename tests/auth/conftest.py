@@ -139,12 +139,21 @@ class Scratch:
 def scratch(tmp_path_factory: pytest.TempPathFactory, database_url: str) -> Iterator[Scratch]:
     """Its own cluster, so that stopping or dropping it disturbs no other test."""
     home = tmp_path_factory.mktemp("scratch-home")
+    pg = cluster_with_demo(home)
+    try:
+        yield Scratch(home, pg, pg.url(), home / "data")
+    finally:
+        pg.stop()
+        shutil.rmtree(pg.root, ignore_errors=True)
+
+
+def cluster_with_demo(home: Path) -> EmbeddedPostgis:
+    """A cluster of its own under ``home``, started, migrated and holding the smallest demo,
+    whose raster files go to ``home / "data"`` (the session's data directory is left as it was)."""
     pg = EmbeddedPostgis(home)
     pg.start()
-    url = pg.url()
-    migrate.upgrade(url)
-    engine = create_engine(url)
-    # The demo writes its raster files into the data directory: the scratch one.
+    migrate.upgrade(pg.url())
+    engine = create_engine(pg.url())
     test_data_dir = os.environ.get("PISHRAFT_DATA_DIR")
     os.environ["PISHRAFT_DATA_DIR"] = str(home / "data")
     get_settings.cache_clear()
@@ -158,11 +167,7 @@ def scratch(tmp_path_factory: pytest.TempPathFactory, database_url: str) -> Iter
         else:
             os.environ["PISHRAFT_DATA_DIR"] = test_data_dir
         get_settings.cache_clear()
-    try:
-        yield Scratch(home, pg, url, home / "data")
-    finally:
-        pg.stop()
-        shutil.rmtree(pg.root, ignore_errors=True)
+    return pg
 
 
 @contextmanager

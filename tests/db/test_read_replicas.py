@@ -20,15 +20,10 @@ from pathlib import Path
 import httpx
 import psycopg
 import pytest
-from sqlalchemy import create_engine
-from sqlalchemy.orm import Session
 
-from spatial.db import migrate
 from spatial.db.embedded import EmbeddedPostgis
 from spatial.db.replicas import EmbeddedReplica, list_replicas
-from spatial.demo import load_demo
-from spatial.settings import get_settings
-from tests.auth.conftest import MIN_NEIGHBOURHOODS, served
+from tests.auth.conftest import cluster_with_demo, served
 from tests.conftest import REPO
 
 pytestmark = pytest.mark.slow
@@ -56,20 +51,7 @@ def pishraft(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
     home = tmp_path_factory.mktemp("replicas-home")
-    primary = EmbeddedPostgis(home)
-    primary.start()
-    migrate.upgrade(primary.url())
-    engine = create_engine(primary.url())
-    data_dir = os.environ.get("PISHRAFT_DATA_DIR")
-    os.environ["PISHRAFT_DATA_DIR"] = str(home / "data")
-    get_settings.cache_clear()
-    try:
-        with Session(engine) as s, s.begin():
-            load_demo(s, neighbourhoods=MIN_NEIGHBOURHOODS)
-    finally:
-        engine.dispose()
-        os.environ.pop("PISHRAFT_DATA_DIR") if data_dir is None else os.environ.update(PISHRAFT_DATA_DIR=data_dir)
-        get_settings.cache_clear()
+    primary = cluster_with_demo(home)
     added = pishraft(home, "db", "replica", "add", "--apply-delay-ms", str(APPLY_DELAY_MS))
     assert added.returncode == 0, added.stderr
     [replica] = list_replicas(home)
