@@ -30,6 +30,8 @@ WGS84 = CRS.from_epsg(4326)
 MULTI_TYPES = {0: "MultiPoint", 1: "MultiLineString", 2: "MultiPolygon"}
 _BUILD = {0: shapely.multipoints, 1: shapely.multilinestrings, 2: shapely.multipolygons}
 _FAMILY = {0: "points", 1: "lines", 2: "polygons"}
+#: What a layer of each stored type holds, in words for messages.
+FAMILY_OF = {MULTI_TYPES[dimension]: family for dimension, family in _FAMILY.items()}
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -37,7 +37,7 @@ from sqlalchemy.orm import Session
 from layers import datafiles
 from layers.archive import Limits, check_size, extract_zip
 from layers.columns import Column, plan_columns
-from layers.geometry import clean_source
+from layers.geometry import FAMILY_OF, CleanGeometries, clean_source
 from layers.options import CLI, OptionNames
 from layers.raster import convert_to_cog
 from layers.readers import VectorSource, find_dataset, format_of, read_vector
@@ -47,6 +47,7 @@ from spatial.db.bulk import copy_arrow, multi_ewkb_hex
 from spatial.db.engine import driver_connection
 from spatial.errors import Conflict, InvalidInput
 from spatial.models.catalogue import KINDS, Layer
+from spatial.settings import get_settings
 
 SCHEMA = "layers"
 RASTER_FOLDER = "rasters"
@@ -156,7 +157,7 @@ def add_layer(
         else:
             progress("reading", None, None)
             source = read_vector(dataset, name, layer=request.layer, encoding=request.encoding, s_srs=request.s_srs,
-                                 say=say)
+                                 say=say, batch_rows=get_settings().ingest_batch_rows)
             facts = _add_vector(session, source, slug, version, progress, say)
     facts["details"] = {**facts["details"], **(details or {})}
     audit.did("create" if current is None else "edit", "layer", slug, name=request.title or name)
@@ -165,29 +166,47 @@ def add_layer(
 
 def _add_vector(session: Session, source: VectorSource, slug: str, version: int, progress: Progress,
                 say: OptionNames) -> dict[str, Any]:
-    progress("checking geometries", None, None)
-    clean = clean_source(source.wkb, source.crs, source.name, say)
-    warnings = check_extent(session, clean.bbox, source.name, say)
-    attributes = source.attributes.filter(pa.array(clean.keep))
-    columns, dropped_columns = plan_columns(attributes)
+    """Clean and COPY the source part by part (one part unless it is a large GeoParquet file).
+
+    Each part's geometries are cleaned and written before the next is read, so memory
+    holds one part; the layer's type is settled by the first part and every later part
+    must agree. The extent is checked on the whole layer, before indexing.
+    """
     table = f"{slug}_v{version}"
-    count = len(clean.wkb)
-    _create_table(session, table, clean.geometry_type, columns)
-    data = pa.table(
-        {"fid": pa.array(np.arange(1, count + 1, dtype=np.int64)),
-         "geom": multi_ewkb_hex(clean.wkb, clean.geometry_type)}
-        | {c.name: c.data for c in columns}
-    )
-    progress("writing", 0, count)
-    try:
-        copy_arrow(session, table, data.column_names, data, schema=SCHEMA, verbatim=("geom",),
-                   progress=lambda done: progress("writing", done, count))
-    except psycopg.errors.DataError as exc:
-        raise InvalidInput(
-            f"{source.name}: a value cannot be stored ({exc.diag.message_primary}; {(exc.diag.context or '')[:200]}); "
-            "fix it in the file and try again.",
-            reason="value_not_storable", name=source.name, field="file",
-        ) from None
+    total = source.features
+    layer = _VectorLoad()
+    progress("writing", 0, total)
+    for attributes, wkb in source.batches():
+        try:
+            clean = clean_source(wkb, source.crs, source.name, say)
+        except InvalidInput as refusal:
+            if refusal.reason != "no_geometries":
+                raise
+            layer.empty_parts.append(refusal)  # a part without geometry is fine if another part has some
+            layer.dropped_empty += len(wkb)
+            continue
+        columns, dropped_columns = plan_columns(attributes.filter(pa.array(clean.keep)))
+        if layer.geometry_type is None:
+            _create_table(session, table, clean.geometry_type, columns)
+            layer.start(clean.geometry_type, columns, dropped_columns)
+        elif clean.geometry_type != layer.geometry_type:
+            raise InvalidInput(
+                f"{source.name} mixes {FAMILY_OF[layer.geometry_type]} and "
+                f"{FAMILY_OF[clean.geometry_type]} (from row {layer.rows_read + 1:,}); a layer holds one kind of "
+                "geometry: split the file into one layer per kind.",
+                reason="mixed_geometry_types", name=source.name, field="file",
+            )
+        count = len(clean.wkb)
+        data = pa.table(
+            {"fid": pa.array(np.arange(layer.written + 1, layer.written + count + 1, dtype=np.int64)),
+             "geom": multi_ewkb_hex(clean.wkb, clean.geometry_type)}
+            | {c.name: c.data for c in columns}
+        )
+        _copy(session, table, data, source.name, lambda done: progress("writing", layer.rows_read + done, total))
+        layer.add(clean, len(wkb))
+    if layer.geometry_type is None:
+        raise layer.empty_parts[0]
+    warnings = check_extent(session, layer.bbox, source.name, say)
     progress("indexing", None, None)
     _index(session, table)
     epsg = source.crs.to_epsg()
@@ -195,22 +214,62 @@ def _add_vector(session: Session, source: VectorSource, slug: str, version: int,
         "storage": "vector",
         "table_name": table,
         "raster_path": None,
-        "geometry_type": clean.geometry_type,
+        "geometry_type": layer.geometry_type,
         "source_crs": f"EPSG:{epsg}" if epsg else source.crs.to_string(),
-        "feature_count": count,
-        "bbox": clean.bbox,
-        "columns": [c.catalogue_entry() for c in columns],
+        "feature_count": layer.written,
+        "bbox": layer.bbox,
+        "columns": [c.catalogue_entry() for c in layer.columns],
         "details": {
             **source.notes,
             "source_layer": source.layer,
-            "source_features": len(source.wkb),
-            "repaired_geometries": clean.repaired,
-            "dropped_empty_geometries": clean.dropped_empty,
-            "dropped_after_repair": clean.dropped_after_repair,
-            "dropped_columns": dropped_columns,
+            "source_features": total,
+            "repaired_geometries": layer.repaired,
+            "dropped_empty_geometries": layer.dropped_empty,
+            "dropped_after_repair": layer.dropped_after_repair,
+            "dropped_columns": layer.dropped_columns,
             "warnings": warnings,
         },
     }
+
+
+@dataclass
+class _VectorLoad:
+    """What has been written of a vector layer so far, part by part."""
+
+    geometry_type: str | None = None
+    columns: list[Column] = field(default_factory=list)
+    dropped_columns: list[str] = field(default_factory=list)
+    written: int = 0
+    rows_read: int = 0
+    repaired: int = 0
+    dropped_empty: int = 0
+    dropped_after_repair: int = 0
+    bbox: list[float] = field(default_factory=list)
+    empty_parts: list[InvalidInput] = field(default_factory=list)
+
+    def start(self, geometry_type: str, columns: list[Column], dropped_columns: list[str]) -> None:
+        self.geometry_type, self.columns, self.dropped_columns = geometry_type, columns, dropped_columns
+
+    def add(self, clean: CleanGeometries, rows: int) -> None:
+        self.written += len(clean.wkb)
+        self.rows_read += rows
+        self.repaired += clean.repaired
+        self.dropped_empty += clean.dropped_empty
+        self.dropped_after_repair += clean.dropped_after_repair
+        box = clean.bbox
+        self.bbox = box if not self.bbox else [min(self.bbox[0], box[0]), min(self.bbox[1], box[1]),
+                                               max(self.bbox[2], box[2]), max(self.bbox[3], box[3])]
+
+
+def _copy(session: Session, table: str, data: pa.Table, name: str, progress: Callable[[int], None]) -> None:
+    try:
+        copy_arrow(session, table, data.column_names, data, schema=SCHEMA, verbatim=("geom",), progress=progress)
+    except psycopg.errors.DataError as exc:
+        raise InvalidInput(
+            f"{name}: a value cannot be stored ({exc.diag.message_primary}; {(exc.diag.context or '')[:200]}); "
+            "fix it in the file and try again.",
+            reason="value_not_storable", name=name, field="file",
+        ) from None
 
 
 def _create_table(session: Session, table: str, geometry_type: str, columns: list[Column]) -> None:

@@ -23,6 +23,7 @@ import io
 import json
 import re
 import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -68,18 +69,39 @@ CSV_OPTIONS = {
 FALLBACK_DBF_ENCODING = "cp1256"
 
 
+#: One part of a source: its attribute rows and their geometries as read (WKB).
+Batch = tuple[pa.Table, pa.ChunkedArray | pa.Array]
+
+
 @dataclass
 class VectorSource:
-    """What was read from a vector file, before cleaning and reprojection."""
+    """What was read from a vector file, before cleaning and reprojection.
+
+    A file GDAL reads is held whole (``attributes`` and ``wkb``); a GeoParquet file is
+    read part by part (its row groups, about ``batch_rows`` rows at a time) when
+    :meth:`batches` is iterated, so a layer of ten million points never sits in memory at once.
+    """
 
     name: str
     driver: str
     layer: str | None
-    attributes: pa.Table
-    #: The geometries as read (WKB; cleaned by :func:`layers.geometry.clean_source`).
-    wkb: pa.ChunkedArray
     crs: CRS
+    #: How many features the file holds.
+    features: int
+    attributes: pa.Table | None = None
+    #: The geometries as read (WKB; cleaned by :func:`layers.geometry.clean_source`).
+    wkb: pa.ChunkedArray | None = None
     notes: dict[str, object] = field(default_factory=dict)
+    parquet: Path | None = None
+    batch_rows: int = 1_000_000
+
+    def batches(self) -> Iterator[Batch]:
+        """The source's rows in parts: the whole file at once, or a GeoParquet file's row groups."""
+        if self.parquet is None:
+            assert self.attributes is not None and self.wkb is not None
+            yield self.attributes, self.wkb
+            return
+        yield from _geoparquet_batches(self.parquet, self.name, self.batch_rows)
 
 
 def format_of(path: Path) -> str:
@@ -163,7 +185,7 @@ def gdal_reason(exc: BaseException, path: Path, name: str) -> str:
 
 def read_vector(
     path: Path, name: str, *, layer: str | None = None, encoding: str | None = None, s_srs: str | None = None,
-    say: OptionNames = CLI,
+    say: OptionNames = CLI, batch_rows: int = 1_000_000,
 ) -> VectorSource:
     """Read the vector dataset at ``path`` (shown to the user as ``name``).
 
@@ -171,14 +193,18 @@ def read_vector(
     several), ``encoding`` overrides the text encoding (Shapefile, CSV), ``s_srs``
     declares or overrides the source CRS. GeoJSON, CSV and KML without a CRS are taken
     as EPSG:4326. ``say`` names options in messages (CLI flags or API form fields).
+    A GeoParquet file is only opened and checked here; its rows are read in parts of
+    about ``batch_rows`` when the source's :meth:`~VectorSource.batches` are iterated.
     """
     suffix = path.suffix.lower()
     driver = VECTOR_SUFFIXES[suffix]
     declared = parse_crs(s_srs, say) if s_srs else None
     codec = python_encoding(encoding, say) if encoding else None
     notes: dict[str, object] = {"driver": driver}
+    attributes: pa.Table | None = None
+    wkb: pa.ChunkedArray | None = None
     if driver == "GeoParquet":
-        attributes, wkb, crs = _read_geoparquet(path, name)
+        features, crs = _geoparquet_facts(path, name)
         chosen = None
     else:
         prj_problem = None
@@ -211,8 +237,12 @@ def read_vector(
         )
     if codec:
         notes["encoding"] = codec
-    return VectorSource(name=name, driver=driver, layer=chosen, attributes=attributes,
-                        wkb=wkb, crs=crs, notes=notes)
+    if driver == "GeoParquet":
+        return VectorSource(name=name, driver=driver, layer=None, crs=crs, features=features, notes=notes,
+                            parquet=path, batch_rows=batch_rows)
+    assert attributes is not None and wkb is not None
+    return VectorSource(name=name, driver=driver, layer=chosen, crs=crs, features=len(wkb),
+                        attributes=attributes, wkb=wkb, notes=notes)
 
 
 def _sidecar(path: Path, suffix: str) -> Path | None:
@@ -427,26 +457,49 @@ def _check_text(table: pa.Table, name: str, encoding: str | None, say: OptionNam
                 ) from None
 
 
-def _read_geoparquet(path: Path, name: str) -> tuple[pa.Table, pa.ChunkedArray, CRS | None]:
+def _open_geoparquet(path: Path, name: str) -> pq.ParquetFile:
     try:
-        table = pq.read_table(path)
+        return pq.ParquetFile(path)
     except (pa.ArrowInvalid, OSError) as exc:
         raise InvalidInput(f"{name} is not a readable Parquet file ({gdal_reason(exc, path, name)}).",
                            reason="file_unreadable", name=name, driver="GeoParquet", field="file") from None
-    raw = (table.schema.metadata or {}).get(b"geo")
+
+
+def _geometry_column(parquet: pq.ParquetFile, name: str) -> tuple[str, dict[str, object]]:
+    """The primary geometry column's name and its GeoParquet metadata, or an error saying what is wrong."""
+    raw = (parquet.schema_arrow.metadata or {}).get(b"geo")
     if raw is None:
         raise InvalidInput(f"{name} is Parquet without GeoParquet 'geo' metadata, so it has no geometry column.",
                            reason="parquet_no_geo", name=name, field="file")
     geo = json.loads(raw)
     column = geo.get("primary_column", "geometry")
     spec = geo.get("columns", {}).get(column, {})
-    if spec.get("encoding", "WKB").upper() != "WKB":
+    if str(spec.get("encoding", "WKB")).upper() != "WKB":
         raise InvalidInput(
             f"{name} stores geometries as {spec['encoding']!r}; write it with WKB encoding "
             "(the GeoParquet default, e.g. geopandas to_parquet).",
             reason="parquet_not_wkb", name=name, field="file",
         )
+    return column, spec
+
+
+def _geoparquet_facts(path: Path, name: str) -> tuple[int, CRS | None]:
+    """How many rows a GeoParquet file holds and its CRS, read from its footer alone."""
+    parquet = _open_geoparquet(path, name)
+    _, spec = _geometry_column(parquet, name)
     # GeoParquet: a missing crs means OGC:CRS84 (lon/lat); an explicit null means unknown.
     crs_value = spec.get("crs", "OGC:CRS84")
     crs = CRS.from_user_input(crs_value) if crs_value is not None else None
-    return table.drop_columns([column]), table.column(column), crs
+    return parquet.metadata.num_rows, crs
+
+
+def _geoparquet_batches(path: Path, name: str, batch_rows: int) -> Iterator[Batch]:
+    parquet = _open_geoparquet(path, name)
+    column, _ = _geometry_column(parquet, name)
+    try:
+        for batch in parquet.iter_batches(batch_size=batch_rows):
+            table = pa.Table.from_batches([batch])
+            yield table.drop_columns([column]), table.column(column)
+    except (pa.ArrowInvalid, OSError) as exc:
+        raise InvalidInput(f"{name} is not a readable Parquet file ({gdal_reason(exc, path, name)}).",
+                           reason="file_unreadable", name=name, driver="GeoParquet", field="file") from None

@@ -96,6 +96,8 @@ class Settings(BaseSettings):
     dask_scheduler: str | None = None
     # A point layer of more features than this is derived on the Dask cluster, not in process.
     dask_threshold: int = 5_000_000
+    # A GeoParquet layer is read and written this many rows at a time, so a large one never sits in memory whole.
+    ingest_batch_rows: int = Field(default=1_000_000, ge=1)
 
     data_dir_override: Path | None = Field(default=None, validation_alias=AliasChoices("PISHRAFT_DATA_DIR"))
 
