@@ -12,9 +12,16 @@ of a commit per 20,000 features); Pishraft also validates, and ANALYZEs the tabl
 
 Goal: Pishraft ≥ 0.8 × ogr2ogr's rate on the points (the polygons' ratio is reported).
 
+``--stream N`` instead loads a GeoParquet file of N points (default 10,000,000, written
+in row groups of 1,000,000 without holding them all) twice, each in its own process:
+read and written in parts of ``PISHRAFT_INGEST_BATCH_ROWS`` (1,000,000), and as one part
+(the whole file at once, as every other format is read). Same file, same table, same
+checks: it prints the time and the peak memory (max RSS) of each load and their ratios.
+
 Usage::
 
     .venv/bin/python bench/ingest.py [--features 1000000] [--polygons 200000] [--repeat 1]
+    .venv/bin/python bench/ingest.py --stream 10000000
 """
 
 from __future__ import annotations
@@ -23,6 +30,7 @@ import argparse
 import os
 import resource
 import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -163,12 +171,66 @@ def compare(folder: Path, case: str, n: int, repeat: int, libpq: str) -> float:
     return ratio
 
 
+def make_geoparquet(path: Path, n: int, row_group: int = 1_000_000) -> None:
+    """``n`` random points over Iran with a code and a value, written one row group at a time."""
+    import json
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    rng = np.random.default_rng(1403)
+    geo = {"version": "1.0.0", "primary_column": "geometry", "columns": {"geometry": {"encoding": "WKB"}}}
+    schema = pa.schema([("code", pa.int64()), ("value", pa.float64()), ("geometry", pa.binary())],
+                       metadata={b"geo": json.dumps(geo).encode()})
+    with pq.ParquetWriter(path, schema) as writer:
+        for start in range(0, n, row_group):
+            size = min(row_group, n - start)
+            writer.write_table(pa.table({
+                "code": pa.array(np.arange(start, start + size, dtype=np.int64)),
+                "value": pa.array(rng.random(size)),
+                "geometry": pa.array(shapely.to_wkb(random_points(rng, size), byte_order=1), pa.binary()),
+            }, schema=schema))
+
+
+def load_in_child(path: Path, slug: str, batch_rows: int) -> tuple[float, float]:
+    """Wall-clock seconds and peak memory (MB) of one load, in a process of its own."""
+    env = os.environ | {"PISHRAFT_INGEST_BATCH_ROWS": str(batch_rows)}
+    start = time.perf_counter()
+    child = subprocess.Popen([sys.executable, __file__, "--load", str(path), "--slug", slug], env=env)
+    _, status, usage = os.wait4(child.pid, 0)
+    if status != 0:
+        raise SystemExit(f"the load of {slug} failed (status {status})")
+    return time.perf_counter() - start, usage.ru_maxrss / 1024
+
+
+def compare_streaming(folder: Path, n: int) -> None:
+    """Load the same GeoParquet of ``n`` points in parts and whole; print times, peak memory and ratios."""
+    path = folder / "points.parquet"
+    t0 = time.perf_counter()
+    make_geoparquet(path, n)
+    print(f"== GeoParquet: generated {n:,} points in {time.perf_counter() - t0:.1f} s "
+          f"({path.stat().st_size / 1e6:.0f} MB)")
+    parts_s, parts_mb = load_in_child(path, "bench_parts", 1_000_000)
+    print(f"in parts of 1,000,000 : {parts_s:6.1f} s  {n / parts_s:10,.0f} features/s  peak {parts_mb:6.0f} MB")
+    whole_s, whole_mb = load_in_child(path, "bench_whole", n)
+    print(f"whole file at once    : {whole_s:6.1f} s  {n / whole_s:10,.0f} features/s  peak {whole_mb:6.0f} MB")
+    print(f"ratio    : parts take {parts_s / whole_s:.2f}x the time and {parts_mb / whole_mb:.2f}x the memory "
+          "of the whole-file load (same file, table, checks and single transaction)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--features", type=int, default=1_000_000, help="points")
     parser.add_argument("--polygons", type=int, default=200_000, help="polygons, one in ten a MultiPolygon")
     parser.add_argument("--repeat", type=int, default=1, help="runs of each; the best is reported")
+    parser.add_argument("--stream", type=int, nargs="?", const=10_000_000, default=None,
+                        help="GeoParquet points loaded in parts and whole (default 10,000,000)")
+    parser.add_argument("--load", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--slug", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.load:  # the child of compare_streaming: DATABASE_URL is set by the parent
+        run_pishraft(args.load, args.slug)
+        return
 
     url, libpq = server()
     os.environ["DATABASE_URL"] = url
@@ -179,6 +241,9 @@ def main() -> None:
     migrate.upgrade(url)
     try:
         with tempfile.TemporaryDirectory(prefix="pishraft-bench-") as folder:
+            if args.stream:
+                compare_streaming(Path(folder), args.stream)
+                return
             points = compare(Path(folder), "points", args.features, args.repeat, libpq)
             print(f"ratio    : {points:.2f}x ogr2ogr (goal ≥ {GOAL}x) — {'met' if points >= GOAL else 'NOT met'}")
             polygons = compare(Path(folder), "polygons", args.polygons, args.repeat, libpq)
