@@ -266,13 +266,13 @@ def run_on_cluster(args: argparse.Namespace) -> None:
     """The application process of a derivation on a Dask cluster: prints its figures as JSON."""
     import geopandas as gpd
 
-    from spatial.analytics.overlay_dask import GeoParquetPoints, cluster_tallies, dask_client
+    from spatial.analytics.overlay_dask import GeoParquetFeatures, cluster_tallies, dask_client
 
     units = gpd.read_parquet(args.dir / "units.parquet")
     start = time.perf_counter()
     with dask_client() as client:
         started = time.perf_counter()
-        tallies = cluster_tallies(client, GeoParquetPoints(str(args.dir / "points.parquet")), units.geometry.to_numpy(),
+        tallies = cluster_tallies(client, GeoParquetFeatures(str(args.dir / "points.parquet")), units.geometry.to_numpy(),
                                   spatial_shuffle=args.spatial_shuffle)
         seconds = time.perf_counter() - started
         workers = client.run(peak_mb)

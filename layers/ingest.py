@@ -175,6 +175,9 @@ def _add_vector(session: Session, source: VectorSource, slug: str, version: int,
     table = f"{slug}_v{version}"
     total = source.features
     layer = _VectorLoad()
+    # Writing and indexing ten million features takes minutes, in this transaction only;
+    # the server-wide statement timeout is there to stop runaway reads.
+    _execute(session, sql.SQL("SET LOCAL statement_timeout = 0"))
     progress("writing", 0, total)
     for attributes, wkb in source.batches():
         try:

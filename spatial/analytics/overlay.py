@@ -50,7 +50,7 @@ from spatial.geometry import multipoint_coordinates
 from spatial.analytics.indicators import define_indicator, roll_up
 from spatial.analytics.tallies import point_tallies, values_of_tallies
 from spatial.analytics.overlay_methods import (
-    ENGINES, METHODS, NUMERIC_TYPES, ORIGINS, POINT_METHODS, ROLLUP, UNITS_OF_MEASURE, ZONAL_STATS,
+    ENGINES, MEASURES, METHODS, NUMERIC_TYPES, ORIGINS, POINT_METHODS, ROLLUP, UNITS_OF_MEASURE, ZONAL_STATS,
 )
 from spatial.models.catalogue import Layer
 from spatial.periods import period_key
@@ -59,7 +59,7 @@ from spatial.units.hierarchy import check_level
 from spatial.settings import get_settings
 
 if TYPE_CHECKING:
-    from spatial.analytics.overlay_dask import Watch
+    from spatial.analytics.overlay_dask import PostgisFeatures, Watch
 
 #: Threads for the GEOS work (shapely releases the GIL) and raster decoding of one derivation.
 WORKERS = min(4, os.cpu_count() or 1)
@@ -200,6 +200,9 @@ def derive_indicator(
         else:
             unit_ids, values = _point_values(session, info, level, method, attribute)
         insert_values(session, params, unit_ids, values)
+    elif on_cluster:
+        unit_ids, values = _measure_values_on_cluster(session, info, level, method, partitions, watch)
+        insert_values(session, params, unit_ids, values)
     else:
         table = sql.Identifier("layers", str(info.table_name))
         if method == "distance_km":
@@ -234,15 +237,15 @@ def runs_on_cluster(session: Session, layer: str, method: str, engine: str = "au
 def _on_cluster(info: Layer, method: str, engine: str) -> bool:
     """Whether the derivation of ``method`` from ``info`` runs on a Dask cluster (see ``engine``).
 
-    Point methods go there past ``PISHRAFT_DASK_THRESHOLD`` features; zonal statistics
-    when asked (``engine="dask"``; the workers must read the raster file).
+    Point methods, lengths and area shares go there past ``PISHRAFT_DASK_THRESHOLD``
+    features; zonal statistics when asked (``engine="dask"``; the workers must read the raster file).
     """
-    points = method in POINT_METHODS and _holds_points(info)
-    if engine == "dask" and not (points or method == "zonal"):
+    vector = (method in POINT_METHODS and _holds_points(info)) or method in MEASURES
+    if engine == "dask" and not (vector or method == "zonal"):
         raise InvalidInput(f"Method '{method}' of layer '{info.slug}' runs in process only; the Dask engine "
-                           f"derives {', '.join(POINT_METHODS)} of point layers and zonal statistics.",
-                           field="engine")
-    return engine == "dask" or (engine == "auto" and points
+                           f"derives {', '.join(POINT_METHODS)} of point layers, "
+                           f"{', '.join(MEASURES)} and zonal statistics.", field="engine")
+    return engine == "dask" or (engine == "auto" and vector
                                 and (info.feature_count or 0) > get_settings().dask_threshold)
 
 
@@ -253,20 +256,43 @@ def _point_values_on_cluster(session: Session, info: Layer, level: str, method: 
 
     The workers read what is committed: the layer, not this transaction's changes to it.
     """
-    from spatial.analytics.overlay_dask import PostgisPoints, cluster_tallies, dask_client, key_ranges
+    from spatial.analytics.overlay_dask import cluster_tallies, dask_client
 
     attribute = attribute if method in ("sum", "mean") else None
-    table = sql.Identifier("layers", str(info.table_name))
-    low, high = session.execute(text(_sql(session, "SELECT min(fid), max(fid) FROM {t}", t=table))).one()
-    statement = _sql(session, _KEY_RANGE_SQL, table=table, attribute=sql.SQL("CAST(f.{} AS float8)").format(
-        sql.Identifier(attribute)) if attribute else sql.SQL("NULL"))
-    url = database_url().replace("postgresql+psycopg://", "postgresql://")
-    source = PostgisPoints(url, statement, key_ranges(low, high, info.feature_count or 0, partitions), attribute)
+    source = _features_by_key_range(session, info, attribute, partitions)
     units = units_frame(session, level)
     with dask_client() as client:
         tallies = cluster_tallies(client, source, units.geometry.to_numpy(), partitions=partitions,
                                   spatial_shuffle=spatial_shuffle, watch=watch)
     return units["unit_id"].to_numpy(), values_of_tallies(method, tallies, units["population"].to_numpy(dtype=float))
+
+
+def _measure_values_on_cluster(session: Session, info: Layer, level: str, method: str, partitions: int | None,
+                               watch: Watch | None) -> tuple[np.ndarray, np.ndarray]:
+    """Unit ids of ``level`` and their ``length_km`` or ``area_share`` of a line or polygon layer,
+    measured on a Dask cluster (:func:`~spatial.analytics.overlay_dask.cluster_measures`), the layer
+    read by the workers in key ranges; the values of this module's SQL."""
+    from spatial.analytics.overlay_dask import cluster_measures, dask_client
+
+    source = _features_by_key_range(session, info, None, partitions)
+    units = units_frame(session, level)
+    with dask_client() as client:
+        values = cluster_measures(client, source, units.geometry.to_numpy(), method, watch=watch)
+    return units["unit_id"].to_numpy(), values
+
+
+def _features_by_key_range(session: Session, info: Layer, attribute: str | None,
+                           partitions: int | None) -> PostgisFeatures:
+    """The vector layer ``info`` as the Dask workers read it: by ranges of its key ``fid``,
+    with ``attribute`` as a float if given."""
+    from spatial.analytics.overlay_dask import PostgisFeatures, key_ranges
+
+    table = sql.Identifier("layers", str(info.table_name))
+    low, high = session.execute(text(_sql(session, "SELECT min(fid), max(fid) FROM {t}", t=table))).one()
+    statement = _sql(session, _KEY_RANGE_SQL, table=table, attribute=sql.SQL("CAST(f.{} AS float8)").format(
+        sql.Identifier(attribute)) if attribute else sql.SQL("NULL"))
+    url = database_url().replace("postgresql+psycopg://", "postgresql://")
+    return PostgisFeatures(url, statement, key_ranges(low, high, info.feature_count or 0, partitions), attribute)
 
 
 def _check_vector(session: Session, info: Layer, method: str, attribute: str | None, origin: str) -> None:

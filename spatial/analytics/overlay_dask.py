@@ -1,4 +1,4 @@
-"""The Dask engine of the point overlays: a layer too large for one process, derived on a cluster.
+"""The Dask engine of the overlays: a layer too large for one process, derived on a cluster.
 
 A point layer is read in partitions on the workers (a GeoParquet file by row groups, a
 PostGIS table by ranges of its key ``fid``), optionally shuffled into spatial partitions
@@ -11,6 +11,12 @@ dask``); it pays when partitions are spatially scattered and the polygons many.
 The application process only adds up the partitions' tallies as they arrive, so it
 holds the units and three numbers per unit, never the points.
 
+Lengths of lines and area shares of polygons (:func:`cluster_measures`) are measured the
+same way, on the ellipsoid as PostGIS's geography does (pyproj's geodesics agree with it
+to about 1e-15): each partition adds up the geodesic lengths of its lines clipped to each
+unit, or unions its polygons clipped to each unit; the application adds the lengths, or
+unions the partitions' pieces per unit and measures their area.
+
 The cluster is ``PISHRAFT_DASK_SCHEDULER`` when set, or a ``LocalCluster`` sized to
 this machine, started for the derivation and stopped after it. Importing this module
 imports Dask: :mod:`spatial.analytics.overlay` imports it only for a derivation that
@@ -19,7 +25,7 @@ runs on a cluster.
 Examples
 --------
 >>> with dask_client() as client:                                           # doctest: +SKIP
-...     tallies = cluster_tallies(client, GeoParquetPoints("points.parquet"), units.geometry.to_numpy())
+...     tallies = cluster_tallies(client, GeoParquetFeatures("points.parquet"), units.geometry.to_numpy())
 """
 
 from __future__ import annotations
@@ -41,17 +47,21 @@ import psycopg
 import pyarrow.parquet as pq
 import shapely
 from distributed import Client, Future, LocalCluster, as_completed
+from pyproj import Geod
 
+from spatial.analytics.overlay_methods import MEASURES
 from spatial.analytics.tallies import point_tallies
 from spatial.settings import get_settings
 
 #: Features per partition of a PostGIS layer (about 60 MB of points on a worker).
 ROWS_PER_PARTITION = 500_000
+#: The ellipsoid of EPSG:4326, on which PostGIS measures geography.
+WGS84 = Geod(ellps="WGS84")
 
 
 @dataclass(frozen=True)
-class GeoParquetPoints:
-    """A GeoParquet file of point features, read by row groups; ``attribute`` a numeric column or None."""
+class GeoParquetFeatures:
+    """A GeoParquet file of features, read by row groups; ``attribute`` a numeric column or None."""
 
     path: str
     attribute: str | None = None
@@ -67,8 +77,8 @@ class GeoParquetPoints:
 
 
 @dataclass(frozen=True)
-class PostgisPoints:
-    """A PostGIS point layer read by key ranges on the workers.
+class PostgisFeatures:
+    """A PostGIS layer (points, lines or polygons) read by key ranges on the workers.
 
     ``statement`` selects ``(wkb, value)`` of the features with ``%(low)s <= fid <
     %(high)s``; it is quoted by the caller (:mod:`spatial.analytics.overlay`) and run
@@ -91,7 +101,7 @@ class PostgisPoints:
         return "value" if self.attribute else None
 
 
-PointSource = GeoParquetPoints | PostgisPoints
+FeatureSource = GeoParquetFeatures | PostgisFeatures
 
 
 def key_ranges(low: int, high: int, features: int, partitions: int | None = None) -> list[tuple[int, int]]:
@@ -137,7 +147,7 @@ def dask_client(scheduler: str | None = None) -> Iterator[Client]:
         yield client
 
 
-def cluster_tallies(client: Client, source: PointSource, polygons: np.ndarray, *, partitions: int | None = None,
+def cluster_tallies(client: Client, source: FeatureSource, polygons: np.ndarray, *, partitions: int | None = None,
                     spatial_shuffle: bool = False, watch: Watch | None = None) -> np.ndarray:
     """:func:`~spatial.analytics.tallies.point_tallies` of ``source`` against ``polygons``, on ``client``'s cluster.
 
@@ -163,6 +173,61 @@ def cluster_tallies(client: Client, source: PointSource, polygons: np.ndarray, *
     for members, tallies in _as_completed(client, client.compute(tasks), watch):
         total[:, members] += tallies
     return total
+
+
+def cluster_measures(client: Client, source: FeatureSource, polygons: np.ndarray, method: str, *,
+                     watch: Watch | None = None) -> np.ndarray:
+    """``method`` (``length_km`` of lines, or ``area_share`` covered by polygons) of ``source`` for each of ``polygons``.
+
+    The values of the in-process engine (PostGIS's ``length_km`` and ``area_share``):
+    a line is clipped to a unit unless the unit covers it, and its geodesic length
+    added up (km); polygons are clipped to a unit and unioned, so overlaps count once,
+    and the union's geodesic area is divided by the unit's (at most 1; 0 for a unit
+    nothing covers). Each partition of ``source`` is measured on a worker; the lengths
+    are added here, the polygons' pieces unioned here per unit.
+    """
+    if method not in MEASURES:
+        raise ValueError(f"cluster_measures measures {', '.join(MEASURES)}, not {method!r}")
+    with dask.config.set(scheduler=client):
+        frame = source.frame()
+        shared = client.scatter((polygons, shapely.bounds(polygons)), broadcast=True, hash=False)
+        tasks = [dask.delayed(_partition_measures)(part, shared, method) for part in frame.to_delayed()]
+    results = _as_completed(client, client.compute(tasks), watch)
+    if method == "length_km":
+        total = np.zeros(len(polygons))
+        for members, lengths in results:
+            total[members] += lengths
+        return total / 1000
+    pieces: list[list[shapely.Geometry]] = [[] for _ in range(len(polygons))]
+    for members, covered in results:
+        for member, piece in zip(members, covered, strict=True):
+            pieces[member].append(piece)
+    unions = np.array([shapely.union_all(p) if p else None for p in pieces], dtype=object)
+    unit_area = geodesic_areas(polygons)
+    share = np.divide(geodesic_areas(unions), unit_area, out=np.zeros(len(polygons)), where=unit_area > 0)
+    return np.minimum(1.0, share)
+
+
+def geodesic_lengths(geometries: np.ndarray) -> np.ndarray:
+    """The length in metres on the WGS 84 ellipsoid of each geometry's lines (0 for points and missing ones).
+
+    Vectorised: every segment of every part is measured in one call.
+    """
+    parts, owner = shapely.get_parts(geometries, return_index=True)
+    # Intersections may return collections of multi-parts: take parts until all are single.
+    while len(parts) and shapely.get_num_geometries(parts).max() > 1:
+        parts, inner = shapely.get_parts(parts, return_index=True)
+        owner = owner[inner]
+    xy, part = shapely.get_coordinates(parts, return_index=True)
+    segment = np.flatnonzero(part[1:] == part[:-1])
+    _, _, metres = WGS84.inv(xy[segment, 0], xy[segment, 1], xy[segment + 1, 0], xy[segment + 1, 1])
+    return np.bincount(owner[part[segment]], weights=metres, minlength=len(geometries))
+
+
+def geodesic_areas(geometries: np.ndarray) -> np.ndarray:
+    """The area in square metres on the WGS 84 ellipsoid of each geometry (holes taken out; 0 for missing ones)."""
+    oriented = shapely.orient_polygons(geometries)  # outer rings anticlockwise, holes clockwise
+    return np.array([abs(WGS84.geometry_area_perimeter(g)[0]) if g is not None else 0.0 for g in oriented])
 
 
 def cluster_zonal(client: Client, zonal_statistics: Callable[[str, gpd.GeoDataFrame, str], np.ndarray], raster: str,
@@ -219,3 +284,29 @@ def _partition_tallies(part: gpd.GeoDataFrame, shared: tuple[np.ndarray, np.ndar
     values = pd.to_numeric(part[value]).to_numpy(dtype=float, na_value=np.nan) if value else None
     return members, point_tallies(xy, feature, values, nearby)
 
+
+def _partition_measures(part: gpd.GeoDataFrame, shared: tuple[np.ndarray, np.ndarray],
+                        method: str) -> tuple[np.ndarray, np.ndarray]:
+    """On a worker: ``(units, measures)`` of one partition: for each unit one of its features meets,
+    the geodesic length (m) of its lines clipped to it, or the union of its polygons clipped to it."""
+    polygons, bounds = shared
+    features = part.geometry.to_numpy()
+    features = features[~shapely.is_missing(features) & ~shapely.is_empty(features)]
+    if len(features) == 0:
+        return np.zeros(0, dtype=np.int64), np.zeros(0)
+    x0, y0, x1, y1 = shapely.total_bounds(features)
+    members = np.flatnonzero((bounds[:, 0] <= x1) & (bounds[:, 2] >= x0) & (bounds[:, 1] <= y1) & (bounds[:, 3] >= y0))
+    # Copies, as for points: the tree prepares its polygons.
+    nearby = shapely.from_wkb(shapely.to_wkb(polygons[members]))
+    feature, unit = shapely.STRtree(nearby).query(features, predicate="intersects")
+    if method == "length_km":
+        lines, zones = features[feature], nearby[unit]
+        clipped = np.where(shapely.covered_by(lines, zones), lines, shapely.intersection(lines, zones))
+        lengths = np.bincount(unit, weights=geodesic_lengths(clipped), minlength=len(members))
+        met = np.unique(unit)
+        return members[met], lengths[met]
+    clipped = shapely.intersection(features[feature], nearby[unit])
+    order = np.argsort(unit, kind="stable")
+    met, starts = np.unique(unit[order], return_index=True)
+    groups = np.split(clipped[order], starts[1:])
+    return members[met], np.array([shapely.union_all(g) for g in groups], dtype=object)

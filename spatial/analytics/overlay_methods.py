@@ -10,12 +10,14 @@ from __future__ import annotations
 VECTOR_METHODS: tuple[str, ...] = ("count", "per_1000", "sum", "mean", "length_km", "area_share", "distance_km")
 #: Methods computed in GEOS rather than in SQL when the layer holds points.
 POINT_METHODS: tuple[str, ...] = ("count", "per_1000", "sum", "mean")
+#: Measures of lines and polygons that can also run on a Dask cluster.
+MEASURES: tuple[str, ...] = ("length_km", "area_share")
 ZONAL_STATS: tuple[str, ...] = ("mean", "sum", "min", "max", "count", "majority")
 METHODS: tuple[str, ...] = (*VECTOR_METHODS, "zonal")
 ORIGINS: tuple[str, ...] = ("centroid", "population_weighted")
 NUMERIC_TYPES = ("integer", "float")
 #: Where a derivation runs: ``auto`` (on a Dask cluster past ``PISHRAFT_DASK_THRESHOLD`` features),
-#: ``process`` (in this process) or ``dask``; only the point methods run on a cluster.
+#: ``process`` (in this process) or ``dask``; distances run in process only.
 ENGINES: tuple[str, ...] = ("auto", "process", "dask")
 #: How each method's values combine going up the hierarchy.
 ROLLUP = {"count": "sum", "sum": "sum", "length_km": "sum", "per_1000": "weighted_mean", "mean": "weighted_mean",
