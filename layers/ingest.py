@@ -299,7 +299,7 @@ def _index(session: Session, table: str) -> None:
     _execute(session, sql.SQL("ANALYZE {}").format(target))
 
 
-def _execute(session: Session, statement: sql.Composable) -> None:
+def _execute(session: Session, statement: sql.SQL | sql.Composed) -> None:
     raw = driver_connection(session)
     with raw.cursor() as cursor:
         cursor.execute(statement)
