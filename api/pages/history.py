@@ -108,6 +108,8 @@ class Words:
                                          else ""),
             "operation": t(f"history.op.{op}", self.lang), "op": op, "changes": changes,
             "reason": event.get("reason"),
+            # What it was made from (spatial.planning.sources), said when it was made.
+            "sources": (doc.get("sources") or ([doc["source"]] if doc.get("source") else [])) if op == "create" else [],
         }
 
     def handover(self, row: dict[str, Any]) -> dict[str, Any]:
