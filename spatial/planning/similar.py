@@ -36,7 +36,7 @@ from spatial.planning.progress import action_progress
 from spatial.units.hierarchy import get_unit
 
 #: Root mean square of the z-score differences under which two units are similar: on
-#: average within a quarter of a standard deviation on each indicator (on the demo, about three in four
+#: average within a quarter of a standard deviation on each indicator (on the demo, most
 #: counties have a similar place; a unit among the outliers of its level has none).
 SIMILAR_WITHIN = 0.25
 #: How many similar places are shown and searched for suggestions.
