@@ -106,3 +106,15 @@ def test_the_consolidation_page_lays_plans_side_by_side_and_makes_the_roadmap(cl
     history = client.get(sent.headers["location"] + "/history")
     assert history.text.count('data-testid="history-sources"') == 2  # the roadmap's three, the action's one
 
+
+
+def test_the_api_consolidates_and_names_a_bad_part(client: TestClient) -> None:
+    plans = [client.post("/api/past-plans", json={"title": f"API plan {i}", "unit": "IR-15-10", "outcome": "partial",
+                                                  "lessons": f"lesson {i}"}).json()["id"] for i in range(2)]
+    body = {"unit": "IR-15-10", "title": "Consolidated over the API", "start_date": "2025-03-21",
+            "end_date": "2029-03-20", "past_plans": plans, "keep": [f"lesson:{plans[1]}"]}
+    made = client.post("/api/roadmaps/consolidate", json=body)
+    assert made.status_code == 201, made.text
+    assert [s["id"] for s in made.json()["sources"]] == plans and made.json()["strategies"] == ["lesson 1"]
+    refused = client.post("/api/roadmaps/consolidate", json={**body, "keep": ["action:0"]})
+    assert refused.status_code == 422 and refused.json()["error"]["field"] == "keep.0"
