@@ -1,4 +1,4 @@
-"""``pishraft roadmaps``: list, show, draft, export and import roadmaps."""
+"""``pishraft roadmaps``: list, show, draft, suggest, export and import roadmaps."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from rich.table import Table
 from api.cli.common import console, reports_errors
 from spatial.errors import InvalidInput
 
-app = typer.Typer(help="Roadmaps: list, show, draft from the evidence, export (JSON/Excel) and import.", no_args_is_help=True)
+app = typer.Typer(help="Roadmaps: list, show, draft from the evidence, suggest from similar places, export (JSON/Excel) and import.", no_args_is_help=True)
 
 
 @app.command("list")
@@ -70,6 +70,24 @@ def draft(
         raise InvalidInput(f"--lang {lang}: choose fa or en.", field="lang")
     with session_scope() as session:
         found = roadmap_draft(session, code, lang)
+    typer.echo(json.dumps(found, ensure_ascii=False, indent=2))  # plain JSON on stdout, for pipes and partner systems
+
+
+@app.command()
+@reports_errors
+def suggest(
+    code: Annotated[str, typer.Argument(help="The unit's code, e.g. IR-15-01")],
+    lang: Annotated[str, typer.Option(help="fa or en: the language of the items' words")] = "en",
+) -> None:
+    """Places like unit CODE and the actions that worked there, as JSON: the similar units with the
+    indicators that made them similar, and the achieved or on-track actions with sector, cost and result."""
+    from spatial.db.engine import session_scope
+    from spatial.planning.similar import roadmap_suggestions
+
+    if lang not in ("fa", "en"):
+        raise InvalidInput(f"--lang {lang}: choose fa or en.", field="lang")
+    with session_scope() as session:
+        found = roadmap_suggestions(session, code, lang)
     typer.echo(json.dumps(found, ensure_ascii=False, indent=2))  # plain JSON on stdout, for pipes and partner systems
 
 

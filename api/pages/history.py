@@ -108,6 +108,8 @@ class Words:
                                          else ""),
             "operation": t(f"history.op.{op}", self.lang), "op": op, "changes": changes,
             "reason": event.get("reason"),
+            # What it was made from (spatial.planning.sources), said when it was made.
+            "sources": _sources(entity, doc) if op == "create" else [],
         }
 
     def handover(self, row: dict[str, Any]) -> dict[str, Any]:
@@ -118,6 +120,15 @@ class Words:
             "to": self.people.get(row["to_person_id"], f"#{row['to_person_id']}"),
             "on": row["handed_over_on"], "note": row["note"],
         }
+
+
+def _sources(entity: str, doc: dict[str, Any]) -> list[dict[str, Any]]:
+    """What a roadmap or an action was made from (a measurement's ``source`` is words, not a reference)."""
+    if entity == "roadmap":
+        return list(doc.get("sources") or [])
+    if entity == "action" and doc.get("source"):
+        return [doc["source"]]
+    return []
 
 
 def _title(session: Session, roadmap_id: int, events: list[dict[str, Any]]) -> tuple[str, bool]:

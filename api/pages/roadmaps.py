@@ -25,7 +25,9 @@ from spatial.planning import corrections, progress, roadmaps
 from spatial.planning.cores import core_document
 from spatial.planning.draft import roadmap_draft
 from spatial.planning.people import get_organisation, get_person
-from spatial.planning.roadmap_inputs import RoadmapIn, RoadmapPatch, parse
+from spatial.planning.roadmap_inputs import ActionIn, RoadmapIn, RoadmapPatch, parse
+from spatial.planning.similar import roadmap_suggestions
+from spatial.planning.sources import action_values, parse_ref
 from spatial.units import hierarchy as units
 
 router = page_router()
@@ -37,7 +39,7 @@ LABELS = {
     "unit": "rm.unit_code", "title": "rm.title", "start_date": "rm.start_date", "end_date": "rm.end_date",
     "status": "rm.status", "responsible_person_id": "rm.responsible_person",
     "responsible_organisation_id": "rm.responsible_organisation", "sponsor_id": "rm.sponsor",
-    "parent_roadmap_id": "rm.parent", "core_id": "rm.core",
+    "parent_roadmap_id": "rm.parent", "core_id": "rm.core", "suggested": "similar.title", "source": "similar.title",
 }
 
 
@@ -91,7 +93,8 @@ def new_roadmap_form(request: Request, unit: str | None = Query(None, max_length
                      draft: bool = Query(False), who: Principal = Depends(require(WRITE))) -> Response:
     """The form for a new roadmap; ``unit`` (a code) fills in the unit, and must lie in the user's area.
     With a unit, the form offers the draft from the evidence; ``draft=1`` takes it: capacities,
-    advantages and strategies filled in, each line with its source and figure, to edit before saving."""
+    advantages and strategies filled in, each line with its source and figure, to edit before saving.
+    It also offers the actions that worked in places like it, to tick (:mod:`spatial.planning.similar`)."""
     lang = lang_of(request)
     found = None
     with session_scope() as session:
@@ -125,6 +128,10 @@ def create_roadmap(request: Request, sent: Submitted = Depends(form_for(WRITE)))
         if not errors:
             try:
                 made = roadmaps.create_roadmap(session, parse(RoadmapIn, {"unit": code, **data}), who)
+                for ref in sent.all("suggested"):  # the actions ticked among those of similar places
+                    source = parse_ref(ref, "suggested")
+                    roadmaps.create_action(session, ActionIn(
+                        roadmap_id=made["id"], **action_values(session, source, "suggested")), who)
             except InvalidInput as exc:
                 session.rollback()  # nothing of this submission is kept
                 errors.from_domain(exc, _labels(data))
@@ -222,7 +229,8 @@ def edit_roadmap(request: Request, roadmap_id: int, sent: Submitted = Depends(fo
 def _blank_values(unit: str) -> dict[str, Any]:
     return {"unit": unit, "title": "", "start_date": None, "end_date": None, "status": "draft",
             "responsible_person_id": "", "responsible_organisation_id": "", "sponsor_id": "",
-            "parent_roadmap_id": "", "core_id": "", "capacities": [], "advantages": [], "strategies": ""}
+            "parent_roadmap_id": "", "core_id": "", "capacities": [], "advantages": [], "strategies": "",
+            "suggested": []}
 
 
 def _draft_values(unit: str, found: dict[str, Any], lang: str) -> dict[str, Any]:
@@ -258,6 +266,7 @@ def _sent_values(sent: Submitted) -> dict[str, Any]:
     values["strategies"] = str(sent.form.get("strategies") or "")
     values["capacities"] = lines(sent, "cap", CAPACITY_FIELDS)
     values["advantages"] = lines(sent, "adv", CAPACITY_FIELDS)
+    values["suggested"] = sent.all("suggested")
     return values
 
 
@@ -275,7 +284,8 @@ def _form_context(session: Session, lang: str, values: dict[str, Any], unit_code
                for r in roadmaps.list_roadmaps(session, level=level) if r["unit"] in codes]
     return {"values": values, "options": options, "parents": [(str(r["id"]), r["title"]) for r in parents],
             "statuses": ROADMAP_STATUSES,
-            "roadmap": doc, "unit_code": unit_code}
+            "roadmap": doc, "unit_code": unit_code,
+            "suggestions": roadmap_suggestions(session, unit_code, lang) if unit_code and not doc else None}
 
 
 def _read(errors: FormErrors, sent: Submitted, options: Options) -> dict[str, Any]:

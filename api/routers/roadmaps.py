@@ -13,12 +13,16 @@ from fastapi import APIRouter, Body, Depends, Path, Query, Response, status
 
 from api.auth import Principal, require
 from api.deps import DbSession, IfMatch, with_etag
+from spatial.planning import consolidation
 from spatial.planning import draft
 from spatial.planning import exchange
 from spatial.planning import history
 from spatial.planning import progress
 from spatial.planning import roadmaps
-from spatial.planning.roadmap_inputs import ActionIn, ActionPatch, MeasurementIn, MeasurementPatch, RoadmapIn, RoadmapPatch
+from spatial.planning import similar
+from spatial.planning.roadmap_inputs import (
+    ActionIn, ActionPatch, ConsolidationIn, MeasurementIn, MeasurementPatch, RoadmapIn, RoadmapPatch,
+)
 
 router = APIRouter(tags=["roadmaps"])
 
@@ -47,6 +51,29 @@ def roadmap_draft(
     """Current state, capacities, comparative advantages, target community, deprivations to
     remove and a strategy per advantage, each item with its ``source`` and ``figure``."""
     return draft.roadmap_draft(session, code, lang)
+
+
+@router.get("/api/units/{code}/roadmap-suggestions",
+            summary="Places like a unit, and the actions that worked there, for its new roadmap")
+def roadmap_suggestions(
+    code: Annotated[str, Path(max_length=200, pattern=NO_NUL)],
+    session: DbSession,
+    lang: Annotated[Literal["fa", "en"], Query(description="Language of the items' words")] = "fa",
+    _: Principal = Depends(require("read")),
+) -> dict[str, Any]:
+    """The units of the same level with the closest standardised indicator profiles (``similar``,
+    each with the indicators that made it similar), and their achieved or on-track actions and
+    successful past plans (``suggestions``, each with sector, cost and result, and ``ref`` to send
+    as an action's ``source``). No similar place: ``similar`` is empty and ``message`` says so."""
+    return similar.roadmap_suggestions(session, code, lang)
+
+
+@router.post("/api/roadmaps/consolidate", status_code=status.HTTP_201_CREATED,
+             summary="Create a roadmap from the kept parts of a unit's past plans and roadmaps")
+def consolidate(body: ConsolidationIn, session: DbSession,
+                principal: Principal = Depends(require("roadmaps:write"))) -> dict[str, Any]:
+    """The new roadmap names its sources; each action taken over names the action or past plan it came from."""
+    return consolidation.consolidate(session, body, principal)
 
 
 @router.get("/api/roadmaps", summary="Roadmaps, filtered, each with its progress status")

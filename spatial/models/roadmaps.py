@@ -163,6 +163,9 @@ class Roadmap(Tracked, Archivable, Base):
     capacities: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, nullable=False, server_default=text("'[]'::jsonb"))
     advantages: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, nullable=False, server_default=text("'[]'::jsonb"))
     strategies: Mapped[list[str]] = mapped_column(JSONB, nullable=False, server_default=text("'[]'::jsonb"))
+    # The past plans and roadmaps it was consolidated from, as they were named then:
+    # [{"kind": "roadmap" | "past_plan", "id", "title", "unit"}] (see spatial.planning.sources).
+    sources: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, nullable=False, server_default=text("'[]'::jsonb"))
 
     # The live actions: archived ones stay in the table (and the history) but not in the roadmap.
     actions: Mapped[list[Action]] = relationship(
@@ -196,6 +199,9 @@ class Action(Tracked, Archivable, Base):
     start_date: Mapped[date | None] = mapped_column(Date)
     end_date: Mapped[date | None] = mapped_column(Date)
     status: Mapped[str] = mapped_column(Text, nullable=False, server_default=text("'planned'"))
+    # Where it was taken from (a similar place's action or past plan, or a consolidated one), as named
+    # then: {"kind": "action" | "past_plan", "id", "title", "unit", "roadmap_id"} (spatial.planning.sources).
+    source: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
 
     roadmap: Mapped[Roadmap] = relationship(back_populates="actions")
     # The live lines and key results: replacing them leaves the archived ones alone.

@@ -68,6 +68,13 @@ class CapacityIn(InputModel):
     text: str = ""
 
 
+class SourceRef(InputModel):
+    """Where a roadmap or an action came from: a roadmap, an action or a past plan, by id."""
+
+    kind: Literal["roadmap", "action", "past_plan"]
+    id: Id
+
+
 class RoadmapIn(InputModel):
     unit: str = Field(description="Code of the unit the roadmap is for, e.g. IR-15-01")
     title: str = Field(min_length=1)
@@ -82,6 +89,22 @@ class RoadmapIn(InputModel):
     capacities: list[CapacityIn] = []
     advantages: list[CapacityIn] = []
     strategies: list[str] = []
+    sources: list[SourceRef] = Field(default=[], description="The roadmaps and past plans it consolidates")
+    synthetic: bool = False
+
+
+class ConsolidationIn(InputModel):
+    """A new roadmap consolidated from past plans and roadmaps of a unit («اجماع»): the sources
+    and the parts of them to keep (see :func:`spatial.planning.consolidation.consolidate`)."""
+
+    unit: str
+    title: str = Field(min_length=1)
+    start_date: Day
+    end_date: Day
+    roadmaps: list[Id] = Field(default=[], description="Ids of the roadmaps side by side")
+    past_plans: list[Id] = Field(default=[], description="Ids of the past plans side by side")
+    keep: list[str] = Field(default=[], description="Parts to keep: strategy:ROADMAP:I, capacity:ROADMAP:I, "
+                            "advantage:ROADMAP:I, action:ID, past_plan:ID, lesson:ID")
     synthetic: bool = False
 
 
@@ -129,6 +152,7 @@ class ActionFields(InputModel):
     status: ActionStatus = "planned"
     financing: list[FinancingIn] = []
     key_results: list[KeyResultIn] = []
+    source: SourceRef | None = Field(default=None, description="The action or past plan it was taken from")
     synthetic: bool = False
 
 

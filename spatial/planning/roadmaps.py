@@ -40,6 +40,7 @@ from spatial.planning.references import (
 from spatial.planning.roadmap_inputs import (
     ActionIn, ActionPatch, KeyResultIn, MeasurementIn, MeasurementPatch, RoadmapIn, RoadmapPatch,
 )
+from spatial.planning.sources import source_document
 from spatial.planning.versions import Opened, reconcile
 from spatial.units.hierarchy import check_level
 
@@ -162,8 +163,10 @@ def create_roadmap(session: Session, data: RoadmapIn, editor: Editor,
     (or ``current_state`` as given, when importing a roadmap that already has one)."""
     unit_id = unit_ref(session, data.unit)
     guard(session, editor, unit_id)
-    values = data.model_dump(exclude={"unit"})
+    values = data.model_dump(exclude={"unit", "sources"})
     _check_roadmap(session, values, unit_id)
+    values["sources"] = [source_document(session, ref, ("roadmap", "past_plan"), f"sources.{i}")
+                         for i, ref in enumerate(data.sources)]
     state = current_state if current_state is not None else take_current_state(session, unit_id)
     roadmap = Roadmap(unit_id=unit_id, **values, current_state=state)
     doc = recorded_create(session, "roadmap", roadmap, editor, lambda r: roadmap_document(session, r))
@@ -288,7 +291,9 @@ def create_action(session: Session, data: ActionIn, editor: Editor) -> dict[str,
     if roadmap is None:
         raise InvalidInput(f"roadmap_id: no roadmap has id {data.roadmap_id}.", reason="roadmap_not_found", field="roadmap_id")
     guard(session, editor, roadmap.unit_id)
-    values = data.model_dump(exclude={"roadmap_id", "financing", "key_results", "geometry"})
+    values = data.model_dump(exclude={"roadmap_id", "financing", "key_results", "geometry", "source"})
+    values["source"] = (source_document(session, data.source, ("action", "past_plan"), "source")
+                        if data.source is not None else None)
     financing = [f.model_dump() for f in data.financing]
     key_results = [k.model_dump(exclude={"id"}) for k in data.key_results]
     _check_action(session, values, financing, key_results, roadmap)
