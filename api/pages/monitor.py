@@ -34,6 +34,8 @@ router = page_router()
 
 #: How many late actions the page lists (all of them are in the downloads).
 LATE_SHOWN = 200
+#: The map's classes of the share of late actions (%): fixed, so that maps of areas compare.
+LATE_BREAKS = [20.0, 40.0, 60.0, 80.0, 100.0]
 
 
 def _area(session: Any, code: str, lang: str) -> tuple[str, list[Any]]:
@@ -116,7 +118,7 @@ def monitor_map(request: Request, code: str, _: Principal = Depends(require("mon
     fmap = choropleth_map(frame, values, t("monitor.map_title", lang, name=name), lang, "equal_interval",
                           synthetic=bool(frame["synthetic"].any()) if len(frame) else False,
                           breadcrumb=[Link(name, href(request, f"/monitor/{quote(code, safe='')}"))],
-                          legend_title=t("monitor.map_legend", lang),
+                          legend_title=t("monitor.map_legend", lang), breaks=LATE_BREAKS,
                           labels=[_counts_label(by_code.get(c), lang) for c in frame["code"]])
     return HTMLResponse(page_html(fmap))
 

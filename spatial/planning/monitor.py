@@ -74,7 +74,7 @@ def check_area(session: Session, area: str | None) -> str | None:
 
 def area_actions(session: Session, area: str | None, on: date | None = None) -> list[dict[str, Any]]:
     """Every live action under ``area`` with its ``status`` on day ``on`` (default today) and
-    ``days_late``, its ``child`` of the area, unit, level, sector, sponsor, responsible person,
+    ``days_late``, its ``child`` of the area, unit (code and names), level, sector, sponsor, responsible person,
     organisation and core (ids and names), dates and roadmap."""
     check_area(session, area)
     day = on or date.today()
@@ -181,7 +181,7 @@ def late_table(late: list[dict[str, Any]], area_name: str, lang: str) -> Table:
         "organisation", "core", "roadmap")]
     rows: list[list[Any]] = [[
         a["id"], a["title"], label("progress", a["status"], lang), a["days_late"], a["end_date"],
-        a["unit_code"], label("level", a["level"], lang), label("sector", a["sector"], lang) if a["sector"] else "",
+        a["unit_name_fa"] if lang == "fa" else a["unit_name_en"], label("level", a["level"], lang), label("sector", a["sector"], lang) if a["sector"] else "",
         a["sponsor"] or "", a["person"] or "", a["organisation"] or "", a["core"] or "", a["roadmap_title"],
     ] for a in late]
     return Table(t("monitor.late_title", lang, name=area_name), headers, rows)

@@ -19,7 +19,8 @@ WITH RECURSIVE area AS (
     SELECT id, NULL FROM area
 )
 SELECT a.id, a.title, a.sector, a.start_date, a.end_date, a.created_at, a.roadmap_id,
-       r.title AS roadmap_title, u.code AS unit_code, u.level, p.child,
+       r.title AS roadmap_title, u.code AS unit_code, u.name_fa AS unit_name_fa, u.name_en AS unit_name_en,
+       u.level, p.child,
        a.sponsor_id, s.name AS sponsor, a.responsible_person_id AS person_id, pe.name AS person,
        o.id AS organisation_id, o.name AS organisation, r.core_id, c.name AS core
 FROM action a
