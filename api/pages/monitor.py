@@ -60,7 +60,7 @@ def monitor_page(request: Request, code: str, filters: monitor.LateFilters = Dep
     with session_scope() as session:
         name, parents = _area(session, code, lang)
         board = monitor.dashboard(session, area_of(code))
-        options = filter_options(board["actions"], lang)
+        options = filter_options(monitor.late_actions(board["actions"]), lang)
     late = monitor.late_actions(board["actions"], filters)
     path = f"/monitor/{quote(code, safe='')}"
 
@@ -89,7 +89,7 @@ def monitor_page(request: Request, code: str, filters: monitor.LateFilters = Dep
 
 
 def filter_options(actions: list[dict[str, Any]], lang: str) -> dict[str, list[tuple[str, str]]]:
-    """The choices of the late list's filters: the values its actions hold."""
+    """The choices of the late list's filters: the values the late actions hold."""
     def pairs(key: str, name: str) -> list[tuple[str, str]]:
         found = {str(a[key]): str(a[name]) for a in actions if a[key] is not None}
         return sorted(found.items(), key=lambda kv: kv[1])

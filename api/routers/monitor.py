@@ -16,6 +16,7 @@ from api.auth import Principal, require
 from api.deps import DbSession
 from api.pages.render import lang_of
 from api.routers.roadmaps import PathId
+from spatial.errors import InvalidInput
 from spatial.jalali import persian_digits
 from spatial.messages import label
 from spatial.planning import monitor
@@ -33,16 +34,28 @@ def area_of(code: str) -> str | None:
     return None if code == COUNTRY else code
 
 
+def _id(value: str | None, field: str) -> int | None:
+    """An id filter from the query: empty means no filter (as a page's form sends it)."""
+    if not value:
+        return None
+    if not (value.isascii() and value.isdigit()) or not 1 <= int(value) <= 2**31 - 1:
+        raise InvalidInput(f"{field} must be the id of one (a whole number), or left empty.", field=field)
+    return int(value)
+
+
 def late_filters(
-    sector: str | None = Query(None, max_length=200), sponsor: int | None = Query(None, ge=1),
-    person: int | None = Query(None, ge=1), organisation: int | None = Query(None, ge=1),
-    core: int | None = Query(None, ge=1), level: str | None = Query(None, max_length=40),
-    min_days_late: int = Query(0, ge=0, le=100_000), sort: str = Query("days_late", max_length=40),
+    sector: str | None = Query(None, max_length=200), sponsor: str | None = Query(None, max_length=12),
+    person: str | None = Query(None, max_length=12), organisation: str | None = Query(None, max_length=12),
+    core: str | None = Query(None, max_length=12), level: str | None = Query(None, max_length=40),
+    min_days_late: str | None = Query(None, max_length=7), sort: str = Query("days_late", max_length=40),
     order: Literal["asc", "desc"] = Query("desc"),
 ) -> monitor.LateFilters:
     """The late list's filters and order from the query (empty values: no filter)."""
-    return monitor.LateFilters(sector=sector or None, sponsor=sponsor, person=person, organisation=organisation,
-                               core=core, level=level or None, min_days_late=min_days_late, sort=sort,
+    if min_days_late and not (min_days_late.isascii() and min_days_late.isdigit()):
+        raise InvalidInput("min_days_late must be a whole number of days, 0 or more.", field="min_days_late")
+    return monitor.LateFilters(sector=sector or None, sponsor=_id(sponsor, "sponsor"), person=_id(person, "person"),
+                               organisation=_id(organisation, "organisation"), core=_id(core, "core"),
+                               level=level or None, min_days_late=int(min_days_late or 0), sort=sort,
                                descending=order == "desc")
 
 
