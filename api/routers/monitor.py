@@ -65,9 +65,7 @@ def _jsonable(action: dict[str, Any]) -> dict[str, Any]:
 
 @router.get("/api/monitor/{code}", summary="The monitoring dashboard of an area (IR: the whole country)")
 def dashboard(code: str, session: DbSession, _: Principal = Depends(require("monitor"))) -> dict[str, Any]:
-    board = monitor.dashboard(session, area_of(code))
-    board.pop("actions")
-    return board
+    return {k: v for k, v in monitor.dashboard(session, area_of(code)).items() if k != "actions"}
 
 
 @router.get("/api/monitor/{code}/late", summary="The late actions of an area, filtered and sorted")
@@ -94,7 +92,7 @@ def over_time_rows(series: list[dict[str, Any]], lang: str) -> list[dict[str, An
 def over_time(code: str, request: Request, session: DbSession, format: Literal["json", "csv"] = Query("json"),  # noqa: A002
               _: Principal = Depends(require("monitor"))) -> Any:
     lang = lang_of(request)
-    series = monitor.over_time(session, monitor.area_actions(session, area_of(code)))
+    series = monitor.over_time(session, area_of(code))
     rows = over_time_rows(series, lang)
     if format == "csv":
         lines = ["month,status,actions", *(f"{r['month']},{r['code']},{r['n']}" for r in rows)]

@@ -29,7 +29,7 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -38,6 +38,7 @@ from typing import Any
 from sqlalchemy import TextClause, text
 from sqlalchemy.orm import Session
 
+from spatial.db.generation import GenerationCache
 from spatial.errors import InvalidInput, NotFound
 from spatial.jalali import month_ends
 from spatial.messages import label, t
@@ -67,17 +68,41 @@ def _queries() -> dict[str, TextClause]:
 SQL = _queries()
 
 
+def _without_jit(session: Session) -> None:
+    """Turn PostgreSQL's JIT off for the rest of this transaction: the planner's estimate of
+    an area's subtree (a recursive query) runs a hundred times high, which makes it compile
+    the area's queries, seconds spent to save nothing on ten thousand rows."""
+    session.execute(text("SET LOCAL jit = off"))
+
+
 def check_area(session: Session, area: str | None) -> str | None:
     """``area`` if it is a current unit's code (or ``None``, the country); :class:`NotFound` otherwise."""
     return unit_filter(session, area)
 
 
+#: The numbers of the areas looked at lately, under the plans generation (a counter that
+#: triggers bump whenever plans, progress, money, people or indices change; migration
+#: ``0018_monitor_money``) and the data generation, and the day they were judged on. Shared
+#: between requests: callers must not change what they get.
+_computed: GenerationCache[Any] = GenerationCache(size=32)
+
+
+def _cached(session: Session, what: str, area: str | None, day: date, compute: Callable[[], Any]) -> Any:
+    plans = session.execute(text("SELECT value::bigint FROM pishraft_meta WHERE key = 'plans_generation'")).scalar()
+    return _computed.get(session, (what, plans, area, day), compute)
+
+
 def area_actions(session: Session, area: str | None, on: date | None = None) -> list[dict[str, Any]]:
     """Every live action under ``area`` with its ``status`` on day ``on`` (default today) and
     ``days_late``, its ``child`` of the area, unit (code and names), level, sector, sponsor, responsible person,
-    organisation and core (ids and names), dates and roadmap."""
+    organisation and core (ids and names), dates and roadmap. (Shared: do not change them.)"""
     check_area(session, area)
     day = on or date.today()
+    return list(_cached(session, "actions", area, day, lambda: _area_actions(session, area, day)))
+
+
+def _area_actions(session: Session, area: str | None, day: date) -> list[dict[str, Any]]:
+    _without_jit(session)
     rows = [dict(r) for r in session.execute(SQL["area_actions"], {"area": area}).mappings()]
     progress = action_progress(session, [r["id"] for r in rows], day)
     for r in rows:
@@ -187,11 +212,18 @@ def late_table(late: list[dict[str, Any]], area_name: str, lang: str) -> Table:
     return Table(t("monitor.late_title", lang, name=area_name), headers, rows)
 
 
-def over_time(session: Session, actions: list[dict[str, Any]], on: date | None = None,
-              months: int = MONTHS) -> list[dict[str, Any]]:
-    """Per Jalali month (oldest first): ``month`` (``1405/01``), its last ``day`` (today for the
-    current month) and the ``counts`` by status of the actions that existed on that day."""
-    ends = month_ends(on or date.today(), months)
+def over_time(session: Session, area: str | None, on: date | None = None) -> list[dict[str, Any]]:
+    """Per Jalali month of the last :data:`MONTHS` (oldest first): ``month`` (``1405/01``), its
+    last ``day`` (``on``, default today, for the current month) and the ``counts`` by status of
+    the area's actions that existed on that day."""
+    day = on or date.today()
+    actions = area_actions(session, area, day)
+    return list(_cached(session, "over_time", area, day, lambda: _over_time(session, actions, day)))
+
+
+def _over_time(session: Session, actions: list[dict[str, Any]], on: date) -> list[dict[str, Any]]:
+    _without_jit(session)
+    ends = month_ends(on, MONTHS)
     days = [d for _, d in ends]
     judged = action_statuses_on(session, [a["id"] for a in actions], days)
     made = {a["id"]: a["created_at"].date() for a in actions}
@@ -255,10 +287,16 @@ def deprived_fifth(session: Session, area: str | None, disbursed: Counter[str]) 
 def dashboard(session: Session, area: str | None, on: date | None = None) -> dict[str, Any]:
     """Everything the monitoring page shows except the time series and the late list's
     rows: ``counts``, ``by_child``, ``by_sector``, ``by_sponsor``, ``by_organisation``,
-    ``late_count`` and ``money`` (``actions``: every action, for the late list)."""
-    actions = area_actions(session, area, on)
+    ``late_count`` and ``money`` (``actions``: every action, for the late list). Shared: copy
+    before changing it."""
+    day = on or date.today()
+    actions = area_actions(session, area, day)
+    return dict(_cached(session, "dashboard", area, day, lambda: _dashboard(session, area, day, actions)))
+
+
+def _dashboard(session: Session, area: str | None, on: date, actions: list[dict[str, Any]]) -> dict[str, Any]:
     return {
-        "area": area, "on": (on or date.today()).isoformat(), "counts": status_counts(actions),
+        "area": area, "on": on.isoformat(), "counts": status_counts(actions),
         "by_child": by_child(session, area, actions), "by_sector": count_by(actions, "sector"),
         "by_sponsor": count_by(actions, "sponsor_id", "sponsor"),
         "by_organisation": count_by(actions, "organisation_id", "organisation"),

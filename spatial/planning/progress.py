@@ -53,7 +53,10 @@ from spatial.planning.references import SUBTREE, unit_filter
 from spatial.units.hierarchy import check_level
 
 STATUSES: tuple[str, ...] = ("achieved", "on_track", "behind", "overdue", "no_data")
-_KEY_RESULT_PROGRESS = text((Path(__file__).parent / "sql" / "key_result_progress.sql").read_text())
+_KEY_RESULT_SQL = (Path(__file__).parent / "sql" / "key_result_progress.sql").read_text()
+_KEY_RESULT_PROGRESS = text(_KEY_RESULT_SQL)
+#: The same statuses, only the day, action and status of each (what a series over many days needs).
+_KEY_RESULT_STATUS = text(f"SELECT on_day, action_id, status FROM ({_KEY_RESULT_SQL}) judged")
 
 
 def roll_up(statuses: Iterable[str]) -> str:
@@ -82,7 +85,7 @@ def action_statuses_on(session: Session, action_ids: list[int], days: list[date]
     """Per day of ``days``: every action's rolled-up status on that day (the same rule as
     :func:`action_progress`, judged for all the days in one query), for progress over time."""
     parts: dict[date, dict[int, list[str]]] = {d: {a: [] for a in action_ids} for d in days}
-    rows = session.execute(_KEY_RESULT_PROGRESS, {"action_ids": action_ids, "days": days})
+    rows = session.execute(_KEY_RESULT_STATUS, {"action_ids": action_ids, "days": days})
     for r in rows:
         parts[r.on_day][r.action_id].append(r.status)
     return {d: {a: roll_up(s) for a, s in per.items()} for d, per in parts.items()}

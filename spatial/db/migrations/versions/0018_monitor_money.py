@@ -1,4 +1,6 @@
-"""Money of financing lines: amounts committed and disbursed, each on a day (the monitoring centre)
+"""Money of financing lines: amounts committed and disbursed, each on a day; and the plans
+generation, a counter bumped whenever plans or their progress change (the monitoring centre
+caches its numbers under it)
 
 Revision ID: 0018_monitor_money
 Revises: 0015_dask_jobs
@@ -11,6 +13,10 @@ revision = "0018_monitor_money"
 down_revision = "0015_dask_jobs"
 branch_labels = None
 depends_on = None
+
+#: What the monitoring centre's numbers are computed from (units and indices are in data_generation).
+PLANS_TABLES = ("roadmap", "action", "key_result", "measurement", "financing", "disbursement", "person",
+                "organisation", "progress_core", "composite_index", "index_score")
 
 
 def upgrade() -> None:
@@ -32,8 +38,30 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_disbursement")),
     )
     op.create_index("ix_disbursement_financing_id", "disbursement", ["financing_id"])
+    # Like data_generation (0005_partner), for what the monitoring centre reads: numbers from a
+    # sequence, so that a number always names one committed state.
+    op.execute("CREATE SEQUENCE pishraft_plans_generation")
+    op.execute("INSERT INTO pishraft_meta (key, value) VALUES ('plans_generation', "
+               "to_jsonb(nextval('pishraft_plans_generation'))) ON CONFLICT (key) DO NOTHING")
+    op.execute("""
+        CREATE FUNCTION pishraft_bump_plans_generation() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            UPDATE pishraft_meta SET value = to_jsonb(nextval('pishraft_plans_generation'))
+            WHERE key = 'plans_generation';
+            RETURN NULL;
+        END $$
+    """)
+    for table in PLANS_TABLES:
+        op.execute(f"""CREATE TRIGGER {table}_bump_plans_generation
+                       AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON {table}
+                       FOR EACH STATEMENT EXECUTE FUNCTION pishraft_bump_plans_generation()""")
 
 
 def downgrade() -> None:
+    for table in PLANS_TABLES:
+        op.execute(f"DROP TRIGGER IF EXISTS {table}_bump_plans_generation ON {table}")
+    op.execute("DROP FUNCTION IF EXISTS pishraft_bump_plans_generation()")
+    op.execute("DELETE FROM pishraft_meta WHERE key = 'plans_generation'")
+    op.execute("DROP SEQUENCE IF EXISTS pishraft_plans_generation")
     op.drop_index("ix_disbursement_financing_id", table_name="disbursement")
     op.drop_table("disbursement")
