@@ -75,11 +75,10 @@ def status_bars(groups: Sequence[dict[str, Any]], title: str, lang: str) -> dict
     return spec
 
 
-def over_time(url: str, lang: str) -> dict[str, Any]:
-    """Lines of the actions in each status at the end of each Jalali month, rows read from ``url``
-    (``{"rows": [{month, label, status, n}]}``)."""
+@cache
+def _over_time_template(lang: str) -> dict[str, Any]:
     rtl = lang == "fa"
-    chart = alt.Chart(alt.UrlData(url=url, format=alt.JsonDataFormat(type="json", property=ROWS))).mark_line(
+    chart = alt.Chart(alt.UrlData(url="", format=alt.JsonDataFormat(type="json", property=ROWS))).mark_line(
         point=True).encode(
         x=alt.X("label:O", title=t("monitor.chart.month", lang), sort=alt.EncodingSortField("month"),
                 scale=alt.Scale(reverse=rtl), axis=alt.Axis(labelAngle=-45)),
@@ -92,13 +91,18 @@ def over_time(url: str, lang: str) -> dict[str, Any]:
     return _configured(chart, lang)
 
 
-def money_bars(groups: Sequence[dict[str, Any]], title: str, lang: str) -> dict[str, Any]:
-    """Rials committed beside rials disbursed, per group (``name``, ``committed``, ``disbursed``)."""
+def over_time(url: str, lang: str) -> dict[str, Any]:
+    """Lines of the actions in each status at the end of each Jalali month, rows read from ``url``
+    (``{"rows": [{month, label, status, n}]}``)."""
+    spec = copy.deepcopy(_over_time_template(lang))
+    spec["data"]["url"] = url
+    return spec
+
+
+@cache
+def _money_template(lang: str) -> dict[str, Any]:
     rtl = lang == "fa"
     kinds = [t("monitor.money.committed", lang), t("monitor.money.disbursed", lang)]
-    top = sorted(groups, key=lambda g: -g["committed"])[:MOST_BARS]
-    rows = [{"name": str(g["name"] or t("common.unknown", lang)), "kind": kind, "rials": g[key]}
-            for g in top for kind, key in zip(kinds, ("committed", "disbursed"), strict=True)]
     chart = alt.Chart(alt.Data(name=ROWS)).mark_bar().encode(
         x=alt.X("rials:Q", title=t("monitor.money.rials", lang), scale=alt.Scale(reverse=rtl)),
         y=alt.Y("name:N", title=None, sort=None, axis=alt.Axis(orient="right" if rtl else "left", labelLimit=220)),
@@ -107,7 +111,18 @@ def money_bars(groups: Sequence[dict[str, Any]], title: str, lang: str) -> dict[
                         legend=alt.Legend(orient="bottom")),
         tooltip=[alt.Tooltip("name:N", title=" "), alt.Tooltip("kind:N", title=" "),
                  alt.Tooltip("rials:Q", title=t("monitor.money.rials", lang), format=",d")],
-    ).properties(width=WIDTH, height=max(60, 30 * len(top)), title=title)
-    spec = _configured(chart, lang)
+    ).properties(width=WIDTH)
+    return _configured(chart, lang)
+
+
+def money_bars(groups: Sequence[dict[str, Any]], title: str, lang: str) -> dict[str, Any]:
+    """Rials committed beside rials disbursed, per group (``name``, ``committed``, ``disbursed``)."""
+    kinds = [t("monitor.money.committed", lang), t("monitor.money.disbursed", lang)]
+    top = sorted(groups, key=lambda g: -g["committed"])[:MOST_BARS]
+    rows = [{"name": str(g["name"] or t("common.unknown", lang)), "kind": kind, "rials": g[key]}
+            for g in top for kind, key in zip(kinds, ("committed", "disbursed"), strict=True)]
+    spec = copy.deepcopy(_money_template(lang))
     spec["datasets"] = {ROWS: rows}
+    spec["title"] = title
+    spec["height"] = max(60, 30 * len(top))
     return spec
