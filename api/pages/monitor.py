@@ -3,29 +3,38 @@
 (with their counts), charts of the statuses by child, sector, sponsor and organisation, of
 progress over the Jalali months and of money committed against disbursed, and the late
 actions, filtered and sorted, downloadable as Excel and CSV. The numbers come from
-:mod:`spatial.planning.monitor`; the same are at ``GET /api/monitor/{unit}``."""
+:mod:`spatial.planning.monitor`; the same are at ``GET /api/monitor/{unit}``. And the form
+that records money committed or disbursed on a financing line (``/financing/{id}/money``)."""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any, Literal
 from urllib.parse import quote
 
 import geopandas as gpd
 from fastapi import Depends, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy import text
+from sqlalchemy.orm import Session
 
 from api.auth import Principal, require
 from api.pages.exports import download
-from api.pages.render import href, lang_of, page_router, render
+from api.pages.forms import FormErrors
+from api.pages.planning import WRITE, ensure_may_write
+from api.pages.render import href, lang_of, page_router, redirect, render
+from api.pages.security import Submitted, form_for
 from api.routers.monitor import COUNTRY, area_of, late_filters
 from maps import monitor_charts as charts
 from maps.assets import page_html
 from maps.choropleth import choropleth_map
 from maps.navigation import Link
 from spatial.db.engine import session_scope
+from spatial.errors import InvalidInput, NotFound
 from spatial.jalali import format_number
 from spatial.messages import label, t
 from spatial.planning import monitor
+from spatial.models.roadmaps import MONEY_KINDS
 from spatial.planning.progress import STATUSES
 from spatial.units import hierarchy as units
 from spatial.units.frames import units_frame
@@ -142,3 +151,60 @@ def monitor_download(request: Request, code: str, format: Literal["xlsx", "csv"]
         late = monitor.late_actions(monitor.area_actions(session, area_of(code)), filters)
     table = monitor.late_table(late, name, lang)
     return download(request, f"late-{code}", table.title, [table], format)
+
+
+# --- money of a financing line ----------------------------------------------------------------
+
+_MONEY_FIELDS = ("kind", "on", "amount_rials", "note")
+
+
+def _money_context(session: Session, financing_id: int, who: Principal, lang: str) -> dict[str, Any]:
+    """The line, its action and roadmap, the money recorded so far; 403 outside ``who``'s area."""
+    line = session.execute(text(
+        """SELECT f.id, f.source, f.amount_rials, a.id AS action_id, a.title AS action_title, r.id AS roadmap_id,
+                  r.title AS roadmap_title, r.unit_id FROM financing f JOIN action a ON a.id = f.action_id
+           JOIN roadmap r ON r.id = a.roadmap_id WHERE f.id = :id AND f.archived_at IS NULL"""),
+        {"id": financing_id}).mappings().first()
+    if line is None:
+        raise NotFound(f"No live financing line has id {financing_id}.", field="financing_id")
+    ensure_may_write(session, who, line["unit_id"])
+    return {"line": line, "movements": monitor.disbursements(session, financing_id),
+            "kinds": [(k, t(f"monitor.money.{k}", lang)) for k in MONEY_KINDS]}
+
+
+@router.get("/financing/{financing_id}/money")
+def money_form(request: Request, financing_id: int, who: Principal = Depends(require(WRITE))) -> Response:
+    """The money committed and disbursed on a financing line, and the form that adds to it."""
+    lang = lang_of(request)
+    with session_scope() as session:
+        context = _money_context(session, financing_id, who, lang)
+    values = {"kind": "disbursed", "on": date.today(), "amount_rials": "", "note": ""}
+    return render(request, "money_form.html", {**context, "values": values, "errors": FormErrors(lang)})
+
+
+@router.post("/financing/{financing_id}/money")
+def record_money(request: Request, financing_id: int, sent: Submitted = Depends(form_for(WRITE))) -> Response:
+    """Record money committed or disbursed on the line (one transaction)."""
+    lang = lang_of(request)
+    errors = FormErrors(lang)
+    who = sent.principal
+    assert who is not None  # form_for(WRITE) admitted a principal
+    with session_scope() as session:
+        context = _money_context(session, financing_id, who, lang)
+        kind = errors.choice(sent, "kind", "monitor.money.kind", set(MONEY_KINDS))
+        on = errors.date(sent, "on", "monitor.money.on")
+        amount = errors.number(sent, "amount_rials", "monitor.money.amount")
+        note = errors.text(sent, "note", "monitor.money.note", required=False, max_len=2000)
+        if amount is not None and (amount <= 0 or not amount.is_integer()):
+            errors.add("amount_rials", "monitor.money.amount", "monitor.money.whole_rials")
+        if not errors and kind and on and amount:
+            try:
+                monitor.record_disbursement(session, financing_id, kind, on, int(amount), who, note=note or "")
+            except InvalidInput as exc:
+                session.rollback()  # nothing of this submission is kept
+                errors.from_domain(exc, {"kind": "monitor.money.kind", "on": "monitor.money.on",
+                                         "amount_rials": "monitor.money.amount"})
+            else:
+                return redirect(request, f"/financing/{financing_id}/money")
+    values = {name: sent.text(name) for name in _MONEY_FIELDS}
+    return render(request, "money_form.html", {**context, "values": values, "errors": errors}, status_code=422)

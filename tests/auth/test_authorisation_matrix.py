@@ -56,6 +56,7 @@ EXPECTED: dict[tuple[str, str], str] = {
     ("GET", "/indicators/derive"): "indicators:write",
     ("POST", "/api/indicators/access"): "indicators:write",
     ("GET", "/people/new"): "roadmaps:write",
+    ("GET", "/financing/{financing_id}/money"): "roadmaps:write",
     ("GET", "/people/{person_id}/edit"): "roadmaps:write",
     ("GET", "/organisations/new"): "roadmaps:write",
     ("GET", "/organisations/{organisation_id}/edit"): "roadmaps:write",

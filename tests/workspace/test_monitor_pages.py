@@ -17,8 +17,12 @@ from openpyxl import load_workbook
 from sqlalchemy import text
 
 from spatial.db.engine import session_scope
+from spatial.jalali import jalali_numeric
 from spatial.messages import code_words, t
 from spatial.settings import get_settings
+from spatial.planning.roadmap_inputs import ActionIn, FinancingIn
+from spatial.planning.roadmaps import create_action
+from tests.workspace.planning import EDITOR, PageClient, fresh_roadmap
 
 PROVINCE = "IR-15"
 
@@ -150,3 +154,47 @@ def test_bad_filters_are_refused_by_name(client: TestClient, query: str, field: 
 def test_an_unknown_area_is_not_found(client: TestClient) -> None:
     assert client.get("/api/monitor/IR-99").status_code == 404
     assert client.get("/monitor/IR-99").status_code == 404
+
+
+def _line_in(code: str) -> int:
+    with session_scope() as session:
+        return int(session.execute(text(
+            """SELECT f.id FROM financing f JOIN action a ON a.id = f.action_id JOIN roadmap r ON r.id = a.roadmap_id
+               JOIN admin_unit u ON u.id = r.unit_id WHERE u.code = :c AND f.archived_at IS NULL
+               ORDER BY f.id LIMIT 1"""), {"c": code}).scalar_one())
+
+
+def test_a_planner_records_money_on_the_form_and_bad_amounts_are_refused_beside_the_field(
+        client: TestClient) -> None:
+    planner = PageClient(TestClient(client.app), "demo-planner")
+    line = _line_in(PROVINCE)
+    form = planner.get(f"/financing/{line}/money")
+    assert form.status_code == 200 and 'data-testid="money-form"' in form.text
+    before = client.get(f"/api/financing/{line}/disbursements").json()
+    today = jalali_numeric(date.today(), persian=True)
+    bad = planner.post(f"/financing/{line}/money", {"kind": "disbursed", "on": today, "amount_rials": "-5"})
+    assert bad.status_code == 422 and t("monitor.money.whole_rials") in bad.text
+    sent = planner.post(f"/financing/{line}/money", {"kind": "disbursed", "on": today, "amount_rials": "۱۲۰۰۰۰۰"})
+    assert sent.status_code == 303
+    after = client.get(f"/api/financing/{line}/disbursements").json()
+    assert len(after) == len(before) + 1 and after[-1]["amount_rials"] == 1_200_000
+    assert "۱٬۲۰۰٬۰۰۰" in planner.get(f"/financing/{line}/money").text
+    # The roadmap page leads to the form.
+    roadmap = client.get(f"/api/monitor/{PROVINCE}/late").json()["actions"][0]["roadmap_id"]
+    assert "/money" in planner.get(f"/roadmaps/{roadmap}").text
+
+
+def test_a_core_member_records_no_money_outside_the_area(client: TestClient) -> None:
+    core = PageClient(TestClient(client.app), "demo-core")  # area IR-15
+    outside = _line_in(PROVINCE)
+    with session_scope() as session:
+        made = create_action(session, ActionIn(roadmap_id=fresh_roadmap("IR-16-04"), title="کارگاه بیرون از حوزه",
+                                               financing=[FinancingIn(source="sponsor", amount_rials=10**9)]), EDITOR)
+        elsewhere = session.execute(text("SELECT id FROM financing WHERE action_id = :a"),
+                                    {"a": made["id"]}).scalar_one()
+    assert core.get(f"/financing/{outside}/money").status_code == 200
+    assert core.get(f"/financing/{elsewhere}/money").status_code == 403
+    today = jalali_numeric(date.today(), persian=True)
+    refused = core.post(f"/financing/{elsewhere}/money", {"kind": "committed", "on": today, "amount_rials": "5"})
+    assert refused.status_code == 403
+    assert client.get(f"/api/financing/{elsewhere}/disbursements").json() == []
