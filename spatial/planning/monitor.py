@@ -81,14 +81,20 @@ def check_area(session: Session, area: str | None) -> str | None:
 
 
 #: The numbers of the areas looked at lately, under the plans generation (a counter that
-#: triggers bump whenever plans, progress, money, people or indices change; migration
-#: ``0018_monitor_money``) and the data generation, and the day they were judged on. Shared
-#: between requests: callers must not change what they get.
+#: triggers bump at the commit of any change of plans, progress, money, people or indices;
+#: migration ``0018_monitor_money``) and the data generation, and the day they were judged on.
+#: Shared between requests: callers must not change what they get.
 _computed: GenerationCache[Any] = GenerationCache(size=32)
 
 
 def _cached(session: Session, what: str, area: str | None, day: date, compute: Callable[[], Any]) -> Any:
-    plans = session.execute(text("SELECT value::bigint FROM pishraft_meta WHERE key = 'plans_generation'")).scalar()
+    """``compute()``, kept under the committed plans generation; computed afresh (and not kept)
+    in a transaction that has itself changed plans, whose numbers others must not see."""
+    plans, changed = session.execute(text(
+        """SELECT (SELECT value::bigint FROM pishraft_meta WHERE key = 'plans_generation'),
+                  current_setting('pishraft.plans_changed', true) = 'yes'""")).one()
+    if changed:
+        return compute()
     return _computed.get(session, (what, plans, area, day), compute)
 
 

@@ -43,24 +43,44 @@ def upgrade() -> None:
     op.execute("CREATE SEQUENCE pishraft_plans_generation")
     op.execute("INSERT INTO pishraft_meta (key, value) VALUES ('plans_generation', "
                "to_jsonb(nextval('pishraft_plans_generation'))) ON CONFLICT (key) DO NOTHING")
+    # Bumped once per transaction, at its commit (a deferred constraint trigger): by then the
+    # transaction holds every row lock it will take, so waiting for the counter's row cannot
+    # close a circle with another writer (a statement trigger would take the counter's lock
+    # mid-transaction, and two writers taking rows in different orders could deadlock).
     op.execute("""
         CREATE FUNCTION pishraft_bump_plans_generation() RETURNS trigger LANGUAGE plpgsql AS $$
         BEGIN
-            UPDATE pishraft_meta SET value = to_jsonb(nextval('pishraft_plans_generation'))
-            WHERE key = 'plans_generation';
+            IF current_setting('pishraft.plans_bumped', true) IS DISTINCT FROM 'yes' THEN
+                UPDATE pishraft_meta SET value = to_jsonb(nextval('pishraft_plans_generation'))
+                WHERE key = 'plans_generation';
+                PERFORM set_config('pishraft.plans_bumped', 'yes', true);
+            END IF;
+            RETURN NULL;
+        END $$
+    """)
+    # Until then the writing transaction itself knows its plans changed (a setting of its own,
+    # no lock): what it reads is not kept under the number others see.
+    op.execute("""
+        CREATE FUNCTION pishraft_plans_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            PERFORM set_config('pishraft.plans_changed', 'yes', true);
             RETURN NULL;
         END $$
     """)
     for table in PLANS_TABLES:
-        op.execute(f"""CREATE TRIGGER {table}_bump_plans_generation
-                       AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON {table}
-                       FOR EACH STATEMENT EXECUTE FUNCTION pishraft_bump_plans_generation()""")
+        op.execute(f"""CREATE CONSTRAINT TRIGGER {table}_bump_plans_generation
+                       AFTER INSERT OR UPDATE OR DELETE ON {table} DEFERRABLE INITIALLY DEFERRED
+                       FOR EACH ROW EXECUTE FUNCTION pishraft_bump_plans_generation()""")
+        op.execute(f"""CREATE TRIGGER {table}_plans_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON {table}
+                       FOR EACH STATEMENT EXECUTE FUNCTION pishraft_plans_changed()""")
 
 
 def downgrade() -> None:
     for table in PLANS_TABLES:
         op.execute(f"DROP TRIGGER IF EXISTS {table}_bump_plans_generation ON {table}")
+        op.execute(f"DROP TRIGGER IF EXISTS {table}_plans_changed ON {table}")
     op.execute("DROP FUNCTION IF EXISTS pishraft_bump_plans_generation()")
+    op.execute("DROP FUNCTION IF EXISTS pishraft_plans_changed()")
     op.execute("DELETE FROM pishraft_meta WHERE key = 'plans_generation'")
     op.execute("DROP SEQUENCE IF EXISTS pishraft_plans_generation")
     op.drop_index("ix_disbursement_financing_id", table_name="disbursement")
