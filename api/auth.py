@@ -8,7 +8,9 @@ route body receives the :class:`Principal`. Permissions:
 - ``layers:write``, ``indicators:write``: analysts;
 - ``roadmaps:write``: planners, and core members inside their area (the route checks
   the unit with ``spatial.units.access.ensure_within_area(session, unit_id, principal.area_unit_id)``);
-- ``admin``: user management and the audit log.
+- ``admin``: user management and the audit log;
+- ``monitor``: the monitoring centre (``/monitor``, ``/api/monitor``): every signed-in role
+  and partner key; anonymous callers only when the ``monitor_anonymous`` setting is on.
 
 Credentials, in this order: ``Authorization: Bearer <token>`` (from
 ``POST /api/auth/token``); a partner key in ``X-API-Key`` or the ``api_key`` query
@@ -37,16 +39,16 @@ from spatial.accounts.tokens import token_subject
 __all__ = ["COOKIE", "PERMISSIONS", "ROLES", "ROLE_PERMISSIONS", "Principal", "authorise", "bearer_token",
            "clear_session_cookie", "client_address", "cookie_principal", "require", "resolve_principal", "set_session_cookie"]
 
-PERMISSIONS: tuple[str, ...] = ("read", "layers:write", "indicators:write", "roadmaps:write", "admin")
+PERMISSIONS: tuple[str, ...] = ("read", "layers:write", "indicators:write", "roadmaps:write", "admin", "monitor")
 
 #: What each role may do; ``partner`` and ``anonymous`` are callers without an account.
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     "admin": frozenset(PERMISSIONS),
-    "analyst": frozenset({"read", "layers:write", "indicators:write"}),
-    "planner": frozenset({"read", "roadmaps:write"}),
-    "core": frozenset({"read", "roadmaps:write"}),
-    "viewer": frozenset({"read"}),
-    "partner": frozenset({"read"}),
+    "analyst": frozenset({"read", "layers:write", "indicators:write", "monitor"}),
+    "planner": frozenset({"read", "roadmaps:write", "monitor"}),
+    "core": frozenset({"read", "roadmaps:write", "monitor"}),
+    "viewer": frozenset({"read", "monitor"}),
+    "partner": frozenset({"read", "monitor"}),
     "anonymous": frozenset({"read"}),
 }
 
@@ -165,7 +167,8 @@ def _user_principal(session: Session, token: str) -> Principal:
 def authorise(principal: Principal | None, permission: str, collection: str | None = None) -> Principal:
     """The principal if it holds ``permission`` (and may read ``collection``); raises otherwise."""
     if principal is None:
-        if permission == "read" and get_settings().anonymous_read:
+        settings = get_settings()
+        if (permission == "read" and settings.anonymous_read) or (permission == "monitor" and settings.monitor_anonymous):
             return ANONYMOUS
         raise Unauthorized("Sign in first: POST /api/auth/token (or send a partner key in X-API-Key).",
                            field="Authorization")

@@ -126,13 +126,15 @@ def choropleth_map(
     note: str | None = None,
     legend_title: str | None = None,
     breaks: list[float] | None = None,
+    labels: Sequence[str] | None = None,
 ) -> folium.Map:
     """A map of ``units`` shaded by classed ``values`` (keyed by unit code), with legend.
 
     Units without a value are grey and listed as 'no data'; a map with no values at all
     says so. Units with an ``href`` open it on click (drill-down). ``breaks`` are the
     classes' upper bounds when already known (:func:`class_breaks` of the same values
-    under ``scheme``, as kept per data generation by :mod:`maps.pages`).
+    under ``scheme``, as kept per data generation by :mod:`maps.pages`). ``labels``, one per
+    unit, replace the values in the units' tooltips (e.g. counts behind a share).
 
     Examples
     --------
@@ -143,7 +145,8 @@ def choropleth_map(
     array = values_array(units, values)
     if breaks is None:
         breaks = class_breaks(array, scheme, len(PALETTE))
-    labels = [format_number(None if np.isnan(v) else float(v), lang) for v in array]
+    if labels is None:
+        labels = [format_number(None if np.isnan(v) else float(v), lang) for v in array]
     bounds = unit_layer(fmap, units, labels, t("maps.value", lang), [*PALETTE, NO_DATA],
                         classify(array, breaks).tolist(), lang)
     add_title_box(fmap, lang, title, breadcrumb, choices)

@@ -19,7 +19,7 @@ datetime.date(2026, 4, 4)
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, timedelta
 
 import jdatetime
 
@@ -62,6 +62,25 @@ def jalali_numeric(day: date | None, persian: bool = False) -> str:
     year, month, dd = to_jalali(day)
     text = f"{year:04d}/{month:02d}/{dd:02d}"
     return persian_digits(text) if persian else text
+
+
+def month_ends(until: date, months: int) -> list[tuple[str, date]]:
+    """The last ``months`` Jalali months up to ``until``, oldest first: ``("1405/01", last day)``,
+    the current month ending on ``until`` itself.
+
+    Examples
+    --------
+    >>> month_ends(date(2026, 4, 1), 2)
+    [('1404/12', datetime.date(2026, 3, 20)), ('1405/01', datetime.date(2026, 4, 1))]
+    """
+    j = jdatetime.date.fromgregorian(date=until)
+    year, month = j.year, j.month
+    ends: list[tuple[str, date]] = []
+    for _ in range(months):
+        nxt = jdatetime.date(year + month // 12, month % 12 + 1, 1).togregorian()
+        ends.append((f"{year:04d}/{month:02d}", min(until, nxt - timedelta(days=1))))
+        year, month = (year, month - 1) if month > 1 else (year - 1, 12)
+    return ends[::-1]
 
 
 def format_number(value: float | int | None, lang: str = "fa", decimals: int = 1) -> str:

@@ -53,6 +53,9 @@ class Settings(BaseSettings):
     # Public base URL used in links (OGC API, TileJSON); derived from the request when unset.
     public_url: str | None = None
     anonymous_read: bool = True
+    # The monitoring centre (/monitor, /api/monitor) for visitors who have not signed in: off,
+    # they are asked to sign in; an administrator turns it on with PISHRAFT_MONITOR_ANONYMOUS=true.
+    monitor_anonymous: bool = False
     # Signs bearer tokens; when unset, generated once into $PISHRAFT_HOME/secret_key (mode 0600).
     secret_key: str | None = None
     token_ttl_minutes: int = 8 * 60

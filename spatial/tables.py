@@ -31,6 +31,8 @@ from pathlib import Path
 from typing import Any
 
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.utils import get_column_letter
 from openpyxl.styles import Alignment, Font
 
 from spatial.jalali import jalali_numeric
@@ -77,28 +79,34 @@ def _sheet_title(title: str, taken: set[str]) -> str:
 
 def to_xlsx(tables: Sequence[Table], lang: str) -> bytes:
     """An .xlsx workbook, one sheet per table: bold frozen headers, right to left in
-    Persian, days as Jalali text in Persian and as Excel dates in English."""
-    wb = Workbook()
-    wb.remove(wb.active)
+    Persian, days as Jalali text in Persian and as Excel dates in English.
+
+    Written in openpyxl's write-only mode (rows streamed out once, column widths measured
+    on the first rows beforehand): several times faster on lists of thousands of rows."""
+    wb = Workbook(write_only=True)
     taken: set[str] = set()
+    bold, wrap = Font(bold=True), Alignment(wrap_text=True, vertical="top")
     for table in tables:
         ws = wb.create_sheet(_sheet_title(table.title, taken))
         ws.sheet_view.rightToLeft = lang == "fa"
-        ws.append(table.headers)
-        for cell in ws[1]:
-            cell.font = Font(bold=True)
-        for row in table.rows:
-            ws.append([cell_text(v, lang) if isinstance(v, date) and lang == "fa" else v for v in row])
-        for column, header in zip(ws.iter_cols(min_row=1, max_row=ws.max_row), table.headers, strict=False):
-            width = max([len(header), *(len(cell_text(c.value, lang)) for c in column[1:200])])
-            ws.column_dimensions[column[0].column_letter].width = min(60, max(8, width + 2))
-            for c in column[1:]:
-                if isinstance(c.value, str) and "\n" in c.value:
-                    c.alignment = Alignment(wrap_text=True, vertical="top")
         ws.freeze_panes = "A2"
+        for i, header in enumerate(table.headers):
+            width = max([len(header), *(len(cell_text(row[i], lang)) for row in table.rows[:199] if i < len(row))])
+            ws.column_dimensions[get_column_letter(i + 1)].width = min(60, max(8, width + 2))
+        ws.append([_cell(ws, h, font=bold) for h in table.headers])
+        for row in table.rows:
+            ws.append([_cell(ws, v, alignment=wrap) if isinstance(v, str) and "\n" in v
+                       else cell_text(v, lang) if isinstance(v, date) and lang == "fa" else v for v in row])
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()
+
+
+def _cell(ws: Any, value: Cell, **style: Any) -> WriteOnlyCell:
+    cell = WriteOnlyCell(ws, value=value)
+    for name, given in style.items():
+        setattr(cell, name, given)
+    return cell
 
 
 def to_csv(table: Table, lang: str) -> bytes:

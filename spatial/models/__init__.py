@@ -13,7 +13,7 @@ from spatial.models.generalised import AdminUnitTileGeom
 from spatial.models.indicators import Indicator, IndicatorValue
 from spatial.models.meta import Meta
 from spatial.models.roadmaps import (
-    Action, Financing, Handover, HistoryEvent, KeyResult, Measurement, Organisation, PastPlan, Person,
+    Action, Disbursement, Financing, Handover, HistoryEvent, KeyResult, Measurement, Organisation, PastPlan, Person,
     ProgressCore, Roadmap,
 )
 from spatial.models.units import LEVELS, AdminUnit
@@ -21,7 +21,7 @@ from spatial.models.units import LEVELS, AdminUnit
 __all__ = [
     "Base", "AdminUnit", "AdminUnitTileGeom", "LEVELS", "Indicator", "IndicatorValue", "Layer", "Meta",
     "AfMeasure", "AfResult", "Allocation", "AllocationShare", "CompositeIndex", "DerivationJob", "IndexScore",
-    "Action", "Financing", "Handover", "HistoryEvent", "KeyResult", "Measurement", "Organisation", "PastPlan",
+    "Action", "Disbursement", "Financing", "Handover", "HistoryEvent", "KeyResult", "Measurement", "Organisation", "PastPlan",
     "Person", "ProgressCore", "Roadmap", "ApiKey", "AuditEntry", "FormToken", "ROLES", "RateBucket", "RevokedToken",
     "SignInFailure", "User", "UserSession",
 ]

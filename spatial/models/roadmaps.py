@@ -24,6 +24,8 @@ from spatial.models.base import Base
 ROADMAP_STATUSES: tuple[str, ...] = ("draft", "approved", "archived")
 ACTION_STATUSES: tuple[str, ...] = ("planned", "in_progress", "done", "stalled", "cancelled")
 FINANCING_SOURCES: tuple[str, ...] = ("investment_fund", "bank_loan", "sponsor", "government_budget", "people")
+#: What a money movement of a financing line is: promised (committed) or paid out (disbursed).
+MONEY_KINDS: tuple[str, ...] = ("committed", "disbursed")
 CORE_STAGES: tuple[str, ...] = ("identified", "assessed", "selected", "trained")
 OUTCOMES: tuple[str, ...] = ("succeeded", "partial", "failed")
 ORGANISATION_KINDS: tuple[str, ...] = (
@@ -228,6 +230,28 @@ class Financing(Archivable, Base):
     source: Mapped[str] = mapped_column(Text, nullable=False)
     amount_rials: Mapped[int] = mapped_column(BigInteger, nullable=False)
     note: Mapped[str] = mapped_column(Text, nullable=False, server_default=text("''"))
+
+
+class Disbursement(Base):
+    """Money of a financing line committed or disbursed on a day, in rials (the monitoring
+    centre sums them by sponsor, source and area)."""
+
+    __tablename__ = "disbursement"
+    __table_args__ = (
+        CheckConstraint(_one_of("kind", MONEY_KINDS), name="kind_known"),
+        CheckConstraint("amount_rials > 0", name="amount_positive"),
+        Index("ix_disbursement_financing_id", "financing_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    financing_id: Mapped[int] = mapped_column(ForeignKey("financing.id", ondelete="CASCADE"), nullable=False)
+    kind: Mapped[str] = mapped_column(Text, nullable=False)
+    on: Mapped[date] = mapped_column(Date, nullable=False)
+    amount_rials: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    note: Mapped[str] = mapped_column(Text, nullable=False, server_default=text("''"))
+    synthetic: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default=text("false"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    created_by: Mapped[str] = mapped_column(Text, nullable=False)
 
 
 class KeyResult(Archivable, Base):

@@ -53,7 +53,10 @@ from spatial.planning.references import SUBTREE, unit_filter
 from spatial.units.hierarchy import check_level
 
 STATUSES: tuple[str, ...] = ("achieved", "on_track", "behind", "overdue", "no_data")
-_KEY_RESULT_PROGRESS = text((Path(__file__).parent / "sql" / "key_result_progress.sql").read_text())
+_KEY_RESULT_SQL = (Path(__file__).parent / "sql" / "key_result_progress.sql").read_text()
+_KEY_RESULT_PROGRESS = text(_KEY_RESULT_SQL)
+#: The same statuses, only the day, action and status of each (what a series over many days needs).
+_KEY_RESULT_STATUS = text(f"SELECT on_day, action_id, status FROM ({_KEY_RESULT_SQL}) judged")
 
 
 def roll_up(statuses: Iterable[str]) -> str:
@@ -74,8 +77,18 @@ def key_result_progress(session: Session, action_ids: list[int], on: date | None
     Each dict holds ``id, action_id, indicator, unit_of_measure, baseline, target,
     target_date, start_date, latest_on, latest_value, expected, status, progress``.
     """
-    rows = session.execute(_KEY_RESULT_PROGRESS, {"action_ids": action_ids, "on": on or date.today()})
-    return [dict(r) for r in rows.mappings()]
+    rows = session.execute(_KEY_RESULT_PROGRESS, {"action_ids": action_ids, "days": [on or date.today()]})
+    return [{k: v for k, v in r.items() if k != "on_day"} for r in rows.mappings()]
+
+
+def action_statuses_on(session: Session, action_ids: list[int], days: list[date]) -> dict[date, dict[int, str]]:
+    """Per day of ``days``: every action's rolled-up status on that day (the same rule as
+    :func:`action_progress`, judged for all the days in one query), for progress over time."""
+    parts: dict[date, dict[int, list[str]]] = {d: {a: [] for a in action_ids} for d in days}
+    rows = session.execute(_KEY_RESULT_STATUS, {"action_ids": action_ids, "days": days})
+    for r in rows:
+        parts[r.on_day][r.action_id].append(r.status)
+    return {d: {a: roll_up(s) for a, s in per.items()} for d, per in parts.items()}
 
 
 def action_progress(session: Session, action_ids: list[int], on: date | None = None) -> dict[int, dict[str, Any]]:

@@ -57,6 +57,7 @@ EXPECTED: dict[tuple[str, str], str] = {
     ("GET", "/indicators/derive"): "indicators:write",
     ("POST", "/api/indicators/access"): "indicators:write",
     ("GET", "/people/new"): "roadmaps:write",
+    ("GET", "/financing/{financing_id}/money"): "roadmaps:write",
     ("GET", "/people/{person_id}/edit"): "roadmaps:write",
     ("GET", "/organisations/new"): "roadmaps:write",
     ("GET", "/organisations/{organisation_id}/edit"): "roadmaps:write",
@@ -107,6 +108,8 @@ PREFIX_RULES: tuple[tuple[str, str], ...] = (
     ("/indicators", "indicators:write"),
 )
 ADMIN_ONLY_PREFIXES = ("/api/users", "/api/audit", "/api/keys", "/admin")
+#: Reads for signed-in callers only (anonymous ones where an administrator allows): the monitoring centre.
+MONITOR_PREFIXES = ("/monitor", "/api/monitor")
 
 
 def declared(route: RouteContext) -> list[Any]:
@@ -124,6 +127,8 @@ def expected_permission(method: str, path: str) -> str | None:
     """The permission a route should need, or ``None`` when nobody has decided."""
     if (method, path) in EXPECTED:
         return EXPECTED[(method, path)]
+    if any(path == prefix or path.startswith(prefix + "/") for prefix in MONITOR_PREFIXES):
+        return "monitor" if method in ("GET", "HEAD") else None
     for prefix, permission in PREFIX_RULES:
         if path == prefix or path.startswith(prefix + "/"):
             if method in ("GET", "HEAD"):

@@ -1,17 +1,20 @@
--- The status of every key result of the actions :action_ids on the day :on.
+-- The status of every key result of the actions :action_ids on each of the days :days.
 -- The rule is documented in spatial/progress.py; this is its only implementation.
-WITH kr AS (
-    SELECT k.id, k.action_id, k.indicator, k.unit_of_measure, k.baseline, k.target, k.target_date,
+WITH day AS (
+    SELECT DISTINCT unnest(CAST(:days AS date[])) AS on_day
+), kr AS (
+    SELECT d.on_day, k.id, k.action_id, k.indicator, k.unit_of_measure, k.baseline, k.target, k.target_date,
            -- The straight line starts at the action's start, or the roadmap's when the action has none.
            coalesce(a.start_date, r.start_date) AS start_date,
            m.measured_on AS latest_on, m.value AS latest_value
     FROM key_result k
+    CROSS JOIN day d
     JOIN action a ON a.id = k.action_id
     JOIN roadmap r ON r.id = a.roadmap_id
     LEFT JOIN LATERAL (
         SELECT measured_on, value FROM measurement
         -- Withdrawn (archived) measurements no longer count.
-        WHERE key_result_id = k.id AND measured_on <= CAST(:on AS date) AND archived_at IS NULL
+        WHERE key_result_id = k.id AND measured_on <= d.on_day AND archived_at IS NULL
         ORDER BY measured_on DESC, id DESC
         LIMIT 1
     ) m ON true
@@ -26,11 +29,11 @@ WITH kr AS (
                (latest_on - start_date)::float8 / nullif(target_date - start_date, 0), 0), 1) AS expected
     FROM kr
 )
-SELECT id, action_id, indicator, unit_of_measure, baseline, target, target_date, start_date,
+SELECT on_day, id, action_id, indicator, unit_of_measure, baseline, target, target_date, start_date,
        latest_on, latest_value, expected,
        CASE WHEN latest_on IS NULL THEN 'no_data'
             WHEN direction * (latest_value - target) >= 0 THEN 'achieved'
-            WHEN CAST(:on AS date) > target_date THEN 'overdue'
+            WHEN on_day > target_date THEN 'overdue'
             WHEN direction * (latest_value - expected) >= 0 THEN 'on_track'
             ELSE 'behind'
        END AS status,
@@ -40,4 +43,4 @@ SELECT id, action_id, indicator, unit_of_measure, baseline, target, target_date,
             ELSE least(greatest((latest_value - baseline) / (target - baseline), 0), 1)
        END AS progress
 FROM line
-ORDER BY action_id, id
+ORDER BY on_day, action_id, id

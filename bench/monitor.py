@@ -1,0 +1,90 @@
+"""Monitoring centre benchmark: the national and provincial pages and the late-list export
+on a programme of 10,000 actions.
+
+Writes the synthetic programme of :mod:`spatial.demo.programme` (10,000 actions over the
+demo's provinces, counties and neighbourhoods, quarterly measurements over two years,
+financing with money committed and disbursed), then times through the app, signed in as
+the demo planner (median of 7 after a warm-up):
+
+- ``/monitor/IR`` (the whole country) and ``/monitor/IR-15`` (a province) next to
+  ``GET /api/monitor/...``, the JSON of the same numbers — the floor a page cannot beat;
+- the late list of the whole country, every late action, as CSV and as Excel;
+- the first view of each page after the programme was written (cold: nothing kept yet, the
+  statuses of every action judged), beside the medians of the views after it;
+- the progress over 24 Jalali months (``/api/monitor/IR/over-time``, fetched by the page's
+  chart after it is shown).
+
+Goals (issue #25): pages under 500 ms median; the export of the late list under 2 s.
+
+Run: ``.venv/bin/python bench/monitor.py`` (uses the embedded PostGIS with the demo loaded:
+``make demo-data``). The programme is deleted at the end.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from functools import partial
+from pathlib import Path
+
+# The repository first: bench/maps.py would otherwise shadow the maps package.
+REPO = Path(__file__).resolve().parents[1]
+sys.path[0] = str(REPO)
+
+from fastapi.testclient import TestClient  # noqa: E402
+
+from api.app import create_app  # noqa: E402
+from api.auth import COOKIE  # noqa: E402
+from bench._workspace import median_ms  # noqa: E402
+from spatial.accounts.tokens import issue_token  # noqa: E402
+from spatial.db.engine import session_scope  # noqa: E402
+from spatial.demo.programme import load_programme, remove_programme  # noqa: E402
+
+ACTIONS = 10_000
+AUTHOR = "bench-monitor"
+PAGE_GOAL_MS, EXPORT_GOAL_MS = 500.0, 2000.0
+
+
+def main() -> None:
+    with session_scope() as session:
+        remove_programme(session, AUTHOR)
+    t0 = time.perf_counter()
+    with session_scope() as session:
+        made = load_programme(session, actions=ACTIONS, author=AUTHOR)
+    print(f"setup: {made} in {time.perf_counter() - t0:.1f} s")
+    try:
+        client = TestClient(create_app())
+        client.cookies.set(COOKIE, issue_token("demo-planner"))
+        late = client.get("/api/monitor/IR/late").json()["count"]
+        print(f"late actions in the whole country: {late}")
+        print(f"{'what':<40} {'median ms':>10} {'floor ms':>9} {'ratio':>6} {'goal ms':>8} {'cold ms':>8}")
+        worst_page = 0.0
+        for page, api in (("/monitor/IR", "/api/monitor/IR"), ("/monitor/IR-15", "/api/monitor/IR-15")):
+            t0 = time.perf_counter()
+            assert client.get(page).status_code == 200, page
+            t_cold = (time.perf_counter() - t0) * 1000  # the first view after a change: nothing kept yet
+            assert client.get(api).status_code == 200, api
+            t_page = median_ms(partial(client.get, page))
+            t_api = median_ms(partial(client.get, api))
+            worst_page = max(worst_page, t_page)
+            print(f"{page:<40} {t_page:10.1f} {t_api:9.1f} {t_page / t_api:6.2f} {PAGE_GOAL_MS:8.0f} {t_cold:8.0f}")
+        worst_export = 0.0
+        for fmt in ("csv", "xlsx"):
+            path = f"/monitor/IR/download?format={fmt}"
+            answer = client.get(path)
+            assert answer.status_code == 200 and len(answer.content) > 1000, path
+            t_export = median_ms(partial(client.get, path), repeat=5)
+            worst_export = max(worst_export, t_export)
+            print(f"{path:<40} {t_export:10.1f} {'':>9} {'':>6} {EXPORT_GOAL_MS:8.0f}")
+        t_series = median_ms(partial(client.get, "/api/monitor/IR/over-time"), repeat=3)
+        print(f"{'/api/monitor/IR/over-time (24 months)':<40} {t_series:10.1f}")
+        print(f"slowest page {worst_page:.1f} ms: {'within' if worst_page <= PAGE_GOAL_MS else 'OVER'} the "
+              f"{PAGE_GOAL_MS:.0f} ms goal; slowest export {worst_export:.1f} ms: "
+              f"{'within' if worst_export <= EXPORT_GOAL_MS else 'OVER'} the {EXPORT_GOAL_MS:.0f} ms goal")
+    finally:
+        with session_scope() as session:
+            remove_programme(session, AUTHOR)
+
+
+if __name__ == "__main__":
+    main()
