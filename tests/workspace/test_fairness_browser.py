@@ -1,6 +1,7 @@
-"""The fair-distribution page in real headless Chromium: reached from home by clicking, it
-draws its three charts (trend of Gini and Theil, Lorenz curve, deprived fifths) in Persian
-with Jalali years, and its table shows the Gini of ``spatial_stats.inequality`` per period."""
+"""The fair-distribution page in real headless Chromium: reached from home (where the demo
+planner's inbox lists their late actions) by clicking, it draws its three charts (trend of
+Gini and Theil, Lorenz curve, deprived fifths) in Persian with Jalali years, and its table
+shows the Gini of ``spatial_stats.inequality`` per period."""
 
 from __future__ import annotations
 
@@ -24,6 +25,9 @@ CHARTS = 3
 def test_a_planner_reaches_the_fairness_page_from_home_and_sees_its_charts(tab: Browser, session: Session) -> None:
     tab.sign_in("demo-planner")
     tab.open("/home")
+    # The demo planner is the demo's county officer: their inbox lists their late actions.
+    assert tab.page.locator("[data-testid=inbox-late] li").count() >= 1
+    tab.page.locator("[data-testid=inbox]").screenshot(path=str(ARTIFACTS / "home-inbox-fa.png"))
     with tab.page.expect_navigation():
         tab.page.click("[data-testid=fairness-link]")
     assert tab.page.url.endswith(f"/monitor/{NATION}/fairness")
