@@ -55,6 +55,8 @@ _CORE_ADDRESSES = text("""SELECT m.core_id, p.name, p.email FROM core_member m J
                           WHERE p.retired_at IS NULL AND p.email <> '' AND m.core_id = ANY(:ids)""")
 _SENT = text("""SELECT recipient, action_id, kind, due_date FROM notification_sent
                 WHERE recipient = ANY(:recipients) AND action_id = ANY(:actions)""")
+#: Held until the run's transaction ends: two runs at once would mail the same items twice.
+_ONE_RUN_AT_A_TIME = text("SELECT pg_advisory_xact_lock(hashtext('pishraft.notify.send'))")
 _RECORD = text("""INSERT INTO notification_sent (recipient, action_id, kind, due_date, sent_on)
                   VALUES (:recipient, :action_id, :kind, :due_date, :sent_on)
                   ON CONFLICT (recipient, action_id, kind, due_date) DO NOTHING""")
@@ -142,29 +144,31 @@ def _link(public_url: str | None, notice: dict[str, Any]) -> str | None:
 
 def compose(address: str, name: str, found: Iterable[dict[str, Any]], on: date, settings: Settings,
             lang: str = "fa") -> EmailMessage:
-    """The daily e-mail to ``address``: Persian plain text and HTML (UTF-8), late actions first."""
+    """The daily e-mail to ``address``: Persian plain text and HTML (UTF-8), late actions first,
+    each with a link to its roadmap when the settings name the public URL."""
     found = list(found)
+    days = persian_digits(settings.notice_days) if lang == "fa" else str(settings.notice_days)
     groups = [(t("notify.late_heading", lang), [n for n in found if n["kind"] == "late"]),
-              (t("notify.due_heading", lang, days=persian_digits(settings.notice_days)), [n for n in found
-                                                                                       if n["kind"] == "due"])]
-    count = persian_digits(len(found)) if lang == "fa" else str(len(found))
+              (t("notify.due_heading", lang, days=days), [n for n in found if n["kind"] == "due"])]
     greeting = t("notify.greeting", lang, name=name, date=format_date(on, lang))
     footer = t("notify.footer", lang)
-    plain = [greeting, ""]
-    rich = [f"<p>{html.escape(greeting)}</p>"]
+    plain, rich = [greeting, ""], [f"<p>{html.escape(greeting)}</p>"]
     for heading, items in groups:
         if not items:
             continue
-        plain += [heading, *(f"- {_line(n, lang)}" + (f"\n  {_link(settings.public_url, n)}"
-                                                       if _link(settings.public_url, n) else "") for n in items), ""]
-        rows = "".join(
-            f"<li>{html.escape(_line(n, lang))}"
-            + (f' <a href="{html.escape(link)}">{html.escape(t("notify.open", lang))}</a>'
-               if (link := _link(settings.public_url, n)) else "") + "</li>" for n in items)
-        rich.append(f"<h3>{html.escape(heading)}</h3><ul>{rows}</ul>")
+        plain.append(heading)
+        rich.append(f"<h3>{html.escape(heading)}</h3><ul>")
+        for notice in items:
+            line, link = _line(notice, lang), _link(settings.public_url, notice)
+            plain.append(f"- {line}" + (f"\n  {link}" if link else ""))
+            anchor = f' <a href="{html.escape(link)}">{html.escape(t("notify.open", lang))}</a>' if link else ""
+            rich.append(f"<li>{html.escape(line)}{anchor}</li>")
+        plain.append("")
+        rich.append("</ul>")
     plain.append(footer)
     rich.append(f"<p>{html.escape(footer)}</p>")
     message = EmailMessage()
+    count = persian_digits(len(found)) if lang == "fa" else str(len(found))
     message["Subject"] = t("notify.subject", lang, count=count)
     message["From"] = settings.smtp_from
     message["To"] = formataddr((name, address))
@@ -177,32 +181,39 @@ def compose(address: str, name: str, found: Iterable[dict[str, Any]], on: date, 
 
 def send_daily(on: date | None = None) -> list[tuple[str, int]]:
     """Send the daily e-mails of day ``on`` (default :func:`today`) through the settings' SMTP
-    server and record each item sent, one transaction per address after the server took the
-    message; returns ``(address, items)`` per e-mail sent. Items already sent are not sent again."""
+    server, and record each item sent; returns ``(address, items)`` per e-mail sent.
+
+    One run at a time (a lock in the database: a second run waits, then finds the items
+    recorded and sends nothing again). Each e-mail is recorded as soon as the server took
+    it; when the server fails midway, what was sent stays recorded and the error names it.
+    """
     settings = get_settings()
     if not settings.smtp_host:
         raise EnvironmentProblem("No SMTP server is named: set PISHRAFT_SMTP_HOST (and PISHRAFT_SMTP_PORT, "
                                  "PISHRAFT_SMTP_FROM) to send notifications by e-mail.", field="smtp_host")
     day = today(on)
-    with session_scope() as session:
-        pending = pending_mail(session, day)
     sent: list[tuple[str, int]] = []
-    if not pending:
-        return sent
-    try:
-        with smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=settings.smtp_timeout_s) as smtp:
-            if settings.smtp_starttls:
-                smtp.starttls()
-            if settings.smtp_user:
-                smtp.login(settings.smtp_user, settings.smtp_password or "")
-            for address, entry in pending.items():
-                smtp.send_message(compose(address, entry["name"], entry["notices"], day, settings))
-                with session_scope() as session:
-                    session.execute(_RECORD, [{"recipient": address, "action_id": n["action_id"], "kind": n["kind"],
-                                               "due_date": n["due_date"], "sent_on": day} for n in entry["notices"]])
-                sent.append((address, len(entry["notices"])))
-    except (OSError, smtplib.SMTPException) as exc:
+    failure: Exception | None = None
+    with session_scope() as session:
+        session.execute(_ONE_RUN_AT_A_TIME)
+        pending = pending_mail(session, day)
+        try:
+            if pending:
+                with smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=settings.smtp_timeout_s) as smtp:
+                    if settings.smtp_starttls:
+                        smtp.starttls()
+                    if settings.smtp_user:
+                        smtp.login(settings.smtp_user, settings.smtp_password or "")
+                    for address, entry in pending.items():
+                        smtp.send_message(compose(address, entry["name"], entry["notices"], day, settings))
+                        session.execute(_RECORD, [{"recipient": address, "action_id": n["action_id"],
+                                                   "kind": n["kind"], "due_date": n["due_date"], "sent_on": day}
+                                                  for n in entry["notices"]])
+                        sent.append((address, len(entry["notices"])))
+        except (OSError, smtplib.SMTPException) as exc:
+            failure = exc  # what was sent is committed below; the rest waits for the next run
+    if failure is not None:
         raise EnvironmentProblem(f"The SMTP server {settings.smtp_host}:{settings.smtp_port} did not take the "
-                                 f"e-mail ({exc}); {len(sent)} e-mails were sent and recorded, the rest will be "
-                                 "sent by the next run.", field="smtp_host") from exc
+                                 f"e-mail ({failure}); {len(sent)} e-mails were sent and recorded, the rest will "
+                                 "be sent by the next run.", field="smtp_host") from failure
     return sent

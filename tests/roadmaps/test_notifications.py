@@ -167,6 +167,16 @@ def test_the_daily_email_arrives_once_in_persian(holders: dict[str, Any], smtp_s
     assert len(sink.to(holders["person"]["email"])) == 1
 
 
+def test_a_server_that_does_not_answer_is_named_and_nothing_is_recorded_as_sent(
+        holders: dict[str, Any], smtp_sink: tuple[int, Sink]) -> None:
+    day = DUE + timedelta(days=1)
+    down = _send(_free_port(), day)  # nothing listens there
+    assert down.returncode == 1 and "did not take the e-mail" in down.stderr and "Traceback" not in down.stderr
+    port, sink = smtp_sink
+    assert _send(port, day).returncode == 0
+    assert len(sink.to(holders["person"]["email"])) == 1  # sent by the next run, as the message says
+
+
 def test_without_an_smtp_server_the_command_says_what_to_set(database_url: str) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PISHRAFT_SMTP")}
     done = subprocess.run([str(PISHRAFT), "notify", "send"], env=env, check=False,
