@@ -29,6 +29,7 @@ from spatial.accounts.tokens import issue_token
 from spatial.db.engine import session_scope
 from spatial.planning.cores import create_core
 from spatial.planning.history import LocalEditor
+from spatial.planning.notifications import inbox
 from spatial.planning.people import create_person
 from spatial.planning.roadmap_inputs import ActionIn, CoreIn, PersonIn, RoadmapIn
 from spatial.planning.roadmaps import create_action, create_roadmap
@@ -182,3 +183,22 @@ def test_without_an_smtp_server_the_command_says_what_to_set(database_url: str) 
     done = subprocess.run([str(PISHRAFT), "notify", "send"], env=env, check=False,
                           capture_output=True, text=True, timeout=300)
     assert done.returncode == 1 and "PISHRAFT_SMTP_HOST" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_an_account_is_linked_to_a_person_from_the_command_line(holders: dict[str, Any]) -> None:
+    from typer.testing import CliRunner
+
+    from api.cli import app
+
+    runner = CliRunner()
+    unknown = runner.invoke(app, ["users", "set-person", holders["username"], "987654"])
+    assert unknown.exit_code == 1 and "No current person has id 987654" in unknown.output
+    unlinked = runner.invoke(app, ["users", "set-person", holders["username"]])
+    assert unlinked.exit_code == 0 and "linked to no person" in unlinked.output
+    with session_scope() as session:
+        assert inbox(session, holders["username"]) is None  # a planner linked to nobody holds nothing
+    linked = runner.invoke(app, ["users", "set-person", holders["username"], str(holders["person"]["id"])])
+    assert linked.exit_code == 0
+    with session_scope() as session:
+        found = inbox(session, holders["username"], on=DUE)
+    assert found is not None and [n["action_id"] for n in found["due"]] == [holders["action"]["id"]]
