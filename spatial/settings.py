@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from functools import lru_cache
 from pathlib import Path
 
@@ -101,6 +102,21 @@ class Settings(BaseSettings):
     dask_threshold: int = 5_000_000
     # A GeoParquet layer is read and written this many rows at a time, so a large one never sits in memory whole.
     ingest_batch_rows: int = Field(default=1_000_000, ge=1)
+
+    # Daily e-mail of what became late or is due soon (`pishraft notify send`), through this
+    # SMTP server; unset, no e-mail is sent (the inboxes on the home page still fill).
+    smtp_host: str | None = None
+    smtp_port: int = 25
+    smtp_from: str = "pishraft@localhost"
+    smtp_user: str | None = None
+    smtp_password: str | None = None
+    smtp_starttls: bool = False
+    smtp_timeout_s: float = 30.0
+    # "Today" for notifications and inboxes (ISO date); unset, the server's date. Lets a test,
+    # or a catch-up run, move the clock.
+    today: date | None = None
+    # An action is "due soon" within this many days of its end date.
+    notice_days: int = 30
 
     data_dir_override: Path | None = Field(default=None, validation_alias=AliasChoices("PISHRAFT_DATA_DIR"))
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import typer
 
-from api.cli import analysis, db, demo, indicators, keys, layers, maps, roadmaps, serve, users
+from api.cli import analysis, db, demo, indicators, keys, layers, maps, notify, roadmaps, serve, users
 
 app = typer.Typer(help="Pishraft — spatial planning for regional development offices.", no_args_is_help=True)
 app.add_typer(db.app, name="db")
@@ -26,4 +26,5 @@ app.command("deprivation")(analysis.deprivation)
 app.add_typer(roadmaps.app, name="roadmaps")
 app.add_typer(users.app, name="users")
 app.add_typer(keys.app, name="keys")
+app.add_typer(notify.app, name="notify")
 app.command("serve")(serve.serve)

@@ -85,3 +85,16 @@ def set_role(username: str, role: str, area: AreaOption = None) -> None:
     with session_scope() as session:
         accounts.set_role(session, username, role, area_code=area)
     console.print(f"User {username} now has role {role}" + (f" in area {area}" if area else ""))
+
+
+@app.command("set-person")
+@reports_errors
+def set_person(username: str,
+               person: Annotated[int | None, typer.Argument(help="The person's id; leave out to unlink")] = None) -> None:
+    """Link an account to the person it is (their late and soon-due actions show on its home page)."""
+    from spatial.accounts import users as accounts
+    from spatial.db.engine import session_scope
+
+    with session_scope() as session:
+        accounts.set_person(session, username, person)
+    console.print(f"User {username} " + (f"is now person {person}" if person is not None else "is linked to no person"))

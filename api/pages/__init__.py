@@ -23,12 +23,11 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from api.pages import (
-    actions, admin, analyst, consolidation, cores, corrections, exports, handovers, history, home, jobs, monitor,
-    past_plans,
-    people, progress, roadmaps, session, units,
+    actions, admin, analyst, consolidation, cores, corrections, exports, fairness, handovers, history, home, jobs, monitor,
+    past_plans, people, progress, roadmaps, session, units,
 )
 
 PAGE_MODULES = (home, session, units, roadmaps, actions, progress, history, handovers, cores, past_plans, analyst, jobs,
-                admin, exports, people, corrections, consolidation, monitor)
+                admin, exports, people, corrections, consolidation, monitor, fairness)
 
 ROUTERS: tuple[APIRouter, ...] = tuple(module.router for module in PAGE_MODULES)

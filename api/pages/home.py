@@ -14,7 +14,9 @@ from api.pages.roadmaps import may_write_somewhere
 from api.pages.security import viewer
 from spatial.db.engine import session_scope
 from spatial.messages import label
+from spatial.planning.notifications import inbox
 from spatial.planning.worklist import recent_roadmaps, user_work
+from spatial.settings import get_settings
 from spatial.units import hierarchy as units
 
 router = page_router()
@@ -31,14 +33,17 @@ def _unit_label(unit: units.Unit, lang: str) -> str:
 
 @router.get("/home")
 def home(request: Request, _: Principal = Depends(require("read")), who: Principal | None = Depends(viewer)) -> Response:
-    """Map families, the unit search, the provinces, and the signed-in user's own work."""
+    """Map families, the unit search, the provinces, and the signed-in user's own work and
+    notifications (what they hold that became late or is due soon)."""
     with session_scope() as session:
         provinces = units.units_at_level(session, "province")
         work = user_work(session, who.username, who.area_unit_id) if who else None
+        notices = inbox(session, who.username) if who else None
         area = units.get_unit_by_id(session, who.area_unit_id) if who and who.area_unit_id else None
         recent = recent_roadmaps(session, RECENT_ROADMAPS)
     return render(request, "home.html", {"provinces": provinces, "work": work, "area": area, "roadmaps": recent,
-                                         "can_measure": may_write_somewhere(who)})
+                                         "can_measure": may_write_somewhere(who), "inbox": notices,
+                                         "notice_days": get_settings().notice_days})
 
 
 @router.get("/progress-map")

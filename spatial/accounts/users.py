@@ -190,6 +190,19 @@ def set_role(session: Session, username: str, role: str, *, area_code: str | Non
     audit.did("edit", "user", username, name=username, role=role, area=area_code if user.area_unit_id else None)
 
 
+def set_person(session: Session, username: str, person_id: int | None) -> None:
+    """Link a user's account to the person they are (``None``: unlink): the account's home
+    page then lists what that person holds that became late or is due soon."""
+    user = _user(session, username)
+    if person_id is not None and session.execute(
+            text("SELECT 1 FROM person WHERE id = :id AND retired_at IS NULL"), {"id": person_id}).first() is None:
+        raise NotFound(f"No current person has id {person_id}; find people with GET /api/people.", field="person")
+    user.person_id = person_id
+    user.updated_at = func.now()
+    session.flush()
+    audit.did("edit", "user", username, name=username, person=person_id)
+
+
 def authenticate(session: Session, username: str, password: str) -> Account:
     """The account for a correct username and password; :class:`Unauthorized` otherwise."""
     user = session.execute(select(User).where(User.username == username)).scalar_one_or_none()

@@ -1,4 +1,5 @@
-"""Spatial statistics and inequality of a measure: Moran's I, LISA clusters, Gini, Theil T.
+"""Spatial statistics and inequality of a measure: Moran's I, LISA clusters, Gini, Lorenz curve,
+Theil T, the gap between the most and least deprived fifths.
 
 Contiguity and LISA labels come from :mod:`spatial.analytics.lisa` (queen contiguity
 from the unit boundaries in PostGIS); permutation tests draw from a generator local to
@@ -119,6 +120,61 @@ def gini(values: np.ndarray, weights: np.ndarray | None = None) -> float:
         return 0.0
     cum = np.cumsum(w)
     return float((w * x * (2 * cum - w - total_w)).sum() / (total_w * total))
+
+
+def lorenz(values: np.ndarray, weights: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """The Lorenz curve of non-negative ``values``: cumulative shares of the (optionally
+    weighted) population and of the total, from the smallest value up, both starting at 0.
+
+    The area between it and the diagonal is half the :func:`gini`.
+
+    Examples
+    --------
+    >>> people, held = lorenz(np.array([0.0, 0.0, 0.0, 1.0]))
+    >>> people.tolist(), held.tolist()
+    ([0.0, 0.25, 0.5, 0.75, 1.0], [0.0, 0.0, 0.0, 0.0, 1.0])
+    """
+    x = np.asarray(values, dtype=float)
+    w = np.ones_like(x) if weights is None else np.asarray(weights, dtype=float)
+    if np.any(x < 0) or np.any(w < 0) or x.size == 0 or w.sum() <= 0:
+        raise InvalidInput("The Lorenz curve needs non-negative values and weights.", field="source")
+    order = np.argsort(x, kind="stable")
+    x, w = x[order], w[order]
+    total = (w * x).sum()
+    people = np.concatenate([[0.0], np.cumsum(w) / w.sum()])
+    held = np.concatenate([[0.0], np.cumsum(w * x) / total]) if total > 0 else people.copy()
+    return people, held
+
+
+def fifths_gap(values: np.ndarray, worse_is_higher: bool,
+               weights: np.ndarray | None = None) -> dict[str, float | None]:
+    """The gap between the most and the least deprived fifth of units.
+
+    Units are ranked by value (the highest are the most deprived when ``worse_is_higher``,
+    else the lowest); each fifth's value is its (optionally weighted) mean. Returns
+    ``most_deprived``, ``least_deprived``, ``gap`` (most minus least deprived, so it
+    shrinks as the two draw together) and ``ratio`` (most over least deprived; ``None``
+    when the least deprived fifth's mean is 0).
+
+    Examples
+    --------
+    >>> fifths_gap(np.arange(1.0, 11.0), worse_is_higher=True)["gap"]
+    8.0
+    """
+    x = np.asarray(values, dtype=float)
+    w = np.ones_like(x) if weights is None else np.asarray(weights, dtype=float)
+    if x.size < 5:
+        raise InvalidInput("Fifths need at least 5 units with a value.", field="source")
+    order = np.argsort(x, kind="stable")
+    fifth = x.size // 5
+    low, high = order[:fifth], order[-fifth:]
+
+    def mean(part: np.ndarray) -> float:
+        return float(np.average(x[part], weights=w[part])) if w[part].sum() > 0 else float(x[part].mean())
+
+    most, least = (mean(high), mean(low)) if worse_is_higher else (mean(low), mean(high))
+    return {"most_deprived": most, "least_deprived": least, "gap": most - least,
+            "ratio": most / least if least != 0 else None}
 
 
 def theil(values: np.ndarray, groups: np.ndarray, weights: np.ndarray | None = None) -> dict[str, float]:

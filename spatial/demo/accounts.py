@@ -13,11 +13,13 @@ from spatial.demo.common import DemoStep, Progress
 
 #: The progress core's area in the demo: Kerman province (seed 000 is from Kerman).
 DEMO_CORE_AREA = "IR-15"
+#: The demo planner's account, linked to a demo person once the demo's people exist.
+DEMO_PLANNER = "demo-planner"
 #: (username, password, role, area code). DEMO ONLY: these passwords are public.
 DEMO_USERS: tuple[tuple[str, str, str, str | None], ...] = (
     ("demo-admin", "demo-admin-1403", "admin", None),
     ("demo-analyst", "demo-analyst-1403", "analyst", None),
-    ("demo-planner", "demo-planner-1403", "planner", None),
+    (DEMO_PLANNER, "demo-planner-1403", "planner", None),
     ("demo-core", "demo-core-1403", "core", DEMO_CORE_AREA),
     ("demo-viewer", "demo-viewer-1403", "viewer", None),
 )

@@ -16,7 +16,9 @@ from typing import Any, cast
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from spatial.accounts.users import set_person
 from spatial.planning.cores import create_core
+from spatial.demo.accounts import DEMO_PLANNER
 from spatial.demo.common import SYNTHETIC_NOTE_FA, DemoStep, Progress
 from spatial.planning.history import LocalEditor
 from spatial.planning.past_plans import create_past_plan
@@ -74,6 +76,8 @@ def load(session: Session, progress: Progress) -> None:
     incoming = person("رضا کریمی", "مسئول توسعه استان", planning, PROVINCE, "0900 000 0102")
     county_officer = person("زهرا محمدی", "مسئول توسعه شهرستان", planning, COUNTY, "0900 000 0103")
     facilitator = person("علی رضایی", "تسهیلگر محله", ngo, HOOD, "0900 000 0104")
+    # The demo planner is the county officer: their home page shows what of theirs is late.
+    set_person(session, DEMO_PLANNER, county_officer)
 
     core = create_core(session, CoreIn(
         name="هسته پیشرفت شهرستان نمونه ۱" + TAG, unit=COUNTY, members_count=12, stage="trained",

@@ -12,6 +12,7 @@ from spatial.models.catalogue import Layer
 from spatial.models.generalised import AdminUnitTileGeom
 from spatial.models.indicators import Indicator, IndicatorValue
 from spatial.models.meta import Meta
+from spatial.models.notifications import NotificationSent
 from spatial.models.roadmaps import (
     Action, Disbursement, Financing, Handover, HistoryEvent, KeyResult, Measurement, Organisation, PastPlan, Person,
     ProgressCore, Roadmap,
@@ -23,5 +24,5 @@ __all__ = [
     "AfMeasure", "AfResult", "Allocation", "AllocationShare", "CompositeIndex", "DerivationJob", "IndexScore",
     "Action", "Disbursement", "Financing", "Handover", "HistoryEvent", "KeyResult", "Measurement", "Organisation", "PastPlan",
     "Person", "ProgressCore", "Roadmap", "ApiKey", "AuditEntry", "FormToken", "ROLES", "RateBucket", "RevokedToken",
-    "SignInFailure", "User", "UserSession",
+    "SignInFailure", "User", "UserSession", "NotificationSent",
 ]

@@ -8,7 +8,9 @@
 :mod:`~spatial.planning.exchange` (JSON and Excel export and import),
 :mod:`~spatial.planning.people` (organisations, people, handovers),
 :mod:`~spatial.planning.cores` (progress cores), :mod:`~spatial.planning.past_plans` and
-:mod:`~spatial.planning.worklist` (what a signed-in user works on). It
+:mod:`~spatial.planning.worklist` (what a signed-in user works on),
+:mod:`~spatial.planning.notifications` (what became late or is due soon: inboxes and the
+daily e-mail). It
 may import :mod:`spatial.db`, :mod:`spatial.units`, :mod:`spatial.analytics` (a roadmap
 shows its unit's advantages), :mod:`spatial.accounts.audit` (every change it records in its
 history is said to the audit log) and the shared modules.
