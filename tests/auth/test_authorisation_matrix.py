@@ -51,6 +51,7 @@ EXPECTED: dict[tuple[str, str], str] = {
     ("GET", "/cores/new"): "roadmaps:write",
     ("GET", "/cores/{core_id}/edit"): "roadmaps:write",
     ("GET", "/past-plans/new"): "roadmaps:write",
+    ("GET", "/past-plans/{plan_id}/edit"): "roadmaps:write",
     ("GET", "/layers/upload"): "layers:write",
     ("GET", "/indicators/import"): "indicators:write",
     ("GET", "/indicators/derive"): "indicators:write",
