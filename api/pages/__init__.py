@@ -24,10 +24,10 @@ from fastapi import APIRouter
 
 from api.pages import (
     actions, admin, analyst, cores, corrections, exports, handovers, history, home, jobs, past_plans, people,
-    progress, roadmaps, session, units,
+    progress, roadmaps, session, sessions, units,
 )
 
 PAGE_MODULES = (home, session, units, roadmaps, actions, progress, history, handovers, cores, past_plans, analyst, jobs,
-                admin, exports, people, corrections)
+                admin, exports, people, corrections, sessions)
 
 ROUTERS: tuple[APIRouter, ...] = tuple(module.router for module in PAGE_MODULES)

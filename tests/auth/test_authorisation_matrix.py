@@ -40,6 +40,7 @@ EXPECTED: dict[tuple[str, str], str] = {
     ("GET", "/api/auth/locks"): "admin",
     ("DELETE", "/api/auth/locks/{kind}/{subject}"): "admin",
     ("DELETE", "/api/sessions/{session_id}"): "admin",
+    ("POST", "/account/sessions/{session_id}/end"): "read",
     # Workspace forms: offered only to those who may send them.
     ("GET", "/roadmaps/new"): "roadmaps:write",
     ("GET", "/roadmaps/{roadmap_id}/edit"): "roadmaps:write",
