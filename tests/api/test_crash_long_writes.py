@@ -34,7 +34,7 @@ from tests.crash import CLEARED, leftovers, quietly, server
 pytestmark = pytest.mark.slow
 SEEDS = (1, 2)
 ZONAL = {"layer": "demo_population_density", "level": "neighbourhood", "method": "zonal", "stat": "mean",
-         "period": "2024"}
+         "period": "2024", "name_fa": "تراکم جمعیت (آزمون قطع)", "name_en": "Population density (crash test)"}
 #: Copies of the demo roadmap's actions in the imported document: enough that importing takes a while.
 ACTION_COPIES = 12
 
@@ -46,6 +46,19 @@ def big_roadmap(client: TestClient, title: str) -> dict[str, Any]:
     doc["roadmap"]["title"] = title
     doc["actions"] = [{**a, "title": f"{a['title']} {n}"} for n in range(ACTION_COPIES) for a in doc["actions"]]
     return doc
+
+
+@pytest.fixture
+def cleared_after(client: TestClient) -> Iterator[list[str]]:
+    """Names of what a test made (roadmap titles and indicator codes), removed after it so
+    that later tests find the demo as it was."""
+    made: list[str] = []
+    yield made
+    with session_scope() as session:
+        ids = session.execute(text("SELECT id FROM roadmap WHERE title = ANY(:t)"), {"t": made}).scalars().all()
+        session.execute(text("DELETE FROM indicator WHERE code = ANY(:c)"), {"c": made})
+    for roadmap_id in ids:
+        assert client.delete(f"/api/roadmaps/{roadmap_id}").status_code == 204
 
 
 def imported(title: str) -> list[int]:
@@ -64,13 +77,14 @@ def derived(code: str) -> int:
 
 @pytest.mark.parametrize("seed", SEEDS)
 def test_a_killed_derivation_and_import_leave_nothing_half_done(
-    seed: int, client: TestClient, tmp_path_factory: pytest.TempPathFactory
+    seed: int, client: TestClient, tmp_path_factory: pytest.TempPathFactory, cleared_after: list[str]
 ) -> None:
     """A zonal derivation and a large roadmap import in flight together, the server killed
     at a random moment; restarted, then both sent again."""
     folder = tmp_path_factory.mktemp(f"crash-writes-{seed}")
     log, headers = folder / "server.log", {"Authorization": f"Bearer {issue_token('local')}"}
     code, title = f"crash_zonal_{seed}", f"crash import {seed}"
+    cleared_after += [code, title]
     document = big_roadmap(client, title)
     expected_actions = len(document["actions"])
 
