@@ -18,6 +18,7 @@ from api.pages.render import HOME, lang_of, page_router, redirect, render
 from api.pages.security import Submitted, form_for, viewer
 from spatial.accounts import signin
 from spatial.db.engine import session_scope
+from spatial.errors import Unauthorized
 
 router = page_router()
 
@@ -83,10 +84,13 @@ def my_sessions_page(request: Request, _: Principal = Depends(require("read")),
 
 
 @router.post("/account/sessions/{session_id}/end")
-def end_my_session(request: Request, session_id: int, sent: Submitted = Depends(form_for("read"))) -> Response:
-    """Sign one of my sessions out; ending this browser's own signs it out here too."""
+def end_my_session(request: Request, session_id: int, sent: Submitted = Depends(form_for(None))) -> Response:
+    """Sign one of my sessions out; ending this browser's own signs it out here too. Like the
+    sign-out form, for whoever is signed in in this browser (CSRF token checked), and only
+    for their own sessions (another's: 404)."""
     who = sent.principal
-    assert who is not None  # form_for admitted a signed-in user or refused
+    if who is None:
+        raise Unauthorized("Sign in to sign out your sessions.")
     with session_scope() as session:
         current = signin.session_id(session, request.cookies.get(COOKIE) or "")
         signin.end_session(session, session_id, owner=who.username)  # another's session: 404
