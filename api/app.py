@@ -10,7 +10,7 @@ import anyio
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from api import errors, middleware, pages
+from api import errors, middleware, pages, recovery
 from api.routers import (
     accounts, analytics, audit, cores, corrections, fairness, health, layers, maps, monitor, ogc_features, people, roadmaps,
     tiles, units,
@@ -18,10 +18,7 @@ from api.routers import (
 from api.pages.render import STATIC_DIR as PAGES_STATIC_DIR
 from api.pages.render import STATIC_URL as PAGES_STATIC_URL
 from maps.assets import STATIC_DIR
-from layers import datafiles
-from layers.ingest import RASTER_FOLDER
 from spatial.db import migrate
-from spatial.db.engine import session_scope
 from spatial.errors import DatabaseUnavailable, SchemaNotCurrent
 
 log = logging.getLogger("pishraft.api")
@@ -48,14 +45,13 @@ def check_schema_at_start() -> None:
 
 def clear_leftovers_at_start() -> None:
     """Remove what work interrupted by a crash left behind (temporary and orphan layer files,
-    work folders of dead processes), and say so in the log."""
+    work folders and derivation jobs of dead processes), and say so in the log."""
     try:
-        with session_scope() as session:
-            removed = datafiles.clear_leftovers(session, RASTER_FOLDER)
+        removed = recovery.clear_interrupted_work()
     except DatabaseUnavailable:
         return
     if removed:
-        log.warning("cleared %d leftovers of interrupted work: %s", len(removed), ", ".join(removed))
+        log.warning("%s", recovery.said(removed))
 
 
 @asynccontextmanager

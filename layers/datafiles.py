@@ -68,11 +68,18 @@ def _on_outcome(session: Session, committed: Callable[[], None], rolled_back: Ca
     event.listen(session, "after_soft_rollback", after_rollback)
 
 
+#: ``session.info`` key: the files the session's transaction deletes once it commits.
+_DELETING = "pishraft.deleting"
+
+
 def move_on_commit(session: Session, temporary: Path, final: Path) -> None:
     """Move ``temporary`` to ``final`` just before the transaction commits (so that a committed
     catalogue row always finds its file); delete it, or the moved file, when it rolls back.
+    A file of that name the same transaction deletes (a layer removed and made again under
+    its slug, as a demo reload does) is not deleted: the new file takes its place.
     The first file a database writes claims the data directory for it (:data:`OWNER_FILE`)."""
     _claim(session)
+    session.info.get(_DELETING, set()).discard(final)
     moved = [False]
 
     def before_commit(_: Session) -> None:
@@ -88,8 +95,17 @@ def move_on_commit(session: Session, temporary: Path, final: Path) -> None:
 
 
 def delete_on_commit(session: Session, path: Path) -> None:
-    """Delete ``path`` once the transaction commits (a rollback keeps it)."""
-    _on_outcome(session, lambda: path.unlink(missing_ok=True), lambda: None)
+    """Delete ``path`` once the transaction commits (a rollback keeps it), unless the same
+    transaction writes a new file there (:func:`move_on_commit`)."""
+    deleting: set[Path] = session.info.setdefault(_DELETING, set())
+    deleting.add(path)
+
+    def committed() -> None:
+        if path in deleting:
+            deleting.discard(path)
+            path.unlink(missing_ok=True)
+
+    _on_outcome(session, committed, lambda: deleting.discard(path))
 
 
 def _process_alive(pid: int) -> bool:

@@ -24,10 +24,10 @@ from fastapi import APIRouter
 
 from api.pages import (
     actions, admin, analyst, consolidation, cores, corrections, exports, fairness, handovers, history, home, jobs, monitor,
-    past_plans, people, progress, roadmaps, session, units,
+    past_plans, people, progress, roadmaps, session, sessions, units,
 )
 
 PAGE_MODULES = (home, session, units, roadmaps, actions, progress, history, handovers, cores, past_plans, analyst, jobs,
-                admin, exports, people, corrections, consolidation, monitor, fairness)
+                admin, exports, people, corrections, consolidation, monitor, fairness, sessions)
 
 ROUTERS: tuple[APIRouter, ...] = tuple(module.router for module in PAGE_MODULES)

@@ -10,12 +10,12 @@ from fastapi import Depends, Query, Request
 from fastapi.responses import Response
 
 from api.auth import Principal, require
-from api.pages.forms import FormErrors
+from api.pages.forms import VERSION_FIELD, FormErrors, opened_version, stale_context
 from api.pages.handovers import area_code, editor
 from api.pages.render import lang_of, page_router, redirect, render
 from api.pages.security import Submitted, form_for
 from spatial.db.engine import session_scope
-from spatial.errors import InvalidInput
+from spatial.errors import InvalidInput, VersionMismatch
 from spatial.jalali import format_number
 from spatial.messages import has, t
 from spatial.models.roadmaps import CORE_STAGES
@@ -120,13 +120,17 @@ def _editable(core_id: int, principal: Principal) -> dict[str, Any]:
 def edit_core_form(request: Request, core_id: int,
                    principal: Principal = Depends(require("roadmaps:write"))) -> Response:
     core = _editable(core_id, principal)
-    lang = lang_of(request)
-    # Numbers shown as the page writes them (Persian digits in Persian); the form reads either.
-    values = {"name": core["name"], "members_count": format_number(core["members_count"], lang),
-              "stage": core["stage"], "member_ids": [str(i) for i in core["member_ids"]],
-              **{f"score.{c}": format_number(s, lang, decimals=2) for c, s in core["assessment"].items()}}
-    return render(request, "core_form.html", _with_words(request, {"values": values, "core": core,
-                                                                    "errors": FormErrors(lang_of(request))}))
+    return render(request, "core_form.html", _with_words(request, {
+        "values": _stored_values(core, lang_of(request)), "core": core, "errors": FormErrors(lang_of(request)),
+        "version": core["version"]}))
+
+
+def _stored_values(core: dict[str, Any], lang: str) -> dict[str, Any]:
+    """A stored core as its form shows it: numbers as the page writes them (Persian digits in
+    Persian; the form reads either)."""
+    return {"name": core["name"], "members_count": format_number(core["members_count"], lang),
+            "stage": core["stage"], "member_ids": [str(i) for i in core["member_ids"]],
+            **{f"score.{c}": format_number(s, lang, decimals=2) for c, s in core["assessment"].items()}}
 
 
 @router.post("/cores/{core_id}/edit")
@@ -161,10 +165,27 @@ def update_core(request: Request, core_id: int, sent: Submitted = Depends(form_f
                                       "members_count": int(members) if members is not None else core["members_count"],
                                       "member_ids": member_ids, "assessment": scores, "training": training})
             with session_scope() as session:
-                cores.update_core(session, core_id, patch, principal)
+                cores.update_core(session, core_id, patch, principal, opened_version(sent))
             return redirect(request, f"/cores/{core_id}")
         except InvalidInput as exc:
             errors.from_domain(exc, {**LABELS, **{f"assessment.{c}": LABELS["new_score"] for c in scores}})
+        except VersionMismatch as exc:  # both changed the same field since the form was opened
+            return _stale(request, core_id, sent, exc)
     values = {**{k: sent.text(k) for k in sent.form if k != "csrf_token"}, "member_ids": sent.all("member_ids")}
-    return render(request, "core_form.html", _with_words(request, {"values": values, "core": core, "errors": errors}),
+    return render(request, "core_form.html", _with_words(request, {"values": values, "core": core, "errors": errors,
+                                                                    "version": sent.text(VERSION_FIELD)}),
                   status_code=422)
+
+
+def _stale(request: Request, core_id: int, sent: Submitted, exc: VersionMismatch) -> Response:
+    """The form again (409) with what changed since it was opened, field by field: the current
+    core with this edit's own changes over it, the training course being added kept as typed."""
+    lang = lang_of(request)
+    with session_scope() as session:
+        now = cores.core_document(session, core_id)
+    mine = {**now, **{k: v for k, v in exc.yours.items() if k != "training"}}
+    values = {**_stored_values(mine, lang),
+              **{k: sent.text(k) for k in ("training_title", "training_on", "training_hours", "training_participants")}}
+    return render(request, "core_form.html", _with_words(request, {
+        "values": values, "core": now, "errors": FormErrors(lang), **stale_context(exc, LABELS, lang)}),
+                  status_code=409)

@@ -155,10 +155,11 @@ def _shown(value: object, lang: str) -> str:
 
 def stale_context(exc: VersionMismatch, labels: Mapping[str, str], lang: str) -> dict[str, object]:
     """What the form shows when its object changed since it was opened: each changed field
-    with its value then, now and in this edit (``stale``, shown by ``form_errors``), and the
-    current version for the next save."""
-    rows = [{"label": t(labels[c["field"]], lang) if c["field"] in labels else c["field"],
+    the form has (``labels``) with its value then, now and in this edit (``stale``, shown by
+    ``form_errors``), and the current version for the next save. Fields the form does not
+    show (a retirement, a snapshot) are bookkeeping to the person editing: not listed."""
+    rows = [{"label": t(labels[c["field"]], lang),
              "opened": _shown(c["opened"], lang), "now": _shown(c["now"], lang),
              "yours": _shown(exc.yours[c["field"]], lang) if c["field"] in exc.yours else "",
-             "conflict": c["field"] in exc.conflicts} for c in exc.changed]
+             "conflict": c["field"] in exc.conflicts} for c in exc.changed if c["field"] in labels]
     return {"stale": rows, "version": exc.version}

@@ -1,6 +1,6 @@
 """The past plans register: search earlier empowerment projects (unit, sector, outcome,
-words), read one (strengths, weaknesses, why it spread or not, lessons), and add one
-(:mod:`spatial.planning.past_plans`)."""
+words), read one (strengths, weaknesses, why it spread or not, lessons), add one and
+correct one (:mod:`spatial.planning.past_plans`)."""
 
 from __future__ import annotations
 
@@ -8,16 +8,17 @@ from fastapi import Depends, Query, Request
 from fastapi.responses import Response
 
 from api.auth import Principal, require
-from api.pages.forms import FormErrors
+from api.pages.forms import VERSION_FIELD, FormErrors, opened_version, stale_context
 from api.pages.handovers import area_code, editor
 from api.pages.render import lang_of, page_router, redirect, render
 from api.pages.security import Submitted, form_for
 from spatial.db.engine import session_scope
-from spatial.errors import InvalidInput
+from spatial.errors import InvalidInput, VersionMismatch
 from spatial.messages import FA
 from spatial.models.roadmaps import OUTCOMES
 from spatial.planning import past_plans
-from spatial.planning.roadmap_inputs import PastPlanIn, parse
+from spatial.planning.references import guard, unit_ref
+from spatial.planning.roadmap_inputs import PastPlanIn, PastPlanPatch, parse
 
 router = page_router()
 
@@ -45,17 +46,13 @@ def past_plans_page(request: Request, unit: str | None = Query(None, max_length=
 def new_past_plan_form(request: Request, principal: Principal = Depends(require("roadmaps:write"))) -> Response:
     with session_scope() as session:
         values = {"unit": area_code(session, principal) or ""}
-    return render(request, "past_plan_form.html", {"values": values, "sectors": SECTORS, "outcomes": OUTCOMES,
-                                                   "errors": FormErrors(lang_of(request))})
+    return _form(request, values, FormErrors(lang_of(request)))
 
 
-@router.post("/past-plans/new")
-def create_past_plan(request: Request, sent: Submitted = Depends(form_for("roadmaps:write"))) -> Response:
-    errors = FormErrors(lang_of(request))
-    principal = editor(sent)
+def _read(errors: FormErrors, sent: Submitted) -> dict[str, object]:
+    """Every field of the past plan form but its unit, checked; problems recorded in ``errors``."""
     fields: dict[str, object] = {
         "title": errors.text(sent, "title", LABELS["title"], max_len=300),
-        "unit": errors.text(sent, "unit", LABELS["unit"], max_len=64),
         "start_year": errors.number(sent, "start_year", LABELS["start_year"], required=False),
         "end_year": errors.number(sent, "end_year", LABELS["end_year"], required=False),
         "sector": errors.choice(sent, "sector", LABELS["sector"], SECTORS, required=False) or "",
@@ -65,6 +62,20 @@ def create_past_plan(request: Request, sent: Submitted = Depends(form_for("roadm
     for year in ("start_year", "end_year"):  # a year is a whole number
         value = fields[year]
         fields[year] = int(value) if isinstance(value, float) and value.is_integer() else value
+    return fields
+
+
+def _form(request: Request, values: dict[str, str], errors: FormErrors, plan: dict[str, object] | None = None,
+          status_code: int = 200, **more: object) -> Response:
+    return render(request, "past_plan_form.html", {"values": values, "sectors": SECTORS, "outcomes": OUTCOMES,
+                                                   "errors": errors, "plan": plan, **more}, status_code=status_code)
+
+
+@router.post("/past-plans/new")
+def create_past_plan(request: Request, sent: Submitted = Depends(form_for("roadmaps:write"))) -> Response:
+    errors = FormErrors(lang_of(request))
+    principal = editor(sent)
+    fields = {"unit": errors.text(sent, "unit", LABELS["unit"], max_len=64), **_read(errors, sent)}
     if not errors:
         try:
             data = parse(PastPlanIn, fields)
@@ -73,8 +84,7 @@ def create_past_plan(request: Request, sent: Submitted = Depends(form_for("roadm
                 return redirect(request, f"/past-plans/{made['id']}")
         except InvalidInput as exc:
             errors.from_domain(exc, LABELS)
-    return render(request, "past_plan_form.html", {"values": {k: sent.text(k) for k in LABELS}, "sectors": SECTORS,
-                                                   "outcomes": OUTCOMES, "errors": errors}, status_code=422)
+    return _form(request, {k: sent.text(k) for k in LABELS}, errors, status_code=422)
 
 
 @router.get("/past-plans/{plan_id}")
@@ -82,3 +92,48 @@ def past_plan_page(request: Request, plan_id: int, _: Principal = Depends(requir
     with session_scope() as session:
         plan = past_plans.get_past_plan(session, plan_id)
     return render(request, "past_plan.html", {"plan": plan})
+
+
+def _stored_values(plan: dict[str, object]) -> dict[str, str]:
+    """A stored past plan as its form shows it."""
+    return {k: "" if plan.get(k) is None else str(plan[k]) for k in LABELS}
+
+
+def _editable(plan_id: int, principal: Principal) -> dict[str, object]:
+    """The past plan, if ``principal`` may change it (403 outside their area)."""
+    with session_scope() as session:
+        plan = past_plans.get_past_plan(session, plan_id)
+        guard(session, principal, unit_ref(session, str(plan["unit"])))
+    return plan
+
+
+@router.get("/past-plans/{plan_id}/edit")
+def edit_past_plan_form(request: Request, plan_id: int,
+                        principal: Principal = Depends(require("roadmaps:write"))) -> Response:
+    plan = _editable(plan_id, principal)
+    return _form(request, _stored_values(plan), FormErrors(lang_of(request)), plan, version=plan["version"])
+
+
+@router.post("/past-plans/{plan_id}/edit")
+def edit_past_plan(request: Request, plan_id: int, sent: Submitted = Depends(form_for("roadmaps:write"))) -> Response:
+    """Correct a past plan (its unit stays); a save on a form opened before someone else's
+    change merges the fields nobody else changed, and shows the ones both changed (409)."""
+    lang = lang_of(request)
+    errors = FormErrors(lang)
+    principal = editor(sent)
+    plan = _editable(plan_id, principal)
+    fields = _read(errors, sent)
+    if not errors:
+        try:
+            data = parse(PastPlanPatch, fields)
+            with session_scope() as session:
+                past_plans.update_past_plan(session, plan_id, data, principal, opened_version(sent))
+            return redirect(request, f"/past-plans/{plan_id}")
+        except InvalidInput as exc:
+            errors.from_domain(exc, LABELS)
+        except VersionMismatch as exc:  # both changed the same field since the form was opened
+            with session_scope() as session:
+                now = past_plans.get_past_plan(session, plan_id)
+            return _form(request, _stored_values({**now, **exc.yours}), errors, now, 409,
+                         **stale_context(exc, LABELS, lang))
+    return _form(request, {k: sent.text(k) for k in LABELS}, errors, plan, 422, version=sent.text(VERSION_FIELD))

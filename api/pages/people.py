@@ -17,14 +17,14 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from api.auth import Principal, require
-from api.pages.forms import FormErrors
+from api.pages.forms import VERSION_FIELD, FormErrors, opened_version, stale_context
 from api.pages.handovers import area_code, editor
 from api.pages.planning import WRITE
 from api.pages.render import lang_of, page_router, redirect, render
 from api.pages.security import Submitted, form_for, viewer
 from api.routers.people import CONTACT_ROLES, contact_reader
 from spatial.db.engine import session_scope
-from spatial.errors import Conflict, Forbidden, InvalidInput
+from spatial.errors import Conflict, Forbidden, InvalidInput, VersionMismatch
 from spatial.models.roadmaps import ORGANISATION_KINDS
 from spatial.planning import people
 from spatial.planning.references import guard, unit_ref
@@ -168,7 +168,8 @@ def edit_person_form(request: Request, person_id: int, who: Principal = Depends(
         guard(session, who, _unit_id(session, person.get("unit")))  # outside the area: 403
         options = _organisation_options(session)
     return render(request, "person_form.html", {"person": person, "values": _person_values(person),
-                                                "organisations": options, "errors": FormErrors(lang_of(request))})
+                                                "organisations": options, "errors": FormErrors(lang_of(request)),
+                                                "version": person["version"]})
 
 
 @router.post("/people/{person_id}/edit")
@@ -182,13 +183,19 @@ def edit_person(request: Request, person_id: int, sent: Submitted = Depends(form
     if not errors:
         try:
             with session_scope() as session:
-                people.update_person(session, person_id, parse(PersonPatch, data), who)
+                people.update_person(session, person_id, parse(PersonPatch, data), who, opened_version(sent))
             return redirect(request, f"/people/{person_id}")
         except InvalidInput as exc:
             _person_refused(errors, exc)
+        except VersionMismatch as exc:  # both changed the same field since the form was opened
+            with session_scope() as session:
+                now = people.get_person(session, person_id, who)
+            return render(request, "person_form.html", {
+                "person": now, "values": _person_values({**now, **exc.yours}), "organisations": organisations,
+                "errors": errors, **stale_context(exc, PERSON_LABELS, lang_of(request))}, status_code=409)
     values = {name: sent.text(name) for name in _person_values(None)}
     return render(request, "person_form.html", {"person": person, "values": values, "organisations": organisations,
-                                                "errors": errors}, status_code=422)
+                                                "errors": errors, "version": sent.text(VERSION_FIELD)}, status_code=422)
 
 
 @router.post("/people/{person_id}/retire")
@@ -308,7 +315,7 @@ def edit_organisation_form(request: Request, organisation_id: int,
         guard(session, who, _unit_id(session, organisation.get("unit")))  # outside the area: 403
     return render(request, "organisation_form.html", {
         "organisation": organisation, "values": _organisation_values(organisation), "kinds": _kinds(organisation),
-        "errors": FormErrors(lang_of(request))})
+        "errors": FormErrors(lang_of(request)), "version": organisation["version"]})
 
 
 @router.post("/organisations/{organisation_id}/edit")
@@ -322,14 +329,21 @@ def edit_organisation(request: Request, organisation_id: int, sent: Submitted = 
     if not errors:
         try:
             with session_scope() as session:
-                people.update_organisation(session, organisation_id, parse(OrganisationPatch, data), who)
+                people.update_organisation(session, organisation_id, parse(OrganisationPatch, data), who,
+                                           opened_version(sent))
             return redirect(request, f"/organisations/{organisation_id}")
         except InvalidInput as exc:
             errors.from_domain(exc, ORGANISATION_LABELS)
+        except VersionMismatch as exc:  # both changed the same field since the form was opened
+            with session_scope() as session:
+                now = people.get_organisation(session, organisation_id)
+            return render(request, "organisation_form.html", {
+                "organisation": now, "values": _organisation_values({**now, **exc.yours}), "kinds": _kinds(now),
+                "errors": errors, **stale_context(exc, ORGANISATION_LABELS, lang_of(request))}, status_code=409)
     values = {name: sent.text(name) for name in _organisation_values(None)}
     return render(request, "organisation_form.html", {"organisation": organisation, "values": values,
-                                                      "kinds": _kinds(organisation), "errors": errors},
-                  status_code=422)
+                                                      "kinds": _kinds(organisation), "errors": errors,
+                                                      "version": sent.text(VERSION_FIELD)}, status_code=422)
 
 
 @router.post("/organisations/{organisation_id}/retire")

@@ -7,7 +7,7 @@ from typing import Any, Literal
 from fastapi import APIRouter, Depends, Response, status
 
 from api.auth import Principal, require
-from api.deps import DbSession
+from api.deps import DbSession, IfMatch, with_etag
 from api.routers.roadmaps import PathId, QueryText, Search
 from spatial.planning import cores
 from spatial.planning import past_plans
@@ -33,21 +33,23 @@ def create_core(body: CoreIn, session: DbSession,
 
 
 @router.get("/api/cores/{core_id}", summary="One core with the roadmaps it drafted")
-def get_core(core_id: PathId, session: DbSession,
+def get_core(core_id: PathId, session: DbSession, response: Response,
              _: Principal = Depends(require("read"))) -> dict[str, Any]:
-    return cores.core_document(session, core_id)
+    """The core carries its version as ``ETag``: send it back as ``If-Match`` to change it."""
+    return with_etag(response, cores.core_document(session, core_id))
 
 
 @router.patch("/api/cores/{core_id}", summary="Change a core: stage, members, scores, training")
-def update_core(core_id: PathId, body: CorePatch, session: DbSession,
+def update_core(core_id: PathId, body: CorePatch, session: DbSession, response: Response, opened: IfMatch,
                 principal: Principal = Depends(require("roadmaps:write"))) -> dict[str, Any]:
-    return cores.update_core(session, core_id, body, principal)
+    """With ``If-Match``, refused (412, listing what changed since) unless the core is still that version."""
+    return with_etag(response, cores.update_core(session, core_id, body, principal, opened))
 
 
 @router.delete("/api/cores/{core_id}", status_code=status.HTTP_204_NO_CONTENT, summary="Delete a core")
-def delete_core(core_id: PathId, session: DbSession,
+def delete_core(core_id: PathId, session: DbSession, opened: IfMatch,
                 principal: Principal = Depends(require("roadmaps:write"))) -> Response:
-    cores.delete_core(session, core_id, principal)
+    cores.delete_core(session, core_id, principal, opened)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
@@ -66,19 +68,21 @@ def create_past_plan(body: PastPlanIn, session: DbSession,
 
 
 @router.get("/api/past-plans/{plan_id}", summary="One past plan")
-def get_past_plan(plan_id: PathId, session: DbSession,
+def get_past_plan(plan_id: PathId, session: DbSession, response: Response,
                   _: Principal = Depends(require("read"))) -> dict[str, Any]:
-    return past_plans.get_past_plan(session, plan_id)
+    """The past plan carries its version as ``ETag``: send it back as ``If-Match`` to change it."""
+    return with_etag(response, past_plans.get_past_plan(session, plan_id))
 
 
 @router.patch("/api/past-plans/{plan_id}", summary="Change a past plan")
-def update_past_plan(plan_id: PathId, body: PastPlanPatch, session: DbSession,
+def update_past_plan(plan_id: PathId, body: PastPlanPatch, session: DbSession, response: Response, opened: IfMatch,
                      principal: Principal = Depends(require("roadmaps:write"))) -> dict[str, Any]:
-    return past_plans.update_past_plan(session, plan_id, body, principal)
+    """With ``If-Match``, refused (412, listing what changed since) unless the plan is still that version."""
+    return with_etag(response, past_plans.update_past_plan(session, plan_id, body, principal, opened))
 
 
 @router.delete("/api/past-plans/{plan_id}", status_code=status.HTTP_204_NO_CONTENT, summary="Delete a past plan")
-def delete_past_plan(plan_id: PathId, session: DbSession,
+def delete_past_plan(plan_id: PathId, session: DbSession, opened: IfMatch,
                      principal: Principal = Depends(require("roadmaps:write"))) -> Response:
-    past_plans.delete_past_plan(session, plan_id, principal)
+    past_plans.delete_past_plan(session, plan_id, principal, opened)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -13,7 +13,7 @@ from typing import Any
 from fastapi import APIRouter, Body, Depends, Response, status
 
 from api.auth import ROLE_PERMISSIONS, Principal, require
-from api.deps import DbSession
+from api.deps import DbSession, IfMatch, with_etag
 from api.routers.roadmaps import PathId, QueryId, QueryText, Search
 from spatial.planning import people
 from spatial.planning.roadmap_inputs import (
@@ -47,22 +47,24 @@ def create_organisation(body: OrganisationIn, session: DbSession,
 
 
 @router.get("/api/organisations/{organisation_id}", summary="One organisation")
-def get_organisation(organisation_id: PathId, session: DbSession,
+def get_organisation(organisation_id: PathId, session: DbSession, response: Response,
                      _: Principal = Depends(require("read"))) -> dict[str, Any]:
-    return people.get_organisation(session, organisation_id)
+    """The organisation carries its version as ``ETag``: send it back as ``If-Match`` to change it."""
+    return with_etag(response, people.get_organisation(session, organisation_id))
 
 
 @router.patch("/api/organisations/{organisation_id}", summary="Change an organisation")
-def update_organisation(organisation_id: PathId, body: OrganisationPatch, session: DbSession,
-                        principal: Principal = Depends(require("roadmaps:write"))) -> dict[str, Any]:
-    return people.update_organisation(session, organisation_id, body, principal)
+def update_organisation(organisation_id: PathId, body: OrganisationPatch, session: DbSession, response: Response,
+                        opened: IfMatch, principal: Principal = Depends(require("roadmaps:write"))) -> dict[str, Any]:
+    """With ``If-Match``, refused (412, listing what changed since) unless it is still that version."""
+    return with_etag(response, people.update_organisation(session, organisation_id, body, principal, opened))
 
 
 @router.delete("/api/organisations/{organisation_id}", status_code=status.HTTP_204_NO_CONTENT,
                summary="Delete an organisation nothing refers to")
-def delete_organisation(organisation_id: PathId, session: DbSession,
+def delete_organisation(organisation_id: PathId, session: DbSession, opened: IfMatch,
                         principal: Principal = Depends(require("roadmaps:write"))) -> Response:
-    people.delete_organisation(session, organisation_id, principal)
+    people.delete_organisation(session, organisation_id, principal, opened)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
@@ -95,15 +97,17 @@ def create_person(body: PersonIn, session: DbSession,
 
 
 @router.get("/api/people/{person_id}", summary="One person")
-def get_person(person_id: PathId, session: DbSession,
+def get_person(person_id: PathId, session: DbSession, response: Response,
                principal: Principal = Depends(require("read"))) -> dict[str, Any]:
-    return people.get_person(session, person_id, contact_reader(principal))
+    """The person carries their record's version as ``ETag``: send it back as ``If-Match`` to change it."""
+    return with_etag(response, people.get_person(session, person_id, contact_reader(principal)))
 
 
 @router.patch("/api/people/{person_id}", summary="Change a person")
-def update_person(person_id: PathId, body: PersonPatch, session: DbSession,
+def update_person(person_id: PathId, body: PersonPatch, session: DbSession, response: Response, opened: IfMatch,
                   principal: Principal = Depends(require("roadmaps:write"))) -> dict[str, Any]:
-    return people.update_person(session, person_id, body, principal)
+    """With ``If-Match``, refused (412, listing what changed since) unless the record is still that version."""
+    return with_etag(response, people.update_person(session, person_id, body, principal, opened))
 
 
 @router.post("/api/people/{person_id}/retire", summary="Retire a person who holds nothing any more, saying why")
@@ -120,9 +124,9 @@ def restore_person(person_id: PathId, session: DbSession, body: ReasonIn = Body(
 
 @router.delete("/api/people/{person_id}", status_code=status.HTTP_204_NO_CONTENT,
                summary="Delete a person responsible for nothing")
-def delete_person(person_id: PathId, session: DbSession,
+def delete_person(person_id: PathId, session: DbSession, opened: IfMatch,
                   principal: Principal = Depends(require("roadmaps:write"))) -> Response:
-    people.delete_person(session, person_id, principal)
+    people.delete_person(session, person_id, principal, opened)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 

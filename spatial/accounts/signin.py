@@ -158,10 +158,12 @@ def lift(session: Session, kind: str, subject: str) -> None:
                        field="subject")
 
 
-def sessions(session: Session, username: str) -> list[dict[str, Any]]:
-    """The user's open sessions (signed in, not signed out, not expired), newest first."""
+def sessions(session: Session, username: str | None) -> list[dict[str, Any]]:
+    """Open sessions (signed in, not signed out, not expired), newest first: the user's, or
+    everyone's for ``None`` (an administrator's list)."""
     rows = session.execute(text("""SELECT id, username, created_at, expires_at, client, agent FROM user_session
-                                    WHERE username = :u AND revoked_at IS NULL AND expires_at > now()
+                                    WHERE (CAST(:u AS text) IS NULL OR username = :u)
+                                      AND revoked_at IS NULL AND expires_at > now()
                                     ORDER BY created_at DESC, id DESC"""), {"u": username})
     return [dict(r) for r in rows.mappings()]
 

@@ -35,6 +35,15 @@ log = logging.getLogger(__name__)
 ACTIVE = ("queued", "running")
 
 
+#: The advisory lock space of running jobs: the process running a job holds (space, job id)
+#: for as long as it runs, so a job left active whose lock is free was being run by a
+#: process that died (:func:`clear_interrupted`). The lock goes with its connection.
+LOCK_SPACE = 7321
+#: A queued job is picked up by its process's thread at once; one queued longer than this
+#: (seconds) with nobody holding its lock never will be.
+QUEUED_GRACE_S = 60
+
+
 class JobCancelled(Exception):
     """The job was cancelled while it ran."""
 
@@ -60,9 +69,10 @@ def run_job(job_id: int) -> None:
 
     with session_scope() as session:
         request = dict(_job(session, job_id).request)
-    _update(job_id, "state = 'running'")
     try:
         with session_scope() as session:
+            session.execute(text("SELECT pg_advisory_xact_lock(:space, :id)"), {"space": LOCK_SPACE, "id": job_id})
+            _update(job_id, "state = 'running'")  # only once the lock says this process runs it
             derive_indicator(session, request.pop("layer"), request.pop("level"), request.pop("method"),
                              watch=JobWatch(job_id), **request)
     except JobCancelled:
@@ -94,6 +104,21 @@ class JobWatch:
         with session_scope() as session:
             if _job(session, self.job_id).cancel_requested:
                 raise JobCancelled
+
+
+def clear_interrupted(session: Session) -> list[int]:
+    """Mark failed the jobs left queued or running by a process that died (killed, crashed):
+    those whose lock (:data:`LOCK_SPACE`) no process holds. Their derivation wrote nothing
+    (its transaction died with the process). Returns their ids."""
+    return list(session.execute(text("""
+        UPDATE derivation_job SET state = 'failed', finished_at = now(),
+               message = 'Interrupted: the server stopped while this derivation ran, and nothing was written. '
+                         || 'Start it again.'
+         WHERE id IN (SELECT id FROM derivation_job
+                       WHERE (state = 'running'
+                              OR (state = 'queued' AND created_at < now() - make_interval(secs => :grace)))
+                         AND pg_try_advisory_xact_lock(:space, id))
+        RETURNING id"""), {"space": LOCK_SPACE, "grace": QUEUED_GRACE_S}).scalars())
 
 
 def job_state(session: Session, job_id: int) -> dict[str, Any]:

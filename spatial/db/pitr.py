@@ -153,19 +153,28 @@ def backup(pg: EmbeddedPostgis, full: bool = False) -> BackupReport:
     return BackupReport(latest["label"], latest["type"], repository(pg), time.monotonic() - began, copied)
 
 
-def _copy_files(source: Path, target: Path, pg: EmbeddedPostgis) -> list[str]:
-    """Copy every layer file (not hidden temporaries) of ``source`` that ``target`` lacks."""
-    copied: list[str] = []
-    if not source.is_dir():
-        return copied
-    _owned_by_service(pg, target)
-    for path in sorted(source.rglob("*")):
+def _not_kept(source: Path, target: Path) -> list[Path]:
+    """The layer files (not hidden temporaries) of ``source`` that ``target`` lacks, relative."""
+    missing: list[Path] = []
+    for path in sorted(source.rglob("*")) if source.is_dir() else []:
         relative = path.relative_to(source)
         if not path.is_file() or any(part.startswith(".") for part in relative.parts):
             continue
         kept = target / relative
-        if kept.exists() and kept.stat().st_size == path.stat().st_size:
-            continue
+        if not (kept.exists() and kept.stat().st_size == path.stat().st_size):
+            missing.append(relative)
+    return missing
+
+
+def _copy_files(source: Path, target: Path, pg: EmbeddedPostgis) -> list[str]:
+    """Copy every layer file of ``source`` that ``target`` lacks."""
+    copied: list[str] = []
+    missing = _not_kept(source, target)
+    if not missing:
+        return copied
+    _owned_by_service(pg, target)
+    for relative in missing:
+        path, kept = source / relative, target / relative
         kept.parent.mkdir(parents=True, exist_ok=True)
         partial = kept.with_name(f".partial-{kept.name}")
         shutil.copy2(path, partial)
@@ -174,11 +183,22 @@ def _copy_files(source: Path, target: Path, pg: EmbeddedPostgis) -> list[str]:
     return copied
 
 
+#: Said by ``backups`` beside the layer files written since the last backup.
+FILES_NOTE = ("Layer files (COGs) are copied into the repository by `pishraft db backup`, not as they are "
+              "written: the files listed in files_not_backed_up were written since the last backup, and a "
+              "restore to a moment after they were added finds their layers without them. Run `pishraft db "
+              "backup` after loading rasters.")
+
+
 def backups(pg: EmbeddedPostgis) -> dict[str, Any]:
     """What can be restored: each backup (label, type, start and stop time, size in the
-    repository) and the span of archived WAL, i.e. the moments a restore may target."""
+    repository), the span of archived WAL, i.e. the moments a restore may target, and the
+    layer files written since the last backup (``files_not_backed_up``: the WAL covers the
+    catalogue, not these files, until the next backup copies them)."""
+    pending = [str(p) for p in _not_kept(get_settings().data_dir, repository(pg) / "files")]
     if not config_file(pg).exists():
-        return {"repository": str(repository(pg)), "backups": [], "restorable_from": None, "restorable_until": None}
+        return {"repository": str(repository(pg)), "backups": [], "restorable_from": None, "restorable_until": None,
+                "files_not_backed_up": pending, "note": FILES_NOTE}
     info = json.loads(_pgbackrest(pg, "--output=json", "info"))
     stanza = info[0] if info else {}
     found = [{"label": b["label"], "type": b["type"],
@@ -188,7 +208,8 @@ def backups(pg: EmbeddedPostgis) -> dict[str, Any]:
               "database_bytes": b["info"]["size"]} for b in stanza.get("backup", [])]
     return {"repository": str(repository(pg)), "backups": found,
             "restorable_from": found[0]["stopped"] if found else None,
-            "restorable_until": "the latest archived WAL (within archive_timeout of now)" if found else None}
+            "restorable_until": "the latest archived WAL (within archive_timeout of now)" if found else None,
+            "files_not_backed_up": pending, "note": FILES_NOTE}
 
 
 @dataclass

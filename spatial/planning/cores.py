@@ -16,6 +16,7 @@ from spatial.planning.history import Editor, recorded_create, recorded_delete, r
 from spatial.models.roadmaps import CoreMember, ProgressCore
 from spatial.planning.references import SUBTREE, get_or_404, guard, required, unit_filter, unit_ref, with_unit
 from spatial.planning.roadmap_inputs import CoreIn, CorePatch
+from spatial.planning.versions import Opened, reconcile
 
 
 def _check(values: dict[str, Any]) -> None:
@@ -88,11 +89,14 @@ def create_core(session: Session, data: CoreIn, editor: Editor) -> dict[str, Any
     return core_document(session, core.id)
 
 
-def update_core(session: Session, core_id: int, patch: CorePatch, editor: Editor) -> dict[str, Any]:
-    """Change a core: stage, member count and members by name, assessment scores, training record, name."""
+def update_core(session: Session, core_id: int, patch: CorePatch, editor: Editor,
+                opened: Opened | None = None) -> dict[str, Any]:
+    """Change a core: stage, member count and members by name, assessment scores, training record, name.
+    ``opened``: the version the edit was made against (see :mod:`spatial.planning.versions`)."""
     core = get_or_404(session, ProgressCore, core_id, "progress core")
     guard(session, editor, core.unit_id)
-    changes = patch.model_dump(mode="json", exclude_unset=True)
+    changes = reconcile(session, "core", core, patch.model_dump(mode="json", exclude_unset=True),
+                        lambda c: _document(session, c), opened)
     required(changes, tuple(changes))
     _check(changes)
     member_ids = changes.pop("member_ids", None)
@@ -101,10 +105,11 @@ def update_core(session: Session, core_id: int, patch: CorePatch, editor: Editor
     return core_document(session, core.id)
 
 
-def delete_core(session: Session, core_id: int, editor: Editor) -> None:
-    """Delete a core that drafted no roadmap."""
+def delete_core(session: Session, core_id: int, editor: Editor, opened: Opened | None = None) -> None:
+    """Delete a core that drafted no roadmap (refused if changed since the version ``opened``)."""
     core = get_or_404(session, ProgressCore, core_id, "progress core")
     guard(session, editor, core.unit_id)
+    reconcile(session, "core", core, {}, lambda c: _document(session, c), opened)
     if session.execute(text("SELECT 1 FROM roadmap WHERE core_id = :id LIMIT 1"), {"id": core.id}).first():
         raise Conflict(f"Progress core {core.id} drafted roadmaps; unlink them first.", field="id")
     recorded_delete(session, "core", core, editor, lambda c: _document(session, c))

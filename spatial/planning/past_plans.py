@@ -13,6 +13,7 @@ from spatial.planning.history import Editor, recorded_create, recorded_delete, r
 from spatial.models.roadmaps import PastPlan
 from spatial.planning.references import SUBTREE, get_or_404, guard, required, unit_filter, unit_ref, with_unit
 from spatial.planning.roadmap_inputs import PastPlanIn, PastPlanPatch
+from spatial.planning.versions import Opened, reconcile
 
 
 def _check(values: dict[str, Any]) -> None:
@@ -36,20 +37,24 @@ def get_past_plan(session: Session, plan_id: int) -> dict[str, Any]:
     return with_unit(session, get_or_404(session, PastPlan, plan_id, "past plan"))
 
 
-def update_past_plan(session: Session, plan_id: int, patch: PastPlanPatch, editor: Editor) -> dict[str, Any]:
-    """Change a past plan's record."""
+def update_past_plan(session: Session, plan_id: int, patch: PastPlanPatch, editor: Editor,
+                     opened: Opened | None = None) -> dict[str, Any]:
+    """Change a past plan's record.
+    ``opened``: the version the edit was made against (see :mod:`spatial.planning.versions`)."""
     plan = get_or_404(session, PastPlan, plan_id, "past plan")
     guard(session, editor, plan.unit_id)
-    changes = patch.model_dump(exclude_unset=True)
+    changes = reconcile(session, "past_plan", plan, patch.model_dump(exclude_unset=True),
+                        lambda p: with_unit(session, p), opened)
     required(changes, ("title", "sector", "outcome", "strengths", "weaknesses", "spread", "lessons"))
     _check({"start_year": plan.start_year, "end_year": plan.end_year, **changes})
     return recorded_update(session, "past_plan", plan, changes, editor, lambda p: with_unit(session, p))
 
 
-def delete_past_plan(session: Session, plan_id: int, editor: Editor) -> None:
-    """Remove a past plan from the register (it stays in the history)."""
+def delete_past_plan(session: Session, plan_id: int, editor: Editor, opened: Opened | None = None) -> None:
+    """Remove a past plan from the register (it stays in the history; refused if changed since ``opened``)."""
     plan = get_or_404(session, PastPlan, plan_id, "past plan")
     guard(session, editor, plan.unit_id)
+    reconcile(session, "past_plan", plan, {}, lambda p: with_unit(session, p), opened)
     recorded_delete(session, "past_plan", plan, editor, lambda p: with_unit(session, p))
 
 

@@ -30,6 +30,7 @@ from spatial.planning.references import (
 )
 from spatial.planning.roadmap_inputs import HandoverIn, OrganisationIn, OrganisationPatch, PersonIn, PersonPatch
 from spatial.planning.corrections import checked_reason
+from spatial.planning.versions import Opened, reconcile
 from spatial.planning.roadmaps import action_document, roadmap_document
 from spatial.units.access import unit_within_area
 
@@ -55,11 +56,13 @@ def get_organisation(session: Session, organisation_id: int) -> dict[str, Any]:
 
 
 def update_organisation(session: Session, organisation_id: int, patch: OrganisationPatch,
-                        editor: Editor) -> dict[str, Any]:
-    """Change an organisation's name, kind or contact."""
+                        editor: Editor, opened: Opened | None = None) -> dict[str, Any]:
+    """Change an organisation's name, kind or contact.
+    ``opened``: the version the edit was made against (see :mod:`spatial.planning.versions`)."""
     org = get_or_404(session, Organisation, organisation_id, "organisation")
     guard(session, editor, org.unit_id)
-    changes = patch.model_dump(exclude_unset=True)
+    changes = reconcile(session, "organisation", org, patch.model_dump(exclude_unset=True), _document(session),
+                        opened)
     required(changes, ("name", "kind", "contact"))
     if changes.get("kind", "economic_sponsor") != "economic_sponsor" and session.execute(
             text("SELECT 1 FROM roadmap WHERE sponsor_id = :id LIMIT 1"), {"id": org.id}).first():
@@ -68,10 +71,11 @@ def update_organisation(session: Session, organisation_id: int, patch: Organisat
     return recorded_update(session, "organisation", org, changes, editor, _document(session))
 
 
-def delete_organisation(session: Session, organisation_id: int, editor: Editor) -> None:
-    """Delete an organisation that nothing refers to."""
+def delete_organisation(session: Session, organisation_id: int, editor: Editor, opened: Opened | None = None) -> None:
+    """Delete an organisation that nothing refers to (refused if changed since the version ``opened``)."""
     org = get_or_404(session, Organisation, organisation_id, "organisation")
     guard(session, editor, org.unit_id)
+    reconcile(session, "organisation", org, {}, _document(session), opened)
     used = session.execute(
         text("""SELECT EXISTS (SELECT 1 FROM roadmap WHERE sponsor_id = :id OR responsible_organisation_id = :id)
                 OR EXISTS (SELECT 1 FROM action WHERE sponsor_id = :id)
@@ -199,11 +203,13 @@ def get_person(session: Session, person_id: int, reader: Editor | None = None) -
     return _person_document(session, get_or_404(session, Person, person_id, "person"), reader)
 
 
-def update_person(session: Session, person_id: int, patch: PersonPatch, editor: Editor) -> dict[str, Any]:
-    """Change a person's name, role, organisation, area, phone or e-mail (both areas must be the editor's)."""
+def update_person(session: Session, person_id: int, patch: PersonPatch, editor: Editor,
+                  opened: Opened | None = None) -> dict[str, Any]:
+    """Change a person's name, role, organisation, area, phone or e-mail (both areas must be the editor's).
+    ``opened``: the version the edit was made against (see :mod:`spatial.planning.versions`)."""
     person = get_or_404(session, Person, person_id, "person")
     guard(session, editor, person.unit_id)
-    changes = patch.model_dump(exclude_unset=True)
+    changes = reconcile(session, "person", person, patch.model_dump(exclude_unset=True), _document(session), opened)
     required(changes, ("name", "role", "phone", "email"))
     if "unit" in changes:
         code = changes.pop("unit")
@@ -237,10 +243,12 @@ def reinstate_person(session: Session, person_id: int, editor: Editor, reason: s
     return _reinstate(session, "person", person, reason.strip(), editor, _document(session))
 
 
-def delete_person(session: Session, person_id: int, editor: Editor) -> None:
-    """Delete a person who is responsible for nothing and took part in no handover or core."""
+def delete_person(session: Session, person_id: int, editor: Editor, opened: Opened | None = None) -> None:
+    """Delete a person who is responsible for nothing and took part in no handover or core (refused if
+    changed since the version ``opened``)."""
     person = get_or_404(session, Person, person_id, "person")
     guard(session, editor, person.unit_id)
+    reconcile(session, "person", person, {}, _document(session), opened)
     used = session.execute(
         text("""SELECT EXISTS (SELECT 1 FROM roadmap WHERE responsible_person_id = :id)
                 OR EXISTS (SELECT 1 FROM action WHERE responsible_person_id = :id)

@@ -22,6 +22,8 @@ from tests.auth.conftest import CALLERS, KEY_COLLECTION, OTHER_COLLECTION
 PUBLIC: frozenset[tuple[str, str]] = frozenset({
     ("GET", "/health"), ("POST", "/api/auth/token"), ("POST", "/api/auth/logout"),
     ("GET", "/signin"), ("POST", "/signin"), ("GET", "/signout"), ("POST", "/signout"),
+    # Signing out one of one's own sessions, like the sign-out form: whoever is signed in here.
+    ("POST", "/account/sessions/{session_id}/end"),
 })
 
 #: The expected permission of known routes.
@@ -52,6 +54,7 @@ EXPECTED: dict[tuple[str, str], str] = {
     ("GET", "/cores/{core_id}/edit"): "roadmaps:write",
     ("GET", "/past-plans/new"): "roadmaps:write",
     ("POST", "/units/{code}/consolidate"): "roadmaps:write",  # a roadmap from a unit's past plans
+    ("GET", "/past-plans/{plan_id}/edit"): "roadmaps:write",
     ("GET", "/layers/upload"): "layers:write",
     ("GET", "/indicators/import"): "indicators:write",
     ("GET", "/indicators/derive"): "indicators:write",

@@ -8,12 +8,8 @@ from __future__ import annotations
 import os
 import random
 import signal
-import subprocess
-import sys
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -24,10 +20,8 @@ from affine import Affine
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
-from spatial.db.embedded import free_port
 from spatial.db.engine import session_scope
-from spatial.settings import get_settings
-from tests.conftest import REPO
+from tests.crash import CLEARED, leftovers, quietly, server
 
 pytestmark = pytest.mark.slow
 SEEDS = (1, 2, 3, 4)
@@ -42,51 +36,10 @@ def big_raster(path: Path, size: int = 2500) -> Path:
     return path
 
 
-@contextmanager
-def server(log: Path) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
-    """Pishraft in a subprocess (the test database and data directory), its log in ``log``."""
-    port = free_port()
-    with log.open("ab") as sink:
-        proc = subprocess.Popen([sys.executable, "-m", "uvicorn", "api.app:create_app", "--factory", "--host",
-                                 "127.0.0.1", "--port", str(port), "--log-level", "warning"],
-                                cwd=REPO, env=dict(os.environ), stdout=sink, stderr=sink)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                httpx.get(f"{base}/health", timeout=2)
-                break
-            except httpx.TransportError:
-                assert proc.poll() is None and time.monotonic() < deadline, log.read_text()
-                time.sleep(0.2)
-        yield base, proc
-    finally:
-        if proc.poll() is None:
-            proc.terminate()
-            proc.wait(timeout=20)
-
-
 def send(base: str, token: str, path: Path, name: str, replace: bool) -> httpx.Response:
     with path.open("rb") as fh:
         return httpx.post(f"{base}/api/layers", headers={"Authorization": f"Bearer {token}"}, timeout=300,
                           data={"name": name, "replace": str(replace).lower()}, files={"file": (path.name, fh)})
-
-
-def leftovers() -> list[str]:
-    """What disagrees: catalogued rasters without their file, raster files or layer tables
-    the catalogue does not name, temporary files."""
-    data_dir = get_settings().data_dir
-    with session_scope() as session:
-        rasters = set(session.execute(text("SELECT raster_path FROM layer WHERE raster_path IS NOT NULL")).scalars())
-        named_tables = set(session.execute(text("SELECT table_name FROM layer WHERE table_name IS NOT NULL")).scalars())
-        tables = set(session.execute(text("SELECT tablename FROM pg_tables WHERE schemaname = 'layers'")).scalars())
-    files = {p.relative_to(data_dir).as_posix() for p in data_dir.rglob("*") if p.is_file()}
-    wrong = [f"missing file {r}" for r in rasters - files]
-    wrong += [f"orphan file {f}" for f in files if f.startswith("rasters/") and f not in rasters]
-    wrong += [f"temporary file {f}" for f in files if "/.tmp-" in f or f.startswith(".tmp-")]
-    wrong += [f"orphan table {t}" for t in tables - named_tables]
-    return sorted(wrong)
 
 
 def exists(name: str) -> bool:
@@ -107,7 +60,7 @@ def test_a_killed_upload_or_replace_leaves_nothing_half_done(
     with server(log) as (base, proc):
         answers: list[object] = []
         replace = exists(name)  # odd seeds find the layer there: a replace is killed
-        sending = threading.Thread(target=lambda: answers.append(_quietly(send, base, token, raster, name, replace)))
+        sending = threading.Thread(target=lambda: answers.append(quietly(send, base, token, raster, name, replace)))
         sending.start()
         time.sleep(rng.uniform(0.2, 4.0))
         os.kill(proc.pid, signal.SIGKILL)
@@ -117,17 +70,10 @@ def test_a_killed_upload_or_replace_leaves_nothing_half_done(
     with server(log) as (base, _):
         assert leftovers() == [], log.read_text()
         if before_restart:
-            assert "cleared" in log.read_text() and "leftovers of interrupted work" in log.read_text()
+            assert CLEARED in log.read_text()
         retried = send(base, token, raster, name, exists(name))
         assert retried.status_code == 201, retried.text
         assert leftovers() == []
         assert httpx.get(f"{base}/api/layers/{name}", headers={"Authorization": f"Bearer {token}"},
                          timeout=30).status_code == 200
 
-
-def _quietly(call, *args):  # type: ignore[no-untyped-def]
-    """The answer, or the transport error of a server killed mid-request."""
-    try:
-        return call(*args)
-    except httpx.TransportError as error:
-        return error

@@ -104,6 +104,23 @@ def test_raster_replace_moves_the_new_file_in_and_deletes_the_old_one_on_commit(
         drop("pop_swap")
 
 
+def test_a_raster_layer_removed_and_made_again_in_one_transaction_keeps_its_new_file(
+        tmp_path: Path, database_url: str) -> None:
+    """As a demo reload does: the old layer's file is deleted on commit, but the new layer of
+    the same slug writes a file of the same name in the same transaction, which stays."""
+    source = tmp_path / "population.tif"
+    fx.write_geotiff(source)
+    committed_layer("pop_again", source)
+    try:
+        with session_scope() as session:
+            remove_layer(session, "pop_again")
+            layer = add_layer(session, source, LayerRequest(name="pop_again"), added_by="tester")
+        assert layer.raster_path == "rasters/pop_again_v1.tif"
+        assert (get_settings().data_dir / layer.raster_path).is_file()
+    finally:
+        drop("pop_again")
+
+
 def test_s_srs_gives_a_crs_to_a_geotiff_without_one(tmp_path: Path, database_url: str) -> None:
     source = tmp_path / "nocrs.tif"
     fx.write_geotiff(source, crs=None)
