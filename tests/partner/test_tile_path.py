@@ -88,7 +88,7 @@ def _renders_held() -> Iterator[None]:
     """Tile statements on the prepared boundaries wait in PostgreSQL until the block ends."""
     with get_engine().connect() as connection:
         transaction = connection.begin()
-        connection.execute(text("LOCK TABLE admin_unit_tile_geom IN ACCESS EXCLUSIVE MODE"))
+        connection.execute(text("LOCK TABLE admin_unit_coalesced_tile IN ACCESS EXCLUSIVE MODE"))
         try:
             yield
         finally:
