@@ -113,7 +113,7 @@ def tile_sql(collection: Collection, z: int, properties: Sequence[Property] | No
     else:  # plain columns: ST_AsMVT encodes them faster than it unpacks a jsonb
         props = sql.SQL("").join(sql.SQL(", {}").format(_tile_column(p, coalesced)) for p in chosen)
         encoded = [sql.Identifier(p.name) for p in chosen]
-        if coalesced:
+        if collection.storage == "admin":
             encoded += [sql.Identifier("units"), sql.Identifier("parent")]
     if coalesced:
         # Quantised for this very tile when precomputed: one index lookup, no geometry work.
@@ -133,6 +133,8 @@ def tile_sql(collection: Collection, z: int, properties: Sequence[Property] | No
         if (collection.geometry_type or "").lower().replace("multi", "") in ("linestring", "polygon") and z < 16:
             # Half a pixel: nothing visible is lost, much less is clipped and encoded.
             geom = sql.SQL("ST_Simplify({}, {}, true)").format(geom, sql.Literal(pixel_m(z) / 2))
+        if collection.storage == "admin":  # every unit alone: the same fields as merged tiles
+            props = sql.SQL(", 1 AS units, s.parent_code AS parent{}").format(props)
         features = sql.SQL(
             "SELECT s.fid, ST_AsMVTGeom({geom}, b.env, {extent}, {buffer}, true) AS geom{props} "
             "FROM b, ({relation}) s WHERE s.geom && b.env_4326{admitted}"
@@ -143,11 +145,12 @@ def tile_sql(collection: Collection, z: int, properties: Sequence[Property] | No
         extra_names = chosen_extras(collection, properties)
         source: sql.Composable = sql.SQL("x.properties")
         merged: sql.Composable = sql.SQL("")
+        if collection.storage == "admin":  # the count and parent go with every feature
+            merged = sql.SQL(" || jsonb_build_object('units', f.units, 'parent', f.parent)")
         if coalesced:
-            # A merged feature's values are its rollup; its count and parent go with every feature.
+            # A merged feature's values are its rollup.
             source = sql.SQL("coalesce(x.properties, f.rollup)")
             rolled_columns = [p.name for p in chosen if p.source == "column" and p.name in ROLLED_UP_COLUMNS]
-            merged = sql.SQL(" || jsonb_build_object('units', f.units, 'parent', f.parent)")
             if rolled_columns:
                 merged = sql.SQL(
                     " || (SELECT coalesce(jsonb_object_agg(key, value), '{{}}') FROM jsonb_each(f.rollup) "

@@ -102,7 +102,7 @@ def _until_a_render_waits() -> None:
     with get_engine().connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
         while not connection.execute(text(
                 "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
-                "AND query LIKE 'WITH b AS MATERIALIZED%'")).scalar():
+                "AND query LIKE 'WITH f AS MATERIALIZED%'")).scalar():
             assert time.monotonic() < deadline, "no tile statement reached the database"
             time.sleep(0.05)
 

@@ -79,7 +79,8 @@ def test_z5_tiles_stay_under_500_kb(client: TestClient) -> None:
 
 def test_properties_choose_the_tile_attributes(client: TestClient) -> None:
     tile = _decode(client, "counties", *_tile_at(6), properties="code,literacy_rate")
-    assert set(tile["counties"]["features"][0]["properties"]) == {"code", "literacy_rate"}
+    # Beside the chosen ones, every administrative feature says how many units it holds and their parent.
+    assert set(tile["counties"]["features"][0]["properties"]) == {"code", "literacy_rate", "units", "parent"}
 
 
 def test_layer_tiles_hold_the_layer_attributes(client: TestClient, wells: str) -> None:
