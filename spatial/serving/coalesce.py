@@ -59,7 +59,7 @@ from spatial.serving.tiles import BUFFER, EXTENT, SCREEN_PIXEL, WORLD_M, pixel_m
 #: its small neighbours of the same parent (4 × 4 pixels: below it a choropleth cell is noise).
 COALESCE_BELOW_PX = 16
 #: Estimated tile weight above which a tile merges from a four times larger size. Well
-#: under the 500 KB budget: the estimate counts vertices, not the encoded bytes.
+#: under the 500 KB budget: the estimate counts the features' vertices, not encoded bytes.
 TILE_BUDGET_ESTIMATE = 350_000
 #: Bytes estimated per vertex and per feature of a tile (zigzag-varint pairs and attributes).
 _BYTES_PER_VERTEX = 3
@@ -250,12 +250,16 @@ def _tile_features(level: _Level, simplified: np.ndarray, areas: np.ndarray, z: 
     while True:
         labels = _groups(level.parents[members], areas < threshold * pixel_area, areas, pieces, raw,
                          drawable=(pixel_m(z) * SCREEN_PIXEL / 2) ** 2)
-        weight = (shapely.get_num_coordinates(pieces).sum() * _BYTES_PER_VERTEX
-                  + (labels.max() + 1) * _BYTES_PER_FEATURE)
-        # Merged features have fewer vertices than their members: the estimate is an upper bound.
+        rows = _grouped_rows(level, members, pieces, areas, labels)
+        weight = sum(shapely.get_num_coordinates(row[-1]) * _BYTES_PER_VERTEX + _BYTES_PER_FEATURE for row in rows)
         if weight <= TILE_BUDGET_ESTIMATE or threshold >= 4 ** 8:
-            break
+            return rows
         threshold *= 4
+
+
+def _grouped_rows(level: _Level, members: np.ndarray, pieces: np.ndarray, areas: np.ndarray,
+                  labels: np.ndarray) -> list[tuple[Any, ...]]:
+    """A row per group: the unit alone, or the members merged with their values rolled up."""
     rows: list[tuple[Any, ...]] = []
     order = np.argsort(labels, kind="stable")
     sorted_labels = labels[order]
