@@ -204,12 +204,12 @@ def _groups(parents: np.ndarray, small: np.ndarray, areas: np.ndarray, pieces: n
     return labels
 
 
-def _rollup(level: _Level, members: np.ndarray) -> dict[str, float]:
+def _rollup(level: _Level, members: np.ndarray) -> dict[str, float | int]:
     """The values of a merged feature: population summed, each key by its rule."""
     population = level.population[members]
-    rolled: dict[str, float] = {}
+    rolled: dict[str, float | int] = {}
     if not np.isnan(population).all():
-        rolled["population"] = float(np.nansum(population))
+        rolled["population"] = int(np.nansum(population))
     weights = np.where(np.isnan(population), 0.0, population)
     values = level.values[members]
     for k, key in enumerate(level.keys):

@@ -184,7 +184,7 @@ def tile_parameters(z: int, y: int, x: int) -> dict[str, int]:
 def _tile_column(prop: Property, coalesced: bool = False) -> sql.Composable:
     column: sql.Composable = sql.SQL("s.{}").format(sql.Identifier(prop.name))
     if coalesced and prop.name in ROLLED_UP_COLUMNS:  # a merged feature's is rolled up
-        column = sql.SQL("coalesce({}, (c.rollup ->> {})::{})").format(
+        column = sql.SQL("coalesce({}, (c.rollup ->> {})::numeric::{})").format(
             column, sql.Literal(prop.name), sql.SQL(prop.sql_type))
     if prop.kind in ("date", "datetime"):
         # The JSON text of a date, as in the features API (not PostgreSQL's output format).

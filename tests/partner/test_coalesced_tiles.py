@@ -74,6 +74,11 @@ def test_a_national_tile_merges_small_neighbourhoods_of_one_parent(client: TestC
     rate = np.array([m.value for m in members], dtype=float)
     assert row.rollup["population"] == pytest.approx(population.sum())
     assert row.rollup["unemployment_rate"] == pytest.approx(np.average(rate, weights=population))
+    # Asked for plain columns, a merged feature carries its population rolled up too.
+    response = client.get(f"/collections/neighbourhoods/tiles/WebMercatorQuad/5/{y}/{x}",
+                          params={"properties": "code,population"})
+    plain = mapbox_vector_tile.decode(response.content)["neighbourhoods"]["features"]
+    assert sum(f["properties"]["population"] for f in plain if f["properties"]["units"] > 1) > 0
     # Units drawn alone say so.
     alone = [f for f in _features(client, "provinces", 5, x, y)]
     assert alone and all(f["properties"]["units"] == 1 and f["properties"]["code"] for f in alone)
