@@ -23,7 +23,7 @@ import pytest
 import uvicorn
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import text
+from sqlalchemy import event, text
 
 from api.middleware import ConcurrencyLimit
 from spatial.accounts import users as accounts
@@ -123,6 +123,23 @@ def test_a_miss_renders_and_the_next_request_is_a_hit(anonymous: TestClient, wel
     assert again.headers["server-timing"] == "tile;desc=hit"
     for header in ("etag", "cache-control", "content-type", "vary", *SECURITY):
         assert again.headers[header] == first.headers[header], header
+
+
+def test_a_hit_takes_no_database_connection(anonymous: TestClient, wells: str) -> None:
+    anonymous.get(TILE)  # rendered or found, and the generation remembered
+    checkouts: list[object] = []
+
+    def checked_out(*_: object) -> None:
+        checkouts.append(_)
+
+    event.listen(get_engine().pool, "checkout", checked_out)
+    try:
+        hit = anonymous.get(TILE)
+    finally:
+        event.remove(get_engine().pool, "checkout", checked_out)
+    assert hit.headers["server-timing"] == "tile;desc=hit"
+    # The key check's session connects only when a credential has to be looked up.
+    assert checkouts == []
 
 
 def test_a_matching_etag_gets_304(anonymous: TestClient, wells: str) -> None:
