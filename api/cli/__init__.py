@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import typer
 
-from api.cli import analysis, db, demo, indicators, keys, layers, maps, notify, roadmaps, serve, users
+from api.cli import analysis, db, demo, indicators, keys, layers, maps, notify, roadmaps, serve, tiles, users
 
 app = typer.Typer(help="Pishraft — spatial planning for regional development offices.", no_args_is_help=True)
 app.add_typer(db.app, name="db")
 app.add_typer(demo.app, name="demo")
 app.add_typer(layers.app, name="layers")
 app.add_typer(maps.app, name="maps")
+app.add_typer(tiles.app, name="tiles")
 app.add_typer(indicators.app, name="indicators")
 app.add_typer(indicators.index_app, name="index")
 app.command("allocate")(indicators.allocate)

@@ -140,12 +140,12 @@ def session_scope() -> Iterator[Session]:
     """
     state = routing.current()
     if state is not None and state.reads_only:
-        with _read_connection(state) as connection, Session(bind=connection, expire_on_commit=False) as session:
+        with _ReadSession(state) as read:
             try:
-                yield session
-                session.commit()
+                yield read
+                read.commit()
             except BaseException:
-                session.rollback()
+                read.rollback()
                 raise
         return
     session = _session_factory(database_url())()
@@ -194,6 +194,30 @@ def _router_for(database_url_setting: str | None, read_urls_setting: str | None,
     return routing.ReadRouter(replicas=[routing.ReadNode(name, url) for name, url in read_urls()],
                               primary=routing.ReadNode(routing.PRIMARY, database_url()),
                               max_lag_s=max_lag_s, retry_s=retry_s, check_s=check_s)
+
+
+class _ReadSession(Session):
+    """The session of a read-only request. It takes its connection (:func:`_read_connection`)
+    on first use: a request answered from memory, such as a cached tile behind the key
+    check, then costs no pool checkout and no round trip to the database."""
+
+    def __init__(self, state: routing.RequestRouting) -> None:
+        super().__init__(expire_on_commit=False)
+        self._state = state
+        self._read: Connection | None = None
+
+    def get_bind(self, mapper: Any = None, **kwargs: Any) -> Connection:
+        if self._read is None:
+            self._read = _read_connection(self._state)
+        return self._read
+
+    def close(self) -> None:
+        try:
+            super().close()
+        finally:
+            if self._read is not None:
+                self._read.close()
+                self._read = None
 
 
 def _read_connection(state: routing.RequestRouting) -> Connection:

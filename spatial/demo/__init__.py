@@ -30,6 +30,7 @@ from spatial.demo.tessellate import tessellate
 from spatial.geometry import as_multipolygons
 from spatial.errors import InvalidInput
 from spatial.analytics.indicators import roll_up
+from spatial.serving.coalesce import refresh_coalesced_tiles
 from spatial.jalali import persian_digits
 
 PROVINCES_FILE = Path(__file__).with_name("iran_provinces.geojson")
@@ -150,6 +151,8 @@ def load_demo(session: Session, neighbourhoods: int | None = None, progress: Pro
     for step in EXTRA_STEPS:
         progress(step.name)
         step.load(session, progress)
+    progress("coalesced tiles")
+    refresh_coalesced_tiles(session)
     session.execute(
         text("INSERT INTO pishraft_meta (key, value) VALUES ('demo', CAST(:v AS jsonb)) "
              "ON CONFLICT (key) DO UPDATE SET value = excluded.value"),

@@ -9,7 +9,7 @@ from spatial.models.analytics import (
 from spatial.models.audit import AuditEntry
 from spatial.models.base import Base
 from spatial.models.catalogue import Layer
-from spatial.models.generalised import AdminUnitTileGeom
+from spatial.models.generalised import AdminUnitCoalescedTile
 from spatial.models.indicators import Indicator, IndicatorValue
 from spatial.models.meta import Meta
 from spatial.models.notifications import NotificationSent
@@ -20,7 +20,7 @@ from spatial.models.roadmaps import (
 from spatial.models.units import LEVELS, AdminUnit
 
 __all__ = [
-    "Base", "AdminUnit", "AdminUnitTileGeom", "LEVELS", "Indicator", "IndicatorValue", "Layer", "Meta",
+    "Base", "AdminUnit", "AdminUnitCoalescedTile", "LEVELS", "Indicator", "IndicatorValue", "Layer", "Meta",
     "AfMeasure", "AfResult", "Allocation", "AllocationShare", "CompositeIndex", "DerivationJob", "IndexScore",
     "Action", "Disbursement", "Financing", "Handover", "HistoryEvent", "KeyResult", "Measurement", "Organisation", "PastPlan",
     "Person", "ProgressCore", "Roadmap", "ApiKey", "AuditEntry", "FormToken", "ROLES", "RateBucket", "RevokedToken",

@@ -1,20 +1,11 @@
-"""Boundaries of administrative units prepared for low-zoom vector tiles.
+"""Administrative tile features prepared for zooms 0 to :data:`GENERALISED_MAX_ZOOM`.
 
-One row per (unit, zoom) for zooms 0 to :data:`GENERALISED_MAX_ZOOM`: the unit's
-boundary in Web Mercator, simplified to half a tile pixel of that zoom and then put in
-*world tile-extent units* of that zoom (``ST_AsMVTGeom`` on the whole world with an
-extent of ``4096 << zoom``: integer coordinates, y downwards, SRID 0). A tile (z, x, y)
-then only has to translate each feature by ``(-x * 4096, -y * 4096)`` and clip the few
-that cross the tile's buffered edge: at zoom 7 a tile holds thousands of neighbourhoods
-of a few vertices each, and a per-feature ``ST_AsMVTGeom`` (transform, snap, validate)
-would cost most of its rendering time.
-
-Units whose simplified boundary covers less than one screen pixel at a zoom (a
-256-pixel tile) have no row for that zoom: they could not be seen there.
-
-Triggers on ``admin_unit`` (migration ``0008_tile_geometry``) keep the table current;
-``spatial.serving.tiles`` reads it up to :data:`GENERALISED_MAX_ZOOM` and the exact boundary
-above that.
+One row per feature of a tile (level, zoom, x, y): a unit drawn alone or small units of
+one parent merged, simplified as a coverage and quantised for that tile, with the codes
+of the units it holds and their values rolled up. :mod:`spatial.serving.coalesce` fills
+the table (migration ``0023_coalesced_tiles``, the demo load, ``pishraft tiles
+refresh``); ``spatial.serving.tiles`` reads it up to :data:`GENERALISED_MAX_ZOOM` and the
+exact boundaries above that.
 """
 
 from __future__ import annotations
@@ -22,27 +13,33 @@ from __future__ import annotations
 from typing import Any
 
 from geoalchemy2 import Geometry
-from sqlalchemy import ForeignKey, Index, SmallInteger, text
+from sqlalchemy import Integer, SmallInteger, Text
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from spatial.models.base import Base
 
-#: Highest zoom served from prepared boundaries. At zoom 10 the world is 4096 << 10 =
-#: 4,194,304 extent units wide, well within the integers ST_AsMVTGeom works in. The
-#: migration uses the same value.
+#: Highest zoom served from prepared features: beyond it a tile holds few enough units
+#: to draw each from its exact boundary.
 GENERALISED_MAX_ZOOM = 10
 
 
-class AdminUnitTileGeom(Base):
-    """A unit's boundary in world tile-extent units of one zoom, simplified for it."""
+class AdminUnitCoalescedTile(Base):
+    """A feature of one administrative tile up to :data:`GENERALISED_MAX_ZOOM`: a unit
+    drawn alone (``unit_id``, ``units = 1``) or small units of one parent merged
+    (``units`` of them, ``codes``, values rolled up in ``rollup``), already quantised
+    for its tile (see :mod:`spatial.serving.coalesce`)."""
 
-    __tablename__ = "admin_unit_tile_geom"
-    __table_args__ = tuple(
-        Index(f"ix_admin_unit_tile_geom_geom_z{zoom}", "geom", postgresql_using="gist",
-              postgresql_where=text(f"zoom = {zoom}"))
-        for zoom in range(GENERALISED_MAX_ZOOM + 1)
-    )
+    __tablename__ = "admin_unit_coalesced_tile"
 
-    unit_id: Mapped[int] = mapped_column(ForeignKey("admin_unit.id", ondelete="CASCADE"), primary_key=True)
+    level: Mapped[str] = mapped_column(Text, primary_key=True)
     zoom: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    x: Mapped[int] = mapped_column(Integer, primary_key=True)
+    y: Mapped[int] = mapped_column(Integer, primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True)
+    unit_id: Mapped[int | None] = mapped_column(Integer)
+    units: Mapped[int] = mapped_column(Integer, nullable=False)
+    parent: Mapped[str | None] = mapped_column(Text)
+    codes: Mapped[list[str]] = mapped_column(ARRAY(Text), nullable=False)
+    rollup: Mapped[dict[str, float] | None] = mapped_column(JSONB)
     geom: Mapped[Any] = mapped_column(Geometry("GEOMETRY", srid=0, spatial_index=False), nullable=False)

@@ -42,6 +42,9 @@ ADMIN_COLLECTIONS: dict[str, str] = {
 #: unless ``properties=`` asks for more: thousands of units share a low-zoom tile, and
 #: their names would make it megabytes.
 DETAIL_ZOOM: dict[str, int] = {"provinces": 0, "counties": 5, "districts": 6, "neighbourhoods": 8}
+#: Columns low-zoom tiles carry beside the headline values: a merged feature's population
+#: is what its rolled-up rates are weighted by.
+LOW_ZOOM_COLUMNS = ("code", "population")
 _ADMIN_TITLES = {
     "provinces": ("Provinces", "استان‌ها"),
     "counties": ("Counties", "شهرستان‌ها"),
@@ -141,7 +144,7 @@ class Collection:
         """The properties tiles at zoom ``z`` carry by default (``None``: all)."""
         if z >= self.detail_zoom:
             return None
-        return tuple(p for p in self.properties if p.name == "code" or p.headline)
+        return tuple(p for p in self.properties if p.name in LOW_ZOOM_COLUMNS or p.headline)
 
     def property_named(self, name: str) -> Property | None:
         """The property called ``name``, or ``None``."""

@@ -5,25 +5,13 @@ uses the GiST index, ``ST_AsMVTGeom`` to clip and quantise, ``ST_AsMVT`` to enco
 Low zooms stay small and fast through generalisation:
 
 - administrative units up to zoom 10 (:data:`GENERALISED_MAX_ZOOM`) read
-  ``admin_unit_tile_geom``: their boundaries simplified to half a tile pixel of the
-  zoom and already quantised in world tile-extent units of that zoom. At zoom 7 a tile
-  holds thousands of neighbourhoods of a few vertices each, and ``ST_AsMVTGeom`` on each
-  (transform, snap, validate) would be most of the cost; instead a tile translates the
-  features that lie within its buffered bounds to its own origin and clips only the few
-  that cross its edge (the same geometry as ``ST_AsMVTGeom`` gives, but for where a
-  clipped ring starts);
-- a unit tile over :data:`TILE_BUDGET_BYTES` (500 KB) is encoded again, in the same
-  statement and from the features already computed, without its smallest units, each
-  time leaving out more (below 4, 16, then 64 screen pixels), until it fits, as
-  tippecanoe's ``--drop-smallest-as-needed`` does: a dense level at a low zoom (50,000
-  neighbourhoods at zoom 5 make megabyte tiles) stays light, and its parent level draws
-  that area anyway;
+  ``admin_unit_coalesced_tile`` (:mod:`spatial.serving.coalesce`): per tile, the units of
+  the level simplified as one coverage and already quantised for that tile, units too
+  small to draw merged with their small neighbours of the same parent. A tile is
+  ``ST_AsMVT`` over its rows: at zoom 5 a tile of 50,000 neighbourhoods holds every one
+  of them, alone or merged, and stays far under :data:`TILE_BUDGET_BYTES`;
 - layer lines and polygons are simplified to half a tile pixel of the requested zoom
   before clipping;
-- units smaller than one screen pixel at a zoom up to 10 (a 256-pixel tile; area of the
-  simplified boundary below ``pixel_m(z) * 16`` squared) have no row for it, so they are
-  left out: they could not be seen, and at zoom 5 the 50,000 neighbourhoods of a country
-  would otherwise make a tile of megabytes (their parents, the counties, draw that area);
 - below a level's detail zoom (``spatial.serving.collections.DETAIL_ZOOM``) unit tiles carry only
   the code and the headline (capacity and deprivation) indicator values unless
   ``properties=`` asks for more.
@@ -65,10 +53,18 @@ EXTENT = 4096
 BUFFER = 64
 #: Tile-extent units per screen pixel of a 256-pixel tile.
 SCREEN_PIXEL = EXTENT // 256
-#: Largest unit tile worth sending; a larger one leaves out its smallest units.
+#: Largest tile worth sending (the coalescing keeps administrative tiles under it).
 TILE_BUDGET_BYTES = 500_000
-#: Smallest unit drawn on an over-budget tile, in screen pixels squared, tried in turn.
-SPARSER_MIN_AREAS_PX = (4, 16, 64)
+#: TileJSON's words for the fields every administrative tile feature carries.
+COALESCED_FIELDS = {
+    "units": f"Number: how many units this feature holds. 1 for a unit drawn alone; up to zoom "
+             f"{GENERALISED_MAX_ZOOM}, units too small to draw are merged with their small neighbours of the same "
+             "parent, and the merged feature has no code, the parent's code and its values rolled up "
+             "(population and counts summed, rates weighted by population)",
+    "parent": "String: the code of the parent unit of the unit(s) this feature holds",
+}
+#: Column properties a merged feature carries rolled up (summed), beside the indicator values.
+ROLLED_UP_COLUMNS = ("population",)
 #: Width of the whole Web Mercator square, in metres.
 WORLD_M = 2 * math.pi * 6378137.0
 
@@ -97,52 +93,48 @@ def tile_sql(collection: Collection, z: int, properties: Sequence[Property] | No
     """The one statement that renders a tile of ``collection`` at zoom ``z``.
 
     Its parameters are :func:`tile_parameters`. It yields one row: the MVT bytes (NULL
-    when no feature touches the tile) and the data generation the statement saw. A unit
-    tile (zoom up to 10) over the budget is encoded again within the same statement from
-    the features already computed, each time without its smallest units (see
-    :data:`SPARSER_MIN_AREAS_PX`). Exposed so the benchmark's SQL floor runs exactly what
-    the server runs. ``where`` (a CQL2 filter's fragment over row ``s``, see
-    :mod:`spatial.serving.cql`) keeps only the features it admits; its parameters join the tile's.
+    when no feature touches the tile) and the data generation the statement saw. An
+    administrative tile up to zoom 10 is ``ST_AsMVT`` over its rows of
+    ``admin_unit_coalesced_tile`` (see :mod:`spatial.serving.coalesce`): units drawn alone
+    carry their properties, merged ones the values rolled up, and every feature ``units``
+    and ``parent``. Exposed so the benchmark's SQL floor runs exactly what the server
+    runs. ``where`` (a CQL2 filter's fragment over row ``s``, see :mod:`spatial.serving.cql`)
+    keeps only the features it admits (a merged feature has no row ``s``: a filtered
+    tile holds units alone); its parameters join the tile's.
     """
     chosen = list(collection.properties if properties is None else properties)
     admitted = sql.SQL("") if where is None else sql.SQL(" AND {}").format(where)
     extras = any(p.source == "extra" for p in chosen)
+    coalesced = collection.storage == "admin" and z <= GENERALISED_MAX_ZOOM
     if extras:  # merged with the indicator values below, as one jsonb
         props: sql.Composable = sql.SQL(", {} AS props").format(
             properties_sql(collection, properties, with_extras=False))
         encoded = [sql.Identifier("props")]
     else:  # plain columns: ST_AsMVT encodes them faster than it unpacks a jsonb
-        props = sql.SQL("").join(sql.SQL(", {}").format(_tile_column(p)) for p in chosen)
+        props = sql.SQL("").join(sql.SQL(", {}").format(_tile_column(p, coalesced)) for p in chosen)
         encoded = [sql.Identifier(p.name) for p in chosen]
-    sparser = collection.storage == "admin" and z <= GENERALISED_MAX_ZOOM
-    if sparser:
-        # Boundaries prepared in world tile-extent units of zoom z, y downwards: the tile's
-        # origin and its buffered bounds in those units.
-        bounds = sql.SQL(
-            "%(x)s * {extent} AS x0, %(y)s * {extent} AS y0, "
-            "ST_MakeEnvelope(%(x)s * {extent} - {buffer}, %(y)s * {extent} - {buffer}, "
-            "(%(x)s + 1) * {extent} + {buffer}, (%(y)s + 1) * {extent} + {buffer}, 0) AS env_px"
-        ).format(extent=sql.Literal(EXTENT), buffer=sql.Literal(BUFFER))
-        # A feature within the buffered tile only moves to the tile's origin. One that
-        # crosses its edge is clipped by ST_AsMVTGeom on a 1:1 tile; flipped to y upwards
-        # first, so that ST_AsMVTGeom's own flip gives y downwards back.
+        if collection.storage == "admin":
+            encoded += [sql.Identifier("units"), sql.Identifier("parent")]
+    if coalesced:
+        # Quantised for this very tile when precomputed: one index lookup, no geometry work.
+        bounds: sql.Composable = sql.SQL("")
         features = sql.SQL(
-            "SELECT s.fid, CASE WHEN g.geom @ b.env_px THEN ST_Translate(g.geom, -b.x0, -b.y0) "
-            "ELSE ST_AsMVTGeom(ST_Scale(ST_Translate(g.geom, -b.x0, -b.y0), 1, -1), "
-            "ST_MakeEnvelope(0, -{extent}, {extent}, 0), {extent}, {buffer}, true) END AS geom{props} "
-            "FROM b, admin_unit_tile_geom g JOIN ({relation}) s ON s.fid = g.unit_id "
-            "WHERE g.zoom = {z} AND g.geom && b.env_px{admitted}"
-        ).format(extent=sql.Literal(EXTENT), buffer=sql.Literal(BUFFER), props=props,
-                 relation=collection.relation(), z=sql.Literal(z), admitted=admitted)
+            "SELECT c.unit_id AS fid, c.geom, c.units, c.parent, c.rollup{props} "
+            "FROM admin_unit_coalesced_tile c LEFT JOIN ({relation}) s ON s.fid = c.unit_id "
+            "WHERE c.level = {level} AND c.zoom = {z} AND c.x = %(x)s AND c.y = %(y)s{admitted}"
+        ).format(props=props, relation=collection.relation(), level=sql.Literal(collection.level),
+                 z=sql.Literal(z), admitted=admitted)
     else:
         bounds = sql.SQL(
-            "ST_TileEnvelope(%(z)s, %(x)s, %(y)s) AS env, "
-            "ST_Transform(ST_TileEnvelope(%(z)s, %(x)s, %(y)s, margin => {margin}), 4326) AS env_4326"
+            "b AS MATERIALIZED (SELECT ST_TileEnvelope(%(z)s, %(x)s, %(y)s) AS env, "
+            "ST_Transform(ST_TileEnvelope(%(z)s, %(x)s, %(y)s, margin => {margin}), 4326) AS env_4326), "
         ).format(margin=sql.Literal(BUFFER / EXTENT))
         geom: sql.Composable = sql.SQL("ST_Transform(s.geom, 3857)")
         if (collection.geometry_type or "").lower().replace("multi", "") in ("linestring", "polygon") and z < 16:
             # Half a pixel: nothing visible is lost, much less is clipped and encoded.
             geom = sql.SQL("ST_Simplify({}, {}, true)").format(geom, sql.Literal(pixel_m(z) / 2))
+        if collection.storage == "admin":  # every unit alone: the same fields as merged tiles
+            props = sql.SQL(", 1 AS units, s.parent_code AS parent{}").format(props)
         features = sql.SQL(
             "SELECT s.fid, ST_AsMVTGeom({geom}, b.env, {extent}, {buffer}, true) AS geom{props} "
             "FROM b, ({relation}) s WHERE s.geom && b.env_4326{admitted}"
@@ -150,40 +142,34 @@ def tile_sql(collection: Collection, z: int, properties: Sequence[Property] | No
                  relation=collection.relation(), admitted=admitted)
     rows: sql.Composable
     if extras:
+        extra_names = chosen_extras(collection, properties)
+        source: sql.Composable = sql.SQL("x.properties")
+        merged: sql.Composable = sql.SQL("")
+        if collection.storage == "admin":  # the count and parent go with every feature
+            merged = sql.SQL(" || jsonb_build_object('units', f.units, 'parent', f.parent)")
+        if coalesced:
+            # A merged feature's values are its rollup.
+            source = sql.SQL("coalesce(x.properties, f.rollup)")
+            rolled_columns = [p.name for p in chosen if p.source == "column" and p.name in ROLLED_UP_COLUMNS]
+            if rolled_columns:
+                merged = sql.SQL(
+                    " || (SELECT coalesce(jsonb_object_agg(key, value), '{{}}') FROM jsonb_each(f.rollup) "
+                    "WHERE key = ANY({}))"
+                ).format(sql.Literal(rolled_columns)) + merged
         # Indicator values for all the tile's units in one set-based call, not one call per unit.
         rows = sql.SQL(
-            "SELECT f.fid, f.geom, f.props || {extra} AS props FROM f "
-            "LEFT JOIN pishraft_units_properties(ARRAY(SELECT fid FROM f WHERE geom IS NOT NULL)) x "
+            "SELECT f.fid, f.geom, f.props || {extra}{merged} AS props FROM f "
+            "LEFT JOIN pishraft_units_properties(ARRAY(SELECT fid FROM f WHERE geom IS NOT NULL AND fid IS NOT NULL)) x "
             "ON x.unit_id = f.fid WHERE f.geom IS NOT NULL"
-        ).format(extra=extra_properties_sql(sql.SQL("x.properties"), chosen_extras(collection, properties)))
+        ).format(extra=extra_properties_sql(source, extra_names), merged=merged)
     else:
         rows = sql.SQL("SELECT * FROM f WHERE f.geom IS NOT NULL")
     columns = sql.SQL(", ").join([sql.Identifier("fid"), sql.Identifier("geom"), *encoded])
-
-    def encode(min_area_px: int) -> sql.Composed:
-        # The area of the whole unit at this zoom, not of its part on the tile, so that a
-        # unit is kept or left out on every tile alike. Looked up only for an over-budget
-        # tile: most tiles never need it.
-        where: sql.Composable = sql.SQL("")
-        if min_area_px:
-            where = sql.SQL(
-                " WHERE fid IN (SELECT g.unit_id FROM b, admin_unit_tile_geom g "
-                "WHERE g.zoom = {z} AND g.geom && b.env_px AND ST_Area(g.geom) >= {area})"
-            ).format(z=sql.Literal(z), area=sql.Literal(min_area_px * SCREEN_PIXEL ** 2))
-        return sql.SQL(
-            "SELECT ST_AsMVT(t, {layer}, {extent}, 'geom', 'fid') AS mvt FROM (SELECT {columns} FROM r{where}) t"
-        ).format(layer=sql.Literal(collection.id), extent=sql.Literal(EXTENT), columns=columns, where=where)
-
-    if sparser:
-        # Tried in turn, lazily: each encoding only runs when the ones before it were over budget.
-        *tried, last = [encode(area) for area in (0, *SPARSER_MIN_AREAS_PX)]
-        tile = sql.SQL("COALESCE({})").format(sql.SQL(", ").join(
-            [*(sql.SQL("(SELECT mvt FROM ({}) e WHERE length(mvt) <= %(budget)s)").format(q) for q in tried),
-             sql.SQL("({})").format(last)]))
-    else:
-        tile = sql.SQL("({})").format(encode(0))
+    tile = sql.SQL(
+        "(SELECT ST_AsMVT(t, {layer}, {extent}, 'geom', 'fid') AS mvt FROM (SELECT {columns} FROM r) t)"
+    ).format(layer=sql.Literal(collection.id), extent=sql.Literal(EXTENT), columns=columns)
     return sql.SQL(
-        "WITH b AS MATERIALIZED (SELECT {bounds}), f AS MATERIALIZED ({features}), r AS {kept} ({rows}) "
+        "WITH {bounds}f AS MATERIALIZED ({features}), r AS {kept} ({rows}) "
         "SELECT {tile}, ({generation})"
     ).format(bounds=bounds, features=features, rows=rows, tile=tile, generation=sql.SQL(GENERATION_SQL),
              # The indicator values are looked up once; plain rows are only a filter on f.
@@ -192,11 +178,14 @@ def tile_sql(collection: Collection, z: int, properties: Sequence[Property] | No
 
 def tile_parameters(z: int, y: int, x: int) -> dict[str, int]:
     """The parameters of a :func:`tile_sql` statement for tile (z, y, x)."""
-    return {"z": z, "x": x, "y": y, "budget": TILE_BUDGET_BYTES}
+    return {"z": z, "x": x, "y": y}
 
 
-def _tile_column(prop: Property) -> sql.Composable:
-    column = sql.SQL("s.{}").format(sql.Identifier(prop.name))
+def _tile_column(prop: Property, coalesced: bool = False) -> sql.Composable:
+    column: sql.Composable = sql.SQL("s.{}").format(sql.Identifier(prop.name))
+    if coalesced and prop.name in ROLLED_UP_COLUMNS:  # a merged feature's is rolled up
+        column = sql.SQL("coalesce({}, (c.rollup ->> {})::numeric::{})").format(
+            column, sql.Literal(prop.name), sql.SQL(prop.sql_type))
     if prop.kind in ("date", "datetime"):
         # The JSON text of a date, as in the features API (not PostgreSQL's output format).
         column = sql.SQL("to_jsonb({}) #>> '{{}}'").format(column)
@@ -349,6 +338,8 @@ def tilejson(collection: Collection, tiles_url: str, *, vector: bool, min_zoom: 
             "maxzoom": max_zoom,
             "fields": {p.name: _tilejson_type(p) for p in collection.properties},
         }]
+        if collection.storage == "admin":
+            document["vector_layers"][0]["fields"] |= COALESCED_FIELDS
     return document
 
 

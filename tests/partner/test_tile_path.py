@@ -23,7 +23,7 @@ import pytest
 import uvicorn
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import text
+from sqlalchemy import event, text
 
 from api.middleware import ConcurrencyLimit
 from spatial.accounts import users as accounts
@@ -88,7 +88,7 @@ def _renders_held() -> Iterator[None]:
     """Tile statements on the prepared boundaries wait in PostgreSQL until the block ends."""
     with get_engine().connect() as connection:
         transaction = connection.begin()
-        connection.execute(text("LOCK TABLE admin_unit_tile_geom IN ACCESS EXCLUSIVE MODE"))
+        connection.execute(text("LOCK TABLE admin_unit_coalesced_tile IN ACCESS EXCLUSIVE MODE"))
         try:
             yield
         finally:
@@ -102,7 +102,7 @@ def _until_a_render_waits() -> None:
     with get_engine().connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
         while not connection.execute(text(
                 "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
-                "AND query LIKE 'WITH b AS MATERIALIZED%'")).scalar():
+                "AND query LIKE 'WITH f AS MATERIALIZED%'")).scalar():
             assert time.monotonic() < deadline, "no tile statement reached the database"
             time.sleep(0.05)
 
@@ -123,6 +123,23 @@ def test_a_miss_renders_and_the_next_request_is_a_hit(anonymous: TestClient, wel
     assert again.headers["server-timing"] == "tile;desc=hit"
     for header in ("etag", "cache-control", "content-type", "vary", *SECURITY):
         assert again.headers[header] == first.headers[header], header
+
+
+def test_a_hit_takes_no_database_connection(anonymous: TestClient, wells: str) -> None:
+    anonymous.get(TILE)  # rendered or found, and the generation remembered
+    checkouts: list[object] = []
+
+    def checked_out(*_: object) -> None:
+        checkouts.append(_)
+
+    event.listen(get_engine().pool, "checkout", checked_out)
+    try:
+        hit = anonymous.get(TILE)
+    finally:
+        event.remove(get_engine().pool, "checkout", checked_out)
+    assert hit.headers["server-timing"] == "tile;desc=hit"
+    # The key check's session connects only when a credential has to be looked up.
+    assert checkouts == []
 
 
 def test_a_matching_etag_gets_304(anonymous: TestClient, wells: str) -> None:

@@ -10,7 +10,6 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from spatial.db.engine import session_scope
-from spatial.serving.tiles import pixel_m
 
 TEHRAN = (51.39, 35.69)
 WEB_MERCATOR = morecantile.tms.get("WebMercatorQuad")
@@ -43,69 +42,32 @@ def test_tiles_hold_the_units_of_their_area_with_attributes(client: TestClient, 
                                                             level: str, z: int) -> None:
     tile = _decode(client, collection, *_tile_at(z))
     features = tile[collection]["features"]
-    codes = {f["properties"]["code"] for f in features}
+    codes = {f["properties"]["code"] for f in features if f["properties"]["units"] == 1}
+    # Small units may be merged at low zooms: their codes are the merged features' members.
+    z, y, x = _tile_at(z)
+    codes |= set(session.execute(text(
+        """SELECT unnest(codes) FROM admin_unit_coalesced_tile WHERE level = :level AND zoom = :z AND x = :x
+           AND y = :y AND units > 1"""), {"level": level, "z": z, "x": x, "y": y}).scalars())
     # Features touching the tile only within the buffer may be in it too, never one missing.
-    assert _codes_in_tile(session, level, *_tile_at(z)) <= codes
-    sample = features[0]["properties"]
+    assert _codes_in_tile(session, level, z, y, x) <= codes
+    sample = next(f["properties"] for f in features if f["properties"]["units"] == 1)
     assert {"name_en", "population", "unemployment_rate"} <= set(sample)
     assert isinstance(sample["unemployment_rate"], float)
 
 
-def _rings(geometry: dict) -> set[tuple[tuple[int, int], ...]]:
-    """The rings of a decoded (multi)polygon, each from its smallest vertex: where a ring
-    starts is no part of its shape."""
-    polygons = [geometry["coordinates"]] if geometry["type"] == "Polygon" else geometry["coordinates"]
-    rings = set()
-    for ring in (ring for polygon in polygons for ring in polygon):
-        points = [tuple(point) for point in ring[:-1]]  # the last point closes the ring
-        start = points.index(min(points))
-        rings.add(tuple(points[start:] + points[:start]))
-    return rings
-
-
-@pytest.mark.parametrize("z", [5, 7, 10])
-def test_prepared_boundaries_draw_what_st_asmvtgeom_draws(client: TestClient, session: Session, z: int) -> None:
-    z, y, x = _tile_at(z)
-    served = {f["id"]: f["geometry"] for f in _decode(client, "neighbourhoods", z, y, x)["neighbourhoods"]["features"]}
-    # Each unit through ST_AsMVTGeom, as tiles were made before boundaries were prepared
-    # in tile-extent units: simplified to half a tile pixel, at least one screen pixel big.
-    exact = session.execute(text(
-        """SELECT ST_AsMVT(t, 'neighbourhoods', 4096, 'geom', 'fid') FROM (
-               SELECT u.id AS fid, ST_AsMVTGeom(s.geom, ST_TileEnvelope(:z, :x, :y), 4096, 64, true) AS geom
-               FROM admin_unit u CROSS JOIN LATERAL
-                    ST_SimplifyPreserveTopology(ST_Transform(u.geom, 3857), :half) AS s(geom)
-               WHERE u.level = 'neighbourhood' AND u.valid_to IS NULL AND ST_Area(s.geom) >= :screen ^ 2) t
-           WHERE t.geom IS NOT NULL"""),
-        {"half": pixel_m(z) / 2, "screen": pixel_m(z) * 16, "z": z, "x": x, "y": y}).scalar()
-    expected = {f["id"]: f["geometry"] for f in mapbox_vector_tile.decode(bytes(exact))["neighbourhoods"]["features"]}
-    assert served.keys() == expected.keys()
-    # Units whose prepared boundary reaches beyond the tile's buffer.
-    crossing = set(session.execute(text(
-        """SELECT unit_id FROM admin_unit_tile_geom WHERE zoom = :z AND unit_id = ANY(:ids) AND NOT geom @
-           ST_MakeEnvelope(:x * 4096 - 64, :y * 4096 - 64, :x * 4096 + 4160, :y * 4096 + 4160, 0)"""),
-        {"z": z, "x": x, "y": y, "ids": sorted(served)}).scalars())
-    assert crossing and len(crossing) < len(served)  # both kinds in the tile
-    for fid, geometry in served.items():
-        if fid in crossing:  # clipped to the buffer, as ST_AsMVTGeom clips (its rings may start elsewhere)
-            coordinates = [v for ring in _rings(geometry) for point in ring for v in point]
-            assert -64 <= min(coordinates) and max(coordinates) <= 4160
-            assert min(coordinates) < 0 or max(coordinates) > 4096
-            assert _rings(geometry) == _rings(expected[fid])
-        else:  # translated only: the very same geometry
-            assert geometry == expected[fid]
-
-
 def test_low_zoom_tiles_of_small_units_carry_code_and_headline_indicators_only(client: TestClient, session: Session) -> None:
-    features = _decode(client, "neighbourhoods", *_tile_at(5))["neighbourhoods"]["features"]
+    features = [f for f in _decode(client, "neighbourhoods", *_tile_at(5))["neighbourhoods"]["features"]
+                if f["properties"]["units"] == 1] or _decode(client, "neighbourhoods", *_tile_at(7))["neighbourhoods"]["features"]
     indicators = set(session.execute(text(
         """SELECT DISTINCT i.code FROM indicator i JOIN indicator_value v ON v.indicator_id = i.id
            JOIN admin_unit u ON u.id = v.unit_id
            WHERE u.code = :code AND i.domain IN ('capacity', 'deprivation')"""), {"code": features[0]["properties"]["code"]}
     ).scalars())
     assert {"unemployment_rate", "literacy_rate"} <= indicators
-    assert set(features[0]["properties"]) == {"code"} | indicators
-    named = _decode(client, "neighbourhoods", *_tile_at(5), properties="code,name_en")["neighbourhoods"]
-    assert set(named["features"][0]["properties"]) == {"code", "name_en"}
+    assert set(features[0]["properties"]) == {"code", "population", "units", "parent"} | indicators
+    named = _decode(client, "neighbourhoods", *_tile_at(8), properties="code,name_en")["neighbourhoods"]
+    assert {"code", "name_en", "units", "parent"} == set(next(
+        f["properties"] for f in named["features"] if f["properties"]["units"] == 1))
 
 
 def test_z5_tiles_stay_under_500_kb(client: TestClient) -> None:
@@ -117,7 +79,8 @@ def test_z5_tiles_stay_under_500_kb(client: TestClient) -> None:
 
 def test_properties_choose_the_tile_attributes(client: TestClient) -> None:
     tile = _decode(client, "counties", *_tile_at(6), properties="code,literacy_rate")
-    assert set(tile["counties"]["features"][0]["properties"]) == {"code", "literacy_rate"}
+    # Beside the chosen ones, every administrative feature says how many units it holds and their parent.
+    assert set(tile["counties"]["features"][0]["properties"]) == {"code", "literacy_rate", "units", "parent"}
 
 
 def test_layer_tiles_hold_the_layer_attributes(client: TestClient, wells: str) -> None:
@@ -205,59 +168,3 @@ def test_raster_collections_have_no_vector_tiles(client: TestClient, elevation: 
     response = client.get("/collections/elevation/tiles/WebMercatorQuad/8/101/164")
     assert response.status_code == 404
     assert "map/tiles" in response.json()["error"]["message"]
-
-
-def test_units_smaller_than_a_screen_pixel_are_left_out_until_they_can_be_seen(client: TestClient,
-                                                                               session: Session) -> None:
-    z, y, x = _tile_at(3)
-    # Neighbourhoods of this tile, simplified to half a tile pixel of zoom 3, by area in
-    # screen pixels (16 tile pixels wide).
-    areas = dict(session.execute(text(
-        """SELECT u.code, ST_Area(ST_SimplifyPreserveTopology(ST_Transform(u.geom, 3857), :half)) / :screen ^ 2
-           FROM admin_unit u WHERE u.level = 'neighbourhood' AND u.valid_to IS NULL
-             AND ST_Intersects(ST_Transform(u.geom, 3857), ST_TileEnvelope(:z, :x, :y))"""),
-        {"half": pixel_m(z) / 2, "screen": pixel_m(z) * 16, "z": z, "x": x, "y": y}).all())
-    small = {code for code, pixels in areas.items() if pixels < 1}
-    assert small and len(small) < len(areas)  # the demo data has both kinds at zoom 3
-    # They have no prepared boundary at zoom 3.
-    assert not session.execute(text(
-        """SELECT count(*) FROM admin_unit u JOIN admin_unit_tile_geom g ON g.unit_id = u.id
-           WHERE u.code = ANY(:small) AND u.valid_to IS NULL AND g.zoom = :z"""),
-        {"small": sorted(small), "z": z}).scalar()
-    codes = {f["properties"]["code"] for f in _decode(client, "neighbourhoods", z, y, x)["neighbourhoods"]["features"]}
-    assert codes.isdisjoint(small)
-    assert {code for code, pixels in areas.items() if pixels >= 1.01} <= codes
-    # Where a small unit covers pixels, it is drawn.
-    code = sorted(small)[0]
-    lon, lat = session.execute(text("SELECT ST_X(p), ST_Y(p) FROM (SELECT ST_PointOnSurface(geom) p FROM admin_unit "
-                                    "WHERE code = :c AND valid_to IS NULL) s"), {"c": code}).one()
-    deeper = _decode(client, "neighbourhoods", *_tile_at(10, lon, lat))["neighbourhoods"]["features"]
-    assert code in {f["properties"]["code"] for f in deeper}
-
-
-@pytest.mark.parametrize("chosen", [None, "code,name_en,population"], ids=["with-indicators", "plain-columns"])
-def test_a_unit_tile_over_budget_leaves_out_its_smallest_units(session: Session, monkeypatch: pytest.MonkeyPatch,
-                                                               chosen: str | None) -> None:
-    from spatial.serving import tiles
-    from spatial.serving.collections import get_collection
-    from spatial.serving.features import parse_properties
-
-    z, y, x = _tile_at(5)
-    neighbourhoods = get_collection(session, "neighbourhoods")
-    properties = parse_properties(neighbourhoods, chosen)
-    full = tiles.vector_tile(session, neighbourhoods, z, y, x, properties)
-    # The demo's tiles are small: a budget of half this one makes it over budget.
-    monkeypatch.setattr(tiles, "TILE_BUDGET_BYTES", len(full) // 2)
-    light = tiles.vector_tile(session, neighbourhoods, z, y, x, properties)
-    assert len(light) <= len(full) // 2
-
-    def codes(tile: bytes) -> set[str]:
-        return {f["properties"]["code"] for f in mapbox_vector_tile.decode(tile)["neighbourhoods"]["features"]}
-
-    kept, dropped = codes(light), codes(full) - codes(light)
-    assert kept and dropped
-    # What is left out is smaller, on screen at this zoom, than everything kept.
-    area = dict(session.execute(text(
-        """SELECT u.code, ST_Area(g.geom) FROM admin_unit u JOIN admin_unit_tile_geom g ON g.unit_id = u.id
-           WHERE g.zoom = :z AND u.code = ANY(:codes)"""), {"z": z, "codes": list(kept | dropped)}).all())
-    assert max(area[c] for c in dropped) < min(area[c] for c in kept)

@@ -72,8 +72,8 @@ def _partner() -> ModuleType:
     return importlib.import_module("spatial.db.migrations.versions.0005_partner")
 
 
-def upgrade() -> None:
-    _partner().drop_generalised()
+def create_tile_geom() -> None:
+    """The table, its triggers and rows from the current units (also the downgrade of ``0023_coalesced_tiles``)."""
     op.create_table(
         "admin_unit_tile_geom",
         sa.Column("unit_id", sa.Integer(), nullable=False),
@@ -104,13 +104,23 @@ def upgrade() -> None:
     for zoom in range(MAX_ZOOM + 1):
         op.execute(f"CREATE INDEX ix_admin_unit_tile_geom_geom_z{zoom} ON admin_unit_tile_geom "
                    f"USING gist (geom) WHERE zoom = {zoom}")
-    op.execute(_BUMP_GENERATION)
 
 
-def downgrade() -> None:
+def drop_tile_geom() -> None:
+    """Drop the table and its triggers (also the upgrade of ``0023_coalesced_tiles``)."""
     op.execute("DROP TRIGGER IF EXISTS admin_unit_tile_geom_insert ON admin_unit")
     op.execute("DROP TRIGGER IF EXISTS admin_unit_tile_geom_update ON admin_unit")
     op.execute("DROP FUNCTION IF EXISTS pishraft_prepare_tile_geom()")
     op.drop_table("admin_unit_tile_geom")
+
+
+def upgrade() -> None:
+    _partner().drop_generalised()
+    create_tile_geom()
+    op.execute(_BUMP_GENERATION)
+
+
+def downgrade() -> None:
+    drop_tile_geom()
     _partner().create_generalised()
     op.execute(_BUMP_GENERATION)
