@@ -11,6 +11,10 @@ from spatial.models.base import Base
 from spatial.models.catalogue import Layer
 from spatial.models.generalised import AdminUnitTileGeom
 from spatial.models.indicators import Indicator, IndicatorValue
+from spatial.models.journey import (
+    AssessmentRound, AssessmentScore, Attendance, CoreDraft, CoreStageEvent, Course, CourseCore, CourseSession,
+    ReviewComment, ReviewEvent,
+)
 from spatial.models.meta import Meta
 from spatial.models.roadmaps import (
     Action, Financing, Handover, HistoryEvent, KeyResult, Measurement, Organisation, PastPlan, Person,
@@ -23,5 +27,6 @@ __all__ = [
     "AfMeasure", "AfResult", "Allocation", "AllocationShare", "CompositeIndex", "DerivationJob", "IndexScore",
     "Action", "Financing", "Handover", "HistoryEvent", "KeyResult", "Measurement", "Organisation", "PastPlan",
     "Person", "ProgressCore", "Roadmap", "ApiKey", "AuditEntry", "FormToken", "ROLES", "RateBucket", "RevokedToken",
-    "SignInFailure", "User", "UserSession",
+    "SignInFailure", "User", "UserSession", "AssessmentRound", "AssessmentScore", "Attendance", "CoreDraft",
+    "CoreStageEvent", "Course", "CourseCore", "CourseSession", "ReviewComment", "ReviewEvent",
 ]
