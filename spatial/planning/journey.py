@@ -519,6 +519,12 @@ def draft_document(session: Session, roadmap_id: int) -> dict[str, Any]:
             "status": roadmap.status, "steps": steps}
 
 
+def draft_state(session: Session, roadmap_id: int) -> str | None:
+    """Where the review of a core's draft stands; ``None`` for a roadmap that is no core's draft."""
+    draft = session.get(CoreDraft, roadmap_id)
+    return draft.state if draft is not None else None
+
+
 def core_drafts(session: Session, core_id: int) -> list[dict[str, Any]]:
     """The core's drafts, oldest first."""
     ids = session.execute(text("SELECT roadmap_id FROM core_draft WHERE core_id = :c ORDER BY roadmap_id"),

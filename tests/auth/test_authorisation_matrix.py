@@ -50,6 +50,8 @@ EXPECTED: dict[tuple[str, str], str] = {
     ("GET", "/handovers/new"): "roadmaps:write",
     ("GET", "/cores/new"): "roadmaps:write",
     ("GET", "/cores/{core_id}/edit"): "roadmaps:write",
+    ("GET", "/cores/rounds/new"): "roadmaps:write",
+    ("GET", "/cores/courses/new"): "roadmaps:write",
     ("GET", "/past-plans/new"): "roadmaps:write",
     ("GET", "/layers/upload"): "layers:write",
     ("GET", "/indicators/import"): "indicators:write",
