@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from spatial.jalali import persian_digits
 from spatial.messages import label, t
 from spatial.planning import journey
 from spatial.planning.cores import core_document
@@ -32,6 +33,10 @@ Section = Callable[[Session, dict[str, Any], str], Table]
 
 def _day(moment: str | None) -> date | None:
     return date.fromisoformat(moment[:10]) if moment else None
+
+
+def _digits(value: int, lang: str) -> str:
+    return persian_digits(value) if lang == "fa" else str(value)
 
 
 def facts_table(session: Session, core: dict[str, Any], lang: str) -> Table:
@@ -51,10 +56,10 @@ def facts_table(session: Session, core: dict[str, Any], lang: str) -> Table:
 
 
 def stages_table(session: Session, core: dict[str, Any], lang: str) -> Table:
-    """Every stage the core reached, the day, who moved it and why."""
-    rows: list[list[Cell]] = [[label("core_stage", e["to_stage"], lang), _day(e["at"]), e["by"], e["reason"]]
+    """Every stage the core reached: the day (first, as a chronicle reads), the stage, who moved it and why."""
+    rows: list[list[Cell]] = [[_day(e["at"]), label("core_stage", e["to_stage"], lang), e["by"], e["reason"]]
                               for e in core["stages"]]
-    return Table(t("card.stages", lang), [t("core.stage", lang), t("card.on", lang), t("card.by", lang),
+    return Table(t("card.stages", lang), [t("card.on", lang), t("core.stage", lang), t("card.by", lang),
                                           t("card.reason", lang)], rows)
 
 
@@ -65,8 +70,8 @@ def assessment_table(session: Session, core: dict[str, Any], lang: str) -> Table
         for criterion in found["criteria"]:
             rows.append([found["title"], criterion["name"], criterion["weight"], found["means"][criterion["code"]]])
         rows.append([found["title"], label("assessment_method", found["method"], lang), None, found["score"]])
-        rows.append([found["title"], t("card.rank", lang),
-                     None, t("card.rank_of", lang, rank=found["rank"], of=found["of"])])
+        rows.append([found["title"], t("card.rank", lang), None,
+                     t("card.rank_of", lang, rank=_digits(found["rank"], lang), of=_digits(found["of"], lang))])
     return Table(t("card.assessment", lang), [t("assessment.round", lang), t("assessment.criterion", lang),
                                               t("assessment.weight", lang), t("core.score", lang)], rows)
 
@@ -89,9 +94,9 @@ def drafts_table(session: Session, core: dict[str, Any], lang: str) -> Table:
     for draft in journey.core_drafts(session, core["id"]):
         for step in draft["steps"]:
             said = [step["note"]] + [c["text"] for c in step["comments"]]
-            rows.append([draft["title"], label("review_step", step["step"], lang), _day(step["at"]), step["by"],
+            rows.append([_day(step["at"]), label("review_step", step["step"], lang), draft["title"], step["by"],
                          "\n".join(s for s in said if s)])
-    return Table(t("card.drafts", lang), [t("journey.draft_title", lang), t("journey.step", lang), t("card.on", lang),
+    return Table(t("card.drafts", lang), [t("card.on", lang), t("journey.step", lang), t("journey.draft_title", lang),
                                           t("card.by", lang), t("card.reason", lang)], rows)
 
 
