@@ -94,7 +94,7 @@ def create_core(request: Request, sent: Submitted = Depends(form_for("roadmaps:w
     name = errors.text(sent, "name", LABELS["name"], max_len=200)
     unit = errors.text(sent, "unit", LABELS["unit"], max_len=64)
     members = errors.number(sent, "members_count", LABELS["members_count"], required=False)
-    kind = errors.choice(sent, "kind", LABELS["kind"], CORE_KINDS)
+    kind = errors.choice(sent, "kind", LABELS["kind"], CORE_KINDS, required=False) or "other"
     contacts = errors.text(sent, "contacts", LABELS["contacts"], required=False, max_len=1000)
     member_ids = _member_ids(errors, sent)
     if not errors:
@@ -208,7 +208,7 @@ def update_core(request: Request, core_id: int, sent: Submitted = Depends(form_f
     core = _editable(core_id, principal)
     name = errors.text(sent, "name", LABELS["name"], max_len=200)
     members = errors.number(sent, "members_count", LABELS["members_count"], required=False)
-    kind = errors.choice(sent, "kind", LABELS["kind"], CORE_KINDS)
+    kind = errors.choice(sent, "kind", LABELS["kind"], CORE_KINDS, required=False) or core["kind"]
     contacts = errors.text(sent, "contacts", LABELS["contacts"], required=False, max_len=1000)
     member_ids = _member_ids(errors, sent)
     # A member's account, chosen beside their name (a member chosen just now gets one on the next edit).
