@@ -23,7 +23,7 @@ from api.pages.render import lang_of, page_router, redirect, render
 from api.pages.security import Submitted, form_for, viewer_of
 from spatial.accounts.users import list_users
 from spatial.db.engine import session_scope
-from spatial.errors import Conflict, Forbidden, InvalidInput
+from spatial.errors import Conflict, InvalidInput
 from spatial.models.journey import ASSESSMENT_METHODS, REVIEW_SECTIONS
 from spatial.planning import journey
 from spatial.planning.cores import core_document, list_cores
@@ -41,7 +41,8 @@ LABELS = {"title": "assessment.title", "unit": "core.area", "method": "assessmen
           "required_sessions": "course.required_sessions", "held_on": "course.held_on", "topic": "course.topic",
           "person_ids": "course.attendance", "note": "journey.note", "decision": "journey.decision",
           "actions": "card.actions", "id": "journey.draft_title"}
-ERRORS = (InvalidInput, Conflict, Forbidden)
+#: What the core refuses beside a form's fields (a Forbidden one is answered with the 403 page).
+ERRORS = (InvalidInput, Conflict)
 
 
 def _organiser(request: Request) -> bool:
