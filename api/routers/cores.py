@@ -20,18 +20,16 @@ from spatial.planning.journey_inputs import (
     AttendanceIn, CourseIn, DraftIn, EnrolIn, NoteIn, ReviewIn, RoundIn, ScoresIn, SessionIn, StageMoveIn,
 )
 from spatial.planning.record_card import record_card
-from spatial.planning.roadmap_inputs import CoreIn, CorePatch, PastPlanIn, PastPlanPatch
+from spatial.planning.roadmap_inputs import CoreIn, CorePatch, CoreStage, PastPlanIn, PastPlanPatch
 
 router = APIRouter(tags=["progress cores and past plans"])
 
-Stage = Literal["proposed", "identified", "assessed", "selected", "in_training", "trained", "drafting", "submitted",
-                "adopted", "not_selected", "paused"]
 Outcome = Literal["succeeded", "partial", "failed"]
 
 
 @router.get("/api/cores", summary="Progress cores whose area lies in a unit, by stage")
 def list_cores(session: DbSession,
-               unit: QueryText = None, stage: Stage | None = None,
+               unit: QueryText = None, stage: CoreStage | None = None,
                _: Principal = Depends(require("read"))) -> list[dict[str, Any]]:
     return cores.list_cores(session, unit=unit, stage=stage)
 
