@@ -358,8 +358,8 @@ def list_courses(session: Session, unit: str | None = None) -> list[dict[str, An
 
 def add_session(session: Session, course_id: int, data: SessionIn, editor: Editor) -> dict[str, Any]:
     """Add a session to a course (organisers only)."""
-    _organiser(editor)
     course = get_or_404(session, Course, course_id, "course")
+    _organiser(editor)
     session.add(CourseSession(course_id=course.id, held_on=data.held_on, topic=data.topic))
     session.flush()
     return course_document(session, course)
@@ -367,9 +367,9 @@ def add_session(session: Session, course_id: int, data: SessionIn, editor: Edito
 
 def enrol(session: Session, course_id: int, core_id: int, editor: Editor) -> dict[str, Any]:
     """Put a selected core in a course (organisers only): it is in training from then on."""
-    _organiser(editor)
     course = get_or_404(session, Course, course_id, "course")
     core = get_or_404(session, ProgressCore, core_id, "progress core")
+    _organiser(editor)
     if core.stage not in ("selected", "in_training"):
         raise Conflict(f"Only selected cores are trained; this one is '{core.stage}'.",
                        reason="core_not_selected", field="core_id")
@@ -388,8 +388,8 @@ def record_attendance(session: Session, session_id: int, person_ids: list[int], 
     """Who attended a course session (replacing what was recorded; organisers only). Each must
     be a member of a core in the course. A core in training whose members now meet its
     courses' requirement becomes trained."""
-    _organiser(editor)
     held = get_or_404(session, CourseSession, session_id, "course session")
+    _organiser(editor)
     members: dict[int, int] = dict(session.execute(text("""SELECT m.person_id, m.core_id FROM core_member m
         JOIN course_core cc ON cc.core_id = m.core_id WHERE cc.course_id = :c"""), {"c": held.course_id}).all())
     for i, person_id in enumerate(person_ids):
@@ -463,9 +463,9 @@ def submit_draft(session: Session, roadmap_id: int, editor: Editor, note: str = 
 def review_draft(session: Session, roadmap_id: int, data: ReviewIn, editor: Editor) -> dict[str, Any]:
     """A planner's review of a submitted draft: ask for changes (a note or comments per section
     and per action) or adopt it, which approves the roadmap. Organisers only."""
-    _organiser(editor)
     draft = _draft(session, roadmap_id)
     roadmap = get_or_404(session, Roadmap, roadmap_id, "roadmap")
+    _organiser(editor)
     guard(session, editor, roadmap.unit_id)
     if draft.state != "submitted":
         raise Conflict(f"Only a submitted draft is reviewed; this one is '{draft.state}'.",
