@@ -39,6 +39,7 @@ LANGS: tuple[str, ...] = ("fa", "en")
 VOCABULARIES: tuple[str, ...] = (
     "sector", "financing", "action_status", "roadmap_status", "progress", "cluster", "role", "level",
     "layer_kind", "core_stage", "outcome", "organisation_kind", "domain", "scheme", "target_group", "criterion", "geometry",
+    "core_kind", "draft_state", "review_step", "review_section", "assessment_method",
 )
 #: Units of measure are looked up like vocabularies (``uom.<text>``) but are not codes.
 MEASURES = "uom"

@@ -1,6 +1,7 @@
-"""Progress cores: the list, a core's page (area, stage, assessment scores, training, the
-roadmaps it drafted), and the forms to register a core and to record its progress
-(:mod:`spatial.planning.cores`). Core members write only inside their own area."""
+"""Progress cores: the list, a core's page (area, kind, members, its journey's stages with the
+form that moves it, its assessments, training and drafts, the roadmaps it drafted), and the
+forms to register a core and to change it (:mod:`spatial.planning.cores`,
+:mod:`spatial.planning.journey`). Core members write only inside their own area."""
 
 from __future__ import annotations
 
@@ -13,13 +14,15 @@ from api.auth import Principal, require
 from api.pages.forms import VERSION_FIELD, FormErrors, opened_version, stale_context
 from api.pages.handovers import area_code, editor
 from api.pages.render import lang_of, page_router, redirect, render
-from api.pages.security import Submitted, form_for
+from api.pages.security import Submitted, form_for, viewer_of
 from spatial.db.engine import session_scope
-from spatial.errors import InvalidInput, VersionMismatch
+from spatial.errors import Conflict, InvalidInput, VersionMismatch
 from spatial.jalali import format_number
 from spatial.messages import has, t
-from spatial.models.roadmaps import CORE_STAGES
-from spatial.planning import cores
+from spatial.accounts.users import list_users
+from spatial.models.roadmaps import CORE_KINDS, CORE_STAGES, ProgressCore
+from spatial.planning import cores, journey
+from spatial.planning.journey_inputs import DraftIn
 from spatial.planning.people import list_people
 from spatial.planning.roadmap_inputs import CoreIn, CorePatch, parse
 from spatial.units.access import ensure_within_area
@@ -27,8 +30,14 @@ from spatial.units.hierarchy import get_unit
 
 router = page_router()
 
+#: The roles that organise cores' journeys (no new role: planners, and administrators).
+ORGANISERS = ("admin", "planner")
+
 LABELS = {"name": "core.name", "unit": "core.area", "members_count": "core.members", "stage": "core.stage",
-          "member_ids": "core.member_names",
+          "member_ids": "core.member_names", "kind": "core.kind", "contacts": "core.contacts",
+          "member_accounts": "core.member_accounts", "to": "journey.move_to", "reason": "card.reason",
+          "title": "journey.draft_title", "start_date": "journey.draft_start", "end_date": "journey.draft_end",
+          "core_id": "core.name",
           "assessment": "core.scores", "training": "core.training", "new_criterion": "core.new_criterion",
           "new_score": "core.score", "training_title": "core.training_title", "training_on": "core.training_on",
           "training_hours": "core.training_hours", "training_participants": "core.training_participants"}
@@ -45,8 +54,10 @@ def _with_words(request: Request, values: dict[str, Any]) -> dict[str, Any]:
     with session_scope() as session:
         members = [(str(p["id"]), f"{p['name']} — {p['role']}" if p["role"] else p["name"])
                    for p in list_people(session)]
-    return {"stages": CORE_STAGES, "criterion": lambda code: criterion_label(code, lang), "people": members,
-            **values}
+        core_accounts = [(u["username"], u["username"]) for u in list_users(session)
+                         if u["role"] == "core" and not u["disabled"]]
+    return {"stages": CORE_STAGES, "kinds": CORE_KINDS, "criterion": lambda code: criterion_label(code, lang),
+            "people": members, "core_accounts": core_accounts, **values}
 
 
 def _member_ids(errors: FormErrors, sent: Submitted) -> list[int]:
@@ -70,7 +81,7 @@ def cores_page(request: Request, unit: str | None = Query(None, max_length=64),
 @router.get("/cores/new")
 def new_core_form(request: Request, principal: Principal = Depends(require("roadmaps:write"))) -> Response:
     with session_scope() as session:
-        values = {"unit": area_code(session, principal) or "", "stage": "identified", "members_count": "",
+        values = {"unit": area_code(session, principal) or "", "kind": "other", "members_count": "",
                   "member_ids": []}
     return render(request, "core_form.html", _with_words(request, {"values": values, "core": None,
                                                                     "errors": FormErrors(lang_of(request))}))
@@ -83,29 +94,88 @@ def create_core(request: Request, sent: Submitted = Depends(form_for("roadmaps:w
     name = errors.text(sent, "name", LABELS["name"], max_len=200)
     unit = errors.text(sent, "unit", LABELS["unit"], max_len=64)
     members = errors.number(sent, "members_count", LABELS["members_count"], required=False)
-    stage = errors.choice(sent, "stage", LABELS["stage"], CORE_STAGES)
+    kind = errors.choice(sent, "kind", LABELS["kind"], CORE_KINDS, required=False) or "other"
+    contacts = errors.text(sent, "contacts", LABELS["contacts"], required=False, max_len=1000)
     member_ids = _member_ids(errors, sent)
     if not errors:
         try:
             with session_scope() as session:
-                made = cores.create_core(session, parse(CoreIn, {"name": name, "unit": unit, "stage": stage,
+                made = cores.create_core(session, parse(CoreIn, {"name": name, "unit": unit, "kind": kind,
+                                                                 "contacts": contacts,
                                                                  "members_count": int(members or 0),
                                                                  "member_ids": member_ids}), principal)
                 return redirect(request, f"/cores/{made['id']}")  # inside: the form's token is kept with the core
         except InvalidInput as exc:
             errors.from_domain(exc, LABELS)
-    values = {**{k: sent.text(k) for k in ("name", "unit", "members_count", "stage")},
+    values = {**{k: sent.text(k) for k in ("name", "unit", "members_count", "kind", "contacts")},
               "member_ids": sent.all("member_ids")}
     return render(request, "core_form.html", _with_words(request, {"values": values, "core": None, "errors": errors}),
                   status_code=422)
 
 
-@router.get("/cores/{core_id}")
-def core_page(request: Request, core_id: int, _: Principal = Depends(require("read"))) -> Response:
+def core_values(request: Request, core_id: int, errors: FormErrors | None = None,
+                values: dict[str, Any] | None = None) -> dict[str, Any]:
+    """What the core's page shows: the core, its journey (the moves open to the viewer, its
+    assessments, training and drafts) and the forms' errors and values."""
+    who = viewer_of(request)
     with session_scope() as session:
         core = cores.core_document(session, core_id)
         unit = get_unit(session, core["unit"])
-    return render(request, "core.html", _with_words(request, {"core": core, "unit": unit}))
+        model = session.get(ProgressCore, core_id)
+        organiser = who is not None and who.role in ORGANISERS
+        member = who is not None and journey.is_member(session, core_id, who.username)
+        moves = journey.allowed_moves(session, model) if organiser and model is not None else []
+        found = {"assessments": journey.core_assessments(session, core_id),
+                 "training": journey.core_training(session, core_id), "trained": journey.core_is_trained(session, core_id),
+                 "drafts": journey.core_drafts(session, core_id)}
+    return _with_words(request, {
+        "core": core, "unit": unit, "moves": [m for m in moves if m not in journey.BY_DRAFTS or core["stage"] == "paused"],
+        "may_draft": (organiser or member) and core["stage"] in ("trained", "adopted"), **found,
+        "errors": errors or FormErrors(lang_of(request)),
+        "values": values or {"unit": core["unit"], "start_date": None, "end_date": None}})
+
+
+@router.get("/cores/{core_id}")
+def core_page(request: Request, core_id: int, _: Principal = Depends(require("read"))) -> Response:
+    return render(request, "core.html", core_values(request, core_id))
+
+
+@router.post("/cores/{core_id}/stage")
+def move_stage(request: Request, core_id: int, sent: Submitted = Depends(form_for("roadmaps:write"))) -> Response:
+    """The organiser's move of the core to another stage, with a reason."""
+    errors = FormErrors(lang_of(request))
+    principal = editor(sent)
+    to = errors.choice(sent, "to", LABELS["to"], CORE_STAGES)
+    reason = errors.text(sent, "reason", LABELS["reason"], required=False, max_len=2000)
+    if not errors and to is not None:
+        try:
+            with session_scope() as session:
+                journey.move_stage(session, core_id, to, principal, reason)
+                return redirect(request, f"/cores/{core_id}")
+        except (InvalidInput, Conflict) as exc:
+            errors.from_domain(exc, LABELS)
+    return render(request, "core.html", core_values(request, core_id, errors), status_code=422)
+
+
+@router.post("/cores/{core_id}/drafts")
+def start_draft(request: Request, core_id: int, sent: Submitted = Depends(form_for("roadmaps:write"))) -> Response:
+    """A trained core starts drafting its progress map: the draft's page follows."""
+    errors = FormErrors(lang_of(request))
+    principal = editor(sent)
+    unit = errors.text(sent, "unit", "journey.draft_unit", max_len=64)
+    title = errors.text(sent, "title", LABELS["title"], max_len=300)
+    start = errors.date(sent, "start_date", LABELS["start_date"])
+    end = errors.date(sent, "end_date", LABELS["end_date"])
+    if not errors:
+        try:
+            with session_scope() as session:
+                made = journey.start_draft(session, core_id, parse(DraftIn, {
+                    "unit": unit, "title": title, "start_date": start, "end_date": end}), principal)
+                return redirect(request, f"/cores/drafts/{made['roadmap_id']}")
+        except (InvalidInput, Conflict) as exc:
+            errors.from_domain(exc, {**LABELS, "unit": "journey.draft_unit"})
+    values = {"unit": unit, "title": title, "start_date": sent.text("start_date"), "end_date": sent.text("end_date")}
+    return render(request, "core.html", core_values(request, core_id, errors, values), status_code=422)
 
 
 def _editable(core_id: int, principal: Principal) -> dict[str, Any]:
@@ -128,8 +198,10 @@ def edit_core_form(request: Request, core_id: int,
 def _stored_values(core: dict[str, Any], lang: str) -> dict[str, Any]:
     """A stored core as its form shows it: numbers as the page writes them (Persian digits in
     Persian; the form reads either)."""
+    accounts = {a["person_id"]: a["username"] for a in core["member_accounts"]}
     return {"name": core["name"], "members_count": format_number(core["members_count"], lang),
-            "stage": core["stage"], "member_ids": [str(i) for i in core["member_ids"]],
+            "kind": core["kind"], "contacts": core["contacts"], "member_ids": [str(i) for i in core["member_ids"]],
+            **{f"account.{m['id']}": accounts.get(m["id"], "") for m in core["members"]},
             **{f"score.{c}": format_number(s, lang, decimals=2) for c, s in core["assessment"].items()}}
 
 
@@ -140,8 +212,12 @@ def update_core(request: Request, core_id: int, sent: Submitted = Depends(form_f
     core = _editable(core_id, principal)
     name = errors.text(sent, "name", LABELS["name"], max_len=200)
     members = errors.number(sent, "members_count", LABELS["members_count"], required=False)
-    stage = errors.choice(sent, "stage", LABELS["stage"], CORE_STAGES)
+    kind = errors.choice(sent, "kind", LABELS["kind"], CORE_KINDS, required=False) or core["kind"]
+    contacts = errors.text(sent, "contacts", LABELS["contacts"], required=False, max_len=1000)
     member_ids = _member_ids(errors, sent)
+    # A member's account, chosen beside their name (a member chosen just now gets one on the next edit).
+    accounts = [{"person_id": m["id"], "username": sent.text(f"account.{m['id']}")} for m in core["members"]
+                if m["id"] in member_ids and sent.text(f"account.{m['id']}")]
     scores: dict[str, float] = {}
     for criterion in core["assessment"]:
         score = errors.number(sent, f"score.{criterion}", LABELS["new_score"], required=False)
@@ -161,7 +237,7 @@ def update_core(request: Request, core_id: int, sent: Submitted = Depends(form_f
                          "participants": int(people) if people is not None else None})
     if not errors:
         try:
-            patch = parse(CorePatch, {"name": name, "stage": stage,
+            patch = parse(CorePatch, {"name": name, "kind": kind, "contacts": contacts, "member_accounts": accounts,
                                       "members_count": int(members) if members is not None else core["members_count"],
                                       "member_ids": member_ids, "assessment": scores, "training": training})
             with session_scope() as session:

@@ -36,7 +36,7 @@ MEDIA = {"xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sh
 FONT_DIR = Path(__file__).resolve().parents[2] / "maps" / "static" / "vendor" / "vazirmatn"
 
 
-def _cell(value: object, lang: str) -> str:
+def printed(value: object, lang: str) -> str:
     """A cell as the printed page shows it: Jalali days and Persian digits in Persian."""
     if value is None:
         return ""
@@ -58,7 +58,7 @@ def download(request: Request, name: str, title: str, tables: list[Table], fmt: 
         body = to_csv(tables[0], lang)
     else:
         page = templates.get_template("print.html").render(context(request, {
-            "title": title, "tables": tables, "cell": lambda v: _cell(v, lang), "today": date.today()}))
+            "title": title, "tables": tables, "cell": lambda v: printed(v, lang), "today": date.today()}))
         body = to_pdf(page, FONT_DIR)
     disposition = f"attachment; filename=\"{name}.{fmt}\"; filename*=UTF-8''{quote(f'{name}.{fmt}')}"
     return Response(body, media_type=MEDIA[fmt], headers={"Content-Disposition": disposition,

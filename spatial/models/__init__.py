@@ -11,6 +11,10 @@ from spatial.models.base import Base
 from spatial.models.catalogue import Layer
 from spatial.models.generalised import AdminUnitCoalescedTile
 from spatial.models.indicators import Indicator, IndicatorValue
+from spatial.models.journey import (
+    AssessmentRound, AssessmentScore, Attendance, CoreDraft, CoreStageEvent, Course, CourseCore, CourseSession,
+    ReviewComment, ReviewEvent,
+)
 from spatial.models.meta import Meta
 from spatial.models.notifications import NotificationSent
 from spatial.models.roadmaps import (
@@ -24,5 +28,6 @@ __all__ = [
     "AfMeasure", "AfResult", "Allocation", "AllocationShare", "CompositeIndex", "DerivationJob", "IndexScore",
     "Action", "Disbursement", "Financing", "Handover", "HistoryEvent", "KeyResult", "Measurement", "Organisation", "PastPlan",
     "Person", "ProgressCore", "Roadmap", "ApiKey", "AuditEntry", "FormToken", "ROLES", "RateBucket", "RevokedToken",
-    "SignInFailure", "User", "UserSession", "NotificationSent",
+    "SignInFailure", "User", "UserSession", "NotificationSent", "AssessmentRound", "AssessmentScore", "Attendance",
+    "CoreDraft", "CoreStageEvent", "Course", "CourseCore", "CourseSession", "ReviewComment", "ReviewEvent",
 ]

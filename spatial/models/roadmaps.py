@@ -26,7 +26,15 @@ ACTION_STATUSES: tuple[str, ...] = ("planned", "in_progress", "done", "stalled",
 FINANCING_SOURCES: tuple[str, ...] = ("investment_fund", "bank_loan", "sponsor", "government_budget", "people")
 #: What a money movement of a financing line is: promised (committed) or paid out (disbursed).
 MONEY_KINDS: tuple[str, ...] = ("committed", "disbursed")
-CORE_STAGES: tuple[str, ...] = ("identified", "assessed", "selected", "trained")
+#: A progress core's journey, in order (:mod:`spatial.planning.journey` says which moves are allowed),
+#: then the two side stages a core may be moved to with a reason.
+CORE_STAGES: tuple[str, ...] = (
+    "proposed", "identified", "assessed", "selected", "in_training", "trained", "drafting", "submitted", "adopted",
+    "not_selected", "paused",
+)
+CORE_KINDS: tuple[str, ...] = (
+    "jihadi_group", "student_organisation", "community_institution", "cooperative", "other",
+)
 OUTCOMES: tuple[str, ...] = ("succeeded", "partial", "failed")
 ORGANISATION_KINDS: tuple[str, ...] = (
     "government", "economic_sponsor", "fund", "bank", "cooperative", "charity", "ngo", "other",
@@ -114,6 +122,8 @@ class CoreMember(Base):
 
     core_id: Mapped[int] = mapped_column(ForeignKey("progress_core.id", ondelete="CASCADE"), primary_key=True)
     person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="RESTRICT"), primary_key=True)
+    #: The member's account, if they sign in: they act on their own core's drafts only.
+    username: Mapped[str | None] = mapped_column(Text)
 
 
 class ProgressCore(Tracked, Base):
@@ -122,6 +132,7 @@ class ProgressCore(Tracked, Base):
     __tablename__ = "progress_core"
     __table_args__ = (
         CheckConstraint(_one_of("stage", CORE_STAGES), name="stage_known"),
+        CheckConstraint(_one_of("kind", CORE_KINDS), name="kind_known"),
         CheckConstraint("members_count >= 0", name="members_nonnegative"),
     )
 
@@ -129,7 +140,10 @@ class ProgressCore(Tracked, Base):
     name: Mapped[str] = mapped_column(Text, nullable=False)
     unit_id: Mapped[int] = mapped_column(ForeignKey("admin_unit.id", ondelete="RESTRICT"), nullable=False)
     members_count: Mapped[int] = mapped_column(Integer, nullable=False, server_default=text("0"))
-    stage: Mapped[str] = mapped_column(Text, nullable=False, server_default=text("'identified'"))
+    stage: Mapped[str] = mapped_column(Text, nullable=False, server_default=text("'proposed'"))
+    kind: Mapped[str] = mapped_column(Text, nullable=False, server_default=text("'other'"))
+    #: How to reach the core (a phone, an address, a channel), as the organiser wrote it.
+    contacts: Mapped[str] = mapped_column(Text, nullable=False, server_default=text("''"))
     # {criterion: score 0..100}
     assessment: Mapped[dict[str, float]] = mapped_column(JSONB, nullable=False, server_default=text("'{}'::jsonb"))
     # [{title, held_on (ISO), hours, participants}]

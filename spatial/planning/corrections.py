@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 from spatial.errors import Conflict, InvalidInput
 from spatial.models.roadmaps import Action, Financing, KeyResult, Measurement, Roadmap
 from spatial.planning.history import Document, Editor, now, record, recorded_update, row_document
-from spatial.planning.references import get_or_404, guard
+from spatial.planning.references import check_draft_write, get_or_404, guard
 from spatial.planning.roadmap_inputs import MeasurementPatch
 from spatial.planning.roadmaps import (
     action_document, get_roadmap, measurement_document, measurement_roadmap, roadmap_document, update_measurement,
@@ -73,6 +73,7 @@ def archive_roadmap(session: Session, roadmap_id: int, reason: str, editor: Edit
     """Archive a roadmap: it leaves lists and progress; its page and history stay."""
     roadmap = get_or_404(session, Roadmap, roadmap_id, "roadmap")
     guard(session, editor, roadmap.unit_id)
+    check_draft_write(session, editor, roadmap.id)
     _flip(session, "roadmap", roadmap, editor, lambda r: roadmap_document(session, r), roadmap.id,
           archive=True, reason=checked_reason(reason), operation="archive")
     return get_roadmap(session, roadmap.id)
@@ -90,6 +91,7 @@ def restore_roadmap(session: Session, roadmap_id: int, editor: Editor, reason: s
 def _action(session: Session, action_id: int, editor: Editor) -> Action:
     action = get_or_404(session, Action, action_id, "action")
     guard(session, editor, action.roadmap.unit_id)
+    check_draft_write(session, editor, action.roadmap_id)
     return action
 
 

@@ -14,7 +14,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from spatial.units.access import ensure_within_area
-from spatial.errors import Forbidden, InvalidInput, NotFound
+from spatial.errors import Conflict, Forbidden, InvalidInput, NotFound
 from spatial.planning.history import Editor, row_document
 
 T = TypeVar("T")
@@ -99,6 +99,37 @@ def guard(session: Session, editor: Editor, unit_id: int | None) -> None:
                             reason="outside_your_area", field="unit")
         return
     ensure_within_area(session, unit_id, editor.area_unit_id)
+
+
+def is_organiser(editor: Editor) -> bool:
+    """Organisers are editors without an area restriction (planners, administrators, the CLI);
+    progress-core members always have one."""
+    return editor.area_unit_id is None
+
+
+def is_member(session: Session, core_id: int, username: str) -> bool:
+    """True when ``username`` is the account of a member of core ``core_id``."""
+    return session.execute(text("SELECT 1 FROM core_member WHERE core_id = :c AND username = :u"),
+                           {"c": core_id, "u": username}).first() is not None
+
+
+#: Draft states in which its core's members may change a core's draft.
+EDITABLE_DRAFT: frozenset[str] = frozenset({"drafting", "changes_requested"})
+
+
+def check_draft_write(session: Session, editor: Editor, roadmap_id: int) -> None:
+    """Refuse a progress-core member's change to a core's draft that is not their core's, or
+    that is under review or adopted (organisers may change it)."""
+    draft = session.execute(text("SELECT core_id, state FROM core_draft WHERE roadmap_id = :r"),
+                            {"r": roadmap_id}).first()
+    if draft is None or is_organiser(editor):
+        return
+    if not is_member(session, draft.core_id, editor.username):
+        raise Forbidden(f"Roadmap {roadmap_id} is progress core {draft.core_id}'s draft; only its members change it.",
+                        reason="not_a_member")
+    if draft.state not in EDITABLE_DRAFT:
+        raise Conflict(f"Roadmap {roadmap_id} is '{draft.state}': under review or adopted, it changes again only "
+                       "if changes are asked for.", reason="draft_locked", field="id")
 
 
 def required(changes: dict[str, Any], fields: tuple[str, ...]) -> None:

@@ -22,7 +22,9 @@ from spatial.errors import InvalidInput
 RoadmapStatus = Literal["draft", "approved", "archived"]
 ActionStatus = Literal["planned", "in_progress", "done", "stalled", "cancelled"]
 FinancingSource = Literal["investment_fund", "bank_loan", "sponsor", "government_budget", "people"]
-CoreStage = Literal["identified", "assessed", "selected", "trained"]
+CoreStage = Literal["proposed", "identified", "assessed", "selected", "in_training", "trained", "drafting",
+                    "submitted", "adopted", "not_selected", "paused"]
+CoreKind = Literal["jihadi_group", "student_organisation", "community_institution", "cooperative", "other"]
 Outcome = Literal["succeeded", "partial", "failed"]
 OrganisationKind = Literal["government", "economic_sponsor", "fund", "bank", "cooperative", "charity", "ngo", "other"]
 
@@ -211,12 +213,23 @@ class TrainingIn(InputModel):
     participants: Count | None = None
 
 
+class MemberAccount(InputModel):
+    """A member's account: the person (a member of the core) signs in as ``username``."""
+
+    person_id: Id
+    username: str = Field(min_length=1, max_length=64)
+
+
 class CoreIn(InputModel):
     name: str = Field(min_length=1)
     unit: str = Field(description="Code of the core's area; it covers the unit's descendants")
+    kind: CoreKind = "other"
+    contacts: str = Field(default="", max_length=1000)
     members_count: Count = 0
     member_ids: list[Id] = Field(default=[], description="Ids of the people who are members, by name")
-    stage: CoreStage = "identified"
+    member_accounts: list[MemberAccount] = Field(default=[], description="Members who sign in, and as whom")
+    stage: CoreStage = Field(default="proposed", description="Where a core registered now stands; later moves "
+                                                            "go through POST /api/cores/{id}/stage")
     assessment: dict[str, float] = Field(default={}, description="Score 0..100 per criterion")
     training: list[TrainingIn] = []
     synthetic: bool = False
@@ -224,9 +237,11 @@ class CoreIn(InputModel):
 
 class CorePatch(InputModel):
     name: str | None = Field(default=None, min_length=1)
+    kind: CoreKind | None = None
+    contacts: str | None = Field(default=None, max_length=1000)
     members_count: Count | None = None
     member_ids: list[Id] | None = Field(default=None, description="The members by name (replaces the list)")
-    stage: CoreStage | None = None
+    member_accounts: list[MemberAccount] | None = Field(default=None, description="Replaces the list")
     assessment: dict[str, float] | None = None
     training: list[TrainingIn] | None = None
 

@@ -35,7 +35,8 @@ from spatial.analytics.indicators import known_indicator_codes, unit_snapshot
 from spatial.models.roadmaps import Action, Financing, KeyResult, Measurement, ProgressCore, Roadmap
 from spatial.planning.progress import action_features, roadmap_progress
 from spatial.planning.references import (
-    SUBTREE, get_or_404, guard, organisation_ref, person_ref, required, unit_filter, unit_ref, unit_summary,
+    SUBTREE, check_draft_write, get_or_404, guard, organisation_ref, person_ref, required, unit_filter, unit_ref,
+    unit_summary,
 )
 from spatial.planning.roadmap_inputs import (
     ActionIn, ActionPatch, KeyResultIn, MeasurementIn, MeasurementPatch, RoadmapIn, RoadmapPatch,
@@ -184,6 +185,7 @@ def update_roadmap(session: Session, roadmap_id: int, patch: RoadmapPatch, edito
     ``opened``: the version the edit was made against (see :mod:`spatial.planning.versions`)."""
     roadmap = get_or_404(session, Roadmap, roadmap_id, "roadmap")
     guard(session, editor, roadmap.unit_id)
+    check_draft_write(session, editor, roadmap.id)
     changes = reconcile(session, "roadmap", roadmap, patch.model_dump(exclude_unset=True),
                         lambda r: roadmap_document(session, r), opened)
     required(changes, ("title", "start_date", "end_date", "status", "capacities", "advantages", "strategies"))
@@ -207,6 +209,7 @@ def refresh_current_state(session: Session, roadmap_id: int, editor: Editor) -> 
     """Take a new snapshot of the unit's indicators as the roadmap's current state."""
     roadmap = get_or_404(session, Roadmap, roadmap_id, "roadmap")
     guard(session, editor, roadmap.unit_id)
+    check_draft_write(session, editor, roadmap.id)
     _apply_roadmap(session, roadmap, {"current_state": take_current_state(session, roadmap.unit_id)}, editor)
     return get_roadmap(session, roadmap.id)
 
@@ -215,6 +218,7 @@ def delete_roadmap(session: Session, roadmap_id: int, editor: Editor, opened: Op
     """Delete a roadmap with its actions and measurements; all of it stays in the history."""
     roadmap = get_or_404(session, Roadmap, roadmap_id, "roadmap")
     guard(session, editor, roadmap.unit_id)
+    check_draft_write(session, editor, roadmap.id)
     reconcile(session, "roadmap", roadmap, {}, lambda r: roadmap_document(session, r), opened)
     for child in session.scalars(select(Roadmap).where(Roadmap.parent_roadmap_id == roadmap.id)):
         _apply_roadmap(session, child, {"parent_roadmap_id": None}, editor)
@@ -291,6 +295,7 @@ def create_action(session: Session, data: ActionIn, editor: Editor) -> dict[str,
     if roadmap is None:
         raise InvalidInput(f"roadmap_id: no roadmap has id {data.roadmap_id}.", reason="roadmap_not_found", field="roadmap_id")
     guard(session, editor, roadmap.unit_id)
+    check_draft_write(session, editor, roadmap.id)
     values = data.model_dump(exclude={"roadmap_id", "financing", "key_results", "geometry", "source"})
     values["source"] = (source_document(session, data.source, ("action", "past_plan"), "source")
                         if data.source is not None else None)
@@ -323,6 +328,7 @@ def update_action(session: Session, action_id: int, patch: ActionPatch, editor: 
     action = get_or_404(session, Action, action_id, "action")
     roadmap = action.roadmap
     guard(session, editor, roadmap.unit_id)
+    check_draft_write(session, editor, roadmap.id)
     changes = reconcile(session, "action", action, patch.model_dump(exclude_unset=True), action_document, opened)
     patch = ActionPatch.model_validate(changes)
     required(changes, ("title", "sector", "target_group", "status", "financing", "key_results"))
@@ -388,6 +394,7 @@ def delete_action(session: Session, action_id: int, editor: Editor, opened: Open
     """Delete an action with its measurements; all of it stays in the history."""
     action = get_or_404(session, Action, action_id, "action")
     guard(session, editor, action.roadmap.unit_id)
+    check_draft_write(session, editor, action.roadmap_id)
     reconcile(session, "action", action, {}, action_document, opened)
     _record_action_delete(session, action, editor)
     session.delete(action)

@@ -52,6 +52,8 @@ EXPECTED: dict[tuple[str, str], str] = {
     ("GET", "/handovers/new"): "roadmaps:write",
     ("GET", "/cores/new"): "roadmaps:write",
     ("GET", "/cores/{core_id}/edit"): "roadmaps:write",
+    ("GET", "/cores/rounds/new"): "roadmaps:write",
+    ("GET", "/cores/courses/new"): "roadmaps:write",
     ("GET", "/past-plans/new"): "roadmaps:write",
     ("POST", "/units/{code}/consolidate"): "roadmaps:write",  # a roadmap from a unit's past plans
     ("GET", "/past-plans/{plan_id}/edit"): "roadmaps:write",

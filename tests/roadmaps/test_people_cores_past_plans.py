@@ -65,9 +65,11 @@ def test_cores_over_http(client: TestClient) -> None:
     assert created.status_code == 201
     core = created.json()
     assert core["unit"] == COUNTY and core["mean_score"] == 70 and core["training"][0]["held_on"] == "2025-02-01"
-    moved = client.patch(f"/api/cores/{core['id']}", json={"stage": "trained"}).json()
-    assert moved["stage"] == "trained"
-    assert core["id"] in [c["id"] for c in client.get("/api/cores", params={"unit": "IR-15", "stage": "trained"}
+    # A stage moves only along the journey (tests/roadmaps/test_core_journey.py), never by a patch.
+    assert client.patch(f"/api/cores/{core['id']}", json={"stage": "trained"}).status_code == 422
+    moved = client.post(f"/api/cores/{core['id']}/stage", json={"to": "selected", "reason": "top score"}).json()
+    assert moved["stage"] == "selected"
+    assert core["id"] in [c["id"] for c in client.get("/api/cores", params={"unit": "IR-15", "stage": "selected"}
                                                       ).json()]
     bad = client.post("/api/cores", json={"name": "x", "unit": COUNTY, "assessment": {"commitment": 140}})
     assert bad.status_code == 422 and bad.json()["error"]["field"] == "assessment.commitment"
