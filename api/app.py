@@ -12,7 +12,7 @@ from fastapi.staticfiles import StaticFiles
 
 from api import errors, middleware, pages
 from api.routers import (
-    accounts, analytics, audit, cores, corrections, health, layers, maps, ogc_features, people, roadmaps, tiles, units,
+    accounts, analytics, audit, contests, cores, corrections, health, layers, maps, ogc_features, people, roadmaps, tiles, units,
 )
 from api.pages.render import STATIC_DIR as PAGES_STATIC_DIR
 from api.pages.render import STATIC_URL as PAGES_STATIC_URL
@@ -27,7 +27,7 @@ log = logging.getLogger("pishraft.api")
 
 ROUTERS = (
     health.router, units.router, layers.router, maps.router, analytics.router, roadmaps.router, people.router,
-    cores.router, corrections.router, accounts.router, audit.router, ogc_features.router, tiles.router,
+    cores.router, contests.router, corrections.router, accounts.router, audit.router, ogc_features.router, tiles.router,
 )
 
 

@@ -16,7 +16,7 @@ from spatial.planning.roadmap_inputs import CoreIn, CorePatch, PastPlanIn, PastP
 router = APIRouter(tags=["progress cores and past plans"])
 
 Stage = Literal["identified", "assessed", "selected", "trained"]
-Outcome = Literal["succeeded", "partial", "failed"]
+Outcome = Literal["succeeded", "partial", "failed", "not_adopted"]
 
 
 @router.get("/api/cores", summary="Progress cores whose area lies in a unit, by stage")

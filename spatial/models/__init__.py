@@ -8,6 +8,9 @@ from spatial.models.analytics import (
 )
 from spatial.models.audit import AuditEntry
 from spatial.models.base import Base
+from spatial.models.contests import (
+    Contest, ContestCriterion, ContestEntry, ContestJuror, ContestScore, ContestTarget, RoadmapPublication,
+)
 from spatial.models.catalogue import Layer
 from spatial.models.generalised import AdminUnitTileGeom
 from spatial.models.indicators import Indicator, IndicatorValue
@@ -24,4 +27,6 @@ __all__ = [
     "Action", "Financing", "Handover", "HistoryEvent", "KeyResult", "Measurement", "Organisation", "PastPlan",
     "Person", "ProgressCore", "Roadmap", "ApiKey", "AuditEntry", "FormToken", "ROLES", "RateBucket", "RevokedToken",
     "SignInFailure", "User", "UserSession",
+    "Contest", "ContestCriterion", "ContestEntry", "ContestJuror", "ContestScore", "ContestTarget",
+    "RoadmapPublication",
 ]

@@ -25,7 +25,8 @@ ROADMAP_STATUSES: tuple[str, ...] = ("draft", "approved", "archived")
 ACTION_STATUSES: tuple[str, ...] = ("planned", "in_progress", "done", "stalled", "cancelled")
 FINANCING_SOURCES: tuple[str, ...] = ("investment_fund", "bank_loan", "sponsor", "government_budget", "people")
 CORE_STAGES: tuple[str, ...] = ("identified", "assessed", "selected", "trained")
-OUTCOMES: tuple[str, ...] = ("succeeded", "partial", "failed")
+#: ``not_adopted``: a competition entry the organiser did not adopt (:mod:`spatial.planning.contests`).
+OUTCOMES: tuple[str, ...] = ("succeeded", "partial", "failed", "not_adopted")
 ORGANISATION_KINDS: tuple[str, ...] = (
     "government", "economic_sponsor", "fund", "bank", "cooperative", "charity", "ngo", "other",
 )

@@ -23,7 +23,7 @@ RoadmapStatus = Literal["draft", "approved", "archived"]
 ActionStatus = Literal["planned", "in_progress", "done", "stalled", "cancelled"]
 FinancingSource = Literal["investment_fund", "bank_loan", "sponsor", "government_budget", "people"]
 CoreStage = Literal["identified", "assessed", "selected", "trained"]
-Outcome = Literal["succeeded", "partial", "failed"]
+Outcome = Literal["succeeded", "partial", "failed", "not_adopted"]
 OrganisationKind = Literal["government", "economic_sponsor", "fund", "bank", "cooperative", "charity", "ngo", "other"]
 
 

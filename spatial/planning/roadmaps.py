@@ -35,7 +35,7 @@ from spatial.analytics.indicators import known_indicator_codes, unit_snapshot
 from spatial.models.roadmaps import Action, Financing, KeyResult, Measurement, ProgressCore, Roadmap
 from spatial.planning.progress import action_features, roadmap_progress
 from spatial.planning.references import (
-    SUBTREE, get_or_404, guard, organisation_ref, person_ref, required, unit_filter, unit_ref, unit_summary,
+    NOT_A_PROPOSAL, SUBTREE, get_or_404, guard, organisation_ref, person_ref, required, unit_filter, unit_ref, unit_summary,
 )
 from spatial.planning.roadmap_inputs import (
     ActionIn, ActionPatch, KeyResultIn, MeasurementIn, MeasurementPatch, RoadmapIn, RoadmapPatch,
@@ -105,7 +105,7 @@ def list_roadmaps(
               AND (CAST(:sponsor AS integer) IS NULL OR r.sponsor_id = :sponsor)
               AND (CAST(:responsible AS integer) IS NULL OR r.responsible_person_id = :responsible)
               AND (CAST(:core AS integer) IS NULL OR r.core_id = :core)
-              AND (r.archived_at IS NOT NULL) = :archived
+              AND (r.archived_at IS NOT NULL) = :archived AND {NOT_A_PROPOSAL}
             ORDER BY u.code, r.id"""),
         {"unit": unit, "level": level, "status": status, "sponsor": sponsor, "responsible": responsible,
          "core": core, "archived": archived},
@@ -410,6 +410,7 @@ def list_actions(
               AND (CAST(:sponsor AS integer) IS NULL OR a.sponsor_id = :sponsor)
               AND (CAST(:responsible AS integer) IS NULL OR a.responsible_person_id = :responsible)
               AND a.archived_at IS NULL AND r.archived_at IS NULL
+              AND (CAST(:roadmap AS integer) IS NOT NULL OR {NOT_A_PROPOSAL})
             ORDER BY a.id"""),
         {"roadmap": roadmap, "unit": unit, "level": level, "status": status, "sector": sector,
          "sponsor": sponsor, "responsible": responsible},
