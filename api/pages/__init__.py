@@ -23,11 +23,11 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from api.pages import (
-    actions, admin, analyst, cores, corrections, exports, handovers, history, home, jobs, past_plans, people,
+    actions, admin, analyst, contests, cores, corrections, exports, handovers, history, home, jobs, past_plans, people,
     progress, roadmaps, session, units,
 )
 
 PAGE_MODULES = (home, session, units, roadmaps, actions, progress, history, handovers, cores, past_plans, analyst, jobs,
-                admin, exports, people, corrections)
+                admin, exports, people, corrections, contests)
 
 ROUTERS: tuple[APIRouter, ...] = tuple(module.router for module in PAGE_MODULES)

@@ -26,6 +26,7 @@ from spatial.planning.cores import core_document
 from spatial.planning.draft import roadmap_draft
 from spatial.planning.people import get_organisation, get_person
 from spatial.planning.roadmap_inputs import RoadmapIn, RoadmapPatch, parse
+from spatial.planning import watch
 from spatial.units import hierarchy as units
 
 router = page_router()
@@ -154,13 +155,15 @@ def roadmap_page(request: Request, roadmap_id: int, _: Principal = Depends(requi
         ids = [a["id"] for a in doc["actions"]]
         parts, archived_parts = corrections.action_parts(session, ids), corrections.action_parts(session, ids, True)
         archived_actions = corrections.archived_actions(session, roadmap_id)
+        published = watch.is_published(session, roadmap_id)
     by_id = {a["id"]: a for a in doc["actions"]}
     actions = [{**f["properties"], "doc": by_id[f["id"]], "has_place": f["geometry"] is not None} for f in features]
     children = [r for r in serving if r["parent_roadmap_id"] == roadmap_id]
     return render(request, "roadmap.html", {
         "roadmap": doc, "unit": unit, "actions": actions, "progress_status": status, "people": people,
         "parent": parent, "children": children, "indicator_names": names, "writable": writable,
-        "parts": parts, "archived_parts": archived_parts, "archived_actions": archived_actions})
+        "parts": parts, "archived_parts": archived_parts, "archived_actions": archived_actions,
+        "published": published})
 
 
 def _people(session: Session, doc: dict[str, Any]) -> dict[str, str | None]:

@@ -1,12 +1,11 @@
 """Fixtures of the competition tests: accounts of their own (organiser, jurors, a stranger),
-each calling the real app with its own token, and days that put an event in each phase."""
+each calling the real app with its own token."""
 
 from __future__ import annotations
 
 import secrets
 import uuid
 from collections.abc import Callable
-from datetime import date, timedelta
 from typing import Any
 
 import pytest
@@ -15,18 +14,6 @@ from fastapi.testclient import TestClient
 from spatial.accounts import users as accounts
 from spatial.accounts.tokens import issue_token
 from spatial.db.engine import session_scope
-
-TODAY = date.today()
-
-
-def days(*offsets: int) -> dict[str, str]:
-    """A timetable whose four days lie ``offsets`` days from today."""
-    names = ("opens_on", "submissions_close_on", "scoring_on", "results_on")
-    return {name: (TODAY + timedelta(days=d)).isoformat() for name, d in zip(names, offsets, strict=True)}
-
-
-#: Timetables putting an event in its open, scoring and results phase today.
-OPEN, SCORING, RESULTS = days(-1, 1, 2, 3), days(-3, -2, -1, 1), days(-4, -3, -2, 0)
 
 
 class Caller:

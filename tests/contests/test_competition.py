@@ -14,7 +14,8 @@ import pytest
 from sqlalchemy import text
 
 from spatial.db.engine import session_scope
-from tests.contests.conftest import OPEN, RESULTS, SCORING, Caller
+from tests.contests.conftest import Caller
+from tests.contests.helpers import OPEN, RESULTS, SCORING
 
 TARGETS = ("IR-15-01", "IR-15-02")
 CRITERIA = [{"name": "Realism", "weight": 3}, {"name": "People's part", "weight": 2}, {"name": "Use of capacities",
