@@ -79,8 +79,8 @@ def contests_page(request: Request, _: Principal = Depends(require("read")),
 
 
 @router.get("/contests/new")
-def new_contest_form(request: Request, principal: Principal = Depends(require(WRITE))) -> Response:
-    contests.ensure_organiser(principal)
+def new_contest_form(request: Request, _: Principal = Depends(require(WRITE))) -> Response:
+    """The organiser's form (linked for organisers only; the event is refused to anyone else)."""
     return render(request, "contest_form.html", {"values": {}, "errors": FormErrors(lang_of(request))})
 
 
@@ -88,7 +88,6 @@ def new_contest_form(request: Request, principal: Principal = Depends(require(WR
 def create_contest(request: Request, sent: Submitted = Depends(form_for(WRITE))) -> Response:
     errors = FormErrors(lang_of(request))
     principal = editor(sent)
-    contests.ensure_organiser(principal)
     title = errors.text(sent, "title", LABELS["title"], max_len=300)
     targets = _words(errors.text(sent, "targets", LABELS["targets"], max_len=5000))
     jurors = _words(errors.text(sent, "jurors", LABELS["jurors"], max_len=5000))
@@ -167,9 +166,9 @@ def adopt_entry(request: Request, entry_id: int, sent: Submitted = Depends(form_
 def _score_values(contest_id: int, who: Principal) -> dict[str, Any]:
     """A juror's form: the event's submitted entries and the juror's own scores (403 for others)."""
     with session_scope() as session:
+        contest = contests.get_contest(session, contest_id)
         if not contests.is_juror(session, contest_id, who.username):
             raise Forbidden("You do not sit on this event's jury.", reason="contest_not_juror")
-        contest = contests.get_contest(session, contest_id)
         mine = contests.juror_scores(session, contest_id, who.username)
     entries = [e for e in contest["entries"] if e["state"] != "draft"]
     return {"contest": contest, "entries": entries, "mine": mine}
@@ -184,8 +183,11 @@ def score_form(request: Request, contest_id: int, who: Principal = Depends(requi
 
 
 @router.post("/contests/{contest_id}/score")
-def save_scores(request: Request, contest_id: int, sent: Submitted = Depends(form_for("read"))) -> Response:
-    """Every score on the form in one transaction: all saved, or none (the form shown again)."""
+def save_scores(request: Request, contest_id: int, sent: Submitted = Depends(form_for(None))) -> Response:
+    """Every score on the form in one transaction: all saved, or none (the form shown again).
+
+    The form needs no permission beyond its CSRF token: who sends it must be signed in (401) and
+    sit on the event's jury (403), whatever their role."""
     errors = FormErrors(lang_of(request))
     who = editor(sent)
     values = _score_values(contest_id, who)

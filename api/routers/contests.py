@@ -79,6 +79,7 @@ def score_entry(entry_id: PathId, body: ScoresIn, session: DbSession,
 @router.get("/api/contests/{contest_id}/my-scores", summary="The caller's own scores of an event")
 def my_scores(contest_id: PathId, session: DbSession,
               principal: Principal = Depends(require("read"))) -> dict[int, dict[int, float]]:
+    contests.get_contest(session, contest_id)  # 404 before 403: an event that does not exist
     return contests.juror_scores(session, contest_id, _person(principal).username)
 
 

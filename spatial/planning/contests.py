@@ -109,9 +109,14 @@ def _check_timetable(days: dict[str, date]) -> None:
 
 def _in_phase(contest: Contest, wanted: str, today: date | None) -> None:
     current = phase_on(contest, today)
-    if current != wanted:
-        raise Conflict(f"Event {contest.id} is in its '{current}' phase; this needs the '{wanted}' phase.",
-                       reason=f"contest_not_{wanted}", field="phase")
+    if current == wanted:
+        return
+    message = f"Event {contest.id} is in its '{current}' phase; this needs the '{wanted}' phase."
+    if wanted == "open":
+        raise Conflict(message, reason="contest_not_open", field="phase")
+    if wanted == "scoring":
+        raise Conflict(message, reason="contest_not_scoring", field="phase")
+    raise Conflict(message, reason="contest_not_results", field="phase")
 
 
 # --- events -----------------------------------------------------------------------------
@@ -142,8 +147,8 @@ def create_contest(session: Session, data: ContestIn, editor: Editor) -> dict[st
 
 def update_timetable(session: Session, contest_id: int, patch: TimetablePatch, editor: Editor) -> dict[str, Any]:
     """Move days of an event's timetable (organisers only)."""
-    ensure_organiser(editor)
     contest = get_or_404(session, Contest, contest_id, "event")
+    ensure_organiser(editor)
     days = {name: getattr(contest, name) for name in _TIMETABLE}
     days.update(patch.model_dump(exclude_unset=True, exclude_none=True))
     _check_timetable(days)
@@ -322,6 +327,7 @@ def score_entry(session: Session, entry_id: int, scores: dict[int, float], edito
 
 def juror_scores(session: Session, contest_id: int, username: str) -> dict[int, dict[int, float]]:
     """One juror's own scores of an event: ``{entry_id: {criterion_id: score}}``."""
+    get_or_404(session, Contest, contest_id, "event")
     mine: dict[int, dict[int, float]] = {}
     for row in session.execute(text(
             """SELECT s.entry_id, s.criterion_id, s.score FROM contest_score s
@@ -392,8 +398,8 @@ def adopt_entry(session: Session, entry_id: int, editor: Editor, today: date | N
     """The organiser adopts an entry as its target's roadmap (approved, in the ordinary lists from
     now on); the target's other submitted entries go to the past-plans register, outcome
     ``not_adopted``, with their scores written in ``lang``. Returns the event's results."""
-    ensure_organiser(editor)
     entry = get_or_404(session, ContestEntry, entry_id, "competition entry")
+    ensure_organiser(editor)
     board = results(session, entry.contest_id, today)
     target = next(t_ for t_ in board["targets"] if any(e["id"] == entry.id for e in t_["entries"])) \
         if entry.state != "draft" else None

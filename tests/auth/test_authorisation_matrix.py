@@ -24,6 +24,8 @@ PUBLIC: frozenset[tuple[str, str]] = frozenset({
     ("GET", "/signin"), ("POST", "/signin"), ("GET", "/signout"), ("POST", "/signout"),
     # The public watch of a published roadmap (404 for any other).
     ("GET", "/api/watch/{roadmap_id}"), ("GET", "/watch/{roadmap_id}"), ("GET", "/watch/{roadmap_id}/map"),
+    # A juror's scoring form: any signed-in account may send it; the event's jury is checked inside.
+    ("POST", "/contests/{contest_id}/score"),
 })
 
 #: The expected permission of known routes.
@@ -45,7 +47,6 @@ EXPECTED: dict[tuple[str, str], str] = {
     # Jurors score with any account; the event's jury is checked inside (403 for others).
     ("PUT", "/api/contest-entries/{entry_id}/scores"): "read",
     ("GET", "/contests/{contest_id}/score"): "read",
-    ("POST", "/contests/{contest_id}/score"): "read",
     ("GET", "/contests/new"): "roadmaps:write",
     # Workspace forms: offered only to those who may send them.
     ("GET", "/roadmaps/new"): "roadmaps:write",
