@@ -27,7 +27,7 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session, selectinload
 
 from spatial.units.access import unit_within_area
-from spatial.errors import InvalidInput, NotFound, OutsideUnit
+from spatial.errors import Conflict, InvalidInput, NotFound, OutsideUnit
 from spatial.planning.history import (
     Editor, compose, now, record, recorded_create, recorded_delete, recorded_update, row_document,
 )
@@ -213,6 +213,9 @@ def delete_roadmap(session: Session, roadmap_id: int, editor: Editor, opened: Op
     roadmap = get_or_404(session, Roadmap, roadmap_id, "roadmap")
     guard(session, editor, roadmap.unit_id)
     reconcile(session, "roadmap", roadmap, {}, lambda r: roadmap_document(session, r), opened)
+    if session.execute(text("SELECT 1 FROM contest_entry WHERE roadmap_id = :id"), {"id": roadmap.id}).first():
+        raise Conflict(f"Roadmap {roadmap.id} is a competition entry's proposal; it stays with its event "
+                       "(archive it instead).", reason="contest_proposal_kept", field="id")
     for child in session.scalars(select(Roadmap).where(Roadmap.parent_roadmap_id == roadmap.id)):
         _apply_roadmap(session, child, {"parent_roadmap_id": None}, editor)
     for action in session.scalars(select(Action).where(Action.roadmap_id == roadmap.id)):  # archived ones too

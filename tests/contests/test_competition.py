@@ -134,3 +134,6 @@ def test_a_competition_is_scored_by_its_jury_ranked_and_its_winners_adopted(
         score = next(e["score"] for e in board["targets"][TARGETS.index(target)]["entries"] if e["id"] == loser["id"])
         assert f"{score:.1f}".translate(str.maketrans("0123456789.", "۰۱۲۳۴۵۶۷۸۹٫")) in plan["lessons"]
         assert "طلوع پیشرفت" in plan["lessons"]
+        # The proposal stays with its event: it cannot be deleted (409, nothing deleted).
+        assert organiser("DELETE", f"/api/roadmaps/{loser['roadmap_id']}").status_code == 409
+        assert organiser("GET", f"/api/roadmaps/{loser['roadmap_id']}").status_code == 200
