@@ -250,12 +250,12 @@ def create_entry(session: Session, contest_id: int, data: EntryIn, editor: Edito
         raise InvalidInput("group_name: name the group, or choose the progress core that enters.",
                            reason="contest_group_needed", field="group_name")
     start = contest.results_on
+    end = date(start.year + PROPOSAL_YEARS, start.month, min(start.day, 28)) - timedelta(days=1)  # 29 Feb too
     entry = ContestEntry(contest_id=contest.id, unit_id=unit_id, core_id=data.core_id, group_name=name,
                          created_by=editor.username)
     _may_enter_for(session, editor, entry)
     proposal = roadmaps.create_roadmap(session, RoadmapIn(
-        unit=data.target, title=data.title, start_date=start,
-        end_date=start.replace(year=start.year + PROPOSAL_YEARS) - timedelta(days=1)), editor)
+        unit=data.target, title=data.title, start_date=start, end_date=end), editor)
     entry.roadmap_id = proposal["id"]
     session.add(entry)
     session.flush()
