@@ -12,8 +12,8 @@ from fastapi.staticfiles import StaticFiles
 
 from api import errors, middleware, pages, recovery
 from api.routers import (
-    accounts, analytics, audit, cores, corrections, fairness, health, layers, maps, monitor, ogc_features, people, roadmaps,
-    tiles, units,
+    accounts, analytics, audit, contests, cores, corrections, fairness, health, layers, maps, monitor, ogc_features, people,
+    roadmaps, tiles, units,
 )
 from api.pages.render import STATIC_DIR as PAGES_STATIC_DIR
 from api.pages.render import STATIC_URL as PAGES_STATIC_URL
@@ -25,8 +25,8 @@ log = logging.getLogger("pishraft.api")
 
 ROUTERS = (
     health.router, units.router, layers.router, maps.router, analytics.router, roadmaps.router, people.router,
-    cores.router, corrections.router, accounts.router, audit.router, ogc_features.router, tiles.router, monitor.router,
-    fairness.router,
+    cores.router, contests.router, corrections.router, accounts.router, audit.router, ogc_features.router, tiles.router,
+    monitor.router, fairness.router,
 )
 
 

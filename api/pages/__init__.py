@@ -23,12 +23,12 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from api.pages import (
-    actions, admin, analyst, consolidation, cores, corrections, exports, fairness, handovers, history, home, jobs, journey,
-    monitor, past_plans, people, progress, roadmaps, session, sessions, units,
+    actions, admin, analyst, consolidation, contests, cores, corrections, exports, fairness, handovers, history, home, jobs,
+    journey, monitor, past_plans, people, progress, roadmaps, session, sessions, units,
 )
 
 # journey before cores: its /cores/rounds, /cores/courses and /cores/drafts come before /cores/{core_id}.
 PAGE_MODULES = (home, session, units, roadmaps, actions, progress, history, handovers, journey, cores, past_plans,
-                analyst, jobs, admin, exports, people, corrections, consolidation, monitor, fairness, sessions)
+                analyst, jobs, admin, exports, people, corrections, consolidation, monitor, fairness, sessions, contests)
 
 ROUTERS: tuple[APIRouter, ...] = tuple(module.router for module in PAGE_MODULES)

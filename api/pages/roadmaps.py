@@ -28,6 +28,7 @@ from spatial.planning.people import get_organisation, get_person
 from spatial.planning.roadmap_inputs import ActionIn, RoadmapIn, RoadmapPatch, parse
 from spatial.planning.similar import roadmap_suggestions
 from spatial.planning.sources import action_values, parse_ref
+from spatial.planning import watch
 from spatial.units import hierarchy as units
 
 router = page_router()
@@ -162,6 +163,7 @@ def roadmap_page(request: Request, roadmap_id: int, _: Principal = Depends(requi
         parts, archived_parts = corrections.action_parts(session, ids), corrections.action_parts(session, ids, True)
         archived_actions = corrections.archived_actions(session, roadmap_id)
         draft = journey.draft_state(session, roadmap_id)
+        published = watch.is_published(session, roadmap_id)
     by_id = {a["id"]: a for a in doc["actions"]}
     actions = [{**f["properties"], "doc": by_id[f["id"]], "has_place": f["geometry"] is not None} for f in features]
     children = [r for r in serving if r["parent_roadmap_id"] == roadmap_id]
@@ -169,7 +171,7 @@ def roadmap_page(request: Request, roadmap_id: int, _: Principal = Depends(requi
         "roadmap": doc, "unit": unit, "actions": actions, "progress_status": status, "people": people,
         "parent": parent, "children": children, "indicator_names": names, "writable": writable,
         "parts": parts, "archived_parts": archived_parts, "archived_actions": archived_actions,
-        "draft_state": draft})
+        "draft_state": draft, "published": published})
 
 
 def _people(session: Session, doc: dict[str, Any]) -> dict[str, str | None]:

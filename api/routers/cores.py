@@ -24,7 +24,7 @@ from spatial.planning.roadmap_inputs import CoreIn, CorePatch, CoreStage, PastPl
 
 router = APIRouter(tags=["progress cores and past plans"])
 
-Outcome = Literal["succeeded", "partial", "failed"]
+Outcome = Literal["succeeded", "partial", "failed", "not_adopted"]
 
 
 @router.get("/api/cores", summary="Progress cores whose area lies in a unit, by stage")

@@ -8,6 +8,9 @@ from spatial.models.analytics import (
 )
 from spatial.models.audit import AuditEntry
 from spatial.models.base import Base
+from spatial.models.contests import (
+    Contest, ContestCriterion, ContestEntry, ContestJuror, ContestScore, ContestTarget, RoadmapPublication,
+)
 from spatial.models.catalogue import Layer
 from spatial.models.generalised import AdminUnitCoalescedTile
 from spatial.models.indicators import Indicator, IndicatorValue
@@ -30,4 +33,6 @@ __all__ = [
     "Person", "ProgressCore", "Roadmap", "ApiKey", "AuditEntry", "FormToken", "ROLES", "RateBucket", "RevokedToken",
     "SignInFailure", "User", "UserSession", "NotificationSent", "AssessmentRound", "AssessmentScore", "Attendance",
     "CoreDraft", "CoreStageEvent", "Course", "CourseCore", "CourseSession", "ReviewComment", "ReviewEvent",
+    "Contest", "ContestCriterion", "ContestEntry", "ContestJuror", "ContestScore", "ContestTarget",
+    "RoadmapPublication",
 ]

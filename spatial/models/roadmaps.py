@@ -35,7 +35,8 @@ CORE_STAGES: tuple[str, ...] = (
 CORE_KINDS: tuple[str, ...] = (
     "jihadi_group", "student_organisation", "community_institution", "cooperative", "other",
 )
-OUTCOMES: tuple[str, ...] = ("succeeded", "partial", "failed")
+#: ``not_adopted``: a competition entry the organiser did not adopt (:mod:`spatial.planning.contests`).
+OUTCOMES: tuple[str, ...] = ("succeeded", "partial", "failed", "not_adopted")
 ORGANISATION_KINDS: tuple[str, ...] = (
     "government", "economic_sponsor", "fund", "bank", "cooperative", "charity", "ngo", "other",
 )

@@ -49,7 +49,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from spatial.planning.references import SUBTREE, unit_filter
+from spatial.planning.references import NOT_A_PROPOSAL, SUBTREE, unit_filter
 from spatial.units.hierarchy import check_level
 
 STATUSES: tuple[str, ...] = ("achieved", "on_track", "behind", "overdue", "no_data")
@@ -124,7 +124,7 @@ def _actions_under(session: Session, unit_code: str, level: str | None) -> list[
                 SELECT a.id FROM action a JOIN roadmap r ON r.id = a.roadmap_id
                 JOIN admin_unit u ON u.id = r.unit_id
                 WHERE r.unit_id IN (SELECT id FROM sub) AND (CAST(:level AS text) IS NULL OR u.level = :level)
-                  AND a.archived_at IS NULL AND r.archived_at IS NULL
+                  AND a.archived_at IS NULL AND r.archived_at IS NULL AND {NOT_A_PROPOSAL}
                 ORDER BY a.id"""),
         {"unit": unit_code, "level": level},
     ).scalars())

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from spatial.jalali import persian_digits
 from spatial.messages import label, t
-from spatial.planning import journey
+from spatial.planning import contests, journey
 from spatial.planning.cores import core_document
 from spatial.planning.roadmaps import list_roadmaps
 from spatial.tables import Cell, Table
@@ -113,8 +113,21 @@ def roadmaps_table(session: Session, core: dict[str, Any], lang: str) -> Table:
                                             t("card.progress", lang)], rows)
 
 
+def entries_table(session: Session, core: dict[str, Any], lang: str) -> Table:
+    """The competitions the core entered: each entry's event, target place, state, and its score and
+    rank once the event's results are out (:func:`spatial.planning.contests.core_entries`)."""
+    rows: list[list[Cell]] = [
+        [e["contest_title"], e["target_name_fa"] if lang == "fa" else e["target_name_en"], e["title"],
+         label("contest_entry_state", e["state"], lang), e["score"], _digits(e["rank"], lang) if e["rank"] else None]
+        for e in contests.core_entries(session, core["id"])]
+    return Table(t("card.entries", lang), [t("contest.name", lang), t("contest.target", lang),
+                                           t("contest.proposal", lang), t("journey.state", lang),
+                                           t("contest.score", lang), t("contest.rank", lang)], rows)
+
+
 #: The card's sections, in order.
-SECTIONS: list[Section] = [facts_table, stages_table, assessment_table, training_table, drafts_table, roadmaps_table]
+SECTIONS: list[Section] = [facts_table, stages_table, assessment_table, training_table, drafts_table, roadmaps_table,
+                           entries_table]
 
 
 def record_card(session: Session, core_id: int, lang: str) -> tuple[str, list[Table]]:

@@ -26,6 +26,11 @@ SUBTREE = """WITH RECURSIVE sub(id) AS (
     SELECT a.id FROM admin_unit a JOIN sub ON a.parent_id = sub.id WHERE a.valid_to IS NULL
 )"""
 
+#: True for a roadmap ``r`` that is not a competition proposal waiting to be adopted: those stay
+#: out of the ordinary lists and progress (:mod:`spatial.planning.contests`).
+NOT_A_PROPOSAL = ("NOT EXISTS (SELECT 1 FROM contest_entry ce WHERE ce.roadmap_id = r.id "
+                  "AND ce.state <> 'adopted')")
+
 
 def unit_ref(session: Session, code: str, field: str = "unit") -> int:
     """The id of the current unit ``code``; :class:`InvalidInput` naming ``field`` if unknown."""

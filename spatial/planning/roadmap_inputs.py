@@ -25,7 +25,7 @@ FinancingSource = Literal["investment_fund", "bank_loan", "sponsor", "government
 CoreStage = Literal["proposed", "identified", "assessed", "selected", "in_training", "trained", "drafting",
                     "submitted", "adopted", "not_selected", "paused"]
 CoreKind = Literal["jihadi_group", "student_organisation", "community_institution", "cooperative", "other"]
-Outcome = Literal["succeeded", "partial", "failed"]
+Outcome = Literal["succeeded", "partial", "failed", "not_adopted"]
 OrganisationKind = Literal["government", "economic_sponsor", "fund", "bank", "cooperative", "charity", "ngo", "other"]
 
 

@@ -27,7 +27,7 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session, selectinload
 
 from spatial.units.access import unit_within_area
-from spatial.errors import InvalidInput, NotFound, OutsideUnit
+from spatial.errors import Conflict, InvalidInput, NotFound, OutsideUnit
 from spatial.planning.history import (
     Editor, compose, now, record, recorded_create, recorded_delete, recorded_update, row_document,
 )
@@ -35,8 +35,8 @@ from spatial.analytics.indicators import known_indicator_codes, unit_snapshot
 from spatial.models.roadmaps import Action, Financing, KeyResult, Measurement, ProgressCore, Roadmap
 from spatial.planning.progress import action_features, roadmap_progress
 from spatial.planning.references import (
-    SUBTREE, check_draft_write, get_or_404, guard, organisation_ref, person_ref, required, unit_filter, unit_ref,
-    unit_summary,
+    NOT_A_PROPOSAL, SUBTREE, check_draft_write, get_or_404, guard, organisation_ref, person_ref, required, unit_filter,
+    unit_ref, unit_summary,
 )
 from spatial.planning.roadmap_inputs import (
     ActionIn, ActionPatch, KeyResultIn, MeasurementIn, MeasurementPatch, RoadmapIn, RoadmapPatch,
@@ -107,7 +107,7 @@ def list_roadmaps(
               AND (CAST(:sponsor AS integer) IS NULL OR r.sponsor_id = :sponsor)
               AND (CAST(:responsible AS integer) IS NULL OR r.responsible_person_id = :responsible)
               AND (CAST(:core AS integer) IS NULL OR r.core_id = :core)
-              AND (r.archived_at IS NOT NULL) = :archived
+              AND (r.archived_at IS NOT NULL) = :archived AND {NOT_A_PROPOSAL}
             ORDER BY u.code, r.id"""),
         {"unit": unit, "level": level, "status": status, "sponsor": sponsor, "responsible": responsible,
          "core": core, "archived": archived},
@@ -220,6 +220,9 @@ def delete_roadmap(session: Session, roadmap_id: int, editor: Editor, opened: Op
     guard(session, editor, roadmap.unit_id)
     check_draft_write(session, editor, roadmap.id)
     reconcile(session, "roadmap", roadmap, {}, lambda r: roadmap_document(session, r), opened)
+    if session.execute(text("SELECT 1 FROM contest_entry WHERE roadmap_id = :id"), {"id": roadmap.id}).first():
+        raise Conflict(f"Roadmap {roadmap.id} is a competition entry's proposal; it stays with its event "
+                       "(archive it instead).", reason="contest_proposal_kept", field="id")
     for child in session.scalars(select(Roadmap).where(Roadmap.parent_roadmap_id == roadmap.id)):
         _apply_roadmap(session, child, {"parent_roadmap_id": None}, editor)
     for action in session.scalars(select(Action).where(Action.roadmap_id == roadmap.id)):  # archived ones too
@@ -422,6 +425,7 @@ def list_actions(
               AND (CAST(:sponsor AS integer) IS NULL OR a.sponsor_id = :sponsor)
               AND (CAST(:responsible AS integer) IS NULL OR a.responsible_person_id = :responsible)
               AND a.archived_at IS NULL AND r.archived_at IS NULL
+              AND (CAST(:roadmap AS integer) IS NOT NULL OR {NOT_A_PROPOSAL})
             ORDER BY a.id"""),
         {"roadmap": roadmap, "unit": unit, "level": level, "status": status, "sector": sector,
          "sponsor": sponsor, "responsible": responsible},

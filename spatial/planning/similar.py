@@ -33,6 +33,7 @@ from spatial.db.generation import GenerationCache
 from spatial.jalali import format_number
 from spatial.messages import indicator_name, label, t
 from spatial.planning.progress import action_progress
+from spatial.planning.references import NOT_A_PROPOSAL
 from spatial.units.hierarchy import get_unit
 
 #: Root mean square of the z-score differences under which two units are similar: on
@@ -153,13 +154,14 @@ def _unit_names(session: Session, codes: list[str], lang: str) -> dict[str, str]
     return {r["code"]: r[column] or r["name_fa"] for r in rows}
 
 
-_ACTIONS_SQL = """
+_ACTIONS_SQL = f"""
 SELECT a.id, a.title, a.sector, a.status, a.roadmap_id, r.title AS roadmap_title, r.unit_id,
        coalesce((SELECT sum(f.amount_rials) FROM financing f WHERE f.action_id = a.id AND f.archived_at IS NULL), 0)
          AS cost_rials,
        EXISTS (SELECT 1 FROM financing f WHERE f.action_id = a.id AND f.archived_at IS NULL) AS costed
 FROM action a JOIN roadmap r ON r.id = a.roadmap_id
 WHERE r.unit_id = ANY(:units) AND a.archived_at IS NULL AND r.archived_at IS NULL AND a.status <> 'cancelled'
+  AND {NOT_A_PROPOSAL}
 ORDER BY a.id
 """
 _PLANS_SQL = """

@@ -13,6 +13,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from spatial.planning.progress import action_features, roadmap_progress
+from spatial.planning.references import NOT_A_PROPOSAL
 
 #: At most this many of each kind are listed.
 LIMIT = 20
@@ -39,7 +40,7 @@ def user_work(session: Session, username: str, area_unit_id: int | None = None) 
                (SELECT count(*) FROM action a WHERE a.roadmap_id = r.id AND a.archived_at IS NULL) AS actions
         FROM roadmap r JOIN admin_unit u ON u.id = r.unit_id
         WHERE (r.created_by = :user OR r.updated_by = :user OR r.unit_id IN (SELECT id FROM area))
-          AND r.archived_at IS NULL
+          AND r.archived_at IS NULL AND (r.created_by = :user OR {NOT_A_PROPOSAL})
         ORDER BY r.updated_at DESC, r.id LIMIT :limit"""), params).mappings()]
     statuses = roadmap_progress(session, [r["id"] for r in roadmaps])
     for r in roadmaps:
@@ -47,7 +48,7 @@ def user_work(session: Session, username: str, area_unit_id: int | None = None) 
     action_ids = list(session.execute(text(f"""{_AREA}
         SELECT a.id FROM action a JOIN roadmap r ON r.id = a.roadmap_id
         WHERE (a.created_by = :user OR a.updated_by = :user OR r.unit_id IN (SELECT id FROM area))
-          AND a.archived_at IS NULL AND r.archived_at IS NULL
+          AND a.archived_at IS NULL AND r.archived_at IS NULL AND (r.created_by = :user OR {NOT_A_PROPOSAL})
         ORDER BY a.updated_at DESC, a.id LIMIT :limit"""), params).scalars())
     order = {action_id: i for i, action_id in enumerate(action_ids)}
     actions = sorted((f["properties"] for f in action_features(session, action_ids)), key=lambda p: order[p["id"]])
@@ -63,7 +64,7 @@ def user_work(session: Session, username: str, area_unit_id: int | None = None) 
 def recent_roadmaps(session: Session, n: int = 10) -> list[dict[str, Any]]:
     """The ``n`` most recently changed roadmaps: ``id, title, unit, unit_name_fa, unit_name_en``."""
     return [dict(r) for r in session.execute(text(
-        """SELECT r.id, r.title, u.code AS unit, u.name_fa AS unit_name_fa, u.name_en AS unit_name_en
-           FROM roadmap r JOIN admin_unit u ON u.id = r.unit_id WHERE r.archived_at IS NULL
+        f"""SELECT r.id, r.title, u.code AS unit, u.name_fa AS unit_name_fa, u.name_en AS unit_name_en
+           FROM roadmap r JOIN admin_unit u ON u.id = r.unit_id WHERE r.archived_at IS NULL AND {NOT_A_PROPOSAL}
            ORDER BY r.updated_at DESC, r.id LIMIT :n"""),
         {"n": n}).mappings()]

@@ -24,6 +24,10 @@ PUBLIC: frozenset[tuple[str, str]] = frozenset({
     ("GET", "/signin"), ("POST", "/signin"), ("GET", "/signout"), ("POST", "/signout"),
     # Signing out one of one's own sessions, like the sign-out form: whoever is signed in here.
     ("POST", "/account/sessions/{session_id}/end"),
+    # The public watch of a published roadmap (404 for any other).
+    ("GET", "/api/watch/{roadmap_id}"), ("GET", "/watch/{roadmap_id}"), ("GET", "/watch/{roadmap_id}/map"),
+    # A juror's scoring form: any signed-in account may send it; the event's jury is checked inside.
+    ("POST", "/contests/{contest_id}/score"),
 })
 
 #: The expected permission of known routes.
@@ -42,6 +46,10 @@ EXPECTED: dict[tuple[str, str], str] = {
     ("GET", "/api/auth/locks"): "admin",
     ("DELETE", "/api/auth/locks/{kind}/{subject}"): "admin",
     ("DELETE", "/api/sessions/{session_id}"): "admin",
+    # Jurors score with any account; the event's jury is checked inside (403 for others).
+    ("PUT", "/api/contest-entries/{entry_id}/scores"): "read",
+    ("GET", "/contests/{contest_id}/score"): "read",
+    ("GET", "/contests/new"): "roadmaps:write",
     # Workspace forms: offered only to those who may send them.
     ("GET", "/roadmaps/new"): "roadmaps:write",
     ("GET", "/roadmaps/{roadmap_id}/edit"): "roadmaps:write",
@@ -97,6 +105,8 @@ PREFIX_RULES: tuple[tuple[str, str], ...] = (
     ("/api/handovers", "roadmaps:write"),
     ("/api/financing", "roadmaps:write"),
     ("/api/key-results", "roadmaps:write"),
+    ("/api/contests", "roadmaps:write"),
+    ("/api/contest-entries", "roadmaps:write"),
     ("/roadmaps", "roadmaps:write"),
     ("/actions", "roadmaps:write"),
     # Workspace pages: the same permissions as the API behind them.
@@ -104,6 +114,8 @@ PREFIX_RULES: tuple[tuple[str, str], ...] = (
     ("/handovers", "roadmaps:write"),
     ("/cores", "roadmaps:write"),
     ("/past-plans", "roadmaps:write"),
+    ("/contests", "roadmaps:write"),
+    ("/contest-entries", "roadmaps:write"),
     ("/people", "roadmaps:write"),
     ("/organisations", "roadmaps:write"),
     ("/financing", "roadmaps:write"),

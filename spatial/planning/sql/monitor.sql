@@ -33,6 +33,8 @@ LEFT JOIN person pe ON pe.id = a.responsible_person_id
 LEFT JOIN organisation o ON o.id = coalesce(pe.organisation_id, r.responsible_organisation_id)
 LEFT JOIN progress_core c ON c.id = r.core_id
 WHERE a.archived_at IS NULL AND r.archived_at IS NULL AND a.status <> 'cancelled'
+  -- not a competition's proposal until it is adopted (references.NOT_A_PROPOSAL)
+  AND NOT EXISTS (SELECT 1 FROM contest_entry ce WHERE ce.roadmap_id = r.id AND ce.state <> 'adopted')
 ORDER BY a.id;
 
 -- name: children

@@ -12,6 +12,8 @@ JOIN roadmap r ON r.id = a.roadmap_id
 JOIN admin_unit u ON u.id = r.unit_id
 WHERE a.archived_at IS NULL AND r.archived_at IS NULL AND r.status <> 'archived'
   AND a.status NOT IN ('done', 'cancelled')
+  -- not a competition's proposal until it is adopted (references.NOT_A_PROPOSAL)
+  AND NOT EXISTS (SELECT 1 FROM contest_entry ce WHERE ce.roadmap_id = r.id AND ce.state <> 'adopted')
   AND a.end_date IS NOT NULL AND a.end_date < :until
   AND (coalesce(a.responsible_person_id, r.responsible_person_id) IS NOT NULL OR r.core_id IS NOT NULL)
   AND (CAST(:everyone AS boolean)
