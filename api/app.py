@@ -60,13 +60,14 @@ def clear_leftovers_at_start() -> None:
 
 
 @asynccontextmanager
-async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     """Check the schema and clear leftovers of interrupted work before serving; while serving,
     compute what unit pages show of a whole level after each data change (:class:`Warmer`)."""
     await anyio.to_thread.run_sync(check_schema_at_start)
     await anyio.to_thread.run_sync(clear_leftovers_at_start)
     every_s = get_settings().warm_check_s
     warmer = Warmer(warm_unit_pages, every_s) if every_s > 0 else None
+    app.state.warmer = warmer  # what it last warmed, for benchmarks
     if warmer is not None:
         warmer.start()
     try:

@@ -25,9 +25,11 @@ from spatial.jalali import format_number
 from spatial.messages import label, t
 from spatial.units.coverage import detail_zoom
 
-#: Set in a frame's ``attrs`` when its geometry is simplified already, for that zoom
-#: (:func:`maps.pages.whole_level`).
+#: Set in a frame's ``attrs`` when its geometry is simplified already, for that zoom, and
+#: when it is encoded already (:func:`maps.coverage.compact_geometry`'s result, in the
+#: frame's order): :func:`maps.pages.whole_level`.
 SIMPLIFIED_FOR = "simplified_for_zoom"
+ENCODED = "encoded_coverage"
 
 SCHEMES = {"quantiles": mapclassify.Quantiles, "fisher_jenks": mapclassify.FisherJenks,
            "equal_interval": mapclassify.EqualInterval}
@@ -108,7 +110,8 @@ def unit_layer(fmap: folium.Map, units: gpd.GeoDataFrame, labels: Sequence[str],
     simplified_for = units.attrs.get(SIMPLIFIED_FOR)
     detail = detail_zoom(units.geometry.values) if simplified_for is None else int(simplified_for)
     fmap.options["max_zoom"] = detail + 1
-    geometry = compact_geometry(units.geometry.values, detail, simplified=simplified_for is not None)
+    geometry = units.attrs.get(ENCODED) or compact_geometry(units.geometry.values, detail,
+                                                            simplified=simplified_for is not None)
     hrefs = units["href"].fillna("").tolist() if "href" in units else [""] * len(units)
     props = {"code": units["code"].tolist(), "name_fa": units["name_fa"].tolist(),
              "name_en": units["name_en"].tolist(), "label": list(labels), "href": hrefs, "label_title": label_title}

@@ -8,6 +8,7 @@ a :class:`Links` object: :class:`ServedLinks` for pages served by the API,
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -16,6 +17,7 @@ from urllib.parse import quote, urlencode
 
 import folium
 import geopandas as gpd
+import numpy as np
 from sqlalchemy.orm import Session
 
 from maps.actions import progress_map, roadmap_map
@@ -23,15 +25,17 @@ from maps.assets import copy_static, write_page
 from maps.base import check_lang
 from maps.categories import bivariate_map, cluster_map
 from maps.choropleth import (
-    PALETTE, SCHEMES, SIMPLIFIED_FOR, check_scheme, choropleth_map, class_breaks, values_array,
+    ENCODED, PALETTE, SCHEMES, SIMPLIFIED_FOR, check_scheme, choropleth_map, class_breaks, values_array,
 )
-from maps.coverage import bounds_of
+from maps.coverage import bounds_of, compact_geometry
 from maps.navigation import Choice, Link, add_workspace_box
 from maps.overlays import Overlay
 from spatial import catalogue
 from spatial.analytics import indicators
 from spatial.units import hierarchy as units
-from spatial.units.coverage import STORED_FROM, refresh_in_background, stored_zoom
+from spatial.units.coverage import (
+    STORED_FROM, StoredCoverage, keep_encoding, refresh_in_background, stored_coverage,
+)
 from spatial.units.frames import units_frame
 from spatial.analytics.bivariate import bivariate_classes
 from spatial.analytics.indices import index_scores, newest_index_code, resolve_index
@@ -68,19 +72,32 @@ def map_breaks(session: Session, key: tuple[Any, ...], units: gpd.GeoDataFrame, 
 
 def whole_level(session: Session, level: str) -> gpd.GeoDataFrame:
     """Every current unit of ``level`` (:func:`units_frame`), drawn from the level's stored
-    simplified coverage when it has one (:mod:`spatial.units.coverage`): a national map of
-    50,000 neighbourhoods then simplifies nothing. A large level without one is drawn
-    simplified here, and its stored coverage is made in the background for the next map."""
-    zoom = stored_zoom(session, level)
-    if zoom is not None:
+    simplified coverage when it has one (:mod:`spatial.units.coverage`), and its compact
+    encoding when one is kept: a national map of 50,000 neighbourhoods then simplifies and
+    encodes nothing. A large level without one is drawn simplified here, and its stored
+    coverage is made in the background for the next map."""
+    stored = stored_coverage(session, level)
+    if stored is not None:
         frame = units_frame(session, level=level, simplified=True)
         if frame.geometry.notna().all():
-            frame.attrs[SIMPLIFIED_FOR] = zoom
+            frame.attrs[SIMPLIFIED_FOR] = stored.zoom
+            frame.attrs[ENCODED] = _encoded(level, stored, frame)
             return frame
     frame = units_frame(session, level=level)
     if len(frame) > STORED_FROM:
         refresh_in_background(level)
     return frame
+
+
+def _encoded(level: str, stored: StoredCoverage, frame: gpd.GeoDataFrame) -> dict[str, Any]:
+    """The compact encoding of ``level``'s stored coverage, in ``frame``'s order: the one kept
+    with it, or made now and kept for the next process."""
+    order = hashlib.blake2b(frame["unit_id"].to_numpy(dtype=np.int64).tobytes(), digest_size=16).hexdigest()
+    if stored.encoded is not None and stored.encoded.get("units") == order:
+        return stored.encoded
+    encoded = {**compact_geometry(frame.geometry.values, stored.zoom, simplified=True), "units": order}
+    keep_encoding(level, stored.stored_at, encoded)
+    return encoded
 
 
 @dataclass(frozen=True)

@@ -13,20 +13,25 @@ than :data:`STORED_FROM` units keeps its simplified coverage in ``map_coverage``
   next request of every process;
 - a trigger on ``admin_unit`` forgets a level's stored coverage when any of its units is
   added, removed, reshaped or retired, so what is stored is never stale;
-- :func:`stored_zoom` says whether a level has one, and for which zoom;
-  :func:`spatial.units.frames.units_frame` with ``simplified`` reads it.
+- :func:`stored_coverage` says whether a level has one, and for which zoom;
+  :func:`spatial.units.frames.units_frame` with ``simplified`` reads it; the maps keep
+  their compact encoding of it beside it (:func:`keep_encoding`).
 
 Examples
 --------
->>> stored_zoom(session, "neighbourhood")   # doctest: +SKIP
+>>> stored_coverage(session, "neighbourhood").zoom   # doctest: +SKIP
 8
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import math
 import threading
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 import numpy as np
 import shapely
 from sqlalchemy import text
@@ -142,8 +147,38 @@ def refresh_in_background(level: str) -> threading.Thread | None:
     return thread
 
 
-def stored_zoom(session: Session, level: str) -> int | None:
-    """The zoom the stored coverage of ``level`` is simplified for, or ``None`` when there is
-    none (its geometry: :func:`spatial.units.frames.units_frame` with ``simplified``)."""
-    zoom = session.execute(text("SELECT zoom FROM map_coverage WHERE level = :level"), {"level": level}).scalar()
-    return None if zoom is None else int(zoom)
+@dataclass(frozen=True)
+class StoredCoverage:
+    """What is stored of a level's coverage: its zoom, when it was stored, and the maps'
+    compact encoding of it when they have kept one (:func:`keep_encoding`)."""
+
+    zoom: int
+    stored_at: datetime
+    encoded: dict[str, Any] | None
+
+
+def stored_coverage(session: Session, level: str) -> StoredCoverage | None:
+    """The stored coverage of ``level``, or ``None`` when there is none (its geometry:
+    :func:`spatial.units.frames.units_frame` with ``simplified``)."""
+    row = session.execute(text("SELECT zoom, stored_at, encoded FROM map_coverage WHERE level = :level"),
+                          {"level": level}).one_or_none()
+    return None if row is None else StoredCoverage(int(row.zoom), row.stored_at, row.encoded)
+
+
+def keep_encoding(level: str, stored_at: datetime, encoded: dict[str, Any]) -> threading.Thread:
+    """Keep ``encoded`` (JSON) with the coverage of ``level`` stored at ``stored_at``, in a
+    thread of its own on the primary; nothing is written if that coverage is gone."""
+    def run() -> None:
+        from spatial.db.engine import session_scope
+
+        try:
+            with session_scope() as session:
+                session.execute(text("UPDATE map_coverage SET encoded = CAST(:encoded AS jsonb) "
+                                     "WHERE level = :level AND stored_at = :stored_at"),
+                                {"level": level, "stored_at": stored_at, "encoded": json.dumps(encoded)})
+        except Exception:  # keeping it only saves the next process time
+            log.exception("keeping the encoded coverage of %s failed", level)
+
+    thread = threading.Thread(target=run, name=f"coverage-encoding-{level}", daemon=True)
+    thread.start()
+    return thread

@@ -9,8 +9,13 @@ from sqlalchemy.orm import Session
 
 from maps.choropleth import SIMPLIFIED_FOR
 from maps.pages import whole_level
-from spatial.units.coverage import STORED_FROM, refresh_coverage, refresh_in_background, simplify_for_zoom, stored_zoom
+from spatial.units.coverage import STORED_FROM, refresh_coverage, refresh_in_background, simplify_for_zoom, stored_coverage
 from spatial.units.frames import units_frame
+
+
+def stored_zoom(session: Session, level: str) -> int | None:
+    stored = stored_coverage(session, level)
+    return None if stored is None else stored.zoom
 
 
 def test_the_demo_stores_the_neighbourhoods_simplified_and_their_national_map_draws_them(session: Session) -> None:
@@ -54,3 +59,25 @@ def test_a_level_without_its_coverage_gets_it_back_in_the_background(database_ur
         assert stored_zoom(session, "neighbourhood") == zoom
         stored = session.execute(text("SELECT count(*) FROM map_coverage_geom WHERE level = 'neighbourhood'")).scalar()
         assert stored == len(units_frame(session, level="neighbourhood"))
+
+
+def test_the_encoding_of_a_stored_coverage_is_kept_for_the_next_process(database_url: str) -> None:
+    import time
+
+    from maps.choropleth import ENCODED
+    from spatial.db.engine import session_scope
+
+    with session_scope() as session:
+        session.execute(text("UPDATE map_coverage SET encoded = NULL WHERE level = 'neighbourhood'"))
+    with session_scope() as session:
+        made = whole_level(session, "neighbourhood").attrs[ENCODED]
+    deadline = time.monotonic() + 60
+    while True:
+        with session_scope() as session:
+            stored = stored_coverage(session, "neighbourhood")
+        if stored is not None and stored.encoded is not None or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+    assert stored is not None and stored.encoded == made
+    with session_scope() as session:
+        assert whole_level(session, "neighbourhood").attrs[ENCODED] == made

@@ -5,7 +5,8 @@ Revises: 0015_dask_jobs
 
 ``map_coverage`` names the levels whose boundaries are kept simplified for their national
 map, with the zoom they were simplified for; ``map_coverage_geom`` holds each unit's
-simplified boundary (:mod:`spatial.units.coverage` writes both). A trigger on
+simplified boundary (:mod:`spatial.units.coverage` writes both), and the maps keep their
+compact encoding of it there for the next process. A trigger on
 ``admin_unit`` forgets a level's stored coverage as soon as one of its units is added,
 removed, reshaped, moved to another level or retired, so a map never draws outdated
 boundaries; the map then draws without it and starts a new one.
@@ -26,7 +27,10 @@ def upgrade() -> None:
         sa.Column("level", sa.Text(), nullable=False),
         sa.Column("zoom", sa.SmallInteger(), nullable=False),
         sa.Column("units", sa.Integer(), nullable=False),
-        sa.Column("stored_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
+        sa.Column("stored_at", sa.DateTime(timezone=True), server_default=sa.text("clock_timestamp()"),
+                  nullable=False),
+        # The maps' compact encoding of the stored coverage for browsers (opaque here).
+        sa.Column("encoded", sa.dialects.postgresql.JSONB(), nullable=True),
         sa.PrimaryKeyConstraint("level", name="pk_map_coverage"),
     )
     op.create_table(
