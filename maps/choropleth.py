@@ -110,8 +110,10 @@ def unit_layer(fmap: folium.Map, units: gpd.GeoDataFrame, labels: Sequence[str],
     simplified_for = units.attrs.get(SIMPLIFIED_FOR)
     detail = detail_zoom(units.geometry.values) if simplified_for is None else int(simplified_for)
     fmap.options["max_zoom"] = detail + 1
-    geometry = units.attrs.get(ENCODED) or compact_geometry(units.geometry.values, detail,
-                                                            simplified=simplified_for is not None)
+    encoded = units.attrs.get(ENCODED)
+    if encoded is None or encoded["features"] != len(units):  # (attrs outlive a filter of the rows)
+        encoded = compact_geometry(units.geometry.values, detail, simplified=simplified_for is not None)
+    geometry = encoded
     hrefs = units["href"].fillna("").tolist() if "href" in units else [""] * len(units)
     props = {"code": units["code"].tolist(), "name_fa": units["name_fa"].tolist(),
              "name_en": units["name_en"].tolist(), "label": list(labels), "href": hrefs, "label_title": label_title}

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from maps.choropleth import SIMPLIFIED_FOR
 from maps.pages import whole_level
-from spatial.units.coverage import STORED_FROM, refresh_coverage, refresh_in_background, simplify_for_zoom, stored_coverage
+from spatial.units.coverage import STORED_FROM, refresh_coverage, simplify_for_zoom, stored_coverage
 from spatial.units.frames import units_frame
 
 
@@ -39,22 +39,28 @@ def test_a_reshaped_unit_forgets_the_stored_coverage_and_a_new_name_keeps_it(ses
                     {"c": code})
     assert stored_zoom(session, "neighbourhood") is None
     assert session.execute(text("SELECT count(*) FROM map_coverage_geom WHERE level = 'neighbourhood'")).scalar() == 0
-    frame = whole_level(session, "neighbourhood")  # drawn from the exact boundaries meanwhile
-    assert SIMPLIFIED_FOR not in frame.attrs
     zoom = refresh_coverage(session, "neighbourhood")
     assert zoom is not None and stored_zoom(session, "neighbourhood") == zoom
     assert whole_level(session, "neighbourhood").attrs[SIMPLIFIED_FOR] == zoom
 
 
-def test_a_level_without_its_coverage_gets_it_back_in_the_background(database_url: str) -> None:
+def test_a_level_without_its_coverage_is_drawn_exact_and_gets_it_back_in_the_background(database_url: str) -> None:
+    import time
+
     from spatial.db.engine import session_scope
 
     with session_scope() as session:
         zoom = stored_zoom(session, "neighbourhood")
         session.execute(text("DELETE FROM map_coverage WHERE level = 'neighbourhood'"))
-    thread = refresh_in_background("neighbourhood")
-    assert thread is not None
-    thread.join(timeout=120)
+    with session_scope() as session:
+        frame = whole_level(session, "neighbourhood")  # drawn from the exact boundaries meanwhile
+    assert SIMPLIFIED_FOR not in frame.attrs
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        with session_scope() as session:
+            if stored_zoom(session, "neighbourhood") is not None:
+                break
+        time.sleep(0.2)
     with session_scope() as session:
         assert stored_zoom(session, "neighbourhood") == zoom
         stored = session.execute(text("SELECT count(*) FROM map_coverage_geom WHERE level = 'neighbourhood'")).scalar()
