@@ -17,9 +17,12 @@ from api.routers import (
 )
 from api.pages.render import STATIC_DIR as PAGES_STATIC_DIR
 from api.pages.render import STATIC_URL as PAGES_STATIC_URL
+from api.pages.units import warm_unit_pages
 from maps.assets import STATIC_DIR
 from spatial.db import migrate
 from spatial.errors import DatabaseUnavailable, SchemaNotCurrent
+from spatial.serving.warming import Warmer
+from spatial.settings import get_settings
 
 log = logging.getLogger("pishraft.api")
 
@@ -55,11 +58,21 @@ def clear_leftovers_at_start() -> None:
 
 
 @asynccontextmanager
-async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-    """Check the schema and clear leftovers of interrupted work before serving."""
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """Check the schema and clear leftovers of interrupted work before serving; while serving,
+    compute what unit pages show of a whole level after each data change (:class:`Warmer`)."""
     await anyio.to_thread.run_sync(check_schema_at_start)
     await anyio.to_thread.run_sync(clear_leftovers_at_start)
-    yield
+    every_s = get_settings().warm_check_s
+    warmer = Warmer(warm_unit_pages, every_s) if every_s > 0 else None
+    app.state.warmer = warmer  # what it last warmed, for benchmarks
+    if warmer is not None:
+        warmer.start()
+    try:
+        yield
+    finally:
+        if warmer is not None:
+            await anyio.to_thread.run_sync(warmer.stop)
 
 
 def create_app() -> FastAPI:

@@ -16,21 +16,26 @@ import mapclassify
 import numpy as np
 
 from maps.base import add_note, base_map, fit
-from maps.coverage import CoverageLayer, bounds_of, compact_geometry, fit_zoom
+from maps.coverage import CoverageLayer, bounds_of, compact_geometry
 from maps.legend import add_legend, class_items
 from maps.navigation import Choice, Link, add_title_box
 from maps.overlays import Overlay, add_overlays
 from spatial.errors import InvalidInput
 from spatial.jalali import format_number
 from spatial.messages import label, t
+from spatial.units.coverage import detail_zoom
+
+#: Set in a frame's ``attrs`` when its geometry is simplified already, for that zoom, and
+#: when it is encoded already (:func:`maps.coverage.compact_geometry`'s result, in the
+#: frame's order): :func:`maps.pages.whole_level`.
+SIMPLIFIED_FOR = "simplified_for_zoom"
+ENCODED = "encoded_coverage"
 
 SCHEMES = {"quantiles": mapclassify.Quantiles, "fisher_jenks": mapclassify.FisherJenks,
            "equal_interval": mapclassify.EqualInterval}
 # ColorBrewer YlOrRd (5): worse is darker.
 PALETTE = ("#ffffb2", "#fecc5c", "#fd8d3c", "#f03b20", "#bd0026")
 NO_DATA = "#d9d9d9"
-#: Zoom levels a map allows beyond the one that fits its units; geometry detail follows.
-ZOOM_IN_LEVELS = 3
 #: Most values Fisher-Jenks is run on: its cost grows with the square of their number
 #: (42 s for 6,200 neighbourhoods without numba), so larger levels are classed on a sample.
 FISHER_JENKS_SAMPLE = 300
@@ -96,14 +101,19 @@ def unit_layer(fmap: folium.Map, units: gpd.GeoDataFrame, labels: Sequence[str],
                palette: Sequence[str], colour: Sequence[int], lang: str) -> tuple[float, float, float, float] | None:
     """Draw ``units`` on ``fmap`` as a compact coverage (see :mod:`maps.coverage`); returns their bounds.
 
-    The map's deepest zoom and the geometry's detail follow the units' extent.
+    The map's deepest zoom and the geometry's detail follow the units' extent, or the zoom
+    their geometry is simplified for already (``units.attrs[SIMPLIFIED_FOR]``).
     """
     if units.empty:
         return None
     bounds = bounds_of(units.geometry.values)
-    detail = min(fit_zoom(bounds) + ZOOM_IN_LEVELS, 18)
+    simplified_for = units.attrs.get(SIMPLIFIED_FOR)
+    detail = detail_zoom(units.geometry.values) if simplified_for is None else int(simplified_for)
     fmap.options["max_zoom"] = detail + 1
-    geometry = compact_geometry(units.geometry.values, detail)
+    encoded = units.attrs.get(ENCODED)
+    if encoded is None or encoded["features"] != len(units):  # (attrs outlive a filter of the rows)
+        encoded = compact_geometry(units.geometry.values, detail, simplified=simplified_for is not None)
+    geometry = encoded
     hrefs = units["href"].fillna("").tolist() if "href" in units else [""] * len(units)
     props = {"code": units["code"].tolist(), "name_fa": units["name_fa"].tolist(),
              "name_en": units["name_en"].tolist(), "label": list(labels), "href": hrefs, "label_title": label_title}

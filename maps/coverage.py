@@ -4,7 +4,8 @@ Administrative units tile their parent (a *coverage*). For the browser they are
 
 1. simplified with GEOS's coverage simplification (``shapely.coverage_simplify``), which
    simplifies each shared edge once, so neighbours keep a common edge and no gaps or
-   overlaps appear; the tolerance is half a screen pixel at the map's deepest zoom;
+   overlaps appear; the tolerance is half a screen pixel at the map's deepest zoom (a
+   whole large level comes simplified already, stored: :mod:`spatial.units.coverage`);
 2. quantised onto a grid of the same size (a precision fit for that zoom), with
    repeated points dropped and each ring's points stored as steps from the previous one,
    which keeps every number in an int16;
@@ -26,7 +27,6 @@ import base64
 import gzip
 import hashlib
 import json
-import math
 import threading
 from typing import Any
 
@@ -36,8 +36,8 @@ from branca.element import MacroElement, Template
 from cachetools import LRUCache
 
 from spatial.geometry import as_multipolygons
+from spatial.units.coverage import pixel_degrees, simplify_for_zoom
 
-TILE_SIZE = 256
 #: Largest absolute quantised coordinate, so that every number fits an int16.
 _INT16_SPAN = 32_000
 #: Maps with more units than this carry no label points (they would add ~8 bytes a unit).
@@ -47,31 +47,10 @@ _CACHE: LRUCache = LRUCache(maxsize=64)
 _LOCK = threading.Lock()
 
 
-def pixel_degrees(zoom: int) -> float:
-    """Width of one screen pixel in degrees of longitude at Web Mercator ``zoom``."""
-    return 360.0 / (TILE_SIZE * 2**zoom)
-
-
 def bounds_of(geoms: np.ndarray) -> tuple[float, float, float, float]:
     """``(minx, miny, maxx, maxy)`` of all ``geoms`` together, as Python floats."""
     minx, miny, maxx, maxy = (float(b) for b in shapely.total_bounds(geoms))
     return minx, miny, maxx, maxy
-
-
-def fit_zoom(bounds: tuple[float, float, float, float], width_px: int = 1000, height_px: int = 700) -> int:
-    """The zoom at which ``bounds`` (minx, miny, maxx, maxy in degrees) fills a window of that size."""
-    minx, miny, maxx, maxy = bounds
-    span_x = max(maxx - minx, 1e-6)
-    # Latitude degrees stretch by 1/cos(lat) in Web Mercator.
-    span_y = max(maxy - miny, 1e-6) / max(math.cos(math.radians((miny + maxy) / 2)), 0.1)
-    zoom = min(math.log2(360 * width_px / (TILE_SIZE * span_x)), math.log2(360 * height_px / (TILE_SIZE * span_y)))
-    return max(0, min(18, math.floor(zoom)))
-
-
-def simplify_for_zoom(geoms: np.ndarray, zoom: int) -> np.ndarray:
-    """The coverage ``geoms`` simplified by half a pixel at ``zoom``, shared edges kept shared."""
-    simplified = shapely.coverage_simplify(geoms, pixel_degrees(zoom) / 2, simplify_boundary=True)
-    return as_multipolygons(simplified)
 
 
 def _pack(data: bytes) -> str:
@@ -117,22 +96,24 @@ def encode_coverage(geoms: np.ndarray, quantum: float) -> dict[str, Any]:
     }
 
 
-def compact_geometry(geoms: np.ndarray, zoom: int) -> dict[str, Any]:
+def compact_geometry(geoms: np.ndarray, zoom: int, simplified: bool = False) -> dict[str, Any]:
     """``geoms`` (a coverage) simplified and encoded for ``zoom``, with a point inside each
-    unit (left out of maps over :data:`MAX_LABEL_POINTS` units).
+    unit (left out of maps over :data:`MAX_LABEL_POINTS` units). ``simplified``: the
+    geometry is simplified for ``zoom`` already (a level's stored coverage,
+    :mod:`spatial.units.coverage`), and is only encoded.
 
     Results are kept for the same geometry and zoom (keyed by a digest of the WKB), so
-    that a national map of 50,000 units is simplified once, not on every request.
+    that a national map of 50,000 units is encoded once, not on every request.
     """
     geoms = np.asarray(geoms, dtype=object)
-    key = (hashlib.blake2b(b"".join(shapely.to_wkb(geoms)), digest_size=16).hexdigest(), zoom)
+    key = (hashlib.blake2b(b"".join(shapely.to_wkb(geoms)), digest_size=16).hexdigest(), zoom, simplified)
     with _LOCK:
         cached = _CACHE.get(key)
     if cached is not None:
         return cached
-    simplified = simplify_for_zoom(geoms, zoom)
-    payload = encode_coverage(simplified, pixel_degrees(zoom) / 2)
-    payload["inside"] = (np.round(shapely.get_coordinates(shapely.point_on_surface(simplified)), 5).tolist()
+    drawn = as_multipolygons(geoms) if simplified else simplify_for_zoom(geoms, zoom)
+    payload = encode_coverage(drawn, pixel_degrees(zoom) / 2)
+    payload["inside"] = (np.round(shapely.get_coordinates(shapely.point_on_surface(drawn)), 5).tolist()
                          if len(geoms) <= MAX_LABEL_POINTS else [])
     with _LOCK:
         _CACHE[key] = payload

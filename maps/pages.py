@@ -8,6 +8,7 @@ a :class:`Links` object: :class:`ServedLinks` for pages served by the API,
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -16,19 +17,25 @@ from urllib.parse import quote, urlencode
 
 import folium
 import geopandas as gpd
+import numpy as np
 from sqlalchemy.orm import Session
 
 from maps.actions import progress_map, roadmap_map
 from maps.assets import copy_static, write_page
 from maps.base import check_lang
 from maps.categories import bivariate_map, cluster_map
-from maps.choropleth import PALETTE, SCHEMES, check_scheme, choropleth_map, class_breaks, values_array
-from maps.coverage import bounds_of
+from maps.choropleth import (
+    ENCODED, PALETTE, SCHEMES, SIMPLIFIED_FOR, check_scheme, choropleth_map, class_breaks, values_array,
+)
+from maps.coverage import bounds_of, compact_geometry
 from maps.navigation import Choice, Link, add_workspace_box
 from maps.overlays import Overlay
 from spatial import catalogue
 from spatial.analytics import indicators
 from spatial.units import hierarchy as units
+from spatial.units.coverage import (
+    STORED_FROM, StoredCoverage, keep_encoding, refresh_in_background, stored_coverage,
+)
 from spatial.units.frames import units_frame
 from spatial.analytics.bivariate import bivariate_classes
 from spatial.analytics.indices import index_scores, newest_index_code, resolve_index
@@ -61,6 +68,36 @@ def map_breaks(session: Session, key: tuple[Any, ...], units: gpd.GeoDataFrame, 
     computed once per data generation; ``key`` names what the values are (source, period, scope)."""
     return _breaks.get(session, (*key, scheme),
                        lambda: class_breaks(values_array(units, values), scheme, len(PALETTE)))
+
+
+def whole_level(session: Session, level: str) -> gpd.GeoDataFrame:
+    """Every current unit of ``level`` (:func:`units_frame`), drawn from the level's stored
+    simplified coverage when it has one (:mod:`spatial.units.coverage`), and its compact
+    encoding when one is kept: a national map of 50,000 neighbourhoods then simplifies and
+    encodes nothing. A large level without one is drawn simplified here, and its stored
+    coverage is made in the background for the next map."""
+    stored = stored_coverage(session, level)
+    if stored is not None:
+        frame = units_frame(session, level=level, simplified=True)
+        if frame.geometry.notna().all():
+            frame.attrs[SIMPLIFIED_FOR] = stored.zoom
+            frame.attrs[ENCODED] = _encoded(level, stored, frame)
+            return frame
+    frame = units_frame(session, level=level)
+    if len(frame) > STORED_FROM:
+        refresh_in_background(level)
+    return frame
+
+
+def _encoded(level: str, stored: StoredCoverage, frame: gpd.GeoDataFrame) -> dict[str, Any]:
+    """The compact encoding of ``level``'s stored coverage, in ``frame``'s order: the one kept
+    with it, or made now and kept for the next process."""
+    order = hashlib.blake2b(frame["unit_id"].to_numpy(dtype=np.int64).tobytes(), digest_size=16).hexdigest()
+    if stored.encoded is not None and stored.encoded.get("units") == order:
+        return stored.encoded
+    encoded = {**compact_geometry(frame.geometry.values, stored.zoom, simplified=True), "units": order}
+    keep_encoding(level, stored.stored_at, encoded)
+    return encoded
 
 
 @dataclass(frozen=True)
@@ -242,7 +279,7 @@ def overview_map(session: Session, indicator: str | None = None, lang: str = "fa
                            field="level")
     links = links or ServedLinks()
     request = MapRequest(indicator, scheme, period, lang, basemap)
-    frame = units_frame(session, level=level)
+    frame = whole_level(session, level)
     place = t("maps.nation", lang)
     fmap = _indicator_map(session, request, frame, place, [Link(place)], links,
                           lambda r: links.overview(r, level), level, None)
@@ -327,9 +364,9 @@ def _source_name(session: Session, source: str, lang: str) -> str:
 
 def _scoped_units(session: Session, level: str, parent_code: str | None) -> gpd.GeoDataFrame:
     """Units at ``level`` anywhere below ``parent_code`` (the whole country when ``None``)."""
-    frame = units_frame(session, level=level)
     if parent_code is None:
-        return frame
+        return whole_level(session, level)
+    frame = units_frame(session, level=level)
     scope = indicators.units_in_scope(session, level, parent_code)
     return frame[frame["code"].isin(scope.index)].reset_index(drop=True)
 

@@ -10,6 +10,9 @@ import shapely
 
 def as_multipolygons(geometries: np.ndarray) -> np.ndarray:
     """Keep the polygonal parts of each geometry and return them as MultiPolygons."""
+    geometries = np.asarray(geometries, dtype=object)
+    if (shapely.get_type_id(geometries) == shapely.GeometryType.MULTIPOLYGON).all():
+        return geometries  # nothing to rebuild (a stored coverage): taking 50,000 apart costs a second
     parts, index = shapely.get_parts(geometries, return_index=True)
     polygonal = shapely.get_type_id(parts) == shapely.GeometryType.POLYGON
     return shapely.multipolygons(parts[polygonal], indices=index[polygonal])

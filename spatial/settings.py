@@ -90,6 +90,9 @@ class Settings(BaseSettings):
     tile_cache_mb: int = 256
     tile_cache_dir: Path | None = None
     tile_cache_check_s: float = 1.0
+    # How often a worker checks the data generation to compute what unit pages show of a
+    # whole level before a reader asks (spatial.serving.warming); 0 turns it off.
+    warm_check_s: float = 2.0
     # Cache-Control max-age on tiles and features.
     http_max_age_s: int = 60
 

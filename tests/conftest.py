@@ -31,6 +31,9 @@ hypothesis_settings.register_profile("ci", derandomize=True, print_blob=True)
 if os.environ.get("CI"):
     hypothesis_settings.load_profile("ci")
 TEST_DB = f"pishraft_test_{os.getpid()}"
+# Apps made by the tests do not warm level caches in the background after each data change
+# (tests change data all the time); tests/spatial/test_warming.py runs the warmer itself.
+os.environ.setdefault("PISHRAFT_WARM_CHECK_S", "0")
 
 
 def _server_url() -> str:

@@ -9,6 +9,7 @@ A person's phone and e-mail are shown only to signed-in editors of the person's 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import Depends, Query, Request
@@ -47,6 +48,29 @@ def _id(value: str) -> int | None:
 
 def _organisation_options(session: Session) -> list[tuple[str, str]]:
     return [(str(o["id"]), o["name"]) for o in people.list_organisations(session)]
+
+
+def _saved(request: Request, errors: FormErrors, labels: dict[str, str],
+           write: Callable[[Session], str]) -> Response | None:
+    """When the form was read without errors, ``write`` in one transaction and the redirect to
+    the path it returns; else (or when the core refuses: the reason beside its field) ``None``."""
+    if errors:
+        return None
+    try:
+        with session_scope() as session:
+            return redirect(request, write(session))
+    except InvalidInput as exc:
+        errors.from_domain(exc, labels)
+        return None
+
+
+def _form_again(request: Request, template: str, record: tuple[str, dict[str, Any] | None],
+                sent: Submitted, fields: dict[str, str], errors: FormErrors, **context: Any) -> Response:
+    """A person's or organisation's form again with what was sent and why it was refused (422).
+    ``record``: the template's name for the record and the record edited (``None``: a new one)."""
+    values = {name: sent.text(name) for name in fields}
+    return render(request, template, {record[0]: record[1], "values": values, "errors": errors, **context},
+                  status_code=422)
 
 
 def _entity_history(session: Session, entity: str, object_id: int) -> list[dict[str, Any]]:
@@ -100,11 +124,6 @@ def _read_person(errors: FormErrors, sent: Submitted, organisations: list[tuple[
     return data
 
 
-def _person_refused(errors: FormErrors, exc: InvalidInput) -> None:
-    """The core's refusal (or the input model's: a malformed phone or e-mail) beside its field."""
-    errors.from_domain(exc, PERSON_LABELS)
-
-
 @router.post("/people/new")
 def create_person(request: Request, sent: Submitted = Depends(form_for(WRITE))) -> Response:
     errors = FormErrors(lang_of(request))
@@ -112,16 +131,14 @@ def create_person(request: Request, sent: Submitted = Depends(form_for(WRITE))) 
     with session_scope() as session:
         organisations = _organisation_options(session)
     data = _read_person(errors, sent, organisations)
-    if not errors:
-        try:
-            with session_scope() as session:
-                made = people.create_person(session, parse(PersonIn, data), who)
-            return redirect(request, f"/people/{made['id']}")
-        except InvalidInput as exc:
-            _person_refused(errors, exc)
-    values = {name: sent.text(name) for name in _person_values(None)}
-    return render(request, "person_form.html", {"person": None, "values": values, "organisations": organisations,
-                                                "errors": errors}, status_code=422)
+
+    def write(session: Session) -> str:
+        return f"/people/{people.create_person(session, parse(PersonIn, data), who)['id']}"
+
+    # The core's refusal (or the input model's: a malformed phone or e-mail) beside its field.
+    return _saved(request, errors, PERSON_LABELS, write) or \
+        _form_again(request, "person_form.html", ("person", None), sent, _person_values(None), errors,
+                    organisations=organisations)
 
 
 def _person_context(session: Session, person_id: int, who: Principal | None) -> dict[str, Any]:
@@ -180,22 +197,21 @@ def edit_person(request: Request, person_id: int, sent: Submitted = Depends(form
         person = people.get_person(session, person_id, who)
         organisations = _organisation_options(session)
     data = _read_person(errors, sent, organisations)
-    if not errors:
-        try:
-            with session_scope() as session:
-                people.update_person(session, person_id, parse(PersonPatch, data), who, opened_version(sent))
-            return redirect(request, f"/people/{person_id}")
-        except InvalidInput as exc:
-            _person_refused(errors, exc)
-        except VersionMismatch as exc:  # both changed the same field since the form was opened
-            with session_scope() as session:
-                now = people.get_person(session, person_id, who)
-            return render(request, "person_form.html", {
-                "person": now, "values": _person_values({**now, **exc.yours}), "organisations": organisations,
-                "errors": errors, **stale_context(exc, PERSON_LABELS, lang_of(request))}, status_code=409)
-    values = {name: sent.text(name) for name in _person_values(None)}
-    return render(request, "person_form.html", {"person": person, "values": values, "organisations": organisations,
-                                                "errors": errors, "version": sent.text(VERSION_FIELD)}, status_code=422)
+
+    def write(session: Session) -> str:
+        people.update_person(session, person_id, parse(PersonPatch, data), who, opened_version(sent))
+        return f"/people/{person_id}"
+
+    try:
+        return _saved(request, errors, PERSON_LABELS, write) or \
+            _form_again(request, "person_form.html", ("person", person), sent, _person_values(None), errors,
+                        organisations=organisations, version=sent.text(VERSION_FIELD))
+    except VersionMismatch as exc:  # both changed the same field since the form was opened
+        with session_scope() as session:
+            now = people.get_person(session, person_id, who)
+        return render(request, "person_form.html", {
+            "person": now, "values": _person_values({**now, **exc.yours}), "organisations": organisations,
+            "errors": errors, **stale_context(exc, PERSON_LABELS, lang_of(request))}, status_code=409)
 
 
 @router.post("/people/{person_id}/retire")
@@ -277,16 +293,13 @@ def create_organisation(request: Request, sent: Submitted = Depends(form_for(WRI
     errors = FormErrors(lang_of(request))
     who = editor(sent)
     data = _read_organisation(errors, sent, KINDS)
-    if not errors:
-        try:
-            with session_scope() as session:
-                made = people.create_organisation(session, parse(OrganisationIn, data), who)
-            return redirect(request, f"/organisations/{made['id']}")
-        except InvalidInput as exc:
-            errors.from_domain(exc, ORGANISATION_LABELS)
-    values = {name: sent.text(name) for name in _organisation_values(None)}
-    return render(request, "organisation_form.html", {"organisation": None, "values": values, "kinds": KINDS,
-                                                      "errors": errors}, status_code=422)
+
+    def write(session: Session) -> str:
+        return f"/organisations/{people.create_organisation(session, parse(OrganisationIn, data), who)['id']}"
+
+    return _saved(request, errors, ORGANISATION_LABELS, write) or \
+        _form_again(request, "organisation_form.html", ("organisation", None), sent, _organisation_values(None),
+                    errors, kinds=KINDS)
 
 
 @router.get("/organisations/{organisation_id}")
@@ -326,24 +339,21 @@ def edit_organisation(request: Request, organisation_id: int, sent: Submitted = 
         organisation = people.get_organisation(session, organisation_id)
     data = _read_organisation(errors, sent, _kinds(organisation))
     data.pop("unit")  # an organisation's area is set when it is registered
-    if not errors:
-        try:
-            with session_scope() as session:
-                people.update_organisation(session, organisation_id, parse(OrganisationPatch, data), who,
-                                           opened_version(sent))
-            return redirect(request, f"/organisations/{organisation_id}")
-        except InvalidInput as exc:
-            errors.from_domain(exc, ORGANISATION_LABELS)
-        except VersionMismatch as exc:  # both changed the same field since the form was opened
-            with session_scope() as session:
-                now = people.get_organisation(session, organisation_id)
-            return render(request, "organisation_form.html", {
-                "organisation": now, "values": _organisation_values({**now, **exc.yours}), "kinds": _kinds(now),
-                "errors": errors, **stale_context(exc, ORGANISATION_LABELS, lang_of(request))}, status_code=409)
-    values = {name: sent.text(name) for name in _organisation_values(None)}
-    return render(request, "organisation_form.html", {"organisation": organisation, "values": values,
-                                                      "kinds": _kinds(organisation), "errors": errors,
-                                                      "version": sent.text(VERSION_FIELD)}, status_code=422)
+
+    def write(session: Session) -> str:
+        people.update_organisation(session, organisation_id, parse(OrganisationPatch, data), who, opened_version(sent))
+        return f"/organisations/{organisation_id}"
+
+    try:
+        return _saved(request, errors, ORGANISATION_LABELS, write) or \
+            _form_again(request, "organisation_form.html", ("organisation", organisation), sent,
+                        _organisation_values(None), errors, kinds=_kinds(organisation), version=sent.text(VERSION_FIELD))
+    except VersionMismatch as exc:  # both changed the same field since the form was opened
+        with session_scope() as session:
+            now = people.get_organisation(session, organisation_id)
+        return render(request, "organisation_form.html", {
+            "organisation": now, "values": _organisation_values({**now, **exc.yours}), "kinds": _kinds(now),
+            "errors": errors, **stale_context(exc, ORGANISATION_LABELS, lang_of(request))}, status_code=409)
 
 
 @router.post("/organisations/{organisation_id}/retire")

@@ -72,6 +72,15 @@ def place_map(session: Session, unit: units.Unit, kids: list[units.Unit], lang: 
     return {"path": f"/maps/units/{quote(where, safe='')}", "query": {}, "index": None}
 
 
+def warm_unit_pages(session: Session) -> None:
+    """Compute what unit pages show of a whole level (kept per data generation) for one unit
+    of each level, so that no reader waits for it after a data change
+    (:class:`spatial.serving.warming.Warmer`)."""
+    for code in units.one_unit_per_level(session):
+        unit_profile(session, code)
+        indicator_series(session, code)
+
+
 @router.get("/units/{code}")
 def unit_page(request: Request, code: str, _: Principal = Depends(require("read")),
               who: Principal | None = Depends(viewer)) -> Response:

@@ -21,6 +21,16 @@ V = TypeVar("V")
 #: The scalar query of the generation number (also embedded in the tile statement).
 GENERATION_SQL = "SELECT value::bigint FROM pishraft_meta WHERE key = 'data_generation'"
 
+#: The generation with the identity of the database it belongs to, in one round trip: two
+#: databases (or two clusters) can stand at the same number, and a process that uses both
+#: (tests, scratch clusters) must not be handed one's values for the other. A streaming
+#: replica shares its primary's ``system_identifier`` and name, so the two share entries.
+DATA_STATE_SQL = (f"SELECT ({GENERATION_SQL}), current_database(), "
+                  "(SELECT system_identifier FROM pg_control_system())")
+
+#: What a cached value was computed from: (generation, database name, cluster identifier).
+DataState = tuple[int, str, int]
+
 
 def read_generation(session: Session) -> int:
     """The generation number as ``session`` sees it, straight from the database."""
@@ -28,12 +38,19 @@ def read_generation(session: Session) -> int:
     return int(value) if value is not None else 0
 
 
+def read_data_state(session: Session) -> DataState:
+    """The generation number with the name and cluster of the database ``session`` reads."""
+    generation, database, cluster = session.execute(text(DATA_STATE_SQL)).one()
+    return (int(generation) if generation is not None else 0, str(database), int(cluster))
+
+
 class GenerationCache(Generic[V]):
     """A small least-recently-used memory of values computed from published data.
 
     Entries are keyed by the data generation as well as the caller's key, so any change
     to units, indicators, their values, index scores or layers makes them unreachable (a
-    rolled-back change's number is never seen committed). Safe to share between threads:
+    rolled-back change's number is never seen committed); and by the database's name and
+    cluster, so another database at the same generation never sees them. Safe to share between threads:
     a value asked for by several threads at once is computed by the first, and the others
     wait for it (a level of 50,000 units is then computed once, not once per request).
 
@@ -46,12 +63,12 @@ class GenerationCache(Generic[V]):
     def __init__(self, size: int) -> None:
         self.size = size
         self._lock = threading.Lock()
-        self._entries: OrderedDict[tuple[int, Hashable], V] = OrderedDict()
-        self._computing: dict[tuple[int, Hashable], threading.Lock] = {}
+        self._entries: OrderedDict[tuple[DataState, Hashable], V] = OrderedDict()
+        self._computing: dict[tuple[DataState, Hashable], threading.Lock] = {}
 
     def get(self, session: Session, key: Hashable, compute: Callable[[], V]) -> V:
         """The value under ``key`` at the generation ``session`` sees, computed once."""
-        full_key = (read_generation(session), key)
+        full_key = (read_data_state(session), key)
         with self._lock:
             hit = self._hit(full_key)
             if hit is not None:
@@ -73,7 +90,7 @@ class GenerationCache(Generic[V]):
                     self._computing.pop(full_key, None)
         return value
 
-    def _hit(self, full_key: tuple[int, Hashable]) -> V | None:
+    def _hit(self, full_key: tuple[DataState, Hashable]) -> V | None:
         # Called with the lock held.
         hit = self._entries.get(full_key)
         if hit is not None:

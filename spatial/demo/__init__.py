@@ -28,6 +28,7 @@ from spatial.demo import roadmaps as _roadmaps
 from spatial.demo.common import DEMO_SOURCE, SEED, SYNTHETIC_NOTE, DemoStep, Progress
 from spatial.demo.tessellate import tessellate
 from spatial.geometry import as_multipolygons
+from spatial.units.coverage import refresh_large_levels
 from spatial.errors import InvalidInput
 from spatial.analytics.indicators import roll_up
 from spatial.serving.coalesce import refresh_coalesced_tiles
@@ -153,6 +154,8 @@ def load_demo(session: Session, neighbourhoods: int | None = None, progress: Pro
         step.load(session, progress)
     progress("coalesced tiles")
     refresh_coalesced_tiles(session)
+    progress("map coverage of large levels")
+    refresh_large_levels(session)
     session.execute(
         text("INSERT INTO pishraft_meta (key, value) VALUES ('demo', CAST(:v AS jsonb)) "
              "ON CONFLICT (key) DO UPDATE SET value = excluded.value"),

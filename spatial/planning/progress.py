@@ -133,7 +133,8 @@ def _actions_under(session: Session, unit_code: str, level: str | None) -> list[
 def action_features(session: Session, action_ids: list[int], on: date | None = None) -> list[dict[str, Any]]:
     """GeoJSON features of actions with their progress, for maps and the progress list.
 
-    Properties: ``id, title, sector, status, progress_status, responsible, sponsor,
+    Properties: ``id, title, sector, status, progress_status, responsible_person_id,
+    responsible`` (the person's name), ``sponsor,
     financing [{source, amount_rials}], start_date, end_date`` (ISO), ``key_results
     [{indicator, baseline, target, target_date, latest_value, status, progress}]``,
     and ``roadmap_id, roadmap_title, unit_code, level``. ``geometry`` may be ``None``.
@@ -141,7 +142,7 @@ def action_features(session: Session, action_ids: list[int], on: date | None = N
     rows = session.execute(
         text("""SELECT a.id, a.title, a.sector, a.status, a.start_date, a.end_date,
                        a.roadmap_id, r.title AS roadmap_title, u.code AS unit_code, u.level,
-                       p.name AS responsible, o.name AS sponsor,
+                       a.responsible_person_id, p.name AS responsible, o.name AS sponsor,
                        CAST(ST_AsGeoJSON(a.geom) AS jsonb) AS geometry,
                        coalesce((SELECT jsonb_agg(jsonb_build_object('source', f.source,
                                                                      'amount_rials', f.amount_rials) ORDER BY f.id)

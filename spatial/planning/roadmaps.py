@@ -98,9 +98,10 @@ def list_roadmaps(
         text(f"""{SUBTREE}
             SELECT r.id, r.title, r.status, r.start_date, r.end_date, u.code AS unit, u.level,
                    u.name_fa AS unit_name_fa, u.name_en AS unit_name_en,
-                   r.responsible_person_id, r.sponsor_id, r.parent_roadmap_id, r.core_id, r.synthetic,
+                   r.responsible_person_id, p.name AS responsible_name, r.sponsor_id, r.parent_roadmap_id,
+                   r.core_id, r.synthetic,
                    (SELECT count(*) FROM action a WHERE a.roadmap_id = r.id AND a.archived_at IS NULL) AS actions
-            FROM roadmap r JOIN admin_unit u ON u.id = r.unit_id
+            FROM roadmap r JOIN admin_unit u ON u.id = r.unit_id LEFT JOIN person p ON p.id = r.responsible_person_id
             WHERE (CAST(:unit AS text) IS NULL OR r.unit_id IN (SELECT id FROM sub))
               AND (CAST(:level AS text) IS NULL OR u.level = :level)
               AND (CAST(:status AS text) IS NULL OR r.status = :status)

@@ -29,16 +29,17 @@ def user_work(session: Session, username: str, area_unit_id: int | None = None) 
     """``{"roadmaps": [...], "actions": [...], "cores": [...]}`` of ``username``.
 
     Roadmaps: ``id, title, status, start_date, end_date, unit, unit_name_fa, unit_name_en,
-    actions, progress_status``; actions: the features' properties of
-    :func:`spatial.planning.progress.action_features`; cores: ``id, name, stage,
-    members_count, unit, unit_name_fa, unit_name_en``. Most recently changed first.
+    responsible_person_id, responsible_name, actions, progress_status``; actions: the
+    features' properties of :func:`spatial.planning.progress.action_features`; cores: ``id,
+    name, stage, members_count, members [{id, name}], unit, unit_name_fa, unit_name_en``.
+    Most recently changed first.
     """
     params = {"user": username, "area": area_unit_id, "limit": LIMIT}
     roadmaps = [dict(r) for r in session.execute(text(f"""{_AREA}
         SELECT r.id, r.title, r.status, r.start_date, r.end_date, u.code AS unit, u.name_fa AS unit_name_fa,
-               u.name_en AS unit_name_en,
+               u.name_en AS unit_name_en, r.responsible_person_id, p.name AS responsible_name,
                (SELECT count(*) FROM action a WHERE a.roadmap_id = r.id AND a.archived_at IS NULL) AS actions
-        FROM roadmap r JOIN admin_unit u ON u.id = r.unit_id
+        FROM roadmap r JOIN admin_unit u ON u.id = r.unit_id LEFT JOIN person p ON p.id = r.responsible_person_id
         WHERE (r.created_by = :user OR r.updated_by = :user OR r.unit_id IN (SELECT id FROM area))
           AND r.archived_at IS NULL AND (r.created_by = :user OR {NOT_A_PROPOSAL})
         ORDER BY r.updated_at DESC, r.id LIMIT :limit"""), params).mappings()]
@@ -54,7 +55,10 @@ def user_work(session: Session, username: str, area_unit_id: int | None = None) 
     actions = sorted((f["properties"] for f in action_features(session, action_ids)), key=lambda p: order[p["id"]])
     cores = [dict(r) for r in session.execute(text(f"""{_AREA}
         SELECT c.id, c.name, c.stage, c.members_count, u.code AS unit, u.name_fa AS unit_name_fa,
-               u.name_en AS unit_name_en
+               u.name_en AS unit_name_en,
+               coalesce((SELECT jsonb_agg(jsonb_build_object('id', p.id, 'name', p.name) ORDER BY p.name, p.id)
+                         FROM core_member m JOIN person p ON p.id = m.person_id WHERE m.core_id = c.id),
+                        '[]'::jsonb) AS members
         FROM progress_core c JOIN admin_unit u ON u.id = c.unit_id
         WHERE c.created_by = :user OR c.updated_by = :user OR c.unit_id IN (SELECT id FROM area)
         ORDER BY c.updated_at DESC, c.id LIMIT :limit"""), params).mappings()]

@@ -26,17 +26,21 @@ from spatial.units.hierarchy import check_level, get_unit
 _UNITS_SQL = """SELECT u.id, u.code, u.name_fa, u.name_en, u.population, u.synthetic,
        u.id IN (SELECT c.parent_id FROM admin_unit c WHERE c.valid_to IS NULL AND c.parent_id IS NOT NULL)
          AS has_children,
-       ST_AsBinary(u.geom)
-FROM admin_unit u
+       ST_AsBinary({geometry})
+FROM admin_unit u {join}
 WHERE u.valid_to IS NULL
   AND (CAST(:level AS text) IS NULL OR u.level = :level)
   AND (CAST(:parent_id AS integer) IS NULL OR u.parent_id = :parent_id)
 ORDER BY u.code"""
+#: (geometry, join) of the exact boundaries, and of the simplified ones stored for the
+#: level's national map (:mod:`spatial.units.coverage`; NULL where none is stored).
+_GEOMETRY = {False: ("u.geom", ""),
+             True: ("g.geom", "LEFT JOIN map_coverage_geom g ON g.level = u.level AND g.unit_id = u.id")}
 _COLUMNS = ("unit_id", "code", "name_fa", "name_en", "population", "synthetic", "has_children")
 
 
-def fetch_units(session: Session, level: str | None = None,
-                parent_code: str | None = None) -> Callable[[], list[tuple[Any, ...]]]:
+def fetch_units(session: Session, level: str | None = None, parent_code: str | None = None,
+                simplified: bool = False) -> Callable[[], list[tuple[Any, ...]]]:
     """A function fetching the rows of :func:`units_frame` (see :func:`spatial.db.bulk.binary_fetch`).
 
     The level and the parent are checked now: :class:`InvalidInput` or :class:`NotFound`.
@@ -44,7 +48,9 @@ def fetch_units(session: Session, level: str | None = None,
     if level is not None:
         check_level(level)
     parent_id = get_unit(session, parent_code).id if parent_code else None
-    return binary_fetch(session, _UNITS_SQL, {"level": level, "parent_id": parent_id})
+    geometry, join = _GEOMETRY[simplified]
+    return binary_fetch(session, _UNITS_SQL.format(geometry=geometry, join=join),
+                        {"level": level, "parent_id": parent_id})
 
 
 def frame_of_units(rows: list[tuple[Any, ...]]) -> gpd.GeoDataFrame:
@@ -58,9 +64,12 @@ def frame_of_units(rows: list[tuple[Any, ...]]) -> gpd.GeoDataFrame:
 _frames: GenerationCache[gpd.GeoDataFrame] = GenerationCache(size=8)
 
 
-def units_frame(session: Session, level: str | None = None, parent_code: str | None = None) -> gpd.GeoDataFrame:
+def units_frame(session: Session, level: str | None = None, parent_code: str | None = None,
+                simplified: bool = False) -> gpd.GeoDataFrame:
     """Current units at ``level`` and/or under ``parent_code``, by code: ``unit_id``, ``code``,
     ``name_fa``, ``name_en``, ``population``, ``synthetic``, ``has_children`` and their
-    geometry (EPSG:4326). A copy of the frame kept per data generation: the caller may change it."""
-    fetch = fetch_units(session, level, parent_code)
-    return _frames.get(session, (level, parent_code), lambda: frame_of_units(fetch())).copy()
+    geometry (EPSG:4326): exact, or with ``simplified`` as stored for the level's national
+    map (None where there is none, :mod:`spatial.units.coverage`). A copy of the frame kept
+    per data generation: the caller may change it."""
+    fetch = fetch_units(session, level, parent_code, simplified)
+    return _frames.get(session, (level, parent_code, simplified), lambda: frame_of_units(fetch())).copy()

@@ -110,6 +110,12 @@ def units_at_level(session: Session, level: str, as_of: date | None = None) -> l
     return [Unit(**r) for r in rows]
 
 
+def one_unit_per_level(session: Session) -> list[str]:
+    """The code of the first current unit of each level that has any."""
+    return list(session.execute(text(
+        "SELECT DISTINCT ON (level) code FROM admin_unit WHERE valid_to IS NULL ORDER BY level, code")).scalars())
+
+
 def children(session: Session, code: str, as_of: date | None = None) -> list[Unit]:
     """The units directly below ``code``."""
     parent = get_unit(session, code, as_of)

@@ -9,7 +9,8 @@ import numpy as np
 import shapely
 from shapely.geometry import box
 
-from maps.coverage import compact_geometry, encode_coverage, fit_zoom, pixel_degrees, simplify_for_zoom
+from maps.coverage import compact_geometry, encode_coverage
+from spatial.units.coverage import fit_zoom, pixel_degrees, simplify_for_zoom
 from spatial.demo.tessellate import tessellate
 
 

@@ -63,3 +63,33 @@ def test_a_change_to_published_data_is_a_new_generation_and_a_new_value(session:
     session.execute(text("UPDATE indicator SET name_en = name_en WHERE code = 'unemployment_rate'"))
     assert read_generation(session) != before
     assert cache.get(session, "k", lambda: 3) == 3
+
+
+def test_two_databases_at_the_same_generation_keep_their_own_values(session: Session) -> None:
+    """One process reading two databases (a scratch cluster beside the suite's) that stand at
+    the same generation number gets each database's own value, never the other's."""
+    import psycopg
+    from sqlalchemy import create_engine
+
+    generation = read_generation(session)
+    url = session.get_bind().engine.url
+    other_name = f"{url.database}_other"
+    server = url.set(drivername="postgresql").render_as_string(hide_password=False).rsplit("/", 1)[0]
+    with psycopg.connect(f"{server}/postgres", autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{other_name}"')
+        admin.execute(f'CREATE DATABASE "{other_name}"')
+    other_engine = create_engine(url.set(database=other_name))
+    try:
+        with other_engine.begin() as conn:
+            conn.execute(text("CREATE TABLE pishraft_meta (key text PRIMARY KEY, value text NOT NULL)"))
+            conn.execute(text("INSERT INTO pishraft_meta VALUES ('data_generation', :g)"), {"g": str(generation)})
+        cache: GenerationCache[str] = GenerationCache(size=4)
+        with Session(other_engine) as other:
+            assert read_generation(other) == generation
+            assert cache.get(session, "level", lambda: "suite's") == "suite's"
+            assert cache.get(other, "level", lambda: "other's") == "other's"
+            assert cache.get(session, "level", lambda: "again") == "suite's"
+    finally:
+        other_engine.dispose()
+        with psycopg.connect(f"{server}/postgres", autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{other_name}" WITH (FORCE)')

@@ -136,3 +136,30 @@ def test_an_archived_roadmap_is_listed_apart_and_its_page_says_who_and_why(
     assert title in core.get(f"/roadmaps?unit={CORE_COUNTY}&archived=true").text
     page = core.get(f"/roadmaps/{roadmap}").text
     assert 'data-testid="roadmap-archived"' in page and "نسخه تازه‌تری دارد" in page
+
+
+def test_home_and_unit_pages_link_responsible_people_and_core_members_to_their_pages(
+        signed_in: Callable[[str], PageClient], app: FastAPI) -> None:
+    person = _person()
+    roadmap = fresh_roadmap(CORE_COUNTY)
+    with session_scope() as session:
+        update_roadmap(session, roadmap, RoadmapPatch(responsible_person_id=person), EDITOR)
+        create_core(session, CoreIn(name=unique("هسته"), unit=CORE_COUNTY, member_ids=[person]), EDITOR)
+    late = fresh_action(roadmap, days=50, responsible_person_id=person)
+    with session_scope() as session:  # measured short of the target after its date: overdue, a late action
+        create_measurement(session, MeasurementIn(key_result_id=late["key_results"][0]["id"],
+                                                  measured_on=date.today(), value=10), EDITOR)
+    link = f'href="/people/{person}"'
+    home = signed_in("demo-core").get("/home").text  # everything in the core member's area is theirs
+    unit = TestClient(app).get(f"/units/{CORE_COUNTY}").text  # an anonymous reader
+    for page in (home, unit):
+        roadmaps, late, cores = (re.search(rf'data-testid="{part}".*?</section>', page, re.S)
+                                 for part in ("mine" if page is home else "roadmaps",
+                                              "mine" if page is home else "late-actions",
+                                              "mine" if page is home else "cores"))
+        for section in (roadmaps, late, cores):
+            assert section is not None and link in section.group(0)
+        assert 'data-testid="core-members"' in page
+    # Links only: the contact stays on the person's page, for those who may see it.
+    assert "09131234567" not in unit and "reza@example.org" not in unit
+    assert "09131234567" not in TestClient(app).get(f"/people/{person}").text
