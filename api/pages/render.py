@@ -31,6 +31,7 @@ from spatial.accounts import form_tokens
 from spatial.jalali import format_date, format_number, jalali_numeric, persian_digits
 from spatial.messages import choices, indicator_name, label, measure, refusal, t
 from spatial.periods import show_period
+from spatial.settings import get_settings
 
 TEMPLATES_DIR = Path(__file__).resolve().parents[1] / "templates"
 #: The workspace's own CSS and JavaScript, served at ``/static/pages`` (maps' assets stay at ``/static``).
@@ -108,9 +109,10 @@ def _mark_page(request: Request) -> None:
 def context(request: Request, values: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """What every template sees: ``request``, ``lang``, ``dir``, ``t``, ``label``,
     ``choices``, ``measure``, ``href``, ``jdate``, ``jdate_input``, ``num``, ``digits``, ``period``,
-    ``periods``, ``indicator_name``, the signed-in ``viewer`` (or ``None``), ``csrf_token`` and
+    ``periods``, ``indicator_name``, the signed-in ``viewer`` (or ``None``), ``monitor_open``, ``csrf_token`` and
     ``form_token()`` (a fresh one-time token); then ``values``."""
     lang = lang_of(request)
+    viewer = viewer_of(request)
     return {
         "request": request, "lang": lang, "dir": "rtl" if lang == "fa" else "ltr",
         "t": lambda key, **kw: t(key, lang, **kw),
@@ -127,7 +129,9 @@ def context(request: Request, values: Mapping[str, Any] | None = None) -> dict[s
         "indicator_name": lambda indicator: indicator_name(indicator, lang),
         "periods": lambda values: ("، " if lang == "fa" else ", ").join(show_period(v, lang) for v in values),
         "static": lambda path: f"{STATIC_URL}/{path}",
-        "viewer": viewer_of(request),
+        "viewer": viewer,
+        # The monitoring centre is for signed-in people, and for anyone where the admin opened it.
+        "monitor_open": viewer is not None or get_settings().monitor_anonymous,
         "csrf_token": csrf_token(request),
         "form_token": form_tokens.new_token,
         **(values or {}),
