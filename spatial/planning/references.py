@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from typing import Any, TypeVar
 
-from sqlalchemy import text
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from spatial.units.access import ensure_within_area
 from spatial.errors import Conflict, Forbidden, InvalidInput, NotFound
+from spatial.models.contests import ContestEntry
 from spatial.planning.history import Editor, row_document
 
 T = TypeVar("T")
@@ -124,7 +125,14 @@ EDITABLE_DRAFT: frozenset[str] = frozenset({"drafting", "changes_requested"})
 
 def check_draft_write(session: Session, editor: Editor, roadmap_id: int) -> None:
     """Refuse a progress-core member's change to a core's draft that is not their core's, or
-    that is under review or adopted (organisers may change it)."""
+    that is under review or adopted (organisers may change it); and anyone's change to a
+    competition proposal once it is submitted (it is scored as it was sent)."""
+    # An ORM query, so that an entry's new state in this session (adopted a moment ago) is seen.
+    sent = session.scalars(select(ContestEntry.state).where(ContestEntry.roadmap_id == roadmap_id)).first()
+    if sent in ("submitted", "not_adopted"):
+        raise Conflict(f"Roadmap {roadmap_id} is a competition proposal already submitted: the jury scores it as it "
+                       "was sent, so it changes no more (unless it is adopted).", reason="contest_proposal_sent",
+                       field="id")
     draft = session.execute(text("SELECT core_id, state FROM core_draft WHERE roadmap_id = :r"),
                             {"r": roadmap_id}).first()
     if draft is None or is_organiser(editor):

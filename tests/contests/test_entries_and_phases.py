@@ -73,3 +73,20 @@ def test_a_core_member_enters_only_for_their_own_core_and_organises_nothing(sess
         contests.create_contest(session, ContestIn(
             title="x", targets=["IR-15-01"], criteria=[{"name": "a", "weight": 1}], jurors=["demo-viewer"],
             **TIMETABLE), member)
+
+
+def test_a_submitted_proposal_changes_no_more_until_it_is_adopted(session: Session) -> None:
+    made = contests.create_contest(session, ContestIn(
+        title="طلوع پیشرفت ۱۴۰۶", targets=["IR-15-01"], criteria=[{"name": "Realism", "weight": 1}],
+        jurors=["demo-viewer"], **TIMETABLE), ORGANISER)
+    entry = contests.create_entry(session, made["id"], EntryIn(target="IR-15-01", title="نقشه گروه",
+                                                               group_name="گروه جهادی"), ORGANISER, today=DAY)
+    roadmaps.create_action(session, ActionIn(roadmap_id=entry["roadmap_id"], title="اقدام نخست"), ORGANISER)
+    contests.submit_entry(session, entry["id"], ORGANISER, today=DAY)
+
+    with pytest.raises(Conflict) as refused:
+        roadmaps.create_action(session, ActionIn(roadmap_id=entry["roadmap_id"], title="اقدام دیرهنگام"), ORGANISER)
+    assert refused.value.reason == "contest_proposal_sent"
+    assert [a["title"] for a in roadmaps.get_roadmap(session, entry["roadmap_id"])["actions"]] == ["اقدام نخست"]
+    contests.adopt_entry(session, entry["id"], ORGANISER, today=DAY + timedelta(days=20))
+    roadmaps.create_action(session, ActionIn(roadmap_id=entry["roadmap_id"], title="اقدام پس از پذیرش"), ORGANISER)
