@@ -12,6 +12,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from typing import Any
 from pathlib import Path
 
 import psycopg
@@ -149,17 +150,23 @@ CHROMIUM_ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-backg
 
 
 @pytest.fixture(scope="session")
-def chromium() -> Iterator[object]:
-    """Debian's Chromium driven by Playwright (no downloaded browser), headless."""
+def playwright() -> Iterator[Any]:
+    """Playwright's synchronous driver, one for the session (a second one may not start while it runs)."""
     from playwright.sync_api import sync_playwright
 
     # The browser is part of the setup (scripts/bootstrap.sh): missing, it is a failure, not a skip.
     if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} is not installed: run `make test` (it installs it) or apt-get install chromium")
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
+    with sync_playwright() as driver:
+        yield driver
+
+
+@pytest.fixture(scope="session")
+def chromium(playwright: Any) -> Iterator[object]:
+    """Debian's Chromium driven by Playwright (no downloaded browser), headless."""
+    browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    yield browser
+    browser.close()
 
 
 @pytest.fixture

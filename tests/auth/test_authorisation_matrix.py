@@ -46,6 +46,9 @@ EXPECTED: dict[tuple[str, str], str] = {
     ("GET", "/api/auth/locks"): "admin",
     ("DELETE", "/api/auth/locks/{kind}/{subject}"): "admin",
     ("DELETE", "/api/sessions/{session_id}"): "admin",
+    # Fair distribution over time: analytics of published indicators, read like the maps.
+    ("GET", "/api/monitor/{unit}/fairness"): "read",
+    ("GET", "/monitor/{code}/fairness"): "read",
     # Jurors score with any account; the event's jury is checked inside (403 for others).
     ("PUT", "/api/contest-entries/{entry_id}/scores"): "read",
     ("GET", "/contests/{contest_id}/score"): "read",

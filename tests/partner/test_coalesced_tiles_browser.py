@@ -33,13 +33,11 @@ map.on("error", (e) => {{ window.failed = String(e.error && e.error.message || e
 
 
 @pytest.fixture(scope="module")
-def webgl_browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=WEBGL_ARGS)
-        yield browser
-        browser.close()
+def webgl_browser(playwright: Any) -> Iterator[Any]:
+    """Chromium with WebGL in software (SwiftShader), beside the session's browser."""
+    browser = playwright.chromium.launch(executable_path=CHROMIUM, args=WEBGL_ARGS)
+    yield browser
+    browser.close()
 
 
 def _filled_pixels(browser: Any, base: str, collection: str, zoom: int) -> int:

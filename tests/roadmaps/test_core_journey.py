@@ -123,7 +123,7 @@ def test_the_whole_journey_over_the_api(client: TestClient, users: dict[str, str
     steps = [s["step"] for s in client.get(f"/api/cores/drafts/{roadmap_id}").json()["steps"]]
     assert steps == ["started", "submitted", "changes_requested", "submitted", "adopted"]
     card = client.get(f"/api/cores/{cid}/card").json()
-    assert len(card["sections"]) == 6 and core.json()["name"] in card["title"]
+    assert len(card["sections"]) == 7 and core.json()["name"] in card["title"]  # the last: competitions entered
 
 
 def _core(session: Session, stage: str = "proposed", members: int = 2, **extra: Any) -> dict[str, Any]:

@@ -49,6 +49,8 @@ WITH latest AS (
     FROM action a JOIN roadmap r ON r.id = a.roadmap_id
     LEFT JOIN judged j ON j.action_id = a.id
     WHERE a.archived_at IS NULL AND r.archived_at IS NULL AND a.status <> 'cancelled'
+      -- a competition's proposal is no plan until it is adopted
+      AND NOT EXISTS (SELECT 1 FROM contest_entry ce WHERE ce.roadmap_id = r.id AND ce.state <> 'adopted')
     GROUP BY a.id
 )
 SELECT rolled.id, rolled.status, rolled.missed, substring(u.code FROM '^IR-[0-9]+') AS province, a.sponsor_id
@@ -152,6 +154,7 @@ def test_money_by_sponsor_matches_independent_sql(session: Session, programme: d
            FROM disbursement d JOIN financing f ON f.id = d.financing_id AND f.archived_at IS NULL
            JOIN action a ON a.id = f.action_id JOIN roadmap r ON r.id = a.roadmap_id
            WHERE a.archived_at IS NULL AND r.archived_at IS NULL AND a.status <> 'cancelled'
+             AND NOT EXISTS (SELECT 1 FROM contest_entry ce WHERE ce.roadmap_id = r.id AND ce.state <> 'adopted')
            GROUP BY a.sponsor_id""")).all()
     got = {g["key"]: (g["committed"], g["disbursed"]) for g in board["money"]["by_sponsor"]}
     assert {r.sponsor_id: (r.committed, r.disbursed) for r in rows} == {

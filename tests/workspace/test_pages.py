@@ -11,6 +11,7 @@ import pytest
 
 from spatial.messages import code_words
 from tests.workspace.conftest import PHONE, Browser
+from tests.workspace.planning import fresh_action, fresh_roadmap
 
 pytestmark = pytest.mark.browser
 
@@ -82,11 +83,14 @@ def test_a_neighbourhood_has_a_page_too(tab: Browser) -> None:
 
 
 def test_a_core_member_sees_their_area_roadmaps_actions_and_core_on_home(tab: Browser) -> None:
+    # The newest in the area (home lists the twenty changed last; other tests add roadmaps there too).
+    roadmap_id = fresh_roadmap("IR-15-01", title="نقشه راه خانه هسته")
+    action = fresh_action(roadmap_id)
     tab.sign_in("demo-core")
     tab.open("/home")
     mine = tab.page.inner_text("[data-testid=mine]")
     assert "استان کرمان" in mine  # the area
-    assert "نقشه راه شهرستان نمونه ۱" in mine and "کارگاه فرش دستباف زنان" in mine
+    assert "نقشه راه خانه هسته" in mine and action["title"] in mine
     assert "هسته پیشرفت شهرستان نمونه ۱" in mine and "آموزش‌دیده" in mine
     tab.screenshot("home-core-fa")
 
