@@ -299,6 +299,8 @@ def _partition_measures(part: gpd.GeoDataFrame, shared: tuple[np.ndarray, np.nda
     # Copies, as for points: the tree prepares its polygons.
     nearby = shapely.from_wkb(shapely.to_wkb(polygons[members]))
     feature, unit = shapely.STRtree(nearby).query(features, predicate="intersects")
+    if len(feature) == 0:  # nothing of this partition meets a unit
+        return np.zeros(0, dtype=np.int64), np.zeros(0)
     if method == "length_km":
         lines, zones = features[feature], nearby[unit]
         clipped = np.where(shapely.covered_by(lines, zones), lines, shapely.intersection(lines, zones))
