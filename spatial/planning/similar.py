@@ -1,7 +1,8 @@
 """Places like this one, and the actions that worked there: suggestions for a new roadmap.
 
 Two units are alike when their standardised indicator profiles are close. The profile of a
-level is every indicator with values in the level's newest period, each turned into
+level is every indicator with values in the level's current period (the one most of its
+indicators were last measured in), each turned into
 z-scores over the level's units (``(value - mean) / standard deviation``), so that rates,
 counts and money weigh alike. The distance between two units is the root mean square of
 their z-score differences over the indicators both have: 0 for identical profiles, about
@@ -21,6 +22,7 @@ suggestion costs a vector distance over the level and the similar places' own qu
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
@@ -81,7 +83,10 @@ def _compute_profile(session: Session, level: str) -> LevelProfile | None:
     newest: dict[str, str] = {code: period for code, period in session.execute(text(_NEWEST_SQL), {"level": level})}
     if not newest:
         return None
-    period = max(newest.values())
+    # The period most indicators were last measured in (the newest of equals): one indicator
+    # entered for a later period alone must not shrink every place's profile to itself.
+    counts = Counter(newest.values())
+    period = max(counts, key=lambda p: (counts[p], p))
     codes = [code for code, p in newest.items() if p == period]
     frame = indicator_matrix(session, codes, level, period)
     values = frame[codes].to_numpy(dtype=float)
