@@ -42,6 +42,8 @@ from spatial.units.hierarchy import get_unit
 #: average within a quarter of a standard deviation on each indicator (on the demo, most
 #: counties have a similar place; a unit among the outliers of its level has none).
 SIMILAR_WITHIN = 0.25
+#: The share of a level's units an indicator must be measured in to be part of the profile.
+MEASURED_IN = 0.5
 #: How many similar places are shown and searched for suggestions.
 MAX_SIMILAR = 5
 #: How many indicators say why two places are similar.
@@ -94,6 +96,8 @@ def _compute_profile(session: Session, level: str) -> LevelProfile | None:
         mean, std = np.nanmean(values, axis=0), np.nanstd(values, axis=0)
         z = (values - mean) / std
     keep = np.isfinite(std) & (std > 0)  # an indicator equal everywhere tells no places apart
+    # Nor does one measured in a few places: over two values any difference standardises to ±1.
+    keep &= np.isfinite(values).sum(axis=0) >= MEASURED_IN * len(values)
     units = list(frame.index)
     return LevelProfile(period=period, codes=[c for c, k in zip(codes, keep, strict=True) if k], units=units,
                         unit_ids=frame["unit_id"].to_numpy(), z=z[:, keep], row={c: i for i, c in enumerate(units)})
