@@ -93,6 +93,23 @@ def test_the_achieved_action_of_a_near_identical_county_is_suggested_first_with_
     assert found["message"] is None
 
 
+def test_an_indicator_measured_in_two_places_does_not_decide_likeness(session: Session) -> None:
+    """Over two values any difference standardises to ±1: such an indicator stays out of the profile."""
+    from spatial.analytics.indicators import define_indicator
+
+    stray = define_indicator(session, {"code": "stray_two_places", "name_fa": "شاخص دو جا", "name_en": "Two places",
+                                       "domain": "capacity", "direction": "higher_is_better"})
+    period = level_profile(session, "county").period  # type: ignore[union-attr]
+    session.execute(text(
+        """INSERT INTO indicator_value (indicator_id, unit_id, period, value)
+           SELECT :i, id, :p, CASE WHEN code = :m THEN 1 ELSE 2 END FROM admin_unit
+           WHERE code IN (:m, :t) AND valid_to IS NULL"""), {"i": stray, "p": period, "m": MODEL, "t": TWIN})
+    copy_profile(session, MODEL, TWIN)
+
+    assert "stray_two_places" not in level_profile(session, "county").codes  # type: ignore[union-attr]
+    assert [s["code"] for s in similar_units(session, TWIN, "en")["similar"]][:1] == [MODEL]
+
+
 def test_a_county_unlike_any_other_has_no_similar_place(session: Session) -> None:
     period = level_profile(session, "county").period  # type: ignore[union-attr]
     session.execute(text(
