@@ -21,6 +21,7 @@ import hmac
 import json
 import os
 import secrets
+import threading
 import time
 from functools import lru_cache
 from pathlib import Path
@@ -36,14 +37,19 @@ def _secret(configured: str | None, home: Path) -> bytes:
     path = home / "secret_key"
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
+        # Written whole under a private name, then linked into place: a link fails where the key
+        # already is, so when threads or processes race, all read the one complete key (a file
+        # created empty and then written could be read in between).
+        private = path.with_name(f".secret_key.{os.getpid()}.{threading.get_ident()}")
+        fd = os.open(private, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(secrets.token_urlsafe(48))
         try:
-            # O_EXCL: when two processes race, one writes and the other reads its key.
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            os.link(private, path)
         except FileExistsError:
             pass
-        else:
-            with os.fdopen(fd, "w") as f:
-                f.write(secrets.token_urlsafe(48))
+        finally:
+            private.unlink()
     key = path.read_text().strip()
     if not key:
         raise Unauthorized(f"The secret key file {path} is empty; delete it to generate a new one.")
