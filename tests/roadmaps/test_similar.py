@@ -73,6 +73,10 @@ def place_actions(session: Session, unit: str) -> dict[str, Any]:
 
 def test_the_achieved_action_of_a_near_identical_county_is_suggested_first_with_why(session: Session) -> None:
     copy_profile(session, MODEL, TWIN)
+    # The model's only successes are the ones placed here (other tests leave done actions in its roadmaps).
+    session.execute(text("""UPDATE roadmap SET archived_at = now() WHERE archived_at IS NULL
+                            AND unit_id = (SELECT id FROM admin_unit WHERE code = :m AND valid_to IS NULL)"""),
+                    {"m": MODEL})
     made = place_actions(session, MODEL)
     found = roadmap_suggestions(session, TWIN, "en")
     nearest = found["similar"][0]
