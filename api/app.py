@@ -21,6 +21,7 @@ from api.pages.units import warm_unit_pages
 from maps.assets import STATIC_DIR
 from spatial.db import migrate
 from spatial.errors import DatabaseUnavailable, SchemaNotCurrent
+from spatial.serving.freshness import refresh_stale
 from spatial.serving.warming import Warmer
 from spatial.settings import get_settings
 
@@ -60,7 +61,8 @@ def clear_leftovers_at_start() -> None:
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     """Check the schema and clear leftovers of interrupted work before serving; while serving,
-    compute what unit pages show of a whole level after each data change (:class:`Warmer`)."""
+    compute what unit pages show of a whole level after each data change (:class:`Warmer`),
+    and rebuild the tiles and map coverage that change made stale (:func:`refresh_stale`)."""
     await anyio.to_thread.run_sync(check_schema_at_start)
     await anyio.to_thread.run_sync(clear_leftovers_at_start)
     every_s = get_settings().warm_check_s
@@ -68,11 +70,16 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.warmer = warmer  # what it last warmed, for benchmarks
     if warmer is not None:
         warmer.start()
+    refresher = Warmer(refresh_stale, every_s) if every_s > 0 else None
+    if refresher is not None:
+        refresher.start()
     try:
         yield
     finally:
         if warmer is not None:
             await anyio.to_thread.run_sync(warmer.stop)
+        if refresher is not None:
+            await anyio.to_thread.run_sync(refresher.stop)
 
 
 def create_app() -> FastAPI:

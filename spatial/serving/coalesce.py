@@ -27,8 +27,11 @@ For each level and zoom up to :data:`~spatial.models.generalised.GENERALISED_MAX
 
 Every tile therefore holds every unit that meets it, alone or inside a merged feature,
 and no two of its features overlap. :func:`refresh_coalesced_tiles` rebuilds the table
-(the demo load, ``pishraft tiles refresh`` after boundaries or indicator values change)
-and starts a new data generation, so that no tile cached before is served again.
+(the demo load, ``pishraft tiles refresh``, and the server's background refresher
+:mod:`spatial.serving.freshness` after boundaries or indicator values change: one hook marks
+a level's tiles stale, migration ``0026_refresh_queue``, and its tiles are drawn from the
+exact boundaries until the rebuild) and starts a new data generation, so that no tile
+cached before is served again.
 
 Examples
 --------
@@ -51,6 +54,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from spatial.db.bulk import copy_rows, ewkb_hex
+from spatial.db.refresh_queue import clear_marks, stale_marks
 from spatial.models.generalised import GENERALISED_MAX_ZOOM
 from spatial.serving.collections import ADMIN_COLLECTIONS
 from spatial.serving.tiles import BUFFER, EXTENT, SCREEN_PIXEL, WORLD_M, pixel_m
@@ -288,8 +292,18 @@ def coalesced_rows(level: _Level, zooms: Sequence[int]) -> Iterator[tuple[Any, .
 
 def refresh_coalesced_tiles(session: Session, levels: Sequence[str] = LEVELS) -> float:
     """Rebuild the coalesced tile features of ``levels`` in ``session``'s transaction;
-    the seconds it took. Starts a new data generation."""
+    the seconds it took. Starts a new data generation; the levels' tiles are no longer
+    marked stale, unless they changed again meanwhile."""
     started = time.perf_counter()
+    marks = stale_marks(session, "tiles", levels)
+    rebuild_coalesced_tiles(session, levels)
+    clear_marks(session, "tiles", marks)
+    return time.perf_counter() - started
+
+
+def rebuild_coalesced_tiles(session: Session, levels: Sequence[str] = LEVELS) -> None:
+    """:func:`refresh_coalesced_tiles` without reading or clearing the stale marks (for
+    migration ``0023_coalesced_tiles``, which is older than they are)."""
     session.execute(text("DELETE FROM admin_unit_coalesced_tile WHERE level = ANY(:levels)"),
                     {"levels": list(levels)})
     session.execute(text(
@@ -322,4 +336,3 @@ def refresh_coalesced_tiles(session: Session, levels: Sequence[str] = LEVELS) ->
     session.execute(text("DROP TABLE coalesced_stage"))
     session.execute(text("ANALYZE admin_unit_coalesced_tile"))
     session.execute(text(BUMP_GENERATION_SQL))
-    return time.perf_counter() - started

@@ -28,6 +28,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from spatial.catalogue import list_layers
+from spatial.db.refresh_queue import stale_marks
 from spatial.errors import NotFound
 from spatial.serving.generation import data_generation
 
@@ -130,11 +131,15 @@ class Collection:
     detail_zoom: int = 0
     #: Raster: the colour scale of band 1 stored at ingest (2nd–98th percentile), if any.
     raster_scale: tuple[float, float] | None = None
+    #: Administrative: whether its coalesced tile features are fresh. ``False`` while a change
+    #: to the level waits for the background refresh (``spatial.serving.freshness``): its
+    #: tiles are then drawn from the exact boundaries at every zoom.
+    coalesced: bool = True
 
     def __hash__(self) -> int:
         # Caches on the tile path hash a collection per request; hashing every property
         # would cost more than the lookup. Equal collections share these fields.
-        return hash((self.id, self.version, self.storage, self.table_name, len(self.properties)))
+        return hash((self.id, self.version, self.storage, self.table_name, len(self.properties), self.coalesced))
 
     @property
     def is_vector(self) -> bool:
@@ -238,6 +243,8 @@ def _read_catalogue(session: Session) -> dict[str, Collection]:
                                    ORDER BY level, id) u,
                   LATERAL jsonb_object_keys(pishraft_unit_properties(u.id)) AS k"""
     )).scalars().all()
+    # Marked by the same transaction that changed the level, so as new as the generation read.
+    stale = stale_marks(session, "tiles")
     base = tuple(Property(name, kind, title, title_fa=fa) for name, kind, title, fa in _UNIT_COLUMNS)
     taken = {p.name for p in base}
     extra = tuple(
@@ -254,7 +261,7 @@ def _read_catalogue(session: Session) -> dict[str, Collection]:
             description=f"{fa} — administrative units at level '{level}' (current boundaries) "
                         "with the latest value of every indicator.",
             properties=base + extra, level=level, geometry_type="MultiPolygon",
-            detail_zoom=DETAIL_ZOOM[collection_id],
+            detail_zoom=DETAIL_ZOOM[collection_id], coalesced=level not in stale,
         )
     for layer in list_layers(session):
         if layer.slug in collections:

@@ -9,7 +9,10 @@ Low zooms stay small and fast through generalisation:
   the level simplified as one coverage and already quantised for that tile, units too
   small to draw merged with their small neighbours of the same parent. A tile is
   ``ST_AsMVT`` over its rows: at zoom 5 a tile of 50,000 neighbourhoods holds every one
-  of them, alone or merged, and stays far under :data:`TILE_BUDGET_BYTES`;
+  of them, alone or merged, and stays far under :data:`TILE_BUDGET_BYTES`. A level whose
+  boundaries or values changed since (``Collection.coalesced`` false, until the background
+  refresh of :mod:`spatial.serving.freshness`) is drawn from its exact boundaries instead,
+  as above zoom 10: never an outdated tile;
 - layer lines and polygons are simplified to half a tile pixel of the requested zoom
   before clipping;
 - below a level's detail zoom (``spatial.serving.collections.DETAIL_ZOOM``) unit tiles carry only
@@ -105,7 +108,8 @@ def tile_sql(collection: Collection, z: int, properties: Sequence[Property] | No
     chosen = list(collection.properties if properties is None else properties)
     admitted = sql.SQL("") if where is None else sql.SQL(" AND {}").format(where)
     extras = any(p.source == "extra" for p in chosen)
-    coalesced = collection.storage == "admin" and z <= GENERALISED_MAX_ZOOM
+    # A level changed since its tiles were coalesced is drawn exact until they are rebuilt.
+    coalesced = collection.storage == "admin" and z <= GENERALISED_MAX_ZOOM and collection.coalesced
     if extras:  # merged with the indicator values below, as one jsonb
         props: sql.Composable = sql.SQL(", {} AS props").format(
             properties_sql(collection, properties, with_extras=False))

@@ -33,7 +33,7 @@ class Warmer:
     >>> warmer.start(); ...; warmer.stop()                # doctest: +SKIP
     """
 
-    def __init__(self, warm: Callable[[Session], None], every_s: float) -> None:
+    def __init__(self, warm: Callable[[Session], object], every_s: float) -> None:
         self.warm = warm
         self.every_s = every_s
         #: The data state last warmed (``None`` before the first time).

@@ -11,8 +11,10 @@ than :data:`STORED_FROM` units keeps its simplified coverage in ``map_coverage``
   the transaction that writes the boundaries, and a map that finds a large level without
   one starts it in the background (:func:`refresh_in_background`), so it is ready for the
   next request of every process;
-- a trigger on ``admin_unit`` forgets a level's stored coverage when any of its units is
-  added, removed, reshaped or retired, so what is stored is never stale;
+- the one "boundaries or data changed" hook (migration ``0026_refresh_queue``,
+  :mod:`spatial.db.refresh_queue`) forgets a level's stored coverage and marks it stale
+  when any of its units is added, removed, reshaped or retired, so what is stored is never
+  stale; the server's background refresher (:mod:`spatial.serving.freshness`) makes it again;
 - :func:`stored_coverage` says whether a level has one, and for which zoom;
   :func:`spatial.units.frames.units_frame` with ``simplified`` reads it; the maps keep
   their compact encoding of it beside it (:func:`keep_encoding`).
@@ -38,6 +40,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from spatial.db.bulk import binary_fetch, copy_rows, ewkb_hex
+from spatial.db.refresh_queue import clear_marks, stale_marks
 from spatial.geometry import as_multipolygons
 
 log = logging.getLogger("pishraft.coverage")
@@ -48,7 +51,7 @@ ZOOM_IN_LEVELS = 3
 #: Levels with more current units than this keep their simplified coverage stored.
 STORED_FROM = 2_000
 #: Advisory lock key of a refresh ('pishraft map coverage'), one refresh at a time per database.
-_REFRESH_LOCK = 7_316_020_401
+REFRESH_LOCK = 7_316_020_401
 
 
 def pixel_degrees(zoom: int) -> float:
@@ -88,9 +91,10 @@ def refresh_coverage(session: Session, level: str) -> int | None:
     :data:`STORED_FROM` units (drawn fast enough without).
 
     Writers of ``admin_unit`` wait until the transaction ends, so that the boundaries
-    stored are the ones committed.
+    stored are the ones committed. The level's coverage is no longer marked stale.
     """
     session.execute(text("LOCK TABLE admin_unit IN SHARE MODE"))
+    clear_marks(session, "coverage", stale_marks(session, "coverage", [level]))
     session.execute(text("DELETE FROM map_coverage WHERE level = :level"), {"level": level})
     rows = binary_fetch(session, _LEVEL_SQL, {"level": level})()
     if len(rows) <= STORED_FROM:
@@ -107,10 +111,10 @@ def refresh_coverage(session: Session, level: str) -> int | None:
 
 
 def refresh_large_levels(session: Session) -> dict[str, int]:
-    """:func:`refresh_coverage` of every level of more than :data:`STORED_FROM` current units;
-    returns {level: zoom} of those stored."""
-    levels = session.execute(text("SELECT level FROM admin_unit WHERE valid_to IS NULL GROUP BY level "
-                                  "HAVING count(*) > :n ORDER BY level"), {"n": STORED_FROM}).scalars()
+    """:func:`refresh_coverage` of every level (only those of more than :data:`STORED_FROM`
+    current units store one); returns {level: zoom} of those stored."""
+    levels = session.execute(text("SELECT DISTINCT level FROM admin_unit WHERE valid_to IS NULL ORDER BY level")
+                             ).scalars()
     stored = {level: refresh_coverage(session, level) for level in list(levels)}
     return {level: zoom for level, zoom in stored.items() if zoom is not None}
 
@@ -134,7 +138,7 @@ def refresh_in_background(level: str) -> threading.Thread | None:
 
         try:
             with session_scope() as session:
-                if session.execute(text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": _REFRESH_LOCK}).scalar():
+                if session.execute(text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": REFRESH_LOCK}).scalar():
                     refresh_coverage(session, level)
         except Exception:  # a background refresh only saves time: the map draws without it
             log.exception("refreshing the stored coverage of %s failed", level)

@@ -92,3 +92,16 @@ def _fresh_generation() -> None:
     from spatial.serving.generation import forget_generation
 
     forget_generation()
+
+
+@pytest.fixture(scope="module")
+def fresh_tiles(database_url: str) -> None:
+    """Derived products rebuilt as the server's background refresher would (the tests turn
+    it off): tests elsewhere commit boundary or value changes, which mark them stale."""
+    from spatial.db.engine import session_scope
+    from spatial.serving.freshness import refresh_stale
+    from spatial.serving.generation import forget_generation
+
+    with session_scope() as s:
+        refresh_stale(s)
+    forget_generation()

@@ -49,7 +49,7 @@ def upgrade() -> None:
     )
     # The precompute needs shapely's coverage simplification: the same code as a refresh.
     coalesce = importlib.import_module("spatial.serving.coalesce")
-    coalesce.refresh_coalesced_tiles(Session(bind=op.get_bind()))
+    coalesce.rebuild_coalesced_tiles(Session(bind=op.get_bind()))
 
 
 def downgrade() -> None:

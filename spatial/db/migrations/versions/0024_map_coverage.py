@@ -45,6 +45,11 @@ def upgrade() -> None:
                                 ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("level", "unit_id", name="pk_map_coverage_geom"),
     )
+    create_forget_triggers()
+
+
+def create_forget_triggers() -> None:
+    """The trigger that forgets a level's coverage (replaced by ``0026_refresh_queue``'s hook)."""
     op.execute("""
         CREATE FUNCTION pishraft_forget_map_coverage() RETURNS trigger LANGUAGE plpgsql AS $$
         BEGIN
@@ -68,9 +73,14 @@ def upgrade() -> None:
                        REFERENCING {tables} FOR EACH STATEMENT EXECUTE FUNCTION pishraft_forget_map_coverage()""")
 
 
-def downgrade() -> None:
+def drop_forget_triggers() -> None:
+    """Drop what :func:`create_forget_triggers` made."""
     for event in ("insert", "delete", "update"):
         op.execute(f"DROP TRIGGER IF EXISTS admin_unit_forget_map_coverage_{event} ON admin_unit")
     op.execute("DROP FUNCTION IF EXISTS pishraft_forget_map_coverage()")
+
+
+def downgrade() -> None:
+    drop_forget_triggers()
     op.drop_table("map_coverage_geom")
     op.drop_table("map_coverage")
