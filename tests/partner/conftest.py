@@ -94,10 +94,11 @@ def _fresh_generation() -> None:
     forget_generation()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="module", autouse=True)
 def fresh_tiles(database_url: str) -> None:
-    """Derived products rebuilt as the server's background refresher would (the tests turn
-    it off): tests elsewhere commit boundary or value changes, which mark them stale."""
+    """Derived products rebuilt, before each module, as the server's background refresher
+    would (the tests turn it off): tests elsewhere commit boundary or value changes, which
+    mark them stale and have their tiles drawn exact. Nothing stale: one query."""
     from spatial.db.engine import session_scope
     from spatial.serving.freshness import refresh_stale
     from spatial.serving.generation import forget_generation

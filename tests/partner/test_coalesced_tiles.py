@@ -13,8 +13,6 @@ from sqlalchemy.orm import Session
 
 from spatial.serving.tiles import BUFFER, EXTENT, SCREEN_PIXEL, TILE_BUDGET_BYTES
 
-pytestmark = pytest.mark.usefixtures("fresh_tiles")
-
 LEVELS = {"provinces": "province", "counties": "county", "neighbourhoods": "neighbourhood"}
 
 

@@ -11,8 +11,6 @@ import pytest
 from bench._maplibre import WEBGL_ARGS, filled_pixels
 from tests.conftest import CHROMIUM
 
-pytestmark = pytest.mark.usefixtures("fresh_tiles")
-
 
 @pytest.fixture(scope="module")
 def webgl_browser(playwright: Any) -> Iterator[Any]:

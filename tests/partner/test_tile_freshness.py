@@ -18,7 +18,6 @@ from spatial.db.refresh_queue import clear_marks, stale_marks
 from spatial.serving.generation import forget_generation
 from spatial.serving.tiles import BUFFER, EXTENT
 
-pytestmark = pytest.mark.usefixtures("fresh_tiles")
 Z = 7
 
 
@@ -32,17 +31,17 @@ def _renewed(before: dict[tuple[str, str], int], after: dict[tuple[str, str], in
 
 
 def _feature_bounds(client: TestClient, x: int, y: int, unit_id: int) -> tuple[float, ...] | None:
-    """Bounds (tile units) of the county ``unit_id`` drawn alone in tile (Z, x, y), if it is."""
-    response = client.get(f"/collections/counties/tiles/WebMercatorQuad/{Z}/{y}/{x}")
+    """Bounds (tile units) of the province ``unit_id`` drawn alone in tile (Z, x, y), if it is."""
+    response = client.get(f"/collections/provinces/tiles/WebMercatorQuad/{Z}/{y}/{x}")
     assert response.status_code == 200, response.text
-    features = mapbox_vector_tile.decode(response.content, default_options={"y_coord_down": True})["counties"]["features"]
+    features = mapbox_vector_tile.decode(response.content, default_options={"y_coord_down": True})["provinces"]["features"]
     drawn = [f for f in features if f.get("id") == unit_id]
     return tuple(shapely.geometry.shape(drawn[0]["geometry"]).bounds) if drawn else None
 
 
 @pytest.fixture
-def reshaped_county(client: TestClient) -> Iterator[tuple[int, int, int, tuple[float, ...], tuple[float, ...]]]:
-    """A county reshaped to a box around its centre, committed; restored and refreshed after.
+def reshaped_province(client: TestClient) -> Iterator[tuple[int, int, int, tuple[float, ...], tuple[float, ...]]]:
+    """A province (the quickest level to refresh) reshaped to a box around its centre, committed; restored and refreshed after.
     Yields (unit id, tile x, tile y, its tile bounds before, its tile bounds after)."""
     from spatial.db.engine import session_scope
     from spatial.serving.freshness import refresh_stale
@@ -54,7 +53,7 @@ def reshaped_county(client: TestClient) -> Iterator[tuple[int, int, int, tuple[f
             """SELECT id, ST_AsEWKT(geom) AS geom, ST_AsEWKT(ST_Multi(ST_Expand(ST_Centroid(geom),
                           (ST_XMax(geom) - ST_XMin(geom)) / 5, (ST_YMax(geom) - ST_YMin(geom)) / 5))) AS box,
                       ST_X(ST_Centroid(geom)) AS lon, ST_Y(ST_Centroid(geom)) AS lat
-               FROM admin_unit WHERE level = 'county' AND valid_to IS NULL ORDER BY code LIMIT 1""")).one()
+               FROM admin_unit WHERE level = 'province' AND valid_to IS NULL ORDER BY code LIMIT 1""")).one()
         x, y = s.execute(text(
             """SELECT floor((ST_X(p) + 20037508.342789244) / (40075016.68557849 / (1 << :z)))::int,
                       floor((20037508.342789244 - ST_Y(p)) / (40075016.68557849 / (1 << :z)))::int
@@ -79,23 +78,23 @@ def reshaped_county(client: TestClient) -> Iterator[tuple[int, int, int, tuple[f
 
 
 def test_a_boundary_edit_is_in_the_next_tile_and_the_background_refresh_coalesces_it(
-        client: TestClient, reshaped_county: tuple[int, int, int, tuple[float, ...], tuple[float, ...]]) -> None:
+        client: TestClient, reshaped_province: tuple[int, int, int, tuple[float, ...], tuple[float, ...]]) -> None:
     from spatial.db.engine import session_scope
     from spatial.serving.freshness import refresh_stale
     from spatial.serving.warming import Warmer
 
-    unit_id, x, y, old, new = reshaped_county
+    unit_id, x, y, old, new = reshaped_province
     assert new != pytest.approx(old, abs=2)
     # No `pishraft tiles refresh`: the level is drawn from its exact boundaries meanwhile.
     assert _feature_bounds(client, x, y, unit_id) == pytest.approx(new, abs=2)
     with session_scope() as s:
-        assert {("tiles", "county"), ("coverage", "county")} <= set(_marks(s))
+        assert {("tiles", "province"), ("coverage", "province")} <= set(_marks(s))
     # What the server's refresher does after the change, in the background.
     assert Warmer(refresh_stale, every_s=60).warm_if_changed()
     forget_generation()
     with session_scope() as s:
-        assert not {key for key in _marks(s) if key[1] == "county"}
-        rows = s.execute(text("SELECT count(*) FROM admin_unit_coalesced_tile WHERE level = 'county' AND zoom = :z "
+        assert not {key for key in _marks(s) if key[1] == "province"}
+        rows = s.execute(text("SELECT count(*) FROM admin_unit_coalesced_tile WHERE level = 'province' AND zoom = :z "
                               "AND x = :x AND y = :y AND unit_id = :id"), {"z": Z, "x": x, "y": y, "id": unit_id})
         assert rows.scalar() == 1  # drawn from the rebuilt coalesced features again
     assert _feature_bounds(client, x, y, unit_id) == pytest.approx(new, abs=2)
