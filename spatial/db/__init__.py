@@ -7,8 +7,8 @@ replay lag as PostgreSQL reports them), :mod:`~spatial.db.embedded` (the private
 PostgreSQL + PostGIS cluster under ``$PISHRAFT_HOME``) with :mod:`~spatial.db.replicas`
 (its hot standbys), :mod:`~spatial.db.migrate` with the Alembic ``migrations`` folder, and
 :mod:`~spatial.db.bulk` (COPY, the fast path for writing many rows; binary fetches for
-reading them) and :mod:`~spatial.db.generation` (the number that changes with published
-data). It may import only
+reading them), :mod:`~spatial.db.generation` (the number that changes with published
+data) and :mod:`~spatial.db.refresh_queue` (which derived products a change made stale). It may import only
 :mod:`spatial.settings`, :mod:`spatial.errors` and :mod:`spatial.models`; every other room
 imports it.
 """

@@ -5,5 +5,6 @@ layer, with their whitelisted properties), :mod:`~spatial.serving.features` (pag
 GeoJSON built in SQL), :mod:`~spatial.serving.tiles` (Mapbox Vector Tiles from PostGIS),
 :mod:`~spatial.serving.raster_tiles` (PNG tiles from COGs), :mod:`~spatial.serving.tile_cache`
 and :mod:`~spatial.serving.generation` (the number that invalidates caches when data
-changes). It may import :mod:`spatial.db`, :mod:`spatial.units` and the shared modules.
+changes), :mod:`~spatial.serving.freshness` (the background rebuild of the coalesced tiles
+and map coverage a change marked stale). It may import :mod:`spatial.db`, :mod:`spatial.units` and the shared modules.
 """
