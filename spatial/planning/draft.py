@@ -18,6 +18,7 @@ planner asks (:func:`warm_roadmap_inputs`).
 from __future__ import annotations
 
 import math
+from contextlib import suppress
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -85,8 +86,9 @@ def warm_roadmap_inputs(session: Session) -> None:
     (:class:`spatial.serving.warming.Warmer`): the draft of one unit per level, which fills the
     level's location quotients and shift-share, and the level's standardised profiles."""
     for code in one_unit_per_level(session):
-        level = roadmap_draft(session, code)["unit"]["level"]
-        level_profile(session, level)
+        with suppress(NotFound):  # a level without the data a draft needs has nothing to keep
+            roadmap_draft(session, code)
+        level_profile(session, get_unit(session, code).level)
 
 
 def _n(value: int, lang: str) -> str:
