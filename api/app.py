@@ -21,8 +21,9 @@ from api.pages.units import warm_unit_pages
 from maps.assets import STATIC_DIR
 from spatial.db import migrate
 from spatial.errors import DatabaseUnavailable, SchemaNotCurrent
+from spatial.planning.draft import warm_roadmap_inputs
 from spatial.serving.freshness import refresh_stale
-from spatial.serving.warming import Warmer
+from spatial.serving.warming import Warmer, in_turn
 from spatial.settings import get_settings
 
 log = logging.getLogger("pishraft.api")
@@ -61,12 +62,12 @@ def clear_leftovers_at_start() -> None:
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     """Check the schema and clear leftovers of interrupted work before serving; while serving,
-    compute what unit pages show of a whole level after each data change (:class:`Warmer`),
-    and rebuild the tiles and map coverage that change made stale (:func:`refresh_stale`)."""
+    compute what unit pages, drafts and suggestions read of a whole level after each data change
+    (:class:`Warmer`), and rebuild the tiles and map coverage that change made stale (:func:`refresh_stale`)."""
     await anyio.to_thread.run_sync(check_schema_at_start)
     await anyio.to_thread.run_sync(clear_leftovers_at_start)
     every_s = get_settings().warm_check_s
-    warmer = Warmer(warm_unit_pages, every_s) if every_s > 0 else None
+    warmer = Warmer(in_turn(warm_unit_pages, warm_roadmap_inputs), every_s) if every_s > 0 else None
     app.state.warmer = warmer  # what it last warmed, for benchmarks
     if warmer is not None:
         warmer.start()

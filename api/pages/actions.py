@@ -22,7 +22,7 @@ from api.pages.security import Submitted, form_for
 from spatial.db.engine import session_scope
 from spatial.errors import InvalidInput, OutsideUnit, VersionMismatch
 from spatial.jalali import format_date
-from spatial.models.roadmaps import ACTION_STATUSES, FINANCING_SOURCES
+from spatial.models.roadmaps import ACTION_STATUSES, FINANCING_LINE_SOURCES
 from spatial.planning import roadmaps
 from spatial.planning.roadmap_inputs import ActionIn, ActionPatch, parse
 from spatial.units import hierarchy as units
@@ -175,7 +175,7 @@ def _form_context(session: Session, lang: str, roadmap: dict[str, Any], action: 
     if values.get("sector") and values["sector"] not in sectors:
         sectors.append(values["sector"])  # a stored code the catalogue lacks stays choosable
     return {"roadmap": roadmap, "action": action, "values": values, "options": Options.load(session, lang),
-            "sectors": sectors, "statuses": ACTION_STATUSES, "sources": FINANCING_SOURCES,
+            "sectors": sectors, "statuses": ACTION_STATUSES, "sources": FINANCING_LINE_SOURCES,
             "unit_feature": units.unit_feature(session, roadmap["unit"]["code"])}
 
 
@@ -234,7 +234,7 @@ def _read(errors: FormErrors, sent: Submitted, options: Options, roadmap_start: 
     data["financing"] = []
     for i, line in enumerate(lines(sent, "fin", FINANCING_FIELDS)):
         one = line_form(sent, "fin", i, line)
-        source = errors.choice(one, f"fin_source.{i}", "rm.row", FINANCING_SOURCES,
+        source = errors.choice(one, f"fin_source.{i}", "rm.row", FINANCING_LINE_SOURCES,
                                **row_params(lang, i, "act.financing", "fin.source"))
         amount = errors.number(one, f"fin_amount.{i}", "rm.row", **row_params(lang, i, "act.financing", "fin.amount"))
         if amount is not None and (amount < 0 or not amount.is_integer()):

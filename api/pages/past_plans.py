@@ -1,5 +1,5 @@
 """The past plans register: search earlier empowerment projects (unit, sector, outcome,
-words), read one (strengths, weaknesses, why it spread or not, lessons), add one and
+words), read one (strengths, weaknesses, why it spread or not, lessons, estimated cost), add one and
 correct one (:mod:`spatial.planning.past_plans`)."""
 
 from __future__ import annotations
@@ -27,7 +27,8 @@ SECTORS = tuple(key.split(".", 1)[1] for key in FA if key.startswith("sector."))
 TEXTS = ("strengths", "weaknesses", "spread", "lessons")
 LABELS = {"title": "past.title", "unit": "past.unit", "start_year": "past.start_year", "end_year": "past.end_year",
           "sector": "past.sector", "outcome": "past.outcome", "strengths": "past.strengths",
-          "weaknesses": "past.weaknesses", "spread": "past.spread", "lessons": "past.lessons"}
+          "weaknesses": "past.weaknesses", "spread": "past.spread", "lessons": "past.lessons",
+          "cost_rials": "past.cost"}
 
 
 @router.get("/past-plans")
@@ -58,10 +59,11 @@ def _read(errors: FormErrors, sent: Submitted) -> dict[str, object]:
         "sector": errors.choice(sent, "sector", LABELS["sector"], SECTORS, required=False) or "",
         "outcome": errors.choice(sent, "outcome", LABELS["outcome"], OUTCOMES),
         **{name: errors.text(sent, name, LABELS[name], required=False, max_len=4000) for name in TEXTS},
+        "cost_rials": errors.number(sent, "cost_rials", LABELS["cost_rials"], required=False),
     }
-    for year in ("start_year", "end_year"):  # a year is a whole number
-        value = fields[year]
-        fields[year] = int(value) if isinstance(value, float) and value.is_integer() else value
+    for whole in ("start_year", "end_year", "cost_rials"):  # years and rials are whole numbers
+        value = fields[whole]
+        fields[whole] = int(value) if isinstance(value, float) and value.is_integer() else value
     return fields
 
 

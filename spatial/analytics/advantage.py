@@ -65,6 +65,19 @@ def sector_indicators(session: Session) -> dict[str, str]:
     return sectors
 
 
+#: The sector jobs of a whole level in one period, kept per (level, period) until published
+#: data changes: the location quotients and the shift-share's final period read the same
+#: values, and after a data change the first draft would otherwise read them twice.
+_sector_matrices: GenerationCache[pd.DataFrame] = GenerationCache(size=16)
+
+
+def sector_matrix(session: Session, level: str, period: str) -> pd.DataFrame:
+    """:func:`~spatial.analytics.indicators.indicator_matrix` of every sector indicator over
+    the whole of ``level`` in ``period``, read once per data generation (do not change it)."""
+    codes = list(sector_indicators(session).values())
+    return _sector_matrices.get(session, (level, period), lambda: indicator_matrix(session, codes, level, period))
+
+
 #: Level-wide location quotients, kept per (level, period) until published data changes:
 #: every unit page shows its unit's top advantages, all computed from the same level.
 _level_frames: GenerationCache[pd.DataFrame] = GenerationCache(size=16)
@@ -92,7 +105,7 @@ def advantages(session: Session, level: str, period: str | None = None,
 
 def _level_advantages(session: Session, sectors: dict[str, str], level: str, period: str) -> pd.DataFrame:
     codes = list(sectors.values())
-    table = indicator_matrix(session, codes, level, period)
+    table = sector_matrix(session, level, period)
     employment = table[codes].fillna(0.0)
     employment = employment[employment.sum(axis=1) > 0]
     parents = table.loc[employment.index, "parent_code"]

@@ -22,8 +22,8 @@ import numpy as np
 import pandas as pd
 from sqlalchemy.orm import Session
 
-from spatial.analytics.advantage import sector_indicators
-from spatial.analytics.indicators import indicator_info, indicator_matrix, units_in_scope
+from spatial.analytics.advantage import sector_indicators, sector_matrix
+from spatial.analytics.indicators import indicator_info, units_in_scope
 from spatial.periods import period_key
 from spatial.db.generation import GenerationCache
 from spatial.errors import InvalidInput, NotFound
@@ -101,8 +101,8 @@ _level_frames: GenerationCache[pd.DataFrame] = GenerationCache(size=16)
 def _level_shift_share(session: Session, sectors: dict[str, str], level: str, base_period: str,
                        final_period: str) -> pd.DataFrame:
     codes = list(sectors.values())
-    base = indicator_matrix(session, codes, level, base_period)
-    final = indicator_matrix(session, codes, level, final_period)
+    base = sector_matrix(session, level, base_period)
+    final = sector_matrix(session, level, final_period)
     result = shift_share(base[codes].fillna(0.0), final[codes].fillna(0.0)).reset_index()
     result["sector"] = result["indicator"].map({v: k for k, v in sectors.items()})
     result["parent_code"] = result["code"].map(base["parent_code"])

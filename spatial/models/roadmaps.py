@@ -24,6 +24,9 @@ from spatial.models.base import Base
 ROADMAP_STATUSES: tuple[str, ...] = ("draft", "approved", "archived")
 ACTION_STATUSES: tuple[str, ...] = ("planned", "in_progress", "done", "stalled", "cancelled")
 FINANCING_SOURCES: tuple[str, ...] = ("investment_fund", "bank_loan", "sponsor", "government_budget", "people")
+#: Every source a financing line may name: the funds, and a past plan whose estimated cost an
+#: action taken from it carries (:func:`spatial.planning.sources.action_values`).
+FINANCING_LINE_SOURCES: tuple[str, ...] = (*FINANCING_SOURCES, "past_plan")
 #: What a money movement of a financing line is: promised (committed) or paid out (disbursed).
 MONEY_KINDS: tuple[str, ...] = ("committed", "disbursed")
 #: A progress core's journey, in order (:mod:`spatial.planning.journey` says which moves are allowed),
@@ -235,7 +238,7 @@ class Financing(Archivable, Base):
 
     __tablename__ = "financing"
     __table_args__ = (
-        CheckConstraint(_one_of("source", FINANCING_SOURCES), name="source_known"),
+        CheckConstraint(_one_of("source", FINANCING_LINE_SOURCES), name="source_known"),
         CheckConstraint("amount_rials >= 0", name="amount_nonnegative"),
         Index("ix_financing_action_id", "action_id"),
     )
@@ -305,6 +308,7 @@ class PastPlan(Tracked, Base):
     __table_args__ = (
         CheckConstraint(_one_of("outcome", OUTCOMES), name="outcome_known"),
         CheckConstraint("end_year is null or start_year is null or end_year >= start_year", name="years_ordered"),
+        CheckConstraint("cost_rials >= 0", name="cost_nonnegative"),
         Index("ix_past_plan_unit_id", "unit_id"),
     )
 
@@ -319,6 +323,9 @@ class PastPlan(Tracked, Base):
     weaknesses: Mapped[str] = mapped_column(Text, nullable=False, server_default=text("''"))
     spread: Mapped[str] = mapped_column(Text, nullable=False, server_default=text("''"))
     lessons: Mapped[str] = mapped_column(Text, nullable=False, server_default=text("''"))
+    # Its estimated cost or budget, where recorded; carried into roadmaps made from it as a
+    # financing line of source ``past_plan``.
+    cost_rials: Mapped[int | None] = mapped_column(BigInteger)
 
 
 class Handover(Base):

@@ -10,12 +10,15 @@ with source and figure in words, so they stay with the roadmap once saved (capac
 advantage lines name their indicator by code beside it, so their text leaves the name out).
 
 The level-wide analyses (location quotients, shift-share) are kept per data generation
-by their own modules, so a draft costs the unit's own queries only.
+by their own modules, so a draft costs the unit's own queries only; after a data change the
+server's warmer computes them again, with the suggestions' standardised profiles, before a
+planner asks (:func:`warm_roadmap_inputs`).
 """
 
 from __future__ import annotations
 
 import math
+from contextlib import suppress
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -28,7 +31,8 @@ from spatial.analytics.target_community import target_community
 from spatial.errors import NotFound
 from spatial.jalali import format_number, persian_digits
 from spatial.messages import indicator_name, label, measure, t
-from spatial.units.hierarchy import get_unit
+from spatial.planning.similar import level_profile
+from spatial.units.hierarchy import get_unit, one_unit_per_level
 
 #: The domains of the indicators that describe the current state (sector jobs and
 #: target-community counts have parts of their own).
@@ -74,6 +78,17 @@ def roadmap_draft(session: Session, code: str, lang: str = "fa") -> dict[str, An
                                           lq=format_number(item["figure"], lang, 2))}
                        for item in advantage_items],
     }
+
+
+def warm_roadmap_inputs(session: Session) -> None:
+    """Compute what drafts and suggestions read of a whole level (kept per data generation) for
+    every level, so that the first planner after a data change does not wait for it
+    (:class:`spatial.serving.warming.Warmer`): the draft of one unit per level, which fills the
+    level's location quotients and shift-share, and the level's standardised profiles."""
+    for code in one_unit_per_level(session):
+        with suppress(NotFound):  # a level without the data a draft needs has nothing to keep
+            roadmap_draft(session, code)
+        level_profile(session, get_unit(session, code).level)
 
 
 def _n(value: int, lang: str) -> str:

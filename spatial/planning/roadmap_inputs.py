@@ -21,7 +21,7 @@ from spatial.errors import InvalidInput
 
 RoadmapStatus = Literal["draft", "approved", "archived"]
 ActionStatus = Literal["planned", "in_progress", "done", "stalled", "cancelled"]
-FinancingSource = Literal["investment_fund", "bank_loan", "sponsor", "government_budget", "people"]
+FinancingSource = Literal["investment_fund", "bank_loan", "sponsor", "government_budget", "people", "past_plan"]
 CoreStage = Literal["proposed", "identified", "assessed", "selected", "in_training", "trained", "drafting",
                     "submitted", "adopted", "not_selected", "paused"]
 CoreKind = Literal["jihadi_group", "student_organisation", "community_institution", "cooperative", "other"]
@@ -35,6 +35,7 @@ MAX_RIALS = 9_223_372_036_854_775_807
 Id = Annotated[int, Field(ge=1, le=MAX_INT)]
 Count = Annotated[int, Field(ge=-MAX_INT, le=MAX_INT)]  # negative counts get the domain's message
 Rials = Annotated[int, Field(ge=-MAX_RIALS, le=MAX_RIALS)]
+Cost = Annotated[int, Field(ge=0, le=MAX_RIALS, description="Estimated cost or budget, rials")]
 Day = Annotated[date, Field(ge=date(1900, 1, 1), le=date(2200, 12, 31))]
 Year = Annotated[int, Field(ge=1300, le=2200)]
 
@@ -257,6 +258,7 @@ class PastPlanIn(InputModel):
     weaknesses: str = ""
     spread: str = Field(default="", description="Why it did or did not spread")
     lessons: str = ""
+    cost_rials: Cost | None = None
     synthetic: bool = False
 
 
@@ -270,6 +272,7 @@ class PastPlanPatch(InputModel):
     weaknesses: str | None = None
     spread: str | None = None
     lessons: str | None = None
+    cost_rials: Cost | None = None
 
 
 class OrganisationIn(InputModel):

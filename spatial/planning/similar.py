@@ -14,7 +14,7 @@ said by the indicators with the smallest standardised differences.
 From the similar places, the suggestions are the actions of their roadmaps that were
 achieved or are on track (done, or achieved / on track on the progress watch,
 :mod:`spatial.planning.progress`), and their past plans that succeeded; each with its
-sector, its cost (the action's financing) and its result, the nearest place first.
+sector, its cost (the action's financing, the past plan's estimate) and its result, the nearest place first.
 
 The level's profile is computed once per data generation (:class:`GenerationCache`), so a
 suggestion costs a vector distance over the level and the similar places' own queries.
@@ -174,7 +174,7 @@ WHERE r.unit_id = ANY(:units) AND a.archived_at IS NULL AND r.archived_at IS NUL
 ORDER BY a.id
 """
 _PLANS_SQL = """
-SELECT p.id, p.title, p.sector, p.outcome, p.lessons, p.unit_id FROM past_plan p
+SELECT p.id, p.title, p.sector, p.outcome, p.lessons, p.unit_id, p.cost_rials FROM past_plan p
 WHERE p.unit_id = ANY(:units) AND p.outcome = 'succeeded' ORDER BY p.id
 """
 
@@ -205,8 +205,8 @@ def roadmap_suggestions(session: Session, code: str, lang: str = "fa") -> dict[s
                     int(a["cost_rials"]) if a["costed"] else None, roadmap_id=a["roadmap_id"],
                     roadmap_title=a["roadmap_title"]))
         for p in session.execute(text(_PLANS_SQL), {"units": ids}).mappings():
-            suggestions.append(_suggestion("past_plan", p, places[p["unit_id"]], "succeeded", lang, None,
-                                           lessons=p["lessons"]))
+            suggestions.append(_suggestion("past_plan", p, places[p["unit_id"]], "succeeded", lang,
+                                           p["cost_rials"], lessons=p["lessons"]))
     suggestions.sort(key=lambda s: (s["distance"], RESULTS.index(s["result"]), s["kind"] != "action", s["id"]))
     for item in found["similar"]:
         item.pop("unit_id")

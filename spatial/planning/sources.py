@@ -63,13 +63,17 @@ def action_values(session: Session, ref: SourceRef, field: str = "source") -> di
     """The fields of a new action taken from ``ref`` (an action or a past plan), with ``source`` set.
 
     An action gives its title, sector, target group and size, expected jobs and financing
-    (its cost, to plan again); a past plan its title and sector. The new action starts
+    (its cost, to plan again); a past plan its title and sector and, where it recorded one, its
+    estimated cost as a financing line of source ``past_plan`` (noted with the plan's title). The new action starts
     ``planned``, without dates, place or key results: the planner sets them for this place.
     """
     source_document(session, ref, ("action", "past_plan"), field)  # refuses an unknown one, naming the field
     if ref.kind == "past_plan":
-        plan = session.execute(text("SELECT title, sector FROM past_plan WHERE id = :id"), {"id": ref.id}).one()
-        return {"title": plan.title, "sector": plan.sector, "source": ref}
+        plan = session.execute(text("SELECT title, sector, cost_rials FROM past_plan WHERE id = :id"),
+                               {"id": ref.id}).one()
+        money = ([] if plan.cost_rials is None else
+                 [{"source": "past_plan", "amount_rials": plan.cost_rials, "note": plan.title}])
+        return {"title": plan.title, "sector": plan.sector, "financing": money, "source": ref}
     row = session.execute(text(
         """SELECT a.title, a.sector, a.target_group, a.target_size, a.jobs_expected,
                   coalesce((SELECT jsonb_agg(jsonb_build_object('source', f.source, 'amount_rials', f.amount_rials,

@@ -6,7 +6,8 @@ generation (:class:`spatial.db.generation.GenerationCache`); at 50,000 neighbour
 that takes seconds, which the first reader after a change would wait. A :class:`Warmer`
 reads the generation every ``PISHRAFT_WARM_CHECK_S`` seconds (default 2; 0 turns it off)
 in a thread of each server process and, when it has changed, does that work itself
-(``warm``: :func:`api.pages.units.warm_unit_pages`), so the caches are full when readers
+(``warm``: :func:`api.pages.units.warm_unit_pages`, then the roadmap draft's and suggestions'
+level inputs, :func:`spatial.planning.draft.warm_roadmap_inputs`; :func:`in_turn`), so the caches are full when readers
 come. A reader arriving while it works waits for the same computation rather than
 starting a second one.
 """
@@ -22,6 +23,14 @@ from sqlalchemy.orm import Session
 from spatial.db.generation import DataState, read_data_state
 
 log = logging.getLogger("pishraft.warming")
+
+
+def in_turn(*warms: Callable[[Session], None]) -> Callable[[Session], None]:
+    """One ``warm`` that runs each of ``warms`` in turn, in the same session."""
+    def warm(session: Session) -> None:
+        for one in warms:
+            one(session)
+    return warm
 
 
 class Warmer:

@@ -9,6 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
+from spatial.jalali import format_number
 from spatial.planning import history
 from spatial.errors import Conflict, Forbidden, InvalidInput
 from spatial.planning.history import LocalEditor
@@ -95,6 +96,27 @@ def test_past_plans_are_searchable_by_unit_sector_outcome_and_text(client: TestC
     assert bad.status_code == 422 and bad.json()["error"]["field"] == "end_year"
     assert client.delete(f"/api/past-plans/{pid}").status_code == 204
     assert client.get(f"/api/past-plans/{pid}").status_code == 404
+
+
+def test_a_past_plan_records_its_estimated_cost_over_the_api_and_on_its_pages(client: TestClient) -> None:
+    body = {"title": "Carpet looms for homes", "unit": HOOD, "sector": "handicrafts", "outcome": "partial",
+            "cost_rials": 12_500_000_000}
+    made = client.post("/api/past-plans", json=body)
+    assert made.status_code == 201, made.text
+    pid = made.json()["id"]
+    try:
+        assert client.get(f"/api/past-plans/{pid}").json()["cost_rials"] == 12_500_000_000
+        changed = client.patch(f"/api/past-plans/{pid}", json={"cost_rials": 9_000_000_000})
+        assert changed.status_code == 200 and changed.json()["cost_rials"] == 9_000_000_000
+        # Optional, but never negative: refused naming the field.
+        refused = client.patch(f"/api/past-plans/{pid}", json={"cost_rials": -1})
+        assert refused.status_code == 422 and refused.json()["error"]["field"] == "cost_rials"
+        # The register and the plan's page say it in Persian digits, the English page in Western ones.
+        assert format_number(9_000_000_000, "fa") in client.get("/past-plans", params={"q": "Carpet looms"}).text
+        assert format_number(9_000_000_000, "fa") in client.get(f"/past-plans/{pid}").text
+        assert "9,000,000,000" in client.get(f"/past-plans/{pid}", params={"lang": "en"}).text
+    finally:
+        assert client.delete(f"/api/past-plans/{pid}").status_code == 204
 
 
 def test_organisations_and_people_over_http(client: TestClient) -> None:

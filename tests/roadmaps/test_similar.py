@@ -66,7 +66,8 @@ def place_actions(session: Session, unit: str) -> dict[str, Any]:
         "behind": action("Carpet workshop", "handicrafts", 5, 2_000_000_000),
         "no_data": action("Date packaging", "agriculture", None, 1_000_000_000),
         "succeeded": create_past_plan(session, PastPlanIn(title="Water helpers", unit=unit, sector="water",
-                                                          outcome="succeeded", lessons="Tie pilots to money"), EDITOR),
+                                                          outcome="succeeded", lessons="Tie pilots to money",
+                                                          cost_rials=2_500_000_000), EDITOR),
         "failed": create_past_plan(session, PastPlanIn(title="Greenhouse town", unit=unit, sector="agriculture",
                                                        outcome="failed"), EDITOR),
     }
@@ -92,10 +93,11 @@ def test_the_achieved_action_of_a_near_identical_county_is_suggested_first_with_
     assert first["ref"] == f"action:{made['achieved']['id']}" and first["result"] == "achieved"
     assert first["sector"] == "agriculture" and first["cost_rials"] == 5_000_000_000 and first["unit"] == MODEL
     assert "Saffron cooperative" in first["text"] and "5,000,000,000" in first["text"]
-    refs = {s["ref"] for s in found["suggestions"]}
-    assert f"past_plan:{made['succeeded']['id']}" in refs  # a successful past plan of the same place
+    refs = {s["ref"]: s for s in found["suggestions"]}
+    # A successful past plan of the same place, with the cost it recorded.
+    assert refs[f"past_plan:{made['succeeded']['id']}"]["cost_rials"] == 2_500_000_000
     # Only what worked is suggested: not the behind action, nor the one without data, nor the failed plan.
-    assert not refs & {f"action:{made['behind']['id']}", f"action:{made['no_data']['id']}",
+    assert not refs.keys() & {f"action:{made['behind']['id']}", f"action:{made['no_data']['id']}",
                        f"past_plan:{made['failed']['id']}"}
     assert found["message"] is None
 
@@ -139,6 +141,10 @@ def test_a_taken_action_names_where_it_came_from(session: Session) -> None:
     assert [f["amount_rials"] for f in taken["financing"]] == [5_000_000_000]  # its cost, to plan again
     assert taken["source"]["kind"] == "action" and taken["source"]["id"] == made["achieved"]["id"]
     assert taken["source"]["unit"] == MODEL and taken["source"]["roadmap_id"] == made["achieved"]["roadmap_id"]
+    # A past plan taken brings the cost it recorded, as a financing line from that plan.
+    plan = create_action(session, ActionIn(roadmap_id=mine["id"], **action_values(
+        session, parse_ref(f"past_plan:{made['succeeded']['id']}", "suggested"))), EDITOR)
+    assert [(f["source"], f["amount_rials"]) for f in plan["financing"]] == [("past_plan", 2_500_000_000)]
 
 
 def test_the_api_and_the_cli_give_the_suggestions(client: TestClient) -> None:
