@@ -43,7 +43,8 @@ from spatial.errors import InvalidInput, NotFound
 from spatial.jalali import month_ends
 from spatial.messages import label, t
 from spatial.models.roadmaps import MONEY_KINDS, Disbursement, Financing
-from spatial.planning.history import Editor, now
+from spatial.planning import history
+from spatial.planning.history import Editor, now, row_document
 from spatial.planning.progress import STATUSES, action_progress, action_statuses_on
 from spatial.planning.references import guard, unit_filter
 from spatial.tables import Table
@@ -334,13 +335,16 @@ def record_disbursement(session: Session, financing_id: int, kind: str, on: date
         raise InvalidInput("amount_rials must be a positive number of rials.", field="amount_rials")
     if on > date.today():
         raise InvalidInput(f"on {on} is in the future; record money once committed or paid.", field="on")
-    unit_id = session.execute(text("""SELECT r.unit_id FROM financing f JOIN action a ON a.id = f.action_id
-                                      JOIN roadmap r ON r.id = a.roadmap_id WHERE f.id = :id"""),
-                              {"id": financing_id}).scalar_one()
+    unit_id, roadmap_id = session.execute(text(
+        """SELECT r.unit_id, r.id FROM financing f JOIN action a ON a.id = f.action_id
+           JOIN roadmap r ON r.id = a.roadmap_id WHERE f.id = :id"""), {"id": financing_id}).one()
     guard(session, editor, unit_id)
     row = Disbursement(financing_id=financing_id, kind=kind, on=on, amount_rials=amount_rials, note=note,
                        synthetic=synthetic, created_at=now(session), created_by=editor.username)
     session.add(row)
     session.flush()
+    # Filed under the roadmap's history like its other parts: who recorded which money, when.
+    history.record(session, "disbursement", row.id, "create", before=None, after=row_document(row),
+                   author=editor.username, at=row.created_at, roadmap_id=roadmap_id)
     return {"id": row.id, "financing_id": financing_id, "kind": kind, "on": on, "amount_rials": amount_rials,
             "note": note, "created_at": row.created_at, "created_by": row.created_by}
