@@ -8,7 +8,9 @@ the demo planner (median of 7 after a warm-up):
 
 - ``/monitor/IR`` (the whole country) and ``/monitor/IR-15`` (a province) next to
   ``GET /api/monitor/...``, the JSON of the same numbers — the floor a page cannot beat;
-- the late list of the whole country, every late action, as CSV and as Excel;
+- the late list of the whole country, every late action, as CSV and as Excel; and the
+  workbook alone as :func:`spatial.tables.to_xlsx` writes it (XlsxWriter) beside the same
+  sheet written by openpyxl in write-only mode (the peer, which the export used before);
 - the first view of each page after the programme was written (cold: nothing kept yet, the
   statuses of every action judged), beside the medians of the views after it;
 - the progress over 24 Jalali months (``/api/monitor/IR/over-time``, fetched by the page's
@@ -22,6 +24,7 @@ Run: ``.venv/bin/python bench/monitor.py`` (uses the embedded PostGIS with the d
 
 from __future__ import annotations
 
+import io
 import sys
 import time
 from functools import partial
@@ -39,10 +42,33 @@ from bench._workspace import median_ms  # noqa: E402
 from spatial.accounts.tokens import issue_token  # noqa: E402
 from spatial.db.engine import session_scope  # noqa: E402
 from spatial.demo.programme import load_programme, remove_programme  # noqa: E402
+from spatial.planning import monitor  # noqa: E402
+from spatial.tables import Table, cell_text, to_xlsx  # noqa: E402
 
 ACTIONS = 10_000
 AUTHOR = "bench-monitor"
 PAGE_GOAL_MS, EXPORT_GOAL_MS = 500.0, 2000.0
+
+
+def openpyxl_write_only(table: Table, lang: str) -> bytes:
+    """The peer: the same right-to-left sheet (bold header, Jalali days) by openpyxl's write-only mode."""
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Font
+
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet("late")
+    ws.sheet_view.rightToLeft = lang == "fa"
+    header = []
+    for h in table.headers:
+        header.append(WriteOnlyCell(ws, value=h))
+        header[-1].font = Font(bold=True)
+    ws.append(header)
+    for row in table.rows:
+        ws.append([cell_text(v, lang) if hasattr(v, "year") else v for v in row])
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
 
 
 def main() -> None:
@@ -76,6 +102,12 @@ def main() -> None:
             t_export = median_ms(partial(client.get, path), repeat=5)
             worst_export = max(worst_export, t_export)
             print(f"{path:<40} {t_export:10.1f} {'':>9} {'':>6} {EXPORT_GOAL_MS:8.0f}")
+        with session_scope() as session:
+            table = monitor.late_table(monitor.late_actions(monitor.area_actions(session, None)), "IR", "fa")
+        t_ours = median_ms(partial(to_xlsx, [table], "fa"), repeat=5)
+        t_peer = median_ms(partial(openpyxl_write_only, table, "fa"), repeat=5)
+        print(f"{'workbook alone: XlsxWriter (ours)':<40} {t_ours:10.1f} {t_peer:9.1f} {t_ours / t_peer:6.2f}   "
+              f"(peer: openpyxl write-only)")
         t_series = median_ms(partial(client.get, "/api/monitor/IR/over-time"), repeat=3)
         print(f"{'/api/monitor/IR/over-time (24 months)':<40} {t_series:10.1f}")
         print(f"slowest page {worst_page:.1f} ms: {'within' if worst_page <= PAGE_GOAL_MS else 'OVER'} the "
