@@ -53,8 +53,8 @@ def fairness_page(request: Request, code: str, indicator: str | None = Query(Non
         chosen = next((i for i in [*choices, money] if i["code"] == code_shown), None)
         try:
             result = fairness_of(session, code_shown, code, level or None) if code_shown else None
-        except InvalidInput:
-            if code_shown != MONEY_PER_HEAD:
+        except InvalidInput as error:
+            if code_shown != MONEY_PER_HEAD or error.field != "indicator":
                 raise
             result = None  # no money disbursed below the place yet: the page says so
     charts = [inequality_trend(result["periods"], lang), lorenz_curve(result["lorenz"], lang)] if result else []

@@ -337,6 +337,10 @@ def money_per_head(session: Session, unit_code: str, level: str | None = None) -
     rows = session.execute(SQL["disbursed_by_unit"], {"level": level}).all()
     money = pd.DataFrame(rows, columns=["code", "on", "rials"])
     money = money[money["code"].isin(scope.index)]
+    if money.empty:
+        raise InvalidInput(f"No money has been disbursed below '{unit_code}' at level '{level}' yet, so "
+                           f"{MONEY_PER_HEAD} has no period; money is recorded on an action's financing line "
+                           "(/financing/{id}/money).", field="indicator")
     years = {day: str(to_jalali(day)[0] + JALALI_OFFSET) for day in money["on"].unique()}
     money["period"] = money["on"].map(years)
     heads = scope["population"].astype(float)
