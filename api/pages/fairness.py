@@ -2,7 +2,8 @@
 whole country): for an indicator with several periods, Gini and Theil T (between and
 within the groups) per period with their trend, the Lorenz curve of the latest period and
 the most and least deprived fifths, drawn with the workspace's Vega-Lite charts; the same
-numbers as ``GET /api/monitor/{unit}/fairness``."""
+numbers as ``GET /api/monitor/{unit}/fairness``. Beside the indicators, the money disbursed
+per head (:func:`spatial.planning.monitor.money_per_head`)."""
 
 from __future__ import annotations
 
@@ -14,10 +15,12 @@ from fastapi.responses import Response
 from api.auth import Principal, require
 from api.pages.render import lang_of, page_router, render
 from maps.fairness_charts import fifths_over_periods, inequality_trend, lorenz_curve
-from spatial.analytics.fairness import NATION, fairness_over_time
+from spatial.analytics.fairness import NATION
 from spatial.analytics.indicators import list_indicators
 from spatial.db.engine import session_scope
+from spatial.errors import InvalidInput
 from spatial.messages import t
+from spatial.planning.monitor import MONEY_PER_HEAD, fairness_of
 from spatial.units import hierarchy as units
 
 router = page_router()
@@ -45,12 +48,20 @@ def fairness_page(request: Request, code: str, indicator: str | None = Query(Non
             name = unit.name_fa if lang == "fa" else unit.name_en
         choices = indicators_over_time(session)
         code_shown = indicator or (choices[0]["code"] if choices else None)
-        chosen = next((i for i in choices if i["code"] == code_shown), None)
-        result = fairness_over_time(session, code_shown, code, level or None) if code_shown else None
-    charts = [inequality_trend(result["periods"], lang), lorenz_curve(result["lorenz"], lang),
-              fifths_over_periods(result["periods"], lang)] if result else []
+        money = {"code": MONEY_PER_HEAD, "name_fa": t("fairness.money_per_head", "fa"),
+                 "name_en": t("fairness.money_per_head", "en")}
+        chosen = next((i for i in [*choices, money] if i["code"] == code_shown), None)
+        try:
+            result = fairness_of(session, code_shown, code, level or None) if code_shown else None
+        except InvalidInput as error:
+            if code_shown != MONEY_PER_HEAD or error.field != "indicator":
+                raise
+            result = None  # no money disbursed below the place yet: the page says so
+    charts = [inequality_trend(result["periods"], lang), lorenz_curve(result["lorenz"], lang)] if result else []
+    if result and any(p["fifths"] for p in result["periods"]):
+        charts.append(fifths_over_periods([p for p in result["periods"] if p["fifths"]], lang))
     return render(request, "fairness.html", {
-        "code": code, "unit": unit, "parents": parents, "name": name, "choices": choices,
+        "code": code, "unit": unit, "parents": parents, "name": name, "choices": [*choices, money],
         "indicator": chosen or {"code": code_shown, "name_fa": code_shown, "name_en": code_shown},
         "result": result, "charts": charts,
     })

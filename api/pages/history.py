@@ -105,12 +105,19 @@ class Words:
             "kind": "change", "at": event["at"], "author": event["author"],
             "what": t(f"history.entity.{entity}", self.lang), "entity": entity,
             "name": doc.get("title") or (self.value(entity, "value", doc.get("value")) if entity == "measurement"
-                                         else ""),
+                                         else self.money(doc) if entity == "disbursement" else ""),
             "operation": t(f"history.op.{op}", self.lang), "op": op, "changes": changes,
             "reason": event.get("reason"),
             # What it was made from (spatial.planning.sources), said when it was made.
             "sources": _sources(entity, doc) if op == "create" else [],
         }
+
+    def money(self, doc: dict[str, Any]) -> str:
+        """Money recorded on a financing line, in words: which kind, how many rials, which day."""
+        lang = self.lang
+        return t("history.disbursement", lang, kind=t(f"monitor.money.{doc['kind']}", lang),
+                 amount=format_number(doc["amount_rials"], lang), on=format_date(date.fromisoformat(doc["on"]), lang),
+                 line=persian_digits(f"#{doc['financing_id']}") if lang == "fa" else f"#{doc['financing_id']}")
 
     def handover(self, row: dict[str, Any]) -> dict[str, Any]:
         """A handover of responsibility as the page lists it."""

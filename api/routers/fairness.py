@@ -10,16 +10,19 @@ from fastapi import APIRouter, Depends, Query
 from api.auth import Principal, require
 from api.deps import DbSession
 from api.routers.units import Level
-from spatial.analytics.fairness import fairness_over_time
+from spatial.planning.monitor import fairness_of
 
 router = APIRouter(prefix="/api/monitor", tags=["monitor"])
 
 
 @router.get("/{unit}/fairness", summary="Gini, Theil T (between/within groups), fifths' gap per period; Lorenz curve")
-def fairness(unit: str, indicator: Annotated[str, Query(max_length=64, description="An indicator code")],
+def fairness(unit: str, indicator: Annotated[str, Query(
+                 max_length=64, description="An indicator code, or money_per_head: rials disbursed per head")],
              session: DbSession, level: Level | None = None, population_weighted: bool = True,
              _: Principal = Depends(require("read"))) -> dict[str, Any]:
     """Per period of ``indicator``: Gini and Theil T of its values over the units at ``level``
     below ``unit`` (``IR``: the whole country), Theil split between and within the units'
-    parents, and the most and least deprived fifths; the Lorenz curve of the latest period."""
-    return fairness_over_time(session, indicator, unit, level, population_weighted)
+    parents, and the most and least deprived fifths; the Lorenz curve of the latest period.
+    ``money_per_head``: the rials disbursed per head in each unit per Jalali year, the fifths
+    ranked by the newest deprivation index."""
+    return fairness_of(session, indicator, unit, level, population_weighted)

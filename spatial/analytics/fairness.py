@@ -21,12 +21,13 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+import pandas as pd
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from spatial.analytics.indicators import indicator_info, units_in_scope
 from spatial.analytics.indices import source_values
-from spatial.analytics.spatial_stats import fifths_gap, inequality, lorenz
+from spatial.analytics.spatial_stats import fifths_gap, gini, inequality, lorenz, theil
 from spatial.errors import InvalidInput
 from spatial.models.units import LEVELS
 from spatial.units.hierarchy import check_level, get_unit
@@ -70,6 +71,20 @@ def _scope_values(session: Session, source: str, level: str, period: str, parent
     return np.array(list(raw.values()), dtype=float), weights
 
 
+def scope_level(session: Session, unit_code: str, level: str | None) -> tuple[str, list[str]]:
+    """The level compared below ``unit_code`` (``level``, checked, else :func:`default_level`)
+    and every level below it."""
+    levels = levels_below(session, unit_code)
+    if level is None:
+        level = default_level(levels)
+        if level is None:
+            raise InvalidInput(f"Unit '{unit_code}' has no units below it to compare.", field="unit")
+    elif check_level(level) not in levels:
+        raise InvalidInput(f"Unit '{unit_code}' has no units at level '{level}'; use one of: "
+                           f"{', '.join(levels) or 'none'}.", field="level")
+    return level, levels
+
+
 def fairness_over_time(session: Session, source: str, unit_code: str, level: str | None = None,
                        population_weighted: bool = True) -> dict[str, Any]:
     """Gini, Theil T (between/within the units' parents) and the fifths' gap of indicator
@@ -82,14 +97,7 @@ def fairness_over_time(session: Session, source: str, unit_code: str, level: str
     points [{population, value}]``). ``level`` defaults to :func:`default_level`.
     """
     info = indicator_info(session, source)
-    levels = levels_below(session, unit_code)
-    if level is None:
-        level = default_level(levels)
-        if level is None:
-            raise InvalidInput(f"Unit '{unit_code}' has no units below it to compare.", field="unit")
-    elif check_level(level) not in levels:
-        raise InvalidInput(f"Unit '{unit_code}' has no units at level '{level}'; use one of: "
-                           f"{', '.join(levels) or 'none'}.", field="level")
+    level, levels = scope_level(session, unit_code, level)
     parent = None if unit_code == NATION else unit_code
     worse_is_higher = info["direction"] == "higher_is_worse"
     periods: list[dict[str, Any]] = []
@@ -105,12 +113,54 @@ def fairness_over_time(session: Session, source: str, unit_code: str, level: str
     if last is None:
         raise InvalidInput(f"Indicator '{source}' has fewer than 5 units with a value at level '{level}' "
                            f"below '{unit_code}' in every period.", field="indicator")
+    return _result(session, unit_code, level, levels, last, periods,
+                   {"source": source, "direction": info["direction"], "population_weighted": population_weighted})
+
+
+def fairness_of_values(session: Session, source: str, unit_code: str, level: str, levels: list[str],
+                       by_period: dict[str, pd.Series], deprivation: pd.Series | None) -> dict[str, Any]:
+    """The same as :func:`fairness_over_time` for values that are not a stored indicator
+    (e.g. money disbursed per head): ``by_period`` maps each period to the values of the
+    units at ``level`` below ``unit_code`` (by code; units missing from a period count 0),
+    population-weighted. The fifths are the most and least deprived by ``deprivation``
+    (higher is more deprived; ``None``: no fifths), their values this measure's means."""
+    parent = None if unit_code == NATION else unit_code
+    scope = units_in_scope(session, level, parent)
+    scope = scope[scope["population"].fillna(0) > 0]  # a value per head needs heads
+    weights = scope["population"].to_numpy(dtype=float)
+    groups = scope["parent_code"].fillna("").to_numpy()
+    ranked = deprivation.reindex(scope.index) if deprivation is not None else None
+    periods: list[dict[str, Any]] = []
+    last: tuple[str, np.ndarray, np.ndarray | None] | None = None
+    for period in sorted(by_period):
+        values = by_period[period].reindex(scope.index).fillna(0.0).to_numpy(dtype=float)
+        if values.size < 5 or not (values > 0).any():
+            continue  # nothing in this period below the place, or too few units for fifths
+        fifths = None
+        if ranked is not None and ranked.notna().sum() >= 5:
+            known = ranked.notna().to_numpy()
+            fifths = fifths_gap(values[known], True, weights[known], rank_by=ranked.to_numpy(dtype=float)[known])
+        periods.append({"period": period, "n": int(values.size), "gini": gini(values, weights),
+                        "theil": theil(values, groups, weights), "fifths": fifths})
+        last = (period, values, weights)
+    if last is None:
+        raise InvalidInput(f"No {source} below '{unit_code}' at level '{level}' in any period.", field="indicator")
+    return _result(session, unit_code, level, levels, last, periods,
+                   {"source": source, "direction": "higher_is_better", "population_weighted": True})
+
+
+def _result(session: Session, unit_code: str, level: str, levels: list[str],
+            last: tuple[str, np.ndarray, np.ndarray | None], periods: list[dict[str, Any]],
+            about: dict[str, Any]) -> dict[str, Any]:
+    """The answer of :func:`fairness_over_time`: the periods, the Lorenz curve of the last one
+    and the level whose units are the groups."""
     people, held = lorenz(last[1], last[2])
     keep = np.unique(np.linspace(0, len(people) - 1, min(LORENZ_POINTS, len(people))).round().astype(int))
+    parent = None if unit_code == NATION else unit_code
     levels_up = ([get_unit(session, unit_code).level] if parent else []) + levels
     position = levels_up.index(level)
-    return {"source": source, "unit": unit_code, "level": level, "levels": levels,
+    return {"source": about["source"], "unit": unit_code, "level": level, "levels": levels,
             "group_level": levels_up[position - 1] if position > 0 else None,
-            "direction": info["direction"], "population_weighted": population_weighted, "periods": periods,
+            "direction": about["direction"], "population_weighted": about["population_weighted"], "periods": periods,
             "lorenz": {"period": last[0], "points": [{"population": float(people[i]), "value": float(held[i])}
                                                      for i in keep]}}

@@ -146,12 +146,13 @@ def lorenz(values: np.ndarray, weights: np.ndarray | None = None) -> tuple[np.nd
     return people, held
 
 
-def fifths_gap(values: np.ndarray, worse_is_higher: bool,
-               weights: np.ndarray | None = None) -> dict[str, float | None]:
+def fifths_gap(values: np.ndarray, worse_is_higher: bool, weights: np.ndarray | None = None,
+               rank_by: np.ndarray | None = None) -> dict[str, float | None]:
     """The gap between the most and the least deprived fifth of units.
 
-    Units are ranked by value (the highest are the most deprived when ``worse_is_higher``,
-    else the lowest); each fifth's value is its (optionally weighted) mean. Returns
+    Units are ranked by value, or by ``rank_by`` when given (e.g. money per head ranked by a
+    deprivation score): the highest are the most deprived when ``worse_is_higher``, else the
+    lowest; each fifth's value is its (optionally weighted) mean. Returns
     ``most_deprived``, ``least_deprived``, ``gap`` (most minus least deprived, so it
     shrinks as the two draw together) and ``ratio`` (most over least deprived; ``None``
     when the least deprived fifth's mean is 0).
@@ -165,7 +166,7 @@ def fifths_gap(values: np.ndarray, worse_is_higher: bool,
     w = np.ones_like(x) if weights is None else np.asarray(weights, dtype=float)
     if x.size < 5:
         raise InvalidInput("Fifths need at least 5 units with a value.", field="source")
-    order = np.argsort(x, kind="stable")
+    order = np.argsort(x if rank_by is None else np.asarray(rank_by, dtype=float), kind="stable")
     fifth = x.size // 5
     low, high = order[:fifth], order[-fifth:]
 

@@ -1,6 +1,6 @@
 """Demo roadmaps: Kerman province (IR-15), its first synthetic county (IR-15-01) and a
 neighbourhood of it (IR-15-01-001), each with a roadmap, placed actions, financing, key
-results and measurements that show every progress status; a progress core; sponsors,
+results and measurements that show every progress status, money committed and disbursed; a progress core; sponsors,
 cooperatives and people; a handover; and past plans. All of it is synthetic.
 
 Dates are relative to the day of loading, so that the statuses (achieved, on track,
@@ -21,6 +21,7 @@ from spatial.planning.cores import create_core
 from spatial.demo.accounts import DEMO_PLANNER
 from spatial.demo.common import SYNTHETIC_NOTE_FA, DemoStep, Progress
 from spatial.planning.history import LocalEditor
+from spatial.planning.monitor import record_disbursement
 from spatial.planning.past_plans import create_past_plan
 from spatial.planning.people import create_organisation, create_person, hand_over
 from spatial.planning.roadmap_inputs import (
@@ -140,6 +141,17 @@ def load(session: Session, progress: Progress) -> None:
             financing=[FinancingIn(source=s, amount_rials=a, note=SYNTHETIC_NOTE_FA) for s, a in financing],
             key_results=[KeyResultIn(indicator=indicator, baseline=baseline, target=target, target_date=ends)],
             synthetic=True), EDITOR)
+        # Money: each line committed in full when the action began; a third paid soon after and, for
+        # actions under way, another third a fortnight ago (so the money charts are not all zeros).
+        lines = session.execute(text("SELECT id, amount_rials FROM financing WHERE action_id = :a ORDER BY id"),
+                                {"a": action["id"]}).all()
+        for line_id, amount in lines:
+            record_disbursement(session, line_id, "committed", begins, amount, EDITOR, note=SYNTHETIC_NOTE_FA,
+                                synthetic=True)
+            if status != "planned":
+                for paid_on in (begins + timedelta(days=20), today - timedelta(days=15)):
+                    record_disbursement(session, line_id, "disbursed", paid_on, amount // 3, EDITOR,
+                                        note=SYNTHETIC_NOTE_FA, synthetic=True)
         if share is not None:
             measured = (ends - timedelta(days=5)) if overdue else today - timedelta(days=20)
             create_measurement(session, MeasurementIn(

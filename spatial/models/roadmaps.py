@@ -44,7 +44,7 @@ ORGANISATION_KINDS: tuple[str, ...] = (
     "government", "economic_sponsor", "fund", "bank", "cooperative", "charity", "ngo", "other",
 )
 HISTORY_ENTITIES: tuple[str, ...] = (
-    "roadmap", "action", "measurement", "core", "past_plan", "organisation", "person",
+    "roadmap", "action", "measurement", "core", "past_plan", "organisation", "person", "disbursement",
 )
 #: ``archive`` and ``restore`` (roadmaps, actions, financing lines, key results, measurements; people and
 #: organisations retired and reinstated) and ``withdraw`` (a measurement) carry a reason.

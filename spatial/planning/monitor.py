@@ -35,15 +35,20 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 from sqlalchemy import TextClause, text
 from sqlalchemy.orm import Session
 
+from spatial.analytics import fairness
+from spatial.analytics.indicators import units_in_scope
 from spatial.db.generation import GenerationCache
 from spatial.errors import InvalidInput, NotFound
-from spatial.jalali import month_ends
+from spatial.jalali import month_ends, to_jalali
 from spatial.messages import label, t
 from spatial.models.roadmaps import MONEY_KINDS, Disbursement, Financing
-from spatial.planning.history import Editor, now
+from spatial.planning import history
+from spatial.planning.history import Editor, now, row_document
+from spatial.periods import JALALI_OFFSET
 from spatial.planning.progress import STATUSES, action_progress, action_statuses_on
 from spatial.planning.references import guard, unit_filter
 from spatial.tables import Table
@@ -311,6 +316,51 @@ def _dashboard(session: Session, area: str | None, on: date, actions: list[dict[
     }
 
 
+# --- money disbursed per head, fairly shared? ---------------------------------------------------
+
+#: The fair-distribution page's choice beside the indicators: rials disbursed per head.
+MONEY_PER_HEAD = "money_per_head"
+
+
+def money_per_head(session: Session, unit_code: str, level: str | None = None) -> dict[str, Any]:
+    """Fair distribution over time of the money disbursed per head below ``unit_code``
+    (:data:`~spatial.analytics.fairness.NATION` for the country), in the shape of
+    :func:`~spatial.analytics.fairness.fairness_over_time`.
+
+    Per period (the Jalali year of the day money was disbursed, stored as
+    :mod:`spatial.periods` stores years), each unit at ``level`` holds the rials disbursed on
+    the live actions of the roadmaps in it or below it, divided by its population; units with
+    no people are left out. The fifths are the most and least deprived units by the newest
+    deprivation index at that level (none without one)."""
+    level, levels = fairness.scope_level(session, unit_code, level)
+    scope = units_in_scope(session, level, None if unit_code == fairness.NATION else unit_code)
+    rows = session.execute(SQL["disbursed_by_unit"], {"level": level}).all()
+    money = pd.DataFrame(rows, columns=["code", "on", "rials"])
+    money = money[money["code"].isin(scope.index)]
+    if money.empty:
+        raise InvalidInput(f"No money has been disbursed below '{unit_code}' at level '{level}' yet, so "
+                           f"{MONEY_PER_HEAD} has no period; money is recorded on an action's financing line "
+                           "(/financing/{id}/money).", field="indicator")
+    years = {day: str(to_jalali(day)[0] + JALALI_OFFSET) for day in money["on"].unique()}
+    money["period"] = money["on"].map(years)
+    heads = scope["population"].astype(float)
+    by_period = {period: group.groupby("code")["rials"].sum().astype(float) / heads.reindex(group["code"].unique())
+                 for period, group in money.groupby("period")}
+    scores = session.execute(SQL["deprivation"], {"level": level, "codes": list(scope.index)}).mappings().all()
+    deprivation = pd.Series({s["code"]: float(s["score"]) for s in scores}) if scores else None
+    return fairness.fairness_of_values(session, MONEY_PER_HEAD, unit_code, level, levels, by_period, deprivation)
+
+
+def fairness_of(session: Session, indicator: str, unit_code: str, level: str | None = None,
+                population_weighted: bool = True) -> dict[str, Any]:
+    """The fair-distribution numbers of ``indicator`` below ``unit_code``: an indicator's
+    (:func:`~spatial.analytics.fairness.fairness_over_time`), or the money disbursed per head
+    for :data:`MONEY_PER_HEAD` (always weighted by population: rials per person)."""
+    if indicator == MONEY_PER_HEAD:
+        return money_per_head(session, unit_code, level)
+    return fairness.fairness_over_time(session, indicator, unit_code, level, population_weighted)
+
+
 # --- money movements ------------------------------------------------------------------------
 
 def disbursements(session: Session, financing_id: int) -> list[dict[str, Any]]:
@@ -334,13 +384,16 @@ def record_disbursement(session: Session, financing_id: int, kind: str, on: date
         raise InvalidInput("amount_rials must be a positive number of rials.", field="amount_rials")
     if on > date.today():
         raise InvalidInput(f"on {on} is in the future; record money once committed or paid.", field="on")
-    unit_id = session.execute(text("""SELECT r.unit_id FROM financing f JOIN action a ON a.id = f.action_id
-                                      JOIN roadmap r ON r.id = a.roadmap_id WHERE f.id = :id"""),
-                              {"id": financing_id}).scalar_one()
+    unit_id, roadmap_id = session.execute(text(
+        """SELECT r.unit_id, r.id FROM financing f JOIN action a ON a.id = f.action_id
+           JOIN roadmap r ON r.id = a.roadmap_id WHERE f.id = :id"""), {"id": financing_id}).one()
     guard(session, editor, unit_id)
     row = Disbursement(financing_id=financing_id, kind=kind, on=on, amount_rials=amount_rials, note=note,
                        synthetic=synthetic, created_at=now(session), created_by=editor.username)
     session.add(row)
     session.flush()
+    # Filed under the roadmap's history like its other parts: who recorded which money, when.
+    history.record(session, "disbursement", row.id, "create", before=None, after=row_document(row),
+                   author=editor.username, at=row.created_at, roadmap_id=roadmap_id)
     return {"id": row.id, "financing_id": financing_id, "kind": kind, "on": on, "amount_rials": amount_rials,
             "note": note, "created_at": row.created_at, "created_by": row.created_by}

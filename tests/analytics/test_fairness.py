@@ -4,14 +4,22 @@ on a worked example; the page's API answers the same numbers."""
 
 from __future__ import annotations
 
+from datetime import date, timedelta
+
 import numpy as np
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from spatial.analytics.fairness import NATION, fairness_over_time
 from spatial.analytics.spatial_stats import fifths_gap, gini, inequality, lorenz
 from spatial.errors import InvalidInput
+from spatial.messages import t
+from spatial.planning.monitor import money_per_head, record_disbursement
+from spatial.planning.roadmap_inputs import ActionIn, FinancingIn, RoadmapIn
+from spatial.planning.roadmaps import create_action, create_roadmap
+from tests.workspace.planning import EDITOR
 
 PROVINCE = "IR-15"
 
@@ -75,3 +83,90 @@ def test_the_page_refuses_unknown_indicators_and_units_in_words(client: TestClie
     assert client.get("/monitor/XX-99/fairness").status_code == 404
     english = client.get(f"/monitor/{PROVINCE}/fairness", params={"lang": "en", "level": "county"})
     assert english.status_code == 200 and "Theil between groups" in english.text and "2024" in english.text
+
+
+# --- money disbursed per head ---------------------------------------------------------------
+
+MONEY_PROVINCE = "IR-07"
+#: Jalali 1403 runs from 20 March 2024 to 20 March 2025 (stored as period "2024"); 1404 from 21 March 2025.
+YEARS = {"2024": (date(2024, 3, 20), date(2025, 3, 21)), "2025": (date(2025, 3, 21), date(2026, 3, 21))}
+# Roadmap unit → rials disbursed on each day: a county, a neighbourhood under it and one under another
+# county (rolled up to their counties), and the province itself (above the counties: left out).
+PAID = {
+    "IR-07-01": [(date(2024, 6, 1), 40_000_000_000)],
+    "IR-07-01-001": [(date(2025, 3, 20), 9_000_000_000), (date(2025, 6, 1), 3_000_000_000)],
+    "IR-07-03-002": [(date(2024, 9, 1), 20_000_000_000)],
+    "IR-07": [(date(2024, 7, 1), 99_000_000_000)],
+}
+
+_PAID_PER_COUNTY = text("""
+    SELECT c.code, c.population::float AS population,
+           coalesce((SELECT sum(d.amount_rials) FROM disbursement d JOIN financing f ON f.id = d.financing_id
+                     JOIN action a ON a.id = f.action_id JOIN roadmap r ON r.id = a.roadmap_id
+                     JOIN admin_unit u ON u.id = r.unit_id
+                     WHERE (u.id = c.id OR u.parent_id = c.id) AND d.kind = 'disbursed'
+                       AND d."on" >= :start AND d."on" < :end AND f.archived_at IS NULL
+                       AND a.archived_at IS NULL AND r.archived_at IS NULL AND a.status <> 'cancelled'), 0)::float AS rials
+    FROM admin_unit c
+    WHERE c.parent_id = (SELECT id FROM admin_unit WHERE code = :province AND valid_to IS NULL) AND c.valid_to IS NULL
+    ORDER BY c.code""")
+
+
+@pytest.fixture
+def paid(session: Session) -> dict[str, int]:
+    """The money of :data:`PAID` disbursed in this test's transaction (rolled back after it)."""
+    start = date(2024, 4, 1)
+    lines = {}
+    for unit, payments in PAID.items():
+        roadmap = create_roadmap(session, RoadmapIn(unit=unit, title=f"نقشه راه پول {unit}", start_date=start,
+                                                    end_date=start + timedelta(days=1000)), EDITOR)
+        action = create_action(session, ActionIn(roadmap_id=roadmap["id"], title=f"اقدام پول {unit}", start_date=start,
+                                                 end_date=start + timedelta(days=900),
+                                                 financing=[FinancingIn(source="sponsor", amount_rials=10**12)]), EDITOR)
+        lines[unit] = session.execute(text("SELECT id FROM financing WHERE action_id = :a"),
+                                      {"a": action["id"]}).scalar_one()
+        for day, rials in payments:
+            record_disbursement(session, lines[unit], "disbursed", day, rials, EDITOR)
+        record_disbursement(session, lines[unit], "committed", start, 10**11, EDITOR)  # committed is not paid
+    return lines
+
+
+def _weighted_gini(x: np.ndarray, w: np.ndarray) -> float:
+    """Gini as the weighted mean absolute difference over twice the mean (written apart from ``gini``)."""
+    mean = (w * x).sum() / w.sum()
+    return float((w[:, None] * w[None, :] * np.abs(x[:, None] - x[None, :])).sum() / (2 * w.sum() ** 2 * mean))
+
+
+def test_money_per_head_per_jalali_year_matches_independent_sql_and_gini(session: Session,
+                                                                          paid: dict[str, int]) -> None:
+    result = money_per_head(session, MONEY_PROVINCE, "county")
+    assert result["level"] == "county" and result["group_level"] == "province"
+    assert [p["period"] for p in result["periods"]] == ["2024", "2025"]
+    for row in result["periods"]:
+        start, end = YEARS[row["period"]]
+        counties = session.execute(_PAID_PER_COUNTY, {"start": start, "end": end,
+                                                      "province": MONEY_PROVINCE}).mappings().all()
+        x = np.array([c["rials"] / c["population"] for c in counties])
+        w = np.array([c["population"] for c in counties])
+        assert row["n"] == len(counties) == 10
+        assert row["gini"] == pytest.approx(_weighted_gini(x, w), abs=1e-12)
+        assert row["theil"]["between"] == pytest.approx(0.0, abs=1e-12)  # one province: all within
+    # The known payments: Esfand 30, 1403 still counts for 1403; the province's own money counts for no county.
+    counties_2024 = {c["code"]: c for c in session.execute(_PAID_PER_COUNTY, {
+        "start": YEARS["2024"][0], "end": YEARS["2024"][1], "province": MONEY_PROVINCE}).mappings()}
+    assert counties_2024["IR-07-01"]["rials"] >= 49_000_000_000 and counties_2024["IR-07-03"]["rials"] >= 20_000_000_000
+    first = result["periods"][0]
+    assert first["fifths"] is not None and first["fifths"]["gap"] == pytest.approx(
+        first["fifths"]["most_deprived"] - first["fifths"]["least_deprived"])
+    x = np.array([c["rials"] / c["population"] for c in counties_2024.values()])
+    people, held = lorenz(x, np.array([c["population"] for c in counties_2024.values()]))
+    assert result["lorenz"]["period"] == "2025" and len(result["lorenz"]["points"]) == 11
+    assert gini(x, np.array([c["population"] for c in counties_2024.values()])) == pytest.approx(first["gini"])
+    assert held[-1] == pytest.approx(1.0) and people[-1] == pytest.approx(1.0)
+
+
+def test_the_fairness_api_answers_money_per_head_and_says_when_there_is_none(client: TestClient) -> None:
+    none = client.get(f"/api/monitor/{MONEY_PROVINCE}/fairness?indicator=money_per_head&level=county")
+    assert none.status_code == 422 and "money_per_head" in none.text
+    page = client.get(f"/monitor/{MONEY_PROVINCE}/fairness?indicator=money_per_head&level=county")
+    assert page.status_code == 200 and t("fairness.no_money") in page.text

@@ -17,7 +17,7 @@ from openpyxl import load_workbook
 from sqlalchemy import text
 
 from spatial.db.engine import session_scope
-from spatial.jalali import jalali_numeric
+from spatial.jalali import format_date, jalali_numeric, persian_digits
 from spatial.messages import code_words, t
 from spatial.settings import get_settings
 from spatial.planning.roadmap_inputs import ActionIn, FinancingIn
@@ -182,6 +182,25 @@ def test_a_planner_records_money_on_the_form_and_bad_amounts_are_refused_beside_
     # The roadmap page leads to the form.
     roadmap = client.get(f"/api/monitor/{PROVINCE}/late").json()["actions"][0]["roadmap_id"]
     assert "/money" in planner.get(f"/roadmaps/{roadmap}").text
+
+
+def test_money_recorded_on_a_line_is_written_in_the_roadmaps_history_in_persian_words(client: TestClient) -> None:
+    planner = PageClient(TestClient(client.app), "demo-planner")
+    line = _line_in(PROVINCE)
+    with session_scope() as session:
+        roadmap = session.execute(text("SELECT a.roadmap_id FROM financing f JOIN action a ON a.id = f.action_id "
+                                       "WHERE f.id = :f"), {"f": line}).scalar_one()
+    today = jalali_numeric(date.today(), persian=True)
+    sent = planner.post(f"/financing/{line}/money", {"kind": "committed", "on": today, "amount_rials": "۳۴۵۰۰۰۰"})
+    assert sent.status_code == 303
+    page = planner.get(f"/roadmaps/{roadmap}/history")
+    said = t("history.disbursement", kind=t("monitor.money.committed"), amount="۳٬۴۵۰٬۰۰۰",
+             on=format_date(date.today()), line=persian_digits(f"#{line}"))
+    assert page.status_code == 200 and f"{t('history.entity.disbursement')}: «{said}»" in page.text
+    entry = next(e for e in client.get(f"/api/roadmaps/{roadmap}/history").json()
+                 if e["entity"] == "disbursement" and e["after"]["amount_rials"] == 3_450_000)
+    assert entry["author"] == "demo-planner" and entry["operation"] == "create"
+    assert entry["after"]["financing_id"] == line and entry["after"]["kind"] == "committed"
 
 
 def test_a_core_member_records_no_money_outside_the_area(client: TestClient) -> None:

@@ -77,3 +77,23 @@ ORDER BY s.score DESC, u.code;
 -- The money movements of a financing line, oldest first.
 SELECT id, financing_id, kind, "on", amount_rials, note, created_at, created_by
 FROM disbursement WHERE financing_id = :financing_id ORDER BY "on", id;
+
+-- name: disbursed_by_unit
+-- The rials disbursed per day on the live actions of roadmaps at :level or below it, each summed
+-- under the unit at :level the roadmap lies in (roadmaps above :level are left out); live actions as
+-- in area_actions.
+WITH RECURSIVE sub(id, code) AS (
+    SELECT u.id, u.code FROM admin_unit u WHERE u.valid_to IS NULL AND u.level = :level
+    UNION ALL
+    SELECT u.id, sub.code FROM admin_unit u JOIN sub ON u.parent_id = sub.id WHERE u.valid_to IS NULL
+)
+SELECT sub.code, d."on", sum(d.amount_rials)::bigint AS rials
+FROM disbursement d
+JOIN financing f ON f.id = d.financing_id
+JOIN action a ON a.id = f.action_id
+JOIN roadmap r ON r.id = a.roadmap_id
+JOIN sub ON sub.id = r.unit_id
+WHERE d.kind = 'disbursed' AND f.archived_at IS NULL AND a.archived_at IS NULL AND r.archived_at IS NULL
+  AND a.status <> 'cancelled'
+  AND NOT EXISTS (SELECT 1 FROM contest_entry ce WHERE ce.roadmap_id = r.id AND ce.state <> 'adopted')
+GROUP BY sub.code, d."on";
