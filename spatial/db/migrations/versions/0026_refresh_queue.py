@@ -27,7 +27,7 @@ from alembic import op
 import sqlalchemy as sa
 
 revision = "0026_refresh_queue"
-down_revision = "0024_map_coverage"
+down_revision = "0025_disbursement_history"
 branch_labels = None
 depends_on = None
 
