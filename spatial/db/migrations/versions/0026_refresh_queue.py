@@ -1,7 +1,7 @@
 """one hook for "boundaries or data changed": derived products marked stale, refreshed in the background
 
 Revision ID: 0026_refresh_queue
-Revises: 0024_map_coverage
+Revises: 0025_disbursement_history
 
 Two products are derived from the units' boundaries and values: the coalesced tile
 features (``admin_unit_coalesced_tile``, 0023) and the stored map coverage of large levels

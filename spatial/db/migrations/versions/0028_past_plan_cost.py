@@ -7,7 +7,7 @@ new action carries that amount as a financing line whose source is the past plan
 than lost.
 
 Revision ID: 0028_past_plan_cost
-Revises: 0024_map_coverage
+Revises: 0026_refresh_queue
 """
 from alembic import op
 import sqlalchemy as sa
