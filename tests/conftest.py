@@ -12,7 +12,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from pathlib import Path
 
 import psycopg
@@ -23,6 +23,11 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from hypothesis import settings as hypothesis_settings
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+
+    from tests.workspace.planning import SignedIn
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -117,6 +122,24 @@ def client(database_url: str) -> Iterator[TestClient]:
             accounts.create_user(s, "local", secrets.token_urlsafe(24), "admin")
     with TestClient(create_app(), headers={"Authorization": f"Bearer {issue_token('local')}"}) as c:
         yield c
+
+
+@pytest.fixture(scope="module")
+def app(database_url: str) -> Iterator[FastAPI]:
+    """The real app, started once per test module, for clients of its own (no credentials)."""
+    from api.app import create_app
+
+    with TestClient(create_app()) as warm:
+        yield warm.app  # type: ignore[misc]
+
+
+@pytest.fixture
+def signed_in(app: FastAPI) -> SignedIn:
+    """``signed_in("demo-planner")``: a browser-like client signed in as that demo account,
+    sending forms with its session's CSRF token."""
+    from tests.workspace.planning import PageClient
+
+    return lambda username: PageClient(TestClient(app), username)
 
 
 def _free_port() -> int:
