@@ -19,6 +19,7 @@ Examples
 
 from __future__ import annotations
 
+import atexit
 import csv
 import gc
 import io
@@ -166,6 +167,17 @@ def _fonts(font_dir: Path) -> tuple[Any, Any]:
         faces.append(f'@font-face {{ font-family: {family}; src: url("{font.as_uri()}"); font-weight: {weight}; }}')
     config = FontConfiguration()
     return config, CSS(string="\n".join(faces), font_config=config)
+
+
+@atexit.register
+def _release_fonts() -> None:
+    """Let the cached font configurations go at exit, while WeasyPrint is still whole.
+
+    Otherwise one lives until the interpreter tears its modules down, and its ``__del__``
+    (which removes the fonts' temporary folder) finds WeasyPrint's globals gone: a TypeError
+    printed at exit and the folder left behind."""
+    _fonts.cache_clear()
+    gc.collect()  # the documents laid out with a configuration hold it in reference cycles
 
 
 def to_pdf(html: str, font_dir: Path | None = None) -> bytes:

@@ -11,8 +11,9 @@ import os
 import socket
 import threading
 import time
+from contextlib import contextmanager
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from pathlib import Path
 
 import psycopg
@@ -23,6 +24,11 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from hypothesis import settings as hypothesis_settings
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+
+    from tests.workspace.planning import SignedIn
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -100,6 +106,75 @@ def session(database_url: str) -> Iterator[Session]:
             trans.rollback()
 
 
+#: Tables whose rows the clean-up leaves alone: a layer owns a table and files (its tests remove
+#: it through the API, which removes those too); accounts (the client's ``local`` administrator
+#: is made on first use, whenever that is; test accounts have names of their own).
+KEPT_TABLES = frozenset({"layer", "app_user"})
+
+
+def _deletes_children_first(session: Session, before: dict[str, int]) -> list[str]:
+    """The DELETE statements that remove what came after ``before`` (the largest ``id`` of each
+    table that has one), each table after every table that refers to it: a table with an
+    ``id`` loses the rows above it; one without (links such as ``core_member``) the rows that
+    refer to a row going."""
+    from graphlib import TopologicalSorter
+
+    quote = session.get_bind().dialect.identifier_preparer.quote
+    refers = session.execute(text("""
+        SELECT child.relname, parent.relname, col.attname FROM pg_constraint k
+        JOIN pg_class child ON child.oid = k.conrelid JOIN pg_class parent ON parent.oid = k.confrelid
+        JOIN pg_attribute col ON col.attrelid = k.conrelid AND col.attnum = k.conkey[1]
+        WHERE k.contype = 'f' AND k.connamespace = 'public'::regnamespace AND cardinality(k.conkey) = 1""")).all()
+    graph: dict[str, set[str]] = {table: set() for table in before}
+    links: dict[str, list[str]] = {}
+    for child, parent, column in refers:
+        if parent in before and child not in KEPT_TABLES and child != parent:
+            graph.setdefault(child, set())
+            graph[parent].add(child)  # the child's rows go first
+            if child not in before:
+                links.setdefault(child, []).append(f"{quote(column)} > {int(before[parent])}")
+    statements = []
+    for table in TopologicalSorter(graph).static_order():
+        if table in before:
+            statements.append(f"DELETE FROM {quote(table)} WHERE id > {int(before[table])}")
+        elif table in links:
+            statements.append(f"DELETE FROM {quote(table)} WHERE {' OR '.join(links[table])}")
+    return statements
+
+
+@contextmanager
+def committed_rows_removed() -> Iterator[None]:
+    """Rows committed inside the block are deleted after it (see :func:`_deletes_children_first`),
+    so that the tests after it find the data as it was, in whatever order they run. For tests
+    whose code under test commits on its own (the API, the pages), where the rolled-back
+    ``session`` cannot serve. Changes to rows that were there before are not undone (a delete
+    that would break a reference from such a row fails the test loudly)."""
+    from spatial.db.engine import session_scope
+
+    with session_scope() as session:
+        quote = session.get_bind().dialect.identifier_preparer.quote
+        tables = set(session.execute(text("""
+            SELECT c.table_name FROM information_schema.columns c
+            JOIN information_schema.tables t USING (table_schema, table_name)
+            WHERE c.table_schema = 'public' AND c.column_name = 'id' AND t.table_type = 'BASE TABLE'
+              AND c.data_type IN ('integer', 'bigint')""")).scalars()) - KEPT_TABLES
+        before: dict[str, int] = {table: largest for table, largest in session.execute(text(" UNION ALL ".join(
+            f"SELECT '{table}', coalesce(max(id), 0) FROM {quote(table)}" for table in sorted(tables))))}
+    try:
+        yield
+    finally:
+        with session_scope() as session:
+            for statement in _deletes_children_first(session, before):
+                session.execute(text(statement))
+
+
+@pytest.fixture
+def leaves_no_rows(database_url: str) -> Iterator[None]:
+    """The rows the test commits are deleted after it (:func:`committed_rows_removed`)."""
+    with committed_rows_removed():
+        yield
+
+
 @pytest.fixture(scope="session")
 def client(database_url: str) -> Iterator[TestClient]:
     """The real app, called in-process (ASGI), signed in as the administrator ``local``
@@ -117,6 +192,24 @@ def client(database_url: str) -> Iterator[TestClient]:
             accounts.create_user(s, "local", secrets.token_urlsafe(24), "admin")
     with TestClient(create_app(), headers={"Authorization": f"Bearer {issue_token('local')}"}) as c:
         yield c
+
+
+@pytest.fixture(scope="module")
+def app(database_url: str) -> Iterator[FastAPI]:
+    """The real app, started once per test module, for clients of its own (no credentials)."""
+    from api.app import create_app
+
+    with TestClient(create_app()) as warm:
+        yield warm.app  # type: ignore[misc]
+
+
+@pytest.fixture
+def signed_in(app: FastAPI) -> SignedIn:
+    """``signed_in("demo-planner")``: a browser-like client signed in as that demo account,
+    sending forms with its session's CSRF token."""
+    from tests.workspace.planning import PageClient
+
+    return lambda username: PageClient(TestClient(app), username)
 
 
 def _free_port() -> int:

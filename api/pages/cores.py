@@ -9,11 +9,13 @@ from typing import Any
 
 from fastapi import Depends, Query, Request
 from fastapi.responses import Response
+from sqlalchemy.orm import Session
 
 from api.auth import Principal, require
 from api.pages.forms import VERSION_FIELD, FormErrors, opened_version, stale_context
 from api.pages.handovers import area_code, editor
 from api.pages.render import lang_of, page_router, redirect, render
+from api.pages.saving import saved
 from api.pages.security import Submitted, form_for, viewer_of
 from spatial.db.engine import session_scope
 from spatial.errors import Conflict, InvalidInput, VersionMismatch
@@ -97,16 +99,15 @@ def create_core(request: Request, sent: Submitted = Depends(form_for("roadmaps:w
     kind = errors.choice(sent, "kind", LABELS["kind"], CORE_KINDS, required=False) or "other"
     contacts = errors.text(sent, "contacts", LABELS["contacts"], required=False, max_len=1000)
     member_ids = _member_ids(errors, sent)
-    if not errors:
-        try:
-            with session_scope() as session:
-                made = cores.create_core(session, parse(CoreIn, {"name": name, "unit": unit, "kind": kind,
-                                                                 "contacts": contacts,
-                                                                 "members_count": int(members or 0),
-                                                                 "member_ids": member_ids}), principal)
-                return redirect(request, f"/cores/{made['id']}")  # inside: the form's token is kept with the core
-        except InvalidInput as exc:
-            errors.from_domain(exc, LABELS)
+
+    def write(session: Session) -> str:
+        made = cores.create_core(session, parse(CoreIn, {"name": name, "unit": unit, "kind": kind, "contacts": contacts,
+                                                         "members_count": int(members or 0),
+                                                         "member_ids": member_ids}), principal)
+        return f"/cores/{made['id']}"
+
+    if answer := saved(request, errors, LABELS, write):
+        return answer
     values = {**{k: sent.text(k) for k in ("name", "unit", "members_count", "kind", "contacts")},
               "member_ids": sent.all("member_ids")}
     return render(request, "core_form.html", _with_words(request, {"values": values, "core": None, "errors": errors}),
@@ -147,14 +148,13 @@ def move_stage(request: Request, core_id: int, sent: Submitted = Depends(form_fo
     principal = editor(sent)
     to = errors.choice(sent, "to", LABELS["to"], CORE_STAGES)
     reason = errors.text(sent, "reason", LABELS["reason"], required=False, max_len=2000)
-    if not errors and to is not None:
-        try:
-            with session_scope() as session:
-                journey.move_stage(session, core_id, to, principal, reason)
-                return redirect(request, f"/cores/{core_id}")
-        except (InvalidInput, Conflict) as exc:
-            errors.from_domain(exc, LABELS)
-    return render(request, "core.html", core_values(request, core_id, errors), status_code=422)
+
+    def write(session: Session) -> str:
+        journey.move_stage(session, core_id, to or "", principal, reason)  # read without errors: a stage
+        return f"/cores/{core_id}"
+
+    return saved(request, errors, LABELS, write, (InvalidInput, Conflict)) or \
+        render(request, "core.html", core_values(request, core_id, errors), status_code=422)
 
 
 @router.post("/cores/{core_id}/drafts")
@@ -166,14 +166,14 @@ def start_draft(request: Request, core_id: int, sent: Submitted = Depends(form_f
     title = errors.text(sent, "title", LABELS["title"], max_len=300)
     start = errors.date(sent, "start_date", LABELS["start_date"])
     end = errors.date(sent, "end_date", LABELS["end_date"])
-    if not errors:
-        try:
-            with session_scope() as session:
-                made = journey.start_draft(session, core_id, parse(DraftIn, {
-                    "unit": unit, "title": title, "start_date": start, "end_date": end}), principal)
-                return redirect(request, f"/cores/drafts/{made['roadmap_id']}")
-        except (InvalidInput, Conflict) as exc:
-            errors.from_domain(exc, {**LABELS, "unit": "journey.draft_unit"})
+
+    def write(session: Session) -> str:
+        made = journey.start_draft(session, core_id, parse(DraftIn, {
+            "unit": unit, "title": title, "start_date": start, "end_date": end}), principal)
+        return f"/cores/drafts/{made['roadmap_id']}"
+
+    if answer := saved(request, errors, {**LABELS, "unit": "journey.draft_unit"}, write, (InvalidInput, Conflict)):
+        return answer
     values = {"unit": unit, "title": title, "start_date": sent.text("start_date"), "end_date": sent.text("end_date")}
     return render(request, "core.html", core_values(request, core_id, errors, values), status_code=422)
 

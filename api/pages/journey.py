@@ -9,17 +9,20 @@ Organisers are planners and administrators; the core checks every rule again.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import Depends, Query, Request
 from fastapi.responses import Response
+from sqlalchemy.orm import Session
 
 from api.auth import Principal, require
 from api.pages.cores import ORGANISERS
 from api.pages.exports import Format, download, printed
 from api.pages.forms import FormErrors
 from api.pages.handovers import area_code, editor
-from api.pages.render import lang_of, page_router, redirect, render
+from api.pages.render import lang_of, page_router, render
+from api.pages.saving import form_again, saved
 from api.pages.security import Submitted, form_for, viewer_of
 from spatial.accounts.users import list_users
 from spatial.db.engine import session_scope
@@ -92,15 +95,14 @@ def create_round(request: Request, sent: Submitted = Depends(form_for("roadmaps:
     if not criteria and not errors:
         errors.add("criterion_1", "assessment.criterion_n", "form.required", n=1)
     assessors = sent.all("assessors")
-    if not errors:
-        try:
-            with session_scope() as session:
-                made = journey.create_round(session, parse(RoundIn, {
-                    "unit": unit, "title": title, "method": method, "criteria": criteria, "assessors": assessors}),
-                    principal)
-                return redirect(request, f"/cores/rounds/{made['id']}")
-        except ERRORS as exc:
-            errors.from_domain(exc, LABELS)
+
+    def write(session: Session) -> str:
+        made = journey.create_round(session, parse(RoundIn, {
+            "unit": unit, "title": title, "method": method, "criteria": criteria, "assessors": assessors}), principal)
+        return f"/cores/rounds/{made['id']}"
+
+    if answer := saved(request, errors, LABELS, write, ERRORS):
+        return answer
     values = {**{k: sent.text(k) for k in sent.form if k != "csrf_token"}, "assessors": assessors}
     return _round_form(request, values, errors, 422)
 
@@ -135,14 +137,14 @@ def score_core(request: Request, round_id: int, sent: Submitted = Depends(form_f
         value = errors.number(sent, f"score.{criterion['code']}", "core.score")
         if value is not None:
             scores[criterion["code"]] = value
-    if not errors:
-        try:
-            with session_scope() as session:
-                journey.score_core(session, round_id, int(core), scores, principal)
-                return redirect(request, f"/cores/rounds/{round_id}")
-        except ERRORS as exc:
-            errors.from_domain(exc, {**LABELS, **{f"scores.{c['code']}": "core.score" for c in criteria}})
-    return render(request, "round.html", _round_values(request, round_id, errors), status_code=422)
+
+    def write(session: Session) -> str:
+        journey.score_core(session, round_id, int(core), scores, principal)
+        return f"/cores/rounds/{round_id}"
+
+    labels = {**LABELS, **{f"scores.{c['code']}": "core.score" for c in criteria}}
+    return saved(request, errors, labels, write, ERRORS) or \
+        render(request, "round.html", _round_values(request, round_id, errors), status_code=422)
 
 
 # --- training courses -------------------------------------------------------------------------
@@ -171,16 +173,15 @@ def create_course(request: Request, sent: Submitted = Depends(form_for("roadmaps
     required = errors.number(sent, "required_sessions", LABELS["required_sessions"])
     if required is not None and (required != int(required) or not 1 <= required <= 1000):
         errors.add("required_sessions", LABELS["required_sessions"], "form.bad_number")
-    if not errors and required is not None:
-        try:
-            with session_scope() as session:
-                made = journey.create_course(session, parse(CourseIn, {
-                    "unit": unit, "title": title, "required_sessions": int(required)}), principal)
-                return redirect(request, f"/cores/courses/{made['id']}")
-        except ERRORS as exc:
-            errors.from_domain(exc, {**LABELS, "title": "course.title"})
-    values = {k: sent.text(k) for k in ("title", "unit", "required_sessions")}
-    return render(request, "course_form.html", {"values": values, "errors": errors}, status_code=422)
+
+    def write(session: Session) -> str:
+        # Read without errors, ``required`` is a whole number.
+        made = journey.create_course(session, parse(CourseIn, {
+            "unit": unit, "title": title, "required_sessions": int(required or 0)}), principal)
+        return f"/cores/courses/{made['id']}"
+
+    return saved(request, errors, {**LABELS, "title": "course.title"}, write, ERRORS) or \
+        form_again(request, "course_form.html", sent, ("title", "unit", "required_sessions"), errors)
 
 
 def _course_values(request: Request, course_id: int, errors: FormErrors | None = None) -> dict[str, Any]:
@@ -199,16 +200,15 @@ def course_page(request: Request, course_id: int, _: Principal = Depends(require
     return render(request, "course.html", _course_values(request, course_id))
 
 
-def _course_write(request: Request, course_id: int, errors: FormErrors, write: Any) -> Response:
+def _course_write(request: Request, course_id: int, errors: FormErrors, write: Callable[[Session], object]) -> Response:
     """Run ``write(session)`` when the form read well: back to the course, or its page with the refusal."""
-    if not errors:
-        try:
-            with session_scope() as session:
-                write(session)
-                return redirect(request, f"/cores/courses/{course_id}")
-        except ERRORS as exc:
-            errors.from_domain(exc, LABELS)
-    return render(request, "course.html", _course_values(request, course_id, errors), status_code=422)
+
+    def written(session: Session) -> str:
+        write(session)
+        return f"/cores/courses/{course_id}"
+
+    return saved(request, errors, LABELS, written, ERRORS) or \
+        render(request, "course.html", _course_values(request, course_id, errors), status_code=422)
 
 
 @router.post("/cores/courses/{course_id}/sessions")
@@ -260,6 +260,12 @@ def _draft_values(request: Request, roadmap_id: int, errors: FormErrors | None =
             "sections": [s for s in REVIEW_SECTIONS if s != "action"]}
 
 
+def _draft_saved(request: Request, roadmap_id: int, errors: FormErrors, write: Callable[[Session], str]) -> Response:
+    """Back to the draft once ``write`` is done, or the draft's page with the refusal (422)."""
+    return saved(request, errors, LABELS, write, ERRORS) or \
+        render(request, "draft_review.html", _draft_values(request, roadmap_id, errors), status_code=422)
+
+
 @router.get("/cores/drafts/{roadmap_id}")
 def draft_page(request: Request, roadmap_id: int, _: Principal = Depends(require("read"))) -> Response:
     return render(request, "draft_review.html", _draft_values(request, roadmap_id))
@@ -270,14 +276,12 @@ def submit_draft(request: Request, roadmap_id: int, sent: Submitted = Depends(fo
     errors = FormErrors(lang_of(request))
     principal = editor(sent)
     note = errors.text(sent, "note", LABELS["note"], required=False, max_len=2000)
-    if not errors:
-        try:
-            with session_scope() as session:
-                journey.submit_draft(session, roadmap_id, principal, note)
-                return redirect(request, f"/cores/drafts/{roadmap_id}")
-        except ERRORS as exc:
-            errors.from_domain(exc, LABELS)
-    return render(request, "draft_review.html", _draft_values(request, roadmap_id, errors), status_code=422)
+
+    def write(session: Session) -> str:
+        journey.submit_draft(session, roadmap_id, principal, note)
+        return f"/cores/drafts/{roadmap_id}"
+
+    return _draft_saved(request, roadmap_id, errors, write)
 
 
 @router.post("/cores/drafts/{roadmap_id}/review")
@@ -297,15 +301,13 @@ def review_draft(request: Request, roadmap_id: int, sent: Submitted = Depends(fo
         if name.startswith("comment.action.") and sent.text(name) and number.isdigit() and len(number) < 10:
             comments.append({"section": "action", "action_id": int(number),
                              "text": errors.text(sent, name, "review_section.action", max_len=2000)})
-    if not errors:
-        try:
-            with session_scope() as session:
-                journey.review_draft(session, roadmap_id, parse(ReviewIn, {
-                    "decision": decision, "note": note, "comments": comments}), principal)
-                return redirect(request, f"/cores/drafts/{roadmap_id}")
-        except ERRORS as exc:
-            errors.from_domain(exc, LABELS)
-    return render(request, "draft_review.html", _draft_values(request, roadmap_id, errors), status_code=422)
+
+    def write(session: Session) -> str:
+        journey.review_draft(session, roadmap_id, parse(ReviewIn, {
+            "decision": decision, "note": note, "comments": comments}), principal)
+        return f"/cores/drafts/{roadmap_id}"
+
+    return _draft_saved(request, roadmap_id, errors, write)
 
 
 # --- the group record card ------------------------------------------------------------------------

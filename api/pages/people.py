@@ -9,7 +9,6 @@ A person's phone and e-mail are shown only to signed-in editors of the person's 
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from fastapi import Depends, Query, Request
@@ -22,6 +21,7 @@ from api.pages.forms import VERSION_FIELD, FormErrors, opened_version, stale_con
 from api.pages.handovers import area_code, editor
 from api.pages.planning import WRITE
 from api.pages.render import lang_of, page_router, redirect, render
+from api.pages.saving import form_again, saved
 from api.pages.security import Submitted, form_for, viewer
 from api.routers.people import CONTACT_ROLES, contact_reader
 from spatial.db.engine import session_scope
@@ -48,29 +48,6 @@ def _id(value: str) -> int | None:
 
 def _organisation_options(session: Session) -> list[tuple[str, str]]:
     return [(str(o["id"]), o["name"]) for o in people.list_organisations(session)]
-
-
-def _saved(request: Request, errors: FormErrors, labels: dict[str, str],
-           write: Callable[[Session], str]) -> Response | None:
-    """When the form was read without errors, ``write`` in one transaction and the redirect to
-    the path it returns; else (or when the core refuses: the reason beside its field) ``None``."""
-    if errors:
-        return None
-    try:
-        with session_scope() as session:
-            return redirect(request, write(session))
-    except InvalidInput as exc:
-        errors.from_domain(exc, labels)
-        return None
-
-
-def _form_again(request: Request, template: str, record: tuple[str, dict[str, Any] | None],
-                sent: Submitted, fields: dict[str, str], errors: FormErrors, **context: Any) -> Response:
-    """A person's or organisation's form again with what was sent and why it was refused (422).
-    ``record``: the template's name for the record and the record edited (``None``: a new one)."""
-    values = {name: sent.text(name) for name in fields}
-    return render(request, template, {record[0]: record[1], "values": values, "errors": errors, **context},
-                  status_code=422)
 
 
 def _entity_history(session: Session, entity: str, object_id: int) -> list[dict[str, Any]]:
@@ -136,9 +113,9 @@ def create_person(request: Request, sent: Submitted = Depends(form_for(WRITE))) 
         return f"/people/{people.create_person(session, parse(PersonIn, data), who)['id']}"
 
     # The core's refusal (or the input model's: a malformed phone or e-mail) beside its field.
-    return _saved(request, errors, PERSON_LABELS, write) or \
-        _form_again(request, "person_form.html", ("person", None), sent, _person_values(None), errors,
-                    organisations=organisations)
+    return saved(request, errors, PERSON_LABELS, write) or \
+        form_again(request, "person_form.html", sent, _person_values(None), errors,
+                   person=None, organisations=organisations)
 
 
 def _person_context(session: Session, person_id: int, who: Principal | None) -> dict[str, Any]:
@@ -203,9 +180,9 @@ def edit_person(request: Request, person_id: int, sent: Submitted = Depends(form
         return f"/people/{person_id}"
 
     try:
-        return _saved(request, errors, PERSON_LABELS, write) or \
-            _form_again(request, "person_form.html", ("person", person), sent, _person_values(None), errors,
-                        organisations=organisations, version=sent.text(VERSION_FIELD))
+        return saved(request, errors, PERSON_LABELS, write) or \
+            form_again(request, "person_form.html", sent, _person_values(None), errors,
+                       person=person, organisations=organisations, version=sent.text(VERSION_FIELD))
     except VersionMismatch as exc:  # both changed the same field since the form was opened
         with session_scope() as session:
             now = people.get_person(session, person_id, who)
@@ -297,9 +274,9 @@ def create_organisation(request: Request, sent: Submitted = Depends(form_for(WRI
     def write(session: Session) -> str:
         return f"/organisations/{people.create_organisation(session, parse(OrganisationIn, data), who)['id']}"
 
-    return _saved(request, errors, ORGANISATION_LABELS, write) or \
-        _form_again(request, "organisation_form.html", ("organisation", None), sent, _organisation_values(None),
-                    errors, kinds=KINDS)
+    return saved(request, errors, ORGANISATION_LABELS, write) or \
+        form_again(request, "organisation_form.html", sent, _organisation_values(None), errors,
+                   organisation=None, kinds=KINDS)
 
 
 @router.get("/organisations/{organisation_id}")
@@ -345,9 +322,9 @@ def edit_organisation(request: Request, organisation_id: int, sent: Submitted = 
         return f"/organisations/{organisation_id}"
 
     try:
-        return _saved(request, errors, ORGANISATION_LABELS, write) or \
-            _form_again(request, "organisation_form.html", ("organisation", organisation), sent,
-                        _organisation_values(None), errors, kinds=_kinds(organisation), version=sent.text(VERSION_FIELD))
+        return saved(request, errors, ORGANISATION_LABELS, write) or \
+            form_again(request, "organisation_form.html", sent, _organisation_values(None), errors,
+                       organisation=organisation, kinds=_kinds(organisation), version=sent.text(VERSION_FIELD))
     except VersionMismatch as exc:  # both changed the same field since the form was opened
         with session_scope() as session:
             now = people.get_organisation(session, organisation_id)

@@ -75,7 +75,9 @@ def derived(code: str) -> int:
                                             ON v.indicator_id = i.id WHERE i.code = :c"""), {"c": code}).scalar_one())
 
 
-@pytest.mark.parametrize("seed", SEEDS)
+#: One kill, 2.4 s in, while both write; a second seed killed them 0.6 s in, the same path at
+#: another moment, for 94 s more on this loaded 2-core machine.
+@pytest.mark.parametrize("seed", SEEDS[1:])
 def test_a_killed_derivation_and_import_leave_nothing_half_done(
     seed: int, client: TestClient, tmp_path_factory: pytest.TempPathFactory, cleared_after: list[str]
 ) -> None:
@@ -118,7 +120,7 @@ def test_a_killed_derivation_and_import_leave_nothing_half_done(
 
 
 def test_a_derivation_job_whose_server_died_is_marked_failed_at_the_next_start(
-        client: TestClient, tmp_path_factory: pytest.TempPathFactory) -> None:
+        client: TestClient, tmp_path_factory: pytest.TempPathFactory, leaves_no_rows: None) -> None:
     """A background derivation's job row outlives its killed process; the next start finds
     that no process runs it any more (its lock is free), marks it failed and says so."""
     log = tmp_path_factory.mktemp("crash-job") / "server.log"

@@ -16,6 +16,11 @@ from spatial.accounts.tokens import issue_token
 from spatial.db.engine import session_scope
 
 
+@pytest.fixture(autouse=True)
+def _committed_rows_removed(leaves_no_rows: None) -> None:
+    """Competitions are made through the API, which commits: each test's rows go after it."""
+
+
 class Caller:
     """One account calling the API with its own bearer token."""
 

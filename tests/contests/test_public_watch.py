@@ -6,6 +6,7 @@ answers 404 to anonymous readers, on the page and in the API."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -16,6 +17,7 @@ from spatial.planning import contests
 from spatial.planning.history import LocalEditor
 from spatial.planning.people import create_person
 from spatial.planning.roadmap_inputs import PersonIn
+from tests.conftest import committed_rows_removed
 from tests.contests.helpers import run_to_scoring, to_results
 
 TARGET = "IR-15-04"
@@ -23,23 +25,24 @@ PHONE, EMAIL, NAME = "09131234567", "watch.responsible@example.org", "Responsibl
 
 
 @pytest.fixture(scope="module")
-def adopted(database_url: str) -> dict[str, Any]:
+def adopted(database_url: str) -> Iterator[dict[str, Any]]:
     """An event for one place run to its end: the winner's map adopted, the other entry not;
-    the actions' responsible person has a phone and an e-mail."""
-    with session_scope() as session:
-        person = create_person(session, PersonIn(name=NAME, role="مسئول توسعه", unit=TARGET, phone=PHONE,
-                                                 email=EMAIL), LocalEditor("test-setup"))
-    contest = run_to_scoring(f"رویداد دیده‌بان {uuid.uuid4().hex[:6]}", (TARGET,), ["demo-viewer"],
-                             [(TARGET, "گروه یکم"), (TARGET, "گروه دوم")], responsible_person_id=person["id"])
-    winner, other = contest["entries"]
-    with session_scope() as session:
-        for entry, score in ((winner, 90), (other, 40)):
-            contests.score_entry(session, entry["id"], {c["id"]: score for c in contest["criteria"]},
-                                 LocalEditor("demo-viewer"))
-    to_results(contest["id"])
-    with session_scope() as session:
-        contests.adopt_entry(session, winner["id"], LocalEditor("test-organiser"))
-    return {"winner": winner, "other": other}
+    the actions' responsible person has a phone and an e-mail. Removed after the module."""
+    with committed_rows_removed():
+        with session_scope() as session:
+            person = create_person(session, PersonIn(name=NAME, role="مسئول توسعه", unit=TARGET, phone=PHONE,
+                                                     email=EMAIL), LocalEditor("test-setup"))
+        contest = run_to_scoring(f"رویداد دیده‌بان {uuid.uuid4().hex[:6]}", (TARGET,), ["demo-viewer"],
+                                 [(TARGET, "گروه یکم"), (TARGET, "گروه دوم")], responsible_person_id=person["id"])
+        winner, other = contest["entries"]
+        with session_scope() as session:
+            for entry, score in ((winner, 90), (other, 40)):
+                contests.score_entry(session, entry["id"], {c["id"]: score for c in contest["criteria"]},
+                                     LocalEditor("demo-viewer"))
+        to_results(contest["id"])
+        with session_scope() as session:
+            contests.adopt_entry(session, winner["id"], LocalEditor("test-organiser"))
+        yield {"winner": winner, "other": other}
 
 
 @pytest.fixture

@@ -10,6 +10,7 @@ import random
 import signal
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -24,7 +25,24 @@ from spatial.db.engine import session_scope
 from tests.crash import CLEARED, leftovers, quietly, server
 
 pytestmark = pytest.mark.slow
-SEEDS = (1, 2, 3, 4)
+#: When the server is killed: the first seed uploads (early), the others find the layer there and
+#: replace it (early, late). A fourth seed killed a replace 7 ms from the third: it proved nothing more.
+SEEDS = (1, 2, 3)
+NAME = "crash_density"
+
+
+@pytest.fixture(scope="module")
+def raster(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One large raster for every seed (writing it takes seconds)."""
+    return big_raster(tmp_path_factory.mktemp("crash") / "density.tif")
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _layer_removed(client: TestClient) -> Iterator[None]:
+    """The layer the seeds upload and replace is removed after them (its table and file too)."""
+    yield
+    if exists(NAME):
+        assert client.delete(f"/api/layers/{NAME}").status_code == 204
 
 
 def big_raster(path: Path, size: int = 2500) -> Path:
@@ -49,17 +67,15 @@ def exists(name: str) -> bool:
 
 @pytest.mark.parametrize("seed", SEEDS)
 def test_a_killed_upload_or_replace_leaves_nothing_half_done(
-    seed: int, client: TestClient, tmp_path_factory: pytest.TempPathFactory
+    seed: int, raster: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
     from spatial.accounts.tokens import issue_token
 
-    folder = tmp_path_factory.mktemp(f"crash{seed}")
-    raster, log, token = big_raster(folder / "density.tif"), folder / "server.log", issue_token("local")
-    name = "crash_density"
+    log, token, name = tmp_path_factory.mktemp(f"crash{seed}") / "server.log", issue_token("local"), NAME
     rng = random.Random(seed)
     with server(log) as (base, proc):
         answers: list[object] = []
-        replace = exists(name)  # odd seeds find the layer there: a replace is killed
+        replace = exists(name)  # after the first seed: a replace is killed
         sending = threading.Thread(target=lambda: answers.append(quietly(send, base, token, raster, name, replace)))
         sending.start()
         time.sleep(rng.uniform(0.2, 4.0))

@@ -33,6 +33,9 @@ ORGANISER = LocalEditor("organiser")
 CRITERIA = [{"code": "commitment", "name": "تعهد", "weight": 3}, {"code": "local_knowledge", "name": "شناخت محلی",
                                                                    "weight": 1}]
 
+#: The API and the pages commit: each test's rows go after it, so order does not matter.
+pytestmark = pytest.mark.usefixtures("leaves_no_rows")
+
 
 def _name(prefix: str) -> str:
     return f"{prefix}-{uuid.uuid4().hex[:8]}"

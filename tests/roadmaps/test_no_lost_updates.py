@@ -7,31 +7,19 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 import pytest
-from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from spatial.settings import get_settings
-from tests.workspace.planning import PageClient, fresh_roadmap
+from tests.workspace.planning import PageClient, SignedIn, fresh_roadmap
 
 COUNTY = "IR-15-03"
 VERSION = re.compile(r'name="version" value="(\d+)"')
 TITLE = re.compile(r'name="title"[^>]*value="([^"]*)"')
 
 
-@pytest.fixture(scope="module")
-def app(database_url: str) -> Iterator[FastAPI]:
-    from api.app import create_app
-
-    with TestClient(create_app()) as warm:
-        yield warm.app  # type: ignore[misc]
-
-
-@pytest.fixture
-def signed_in(app: FastAPI) -> Callable[[str], PageClient]:
-    return lambda username: PageClient(TestClient(app), username)
 
 
 def edit_form(page: PageClient, roadmap_id: int) -> dict[str, str | list[str]]:
@@ -100,7 +88,7 @@ def test_without_if_match_a_change_is_accepted_unless_required(client: TestClien
                         headers={"If-Match": tag}).status_code == 200
 
 
-def test_two_editors_of_one_roadmap_lose_nothing(signed_in: Callable[[str], PageClient], client: TestClient) -> None:
+def test_two_editors_of_one_roadmap_lose_nothing(signed_in: SignedIn, client: TestClient) -> None:
     """The planner (page) and the admin (page, then API) open the same roadmap; both save
     different fields, then the same field."""
     roadmap_id = fresh_roadmap(COUNTY)

@@ -6,16 +6,14 @@ field, when both changed the same one; their API answers ETag and honours If-Mat
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from typing import Any
 
 import pytest
-from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from tests.workspace.planning import PageClient, unique
+from tests.workspace.planning import PageClient, SignedIn, unique
 
 COUNTY = "IR-15-03"
 
@@ -99,22 +97,11 @@ def changed(form: list[tuple[str, str]], **values: str) -> list[tuple[str, str]]
     return [(k, values.get(k, v)) for k, v in form]
 
 
-@pytest.fixture(scope="module")
-def app(database_url: str) -> Iterator[FastAPI]:
-    from api.app import create_app
-
-    with TestClient(create_app()) as warm:
-        yield warm.app  # type: ignore[misc]
-
-
-@pytest.fixture
-def signed_in(app: FastAPI) -> Callable[[str], PageClient]:
-    return lambda username: PageClient(TestClient(app), username)
 
 
 @pytest.mark.parametrize("kind", REGISTERS)
 def test_two_editors_of_one_record_lose_nothing(kind: str, client: TestClient,
-                                                signed_in: Callable[[str], PageClient]) -> None:
+                                                signed_in: SignedIn) -> None:
     """The planner and the admin open the same record; the admin's older form first changes
     another field (merged), then the same field (refused, with what changed shown)."""
     r = REGISTERS[kind]

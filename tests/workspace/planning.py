@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 import uuid
 from datetime import date, timedelta
+from collections.abc import Callable
 from typing import Any
 
 from fastapi.testclient import TestClient
@@ -48,6 +49,10 @@ class PageClient:
         for name, value in pairs:
             form.setdefault(name, []).append(value)
         return self.client.post(path, data=form, follow_redirects=False)
+
+
+#: The ``signed_in`` fixture (tests/conftest.py): ``signed_in("demo-planner")`` is a client signed in as that account.
+SignedIn = Callable[[str], PageClient]
 
 
 def _token(page: str) -> str:

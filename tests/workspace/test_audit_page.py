@@ -7,7 +7,6 @@ from __future__ import annotations
 import html
 import re
 import uuid
-from collections.abc import Iterator
 from datetime import date, timedelta
 
 import pytest
@@ -19,17 +18,10 @@ from spatial.db.engine import session_scope
 from spatial.jalali import jalali_numeric
 from spatial.messages import label, t
 from spatial.units.hierarchy import get_unit
-from tests.workspace.planning import PageClient, unique
+from tests.workspace.planning import PageClient, SignedIn, unique
 
 YAZD = "IR-21"
 
-
-@pytest.fixture(scope="module")
-def app(database_url: str) -> Iterator[FastAPI]:
-    from api.app import create_app
-
-    with TestClient(create_app()) as warm:
-        yield warm.app  # type: ignore[misc]
 
 
 @pytest.fixture(scope="module")
@@ -56,8 +48,8 @@ def test_a_new_user_reads_as_a_sentence_with_a_link(admin: PageClient) -> None:
     assert "POST /admin/users" not in admin.get("/admin/audit").text
 
 
-def test_a_roadmap_made_on_a_page_links_to_the_roadmap(app: FastAPI, admin: PageClient) -> None:
-    planner = PageClient(TestClient(app), "demo-planner")
+def test_a_roadmap_made_on_a_page_links_to_the_roadmap(signed_in: SignedIn, admin: PageClient) -> None:
+    planner = signed_in("demo-planner")
     title = unique("نقشه راه دیده‌شده")
     made = planner.post("/roadmaps/new", {
         "unit": "IR-15-03", "title": title, "status": "draft", "start_date": jalali_numeric(date.today()),
@@ -78,8 +70,8 @@ def test_api_writes_read_the_same_way(client: TestClient, admin: PageClient) -> 
                        f"local کاربر {name} با نقش {label('role', 'viewer', 'fa')} ساخت"]
 
 
-def test_a_refused_write_says_it_was_refused_without_a_link(app: FastAPI, admin: PageClient) -> None:
-    viewer = PageClient(TestClient(app), "demo-analyst")
+def test_a_refused_write_says_it_was_refused_without_a_link(signed_in: SignedIn, admin: PageClient) -> None:
+    viewer = signed_in("demo-analyst")
     viewer.post("/roadmaps/new", {"title": "x"})  # an analyst may not write roadmaps: 403
     link, sentence = said(admin.get("/admin/audit?username=demo-analyst&kind=roadmap").text)[0]
     assert link is None
@@ -131,10 +123,11 @@ def test_what_people_typed_is_shown_as_data_never_as_markup(client: TestClient, 
     assert "<bdi>&lt;script&gt;alert(1)&lt;/script&gt;</bdi>" in page
 
 
-def test_a_form_sent_again_reads_as_sent_again_linking_to_the_first_result(app: FastAPI, admin: PageClient) -> None:
+def test_a_form_sent_again_reads_as_sent_again_linking_to_the_first_result(
+        signed_in: SignedIn, admin: PageClient) -> None:
     from tests.workspace.test_sent_once import _roadmap_fields, form_token
 
-    planner = PageClient(TestClient(app), "demo-planner")
+    planner = signed_in("demo-planner")
     fields = {**_roadmap_fields(), "form_token": form_token(planner.get("/roadmaps/new").text, "/roadmaps/new")}
     first = planner.post("/roadmaps/new", fields).headers["location"]
     planner.post("/roadmaps/new", fields)

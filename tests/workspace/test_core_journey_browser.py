@@ -27,7 +27,8 @@ from spatial.planning.roadmap_inputs import PersonIn
 from tests.workspace.conftest import Browser
 from tests.workspace.planning import unique
 
-pytestmark = pytest.mark.browser
+#: The journey is walked through the pages, which commit: each test's rows go after it.
+pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("leaves_no_rows")]
 
 COUNTY = "IR-15-04"
 

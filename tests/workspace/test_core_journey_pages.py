@@ -20,6 +20,9 @@ from spatial.messages import t
 Headers = Callable[[str], dict[str, str]]
 COUNTY = "IR-15-03"
 
+#: The API and the pages commit: each test's rows go after it, so order does not matter.
+pytestmark = pytest.mark.usefixtures("leaves_no_rows")
+
 
 @pytest.fixture(scope="module")
 def as_user(database_url: str) -> Headers:

@@ -8,32 +8,19 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Iterator
 
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from spatial.messages import t
-from tests.workspace.planning import PageClient, fresh_action, fresh_roadmap, point_in
+from tests.workspace.planning import SignedIn, fresh_action, fresh_roadmap, point_in
 
 BROWSER_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
 COUNTY = "IR-15-01"
 PROVINCE = "IR-15"
 
 
-@pytest.fixture(scope="module")
-def app(database_url: str) -> Iterator[FastAPI]:
-    from api.app import create_app
-
-    with TestClient(create_app()) as warm:
-        yield warm.app  # type: ignore[misc]
-
-
-@pytest.fixture
-def signed_in(app: FastAPI) -> Callable[[str], PageClient]:
-    """``signed_in("demo-planner")``: a client signed in as that demo account."""
-    return lambda username: PageClient(TestClient(app), username)
 
 
 def test_a_browser_asking_for_the_root_is_sent_to_the_workspace_home(client: TestClient) -> None:
@@ -89,7 +76,7 @@ def test_roadmaps_on_home_and_unit_pages_link_to_their_page_with_the_map_second(
 
 
 def test_new_roadmap_and_enter_measurements_are_offered_to_whoever_may_write_here(
-        app: FastAPI, signed_in: Callable[[str], PageClient]) -> None:
+        app: FastAPI, signed_in: SignedIn) -> None:
     anonymous = TestClient(app).get(f"/units/{COUNTY}").text
     assert 'data-testid="new-roadmap"' not in anonymous and 'data-testid="enter-measurements"' not in anonymous
     planner = signed_in("demo-planner").get(f"/units/{COUNTY}").text

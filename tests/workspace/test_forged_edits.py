@@ -4,27 +4,17 @@ page and through the API, and nothing of it is written."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date, timedelta
 
-import pytest
-from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from spatial.jalali import jalali_numeric
 from spatial.messages import t
-from tests.workspace.planning import PageClient, fresh_action, fresh_roadmap, unique
+from tests.workspace.planning import SignedIn, fresh_action, fresh_roadmap, unique
 
 COUNTY = "IR-15-03"   # inside the demo core's area (Kerman, IR-15)
 ELSEWHERE = "IR-15-01"
 
-
-@pytest.fixture(scope="module")
-def app(database_url: str) -> Iterator[FastAPI]:
-    from api.app import create_app
-
-    with TestClient(create_app()) as warm:
-        yield warm.app  # type: ignore[misc]
 
 
 def edit_form(**changes: str) -> dict[str, str]:
@@ -33,10 +23,10 @@ def edit_form(**changes: str) -> dict[str, str]:
 
 
 def test_a_forged_page_edit_moving_a_roadmap_to_another_unit_is_refused_with_nothing_written(
-        app: FastAPI, client: TestClient) -> None:
+        signed_in: SignedIn, client: TestClient) -> None:
     roadmap_id = fresh_roadmap(COUNTY)
     before = client.get(f"/api/roadmaps/{roadmap_id}").json()
-    planner = PageClient(TestClient(app), "demo-planner")
+    planner = signed_in("demo-planner")
     answer = planner.post(f"/roadmaps/{roadmap_id}/edit", edit_form(unit=ELSEWHERE))
     assert answer.status_code == 422
     assert t("rm.unit_fixed", "fa", field=t("rm.unit_code", "fa")) in answer.text
@@ -44,9 +34,9 @@ def test_a_forged_page_edit_moving_a_roadmap_to_another_unit_is_refused_with_not
     assert after == before  # the title and status are not half-applied either
 
 
-def test_the_same_edit_without_the_forged_unit_is_saved(app: FastAPI, client: TestClient) -> None:
+def test_the_same_edit_without_the_forged_unit_is_saved(signed_in: SignedIn, client: TestClient) -> None:
     roadmap_id = fresh_roadmap(COUNTY)
-    planner = PageClient(TestClient(app), "demo-planner")
+    planner = signed_in("demo-planner")
     form = edit_form(unit=COUNTY)  # the unit it has: nothing asked that the form does not allow
     answer = planner.post(f"/roadmaps/{roadmap_id}/edit?lang=en", form)
     assert answer.status_code == 303, answer.text.split('role="alert"')[-1][:400]
@@ -54,10 +44,10 @@ def test_the_same_edit_without_the_forged_unit_is_saved(app: FastAPI, client: Te
 
 
 def test_a_forged_page_edit_moving_an_action_to_another_roadmap_is_refused(
-        app: FastAPI, client: TestClient) -> None:
+        signed_in: SignedIn, client: TestClient) -> None:
     roadmap_id, other = fresh_roadmap(COUNTY), fresh_roadmap(COUNTY)
     action = fresh_action(roadmap_id)
-    planner = PageClient(TestClient(app), "demo-planner")
+    planner = signed_in("demo-planner")
     answer = planner.post(f"/actions/{action['id']}/edit?lang=en",
                           {"title": unique("moved"), "status": "planned", "roadmap_id": str(other)})
     assert answer.status_code == 422 and t("form.cannot_change", "en", field="Roadmap") in answer.text

@@ -6,10 +6,8 @@ without a reason."""
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
 from datetime import date
 
-import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import text
@@ -21,7 +19,7 @@ from spatial.planning.history import LocalEditor
 from spatial.planning.people import create_person
 from spatial.planning.roadmap_inputs import CoreIn, MeasurementIn, PersonIn, RoadmapPatch
 from spatial.planning.roadmaps import create_measurement, update_roadmap
-from tests.workspace.planning import PageClient, count, fresh_action, fresh_roadmap, unique
+from tests.workspace.planning import SignedIn, count, fresh_action, fresh_roadmap, unique
 
 EDITOR = LocalEditor("test-setup")
 CORE_COUNTY = "IR-15-06"  # inside the demo core member's area (IR-15)
@@ -35,22 +33,10 @@ def _person(unit: str = CORE_COUNTY) -> int:
     return int(made["id"])
 
 
-@pytest.fixture(scope="module")
-def app(database_url: str) -> Iterator[FastAPI]:
-    from api.app import create_app
-
-    with TestClient(create_app()) as warm:
-        yield warm.app  # type: ignore[misc]
-
-
-@pytest.fixture
-def signed_in(app: FastAPI) -> Callable[[str], PageClient]:
-    """``signed_in("demo-core")``: a browser-like client signed in as that demo account."""
-    return lambda username: PageClient(TestClient(app), username)
 
 
 def test_retiring_a_person_who_holds_a_roadmap_asks_for_the_handover_first(
-        signed_in: Callable[[str], PageClient]) -> None:
+        signed_in: SignedIn) -> None:
     admin = signed_in("demo-admin")
     person = _person()
     roadmap = fresh_roadmap(CORE_COUNTY)
@@ -68,7 +54,7 @@ def test_retiring_a_person_who_holds_a_roadmap_asks_for_the_handover_first(
 
 
 def test_contact_shows_only_to_editors_of_the_persons_area(app: FastAPI,
-                                                          signed_in: Callable[[str], PageClient]) -> None:
+                                                          signed_in: SignedIn) -> None:
     person = _person()
     anonymous = TestClient(app).get(f"/people/{person}").text
     assert "reza@example.org" not in anonymous and t("person.contact_hidden", "fa") in anonymous
@@ -78,7 +64,7 @@ def test_contact_shows_only_to_editors_of_the_persons_area(app: FastAPI,
 
 
 def test_a_withdrawn_measurement_leaves_the_progress_and_shows_its_reason(
-        signed_in: Callable[[str], PageClient]) -> None:
+        signed_in: SignedIn) -> None:
     core = signed_in("demo-core")
     action = fresh_action(fresh_roadmap(CORE_COUNTY))
     with session_scope() as session:
@@ -94,7 +80,7 @@ def test_a_withdrawn_measurement_leaves_the_progress_and_shows_its_reason(
     assert t("history.op.withdraw", "fa") in history and "شمارش تکراری" in history
 
 
-def test_no_archive_outside_the_area_or_without_a_reason(signed_in: Callable[[str], PageClient]) -> None:
+def test_no_archive_outside_the_area_or_without_a_reason(signed_in: SignedIn) -> None:
     core = signed_in("demo-core")
     outside = fresh_action(fresh_roadmap(ELSEWHERE))
     inside = fresh_action(fresh_roadmap(CORE_COUNTY))
@@ -110,7 +96,7 @@ def test_no_archive_outside_the_area_or_without_a_reason(signed_in: Callable[[st
     assert signed_in("demo-admin").post(f"/actions/{inside['id']}/restore", {}).status_code == 303
 
 
-def test_a_core_names_its_members_on_its_form(signed_in: Callable[[str], PageClient]) -> None:
+def test_a_core_names_its_members_on_its_form(signed_in: SignedIn) -> None:
     core = signed_in("demo-core")
     member = _person()
     with session_scope() as session:
@@ -125,7 +111,7 @@ def test_a_core_names_its_members_on_its_form(signed_in: Callable[[str], PageCli
 
 
 def test_an_archived_roadmap_is_listed_apart_and_its_page_says_who_and_why(
-        signed_in: Callable[[str], PageClient]) -> None:
+        signed_in: SignedIn) -> None:
     core = signed_in("demo-core")
     roadmap = fresh_roadmap(CORE_COUNTY, "نقشه راه کنارگذاشتنی")
     with session_scope() as session:
@@ -139,7 +125,7 @@ def test_an_archived_roadmap_is_listed_apart_and_its_page_says_who_and_why(
 
 
 def test_home_and_unit_pages_link_responsible_people_and_core_members_to_their_pages(
-        signed_in: Callable[[str], PageClient], app: FastAPI) -> None:
+        signed_in: SignedIn, app: FastAPI) -> None:
     person = _person()
     roadmap = fresh_roadmap(CORE_COUNTY)
     with session_scope() as session:

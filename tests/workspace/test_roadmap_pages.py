@@ -5,33 +5,18 @@ the area scope of progress-core members, and counts that match ``GET /api/progre
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
 from datetime import date, timedelta
 
-import pytest
-from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from spatial.jalali import jalali_numeric, persian_digits
 from spatial.messages import t
-from tests.workspace.planning import PageClient, count, fresh_action, fresh_roadmap, point_in, unique
+from tests.workspace.planning import SignedIn, count, fresh_action, fresh_roadmap, point_in, unique
 
 COUNTY = "IR-15-03"          # inside the demo core's area (Kerman, IR-15)
 OUTSIDE = "IR-07-02"         # another province's county
 
 
-@pytest.fixture(scope="module")
-def app(database_url: str) -> Iterator[FastAPI]:
-    from api.app import create_app
-
-    with TestClient(create_app()) as warm:
-        yield warm.app  # type: ignore[misc]
-
-
-@pytest.fixture
-def signed_in(app: FastAPI) -> Callable[[str], PageClient]:
-    """``signed_in("demo-planner")``: a client signed in as that demo account."""
-    return lambda username: PageClient(TestClient(app), username)
 
 
 def jalali(days_from_today: int, persian: bool = False) -> str:
@@ -43,7 +28,7 @@ def roadmap_form(**changes: str) -> dict[str, str]:
             "end_date": jalali(4 * 365), "status": "draft", "strategies": "گردشگری\nصنایع دستی", **changes}
 
 
-def test_a_planner_creates_a_roadmap_through_the_form(signed_in: Callable[[str], PageClient],
+def test_a_planner_creates_a_roadmap_through_the_form(signed_in: SignedIn,
                                                       client: TestClient) -> None:
     planner = signed_in("demo-planner")
     form = roadmap_form(cap_indicator="", cap_text="قنات‌های فعال")
@@ -59,7 +44,7 @@ def test_a_planner_creates_a_roadmap_through_the_form(signed_in: Callable[[str],
 
 
 def test_roadmap_form_errors_name_the_field_in_persian_and_nothing_is_written(
-        signed_in: Callable[[str], PageClient]) -> None:
+        signed_in: SignedIn) -> None:
     planner = signed_in("demo-planner")
     before = count("roadmap")
     answer = planner.post("/roadmaps/new", roadmap_form(title="", end_date=jalali(-400), start_date="1405/13/40"))
@@ -69,7 +54,7 @@ def test_roadmap_form_errors_name_the_field_in_persian_and_nothing_is_written(
     assert count("roadmap") == before
 
 
-def test_roadmap_form_errors_are_in_english_on_english_pages(signed_in: Callable[[str], PageClient]) -> None:
+def test_roadmap_form_errors_are_in_english_on_english_pages(signed_in: SignedIn) -> None:
     planner = signed_in("demo-planner")
     answer = planner.post("/roadmaps/new?lang=en", roadmap_form(unit="IR-99-99", start_date=jalali(10),
                                                                 end_date=jalali(0)))
@@ -93,7 +78,7 @@ def action_form(**changes: object) -> list[tuple[str, str]]:
 
 
 def test_an_action_is_saved_with_its_place_financing_and_key_results(
-        signed_in: Callable[[str], PageClient], client: TestClient) -> None:
+        signed_in: SignedIn, client: TestClient) -> None:
     roadmap_id = fresh_roadmap(COUNTY)
     planner = signed_in("demo-planner")
     place = point_in(COUNTY)
@@ -108,7 +93,7 @@ def test_an_action_is_saved_with_its_place_financing_and_key_results(
 
 
 def test_a_place_outside_the_unit_is_refused_plainly_and_nothing_is_written(
-        signed_in: Callable[[str], PageClient]) -> None:
+        signed_in: SignedIn) -> None:
     roadmap_id = fresh_roadmap(COUNTY)
     planner = signed_in("demo-planner")
     elsewhere = point_in(OUTSIDE)["coordinates"]
@@ -121,7 +106,7 @@ def test_a_place_outside_the_unit_is_refused_plainly_and_nothing_is_written(
 
 
 def test_a_bad_financing_line_and_key_result_are_named_by_their_line(
-        signed_in: Callable[[str], PageClient]) -> None:
+        signed_in: SignedIn) -> None:
     roadmap_id = fresh_roadmap(COUNTY)
     planner = signed_in("demo-planner")
     before = count("action")
@@ -135,7 +120,7 @@ def test_a_bad_financing_line_and_key_result_are_named_by_their_line(
     assert count("action") == before
 
 
-def test_the_progress_counts_match_the_api(signed_in: Callable[[str], PageClient], client: TestClient) -> None:
+def test_the_progress_counts_match_the_api(signed_in: SignedIn, client: TestClient) -> None:
     roadmap_id = fresh_roadmap(COUNTY)
     fresh_action(roadmap_id)                             # no measurement, no place
     fresh_action(roadmap_id, place=point_in(COUNTY))     # placed
@@ -152,7 +137,7 @@ def test_the_progress_counts_match_the_api(signed_in: Callable[[str], PageClient
         assert persian_digits(len(api["actions"]) - placed) + " اقدام بی‌مکان" in page
 
 
-def test_the_progress_list_puts_overdue_and_behind_first(signed_in: Callable[[str], PageClient]) -> None:
+def test_the_progress_list_puts_overdue_and_behind_first(signed_in: SignedIn) -> None:
     page = signed_in("demo-viewer").get("/progress/IR-15").text
     statuses = re.findall(r'data-status="(\w+)"', page)
     order = ["overdue", "behind", "no_data", "on_track", "achieved"]
@@ -163,7 +148,7 @@ def _latin(digits: str) -> str:
     return digits.translate(str.maketrans("۰۱۲۳۴۵۶۷۸۹", "0123456789"))
 
 
-def test_a_measurement_is_recorded_with_a_jalali_date(signed_in: Callable[[str], PageClient],
+def test_a_measurement_is_recorded_with_a_jalali_date(signed_in: SignedIn,
                                                       client: TestClient) -> None:
     action = fresh_action(fresh_roadmap(COUNTY))
     core = signed_in("demo-core")
@@ -178,7 +163,7 @@ def test_a_measurement_is_recorded_with_a_jalali_date(signed_in: Callable[[str],
     assert measured["reported_by"] == "demo-core"
 
 
-def test_a_measurement_in_the_future_is_refused_naming_the_date(signed_in: Callable[[str], PageClient]) -> None:
+def test_a_measurement_in_the_future_is_refused_naming_the_date(signed_in: SignedIn) -> None:
     action = fresh_action(fresh_roadmap(COUNTY))
     before = count("measurement")
     answer = signed_in("demo-planner").post(f"/actions/{action['id']}/measure", {
@@ -188,7 +173,7 @@ def test_a_measurement_in_the_future_is_refused_naming_the_date(signed_in: Calla
 
 
 def test_a_core_member_is_not_offered_forms_outside_the_area_and_a_forged_post_is_refused(
-        signed_in: Callable[[str], PageClient]) -> None:
+        signed_in: SignedIn) -> None:
     outside = fresh_roadmap(OUTSIDE)
     action = fresh_action(outside)
     core = signed_in("demo-core")
@@ -210,14 +195,14 @@ def test_a_core_member_is_not_offered_forms_outside_the_area_and_a_forged_post_i
     assert (count("measurement"), count("action"), count("roadmap"), count("history")) == before
 
 
-def test_a_core_member_is_offered_forms_inside_the_area(signed_in: Callable[[str], PageClient]) -> None:
+def test_a_core_member_is_offered_forms_inside_the_area(signed_in: SignedIn) -> None:
     inside = fresh_roadmap(COUNTY)
     action = fresh_action(inside)
     page = signed_in("demo-core").get(f"/roadmaps/{inside}").text
     assert f"/actions/{action['id']}/measure" in page and f"/roadmaps/{inside}/edit" in page
 
 
-def test_a_viewer_gets_no_form_and_no_link(signed_in: Callable[[str], PageClient]) -> None:
+def test_a_viewer_gets_no_form_and_no_link(signed_in: SignedIn) -> None:
     roadmap_id = fresh_roadmap(COUNTY)
     viewer = signed_in("demo-viewer")
     assert viewer.get("/roadmaps/new").status_code == 403
@@ -225,7 +210,7 @@ def test_a_viewer_gets_no_form_and_no_link(signed_in: Callable[[str], PageClient
     assert f"/roadmaps/{roadmap_id}/edit" not in viewer.get(f"/roadmaps/{roadmap_id}").text
 
 
-def test_the_roadmap_list_filters_like_the_api(signed_in: Callable[[str], PageClient], client: TestClient) -> None:
+def test_the_roadmap_list_filters_like_the_api(signed_in: SignedIn, client: TestClient) -> None:
     viewer = signed_in("demo-viewer")
     for query in ("unit=IR-15", "unit=IR-15&level=county", "status=approved", "unit=IR-15-01&status=draft"):
         page = viewer.get(f"/roadmaps?{query}").text
@@ -233,7 +218,7 @@ def test_the_roadmap_list_filters_like_the_api(signed_in: Callable[[str], PageCl
         assert shown == sorted(r["id"] for r in client.get(f"/api/roadmaps?{query}").json()), query
 
 
-def test_editing_a_roadmap_keeps_what_the_form_shows(signed_in: Callable[[str], PageClient],
+def test_editing_a_roadmap_keeps_what_the_form_shows(signed_in: SignedIn,
                                                      client: TestClient) -> None:
     roadmap_id = fresh_roadmap(COUNTY)
     planner = signed_in("demo-planner")
@@ -260,7 +245,7 @@ def _visible_words(page: str) -> set[str]:
     return set(re.findall(r"[A-Za-z_]+", shown))
 
 
-def test_no_code_word_reaches_a_persian_roadmap_or_progress_page(signed_in: Callable[[str], PageClient]) -> None:
+def test_no_code_word_reaches_a_persian_roadmap_or_progress_page(signed_in: SignedIn) -> None:
     county = "IR-15-07"  # a county only this test writes plans in: every word on its pages is ours
     roadmap_id = fresh_roadmap(county)
     action = fresh_action(roadmap_id, place=point_in(county), sector="handicrafts", status="in_progress")

@@ -8,30 +8,21 @@ from __future__ import annotations
 import re
 import threading
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
 import pytest
-from fastapi import FastAPI
-from fastapi.testclient import TestClient
 from sqlalchemy import text
 
 from api.pages import PAGE_MODULES
 from spatial.db.engine import session_scope
 from spatial.jalali import jalali_numeric
-from tests.workspace.planning import PageClient, fresh_action, fresh_roadmap, unique
+from tests.workspace.planning import SignedIn, fresh_action, fresh_roadmap, unique
 
 COUNTY = "IR-15-03"  # inside the demo core's area (Kerman, IR-15)
 
-
-@pytest.fixture(scope="module")
-def app(database_url: str) -> Iterator[FastAPI]:
-    from api.app import create_app
-
-    with TestClient(create_app()) as warm:
-        yield warm.app  # type: ignore[misc]
 
 
 def rows(sql: str, **params: Any) -> int:
@@ -125,9 +116,9 @@ def create_forms() -> dict[str, Callable[[], CreateForm]]:
 
 @pytest.mark.parametrize("kind", sorted(create_forms()))
 def test_a_refreshed_create_form_makes_one_object_and_leads_where_the_first_send_led(
-        kind: str, app: FastAPI) -> None:
+        kind: str, signed_in: SignedIn) -> None:
     form = create_forms()[kind]()
-    browser = PageClient(TestClient(app), form.who)
+    browser = signed_in(form.who)
     page_path = form.page()
     token = form_token(browser.get(page_path).text, form.action(page_path))
     fields = {**form.fields(), "form_token": token}
@@ -140,8 +131,8 @@ def test_a_refreshed_create_form_makes_one_object_and_leads_where_the_first_send
     assert form.objects(fields) == 1
 
 
-def test_a_refresh_after_a_new_key_shows_the_list_without_the_secret(app: FastAPI) -> None:
-    admin = PageClient(TestClient(app), "demo-admin")
+def test_a_refresh_after_a_new_key_shows_the_list_without_the_secret(signed_in: SignedIn) -> None:
+    admin = signed_in("demo-admin")
     fields = {"partner": unique("partner"), "collections": "provinces", "rate": "5/s",
               "form_token": form_token(admin.get("/admin/keys").text, "/admin/keys")}
     shown = admin.post("/admin/keys", fields)
@@ -153,8 +144,8 @@ def test_a_refresh_after_a_new_key_shows_the_list_without_the_secret(app: FastAP
     assert rows("SELECT count(*) FROM api_key WHERE partner = :p", p=fields["partner"]) == 1
 
 
-def test_a_double_click_sending_the_form_twice_at_once_makes_one_roadmap(app: FastAPI) -> None:
-    planner = PageClient(TestClient(app), "demo-planner")
+def test_a_double_click_sending_the_form_twice_at_once_makes_one_roadmap(signed_in: SignedIn) -> None:
+    planner = signed_in("demo-planner")
     fields = {**_roadmap_fields(), "form_token": form_token(planner.get("/roadmaps/new").text, "/roadmaps/new")}
     answers: list[Any] = []
     start = threading.Barrier(2)
@@ -173,10 +164,10 @@ def test_a_double_click_sending_the_form_twice_at_once_makes_one_roadmap(app: Fa
     assert rows("SELECT count(*) FROM roadmap WHERE title = :t", t=fields["title"]) == 1
 
 
-def test_a_refused_form_sent_again_is_checked_again_not_taken_as_sent(app: FastAPI) -> None:
+def test_a_refused_form_sent_again_is_checked_again_not_taken_as_sent(signed_in: SignedIn) -> None:
     """A form refused (422) wrote nothing, so its token is still unused: sending it again
     with the mistake corrected makes the object."""
-    planner = PageClient(TestClient(app), "demo-planner")
+    planner = signed_in("demo-planner")
     fields = {**_roadmap_fields(), "form_token": form_token(planner.get("/roadmaps/new").text, "/roadmaps/new")}
     assert planner.post("/roadmaps/new", {**fields, "end_date": "1300/01/01"}).status_code == 422
     assert rows("SELECT count(*) FROM roadmap WHERE title = :t", t=fields["title"]) == 0
@@ -184,10 +175,10 @@ def test_a_refused_form_sent_again_is_checked_again_not_taken_as_sent(app: FastA
     assert rows("SELECT count(*) FROM roadmap WHERE title = :t", t=fields["title"]) == 1
 
 
-def test_every_create_form_of_the_workspace_carries_a_one_time_token(app: FastAPI) -> None:
+def test_every_create_form_of_the_workspace_carries_a_one_time_token(signed_in: SignedIn) -> None:
     """Every page route ``…/new`` (people, organisations … as they come) shows a form with
     a one-time token: the token is in the shared macro, not in each form."""
-    planner = PageClient(TestClient(app), "demo-admin")
+    planner = signed_in("demo-admin")
     paths = sorted({route.path for module in PAGE_MODULES for route in module.router.routes
                     if getattr(route, "path", "").endswith("/new") and "GET" in getattr(route, "methods", set())})
     assert "/roadmaps/new" in paths
