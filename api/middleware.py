@@ -113,20 +113,29 @@ class ConcurrencyLimit:
             return await self.app(scope, receive, send)
         if self._slots is None:  # created lazily, inside the server's event loop
             self._slots = anyio.Semaphore(self.limit)
-        with anyio.move_on_after(self.wait_s) as waited:
-            await self._slots.acquire()
-        if waited.cancelled_caught:
-            body = error_body("busy", "The server is at capacity; retry in a moment.")
-            payload = json.dumps(body).encode()
-            await send({"type": "http.response.start", "status": 503,
-                        "headers": [(b"content-type", b"application/json"), (b"retry-after", b"1"),
-                                    (b"content-length", str(len(payload)).encode())]})
-            await send({"type": "http.response.body", "body": payload})
-            return
+        try:  # a free slot is taken at once: the timed wait (a cancel scope) only when there is none
+            self._slots.acquire_nowait()
+        except anyio.WouldBlock:
+            if not await self._wait_for_slot(self._slots):
+                return await self._busy(send)
         try:
             await self.app(scope, receive, send)
         finally:
             self._slots.release()
+
+    async def _wait_for_slot(self, slots: anyio.Semaphore) -> bool:
+        with anyio.move_on_after(self.wait_s) as waited:
+            await slots.acquire()
+        return not waited.cancelled_caught
+
+    @staticmethod
+    async def _busy(send: Send) -> None:
+        body = error_body("busy", "The server is at capacity; retry in a moment.")
+        payload = json.dumps(body).encode()
+        await send({"type": "http.response.start", "status": 503,
+                    "headers": [(b"content-type", b"application/json"), (b"retry-after", b"1"),
+                                (b"content-length", str(len(payload)).encode())]})
+        await send({"type": "http.response.body", "body": payload})
 
 
 class SecurityHeaders:

@@ -167,6 +167,13 @@ def session_scope() -> Iterator[Session]:
         _note_commit_lsn(state)
 
 
+def unconnected(session: Session) -> bool:
+    """Whether ending ``session`` needs no database work: a read-only request's session
+    that never took its connection (a write's session may still owe a round trip for the
+    commit position, so it never counts)."""
+    return isinstance(session, _ReadSession) and session._read is None
+
+
 # -- reads on replicas --------------------------------------------------------------------
 def read_urls() -> list[tuple[str, str]]:
     """The replicas reads may go to, as (name, SQLAlchemy URL): ``DATABASE_READ_URLS`` with
