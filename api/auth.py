@@ -29,8 +29,8 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.security import APIKeyHeader, OAuth2PasswordBearer
 from sqlalchemy.orm import Session
 
-from api.deps import DbSession
 from spatial.accounts import users as accounts
+from spatial.db.engine import session_scope
 from spatial.errors import Forbidden, Unauthorized
 from spatial.models.accounts import ROLES
 from spatial.accounts.ratelimit import TokenBuckets
@@ -116,6 +116,11 @@ def presents_credentials(request: Request) -> bool:
     headers = request.headers
     return bool(bearer_token(request) or headers.get(API_KEY_HEADER) or API_KEY_PARAM in request.query_params
                 or (COOKIE in request.cookies and request.method in ("GET", "HEAD")))
+
+
+def _resolve_in_own_session(request: Request) -> Principal | None:
+    with session_scope() as session:
+        return resolve_principal(request, session)
 
 
 def cookie_principal(request: Request, session: Session) -> Principal | None:
@@ -208,13 +213,14 @@ def require(permission: str, *, collection_param: str | None = None) -> Callable
 
     async def dependency(
         request: Request,
-        session: DbSession,
         _bearer: str | None = Depends(_bearer_scheme),
         _key: str | None = Depends(_key_scheme),
     ) -> Principal:
-        # An anonymous caller is settled on the event loop; credentials may need the database
-        # (and a partner key a rate-limit lease), so they are checked in a worker thread.
-        principal = (await run_in_threadpool(resolve_principal, request, session)
+        # An anonymous caller is settled on the event loop, without a session; credentials may
+        # need the database (and a partner key a rate-limit lease), so they are checked in a
+        # worker thread, in a short read of their own that ends before the route's session
+        # begins (most lookups are answered from memory and never connect).
+        principal = (await run_in_threadpool(_resolve_in_own_session, request)
                      if presents_credentials(request) else None)
         if principal is not None:
             request.state.principal = principal
