@@ -52,7 +52,9 @@ async def _end(scope: AbstractContextManager[Session], session: Session, kind: t
 #: *before* the response is sent (``scope="function"``): a 2xx means the write is
 #: committed, and a commit that fails (a deferred constraint, a lost connection) becomes
 #: an error response instead. Every route and dependency takes its session this way, so
-#: that a request shares one session and one transaction.
+#: that a request shares one session and one transaction (the credential check of
+#: :func:`api.auth.require` alone reads in a short session of its own, ended before this one
+#: begins, so that an anonymous request needs no session at all).
 DbSession = Annotated[Session, Depends(db_session, scope="function")]
 
 
