@@ -28,9 +28,12 @@ from spatial.settings import get_settings
 
 log = logging.getLogger("pishraft.api")
 
+#: In the order a request's path is matched against them: the vector tiles and OGC features first,
+#: since a request is tried against every route of each router before it until one matches (the
+#: busiest paths would otherwise pay for scanning a hundred others).
 ROUTERS = (
-    health.router, units.router, layers.router, maps.router, analytics.router, roadmaps.router, people.router,
-    cores.router, contests.router, corrections.router, accounts.router, audit.router, ogc_features.router, tiles.router,
+    tiles.router, ogc_features.router, health.router, units.router, layers.router, maps.router, analytics.router,
+    roadmaps.router, people.router, cores.router, contests.router, corrections.router, accounts.router, audit.router,
     monitor.router, fairness.router,
 )
 

@@ -21,15 +21,16 @@ credentials is always 401, even when anonymous reading is allowed.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from fastapi import Depends, Request, Response
+from fastapi.concurrency import run_in_threadpool
 from fastapi.security import APIKeyHeader, OAuth2PasswordBearer
 from sqlalchemy.orm import Session
 
-from api.deps import DbSession
 from spatial.accounts import users as accounts
+from spatial.db.engine import session_scope
 from spatial.errors import Forbidden, Unauthorized
 from spatial.models.accounts import ROLES
 from spatial.accounts.ratelimit import TokenBuckets
@@ -37,7 +38,8 @@ from spatial.settings import get_settings
 from spatial.accounts.tokens import token_subject
 
 __all__ = ["COOKIE", "PERMISSIONS", "ROLES", "ROLE_PERMISSIONS", "Principal", "authorise", "bearer_token",
-           "clear_session_cookie", "client_address", "cookie_principal", "require", "resolve_principal", "set_session_cookie"]
+           "clear_session_cookie", "client_address", "cookie_principal", "presents_credentials", "require",
+           "resolve_principal", "set_session_cookie"]
 
 PERMISSIONS: tuple[str, ...] = ("read", "layers:write", "indicators:write", "roadmaps:write", "admin", "monitor")
 
@@ -105,6 +107,20 @@ def resolve_principal(request: Request, session: Session) -> Principal | None:
     if cookie and request.method in ("GET", "HEAD"):
         return _user_principal(session, cookie)
     return None
+
+
+def presents_credentials(request: Request) -> bool:
+    """Whether ``request`` carries anything :func:`resolve_principal` reads (a bearer token,
+    a partner key, a session cookie); without any, the caller is known to be anonymous
+    without asking the database."""
+    headers = request.headers
+    return bool(bearer_token(request) or headers.get(API_KEY_HEADER) or API_KEY_PARAM in request.query_params
+                or (COOKIE in request.cookies and request.method in ("GET", "HEAD")))
+
+
+def _resolve_in_own_session(request: Request) -> Principal | None:
+    with session_scope() as session:
+        return resolve_principal(request, session)
 
 
 def cookie_principal(request: Request, session: Session) -> Principal | None:
@@ -180,7 +196,7 @@ def authorise(principal: Principal | None, permission: str, collection: str | No
     return principal
 
 
-def require(permission: str, *, collection_param: str | None = None) -> Callable[..., Principal]:
+def require(permission: str, *, collection_param: str | None = None) -> Callable[..., Awaitable[Principal]]:
     """A FastAPI dependency that admits callers holding ``permission``.
 
     ``collection_param`` names the path parameter holding an OGC collection id, for
@@ -195,13 +211,17 @@ def require(permission: str, *, collection_param: str | None = None) -> Callable
     if permission not in PERMISSIONS:
         raise ValueError(f"unknown permission {permission!r}; use one of {PERMISSIONS}")
 
-    def dependency(
+    async def dependency(
         request: Request,
-        session: DbSession,
         _bearer: str | None = Depends(_bearer_scheme),
         _key: str | None = Depends(_key_scheme),
     ) -> Principal:
-        principal = resolve_principal(request, session)
+        # An anonymous caller is settled on the event loop, without a session; credentials may
+        # need the database (and a partner key a rate-limit lease), so they are checked in a
+        # worker thread, in a short read of their own that ends before the route's session
+        # begins (most lookups are answered from memory and never connect).
+        principal = (await run_in_threadpool(_resolve_in_own_session, request)
+                     if presents_credentials(request) else None)
         if principal is not None:
             request.state.principal = principal
         collection = request.path_params.get(collection_param) if collection_param else None

@@ -3,34 +3,58 @@ version an edit was made against (``If-Match``) with the ``ETag`` that names it.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import sys
+from collections.abc import AsyncIterator
+from contextlib import AbstractContextManager
+from types import TracebackType
 from typing import Annotated, Any
 
+import anyio
 from fastapi import Depends, Request, Response
 from pydantic import AfterValidator
 from sqlalchemy.orm import Session
 
-from spatial.db.engine import session_scope
+from spatial.db.engine import session_scope, unconnected
 from spatial.errors import InvalidInput, VersionRequired
 from spatial.periods import optional_period_key, period_key
 from spatial.planning.versions import Opened
 from spatial.settings import get_settings
 
 
-def db_session() -> Iterator[Session]:
+async def db_session() -> AsyncIterator[Session]:
     """One transaction per request: committed when the route returns, rolled back on error.
 
     Use it only through :data:`DbSession`, which ends it before the response is sent.
+    Opening the session does no I/O (sessions connect on first use), so it is done on the
+    event loop; ending it goes to a worker thread only when it holds a connection, so that a
+    request answered from memory (a cached tile, anonymous access) takes no thread hop.
     """
-    with session_scope() as session:
+    scope = session_scope()
+    session = scope.__enter__()
+    try:
         yield session
+    except BaseException:
+        if not await _end(scope, session, *sys.exc_info()):
+            raise
+    else:
+        await _end(scope, session, None, None, None)
+
+
+async def _end(scope: AbstractContextManager[Session], session: Session, kind: type[BaseException] | None,
+               error: BaseException | None, trace: TracebackType | None) -> bool | None:
+    """Leave ``scope`` (commit or roll back, close); in a worker thread when that is a round trip."""
+    if unconnected(session):
+        return scope.__exit__(kind, error, trace)
+    return await anyio.to_thread.run_sync(scope.__exit__, kind, error, trace)
 
 
 #: The request's session. Its transaction ends when the route function returns and
 #: *before* the response is sent (``scope="function"``): a 2xx means the write is
 #: committed, and a commit that fails (a deferred constraint, a lost connection) becomes
 #: an error response instead. Every route and dependency takes its session this way, so
-#: that a request shares one session and one transaction.
+#: that a request shares one session and one transaction (the credential check of
+#: :func:`api.auth.require` alone reads in a short session of its own, ended before this one
+#: begins, so that an anonymous request needs no session at all).
 DbSession = Annotated[Session, Depends(db_session, scope="function")]
 
 

@@ -41,6 +41,7 @@ STATUS: dict[type[errors.PishraftError], int] = {
     errors.Unauthorized: 401,
     errors.Forbidden: 403,
     errors.RateLimited: 429,
+    errors.Busy: 503,
     errors.DatabaseUnavailable: 503,
     errors.EnvironmentProblem: 503,
 }
@@ -105,6 +106,8 @@ async def _domain_error(request: Request, exc: errors.PishraftError) -> Response
     headers = {}
     if isinstance(exc, errors.RateLimited):
         headers["Retry-After"] = str(max(1, round(exc.retry_after)))
+    if isinstance(exc, errors.Busy):
+        headers["Retry-After"] = "1"
     if isinstance(exc, errors.Unauthorized):
         headers["WWW-Authenticate"] = "Bearer"
     extra: dict[str, Any] = {}

@@ -7,6 +7,9 @@ from __future__ import annotations
 
 import json
 import logging
+import re
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import anyio
@@ -22,6 +25,7 @@ from spatial.accounts import audit, form_tokens
 from spatial.db import routing
 from spatial.db.engine import session_scope
 from spatial.db.replication import lsn_int, lsn_text
+from spatial.errors import Busy
 from spatial.settings import get_settings
 
 log = logging.getLogger("pishraft.api")
@@ -92,6 +96,13 @@ class BodyLimit:
             await _send_json(send, 413, error_body("too_large", message, "body"))
 
 
+#: Vector tiles (``/collections/{id}/tiles/{tms}/{z}/{y}/{x}``): such a request takes its
+#: place under :class:`ConcurrencyLimit` only to render (:func:`database_place`), since a tile
+#: held in memory needs no connection and must not wait in line behind requests that do.
+PLACE_WHEN_RENDERING = re.compile(r"/collections/[^/]+/tiles/[^/]+/[^/]+/[^/]+/[^/]+")
+_LIMIT_KEY = "pishraft.concurrency_limit"
+
+
 class ConcurrencyLimit:
     """Admit at most ``limit`` requests at once, each for at most one pooled connection.
 
@@ -99,6 +110,7 @@ class ConcurrencyLimit:
     has run, before the answer is sent), so without a bound a burst of clients checks out more
     connections than the pool has and requests fail on pool timeouts. Excess requests
     wait here instead; one that waits longer than ``wait_s`` gets 503 with Retry-After.
+    Vector tiles (:data:`PLACE_WHEN_RENDERING`) take their place only when they render.
     """
 
     #: Probes answer at once even when the server is saturated.
@@ -111,22 +123,58 @@ class ConcurrencyLimit:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"] in self.EXEMPT:
             return await self.app(scope, receive, send)
-        if self._slots is None:  # created lazily, inside the server's event loop
-            self._slots = anyio.Semaphore(self.limit)
-        with anyio.move_on_after(self.wait_s) as waited:
-            await self._slots.acquire()
-        if waited.cancelled_caught:
-            body = error_body("busy", "The server is at capacity; retry in a moment.")
-            payload = json.dumps(body).encode()
-            await send({"type": "http.response.start", "status": 503,
-                        "headers": [(b"content-type", b"application/json"), (b"retry-after", b"1"),
-                                    (b"content-length", str(len(payload)).encode())]})
-            await send({"type": "http.response.body", "body": payload})
-            return
+        if PLACE_WHEN_RENDERING.fullmatch(scope["path"]):
+            scope[_LIMIT_KEY] = self
+            return await self.app(scope, receive, send)
+        if not await self.take():
+            return await self._busy(send)
         try:
             await self.app(scope, receive, send)
         finally:
-            self._slots.release()
+            self.release()
+
+    async def take(self) -> bool:
+        """Take a place, waiting at most ``wait_s``; ``False`` when none came free."""
+        if self._slots is None:  # created lazily, inside the server's event loop
+            self._slots = anyio.Semaphore(self.limit)
+        try:  # a free place is taken at once: the timed wait (a cancel scope) only when there is none
+            self._slots.acquire_nowait()
+            return True
+        except anyio.WouldBlock:
+            with anyio.move_on_after(self.wait_s) as waited:
+                await self._slots.acquire()
+            return not waited.cancelled_caught
+
+    def release(self) -> None:
+        """Give back a place taken with :meth:`take`."""
+        assert self._slots is not None
+        self._slots.release()
+
+    @staticmethod
+    async def _busy(send: Send) -> None:
+        body = error_body("busy", "The server is at capacity; retry in a moment.")
+        payload = json.dumps(body).encode()
+        await send({"type": "http.response.start", "status": 503,
+                    "headers": [(b"content-type", b"application/json"), (b"retry-after", b"1"),
+                                (b"content-length", str(len(payload)).encode())]})
+        await send({"type": "http.response.body", "body": payload})
+
+
+@asynccontextmanager
+async def database_place(scope: Scope) -> AsyncIterator[None]:
+    """Hold a place under the concurrency limit for the block, for a request admitted without
+    one (:data:`PLACE_WHEN_RENDERING`); raises :class:`~spatial.errors.Busy` (503) when none
+    comes free in time. Other requests hold theirs already: the block just runs."""
+    limit: ConcurrencyLimit | None = scope.get(_LIMIT_KEY)
+    if limit is None:
+        yield
+        return
+    if not await limit.take():
+        raise Busy("The server is at capacity; retry in a moment.")
+    try:
+        yield
+    finally:
+        limit.release()
 
 
 class SecurityHeaders:

@@ -149,6 +149,12 @@ class RateLimited(PishraftError):
         self.retry_after = retry_after
 
 
+class Busy(PishraftError):
+    """The server runs as many database requests as it may; retry in a moment."""
+
+    code = "busy"
+
+
 class DatabaseUnavailable(PishraftError):
     """PostGIS cannot be reached right now."""
 

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from api.auth import Principal, require
 from api.deps import DbSession
+from api.middleware import database_place
 from api.ogc import JSON, MVT, PNG, OgcRoute, base_url, conditional, json_response, key_param, link, with_query
 from spatial.serving import cql, raster_tiles, styles, tiles
 from spatial.serving.collections import Collection, get_collection, remembered_collection
@@ -153,14 +154,19 @@ async def vector_tile(request: Request, collectionId: CollectionId, tileMatrixSe
     """The one path of vector tiles. A cache hit is answered on the event loop from memory
     (the catalogue and data generation remembered, see :func:`spatial.serving.tiles.peek_vector_tile`);
     a miss, or a hit whose generation is due for a re-read, goes to a worker thread, which
-    reads the generation and catalogue and renders once however many ask for the tile.
+    reads the generation and catalogue and renders once however many ask for the tile; only
+    a render waits for a place under the concurrency limit (:func:`api.middleware.database_place`).
     ``Server-Timing`` says which (``tile;desc=hit`` or ``tile;desc=render;dur=<ms>``)."""
     tiles.check_tile(tileMatrixSetId, tileMatrix, tileRow, tileCol)
     started = time.perf_counter()
     # Filtered tiles are cached under their filter, and looked up in the thread.
     cached = None if filter_ else tiles.peek_vector_tile(collectionId, tileMatrix, tileRow, tileCol, properties)
-    tile, rendered = (cached, False) if cached is not None else await run_in_threadpool(
-        _render_vector_tile, collectionId, tileMatrix, tileRow, tileCol, properties, (filter_, filter_lang, filter_crs))
+    if cached is not None:
+        tile, rendered = cached, False
+    else:
+        async with database_place(request.scope):  # a hit waits for no place in line; a render does
+            tile, rendered = await run_in_threadpool(_render_vector_tile, collectionId, tileMatrix, tileRow, tileCol,
+                                                     properties, (filter_, filter_lang, filter_crs))
     response = conditional(request, tile.body, MVT, _, etag=tile.etag, empty_status=204)
     response.headers["Server-Timing"] = (f"tile;desc=render;dur={(time.perf_counter() - started) * 1000:.1f}"
                                          if rendered else "tile;desc=hit")

@@ -16,6 +16,7 @@ Examples
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
@@ -24,7 +25,7 @@ from typing import Any, cast
 
 import psycopg
 from sqlalchemy import Connection, Engine, create_engine, event
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError, DisconnectionError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from spatial.db import routing
@@ -76,10 +77,10 @@ def _engine_for(url: str) -> Engine:
         pool_size=settings.pool_size,
         max_overflow=settings.pool_size,
         pool_timeout=settings.pool_timeout_s,
-        pool_pre_ping=True,
         pool_recycle=1800,
         connect_args=_connect_args(),
     )
+    _ping_when_idle(engine)
 
     @event.listens_for(engine, "handle_error")
     def _unavailable(context) -> None:  # type: ignore[no-untyped-def]
@@ -92,6 +93,35 @@ def _engine_for(url: str) -> Engine:
                 ) from context.original_exception
 
     return engine
+
+
+#: A pooled connection unused for longer than this is pinged before it is handed out.
+PING_IDLE_S = 1.0
+
+
+def _ping_when_idle(engine: Engine) -> None:
+    """Check a pooled connection with a round trip before use only when it sat idle for
+    :data:`PING_IDLE_S`: a restarted or lost server is then noticed before a request fails
+    (the pool takes a fresh connection instead), while a busy pool, whose connections went
+    back moments ago, pays no ping per checkout (``pool_pre_ping`` cost a round trip per
+    tile). A connection that fails in use is a 503 once and makes the pool drop every
+    connection older than the failure."""
+
+    @event.listens_for(engine, "checkin")
+    def _idle_from(dbapi_connection, record) -> None:  # type: ignore[no-untyped-def]
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _ping(dbapi_connection, record, proxy) -> None:  # type: ignore[no-untyped-def]
+        idle_since = record.info.get("idle_since")
+        if idle_since is None or time.monotonic() - idle_since < PING_IDLE_S:
+            return
+        try:
+            alive = engine.dialect.do_ping(dbapi_connection)
+        except Exception as exc:  # whatever the driver raises for a dead connection
+            raise DisconnectionError(str(exc)) from exc
+        if not alive:
+            raise DisconnectionError("the connection did not answer a ping")
 
 
 def driver_connection(session: Session) -> psycopg.Connection[Any]:
@@ -167,6 +197,13 @@ def session_scope() -> Iterator[Session]:
         _note_commit_lsn(state)
 
 
+def unconnected(session: Session) -> bool:
+    """Whether ending ``session`` needs no database work: a read-only request's session
+    that never took its connection (a write's session may still owe a round trip for the
+    commit position, so it never counts)."""
+    return isinstance(session, _ReadSession) and session._read is None
+
+
 # -- reads on replicas --------------------------------------------------------------------
 def read_urls() -> list[tuple[str, str]]:
     """The replicas reads may go to, as (name, SQLAlchemy URL): ``DATABASE_READ_URLS`` with
@@ -183,12 +220,15 @@ def read_urls() -> list[tuple[str, str]]:
 def read_router() -> routing.ReadRouter:
     """This process's router over the primary and the replicas (made once per configuration)."""
     settings = get_settings()
-    return _router_for(settings.database_url, settings.database_read_urls, settings.home.resolve(),
+    # The embedded cluster's home only matters without DATABASE_URL (resolving it is file
+    # system calls, on every read connection).
+    home = None if settings.database_url else settings.home.resolve()
+    return _router_for(settings.database_url, settings.database_read_urls, home,
                        settings.replica_max_lag_s, settings.replica_retry_s, settings.replica_check_s)
 
 
 @lru_cache(maxsize=4)
-def _router_for(database_url_setting: str | None, read_urls_setting: str | None, home: Path, max_lag_s: float,
+def _router_for(database_url_setting: str | None, read_urls_setting: str | None, home: Path | None, max_lag_s: float,
                 retry_s: float, check_s: float) -> routing.ReadRouter:
     # Keyed by the settings it derives from: the embedded replicas are looked up on disk once.
     return routing.ReadRouter(replicas=[routing.ReadNode(name, url) for name, url in read_urls()],

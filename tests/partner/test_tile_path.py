@@ -2,7 +2,8 @@
 
 A hit is answered from memory on the event loop, a miss renders in a worker thread; both
 go through the same middleware as every other request (CORS, security headers, the
-concurrency limit) and say which they were in ``Server-Timing``. The live tests run the
+concurrency limit, under which only a render waits for a place) and say which they were
+in ``Server-Timing``. The live tests run the
 real app under uvicorn on a loopback port; a render is held in PostgreSQL by a table lock,
 so that a test can act while it is in flight.
 """
@@ -28,7 +29,7 @@ from sqlalchemy import event, text
 from api.middleware import ConcurrencyLimit
 from spatial.accounts import users as accounts
 from spatial.db.engine import get_engine, session_scope
-from spatial.serving.generation import forget_generation
+from spatial.serving.generation import data_generation, forget_generation
 from spatial.serving.tile_cache import tile_cache
 from tests.auth.conftest import served
 
@@ -283,7 +284,7 @@ def one_at_a_time(database_url: str) -> Iterator[str]:
 
 def test_a_tile_render_holds_a_place_under_the_concurrency_limit(one_at_a_time: str, anonymous: TestClient,
                                                                  wells: str) -> None:
-    anonymous.get(TILE)  # cached: a hit needs no database, yet waits its turn all the same
+    anonymous.get(TILE)  # the catalogue in memory; the tile itself must render below
     tile_cache().clear()
     with ThreadPoolExecutor(1) as pool:
         with _renders_held():
@@ -293,6 +294,21 @@ def test_a_tile_render_holds_a_place_under_the_concurrency_limit(one_at_a_time: 
             assert status == 503 and headers["retry-after"] == "1" and b'"busy"' in body
         assert held.result(timeout=30)[0] == 200
     assert _get(one_at_a_time, TILE)[0] == 200
+
+
+def test_a_tile_held_in_memory_is_answered_while_renders_fill_every_place(one_at_a_time: str,
+                                                                           anonymous: TestClient, wells: str) -> None:
+    tile_cache().clear()
+    assert anonymous.get(TILE).status_code == 200  # held in memory from now on
+    with ThreadPoolExecutor(1) as pool:
+        with _renders_held():
+            held: Future[tuple[int, dict[str, str], bytes]] = pool.submit(_get, one_at_a_time, HELD)
+            _until_a_render_waits()  # the only place is taken
+            with session_scope() as session:  # the generation fresh in memory, as a busy server has it
+                data_generation(session)
+            status, headers, _ = _get(one_at_a_time, TILE)
+            assert status == 200 and headers["server-timing"] == "tile;desc=hit"
+        assert held.result(timeout=30)[0] == 200
 
 
 def test_while_the_database_is_down_tiles_get_a_clean_503(database_url: str) -> None:
