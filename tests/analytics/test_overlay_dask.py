@@ -238,8 +238,8 @@ def test_a_cancelled_derivation_writes_nothing(processes: Client, clinics: str) 
 
 
 @pytest.mark.slow
-def test_the_command_line_names_the_cluster_shows_progress_and_writes_the_values(processes: Client,
-                                                                                 clinics: str) -> None:
+def test_the_command_line_names_the_cluster_shows_progress_and_writes_the_values(
+        processes: Client, clinics: str, roads_and_fields: tuple[str, str]) -> None:
     from typer.testing import CliRunner
 
     from api.cli import app
@@ -254,7 +254,8 @@ def test_the_command_line_names_the_cluster_shows_progress_and_writes_the_values
         derive_indicator(session, clinics, "neighbourhood", "count", code="dask_cli_process", period="2024",
                          engine="process")
     assert _written("dask_cli_count") == _written("dask_cli_process")
-    refused = runner.invoke(app, ["indicators", "derive", clinics, "distance_km", "--code", "dask_cli_km",
+    # Distances to lines run in process only.
+    refused = runner.invoke(app, ["indicators", "derive", roads_and_fields[0], "distance_km", "--code", "dask_cli_km",
                                   "--period", "2024", "--engine", "dask"])
     assert refused.exit_code == 1 and "runs in process only" in " ".join(refused.output.split())
 
@@ -443,7 +444,8 @@ def nearest_in_process(session: Session, polygons: np.ndarray,
 @st.composite
 def nearest_layouts(draw: st.DrawFn) -> tuple[np.ndarray, gpd.GeoDataFrame]:
     """The grid of :func:`layouts` and multipoint features: anywhere, on shared edges and corners, and
-    rings of eight points around a unit's centre, all at one planar distance from it (exact ties)."""
+    rings of eight points around a unit's centre, all at one planar distance from it (exact ties),
+    maybe with four nearer ones, so that the ring ties for the last candidates."""
     xs, ys = draw(LINES), draw(LINES)
     polygons = [shapely.box(EAST + x0, NORTH + y0, EAST + x1, NORTH + y1)
                 for x0, x1 in itertools.pairwise(xs) for y0, y1 in itertools.pairwise(ys)]
@@ -452,11 +454,13 @@ def nearest_layouts(draw: st.DrawFn) -> tuple[np.ndarray, gpd.GeoDataFrame]:
     shapes = [[(EAST + x, NORTH + y) for x, y in f]
               for f in draw(st.lists(st.lists(point, min_size=1, max_size=3), min_size=1, max_size=40))]
     centres = [shapely.get_coordinates(shapely.centroid(p))[0] for p in polygons]
-    for (cx, cy), a, b in draw(st.lists(st.tuples(st.sampled_from(centres), st.integers(0, 64),
-                                                  st.integers(1, 64)), max_size=3)):
+    for (cx, cy), a, b, blocked in draw(st.lists(st.tuples(st.sampled_from(centres), st.integers(1, 64),
+                                                           st.integers(1, 64), st.booleans()), max_size=3)):
         # Offsets in 64ths of a degree: exact, so every point of the ring is at exactly the same distance.
         shapes += [[(cx + sx * p / 64, cy + sy * q / 64)] for p, q in ((a, b), (b, a))
                    for sx in (-1, 1) for sy in (-1, 1)]
+        if blocked:  # four features nearer in planar degrees (due north and south): the ring ties for 5th to 12th
+            shapes += [[(cx, cy + sy * max(a, b) / 64)] for sy in (-1, 1, -1, 1)]
     return np.array(polygons), gpd.GeoDataFrame(geometry=[shapely.MultiPoint(f) for f in shapes], crs=4326)
 
 
