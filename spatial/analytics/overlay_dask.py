@@ -293,7 +293,7 @@ def _members_near(origins: np.ndarray, xy: np.ndarray, owner: np.ndarray,
     # The distance to the k-th nearest member is at most that to the k-th nearest feature;
     # the radius grows (doubling) until a unit's k-th nearest feature lies well inside it.
     radius = tree.query(origins, k=candidates)[0][:, -1] * (1 + 1e-9)
-    todo, units, members = np.arange(n), [], []
+    todo, units, members = np.arange(n), [np.zeros(0, dtype=np.int64)], [np.zeros(0, dtype=np.int64)]
     while len(todo):
         found = tree.query_ball_point(origins[todo], radius[todo])
         sizes = np.fromiter(map(len, found), dtype=np.int64, count=len(found))
