@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 
 from spatial.analytics.overlay import derive_indicator
 from spatial.analytics.overlay_dask import (
-    GeoParquetFeatures, cluster_measures, cluster_nearest, cluster_tallies, key_ranges,
+    WGS84, GeoParquetFeatures, cluster_measures, cluster_nearest, cluster_tallies, key_ranges,
 )
 from spatial.analytics.tallies import point_tallies, values_of_tallies
 from spatial.db.engine import session_scope
@@ -499,6 +499,25 @@ def test_every_feature_tied_with_the_last_candidate_is_measured(threads: Client,
     found = cluster_nearest(threads, GeoParquetFeatures(str(path)), origins, NEAREST_CANDIDATES)
 
     assert 6.9 < expected[0] < 7.0
+    np.testing.assert_allclose(found, expected, rtol=1e-9, atol=0)
+
+
+def test_a_multipoint_is_measured_to_its_member_nearest_on_the_sphere(threads: Client, session: Session,
+                                                                      tmp_path: Path) -> None:
+    """As PostGIS's geography does: of two members about 11 km from (50, 60), the one due east is
+    nearer on the sphere by a hair, farther on the ellipsoid by 13 m, and is the one measured."""
+    from spatial.analytics.overlay import NEAREST_CANDIDATES
+
+    east = (50.1999, 60.0)
+    feature = shapely.MultiPoint([(50.0, 60.1), east])
+    path = tmp_path / "members.parquet"
+    gpd.GeoDataFrame(geometry=[feature], crs=4326).to_parquet(path)
+    origins, expected = nearest_in_process(session, np.array([shapely.box(49.5, 59.5, 50.5, 60.5)]),
+                                           np.array([feature]))
+
+    found = cluster_nearest(threads, GeoParquetFeatures(str(path)), origins, NEAREST_CANDIDATES)
+
+    assert expected[0] * 1000 == pytest.approx(WGS84.inv(50.0, 60.0, *east)[2], rel=1e-12)
     np.testing.assert_allclose(found, expected, rtol=1e-9, atol=0)
 
 
