@@ -64,8 +64,8 @@ from spatial.settings import get_settings
 ROWS_PER_PARTITION = 500_000
 #: The ellipsoid of EPSG:4326, on which PostGIS measures geography.
 WGS84 = Geod(ellps="WGS84")
-#: PostGIS rounds geography distances to the nanometre (its ``INVMINDIST``, ticket #2168).
-NANOMETRES_PER_METRE = 1e9
+#: PostGIS rounds geography distances to 1e-8 m (its ``INVMINDIST``, ticket #2168).
+ROUNDING_PER_METRE = 1e8
 
 
 @dataclass(frozen=True)
@@ -225,7 +225,7 @@ def cluster_nearest(client: Client, source: FeatureSource, origins: np.ndarray, 
     the ``candidates`` features nearest by planar distance in degrees (PostGIS's KNN
     ``<->``: the least over a multipoint's members), all of them tied with the last one
     included, are measured on the ellipsoid (PostGIS's geography: to the member nearest on
-    the sphere, rounded to the nanometre) and the least distance is the value (NaN when
+    the sphere, rounded to 1e-8 m: identical, or one such step apart) and the least distance is the value (NaN when
     ``source`` has no feature).
 
     Every partition reports every unit's candidates among its own features, so a unit's
@@ -277,8 +277,11 @@ def _partition_nearest(part: gpd.GeoDataFrame, origins: np.ndarray,
     unit, member, planar = unit[order], member[order], _planar_distances(origins[unit[order]], xy[member[order]])
     first = np.flatnonzero(np.r_[True, (unit[1:] != unit[:-1]) | (owner[member[1:]] != owner[member[:-1]])])
     unit, nearest, planar = unit[first], member[first], np.minimum.reduceat(planar, first)
-    _, _, metres = WGS84.inv(origins[unit, 0], origins[unit, 1], xy[nearest, 0], xy[nearest, 1])
-    metres = np.round(np.asarray(metres) * NANOMETRES_PER_METRE) / NANOMETRES_PER_METRE
+    # PostGIS holds geography points in radians and turns them back into degrees to measure:
+    # the same round trip makes most distances identical to the bit, the rest within its 1e-8 m step.
+    start, end = (np.pi * v / 180.0 * 180.0 / np.pi for v in (origins[unit], xy[nearest]))
+    _, _, metres = WGS84.inv(start[:, 0], start[:, 1], end[:, 0], end[:, 1])
+    metres = np.round(np.asarray(metres) * ROUNDING_PER_METRE) / ROUNDING_PER_METRE
     return nearest_candidates(unit, planar, metres, candidates)
 
 
