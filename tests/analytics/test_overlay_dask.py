@@ -9,6 +9,7 @@ from __future__ import annotations
 import itertools
 import os
 import signal
+import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -476,7 +477,8 @@ def test_the_cluster_nearest_distances_equal_the_in_process_sql(threads: Client,
     from spatial.analytics.overlay import NEAREST_CANDIDATES
 
     polygons, frame = layout
-    path = tmp_path / f"nearest-{partitions}.parquet"
+    # A new name for each example: the cluster may still hold partitions read from an earlier file of the same name.
+    path = tmp_path / f"nearest-{uuid.uuid4().hex}.parquet"
     frame.to_parquet(path, row_group_size=max(1, -(-len(frame) // partitions)))
     origins, expected = nearest_in_process(session, polygons, frame.geometry.to_numpy())
 
