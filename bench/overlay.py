@@ -426,7 +426,8 @@ def compare_nearest(args: argparse.Namespace, role: Callable[[str], dict[str, An
     local = role("nearest-process")
     if local:
         print(f"  {'in process (PostGIS KNN, 8 candidates)':<44} {local['seconds']:8.2f} s")
-        print(f"    peak memory: application process {local['app_mb']:,.0f} MB (the work runs in PostgreSQL)")
+        print(f"    peak memory: application process {local['app_mb']:,.0f} MB (loading the points into PostGIS; "
+              "the derivation runs in the PostgreSQL server)")
     dask = role("nearest-dask") if local else None
     if dask:
         print(f"  {'Dask cluster (nearest)':<44} {dask['seconds']:8.2f} s  "
