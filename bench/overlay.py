@@ -29,9 +29,17 @@ server of ``DATABASE_URL``) and dropped at the end.
    process, each worker, the in-process run. Goals: the counts equal, the application
    process's peak under 1 GB. The cluster is ``PISHRAFT_DASK_SCHEDULER``, or a
    ``LocalCluster`` of one worker process per core.
+   Then the nearest distance from each neighbourhood's centroid to ``--nearest-points``
+   generated points (default 1,000,000: the in-process path needs them in PostGIS, and
+   loading 10,000,000 there takes minutes), on the cluster
+   (:func:`~spatial.analytics.overlay_dask.cluster_nearest`, the file's row groups) against
+   the in-process path, PostGIS's KNN (the module's own SQL, in a scratch database; the
+   loading is not timed). Goal: the distances equal (1e-9 relative, or within PostGIS's
+   rounding step of 1e-8 m).
 
     .venv/bin/python bench/overlay.py [--points 1000000] [--polygons 50000] [--districts 2000]
     .venv/bin/python bench/overlay.py --engine dask [--points 10000000] [--polygons 50000] [--spatial-shuffle]
+        [--nearest-points 1000000]
 """
 
 from __future__ import annotations
@@ -139,7 +147,9 @@ def main() -> None:
     parser.add_argument("--raster-size", type=int, default=4_000)
     parser.add_argument("--row-group", type=int, default=500_000, help="dask: points per GeoParquet row group")
     parser.add_argument("--spatial-shuffle", action="store_true", help="dask: shuffle into spatial partitions first")
-    parser.add_argument("--role", choices=("generate", "dask", "process"), help=argparse.SUPPRESS)
+    parser.add_argument("--nearest-points", type=int, default=1_000_000,
+                        help="dask: points for the nearest distances (0: skip them)")
+    parser.add_argument("--role", choices=tuple(ROLES), help=argparse.SUPPRESS)
     parser.add_argument("--dir", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.role:
@@ -260,6 +270,10 @@ def generate(args: argparse.Namespace) -> None:
         for start in range(0, args.points, args.row_group):
             xy = rng.uniform((50.0, 28.0), (60.0, 36.0), size=(min(args.row_group, args.points - start), 2))
             writer.write_table(pa.table({"geometry": shapely.to_wkb(shapely.points(xy))}, schema=schema))
+    with pq.ParquetWriter(args.dir / "near.parquet", schema) as writer:
+        for start in range(0, args.nearest_points, args.row_group):
+            xy = rng.uniform((50.0, 28.0), (60.0, 36.0), size=(min(args.row_group, args.nearest_points - start), 2))
+            writer.write_table(pa.table({"geometry": shapely.to_wkb(shapely.points(xy))}, schema=schema))
 
 
 def run_on_cluster(args: argparse.Namespace) -> None:
@@ -300,7 +314,68 @@ def run_in_process(args: argparse.Namespace) -> None:
     print(json.dumps({"seconds": seconds, "app_mb": peak_mb()}))
 
 
-ROLES = {"generate": generate, "dask": run_on_cluster, "process": run_in_process}
+def nearest_in_process(args: argparse.Namespace) -> None:
+    """The in-process nearest distances: the units and points loaded into a scratch database (not
+    timed), then the module's KNN SQL from each unit's centroid, timed; the origins are saved for
+    the cluster's run. Prints JSON (the work runs in the PostgreSQL server; this process only reads)."""
+    import geopandas as gpd
+    import pyarrow.parquet as pq
+    from psycopg import sql
+
+    from spatial.analytics.overlay import _NEAREST_SQL
+
+    units = gpd.read_parquet(args.dir / "units.parquet").geometry.to_numpy()
+    points = shapely.from_wkb(pq.read_table(args.dir / "near.parquet").column("geometry").to_numpy())
+    server = server_url()
+    name = f"pishraft_bench_near_{os.getpid()}"
+    with psycopg.connect(f"{server}/postgres", autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    try:
+        with psycopg.connect(f"{server}/{name}", autocommit=True) as conn:
+            conn.execute("CREATE EXTENSION postgis")
+            conn.execute("CREATE TABLE units (id integer PRIMARY KEY, geom geometry(Geometry, 4326))")
+            conn.execute("CREATE TABLE points (fid bigint PRIMARY KEY, geom geometry(MultiPoint, 4326))")
+            for table, geoms in (("units", units), ("points", shapely.multipoints(points, indices=np.arange(len(points))))):
+                hexes = shapely.to_wkb(shapely.set_srid(geoms, 4326), hex=True, include_srid=True)
+                with conn.cursor().copy(sql.SQL("COPY {} FROM STDIN").format(sql.Identifier(table))) as copy:
+                    for i, g in enumerate(hexes):
+                        copy.write_row((i, g))
+            conn.execute("CREATE INDEX ON points USING gist (geom)")
+            conn.execute("ANALYZE points")
+            conn.execute("ANALYZE units")
+            statement = sql.SQL("SELECT o.id, ST_X(o.pt), ST_Y(o.pt), {} FROM "
+                                "(SELECT id, ST_Centroid(geom) AS pt FROM units) o ORDER BY o.id").format(
+                sql.SQL(_NEAREST_SQL).format(table=sql.Identifier("points")))
+            start = time.perf_counter()
+            rows = conn.execute(statement).fetchall()
+            seconds = time.perf_counter() - start
+    finally:
+        with psycopg.connect(f"{server}/postgres", autocommit=True) as conn:
+            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+    np.save(args.dir / "origins.npy", np.array([r[1:3] for r in rows], dtype=float))
+    np.save(args.dir / "near-process.npy", np.array([r[3] for r in rows], dtype=float))
+    print(json.dumps({"seconds": seconds, "app_mb": peak_mb()}))
+
+
+def nearest_on_cluster(args: argparse.Namespace) -> None:
+    """The nearest distances on a Dask cluster from the origins the in-process run saved; prints JSON."""
+    from spatial.analytics.overlay import NEAREST_CANDIDATES
+    from spatial.analytics.overlay_dask import GeoParquetFeatures, cluster_nearest, dask_client
+
+    origins = np.load(args.dir / "origins.npy")
+    start = time.perf_counter()
+    with dask_client() as client:
+        started = time.perf_counter()
+        km = cluster_nearest(client, GeoParquetFeatures(str(args.dir / "near.parquet")), origins, NEAREST_CANDIDATES)
+        seconds = time.perf_counter() - started
+        workers = client.run(peak_mb)
+    np.save(args.dir / "near-dask.npy", km)
+    print(json.dumps({"seconds": seconds, "with_cluster_start": time.perf_counter() - start, "app_mb": peak_mb(),
+                      "workers_mb": workers}))
+
+
+ROLES = {"generate": generate, "dask": run_on_cluster, "process": run_in_process,
+         "nearest-process": nearest_in_process, "nearest-dask": nearest_on_cluster}
 
 
 def compare_engines(args: argparse.Namespace) -> None:
@@ -310,6 +385,7 @@ def compare_engines(args: argparse.Namespace) -> None:
     def role(name: str) -> dict[str, Any] | None:
         command = [sys.executable, __file__, "--role", name, "--dir", str(work), "--points", str(args.points),
                    "--polygons", str(args.polygons), "--row-group", str(args.row_group),
+                   "--nearest-points", str(args.nearest_points),
                    *(["--spatial-shuffle"] if args.spatial_shuffle else [])]
         done = subprocess.run(command, capture_output=True, text=True, check=False)
         if done.returncode != 0:
@@ -335,9 +411,35 @@ def compare_engines(args: argparse.Namespace) -> None:
         same = np.array_equal(np.load(work / "dask.npy"), np.load(work / "process.npy"))
         print(f"  counts equal: {same}; ratio time Dask / in process {dask['seconds'] / local['seconds']:.2f}, "
               f"peak memory application / in process {dask['app_mb'] / local['app_mb']:.2f}", flush=True)
-    for name in ("points.parquet", "units.parquet", "dask.npy", "process.npy"):
+    if args.nearest_points:
+        compare_nearest(args, role, work)
+    for name in ("points.parquet", "units.parquet", "dask.npy", "process.npy", "near.parquet", "origins.npy",
+                 "near-process.npy", "near-dask.npy"):
         (work / name).unlink(missing_ok=True)
     work.rmdir()
+
+
+def compare_nearest(args: argparse.Namespace, role: Callable[[str], dict[str, Any] | None], work: Path) -> None:
+    """The nearest distances both ways (the data already generated), with times, memory and ratios."""
+    print(f"\nnearest distance from {args.polygons:,} neighbourhoods' centroids to {args.nearest_points:,} points: "
+          "Dask cluster vs in process (PostGIS KNN)", flush=True)
+    local = role("nearest-process")
+    if local:
+        print(f"  {'in process (PostGIS KNN, 8 candidates)':<44} {local['seconds']:8.2f} s")
+        print(f"    peak memory: application process {local['app_mb']:,.0f} MB (loading the points into PostGIS; "
+              "the derivation runs in the PostgreSQL server)")
+    dask = role("nearest-dask") if local else None
+    if dask:
+        print(f"  {'Dask cluster (nearest)':<44} {dask['seconds']:8.2f} s  "
+              f"(with starting the cluster {dask['with_cluster_start']:.2f} s)")
+        print(f"    peak memory: application process {dask['app_mb']:,.0f} MB (goal < 1,024), "
+              + ", ".join(f"worker {i + 1} {mb:,.0f} MB" for i, mb in enumerate(dask["workers_mb"].values())))
+    if dask and local:
+        found, expected = np.load(work / "near-dask.npy"), np.load(work / "near-process.npy")
+        same = bool(np.allclose(found, expected, rtol=1e-9, atol=1e-11))
+        print(f"  distances equal (1e-9 relative, or PostGIS's 1e-8 m step): {same}, identical "
+              f"{np.mean(found == expected):.1%}; ratio time Dask / in process "
+              f"{dask['seconds'] / local['seconds']:.2f}", flush=True)
 
 
 if __name__ == "__main__":

@@ -120,14 +120,22 @@ _ORIGINS = {
         ST_Centroid(u.geom))""",
 }
 
-# KNN on the GiST index finds candidates in planar degrees; the geodesic minimum over a
-# handful of them gives the nearest on the ellipsoid.
-_DISTANCE_SQL = """
-SELECT o.id,
-       (SELECT min(ST_Distance(geography(o.pt), geography(k.geom)))
-        FROM (SELECT f.geom FROM {table} f ORDER BY f.geom <-> o.pt LIMIT 8) k) / 1000
-FROM (SELECT u.id, {origin} AS pt FROM admin_unit u WHERE {units}) o
-"""
+#: Features measured on the ellipsoid for a nearest distance: the nearest by planar distance.
+NEAREST_CANDIDATES = 8
+
+# The current units of the level with their origin ``pt``.
+_UNIT_ORIGINS = "(SELECT u.id, {origin} AS pt FROM admin_unit u WHERE {units}) o"
+
+# KNN on the GiST index finds candidates in planar degrees (the features tied with the last
+# one too, so that the rule does not depend on the index's order); the geodesic minimum over
+# them gives the nearest on the ellipsoid. The Dask engine applies the same rule.
+_NEAREST_SQL = """(SELECT min(ST_Distance(geography(o.pt), geography(k.geom)))
+        FROM (SELECT f.geom FROM {table} f ORDER BY f.geom <-> o.pt
+              FETCH FIRST """ + str(NEAREST_CANDIDATES) + """ ROWS WITH TIES) k) / 1000"""
+_DISTANCE_SQL = "SELECT o.id, " + _NEAREST_SQL + " FROM " + _UNIT_ORIGINS
+
+# The origins of the units, for the Dask engine's workers.
+_ORIGIN_POINTS_SQL = "SELECT o.id, ST_X(o.pt), ST_Y(o.pt) FROM " + _UNIT_ORIGINS
 
 
 def _sql(session: Session, template: str, **parts: sql.Composable) -> str:
@@ -153,7 +161,8 @@ def derive_indicator(
     ``period`` are replaced, then rolled up.
 
     The point methods of a point layer run on a Dask cluster (:mod:`spatial.analytics.overlay_dask`)
-    with ``engine="dask"``, or with ``"auto"`` past ``PISHRAFT_DASK_THRESHOLD`` features, and
+    with ``engine="dask"``, or with ``"auto"`` past ``PISHRAFT_DASK_THRESHOLD`` features (so do
+    nearest distances of a point layer, and lengths and area shares), and
     so do zonal statistics with ``engine="dask"`` (the zones shared out between workers), in
     ``partitions`` partitions (``spatial_shuffle``: shuffled into spatial ones first),
     followed by ``watch``; the values are the same. Whatever
@@ -200,6 +209,9 @@ def derive_indicator(
         else:
             unit_ids, values = _point_values(session, info, level, method, attribute)
         insert_values(session, params, unit_ids, values)
+    elif on_cluster and method == "distance_km":
+        unit_ids, values = _nearest_on_cluster(session, info, level, origin, partitions, watch)
+        insert_values(session, params, unit_ids, values)
     elif on_cluster:
         unit_ids, values = _measure_values_on_cluster(session, info, level, method, partitions, watch)
         insert_values(session, params, unit_ids, values)
@@ -237,13 +249,14 @@ def runs_on_cluster(session: Session, layer: str, method: str, engine: str = "au
 def _on_cluster(info: Layer, method: str, engine: str) -> bool:
     """Whether the derivation of ``method`` from ``info`` runs on a Dask cluster (see ``engine``).
 
-    Point methods, lengths and area shares go there past ``PISHRAFT_DASK_THRESHOLD``
-    features; zonal statistics when asked (``engine="dask"``; the workers must read the raster file).
+    Point methods and nearest distances of point layers, lengths and area shares go there past
+    ``PISHRAFT_DASK_THRESHOLD`` features; zonal statistics when asked (``engine="dask"``; the
+    workers must read the raster file).
     """
-    vector = (method in POINT_METHODS and _holds_points(info)) or method in MEASURES
+    vector = (method in (*POINT_METHODS, "distance_km") and _holds_points(info)) or method in MEASURES
     if engine == "dask" and not (vector or method == "zonal"):
         raise InvalidInput(f"Method '{method}' of layer '{info.slug}' runs in process only; the Dask engine "
-                           f"derives {', '.join(POINT_METHODS)} of point layers, "
+                           f"derives {', '.join(POINT_METHODS)} and distance_km of point layers, "
                            f"{', '.join(MEASURES)} and zonal statistics.", field="engine")
     return engine == "dask" or (engine == "auto" and vector
                                 and (info.feature_count or 0) > get_settings().dask_threshold)
@@ -279,6 +292,22 @@ def _measure_values_on_cluster(session: Session, info: Layer, level: str, method
     with dask_client() as client:
         values = cluster_measures(client, source, units.geometry.to_numpy(), method, watch=watch)
     return units["unit_id"].to_numpy(), values
+
+
+def _nearest_on_cluster(session: Session, info: Layer, level: str, origin: str, partitions: int | None,
+                        watch: Watch | None) -> tuple[np.ndarray, np.ndarray]:
+    """Unit ids of ``level`` and their ``distance_km`` from ``origin`` to the nearest feature of a point
+    layer, on a Dask cluster (:func:`~spatial.analytics.overlay_dask.cluster_nearest`, the rule of
+    ``_DISTANCE_SQL``), the layer read by the workers in key ranges. The origins are PostGIS's own."""
+    from spatial.analytics.overlay_dask import cluster_nearest, dask_client
+
+    source = _features_by_key_range(session, info, None, partitions)
+    rows = session.execute(text(_sql(session, _ORIGIN_POINTS_SQL, origin=sql.SQL(_ORIGINS[origin]),
+                                     units=sql.SQL(_UNITS_AT_LEVEL))), {"level": level}).all()
+    origins = np.array([(r[1], r[2]) for r in rows], dtype=float).reshape(-1, 2)
+    with dask_client() as client:
+        values = cluster_nearest(client, source, origins, NEAREST_CANDIDATES, watch=watch)
+    return np.array([r[0] for r in rows], dtype=np.int64), values
 
 
 def _features_by_key_range(session: Session, info: Layer, attribute: str | None,

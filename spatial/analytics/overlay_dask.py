@@ -17,6 +17,12 @@ to about 1e-15): each partition adds up the geodesic lengths of its lines clippe
 unit, or unions its polygons clipped to each unit; the application adds the lengths, or
 unions the partitions' pieces per unit and measures their area.
 
+Distances to the nearest feature of a point layer (:func:`cluster_nearest`) follow the
+in-process KNN rule exactly: each partition reports, for every unit, its own candidates
+(its nearest features by planar distance from the unit's origin, ties included) with
+their geodesic distances; the application keeps, per unit, the candidates of all
+partitions that are still among the nearest, and takes the least geodesic distance.
+
 The cluster is ``PISHRAFT_DASK_SCHEDULER`` when set, or a ``LocalCluster`` sized to
 this machine, started for the derivation and stopped after it. Importing this module
 imports Dask: :mod:`spatial.analytics.overlay` imports it only for a derivation that
@@ -48,6 +54,7 @@ import pyarrow.parquet as pq
 import shapely
 from distributed import Client, Future, LocalCluster, as_completed
 from pyproj import Geod
+from scipy.spatial import cKDTree
 
 from spatial.analytics.overlay_methods import MEASURES
 from spatial.analytics.tallies import point_tallies
@@ -57,6 +64,8 @@ from spatial.settings import get_settings
 ROWS_PER_PARTITION = 500_000
 #: The ellipsoid of EPSG:4326, on which PostGIS measures geography.
 WGS84 = Geod(ellps="WGS84")
+#: PostGIS rounds geography distances to 1e-8 m (its ``INVMINDIST``, ticket #2168).
+ROUNDING_PER_METRE = 1e8
 
 
 @dataclass(frozen=True)
@@ -206,6 +215,133 @@ def cluster_measures(client: Client, source: FeatureSource, polygons: np.ndarray
     unit_area = geodesic_areas(polygons)
     share = np.divide(geodesic_areas(unions), unit_area, out=np.zeros(len(polygons)), where=unit_area > 0)
     return np.minimum(1.0, share)
+
+
+def cluster_nearest(client: Client, source: FeatureSource, origins: np.ndarray, candidates: int, *,
+                    watch: Watch | None = None) -> np.ndarray:
+    """The distance in km from each of ``origins`` (``(n, 2)`` longitudes and latitudes) to the nearest
+    point feature of ``source``, by the in-process engine's rule (:mod:`spatial.analytics.overlay`):
+
+    the ``candidates`` features nearest by planar distance in degrees (PostGIS's KNN
+    ``<->``: the least over a multipoint's members), all of them tied with the last one
+    included, are measured on the ellipsoid (PostGIS's geography: to the member nearest on
+    the sphere, rounded to 1e-8 m: identical, or one such step apart) and the least distance is the value (NaN when
+    ``source`` has no feature).
+
+    Every partition reports every unit's candidates among its own features, so a unit's
+    nearest feature is found wherever it lies. The union of the partitions' candidates
+    holds all of the layer's (a feature among the layer's nearest is among its own
+    partition's nearest), so keeping, as results arrive, the candidates of the union is
+    the rule applied to the whole layer.
+    """
+    with dask.config.set(scheduler=client):
+        frame = source.frame()
+        shared = client.scatter(origins, broadcast=True, hash=False)
+        tasks = [dask.delayed(_partition_nearest)(part, shared, candidates) for part in frame.to_delayed()]
+    kept = (np.zeros(0, dtype=np.int64), np.zeros(0), np.zeros(0))
+    for found in _as_completed(client, client.compute(tasks), watch):
+        unit, planar, metres = (np.concatenate(pair) for pair in zip(kept, found, strict=True))
+        kept = nearest_candidates(unit, planar, metres, candidates)
+    unit, _, metres = kept
+    nearest = np.full(len(origins), np.inf)
+    np.minimum.at(nearest, unit, metres)
+    return np.where(np.isfinite(nearest), nearest / 1000, np.nan)
+
+
+def nearest_candidates(unit: np.ndarray, planar: np.ndarray, metres: np.ndarray,
+                       candidates: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Of features (one a row: the ``unit`` measured from, ``planar`` and geodesic ``metres``
+    distances), those among each unit's ``candidates`` nearest by planar distance, ties with
+    the last one included."""
+    order = np.lexsort((planar, unit))
+    unit, planar, metres = unit[order], planar[order], metres[order]
+    units, first, sizes = np.unique(unit, return_index=True, return_counts=True)
+    last = np.empty(int(units.max()) + 1 if len(units) else 0)
+    last[units] = planar[first + np.minimum(sizes, candidates) - 1]
+    keep = planar <= last[unit]
+    return unit[keep], planar[keep], metres[keep]
+
+
+def _partition_nearest(part: gpd.GeoDataFrame, origins: np.ndarray,
+                       candidates: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """On a worker: ``(unit, planar, metres)`` of each unit's candidates among this partition's features."""
+    features = part.geometry.to_numpy()
+    features = features[~shapely.is_missing(features) & ~shapely.is_empty(features)]
+    if len(features) == 0:
+        return np.zeros(0, dtype=np.int64), np.zeros(0), np.zeros(0)
+    xy, owner = shapely.get_coordinates(features, return_index=True)
+    unit, member = _members_near(origins, xy, owner, candidates)
+    # Per unit and feature: the planar distance of its nearest member, and the member nearest on the sphere.
+    sphere = _sphere_distances(origins[unit], xy[member])
+    order = np.lexsort((sphere, owner[member], unit))
+    unit, member, planar = unit[order], member[order], _planar_distances(origins[unit[order]], xy[member[order]])
+    first = np.flatnonzero(np.r_[True, (unit[1:] != unit[:-1]) | (owner[member[1:]] != owner[member[:-1]])])
+    unit, nearest, planar = unit[first], member[first], np.minimum.reduceat(planar, first)
+    # PostGIS holds geography points in radians and turns them back into degrees to measure:
+    # the same round trip makes most distances identical to the bit, the rest within its 1e-8 m step.
+    start, end = (np.pi * v / 180.0 * 180.0 / np.pi for v in (origins[unit], xy[nearest]))
+    _, _, metres = WGS84.inv(start[:, 0], start[:, 1], end[:, 0], end[:, 1])
+    metres = np.round(np.asarray(metres) * ROUNDING_PER_METRE) / ROUNDING_PER_METRE
+    return nearest_candidates(unit, planar, metres, candidates)
+
+
+def _members_near(origins: np.ndarray, xy: np.ndarray, owner: np.ndarray,
+                  candidates: int) -> tuple[np.ndarray, np.ndarray]:
+    """``(unit, member)`` pairs holding, for every origin, every member point of its ``candidates``
+    nearest features (ties included): all members within a radius found to hold them."""
+    n = len(origins)
+    if owner[-1] < candidates:  # no more features than candidates: all of them
+        return np.repeat(np.arange(n), len(xy)), np.tile(np.arange(len(xy)), n)
+    tree = cKDTree(xy)
+    # The distance to the k-th nearest member is at most that to the k-th nearest feature;
+    # the radius grows (doubling) until a unit's k-th nearest feature lies well inside it.
+    radius = tree.query(origins, k=candidates)[0][:, -1] * (1 + 1e-9)
+    todo, units, members = np.arange(n), [np.zeros(0, dtype=np.int64)], [np.zeros(0, dtype=np.int64)]
+    while len(todo):
+        found = tree.query_ball_point(origins[todo], radius[todo])
+        sizes = np.fromiter(map(len, found), dtype=np.int64, count=len(found))
+        unit = np.repeat(todo, sizes)
+        member = np.concatenate([np.asarray(f, dtype=np.int64) for f in found])
+        met_unit, met_planar = _by_feature(unit, owner[member], _planar_distances(origins[unit], xy[member]))
+        # Enough features met, and the last candidate well inside the radius (none outside can tie it)?
+        kept_unit, kept_planar, _ = nearest_candidates(met_unit, met_planar, met_planar, candidates)
+        counts = np.bincount(np.searchsorted(todo, met_unit), minlength=len(todo))
+        worst = np.zeros(len(todo))
+        np.maximum.at(worst, np.searchsorted(todo, kept_unit), kept_planar)
+        done = (counts >= candidates) & (worst <= radius[todo] * (1 - 1e-12))
+        chosen = np.isin(unit, todo[done])
+        units.append(unit[chosen])
+        members.append(member[chosen])
+        radius[todo[~done]] = np.maximum(radius[todo[~done]] * 2, 1e-12)
+        todo = todo[~done]
+    return np.concatenate(units), np.concatenate(members)
+
+
+def _by_feature(unit: np.ndarray, feature: np.ndarray, planar: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(unit, planar)`` once per unit and feature met, the least planar distance of its members."""
+    order = np.lexsort((planar, feature, unit))
+    unit, feature = unit[order], feature[order]
+    first = np.flatnonzero(np.r_[True, (unit[1:] != unit[:-1]) | (feature[1:] != feature[:-1])])
+    return unit[first], np.minimum.reduceat(planar[order], first)
+
+
+def _planar_distances(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Planar distances between the rows of ``a`` and ``b`` as PostGIS computes them (``lw_dist2d_pt_pt``)."""
+    dx, dy = b[:, 0] - a[:, 0], b[:, 1] - a[:, 1]
+    return np.sqrt(dx * dx + dy * dy)
+
+
+def _sphere_distances(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Great-circle angles between the rows of ``a`` and ``b`` (degrees in), as PostGIS's
+    ``sphere_distance`` computes them: its geography picks the member of a multipoint nearest
+    on the sphere, then measures that one on the ellipsoid."""
+    lon_s, lat_s, lon_e, lat_e = (np.pi * v / 180.0 for v in (a[:, 0], a[:, 1], b[:, 0], b[:, 1]))
+    d_lon = lon_e - lon_s
+    cos_d_lon = np.cos(d_lon)
+    cos_lat_e, sin_lat_e, cos_lat_s, sin_lat_s = np.cos(lat_e), np.sin(lat_e), np.cos(lat_s), np.sin(lat_s)
+    a1 = (cos_lat_e * np.sin(d_lon)) ** 2
+    a2 = (cos_lat_s * sin_lat_e - sin_lat_s * cos_lat_e * cos_d_lon) ** 2
+    return np.arctan2(np.sqrt(a1 + a2), sin_lat_s * sin_lat_e + cos_lat_s * cos_lat_e * cos_d_lon)
 
 
 def geodesic_lengths(geometries: np.ndarray) -> np.ndarray:

@@ -17,7 +17,7 @@ METHODS: tuple[str, ...] = (*VECTOR_METHODS, "zonal")
 ORIGINS: tuple[str, ...] = ("centroid", "population_weighted")
 NUMERIC_TYPES = ("integer", "float")
 #: Where a derivation runs: ``auto`` (on a Dask cluster past ``PISHRAFT_DASK_THRESHOLD`` features),
-#: ``process`` (in this process) or ``dask``; distances run in process only.
+#: ``process`` (in this process) or ``dask``; distances to lines and polygons run in process only.
 ENGINES: tuple[str, ...] = ("auto", "process", "dask")
 #: How each method's values combine going up the hierarchy.
 ROLLUP = {"count": "sum", "sum": "sum", "length_km": "sum", "per_1000": "weighted_mean", "mean": "weighted_mean",

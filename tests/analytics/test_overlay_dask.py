@@ -1,4 +1,4 @@
-"""Point overlays on a Dask cluster give exactly the values of the in-process engine.
+"""Overlays on a Dask cluster give the values of the in-process engine (points, lengths, areas, nearest distances).
 
 The clusters are started by the tests: threads in this process for the property tests
 (quick on two cores), worker processes for the derivations, one of which is killed mid-run.
@@ -9,6 +9,7 @@ from __future__ import annotations
 import itertools
 import os
 import signal
+import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -25,7 +26,9 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from spatial.analytics.overlay import derive_indicator
-from spatial.analytics.overlay_dask import GeoParquetFeatures, cluster_measures, cluster_tallies, key_ranges
+from spatial.analytics.overlay_dask import (
+    WGS84, GeoParquetFeatures, cluster_measures, cluster_nearest, cluster_tallies, key_ranges,
+)
 from spatial.analytics.tallies import point_tallies, values_of_tallies
 from spatial.db.engine import session_scope
 from spatial.settings import get_settings
@@ -236,8 +239,8 @@ def test_a_cancelled_derivation_writes_nothing(processes: Client, clinics: str) 
 
 
 @pytest.mark.slow
-def test_the_command_line_names_the_cluster_shows_progress_and_writes_the_values(processes: Client,
-                                                                                 clinics: str) -> None:
+def test_the_command_line_names_the_cluster_shows_progress_and_writes_the_values(
+        processes: Client, clinics: str, roads_and_fields: tuple[str, str]) -> None:
     from typer.testing import CliRunner
 
     from api.cli import app
@@ -252,7 +255,8 @@ def test_the_command_line_names_the_cluster_shows_progress_and_writes_the_values
         derive_indicator(session, clinics, "neighbourhood", "count", code="dask_cli_process", period="2024",
                          engine="process")
     assert _written("dask_cli_count") == _written("dask_cli_process")
-    refused = runner.invoke(app, ["indicators", "derive", clinics, "distance_km", "--code", "dask_cli_km",
+    # Distances to lines run in process only.
+    refused = runner.invoke(app, ["indicators", "derive", roads_and_fields[0], "distance_km", "--code", "dask_cli_km",
                                   "--period", "2024", "--engine", "dask"])
     assert refused.exit_code == 1 and "runs in process only" in " ".join(refused.output.split())
 
@@ -408,3 +412,131 @@ def test_lengths_and_area_shares_on_a_local_cluster_equal_the_in_process_ones(
         np.testing.assert_allclose([on_cluster[u] for u in units], [in_process[u] for u in units],
                                    rtol=1e-9, atol=1e-12, err_msg=method)
         assert sum(1 for v in on_cluster.values() if v) > 10
+
+
+# ------------------------------------------------------------------ nearest distances
+
+#: The in-process engine's nearest-distance SQL, from the centroids of the drawn polygons to the drawn features.
+_NEAREST_TEST_SQL = """
+WITH f AS (SELECT ST_GeomFromWKB(g, 4326) AS geom FROM unnest(%(features)s::bytea[]) AS x(g)),
+     o AS (SELECT n AS id, ST_Centroid(ST_GeomFromWKB(g, 4326)) AS pt
+           FROM unnest(%(units)s::bytea[]) WITH ORDINALITY AS x(g, n))
+SELECT ST_X(o.pt), ST_Y(o.pt), {nearest} FROM o ORDER BY o.id
+"""
+
+#: PostGIS rounds geography distances to 1e-8 m; the cluster's may land one such step apart.
+ROUNDING_KM = 1e-11
+
+#: The drawn grid is moved to 50°–60° E, 55°–65° N, where a degree of longitude is about half one
+#: of latitude: the nearest feature on the ellipsoid is often not the nearest in planar degrees.
+EAST, NORTH = 50.0, 55.0
+
+
+def nearest_in_process(session: Session, polygons: np.ndarray,
+                       features: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The origins (PostGIS's centroids) of ``polygons`` and their distances by the module's own SQL."""
+    from spatial.analytics.overlay import _NEAREST_SQL
+
+    raw = session.connection().connection.driver_connection
+    statement = psql.SQL(_NEAREST_TEST_SQL).format(
+        nearest=psql.SQL(_NEAREST_SQL).format(table=psql.Identifier("f"))).as_string(raw)
+    rows = raw.execute(statement, {"units": [shapely.to_wkb(p) for p in polygons],
+                                   "features": [shapely.to_wkb(g) for g in features]}).fetchall()
+    return np.array([r[:2] for r in rows], dtype=float), np.array([r[2] for r in rows], dtype=float)
+
+
+@st.composite
+def nearest_layouts(draw: st.DrawFn) -> tuple[np.ndarray, gpd.GeoDataFrame]:
+    """The grid of :func:`layouts` and multipoint features: anywhere, on shared edges and corners, and
+    rings of eight points around a unit's centre, all at one planar distance from it (exact ties),
+    maybe with four nearer ones, so that the ring ties for the last candidates."""
+    xs, ys = draw(LINES), draw(LINES)
+    polygons = [shapely.box(EAST + x0, NORTH + y0, EAST + x1, NORTH + y1)
+                for x0, x1 in itertools.pairwise(xs) for y0, y1 in itertools.pairwise(ys)]
+    point = st.one_of(st.tuples(HUNDREDTHS, HUNDREDTHS), st.tuples(st.sampled_from(xs), HUNDREDTHS),
+                      st.tuples(st.sampled_from(xs), st.sampled_from(ys)))
+    shapes = [[(EAST + x, NORTH + y) for x, y in f]
+              for f in draw(st.lists(st.lists(point, min_size=1, max_size=3), min_size=1, max_size=40))]
+    centres = [shapely.get_coordinates(shapely.centroid(p))[0] for p in polygons]
+    for (cx, cy), a, b, blocked in draw(st.lists(st.tuples(st.sampled_from(centres), st.integers(1, 64),
+                                                           st.integers(1, 64), st.booleans()), max_size=3)):
+        # Offsets in 64ths of a degree: exact, so every point of the ring is at exactly the same distance.
+        shapes += [[(cx + sx * p / 64, cy + sy * q / 64)] for p, q in ((a, b), (b, a))
+                   for sx in (-1, 1) for sy in (-1, 1)]
+        if blocked:  # four features nearer in planar degrees (due north and south): the ring ties for 5th to 12th
+            shapes += [[(cx, cy + sy * max(a, b) / 64)] for sy in (-1, 1, -1, 1)]
+    return np.array(polygons), gpd.GeoDataFrame(geometry=[shapely.MultiPoint(f) for f in shapes], crs=4326)
+
+
+@pytest.mark.parametrize("partitions", [1, 4])
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(layout=nearest_layouts())
+def test_the_cluster_nearest_distances_equal_the_in_process_sql(threads: Client, session: Session, tmp_path: Path,
+                                                                partitions: int,
+                                                                layout: tuple[np.ndarray, gpd.GeoDataFrame]) -> None:
+    from spatial.analytics.overlay import NEAREST_CANDIDATES
+
+    polygons, frame = layout
+    # A new name for each example: the cluster may still hold partitions read from an earlier file of the same name.
+    path = tmp_path / f"nearest-{uuid.uuid4().hex}.parquet"
+    frame.to_parquet(path, row_group_size=max(1, -(-len(frame) // partitions)))
+    origins, expected = nearest_in_process(session, polygons, frame.geometry.to_numpy())
+
+    found = cluster_nearest(threads, GeoParquetFeatures(str(path)), origins, NEAREST_CANDIDATES)
+
+    np.testing.assert_allclose(found, expected, rtol=1e-9, atol=ROUNDING_KM)
+
+
+def test_every_feature_tied_with_the_last_candidate_is_measured(threads: Client, session: Session,
+                                                                tmp_path: Path) -> None:
+    """At 60° N: seven features 0.1° north of the centre are the planar nearest; four tie for the
+    eighth place 0.125° away, and the one due east is the nearest on the ellipsoid (about 7 km, not 11)."""
+    from spatial.analytics.overlay import NEAREST_CANDIDATES
+
+    unit = shapely.box(49.5, 59.5, 50.5, 60.5)  # its centre (50, 60)
+    north = [(50 + i / 256, 60.1) for i in range(-3, 4)]
+    ring = [(50.125, 60), (49.875, 60), (50, 60.125), (50, 59.875)]
+    frame = gpd.GeoDataFrame(geometry=[shapely.MultiPoint([p]) for p in [*north, *ring]], crs=4326)
+    path = tmp_path / "tied.parquet"
+    frame.to_parquet(path, row_group_size=4)
+    origins, expected = nearest_in_process(session, np.array([unit]), frame.geometry.to_numpy())
+
+    found = cluster_nearest(threads, GeoParquetFeatures(str(path)), origins, NEAREST_CANDIDATES)
+
+    assert 6.9 < expected[0] < 7.0
+    np.testing.assert_allclose(found, expected, rtol=1e-9, atol=ROUNDING_KM)
+
+
+def test_a_multipoint_is_measured_to_its_member_nearest_on_the_sphere(threads: Client, session: Session,
+                                                                      tmp_path: Path) -> None:
+    """As PostGIS's geography does: of two members about 11 km from (50, 60), the one due east is
+    nearer on the sphere by a hair, farther on the ellipsoid by 13 m, and is the one measured."""
+    from spatial.analytics.overlay import NEAREST_CANDIDATES
+
+    east = (50.1999, 60.0)
+    feature = shapely.MultiPoint([(50.0, 60.1), east])
+    path = tmp_path / "members.parquet"
+    gpd.GeoDataFrame(geometry=[feature], crs=4326).to_parquet(path)
+    origins, expected = nearest_in_process(session, np.array([shapely.box(49.5, 59.5, 50.5, 60.5)]),
+                                           np.array([feature]))
+
+    found = cluster_nearest(threads, GeoParquetFeatures(str(path)), origins, NEAREST_CANDIDATES)
+
+    assert expected[0] * 1000 == pytest.approx(WGS84.inv(50.0, 60.0, *east)[2], rel=1e-12)
+    np.testing.assert_allclose(found, expected, rtol=1e-9, atol=ROUNDING_KM)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("level", "origin"), [("neighbourhood", "centroid"), ("county", "population_weighted")])
+def test_nearest_distances_on_a_local_cluster_equal_the_in_process_ones(processes: Client, clinics: str,
+                                                                        level: str, origin: str) -> None:
+    for engine in ("process", "dask"):
+        with session_scope() as session:
+            derive_indicator(session, clinics, level, "distance_km", code=f"dask_{engine}_km_{level}",
+                             period="2024", origin=origin, engine=engine, partitions=3)
+    in_process, on_cluster = _written(f"dask_process_km_{level}"), _written(f"dask_dask_km_{level}")
+    assert on_cluster.keys() == in_process.keys()
+    units = sorted(in_process)
+    np.testing.assert_allclose([on_cluster[u] for u in units], [in_process[u] for u in units], rtol=1e-9,
+                               atol=ROUNDING_KM)
+    assert sum(1 for v in on_cluster.values() if v) > 10
