@@ -86,7 +86,7 @@ def test_the_cluster_tallies_equal_the_in_process_tallies(threads: Client, tmp_p
                                                           shuffle: bool,
                                                           layout: tuple[np.ndarray, gpd.GeoDataFrame]) -> None:
     polygons, frame = layout
-    path = tmp_path / f"points-{partitions}.parquet"
+    path = tmp_path / f"points-{uuid.uuid4().hex}.parquet"  # a new name per example (see the nearest test)
     frame.to_parquet(path, row_group_size=max(1, -(-len(frame) // partitions)))  # a partition a row group
     expected = in_process(polygons, frame)
     found = cluster_tallies(threads, GeoParquetFeatures(str(path), "beds"), polygons, partitions=partitions,
@@ -361,7 +361,7 @@ def test_the_cluster_measures_equal_the_in_process_sql(threads: Client, session:
     from spatial.analytics.overlay import _EXPRESSIONS
 
     polygons, frame = data.draw(measured_layouts(method))
-    path = tmp_path / f"{method}-{partitions}.parquet"
+    path = tmp_path / f"{method}-{uuid.uuid4().hex}.parquet"  # a new name per example (see the nearest test)
     frame.to_parquet(path, row_group_size=max(1, -(-len(frame) // partitions)))
     raw = session.connection().connection.driver_connection
     statement = psql.SQL(_MEASURE_SQL).format(expression=psql.SQL(_EXPRESSIONS[method])).as_string(raw)
