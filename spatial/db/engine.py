@@ -69,8 +69,12 @@ def _embedded_url(home: Path) -> str:
     return EmbeddedPostgis(home).url()
 
 
-@lru_cache(maxsize=4)
-def _engine_for(url: str) -> Engine:
+#: A pooled connection unused for longer than this is pinged before it is handed out.
+PING_IDLE_S = 1.0
+
+
+@lru_cache(maxsize=8)
+def _engine_for(url: str, ping_idle_s: float = PING_IDLE_S) -> Engine:
     settings = get_settings()
     engine = create_engine(
         url,
@@ -80,7 +84,7 @@ def _engine_for(url: str) -> Engine:
         pool_recycle=1800,
         connect_args=_connect_args(),
     )
-    _ping_when_idle(engine)
+    _ping_when_idle(engine, ping_idle_s)
 
     @event.listens_for(engine, "handle_error")
     def _unavailable(context) -> None:  # type: ignore[no-untyped-def]
@@ -95,17 +99,15 @@ def _engine_for(url: str) -> Engine:
     return engine
 
 
-#: A pooled connection unused for longer than this is pinged before it is handed out.
-PING_IDLE_S = 1.0
-
-
-def _ping_when_idle(engine: Engine) -> None:
+def _ping_when_idle(engine: Engine, idle_s: float) -> None:
     """Check a pooled connection with a round trip before use only when it sat idle for
-    :data:`PING_IDLE_S`: a restarted or lost server is then noticed before a request fails
+    ``idle_s``: a restarted or lost server is then noticed before a request fails
     (the pool takes a fresh connection instead), while a busy pool, whose connections went
     back moments ago, pays no ping per checkout (``pool_pre_ping`` cost a round trip per
-    tile). A connection that fails in use is a 503 once and makes the pool drop every
-    connection older than the failure."""
+    tile). A connection to the primary that fails in use is a 503 once and makes the pool
+    drop every connection older than the failure; replicas are pinged at every checkout
+    (``idle_s`` 0), so that a replica that stopped costs no read: the router goes on to the
+    next server (:func:`_try_connect`)."""
 
     @event.listens_for(engine, "checkin")
     def _idle_from(dbapi_connection, record) -> None:  # type: ignore[no-untyped-def]
@@ -114,7 +116,7 @@ def _ping_when_idle(engine: Engine) -> None:
     @event.listens_for(engine, "checkout")
     def _ping(dbapi_connection, record, proxy) -> None:  # type: ignore[no-untyped-def]
         idle_since = record.info.get("idle_since")
-        if idle_since is None or time.monotonic() - idle_since < PING_IDLE_S:
+        if idle_since is None or time.monotonic() - idle_since < idle_s:
             return
         try:
             alive = engine.dialect.do_ping(dbapi_connection)
@@ -179,8 +181,12 @@ def session_scope() -> Iterator[Session]:
                 raise
         return
     session = _session_factory(database_url())()
+    began = False
     try:
         yield session
+        # A session that never touched the database (a credential check answered from
+        # memory) committed nothing: no WAL position to wait for, no round trip to the primary.
+        began = session.in_transaction()
         _commit(session)
     except DatabaseUnavailable as exc:
         session.rollback()
@@ -193,7 +199,7 @@ def session_scope() -> Iterator[Session]:
         raise
     finally:
         session.close()
-    if state is not None:
+    if state is not None and began:
         _note_commit_lsn(state)
 
 
@@ -288,7 +294,7 @@ def _try_connect(router: routing.ReadRouter, node: routing.ReadNode, min_lsn: in
     """A connection to ``node`` with its replay state fresh enough, or ``None`` (and the node
     left out for a while) when it does not answer."""
     try:
-        connection = _engine_for(node.url).connect()
+        connection = (_engine_for(node.url) if node.is_primary else _engine_for(node.url, 0.0)).connect()
         try:
             if router.needs_check(node, min_lsn):
                 row = connection.exec_driver_sql(REPLAY_SQL).one()

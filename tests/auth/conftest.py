@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import tempfile
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -176,10 +177,13 @@ def served(env: dict[str, str | None]) -> Iterator[str]:
     value removes the variable); yields its URL."""
     port = free_port()
     environment = {k: v for k, v in {**os.environ, **env}.items() if v is not None}
+    # The server's log goes to a file, not a pipe: a pipe nobody reads fills up and then
+    # blocks the server at its next log line (an outage logs a warning per request).
+    log = tempfile.TemporaryFile()
     proc = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "api.app:create_app", "--factory", "--host", "127.0.0.1",
          "--port", str(port), "--log-level", "warning"],
-        cwd=REPO, env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        cwd=REPO, env=environment, stdout=subprocess.DEVNULL, stderr=log,
     )
     base = f"http://127.0.0.1:{port}"
     try:
@@ -190,8 +194,8 @@ def served(env: dict[str, str | None]) -> Iterator[str]:
                 break
             except httpx.TransportError as error:
                 if proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(
-                        f"server did not start: {proc.stderr.read().decode() if proc.stderr else ''}") from error
+                    log.seek(0)
+                    raise RuntimeError(f"server did not start: {log.read().decode(errors='replace')}") from error
                 time.sleep(0.2)
         yield base
     finally:
@@ -200,6 +204,7 @@ def served(env: dict[str, str | None]) -> Iterator[str]:
             proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
             proc.kill()
+        log.close()
 
 
 @pytest.fixture
