@@ -15,7 +15,6 @@ from urllib.parse import quote
 import geopandas as gpd
 from fastapi import Depends, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from api.auth import Principal, require
@@ -30,7 +29,7 @@ from maps.assets import page_html
 from maps.choropleth import choropleth_map
 from maps.navigation import Link
 from spatial.db.engine import session_scope
-from spatial.errors import InvalidInput, NotFound
+from spatial.errors import InvalidInput
 from spatial.jalali import format_number
 from spatial.messages import label, t
 from spatial.planning import monitor
@@ -160,13 +159,7 @@ _MONEY_FIELDS = ("kind", "on", "amount_rials", "note")
 
 def _money_context(session: Session, financing_id: int, who: Principal, lang: str) -> dict[str, Any]:
     """The line, its action and roadmap, the money recorded so far; 403 outside ``who``'s area."""
-    line = session.execute(text(
-        """SELECT f.id, f.source, f.amount_rials, a.id AS action_id, a.title AS action_title, r.id AS roadmap_id,
-                  r.title AS roadmap_title, r.unit_id FROM financing f JOIN action a ON a.id = f.action_id
-           JOIN roadmap r ON r.id = a.roadmap_id WHERE f.id = :id AND f.archived_at IS NULL"""),
-        {"id": financing_id}).mappings().first()
-    if line is None:
-        raise NotFound(f"No live financing line has id {financing_id}.", field="financing_id")
+    line = monitor.financing_line(session, financing_id)
     ensure_may_write(session, who, line["unit_id"])
     return {"line": line, "movements": monitor.disbursements(session, financing_id),
             "kinds": [(k, t(f"monitor.money.{k}", lang)) for k in MONEY_KINDS]}

@@ -363,6 +363,16 @@ def fairness_of(session: Session, indicator: str, unit_code: str, level: str | N
 
 # --- money movements ------------------------------------------------------------------------
 
+def financing_line(session: Session, financing_id: int) -> dict[str, Any]:
+    """A live financing line with its action's and roadmap's ids and titles and the roadmap's
+    ``unit_id`` (whose area decides who may record money on it)."""
+    line = session.execute(SQL["financing_line"], {"financing_id": financing_id}).mappings().first()
+    if line is None:
+        raise NotFound(f"No live financing line has id {financing_id}; see the action's financing.",
+                       field="financing_id")
+    return dict(line)
+
+
 def disbursements(session: Session, financing_id: int) -> list[dict[str, Any]]:
     """The committed and disbursed amounts of a financing line, oldest first."""
     if session.get(Financing, financing_id) is None:
@@ -374,26 +384,20 @@ def record_disbursement(session: Session, financing_id: int, kind: str, on: date
                         editor: Editor, note: str = "", synthetic: bool = False) -> dict[str, Any]:
     """Record money committed or disbursed on a financing line (by an editor who may write in
     its roadmap's area); returns the new row."""
-    line = session.get(Financing, financing_id)
-    if line is None or line.archived_at is not None:
-        raise NotFound(f"No live financing line has id {financing_id}; see the action's financing.",
-                       field="financing_id")
+    line = financing_line(session, financing_id)
     if kind not in MONEY_KINDS:
         raise InvalidInput(f"kind '{kind}' is unknown; use one of: {', '.join(MONEY_KINDS)}.", field="kind")
     if amount_rials <= 0:
         raise InvalidInput("amount_rials must be a positive number of rials.", field="amount_rials")
     if on > date.today():
         raise InvalidInput(f"on {on} is in the future; record money once committed or paid.", field="on")
-    unit_id, roadmap_id = session.execute(text(
-        """SELECT r.unit_id, r.id FROM financing f JOIN action a ON a.id = f.action_id
-           JOIN roadmap r ON r.id = a.roadmap_id WHERE f.id = :id"""), {"id": financing_id}).one()
-    guard(session, editor, unit_id)
+    guard(session, editor, line["unit_id"])
     row = Disbursement(financing_id=financing_id, kind=kind, on=on, amount_rials=amount_rials, note=note,
                        synthetic=synthetic, created_at=now(session), created_by=editor.username)
     session.add(row)
     session.flush()
     # Filed under the roadmap's history like its other parts: who recorded which money, when.
     history.record(session, "disbursement", row.id, "create", before=None, after=row_document(row),
-                   author=editor.username, at=row.created_at, roadmap_id=roadmap_id)
+                   author=editor.username, at=row.created_at, roadmap_id=line["roadmap_id"])
     return {"id": row.id, "financing_id": financing_id, "kind": kind, "on": on, "amount_rials": amount_rials,
             "note": note, "created_at": row.created_at, "created_by": row.created_by}

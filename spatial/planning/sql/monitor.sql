@@ -73,6 +73,14 @@ WHERE s.index_id = (SELECT id FROM idx) AND s.period = (SELECT period FROM newes
   AND u.code = ANY(CAST(:codes AS text[]))
 ORDER BY s.score DESC, u.code;
 
+-- name: financing_line
+-- A live financing line with its action and roadmap (and the roadmap's unit, whose area decides
+-- who may record money on it).
+SELECT f.id, f.source, f.amount_rials, a.id AS action_id, a.title AS action_title, r.id AS roadmap_id,
+       r.title AS roadmap_title, r.unit_id
+FROM financing f JOIN action a ON a.id = f.action_id JOIN roadmap r ON r.id = a.roadmap_id
+WHERE f.id = :financing_id AND f.archived_at IS NULL;
+
 -- name: disbursements
 -- The money movements of a financing line, oldest first.
 SELECT id, financing_id, kind, "on", amount_rials, note, created_at, created_by
