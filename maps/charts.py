@@ -41,7 +41,7 @@ def _name(row: dict[str, Any], lang: str) -> str:
     return str(row["name_fa"] if lang == "fa" else row["name_en"])
 
 
-def _configured(chart: alt.TopLevelMixin, lang: str) -> dict[str, Any]:
+def configured(chart: alt.TopLevelMixin, lang: str) -> dict[str, Any]:
     """The chart's specification (not validated again), in the page's font and with titles
     at the reading start."""
     chart = chart.configure(font=FONT).configure_title(anchor="end" if lang == "fa" else "start") \
@@ -55,22 +55,29 @@ def _configured(chart: alt.TopLevelMixin, lang: str) -> dict[str, Any]:
 # milliseconds); a view copies it and puts in its rows (the named dataset ``rows``), its
 # list of indicators and its series names.
 
-@cache
-def _over_periods_template(lang: str) -> dict[str, Any]:
-    choice = alt.param(name="indicator", value="", bind=alt.binding_select(options=[""],
-                                                                            name=t("chart.indicator", lang) + " "))
+def period_lines(lang: str, colours: Sequence[str], value_format: str, domain: Sequence[str] = ()) -> alt.Chart:
+    """A line per ``series`` of ``value`` over the periods (rows of the named dataset ``rows``,
+    sorted by ``order``; right to left on Persian charts): the shape every over-the-periods
+    chart shares. The caller adds its title, size and filters; a view fills ``domain``."""
     rtl = lang == "fa"
-    chart = alt.Chart(alt.Data(name=ROWS)).mark_line(point=True).encode(
+    return alt.Chart(alt.Data(name=ROWS)).mark_line(point=True).encode(
         x=alt.X("period:O", title=t("chart.period", lang), sort=alt.EncodingSortField("order"),
                 scale=alt.Scale(reverse=rtl), axis=alt.Axis(labelAngle=0)),
         y=alt.Y("value:Q", title=t("chart.value", lang), axis=alt.Axis(orient="right" if rtl else "left")),
         color=alt.Color("series:N", title=None, legend=alt.Legend(orient="bottom"),
-                        scale=alt.Scale(domain=["", ""], range=SERIES_COLOURS)),
+                        scale=alt.Scale(domain=list(domain), range=list(colours))),
         tooltip=[alt.Tooltip("series:N", title=" "), alt.Tooltip("period:O", title=t("chart.period", lang)),
-                 alt.Tooltip("value:Q", title=t("chart.value", lang), format=",.2f")],
-    ).add_params(choice).transform_filter(alt.datum.indicator == choice).properties(
-        width=WIDTH, height=220, title=t("chart.over_periods", lang))
-    return _configured(chart, lang)
+                 alt.Tooltip("value:Q", title=t("chart.value", lang), format=value_format)],
+    )
+
+
+@cache
+def _over_periods_template(lang: str) -> dict[str, Any]:
+    choice = alt.param(name="indicator", value="", bind=alt.binding_select(options=[""],
+                                                                            name=t("chart.indicator", lang) + " "))
+    chart = period_lines(lang, SERIES_COLOURS, ",.2f", domain=["", ""]).add_params(choice).transform_filter(
+        alt.datum.indicator == choice).properties(width=WIDTH, height=220, title=t("chart.over_periods", lang))
+    return configured(chart, lang)
 
 
 @cache
@@ -86,7 +93,7 @@ def _among_siblings_template(lang: str) -> dict[str, Any]:
                  alt.Tooltip("mean:Q", title=t("chart.peers_mean", lang), format=",.2f"),
                  alt.Tooltip("better:Q", title=t("chart.better_than", lang))],
     ).properties(width=WIDTH, height=BAR_HEIGHT, title=t("chart.among_siblings", lang))
-    return _configured(chart, lang)
+    return configured(chart, lang)
 
 
 def over_periods(rows: Sequence[dict[str, Any]], unit_name: str, lang: str) -> dict[str, Any]:

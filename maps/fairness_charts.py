@@ -22,7 +22,7 @@ from typing import Any
 
 import altair as alt
 
-from maps.charts import ROWS, SERIES_COLOURS, WIDTH, _configured
+from maps.charts import ROWS, SERIES_COLOURS, WIDTH, configured, period_lines
 from spatial.messages import t
 from spatial.periods import show_period
 
@@ -34,17 +34,8 @@ TREND_MEASURES = ("fairness.gini", "fairness.theil_total", "fairness.theil_betwe
 
 
 def _series_over_periods(lang: str, title_key: str, colours: list[str]) -> dict[str, Any]:
-    rtl = lang == "fa"
-    chart = alt.Chart(alt.Data(name=ROWS)).mark_line(point=True).encode(
-        x=alt.X("period:O", title=t("chart.period", lang), sort=alt.EncodingSortField("order"),
-                scale=alt.Scale(reverse=rtl), axis=alt.Axis(labelAngle=0)),
-        y=alt.Y("value:Q", title=t("chart.value", lang), axis=alt.Axis(orient="right" if rtl else "left")),
-        color=alt.Color("series:N", title=None, legend=alt.Legend(orient="bottom"),
-                        scale=alt.Scale(domain=[], range=colours)),
-        tooltip=[alt.Tooltip("series:N", title=" "), alt.Tooltip("period:O", title=t("chart.period", lang)),
-                 alt.Tooltip("value:Q", title=t("chart.value", lang), format=",.3f")],
-    ).properties(width=WIDTH, height=HEIGHT, title=t(title_key, lang))
-    return _configured(chart, lang)
+    chart = period_lines(lang, colours, ",.3f").properties(width=WIDTH, height=HEIGHT, title=t(title_key, lang))
+    return configured(chart, lang)
 
 
 @cache
@@ -71,7 +62,7 @@ def _lorenz_template(lang: str) -> dict[str, Any]:
         tooltip=[alt.Tooltip("population:Q", title=t("fairness.population_share", lang), format=".1%"),
                  alt.Tooltip("value:Q", title=t("fairness.value_share", lang), format=".1%")],
     ).properties(width=HEIGHT + 80, height=HEIGHT + 80, title=t("fairness.lorenz", lang))
-    return _configured(chart, lang)
+    return configured(chart, lang)
 
 
 def _with_rows(template: dict[str, Any], rows: list[dict[str, Any]], series: list[str]) -> dict[str, Any]:

@@ -24,23 +24,14 @@ from typing import Any
 import altair as alt
 
 from maps.actions import PROGRESS
-from maps.charts import FONT, WIDTH
+from maps.charts import ROWS, WIDTH, configured
 from spatial.messages import label, t
 from spatial.planning.progress import STATUSES
 
-ROWS = "rows"
 #: Most bars a chart shows (the rest are in the tables and downloads).
 MOST_BARS = 15
 #: Committed, then disbursed.
 MONEY_COLOURS = ["#9ecae1", "#08519c"]
-
-
-def _configured(chart: alt.TopLevelMixin, lang: str) -> dict[str, Any]:
-    chart = chart.configure(font=FONT).configure_title(anchor="end" if lang == "fa" else "start") \
-        .configure_view(stroke=None)
-    spec: dict[str, Any] = chart.to_dict(validate=False)
-    spec.pop("$schema", None)
-    return spec
 
 
 def _status_scale(lang: str) -> alt.Scale:
@@ -59,7 +50,7 @@ def _status_template(lang: str) -> dict[str, Any]:
         tooltip=[alt.Tooltip("name:N", title=" "), alt.Tooltip("status:N", title=t("monitor.col.status", lang)),
                  alt.Tooltip("n:Q", title=t("monitor.chart.actions", lang))],
     ).properties(width=WIDTH)
-    return _configured(chart, lang)
+    return configured(chart, lang)
 
 
 def status_bars(groups: Sequence[dict[str, Any]], title: str, lang: str) -> dict[str, Any]:
@@ -88,7 +79,7 @@ def _over_time_template(lang: str) -> dict[str, Any]:
                  alt.Tooltip("status:N", title=t("monitor.col.status", lang)),
                  alt.Tooltip("n:Q", title=t("monitor.chart.actions", lang))],
     ).properties(width=WIDTH, height=240, title=t("monitor.chart.over_time", lang))
-    return _configured(chart, lang)
+    return configured(chart, lang)
 
 
 def over_time(url: str, lang: str) -> dict[str, Any]:
@@ -112,7 +103,7 @@ def _money_template(lang: str) -> dict[str, Any]:
         tooltip=[alt.Tooltip("name:N", title=" "), alt.Tooltip("kind:N", title=" "),
                  alt.Tooltip("rials:Q", title=t("monitor.money.rials", lang), format=",d")],
     ).properties(width=WIDTH)
-    return _configured(chart, lang)
+    return configured(chart, lang)
 
 
 def money_bars(groups: Sequence[dict[str, Any]], title: str, lang: str) -> dict[str, Any]:
