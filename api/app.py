@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from api import errors, middleware, pages, recovery
+from api.tile_path import VectorTilePath
 from api.routers import (
     accounts, analytics, audit, contests, cores, corrections, fairness, health, layers, maps, monitor, ogc_features, people,
     roadmaps, tiles, units,
@@ -20,6 +21,7 @@ from api.pages.render import STATIC_URL as PAGES_STATIC_URL
 from api.pages.units import warm_unit_pages
 from maps.assets import STATIC_DIR
 from spatial.db import migrate
+from spatial.db.loop_reads import loop_connections
 from spatial.errors import DatabaseUnavailable, SchemaNotCurrent
 from spatial.planning.draft import warm_roadmap_inputs
 from spatial.serving.freshness import refresh_stale
@@ -66,10 +68,13 @@ def clear_leftovers_at_start() -> None:
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     """Check the schema and clear leftovers of interrupted work before serving; while serving,
     compute what unit pages, drafts and suggestions read of a whole level after each data change
-    (:class:`Warmer`), and rebuild the tiles and map coverage that change made stale (:func:`refresh_stale`)."""
+    (:class:`Warmer`), and rebuild the tiles and map coverage that change made stale (:func:`refresh_stale`).
+    The vector-tile path's connections (:class:`VectorTilePath`) live as long as the server."""
     await anyio.to_thread.run_sync(check_schema_at_start)
     await anyio.to_thread.run_sync(clear_leftovers_at_start)
-    every_s = get_settings().warm_check_s
+    settings = get_settings()
+    app.state.loop_reads = loop_connections(keep=settings.pool_size)
+    every_s = settings.warm_check_s
     warmer = Warmer(in_turn(warm_unit_pages, warm_roadmap_inputs), every_s) if every_s > 0 else None
     app.state.warmer = warmer  # what it last warmed, for benchmarks
     if warmer is not None:
@@ -80,6 +85,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     try:
         yield
     finally:
+        if app.state.loop_reads is not None:
+            await app.state.loop_reads.close()
         if warmer is not None:
             await anyio.to_thread.run_sync(warmer.stop)
         if refresher is not None:
@@ -95,6 +102,7 @@ def create_app() -> FastAPI:
         lifespan=lifespan,
     )
     errors.install(app)
+    app.add_middleware(VectorTilePath)  # innermost: every middleware installed next applies to its answers
     middleware.install(app)
     for router in (*ROUTERS, *pages.ROUTERS):
         app.include_router(router)

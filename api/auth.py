@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session
 
 from spatial.accounts import users as accounts
 from spatial.db.engine import session_scope
-from spatial.errors import Forbidden, Unauthorized
+from spatial.errors import Forbidden, PishraftError, Unauthorized
 from spatial.models.accounts import ROLES
 from spatial.accounts.ratelimit import TokenBuckets
 from spatial.settings import get_settings
@@ -165,8 +165,33 @@ def bearer_token(request: Request) -> str | None:
 
 def _partner(found: accounts.PartnerKey, key: str) -> Principal:
     rate_limits.take(found.id, found.rate_per_s)
+    return _partner_principal(found, key)
+
+
+def _partner_principal(found: accounts.PartnerKey, key: str) -> Principal:
     return Principal(username=f"partner:{found.partner}", role="partner", partner=found.partner,
                      api_key=key, collections=found.collections)
+
+
+def known_principal(request: Request, permission: str, collection: str | None = None) -> Principal | None:
+    """The principal :func:`require` would admit, when memory alone settles it: an anonymous
+    caller, or a partner key looked up lately (its rate limit is taken here). ``None`` otherwise
+    — a bearer token or session cookie, a key not in memory, a refusal of any kind — and then the
+    request goes the ordinary way, which asks the database and answers every refusal."""
+    headers = request.headers
+    if bearer_token(request) or (COOKIE in request.cookies and request.method in ("GET", "HEAD")):
+        return None
+    key = headers.get(API_KEY_HEADER) or request.query_params.get(API_KEY_PARAM)
+    found = accounts.remembered_key(key) if key else None
+    if key and found is None:
+        return None
+    try:
+        admitted = authorise(None if found is None else _partner_principal(found, key or ""), permission, collection)
+        if found is not None:
+            rate_limits.take(found.id, found.rate_per_s)
+    except PishraftError:
+        return None
+    return admitted
 
 
 def _user_principal(session: Session, token: str) -> Principal:

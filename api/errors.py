@@ -103,6 +103,11 @@ async def _domain_error(request: Request, exc: errors.PishraftError) -> Response
         from api.pages.render import error_page  # the pages render with the app's templates
 
         return error_page(request, exc, _status_for(exc))
+    return domain_error_response(request, exc)
+
+
+def domain_error_response(request: Request, exc: errors.PishraftError) -> JSONResponse:
+    """The JSON answer to a refusal said by Pishraft's code: its status, headers and error document."""
     headers = {}
     if isinstance(exc, errors.RateLimited):
         headers["Retry-After"] = str(max(1, round(exc.retry_after)))

@@ -151,12 +151,14 @@ async def vector_tile(request: Request, collectionId: CollectionId, tileMatrixSe
                       tileRow: Row, tileCol: Col, properties: Properties = None, filter_: CqlFilter = None,
                       filter_lang: FilterLang = None, filter_crs: FilterCrs = None,
                       _: Principal = Depends(require("read", collection_param="collectionId"))) -> Response:
-    """The one path of vector tiles. A cache hit is answered on the event loop from memory
-    (the catalogue and data generation remembered, see :func:`spatial.serving.tiles.peek_vector_tile`);
-    a miss, or a hit whose generation is due for a re-read, goes to a worker thread, which
-    reads the generation and catalogue and renders once however many ask for the tile; only
-    a render waits for a place under the concurrency limit (:func:`api.middleware.database_place`).
-    ``Server-Timing`` says which (``tile;desc=hit`` or ``tile;desc=render;dur=<ms>``)."""
+    """A vector tile. Most requests never reach this route: :class:`api.tile_path.VectorTilePath`
+    answers them in front of the framework when memory settles the caller and the catalogue.
+    Here come the others (filters, signed-in users, keys and catalogues not in memory, replicas,
+    errors). A cache hit is answered on the event loop from memory; a miss, or a hit whose generation
+    is due for a re-read, goes to a worker thread, which reads the generation and catalogue and
+    renders once however many ask for the tile; only a render waits for a place under the
+    concurrency limit (:func:`api.middleware.database_place`). ``Server-Timing`` says which
+    (``tile;desc=hit`` or ``tile;desc=render;dur=<ms>``)."""
     tiles.check_tile(tileMatrixSetId, tileMatrix, tileRow, tileCol)
     started = time.perf_counter()
     # Filtered tiles are cached under their filter, and looked up in the thread.

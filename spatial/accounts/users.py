@@ -338,6 +338,13 @@ def revoke_key(session: Session, prefix: str) -> None:
     audit.did("revoke", "key", key.prefix, name=key.partner)
 
 
+def remembered_key(key: str) -> PartnerKey | None:
+    """The live key matching ``key`` as :func:`active_key` found it within ``CACHE_TTL_S``, without
+    the database; ``None`` when it was not looked up lately, or was unknown or revoked then."""
+    with _lock:
+        return _keys.get(_digest(key))
+
+
 def active_key(session: Session, key: str) -> PartnerKey | None:
     """The live (unrevoked) key matching ``key`` (cached briefly), or ``None``."""
     digest = _digest(key)

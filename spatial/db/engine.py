@@ -47,7 +47,8 @@ def database_url() -> str:
     return _embedded_url(settings.home.resolve())
 
 
-def _connect_args() -> dict[str, object]:
+def connect_args() -> dict[str, object]:
+    """psycopg's connection arguments of every Pishraft connection (timeouts, name, prepared statements)."""
     settings = get_settings()
     args: dict[str, object] = {"connect_timeout": settings.connect_timeout_s, "application_name": "pishraft"}
     if settings.prepared_statements:
@@ -82,7 +83,7 @@ def _engine_for(url: str, ping_idle_s: float = PING_IDLE_S) -> Engine:
         max_overflow=settings.pool_size,
         pool_timeout=settings.pool_timeout_s,
         pool_recycle=1800,
-        connect_args=_connect_args(),
+        connect_args=connect_args(),
     )
     _ping_when_idle(engine, ping_idle_s)
 

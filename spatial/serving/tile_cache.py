@@ -16,12 +16,13 @@ b'\\x1a\\x02'
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import os
 import shutil
 import tempfile
 import threading
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -59,6 +60,7 @@ class TileCache:
         self._directory = directory
         self._generation_on_disk: Any = None
         self._rendering: dict[TileKey, threading.Lock] = {}
+        self._flights: dict[TileKey, asyncio.Future[CachedTile]] = {}  # touched on the event loop only
 
     def get(self, key: TileKey) -> CachedTile | None:
         """The cached tile for ``key``, from memory or disk; ``None`` on a miss."""
@@ -103,6 +105,32 @@ class TileCache:
         finally:
             with self._lock:
                 self._rendering.pop(key, None)
+
+    async def get_or_render_async(self, key: TileKey,
+                                  render: Callable[[], Awaitable[bytes]]) -> tuple[CachedTile, bool]:
+        """:meth:`get_or_render` for a render awaited on the event loop: concurrent misses on one
+        key in this loop await the first one's render (and its error, if it fails)."""
+        tile = self.get(key)
+        if tile is not None:
+            return tile, False
+        flight = self._flights.get(key)
+        if flight is not None:
+            return await asyncio.shield(flight), False
+        flight = self._flights[key] = asyncio.get_running_loop().create_future()
+        try:
+            tile = self.put(key, await render())
+        except Exception as exc:
+            flight.set_exception(exc)
+            flight.exception()  # retrieved: a failure nobody else awaited is not "never retrieved"
+            raise
+        except BaseException:
+            flight.cancel()
+            raise
+        else:
+            flight.set_result(tile)
+            return tile, True
+        finally:
+            del self._flights[key]
 
     def clear(self) -> None:
         """Forget every tile (memory and disk)."""

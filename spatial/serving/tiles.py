@@ -33,7 +33,8 @@ True
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
@@ -45,7 +46,7 @@ from spatial.db.engine import driver_connection
 from spatial.serving.cql import Filter
 from spatial.errors import NotFound
 from spatial.serving.features import chosen_extras, extra_properties_sql, parse_properties, properties_sql
-from spatial.serving.generation import GENERATION_SQL, data_generation, remembered_generation
+from spatial.serving.generation import GENERATION_SQL, data_generation, remember_generation, remembered_generation
 from spatial.models.generalised import GENERALISED_MAX_ZOOM
 from spatial.serving.tile_cache import CachedTile, tile_cache
 
@@ -296,19 +297,63 @@ class _Behind(Exception):
         self.body, self.generation = body, generation
 
 
-def peek_vector_tile(collection_id: str, z: int, y: int, x: int, properties: str | None) -> CachedTile | None:
-    """The cached tile when everything needed is in memory (no database access), else ``None``.
+@dataclass(frozen=True)
+class RememberedTile:
+    """A request for an unfiltered vector tile, resolved from memory alone: the collection of
+    the remembered generation's catalogue, the properties the tile carries and its cache key."""
 
-    A hit costs no database round trip and no thread: it needs the generation read
-    within ``PISHRAFT_TILE_CACHE_CHECK_S`` and that generation's catalogue. Raises
-    :class:`NotFound` / :class:`InvalidParameter` for a tile outside the matrix or unknown properties.
-    """
+    collection: Collection
+    z: int
+    y: int
+    x: int
+    properties: tuple[Property, ...] | None
+    key: tuple[Any, ...]
+
+
+def remembered_tile(collection_id: str, z: int, y: int, x: int, properties: str | None) -> RememberedTile | None:
+    """The tile asked for, when everything needed to find or render it is in memory (the
+    generation read within ``PISHRAFT_TILE_CACHE_CHECK_S`` and that generation's catalogue), else
+    ``None``. Raises :class:`NotFound` / :class:`InvalidParameter` for a tile outside the matrix
+    or unknown properties."""
     generation = remembered_generation()
     collection = None if generation is None else remembered_collection(collection_id, generation)
     if generation is None or collection is None or not collection.is_vector:
         return None
     check_tile(TILE_MATRIX_SET, z, y, x)
-    return tile_cache().get(mvt_key(generation, collection, z, y, x, parse_properties(collection, properties)))
+    chosen = parse_properties(collection, properties)
+    return RememberedTile(collection, z, y, x, collection.tile_properties(z) if chosen is None else chosen,
+                          mvt_key(generation, collection, z, y, x, chosen))
+
+
+def peek_vector_tile(collection_id: str, z: int, y: int, x: int, properties: str | None) -> CachedTile | None:
+    """The cached tile when everything needed is in memory (no database access), else ``None``.
+
+    A hit costs no database round trip and no thread (see :func:`remembered_tile`). Raises
+    :class:`NotFound` / :class:`InvalidParameter` for a tile outside the matrix or unknown properties.
+    """
+    asked = remembered_tile(collection_id, z, y, x, properties)
+    return None if asked is None else tile_cache().get(asked.key)
+
+
+#: Runs a statement with its parameters (binary results) and returns its one row.
+FetchOne = Callable[[str, dict[str, Any]], Awaitable[tuple[Any, ...] | None]]
+
+
+async def cached_vector_tile_on_loop(asked: RememberedTile, fetch_one: FetchOne) -> tuple[CachedTile, bool]:
+    """The tile from the cache, or rendered with ``fetch_one`` on the event loop and stored;
+    and whether it was rendered. Concurrent asks for one tile render once.
+
+    ``fetch_one`` must read the primary: the generation the statement saw is remembered as read
+    just now (so a busy server's renders keep it fresh), which a lagging replica's would not be.
+    """
+    statement = _tile_statement(asked.collection, asked.z, asked.properties)
+
+    async def render() -> bytes:
+        body, seen = _tile_row(await fetch_one(statement, tile_parameters(asked.z, asked.y, asked.x)))
+        remember_generation(seen)
+        return body
+
+    return await tile_cache().get_or_render_async(asked.key, render)
 
 
 def bounds_4326(collection: Collection) -> list[float]:

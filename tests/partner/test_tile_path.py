@@ -126,8 +126,9 @@ def test_a_miss_renders_and_the_next_request_is_a_hit(anonymous: TestClient, wel
         assert again.headers[header] == first.headers[header], header
 
 
-def test_a_hit_takes_no_database_connection(anonymous: TestClient, wells: str) -> None:
-    anonymous.get(TILE)  # rendered or found, and the generation remembered
+@contextmanager
+def _pool_checkouts() -> Iterator[list[object]]:
+    """The checkouts of the app's connection pool during the block."""
     checkouts: list[object] = []
 
     def checked_out(*_: object) -> None:
@@ -135,12 +136,63 @@ def test_a_hit_takes_no_database_connection(anonymous: TestClient, wells: str) -
 
     event.listen(get_engine().pool, "checkout", checked_out)
     try:
-        hit = anonymous.get(TILE)
+        yield checkouts
     finally:
         event.remove(get_engine().pool, "checkout", checked_out)
+
+
+def test_a_hit_takes_no_database_connection(anonymous: TestClient, wells: str) -> None:
+    anonymous.get(TILE)  # rendered or found, and the generation remembered
+    with _pool_checkouts() as checkouts:
+        hit = anonymous.get(TILE)
     assert hit.headers["server-timing"] == "tile;desc=hit"
     # The key check's session connects only when a credential has to be looked up.
     assert checkouts == []
+
+
+# --- in front of the framework ----------------------------------------------------------------
+
+
+def test_a_render_in_front_of_the_framework_takes_no_pooled_connection(anonymous: TestClient, wells: str) -> None:
+    anonymous.get(TILE)  # the generation and catalogue in memory
+    tile_cache().clear()
+    with _pool_checkouts() as checkouts:
+        rendered = anonymous.get(TILE)
+    assert rendered.status_code == 200 and rendered.headers["server-timing"].startswith("tile;desc=render")
+    assert rendered.headers["pishraft-read-from"] == "primary"
+    # Rendered on the event loop over the tile path's own connection, not in a thread with a pooled session.
+    assert checkouts == []
+
+
+def test_a_filtered_tile_is_rendered_by_the_route(anonymous: TestClient, wells: str) -> None:
+    anonymous.get(TILE)
+    with _pool_checkouts() as checkouts:
+        filtered = anonymous.get(TILE, params={"filter": "depth_m > 0"})
+    assert filtered.status_code == 200 and filtered.content and checkouts
+
+
+def test_a_partner_key_once_remembered_is_answered_in_front_alike(anonymous: TestClient, wells: str,
+                                                                 leaves_no_rows: None) -> None:
+    with session_scope() as session:
+        key = accounts.create_key(session, "tile-path-test", ["wells"], 100.0)
+    with _pool_checkouts() as looked_up:
+        first = anonymous.get(TILE, headers={"X-API-Key": key})
+    with _pool_checkouts() as remembered:
+        again = anonymous.get(TILE, headers={"X-API-Key": key})
+    assert looked_up and remembered == []  # the key was read once, then settled from memory
+    assert first.status_code == again.status_code == 200 and again.content == first.content
+    for header in ("etag", "cache-control", "content-type", "vary", *SECURITY):
+        assert again.headers[header] == first.headers[header], header
+    assert again.headers["cache-control"].startswith("private")
+
+
+def test_a_remembered_key_is_still_refused_a_collection_it_does_not_cover(anonymous: TestClient, wells: str,
+                                                                         leaves_no_rows: None) -> None:
+    with session_scope() as session:
+        key = accounts.create_key(session, "tile-path-scope-test", ["provinces"], 100.0)
+    for _ in range(2):  # looked up, then remembered
+        refused = anonymous.get(TILE, headers={"X-API-Key": key})
+        assert refused.status_code == 403 and refused.json()["error"]["field"] == "collectionId"
 
 
 def test_a_matching_etag_gets_304(anonymous: TestClient, wells: str) -> None:
