@@ -100,6 +100,8 @@ def create_app() -> FastAPI:
         version="0.1.0",
         description="Spatial planning service for regional development offices.",
         lifespan=lifespan,
+        # Pishraft exports no OpenTelemetry; left on, FastAPI asks the global providers on every request.
+        telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     errors.install(app)
     app.add_middleware(VectorTilePath)  # innermost: every middleware installed next applies to its answers

@@ -352,14 +352,18 @@ def main() -> None:
     # there), as ``pishraft serve`` runs Pishraft. Cold: the tile cache holds nothing
     # (PISHRAFT_TILE_CACHE_MB=0), every request renders. Warm: the default cache, filled
     # by a warm-up round over the same tiles; nginx in front of it with its own cache.
+    # The servers' warmers are off: after a start they compute every unit page and draft input
+    # of the 50,000 neighbourhoods, minutes of CPU that would weigh on every contender's figures
+    # (tiles never wait for them; a server that has been up for a while has finished).
+    pishraft_env = {"DATABASE_URL": url, "PISHRAFT_WARM_CHECK_S": "0"}
     servers = {
         "tipg": ([str(python), "-m", "api.workers", "tipg.main:app"], tipg_env, "/collections", tipg_path),
         "bare ASGI": ([sys.executable, "-m", "api.workers", "bench._bare_tiles:app"], {"DATABASE_URL": url}, "/",
                       pishraft_path),
         "Pishraft cold": ([sys.executable, "-m", "api.workers", "api.app:create_app", "--factory"],
-                          {"DATABASE_URL": url, "PISHRAFT_TILE_CACHE_MB": "0"}, "/health", pishraft_path),
+                          {**pishraft_env, "PISHRAFT_TILE_CACHE_MB": "0"}, "/health", pishraft_path),
         "Pishraft warm": ([sys.executable, "-m", "api.workers", "api.app:create_app", "--factory"],
-                          {"DATABASE_URL": url, "PISHRAFT_TILE_CACHE_MB": "256"}, "/health", pishraft_path),
+                          {**pishraft_env, "PISHRAFT_TILE_CACHE_MB": "256"}, "/health", pishraft_path),
     }
     bases: dict[str, str] = {}
     with ExitStack() as stack:
