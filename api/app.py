@@ -11,7 +11,6 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from api import errors, middleware, pages, recovery
-from api.tile_path import VectorTilePath
 from api.routers import (
     accounts, analytics, audit, contests, cores, corrections, fairness, health, layers, maps, monitor, ogc_features, people,
     roadmaps, tiles, units,
@@ -69,7 +68,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     """Check the schema and clear leftovers of interrupted work before serving; while serving,
     compute what unit pages, drafts and suggestions read of a whole level after each data change
     (:class:`Warmer`), and rebuild the tiles and map coverage that change made stale (:func:`refresh_stale`).
-    The vector-tile path's connections (:class:`VectorTilePath`) live as long as the server."""
+    The vector-tile path's connections (:class:`api.tile_path.VectorTilePath`) live as long as the server."""
     await anyio.to_thread.run_sync(check_schema_at_start)
     await anyio.to_thread.run_sync(clear_leftovers_at_start)
     settings = get_settings()
@@ -104,7 +103,6 @@ def create_app() -> FastAPI:
         telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     errors.install(app)
-    app.add_middleware(VectorTilePath)  # innermost: every middleware installed next applies to its answers
     middleware.install(app)
     for router in (*ROUTERS, *pages.ROUTERS):
         app.include_router(router)

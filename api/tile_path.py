@@ -2,8 +2,9 @@
 
 Partners' maps ask for tiles by the hundred; the framework's route matching, dependency
 solving and parameter validation cost more than finding a tile in memory or rendering a
-small one. :class:`VectorTilePath` sits inside the middleware (so CORS, security headers,
-the concurrency limit and read routing apply as to every request) and answers a plain
+small one. :class:`VectorTilePath` sits inside the middleware that shapes every answer (HEAD,
+security headers, CORS, the concurrency limit) and outside what a plain read needs not (the
+audit of writes, body limits, read-replica routing), and answers a plain
 ``GET /collections/{id}/tiles/WebMercatorQuad/{z}/{y}/{x}`` itself when memory settles
 everything but the tile's bytes:
 
@@ -11,7 +12,8 @@ everything but the tile's bytes:
 - the collection and properties: the remembered generation's catalogue
   (:func:`spatial.serving.tiles.remembered_tile`);
 - the tile: from the tile cache, or rendered on the event loop over a connection of
-  :mod:`spatial.db.loop_reads`, holding a place under the concurrency limit while it renders.
+  :mod:`spatial.db.loop_reads` to the primary, holding a place under the concurrency limit
+  while it renders (and saying ``Pishraft-Read-From: primary``, as the route would).
 
 Everything else — a CQL2 filter, a bearer token or session cookie, a key or catalogue not in
 memory, a tile outside the matrix, unknown properties, read replicas, a database that does not
@@ -29,13 +31,13 @@ from typing import Any
 
 import psycopg
 from starlette.requests import Request
-from starlette.responses import Response
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.responses import JSONResponse
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.auth import known_principal
 from api.errors import domain_error_response
-from api.middleware import database_place
-from api.ogc import MVT, conditional
+from api.middleware import READ_FROM_HEADER, database_place
+from api.ogc import MVT, conditional_status
 from spatial.db import routing
 from spatial.db.loop_reads import LoopConnections
 from spatial.errors import Busy, PishraftError
@@ -46,6 +48,8 @@ TILE_PATH = re.compile(r"/collections/(?P<collection>[^/]{1,100})/tiles/(?P<tms>
                        r"/(?P<z>\d{1,2})/(?P<y>\d{1,8})/(?P<x>\d{1,8})")
 #: A filtered tile is cached under its filter, which the route parses.
 FILTER_PARAMS = ("filter", "filter-lang", "filter-crs")
+_MVT = MVT.encode()
+_READ_FROM_PRIMARY = (READ_FROM_HEADER.lower().encode(), routing.PRIMARY.encode())
 
 
 class VectorTilePath:
@@ -56,13 +60,14 @@ class VectorTilePath:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         match = TILE_PATH.fullmatch(scope["path"]) if scope["type"] == "http" and scope["method"] == "GET" else None
-        response = None if match is None else await self._answer(scope, match)
-        if response is None:
+        answer = None if match is None else await self._answer(scope, match)
+        if answer is None:
             return await self.app(scope, receive, send)
-        await response(scope, receive, send)
+        for message in answer:
+            await send(message)
 
-    async def _answer(self, scope: Scope, match: re.Match[str]) -> Response | None:
-        """The answer, or ``None`` when the route must give it."""
+    async def _answer(self, scope: Scope, match: re.Match[str]) -> list[Message] | None:
+        """The answer's ASGI messages, or ``None`` when the route must give it."""
         if match["tms"] != tiles.TILE_MATRIX_SET:
             return None
         request = Request(scope)
@@ -88,20 +93,30 @@ class VectorTilePath:
             try:
                 tile, rendered = await tiles.cached_vector_tile_on_loop(asked, partial(_fetch_one, scope, reads))
             except Busy as busy:
-                return domain_error_response(request, busy)
+                return _messages(domain_error_response(request, busy))
             except psycopg.Error:  # the route answers, 503 if the database is down
                 return None
-            state = routing.current()
-            if state is not None:
-                state.served_by = routing.PRIMARY
-        response = conditional(request, tile.body, MVT, principal, etag=tile.etag, empty_status=204)
-        response.headers["Server-Timing"] = (f"tile;desc=render;dur={(time.perf_counter() - started) * 1000:.1f}"
-                                             if rendered else "tile;desc=hit")
-        return response
+        # The headers of api.ogc.conditional, sent without building a response object.
+        status, headers = conditional_status(request.headers.get("if-none-match"), tile.body, principal,
+                                             etag=tile.etag, empty_status=204)
+        raw = [(name.lower().encode(), value.encode()) for name, value in headers.items()]
+        raw.append((b"server-timing", f"tile;desc=render;dur={(time.perf_counter() - started) * 1000:.1f}".encode()
+                    if rendered else b"tile;desc=hit"))
+        if rendered:
+            raw.append(_READ_FROM_PRIMARY)
+        body = tile.body if status == 200 else b""
+        if status == 200:
+            raw += [(b"content-length", str(len(body)).encode()), (b"content-type", _MVT)]
+        return [{"type": "http.response.start", "status": status, "headers": raw},
+                {"type": "http.response.body", "body": body}]
+
+
+def _messages(response: JSONResponse) -> list[Message]:
+    return [{"type": "http.response.start", "status": response.status_code, "headers": response.raw_headers},
+            {"type": "http.response.body", "body": response.body}]
 
 
 async def _fetch_one(scope: Scope, reads: LoopConnections, statement: str,
                      params: dict[str, Any]) -> tuple[Any, ...] | None:
-    async with database_place(scope), reads.connection() as connection:
-        cursor = await connection.execute(statement, params, binary=tiles.BINARY_RESULTS)
-        return await cursor.fetchone()
+    async with database_place(scope):
+        return await reads.fetch_one(statement, params, binary=tiles.BINARY_RESULTS)

@@ -17,15 +17,13 @@ are spread by :mod:`spatial.db.routing`, whose checks are synchronous.
 Examples
 --------
 >>> reads = LoopConnections("host=127.0.0.1 dbname=pishraft", {}, keep=4)   # doctest: +SKIP
->>> async with reads.connection() as connection:                           # doctest: +SKIP
-...     await connection.execute("SELECT 1")
+>>> await reads.fetch_one("SELECT 1", {})                                    # doctest: +SKIP
+(1,)
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from typing import Any
 
 from psycopg import AsyncConnection
@@ -43,17 +41,18 @@ class LoopConnections:
         self._idle: list[AsyncConnection[Any]] = []
         self._loop: asyncio.AbstractEventLoop | None = None
 
-    @asynccontextmanager
-    async def connection(self) -> AsyncIterator[AsyncConnection[Any]]:
-        """An idle connection, or a new one (raises :class:`psycopg.OperationalError` when the
-        server does not answer); kept for reuse afterwards unless it broke."""
+    async def fetch_one(self, statement: str, params: dict[str, Any], *, binary: bool = False) -> tuple[Any, ...] | None:
+        """The first row of ``statement`` run with ``params`` on an idle connection, or a new one
+        (raises :class:`psycopg.OperationalError` when the server does not answer); the connection
+        is kept for reuse afterwards unless it broke."""
         loop = asyncio.get_running_loop()
         if loop is not self._loop:  # connections wait on the loop they were made on
             self._idle, self._loop = [], loop
         connection = self._idle.pop() if self._idle else await AsyncConnection.connect(
             self.conninfo, autocommit=True, **self.kwargs)
         try:
-            yield connection
+            cursor = await connection.execute(statement, params, binary=binary)
+            return await cursor.fetchone()
         finally:
             if (len(self._idle) < self.keep and not connection.closed
                     and connection.info.transaction_status == TransactionStatus.IDLE):
