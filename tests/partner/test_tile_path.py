@@ -1,11 +1,11 @@
-"""Vector tiles have one path: the route, served by plain uvicorn.
+"""Vector tiles: the path in front of the framework and the route behind it, under plain uvicorn.
 
-A hit is answered from memory on the event loop, a miss renders in a worker thread; both
-go through the same middleware as every other request (CORS, security headers, the
-concurrency limit, under which only a render waits for a place) and say which they were
-in ``Server-Timing``. The live tests run the
-real app under uvicorn on a loopback port; a render is held in PostgreSQL by a table lock,
-so that a test can act while it is in flight.
+A plain tile request that memory settles is answered by ``api.tile_path`` (a hit from memory,
+a miss rendered on the event loop); the rest by the route (a hit on the event loop, a miss in a
+worker thread). All go through the middleware that shapes every answer (CORS, security headers,
+the concurrency limit, under which only a render waits for a place) and say which they were in
+``Server-Timing``. The live tests run the real app under uvicorn on a loopback port; a render is
+held in PostgreSQL by a table lock, so that a test can act while it is in flight.
 """
 
 from __future__ import annotations
