@@ -22,7 +22,8 @@ What it does, in one run:
      directly over a pool of psycopg connections, fetched as the server fetches it
      (binary), no HTTP, round and round the list;
    - tipg (it has no server-side cache);
-   - Pishraft cold: started with ``PISHRAFT_TILE_CACHE_MB=0``, so every request renders;
+   - Pishraft cold: started with ``PISHRAFT_TILE_CACHE_MB=0``, so every request renders (on the
+     event loop, by the tile path in front of the framework, ``api.tile_path``);
    - Pishraft warm: default cache, after a warm-up round that fills every worker's cache;
    - nginx: Debian's nginx with the production cache rules (``docker/nginx.conf``, run by
      :mod:`bench._nginx` from a temporary directory on a free port) in front of Pishraft
@@ -399,7 +400,9 @@ def main() -> None:
 #: What differs between the two sides of each ratio, beside the figures.
 RATIOS = (
     ("cold/tipg", "Pishraft cold", "tipg", "both render every tile; {sizes}"),
-    ("cold/bare", "Pishraft cold", "bare ASGI", "same statement, same bytes; Pishraft adds routing, keys, ETag"),
+    ("cold/bare", "Pishraft cold", "bare ASGI",
+     ("same statement, same bytes; Pishraft adds the caller and catalogue checks, the cache, ETag, CORS, "
+      "security headers and the concurrency limit (10 headers to 2)")),
     ("cold/floor", "Pishraft cold", "SQL floor", "same statement, same bytes; Pishraft adds HTTP and all the above"),
     ("warm/floor", "Pishraft warm", "SQL floor", "a hit in the worker's memory against a render; same bytes"),
     ("warm/bare", "Pishraft warm", "bare ASGI", "a hit in the worker's memory against the bare server's render"),

@@ -47,7 +47,8 @@ class LoopConnections:
         is kept for reuse afterwards unless it broke."""
         loop = asyncio.get_running_loop()
         if loop is not self._loop:  # connections wait on the loop they were made on
-            self._idle, self._loop = [], loop
+            self._loop = loop
+            await self.close()
         connection = self._idle.pop() if self._idle else await AsyncConnection.connect(
             self.conninfo, autocommit=True, **self.kwargs)
         try:
@@ -61,7 +62,7 @@ class LoopConnections:
                 await connection.close()
 
     async def close(self) -> None:
-        """Close the idle connections (at the server's shutdown)."""
+        """Close the idle connections (at the server's shutdown, or once used from another event loop)."""
         idle, self._idle = self._idle, []
         for connection in idle:
             await connection.close()
