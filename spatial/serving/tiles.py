@@ -171,7 +171,8 @@ def tile_sql(collection: Collection, z: int, properties: Sequence[Property] | No
         rows = sql.SQL("SELECT * FROM f WHERE f.geom IS NOT NULL")
     columns = sql.SQL(", ").join([sql.Identifier("fid"), sql.Identifier("geom"), *encoded])
     tile = sql.SQL(
-        "(SELECT ST_AsMVT(t, {layer}, {extent}, 'geom', 'fid') AS mvt FROM (SELECT {columns} FROM r) t)"
+        # Features in id order: the same tile has the same bytes (and ETag) whichever plan, path or worker drew it.
+        "(SELECT ST_AsMVT(t, {layer}, {extent}, 'geom', 'fid' ORDER BY t.fid) AS mvt FROM (SELECT {columns} FROM r) t)"
     ).format(layer=sql.Literal(collection.id), extent=sql.Literal(EXTENT), columns=columns)
     return sql.SQL(
         "WITH {bounds}f AS MATERIALIZED ({features}), r AS {kept} ({rows}) "

@@ -164,6 +164,19 @@ def test_a_render_in_front_of_the_framework_takes_no_pooled_connection(anonymous
     assert checkouts == []
 
 
+def test_the_tile_path_and_the_route_draw_the_same_bytes(anonymous: TestClient, client: TestClient,
+                                                        wells: str) -> None:
+    anonymous.get(TILE)
+    drawn = []
+    for caller in (anonymous, client, anonymous, client):  # in front; the route (a signed-in user); again
+        tile_cache().clear()
+        response = caller.get(TILE)
+        assert response.headers["server-timing"].startswith("tile;desc=render")
+        drawn.append((response.content, response.headers["etag"]))
+    # Features go out in id order: one tile, one ETag, whichever path, plan or worker drew it.
+    assert len(set(drawn)) == 1
+
+
 def test_a_filtered_tile_is_rendered_by_the_route(anonymous: TestClient, wells: str) -> None:
     anonymous.get(TILE)
     with _pool_checkouts() as checkouts:
