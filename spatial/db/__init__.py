@@ -1,6 +1,7 @@
 """The database: the one way to reach it, and everything that sets it up.
 
-:mod:`~spatial.db.engine` (engine and sessions, ``session_scope``),
+:mod:`~spatial.db.engine` (engine and sessions, ``session_scope``), :mod:`~spatial.db.loop_reads`
+(a few autocommit connections for reads awaited on the server's event loop: vector tiles),
 :mod:`~spatial.db.routing` (which server a session goes to: replicas for reads, the
 primary for writes, read-your-writes), :mod:`~spatial.db.replication` (WAL positions and
 replay lag as PostgreSQL reports them), :mod:`~spatial.db.embedded` (the private
