@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from api import errors, middleware, pages, recovery
+from api.tile_path import VectorTilePath
 from api.routers import (
     accounts, analytics, audit, contests, cores, corrections, fairness, health, layers, maps, monitor, ogc_features, people,
     roadmaps, tiles, units,
@@ -103,7 +104,7 @@ def create_app() -> FastAPI:
         telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     errors.install(app)
-    middleware.install(app)
+    middleware.install(app, reads_in_front=VectorTilePath)
     for router in (*ROUTERS, *pages.ROUTERS):
         app.include_router(router)
     # The workspace pages' CSS and JavaScript (mounted before /static, which would shadow it).

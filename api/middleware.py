@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import logging
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -334,26 +334,24 @@ class ReadYourWrites:
 CORS_READ_HEADERS = ["X-API-Key", "Accept", "Accept-Language", "If-None-Match", "Content-Type", READ_AFTER_HEADER]
 
 
-def install(app: FastAPI) -> None:
+def install(app: FastAPI, reads_in_front: Callable[[ASGIApp], ASGIApp] | None = None) -> None:
     """Add the middleware, outermost first: HEAD as GET, security headers, CORS,
-    concurrency limit, the vector-tile path (:mod:`api.tile_path`), audit, body limit,
-    read-your-writes routing.
+    concurrency limit, ``reads_in_front`` (a middleware that answers some reads itself:
+    the vector-tile path of :mod:`api.tile_path`), audit, body limit, read-your-writes routing.
 
     CORS: ``PISHRAFT_CORS_ORIGINS`` admits those origins to everything (signed-in writes
     included). Without it, when anonymous reading is on, any origin may read (GET, HEAD)
     without credentials, so a partner's MapLibre page can load tiles and features out of
     the box; the preflight admits ``X-API-Key``.
     """
-    from api.tile_path import VectorTilePath  # it takes its render's place with database_place, above
-
     settings = get_settings()
     # Innermost: the audit entry, written after the answer, is the primary's business alone.
     app.add_middleware(ReadYourWrites)
     app.add_middleware(BodyLimit, upload_bytes=settings.max_upload_mb * 1024 * 1024,
                        small_bytes=settings.max_json_kb * 1024)
     app.add_middleware(AuditLog)
-    # Plain vector tiles are answered here, under the limit, past what a read needs not.
-    app.add_middleware(VectorTilePath)
+    if reads_in_front is not None:  # under the limit, past what a plain read needs not
+        app.add_middleware(reads_in_front)
     # Never more at once than the pool's pool_size connections plus as many again in overflow.
     app.add_middleware(ConcurrencyLimit, limit=min(settings.max_concurrent_requests, 2 * settings.pool_size),
                        wait_s=max(30.0, settings.pool_timeout_s))
