@@ -4,20 +4,26 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime as Datetime
 from datetime import UTC
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse
 
 from api.auth import Principal, require
 from api.deps import DbSession
 from api.ogc import (GEOJSON, HTML, JSON, MVT, OPENAPI, OgcRoute, base_url, conditional, html_document,
                      html_response, json_response, key_param, link, negotiate, prefers_plain_json, with_query)
+from spatial.db.engine import read_session
+from spatial.db.generation import read_data_state
 from spatial.serving import cql, features
-from spatial.serving.collections import Collection, catalogue, get_collection
-from spatial.serving.tile_cache import strong_etag
+from spatial.serving.collections import Collection, catalogue, get_collection, remembered_collection
+from spatial.serving.generation import remember_generation
+from spatial.serving.item_pages import EncodedPage, page_cache
 from spatial.serving.tiles import TILE_MATRIX_SET
 
 router = APIRouter(tags=["OGC API – Features"], route_class=OgcRoute)
@@ -148,11 +154,12 @@ def collection(request: Request, collectionId: CollectionId, session: DbSession,
     return _respond(request, _, f, found.title, collection_document(base_url(request), found, _))
 
 
-def _page_links(request: Request, url: str, page: features.FeaturePage, query: features.FeatureQuery) -> list:
+def _page_links(params: Mapping[str, str], url: str, page: features.FeaturePage,
+                query: features.FeatureQuery) -> list:
     """self, alternate, and next/prev: ``next`` carries a keyset cursor (the page's last
     feature), so that following it costs the same at any depth; with ``sortby`` it pages
-    by offset."""
-    params = {k: v for k, v in request.query_params.items() if k not in ("f", "offset", "cursor", "limit")}
+    by offset. ``params`` are the request's query parameters, carried on (the key among them)."""
+    params = {k: v for k, v in params.items() if k not in ("f", "offset", "cursor", "limit")}
     skipped = query.offset
     here = {**params, "limit": query.limit, "offset": skipped or None, "cursor": query.after}
     links = [link(with_query(url, here), "self", GEOJSON, "This page"),
@@ -198,30 +205,85 @@ def queryables(request: Request, collectionId: CollectionId, session: DbSession,
     return json_response(request, document, _, SCHEMA_JSON, negotiated=True)
 
 
-def feature_query(request: Request, found: Collection, *, limit: int, offset: int, cursor: str | None,
-                  bbox: str | None, datetime: str | None, properties: str | None, sortby: str | None,
-                  filter_: str | None, filter_lang: str | None, filter_crs: str | None) -> features.FeatureQuery:
+@dataclass(frozen=True)
+class ItemsAsked:
+    """What a request asked of ``/items``, as plain values a worker thread can read."""
+
+    collection_id: str
+    params: Mapping[str, str]
+    #: The query string as sent: with the collection, the data state and the base URL, it names a page.
+    query_string: str
+    base: str
+    html: bool
+    limit: int
+    offset: int
+    cursor: str | None
+    bbox: str | None
+    datetime: str | None
+    properties: str | None
+    sortby: str | None
+    filter_: str | None
+    filter_lang: str | None
+    filter_crs: str | None
+
+
+def feature_query(found: Collection, asked: ItemsAsked) -> features.FeatureQuery:
     """What ``/items`` was asked, parsed and checked (400 with the parameter named otherwise)."""
-    after = features.parse_cursor(cursor)
-    order = features.parse_sortby(found, sortby)
+    after = features.parse_cursor(asked.cursor)
+    order = features.parse_sortby(found, asked.sortby)
     if order:
         after = None  # a sorted list pages by offset
     return features.FeatureQuery(
-        limit=min(limit, features.MAX_LIMIT), offset=offset,
-        bbox=features.parse_bbox(bbox), interval=features.parse_datetime(datetime),
-        filters=features.parse_filters(found, request.query_params),
-        properties=features.parse_properties(found, properties),
+        limit=min(asked.limit, features.MAX_LIMIT), offset=asked.offset,
+        bbox=features.parse_bbox(asked.bbox), interval=features.parse_datetime(asked.datetime),
+        filters=features.parse_filters(found, asked.params),
+        properties=features.parse_properties(found, asked.properties),
         after=after, sortby=order,
-        cql=cql.parse_filter(found, filter_, filter_lang, filter_crs),
+        cql=cql.parse_filter(found, asked.filter_, asked.filter_lang, asked.filter_crs),
     )
+
+
+def _read_items(asked: ItemsAsked) -> EncodedPage | str:
+    """The page ``asked`` for: its encoded GeoJSON document (kept until published data
+    changes, see :mod:`spatial.serving.item_pages`), or its HTML view.
+
+    All of it in one worker thread and one autocommit read: the data state (one row, which
+    also names the catalogue in memory), then, unless the page is kept, the page with its
+    count (one statement). Under load every hop back to the event loop waits behind every
+    request queued there, so a request makes one.
+    """
+    with read_session() as session:
+        state = read_data_state(session)
+        remember_generation(state[0])
+        found = remembered_collection(asked.collection_id, state[0]) or get_collection(session, asked.collection_id)
+
+        def read() -> tuple[dict[str, Any], features.FeaturePage]:
+            query = feature_query(found, asked)
+            page = features.items(session, found, query)
+            url = f"{asked.base}/collections/{found.id}/items"
+            return {"type": "FeatureCollection", "numberMatched": page.number_matched,
+                    "numberReturned": page.number_returned,
+                    "links": _page_links(asked.params, url, page, query)}, page
+
+        if asked.html:
+            head, page = read()
+            document = {**head, "features": json.loads(f"[{page.features_json}]"), "description": found.description}
+            return html_document(found.title, document)
+
+        def encode() -> EncodedPage:
+            head, page = read()
+            # The features array is PostGIS's text; only the envelope is serialised here.
+            envelope = json.dumps(head, ensure_ascii=False, separators=(",", ":"))[:-1]
+            return EncodedPage.of(envelope.encode(), f',"features":[{page.features_json}]}}'.encode())
+
+        return page_cache().get_at(state, (found.id, found.version, asked.base, asked.query_string), encode)
 
 
 @router.get("/collections/{collectionId}/items", summary="Features of a collection (GeoJSON)",
             response_class=Response, responses={200: {"content": {GEOJSON: {}, HTML: {}}}})
-def items(
+async def items(
     request: Request,
     collectionId: CollectionId,
-    session: DbSession,
     f: Format = None,
     limit: Annotated[int, Query(ge=1, description=f"Features per page (default {features.DEFAULT_LIMIT}; "
                                                   f"above {features.MAX_LIMIT} answered with {features.MAX_LIMIT})",
@@ -244,29 +306,19 @@ def items(
     _: Principal = Depends(require("read", collection_param="collectionId")),
 ) -> Response:
     """Features matching the filters, ordered by ``sortby`` then id; other query parameters filter
-    properties by equality."""
-    found = get_collection(session, collectionId)
-    query = feature_query(request, found, limit=limit, offset=offset, cursor=cursor, bbox=bbox, datetime=datetime,
-                          properties=properties, sortby=sortby, filter_=filter_, filter_lang=filter_lang,
-                          filter_crs=filter_crs)
-    page = features.items(session, found, query)
-    url = f"{base_url(request)}/collections/{found.id}/items"
-    head = {"type": "FeatureCollection", "numberMatched": page.number_matched,
-            "numberReturned": page.number_returned, "links": _page_links(request, url, page, query)}
+    properties by equality. The page is read and encoded in one worker thread (:func:`_read_items`)."""
+    asked = ItemsAsked(collection_id=collectionId, params=request.query_params, query_string=request.url.query,
+                       base=base_url(request), html=negotiate(request, f) == "html", limit=limit, offset=offset,
+                       cursor=cursor, bbox=bbox, datetime=datetime, properties=properties, sortby=sortby,
+                       filter_=filter_, filter_lang=filter_lang, filter_crs=filter_crs)
+    page = await run_in_threadpool(_read_items, asked)
+    if isinstance(page, str):
+        return conditional(request, page.encode(), "text/html; charset=utf-8", _, negotiated=True)
     stamp = Datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
-    if negotiate(request, f) == "html":
-        document = {**head, "features": json.loads(f"[{page.features_json}]"), "description": found.description}
-        return conditional(request, html_document(found.title, document).encode(), "text/html; charset=utf-8", _,
-                           negotiated=True)
-    # The features array is PostGIS's text; only the envelope is serialised here.
-    envelope = json.dumps(head, ensure_ascii=False, separators=(",", ":"))[:-1]
-    features_part = f',"features":[{page.features_json}]}}'
+    media_type = JSON if prefers_plain_json(request) else GEOJSON
     # The ETag is of the content, not of the moment it was sent: a 304 then says "what you
     # hold is still what this page says", whatever its timeStamp.
-    etag = strong_etag(f"{envelope}{features_part}".encode())
-    body = f'{envelope},"timeStamp":"{stamp}"{features_part}'
-    media_type = JSON if prefers_plain_json(request) else GEOJSON
-    return conditional(request, body.encode(), media_type, _, etag=etag, negotiated=True)
+    return conditional(request, page.stamped(stamp), media_type, _, etag=page.etag, negotiated=True)
 
 
 @router.get("/collections/{collectionId}/items/{featureId}", summary="One feature (GeoJSON)",
