@@ -97,6 +97,11 @@ class GenerationCache(Generic[V]):
                     self._computing.pop(full_key, None)
         return value
 
+    def peek(self, state: DataState, key: Hashable) -> V | None:
+        """The value under ``key`` at ``state`` if it is kept, computing nothing (and touching no database)."""
+        with self._lock:
+            return self._hit((state, key))
+
     def _store(self, full_key: tuple[DataState, Hashable], value: V) -> None:
         # Called with the lock held. Least recently used entries go first, until the entries
         # (or their weight) fit; a value heavier than the whole cache is not kept at all.

@@ -61,10 +61,3 @@ def page_cache() -> GenerationCache[EncodedPage]:
                 _shared = GenerationCache(size=get_settings().items_cache_mb * 1024 * 1024,
                                           weigh=lambda page: len(page.body) + 200)
     return _shared
-
-
-def forget_pages() -> None:
-    """Drop the cache, so that the next call sizes it anew from the settings (tests, benchmarks)."""
-    global _shared
-    with _shared_lock:
-        _shared = None
