@@ -76,61 +76,91 @@ def forget_generation() -> None:
 
 
 class _LoopStateReader:
-    """Reads the data state on the event loop, over one autocommit connection to the primary.
+    """Reads the data state on the event loop, over a few autocommit connections to the primary.
 
     Every caller gets a state read *after* it asked, so that a change committed before a
-    request arrived is always seen; yet callers share reads: those that ask while a read is
-    under way share the next one, so there is at most one read in flight whatever the load
-    (a read per event-loop turn, not per request), and none waits in a worker thread.
+    request arrived is always seen; yet callers share reads: all who ask before a read is
+    sent share it, so there is about one read per turn of the event loop whatever the load,
+    and none waits in a worker thread. Reads overlap (up to :attr:`CONNECTIONS`), so that a
+    caller who comes while one is under way does not wait for it to end before its own starts.
     """
 
+    #: Reads in flight at once, each on a connection of its own (opened when first needed).
+    CONNECTIONS = 3
+
     def __init__(self) -> None:
-        self._connection: psycopg.AsyncConnection | None = None
-        self._next: asyncio.Future[DataState] | None = None
-        self._reading: asyncio.Task[None] | None = None
+        self._idle: asyncio.Queue[psycopg.AsyncConnection] = asyncio.Queue()
+        self._opened = 0
+        #: Callers who asked since the last read was sent; a read is on its way for them.
+        self._waiting: list[asyncio.Future[DataState]] = []
+        self._reads: set[asyncio.Task[None]] = set()
 
     async def read(self) -> DataState:
-        loop = asyncio.get_running_loop()
-        if self._next is None:
-            self._next = loop.create_future()
-        waiting = self._next
-        if self._reading is None:
-            self._reading = loop.create_task(self._read_for_waiting())
-        # One caller going away (a client that hung up) must not cancel the read the others share.
-        return await asyncio.shield(waiting)
+        answer: asyncio.Future[DataState] = asyncio.get_running_loop().create_future()
+        if not self._waiting:
+            read = asyncio.get_running_loop().create_task(self._read_for_waiting())
+            self._reads.add(read)  # held, so that the task is not collected while it runs
+            read.add_done_callback(self._reads.discard)
+        self._waiting.append(answer)
+        # Each caller waits on its own answer: one that goes away (a client that hung up) cancels
+        # only that, never the read the others share.
+        return await answer
 
     async def _read_for_waiting(self) -> None:
-        """Read for those waiting now; then again for any who came meanwhile, until none."""
+        """Send one read for everyone waiting when it is sent, and answer them all."""
+        waiting: list[asyncio.Future[DataState]] = []
+        connection: psycopg.AsyncConnection | None = None
         try:
-            while self._next is not None:
-                waiting, self._next = self._next, None
-                try:
-                    waiting.set_result(await self._query())
-                except Exception as exc:  # every caller of this read hears of the failure
-                    waiting.set_exception(exc)
-                    waiting.exception()  # heard: a read nobody waits for any more is not an unretrieved error
-        finally:
-            self._reading = None
-
-    async def _query(self) -> DataState:
-        try:
-            if self._connection is None or self._connection.closed:
-                settings = get_settings()
-                self._connection = await psycopg.AsyncConnection.connect(
-                    make_url(database_url()).set(drivername="postgresql").render_as_string(hide_password=False),
-                    autocommit=True, connect_timeout=settings.connect_timeout_s, application_name="pishraft",
-                    prepare_threshold=5 if settings.prepared_statements else None)
-            row = await (await self._connection.execute(DATA_STATE_SQL)).fetchone()
-        except psycopg.OperationalError as exc:
-            if self._connection is not None:
-                await self._connection.close()
-            self._connection = None
-            raise DatabaseUnavailable("The database is not reachable right now; try again shortly.") from exc
+            connection = await self._connection()
+            waiting, self._waiting = self._waiting, []
+            try:
+                row = await (await connection.execute(DATA_STATE_SQL)).fetchone()
+            except psycopg.OperationalError:
+                # A connection the server dropped while it sat idle (a restart): once more on a new one.
+                await self._discard(connection)
+                connection = None
+                connection = await self._connection()
+                row = await (await connection.execute(DATA_STATE_SQL)).fetchone()
+        except BaseException as exc:
+            if connection is not None:
+                await self._discard(connection)
+            if not waiting:
+                waiting, self._waiting = self._waiting, []
+            error = (DatabaseUnavailable("The database is not reachable right now; try again shortly.")
+                     if isinstance(exc, psycopg.OperationalError) else exc)
+            for answer in waiting:
+                if not answer.done():
+                    answer.set_exception(error)
+            if not isinstance(exc, Exception):
+                raise  # cancelled (the loop is closing): those waiting heard of it above
+            return
+        self._idle.put_nowait(connection)
         assert row is not None
         generation, database, cluster = row
         state = (int(generation) if generation is not None else 0, str(database), int(cluster))
         remember_generation(state[0])
-        return state
+        for answer in waiting:
+            if not answer.done():
+                answer.set_result(state)
+
+    async def _discard(self, connection: psycopg.AsyncConnection) -> None:
+        self._opened -= 1
+        await connection.close()
+
+    async def _connection(self) -> psycopg.AsyncConnection:
+        """An idle connection; a new one while fewer than :attr:`CONNECTIONS` are open."""
+        if self._idle.empty() and self._opened < self.CONNECTIONS:
+            self._opened += 1
+            settings = get_settings()
+            try:
+                return await psycopg.AsyncConnection.connect(
+                    make_url(database_url()).set(drivername="postgresql").render_as_string(hide_password=False),
+                    autocommit=True, connect_timeout=settings.connect_timeout_s, application_name="pishraft",
+                    prepare_threshold=5 if settings.prepared_statements else None)
+            except BaseException:
+                self._opened -= 1
+                raise
+        return await self._idle.get()
 
 
 _readers: RunVar[_LoopStateReader] = RunVar("pishraft_state_reader")

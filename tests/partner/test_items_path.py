@@ -11,11 +11,14 @@ from __future__ import annotations
 
 import asyncio
 import json
+import socket
 import time
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
+from urllib.parse import urlsplit, urlunsplit
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import text
@@ -25,6 +28,7 @@ from spatial.accounts import users as accounts
 from spatial.db.engine import get_engine, session_scope
 from spatial.db.generation import read_data_state
 from spatial.serving.generation import fresh_data_state
+from tests.auth.conftest import served
 from tests.partner.test_tile_path import _get, _uvicorn
 
 PAGE = "/collections/counties/items?limit=3&offset=7"
@@ -106,6 +110,33 @@ def test_the_data_state_is_read_after_it_is_asked_for_and_shared_by_those_asking
         return list(await asyncio.gather(*(fresh_data_state() for _ in range(50))))
 
     assert asyncio.run(ask_many()) == [committed] * 50
+
+
+def test_a_caller_that_goes_away_does_not_cancel_the_read_others_share(database_url: str) -> None:
+    with session_scope() as s:
+        committed = read_data_state(s)
+
+    async def one_leaves() -> list[tuple[int, str, int]]:
+        asking = [asyncio.ensure_future(fresh_data_state()) for _ in range(5)]
+        await asyncio.sleep(0)  # all five are waiting for the read now
+        asking[0].cancel()
+        return list(await asyncio.gather(*asking[1:]))
+
+    assert asyncio.run(one_leaves()) == [committed] * 4
+
+
+def test_while_the_database_is_down_items_get_a_clean_503(database_url: str) -> None:
+    with socket.socket() as probe:  # a port where no database listens
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    parts = urlsplit(database_url)
+    down = urlunsplit(parts._replace(netloc=f"{parts.username or 'postgres'}@127.0.0.1:{port}"))
+    with served({"DATABASE_URL": down, "PISHRAFT_CONNECT_TIMEOUT_S": "2"}) as base:
+        for _ in range(2):  # nothing about the first failure is remembered
+            response = httpx.get(f"{base}{PAGE}", timeout=30)
+            assert response.status_code == 503, response.text
+            assert response.json()["error"]["code"] == "database_unavailable"
+            assert "psycopg" not in response.text and "Traceback" not in response.text
 
 
 # --- the concurrency limit ----------------------------------------------------------------------
