@@ -11,9 +11,8 @@ from datetime import datetime as Datetime
 from datetime import UTC
 from typing import Annotated, Any, Literal
 
-import anyio
-from anyio.lowlevel import RunVar
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse
 
 from api.auth import Principal, require
@@ -246,23 +245,6 @@ def feature_query(found: Collection, asked: ItemsAsked) -> features.FeatureQuery
     )
 
 
-#: Items requests that read at once, per server process: the rest wait on the event loop, which
-#: costs nothing. More threads at once only contend for the interpreter lock with each other
-#: and with the event loop (8 at once served a third of what 2 do, with a tail ten times as long).
-ITEMS_THREADS = 2
-_items_threads: RunVar[anyio.CapacityLimiter] = RunVar("pishraft_items_threads")
-
-
-def _items_limiter() -> anyio.CapacityLimiter:
-    """This event loop's limiter of :data:`ITEMS_THREADS` (made in the loop, on first use)."""
-    try:
-        return _items_threads.get()
-    except LookupError:
-        limiter = anyio.CapacityLimiter(ITEMS_THREADS)
-        _items_threads.set(limiter)
-        return limiter
-
-
 def _page_key(asked: ItemsAsked) -> tuple[str, str, str]:
     """What names a page within a data state: the collection, the base URL and the query string as
     sent (its key parameter among them: the links carry it). A collection's version needs no place:
@@ -351,7 +333,7 @@ async def items(
         page = kept
     else:
         async with database_place(request.scope):  # a kept page waits for no place in line; a read does
-            page = await anyio.to_thread.run_sync(_read_items, asked, limiter=_items_limiter())
+            page = await run_in_threadpool(_read_items, asked)
     timing = "items;desc=hit" if kept else f"items;desc=read;dur={(time.perf_counter() - started) * 1000:.1f}"
     if isinstance(page, str):
         response = conditional(request, page.encode(), "text/html; charset=utf-8", _, negotiated=True)
