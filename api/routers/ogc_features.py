@@ -318,8 +318,9 @@ async def items(
     properties by equality. A page kept since the data last changed is answered on the event loop;
     any other is read and encoded in one worker thread (:func:`_read_items`). ``Server-Timing``
     says which (``items;desc=hit`` or ``items;desc=read;dur=<ms>``)."""
-    asked = ItemsAsked(collection_id=collectionId, params=request.query_params, query_string=request.url.query,
-                       base=base_url(request), html=negotiate(request, f) == "html", limit=limit, offset=offset,
+    asked = ItemsAsked(collection_id=collectionId, params=request.query_params,
+                       # As sent: building request.url for it cost a fifth of a kept page's time.
+                       query_string=request.scope["query_string"].decode("latin-1"), base=base_url(request), html=negotiate(request, f) == "html", limit=limit, offset=offset,
                        cursor=cursor, bbox=bbox, datetime=datetime, properties=properties, sortby=sortby,
                        filter_=filter_, filter_lang=filter_lang, filter_crs=filter_crs)
     started = time.perf_counter()
