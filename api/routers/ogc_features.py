@@ -320,7 +320,8 @@ async def items(
     says which (``items;desc=hit`` or ``items;desc=read;dur=<ms>``)."""
     asked = ItemsAsked(collection_id=collectionId, params=request.query_params,
                        # As sent: building request.url for it cost a fifth of a kept page's time.
-                       query_string=request.scope["query_string"].decode("latin-1"), base=base_url(request), html=negotiate(request, f) == "html", limit=limit, offset=offset,
+                       query_string=request.scope["query_string"].decode("latin-1"), base=base_url(request),
+                       html=negotiate(request, f) == "html", limit=limit, offset=offset,
                        cursor=cursor, bbox=bbox, datetime=datetime, properties=properties, sortby=sortby,
                        filter_=filter_, filter_lang=filter_lang, filter_crs=filter_crs)
     started = time.perf_counter()
