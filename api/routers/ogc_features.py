@@ -20,8 +20,8 @@ from api.deps import DbSession
 from api.middleware import database_place
 from api.ogc import (GEOJSON, HTML, JSON, MVT, OPENAPI, OgcRoute, base_url, conditional, html_document,
                      html_response, json_response, key_param, link, negotiate, prefers_plain_json, with_query)
-from spatial.db.engine import read_session
-from spatial.db.generation import read_data_state
+from spatial.db.engine import read_router, read_session
+from spatial.db.generation import DataState, read_data_state
 from spatial.serving import cql, features
 from spatial.serving.collections import Collection, catalogue, get_collection, remembered_collection
 from spatial.serving.generation import fresh_data_state, remember_generation
@@ -252,19 +252,23 @@ def _page_key(asked: ItemsAsked) -> tuple[str, str, str]:
     return (asked.collection_id, asked.base, asked.query_string)
 
 
-def _read_items(asked: ItemsAsked) -> EncodedPage | str:
+def _read_items(asked: ItemsAsked, primary_state: DataState | None) -> EncodedPage | str:
     """The page ``asked`` for: its encoded GeoJSON document (kept until published data
     changes, see :mod:`spatial.serving.item_pages`), or its HTML view.
 
-    All of it in one worker thread and one autocommit read: the data state (one row, which
-    also names the catalogue in memory), then, unless the page is kept, the page with its
-    count (one statement). The page is kept under the state read here, on the server that
-    read the page (a replica's may be older than the primary's, never newer than its data).
+    All of it in one worker thread and one autocommit read. The page is kept under the data
+    state read before it on the server that reads it: ``primary_state``, read on the event loop
+    just now, when reads go to the primary (the page is then at least as new as the state it is
+    kept under, and only requests that read that state find it); the replica's own otherwise
+    (which may be older than the primary's, never newer than the replica's data).
     """
     with read_session() as session:
-        state = read_data_state(session)
-        remember_generation(state[0])
-        found = remembered_collection(asked.collection_id, state[0]) or get_collection(session, asked.collection_id)
+        state = primary_state if primary_state is not None and not read_router().replicas else None
+        if state is None and not asked.html:
+            state = read_data_state(session)
+            remember_generation(state[0])
+        found = ((None if state is None else remembered_collection(asked.collection_id, state[0]))
+                 or get_collection(session, asked.collection_id))
 
         def read() -> tuple[dict[str, Any], features.FeaturePage]:
             query = feature_query(found, asked)
@@ -285,6 +289,7 @@ def _read_items(asked: ItemsAsked) -> EncodedPage | str:
             envelope = json.dumps(head, ensure_ascii=False, separators=(",", ":"))[:-1]
             return EncodedPage.of(envelope.encode(), f',"features":[{page.features_json}]}}'.encode())
 
+        assert state is not None  # read above for every JSON page
         return page_cache().get_at(state, _page_key(asked), encode)
 
 
@@ -326,16 +331,18 @@ async def items(
                        filter_=filter_, filter_lang=filter_lang, filter_crs=filter_crs)
     started = time.perf_counter()
     kept: EncodedPage | None = None
-    if not asked.html and page_cache().size:
+    state = None
+    if not asked.html:
         # A kept page is answered here on the event loop: the data state is read afresh (with every
         # other request waiting for it at the moment), so a page never outlives a change.
-        kept = page_cache().peek(await fresh_data_state(), _page_key(asked))
+        state = await fresh_data_state()
+        kept = page_cache().peek(state, _page_key(asked))
     page: EncodedPage | str
     if kept is not None:
         page = kept
     else:
         async with database_place(request.scope):  # a kept page waits for no place in line; a read does
-            page = await run_in_threadpool(_read_items, asked)
+            page = await run_in_threadpool(_read_items, asked, state)
     timing = "items;desc=hit" if kept else f"items;desc=read;dur={(time.perf_counter() - started) * 1000:.1f}"
     if isinstance(page, str):
         response = conditional(request, page.encode(), "text/html; charset=utf-8", _, negotiated=True)
