@@ -20,6 +20,7 @@ from api.deps import DbSession
 from api.middleware import database_place
 from api.ogc import (GEOJSON, HTML, JSON, MVT, OPENAPI, OgcRoute, base_url, conditional, html_document,
                      html_response, json_response, key_param, link, negotiate, prefers_plain_json, with_query)
+from spatial.db import routing
 from spatial.db.engine import read_router, read_session
 from spatial.db.generation import DataState, read_data_state
 from spatial.serving import cql, features
@@ -258,12 +259,13 @@ def _read_items(asked: ItemsAsked, primary_state: DataState | None) -> EncodedPa
 
     All of it in one worker thread and one autocommit read. The page is kept under the data
     state read before it on the server that reads it: ``primary_state``, read on the event loop
-    just now, when reads go to the primary (the page is then at least as new as the state it is
-    kept under, and only requests that read that state find it); the replica's own otherwise
-    (which may be older than the primary's, never newer than the replica's data).
+    just now when there are no replicas (the page is then at least as new as the state it is
+    kept under, and only requests that read that state find it); else the state read here, on the
+    server the read routing chose (a replica's may be older than the primary's, never newer than
+    its own data).
     """
     with read_session() as session:
-        state = primary_state if primary_state is not None and not read_router().replicas else None
+        state = primary_state  # read on the primary just now, where this session reads too
         if state is None and not asked.html:
             state = read_data_state(session)
             remember_generation(state[0])
@@ -332,11 +334,16 @@ async def items(
     started = time.perf_counter()
     kept: EncodedPage | None = None
     state = None
-    if not asked.html:
-        # A kept page is answered here on the event loop: the data state is read afresh (with every
-        # other request waiting for it at the moment), so a page never outlives a change.
+    if not asked.html and not read_router().replicas:
+        # A kept page is answered here on the event loop: the data state is read afresh on the primary
+        # (with every other request waiting for it at the moment), so a page never outlives a change.
+        # With replicas, reads follow the routing (a replica's state, reads going on while the primary
+        # is down): the worker thread reads the state where it reads the page, and finds it kept there.
         state = await fresh_data_state()
         kept = page_cache().peek(state, _page_key(asked))
+        routing_state = routing.current()
+        if kept is not None and routing_state is not None:
+            routing_state.served_by = routing.PRIMARY  # what said the page is current
     page: EncodedPage | str
     if kept is not None:
         page = kept
