@@ -96,10 +96,11 @@ class BodyLimit:
             await _send_json(send, 413, error_body("too_large", message, "body"))
 
 
-#: Vector tiles (``/collections/{id}/tiles/{tms}/{z}/{y}/{x}``): such a request takes its
-#: place under :class:`ConcurrencyLimit` only to render (:func:`database_place`), since a tile
-#: held in memory needs no connection and must not wait in line behind requests that do.
-PLACE_WHEN_RENDERING = re.compile(r"/collections/[^/]+/tiles/[^/]+/[^/]+/[^/]+/[^/]+")
+#: Vector tiles (``/collections/{id}/tiles/{tms}/{z}/{y}/{x}``) and pages of items
+#: (``/collections/{id}/items``): such a request takes its place under :class:`ConcurrencyLimit`
+#: only to render (:func:`database_place`), since a tile or page held in memory needs no pooled
+#: connection and must not wait in line behind requests that do.
+PLACE_WHEN_RENDERING = re.compile(r"/collections/[^/]+/(?:tiles/[^/]+/[^/]+/[^/]+/[^/]+|items)")
 _LIMIT_KEY = "pishraft.concurrency_limit"
 
 
@@ -110,7 +111,7 @@ class ConcurrencyLimit:
     has run, before the answer is sent), so without a bound a burst of clients checks out more
     connections than the pool has and requests fail on pool timeouts. Excess requests
     wait here instead; one that waits longer than ``wait_s`` gets 503 with Retry-After.
-    Vector tiles (:data:`PLACE_WHEN_RENDERING`) take their place only when they render.
+    Vector tiles and items (:data:`PLACE_WHEN_RENDERING`) take their place only when they render.
     """
 
     #: Probes answer at once even when the server is saturated.

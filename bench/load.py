@@ -16,6 +16,7 @@ Goals (issues 9 and 30): 0 errors, p99 < 250 ms on warm tiles and < 500 ms on it
 
     .venv/bin/python bench/load.py                      # 200 clients, 60 s
     .venv/bin/python bench/load.py --clients 50 --duration 10
+    .venv/bin/python bench/load.py --fresh-items        # every items page read afresh: a cache miss's cost
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import argparse
 import asyncio
 import ipaddress
 import json
+import os
 import signal
 import socket
 import subprocess
@@ -187,11 +189,16 @@ def main() -> int:
     parser.add_argument("--warmup", type=float, default=5.0)
     parser.add_argument("--workers", type=int, default=2, help="Server workers when starting one")
     parser.add_argument("--api-key", help="Send this partner key (X-API-Key)")
+    parser.add_argument("--fresh-items", action="store_true",
+                        help="Start the server with no items page cache (PISHRAFT_ITEMS_CACHE_MB=0), so that every "
+                             "items request reads and encodes its page: the cost of a miss, not of a hit")
     args = parser.parse_args()
     if args.duration > 300 or args.clients > 1000:
         parser.error("bounded: at most 300 s and 1000 clients")
     if args.url and not is_loopback(args.url):
         parser.error("loopback only: --url must be http://127.0.0.1:PORT or localhost")
+    if args.url and args.fresh_items:
+        parser.error("--fresh-items sets the server's cache, so it starts the server itself: leave out --url")
 
     # A SIGTERM (e.g. from `timeout`) still stops the server this script started.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
@@ -207,8 +214,8 @@ def main() -> int:
             # The same server as `pishraft serve` (plain uvicorn workers with TCP_NODELAY).
             [sys.executable, "-m", "api.workers", "api.app:create_app", "--factory", "--host", "127.0.0.1",
              "--port", str(port), "--workers", str(args.workers), "--log-level", "warning"],
-            # Default settings, as a deployment has them.
-            cwd=REPO,
+            # Default settings, as a deployment has them (but for --fresh-items).
+            cwd=REPO, env={**os.environ, "PISHRAFT_ITEMS_CACHE_MB": "0"} if args.fresh_items else None,
         )
         for _ in range(300):
             try:
@@ -222,6 +229,8 @@ def main() -> int:
         asyncio.run(run_clients(base, families, min(args.clients, 50), args.warmup, headers))
         results = asyncio.run(run_clients(base, families, args.clients, args.duration, headers))
         report(results, args.duration, args.clients, args.workers if server else None)
+        if args.fresh_items:
+            print("  (items read afresh: no items page cache)")
     finally:
         if server is not None:
             server.terminate()

@@ -90,6 +90,8 @@ class Settings(BaseSettings):
     tile_cache_mb: int = 256
     tile_cache_dir: Path | None = None
     tile_cache_check_s: float = 1.0
+    # Encoded pages of OGC API items kept until published data changes (0: read every page afresh).
+    items_cache_mb: int = 64
     # How often a worker checks the data generation to compute what unit pages show of a
     # whole level before a reader asks (spatial.serving.warming); 0 turns it off.
     warm_check_s: float = 2.0

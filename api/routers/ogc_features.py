@@ -4,20 +4,29 @@
 from __future__ import annotations
 
 import json
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime as Datetime
 from datetime import UTC
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse
 
 from api.auth import Principal, require
 from api.deps import DbSession
+from api.middleware import database_place
 from api.ogc import (GEOJSON, HTML, JSON, MVT, OPENAPI, OgcRoute, base_url, conditional, html_document,
                      html_response, json_response, key_param, link, negotiate, prefers_plain_json, with_query)
+from spatial.db import routing
+from spatial.db.engine import read_router, read_session
+from spatial.db.generation import DataState, read_data_state
 from spatial.serving import cql, features
-from spatial.serving.collections import Collection, catalogue, get_collection
-from spatial.serving.tile_cache import strong_etag
+from spatial.serving.collections import Collection, catalogue, get_collection, remembered_collection
+from spatial.serving.generation import fresh_data_state, remember_generation
+from spatial.serving.item_pages import EncodedPage, page_cache
 from spatial.serving.tiles import TILE_MATRIX_SET
 
 router = APIRouter(tags=["OGC API – Features"], route_class=OgcRoute)
@@ -148,11 +157,12 @@ def collection(request: Request, collectionId: CollectionId, session: DbSession,
     return _respond(request, _, f, found.title, collection_document(base_url(request), found, _))
 
 
-def _page_links(request: Request, url: str, page: features.FeaturePage, query: features.FeatureQuery) -> list:
+def _page_links(params: Mapping[str, str], url: str, page: features.FeaturePage,
+                query: features.FeatureQuery) -> list:
     """self, alternate, and next/prev: ``next`` carries a keyset cursor (the page's last
     feature), so that following it costs the same at any depth; with ``sortby`` it pages
-    by offset."""
-    params = {k: v for k, v in request.query_params.items() if k not in ("f", "offset", "cursor", "limit")}
+    by offset. ``params`` are the request's query parameters, carried on (the key among them)."""
+    params = {k: v for k, v in params.items() if k not in ("f", "offset", "cursor", "limit")}
     skipped = query.offset
     here = {**params, "limit": query.limit, "offset": skipped or None, "cursor": query.after}
     links = [link(with_query(url, here), "self", GEOJSON, "This page"),
@@ -198,30 +208,98 @@ def queryables(request: Request, collectionId: CollectionId, session: DbSession,
     return json_response(request, document, _, SCHEMA_JSON, negotiated=True)
 
 
-def feature_query(request: Request, found: Collection, *, limit: int, offset: int, cursor: str | None,
-                  bbox: str | None, datetime: str | None, properties: str | None, sortby: str | None,
-                  filter_: str | None, filter_lang: str | None, filter_crs: str | None) -> features.FeatureQuery:
+@dataclass(frozen=True)
+class ItemsAsked:
+    """What a request asked of ``/items``, as plain values a worker thread can read."""
+
+    collection_id: str
+    params: Mapping[str, str]
+    #: The query string as sent: with the collection, the data state and the base URL, it names a page.
+    query_string: str
+    base: str
+    html: bool
+    limit: int
+    offset: int
+    cursor: str | None
+    bbox: str | None
+    datetime: str | None
+    properties: str | None
+    sortby: str | None
+    filter_: str | None
+    filter_lang: str | None
+    filter_crs: str | None
+
+
+def feature_query(found: Collection, asked: ItemsAsked) -> features.FeatureQuery:
     """What ``/items`` was asked, parsed and checked (400 with the parameter named otherwise)."""
-    after = features.parse_cursor(cursor)
-    order = features.parse_sortby(found, sortby)
+    after = features.parse_cursor(asked.cursor)
+    order = features.parse_sortby(found, asked.sortby)
     if order:
         after = None  # a sorted list pages by offset
     return features.FeatureQuery(
-        limit=min(limit, features.MAX_LIMIT), offset=offset,
-        bbox=features.parse_bbox(bbox), interval=features.parse_datetime(datetime),
-        filters=features.parse_filters(found, request.query_params),
-        properties=features.parse_properties(found, properties),
+        limit=min(asked.limit, features.MAX_LIMIT), offset=asked.offset,
+        bbox=features.parse_bbox(asked.bbox), interval=features.parse_datetime(asked.datetime),
+        filters=features.parse_filters(found, asked.params),
+        properties=features.parse_properties(found, asked.properties),
         after=after, sortby=order,
-        cql=cql.parse_filter(found, filter_, filter_lang, filter_crs),
+        cql=cql.parse_filter(found, asked.filter_, asked.filter_lang, asked.filter_crs),
     )
+
+
+def _page_key(asked: ItemsAsked) -> tuple[str, str, str]:
+    """What names a page within a data state: the collection, the base URL and the query string as
+    sent (its key parameter among them: the links carry it). A collection's version needs no place:
+    a replaced layer is a new data state."""
+    return (asked.collection_id, asked.base, asked.query_string)
+
+
+def _read_items(asked: ItemsAsked, primary_state: DataState | None) -> EncodedPage | str:
+    """The page ``asked`` for: its encoded GeoJSON document (kept until published data
+    changes, see :mod:`spatial.serving.item_pages`), or its HTML view.
+
+    All of it in one worker thread and one autocommit read. The page is kept under the data
+    state read before it on the server that reads it: ``primary_state``, read on the event loop
+    just now when there are no replicas (the page is then at least as new as the state it is
+    kept under, and only requests that read that state find it); else the state read here, on the
+    server the read routing chose (a replica's may be older than the primary's, never newer than
+    its own data).
+    """
+    with read_session() as session:
+        state = primary_state  # read on the primary just now, where this session reads too
+        if state is None and not asked.html:
+            state = read_data_state(session)
+            remember_generation(state[0])
+        found = ((None if state is None else remembered_collection(asked.collection_id, state[0]))
+                 or get_collection(session, asked.collection_id))
+
+        def read() -> tuple[dict[str, Any], features.FeaturePage]:
+            query = feature_query(found, asked)
+            page = features.items(session, found, query)
+            url = f"{asked.base}/collections/{found.id}/items"
+            return {"type": "FeatureCollection", "numberMatched": page.number_matched,
+                    "numberReturned": page.number_returned,
+                    "links": _page_links(asked.params, url, page, query)}, page
+
+        if asked.html:
+            head, page = read()
+            document = {**head, "features": json.loads(f"[{page.features_json}]"), "description": found.description}
+            return html_document(found.title, document)
+
+        def encode() -> EncodedPage:
+            head, page = read()
+            # The features array is PostGIS's text; only the envelope is serialised here.
+            envelope = json.dumps(head, ensure_ascii=False, separators=(",", ":"))[:-1]
+            return EncodedPage.of(envelope.encode(), f',"features":[{page.features_json}]}}'.encode())
+
+        assert state is not None  # read above for every JSON page
+        return page_cache().get_at(state, _page_key(asked), encode)
 
 
 @router.get("/collections/{collectionId}/items", summary="Features of a collection (GeoJSON)",
             response_class=Response, responses={200: {"content": {GEOJSON: {}, HTML: {}}}})
-def items(
+async def items(
     request: Request,
     collectionId: CollectionId,
-    session: DbSession,
     f: Format = None,
     limit: Annotated[int, Query(ge=1, description=f"Features per page (default {features.DEFAULT_LIMIT}; "
                                                   f"above {features.MAX_LIMIT} answered with {features.MAX_LIMIT})",
@@ -244,29 +322,45 @@ def items(
     _: Principal = Depends(require("read", collection_param="collectionId")),
 ) -> Response:
     """Features matching the filters, ordered by ``sortby`` then id; other query parameters filter
-    properties by equality."""
-    found = get_collection(session, collectionId)
-    query = feature_query(request, found, limit=limit, offset=offset, cursor=cursor, bbox=bbox, datetime=datetime,
-                          properties=properties, sortby=sortby, filter_=filter_, filter_lang=filter_lang,
-                          filter_crs=filter_crs)
-    page = features.items(session, found, query)
-    url = f"{base_url(request)}/collections/{found.id}/items"
-    head = {"type": "FeatureCollection", "numberMatched": page.number_matched,
-            "numberReturned": page.number_returned, "links": _page_links(request, url, page, query)}
-    stamp = Datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
-    if negotiate(request, f) == "html":
-        document = {**head, "features": json.loads(f"[{page.features_json}]"), "description": found.description}
-        return conditional(request, html_document(found.title, document).encode(), "text/html; charset=utf-8", _,
-                           negotiated=True)
-    # The features array is PostGIS's text; only the envelope is serialised here.
-    envelope = json.dumps(head, ensure_ascii=False, separators=(",", ":"))[:-1]
-    features_part = f',"features":[{page.features_json}]}}'
-    # The ETag is of the content, not of the moment it was sent: a 304 then says "what you
-    # hold is still what this page says", whatever its timeStamp.
-    etag = strong_etag(f"{envelope}{features_part}".encode())
-    body = f'{envelope},"timeStamp":"{stamp}"{features_part}'
-    media_type = JSON if prefers_plain_json(request) else GEOJSON
-    return conditional(request, body.encode(), media_type, _, etag=etag, negotiated=True)
+    properties by equality. A page kept since the data last changed is answered on the event loop;
+    any other is read and encoded in one worker thread (:func:`_read_items`). ``Server-Timing``
+    says which (``items;desc=hit`` or ``items;desc=read;dur=<ms>``)."""
+    asked = ItemsAsked(collection_id=collectionId, params=request.query_params,
+                       # As sent: building request.url for it cost a fifth of a kept page's time.
+                       query_string=request.scope["query_string"].decode("latin-1"), base=base_url(request),
+                       html=negotiate(request, f) == "html", limit=limit, offset=offset,
+                       cursor=cursor, bbox=bbox, datetime=datetime, properties=properties, sortby=sortby,
+                       filter_=filter_, filter_lang=filter_lang, filter_crs=filter_crs)
+    started = time.perf_counter()
+    kept: EncodedPage | None = None
+    state = None
+    if not asked.html and not read_router().replicas:
+        # A kept page is answered here on the event loop: the data state is read afresh on the primary
+        # (with every other request waiting for it at the moment), so a page never outlives a change.
+        # With replicas, reads follow the routing (a replica's state, reads going on while the primary
+        # is down): the worker thread reads the state where it reads the page, and finds it kept there.
+        state = await fresh_data_state()
+        kept = page_cache().peek(state, _page_key(asked))
+        routing_state = routing.current()
+        if kept is not None and routing_state is not None:
+            routing_state.served_by = routing.PRIMARY  # what said the page is current
+    page: EncodedPage | str
+    if kept is not None:
+        page = kept
+    else:
+        async with database_place(request.scope):  # a kept page waits for no place in line; a read does
+            page = await run_in_threadpool(_read_items, asked, state)
+    timing = "items;desc=hit" if kept else f"items;desc=read;dur={(time.perf_counter() - started) * 1000:.1f}"
+    if isinstance(page, str):
+        response = conditional(request, page.encode(), "text/html; charset=utf-8", _, negotiated=True)
+    else:
+        stamp = Datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+        media_type = JSON if prefers_plain_json(request) else GEOJSON
+        # The ETag is of the content, not of the moment it was sent: a 304 then says "what you
+        # hold is still what this page says", whatever its timeStamp.
+        response = conditional(request, page.stamped(stamp), media_type, _, etag=page.etag, negotiated=True)
+    response.headers["Server-Timing"] = timing
+    return response
 
 
 @router.get("/collections/{collectionId}/items/{featureId}", summary="One feature (GeoJSON)",

@@ -58,17 +58,26 @@ class GenerationCache(Generic[V]):
     --------
     >>> advantages_by_level: GenerationCache[dict] = GenerationCache(size=8)
     >>> # advantages_by_level.get(session, ("county", "2024"), lambda: compute(...))
+    >>> pages: GenerationCache[bytes] = GenerationCache(size=64 << 20, weigh=len)  # 64 MB of bodies
     """
 
-    def __init__(self, size: int) -> None:
+    def __init__(self, size: int, weigh: Callable[[V], int] | None = None) -> None:
+        #: At most this many entries; with ``weigh``, at most this much weight (bytes, say) in all.
         self.size = size
+        self._weigh = weigh
+        self._weight = 0
         self._lock = threading.Lock()
         self._entries: OrderedDict[tuple[DataState, Hashable], V] = OrderedDict()
         self._computing: dict[tuple[DataState, Hashable], threading.Lock] = {}
 
     def get(self, session: Session, key: Hashable, compute: Callable[[], V]) -> V:
         """The value under ``key`` at the generation ``session`` sees, computed once."""
-        full_key = (read_data_state(session), key)
+        return self.get_at(read_data_state(session), key, compute)
+
+    def get_at(self, state: DataState, key: Hashable, compute: Callable[[], V]) -> V:
+        """The value under ``key`` at ``state``, a :func:`read_data_state` the caller read itself
+        (to key other things by it too), computed once."""
+        full_key = (state, key)
         with self._lock:
             hit = self._hit(full_key)
             if hit is not None:
@@ -82,13 +91,31 @@ class GenerationCache(Generic[V]):
             try:
                 value = compute()
                 with self._lock:
-                    self._entries[full_key] = value
-                    while len(self._entries) > self.size:
-                        self._entries.popitem(last=False)
+                    self._store(full_key, value)
             finally:
                 with self._lock:
                     self._computing.pop(full_key, None)
         return value
+
+    def peek(self, state: DataState, key: Hashable) -> V | None:
+        """The value under ``key`` at ``state`` if it is kept, computing nothing (and touching no database)."""
+        with self._lock:
+            return self._hit((state, key))
+
+    def _store(self, full_key: tuple[DataState, Hashable], value: V) -> None:
+        # Called with the lock held. Least recently used entries go first, until the entries
+        # (or their weight) fit; a value heavier than the whole cache is not kept at all.
+        replaced = self._entries.pop(full_key, None)
+        if replaced is not None:
+            self._weight -= self._weight_of(replaced)
+        self._entries[full_key] = value
+        self._weight += self._weight_of(value)
+        while self._entries and (self._weight if self._weigh else len(self._entries)) > self.size:
+            _, dropped = self._entries.popitem(last=False)
+            self._weight -= self._weight_of(dropped)
+
+    def _weight_of(self, value: V) -> int:
+        return self._weigh(value) if self._weigh else 0
 
     def _hit(self, full_key: tuple[DataState, Hashable]) -> V | None:
         # Called with the lock held.

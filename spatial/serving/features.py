@@ -349,27 +349,29 @@ def items(session: Session, collection: Collection, query: FeatureQuery) -> Feat
     """A page of ``collection``'s features matching ``query``, ordered by ``sortby`` then feature id.
 
     The page's rows are found first (by keyset ``after`` when given, else ``offset``) and
-    only they are made into GeoJSON, so a deep page costs what a first one does.
+    only they are made into GeoJSON, so a deep page costs what a first one does. The page
+    and ``numberMatched`` come from one statement: one round trip, and one snapshot even
+    outside a transaction.
     """
     where, params = _where(collection, query)
+    paged_where = where
     if query.after is not None:
-        where = sql.SQL("{} AND s.fid > %(after)s").format(where)
+        paged_where = sql.SQL("{} AND s.fid > %(after)s").format(where)
         params["after"] = query.after
     relation = collection.relation()
-    page_sql = sql.SQL(
-        "SELECT coalesce(string_agg(feature, ',' ORDER BY n), ''), count(*), "
-        "(array_agg(fid ORDER BY n DESC))[1] FROM ("
+    statement = sql.SQL(
+        "SELECT page.features, page.returned, page.last, (SELECT count(*) FROM ({relation}) s WHERE {where}) FROM ("
+        "SELECT coalesce(string_agg(feature, ',' ORDER BY n), '') AS features, count(*) AS returned, "
+        "(array_agg(fid ORDER BY n DESC))[1] AS last FROM ("
         "SELECT s.fid, row_number() OVER () AS n, {feature} AS feature FROM ("
-        "SELECT s.* FROM ({relation}) s WHERE {where} ORDER BY {order} LIMIT %(limit)s OFFSET %(offset)s) s) page"
+        "SELECT s.* FROM ({relation}) s WHERE {paged_where} ORDER BY {order} LIMIT %(limit)s OFFSET %(offset)s) s"
+        ") rows) page"
     ).format(feature=_feature_sql(collection, query.properties), relation=relation, where=where,
-             order=_order(query, "s"))
-    count_sql = sql.SQL("SELECT count(*) FROM ({}) s WHERE {}").format(relation, where if query.after is None
-                                                                        else _where(collection, query)[0])
-    raw = driver_connection(session)
+             paged_where=paged_where, order=_order(query, "s"))
     offset = 0 if query.after is not None else query.offset
-    # Both are aggregates, so each returns exactly one row.
-    features, returned, last = raw.execute(page_sql, {**params, "limit": query.limit, "offset": offset}).fetchall()[0]
-    matched = raw.execute(count_sql, params).fetchall()[0][0]
+    # An aggregate over the page: exactly one row.
+    features, returned, last, matched = driver_connection(session).execute(
+        statement, {**params, "limit": query.limit, "offset": offset}).fetchall()[0]
     return FeaturePage(features_json=features, number_matched=int(matched), number_returned=int(returned),
                        last_fid=None if last is None else int(last))
 

@@ -93,3 +93,32 @@ def test_two_databases_at_the_same_generation_keep_their_own_values(session: Ses
         other_engine.dispose()
         with psycopg.connect(f"{server}/postgres", autocommit=True) as admin:
             admin.execute(f'DROP DATABASE IF EXISTS "{other_name}" WITH (FORCE)')
+
+
+def test_a_cache_bounded_by_weight_drops_the_least_recently_used_until_the_rest_fit(session: Session) -> None:
+    cache: GenerationCache[bytes] = GenerationCache(size=10, weigh=len)
+    cache.get(session, "a", lambda: b"aaaa")
+    cache.get(session, "b", lambda: b"bbbb")
+    cache.get(session, "a", lambda: b"never computed")  # "a" is now the most recently used
+    cache.get(session, "c", lambda: b"cccc")  # 12 > 10: "b" goes
+    assert cache.get(session, "a", lambda: b"again") == b"aaaa"
+    assert cache.get(session, "b", lambda: b"again") == b"again"
+
+
+def test_a_value_heavier_than_the_whole_cache_is_not_kept(session: Session) -> None:
+    cache: GenerationCache[bytes] = GenerationCache(size=10, weigh=len)
+    cache.get(session, "small", lambda: b"1234")
+    assert cache.get(session, "big", lambda: b"x" * 11) == b"x" * 11
+    assert cache.get(session, "big", lambda: b"again") == b"again"
+    assert cache.get(session, "small", lambda: b"again") == b"again"  # pushed out on the way, too
+
+
+def test_peek_answers_only_what_is_kept(session: Session) -> None:
+    from spatial.db.generation import read_data_state
+
+    cache: GenerationCache[int] = GenerationCache(size=4)
+    state = read_data_state(session)
+    assert cache.peek(state, "k") is None
+    cache.get_at(state, "k", lambda: 5)
+    assert cache.peek(state, "k") == 5
+    assert cache.peek((state[0] + 1, *state[1:]), "k") is None
