@@ -21,10 +21,11 @@ from api.middleware import database_place
 from api.ogc import (GEOJSON, HTML, JSON, MVT, OPENAPI, OgcRoute, base_url, conditional, html_document,
                      html_response, json_response, key_param, link, negotiate, prefers_plain_json, with_query)
 from spatial.db import routing
-from spatial.db.engine import read_router, read_session
+from spatial.db.engine import read_session
 from spatial.db.generation import DataState, read_data_state
 from spatial.serving import cql, features
 from spatial.serving.collections import Collection, catalogue, get_collection, remembered_collection
+from spatial.db.loop_reads import LoopConnections
 from spatial.serving.generation import fresh_data_state, remember_generation
 from spatial.serving.item_pages import EncodedPage, page_cache
 from spatial.serving.tiles import TILE_MATRIX_SET
@@ -334,12 +335,13 @@ async def items(
     started = time.perf_counter()
     kept: EncodedPage | None = None
     state = None
-    if not asked.html and not read_router().replicas:
+    reads: LoopConnections | None = getattr(request.app.state, "loop_reads", None)  # None: replicas read
+    if not asked.html and reads is not None:
         # A kept page is answered here on the event loop: the data state is read afresh on the primary
         # (with every other request waiting for it at the moment), so a page never outlives a change.
         # With replicas, reads follow the routing (a replica's state, reads going on while the primary
         # is down): the worker thread reads the state where it reads the page, and finds it kept there.
-        state = await fresh_data_state()
+        state = await fresh_data_state(reads)
         kept = page_cache().peek(state, _page_key(asked))
         routing_state = routing.current()
         if kept is not None and routing_state is not None:

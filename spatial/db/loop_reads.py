@@ -3,7 +3,8 @@
 The vector-tile path (:mod:`api.tile_path`) renders a tile with one statement; awaiting it
 on the server's event loop costs nothing, while a worker thread and an ORM session around
 it cost more than a small tile's render (a thread hop each way, the session's setup). This
-holds the idle connections of that path, one event loop's worth.
+holds the idle connections of that path, one event loop's worth; the items route reads the
+data state over them too (:func:`spatial.serving.generation.fresh_data_state`).
 
 Why not :class:`psycopg_pool.AsyncConnectionPool`: when the database is down, a pool keeps
 a request waiting for its whole timeout while it retries in the background; here a connect
@@ -41,7 +42,8 @@ class LoopConnections:
         self._idle: list[AsyncConnection[Any]] = []
         self._loop: asyncio.AbstractEventLoop | None = None
 
-    async def fetch_one(self, statement: str, params: dict[str, Any], *, binary: bool = False) -> tuple[Any, ...] | None:
+    async def fetch_one(self, statement: str, params: dict[str, Any] | None = None, *,
+                        binary: bool = False) -> tuple[Any, ...] | None:
         """The first row of ``statement`` run with ``params`` on an idle connection, or a new one
         (raises :class:`psycopg.OperationalError` when the server does not answer); the connection
         is kept for reuse afterwards unless it broke."""

@@ -23,11 +23,10 @@ import time
 
 import psycopg
 from anyio.lowlevel import RunVar
-from sqlalchemy import make_url
 from sqlalchemy.orm import Session
 
-from spatial.db.engine import database_url
 from spatial.db.generation import DATA_STATE_SQL, GENERATION_SQL, DataState, read_generation
+from spatial.db.loop_reads import LoopConnections
 from spatial.errors import DatabaseUnavailable
 from spatial.settings import get_settings
 
@@ -76,7 +75,8 @@ def forget_generation() -> None:
 
 
 class _LoopStateReader:
-    """Reads the data state on the event loop, over a few autocommit connections to the primary.
+    """Reads the data state on the event loop, over the loop's connections to the primary
+    (:mod:`spatial.db.loop_reads`).
 
     Every caller gets a state read *after* it asked, so that a change committed before a
     request arrived is always seen; yet callers share reads: all who ask before a read is
@@ -85,20 +85,19 @@ class _LoopStateReader:
     caller who comes while one is under way does not wait for it to end before its own starts.
     """
 
-    #: Reads in flight at once, each on a connection of its own (opened when first needed).
+    #: Reads in flight at once, each on a connection of its own.
     CONNECTIONS = 3
 
     def __init__(self) -> None:
-        self._idle: asyncio.Queue[psycopg.AsyncConnection] = asyncio.Queue()
-        self._opened = 0
+        self._slots = asyncio.Semaphore(self.CONNECTIONS)
         #: Callers who asked since the last read was sent; a read is on its way for them.
         self._waiting: list[asyncio.Future[DataState]] = []
         self._reads: set[asyncio.Task[None]] = set()
 
-    async def read(self) -> DataState:
+    async def read(self, reads: LoopConnections) -> DataState:
         answer: asyncio.Future[DataState] = asyncio.get_running_loop().create_future()
         if not self._waiting:
-            read = asyncio.get_running_loop().create_task(self._read_for_waiting())
+            read = asyncio.get_running_loop().create_task(self._read_for_waiting(reads))
             self._reads.add(read)  # held, so that the task is not collected while it runs
             read.add_done_callback(self._reads.discard)
         self._waiting.append(answer)
@@ -106,24 +105,19 @@ class _LoopStateReader:
         # only that, never the read the others share.
         return await answer
 
-    async def _read_for_waiting(self) -> None:
+    async def _read_for_waiting(self, reads: LoopConnections) -> None:
         """Send one read for everyone waiting when it is sent, and answer them all."""
         waiting: list[asyncio.Future[DataState]] = []
-        connection: psycopg.AsyncConnection | None = None
         try:
-            connection = await self._connection()
-            waiting, self._waiting = self._waiting, []
-            try:
-                row = await (await connection.execute(DATA_STATE_SQL)).fetchone()
-            except psycopg.OperationalError:
-                # A connection the server dropped while it sat idle (a restart): once more on a new one.
-                await self._discard(connection)
-                connection = None
-                connection = await self._connection()
-                row = await (await connection.execute(DATA_STATE_SQL)).fetchone()
+            async with self._slots:
+                waiting, self._waiting = self._waiting, []
+                try:
+                    row = await reads.fetch_one(DATA_STATE_SQL)
+                except psycopg.OperationalError:
+                    # A connection the server dropped while it sat idle (a restart; it is closed
+                    # now): once more, on another.
+                    row = await reads.fetch_one(DATA_STATE_SQL)
         except BaseException as exc:
-            if connection is not None:
-                await self._discard(connection)
             if not waiting:
                 waiting, self._waiting = self._waiting, []
             error = (DatabaseUnavailable("The database is not reachable right now; try again shortly.")
@@ -134,7 +128,6 @@ class _LoopStateReader:
             if not isinstance(exc, Exception):
                 raise  # cancelled (the loop is closing): those waiting heard of it above
             return
-        self._idle.put_nowait(connection)
         assert row is not None
         generation, database, cluster = row
         state = (int(generation) if generation is not None else 0, str(database), int(cluster))
@@ -143,36 +136,17 @@ class _LoopStateReader:
             if not answer.done():
                 answer.set_result(state)
 
-    async def _discard(self, connection: psycopg.AsyncConnection) -> None:
-        self._opened -= 1
-        await connection.close()
-
-    async def _connection(self) -> psycopg.AsyncConnection:
-        """An idle connection; a new one while fewer than :attr:`CONNECTIONS` are open."""
-        if self._idle.empty() and self._opened < self.CONNECTIONS:
-            self._opened += 1
-            settings = get_settings()
-            try:
-                return await psycopg.AsyncConnection.connect(
-                    make_url(database_url()).set(drivername="postgresql").render_as_string(hide_password=False),
-                    autocommit=True, connect_timeout=settings.connect_timeout_s, application_name="pishraft",
-                    prepare_threshold=5 if settings.prepared_statements else None)
-            except BaseException:
-                self._opened -= 1
-                raise
-        return await self._idle.get()
-
 
 _readers: RunVar[_LoopStateReader] = RunVar("pishraft_state_reader")
 
 
-async def fresh_data_state() -> DataState:
-    """The data state (:func:`spatial.db.generation.read_data_state`) of the primary, read on the
-    running event loop after this call: no worker thread, and one read shared by every caller
-    waiting at the same time (see :class:`_LoopStateReader`)."""
+async def fresh_data_state(reads: LoopConnections) -> DataState:
+    """The data state (:func:`spatial.db.generation.read_data_state`) of the primary, read over
+    ``reads`` on the running event loop after this call: no worker thread, and one read shared by
+    every caller waiting at the same time (see :class:`_LoopStateReader`)."""
     try:
         reader = _readers.get()
     except LookupError:
         reader = _LoopStateReader()
         _readers.set(reader)
-    return await reader.read()
+    return await reader.read(reads)

@@ -27,6 +27,7 @@ from api.middleware import ConcurrencyLimit
 from spatial.accounts import users as accounts
 from spatial.db.engine import get_engine, session_scope
 from spatial.db.generation import read_data_state
+from spatial.db.loop_reads import loop_connections
 from spatial.serving.generation import fresh_data_state
 from tests.auth.conftest import served
 from tests.partner.test_tile_path import _get, _uvicorn
@@ -107,7 +108,12 @@ def test_the_data_state_is_read_after_it_is_asked_for_and_shared_by_those_asking
         committed = read_data_state(s)
 
     async def ask_many() -> list[tuple[int, str, int]]:
-        return list(await asyncio.gather(*(fresh_data_state() for _ in range(50))))
+        reads = loop_connections(keep=3)
+        assert reads is not None
+        try:
+            return list(await asyncio.gather(*(fresh_data_state(reads) for _ in range(50))))
+        finally:
+            await reads.close()
 
     assert asyncio.run(ask_many()) == [committed] * 50
 
@@ -117,10 +123,15 @@ def test_a_caller_that_goes_away_does_not_cancel_the_read_others_share(database_
         committed = read_data_state(s)
 
     async def one_leaves() -> list[tuple[int, str, int]]:
-        asking = [asyncio.ensure_future(fresh_data_state()) for _ in range(5)]
-        await asyncio.sleep(0)  # all five are waiting for the read now
-        asking[0].cancel()
-        return list(await asyncio.gather(*asking[1:]))
+        reads = loop_connections(keep=3)
+        assert reads is not None
+        try:
+            asking = [asyncio.ensure_future(fresh_data_state(reads)) for _ in range(5)]
+            await asyncio.sleep(0)  # all five are waiting for the read now
+            asking[0].cancel()
+            return list(await asyncio.gather(*asking[1:]))
+        finally:
+            await reads.close()
 
     assert asyncio.run(one_leaves()) == [committed] * 4
 
