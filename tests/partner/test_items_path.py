@@ -13,9 +13,10 @@ import asyncio
 import json
 import socket
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Coroutine, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
+from typing import Any, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 import httpx
@@ -31,6 +32,8 @@ from spatial.db.loop_reads import loop_connections
 from spatial.serving.generation import fresh_data_state
 from tests.auth.conftest import served
 from tests.partner.test_tile_path import _get, _uvicorn
+
+T = TypeVar("T")
 
 PAGE = "/collections/counties/items?limit=3&offset=7"
 
@@ -101,6 +104,13 @@ def test_a_kept_page_carries_the_key_of_the_caller_who_asked(anonymous: TestClie
     assert anonymous.get(f"{PAGE}&api_key=pk_unknown_0").status_code == 401
 
 
+def _on_a_loop_of_its_own(main: Callable[[], Coroutine[Any, Any, T]]) -> T:
+    """``main()`` run to its end on a new event loop in a thread of its own: the session's Playwright
+    driver keeps an event loop marked running in the main thread once a browser test has run."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(lambda: asyncio.run(main())).result()
+
+
 def test_the_data_state_is_read_after_it_is_asked_for_and_shared_by_those_asking_at_once(database_url: str) -> None:
     with session_scope() as s:  # a change committed before the question
         s.execute(text("UPDATE indicator SET name_en = name_en WHERE id = (SELECT min(id) FROM indicator)"))
@@ -115,7 +125,7 @@ def test_the_data_state_is_read_after_it_is_asked_for_and_shared_by_those_asking
         finally:
             await reads.close()
 
-    assert asyncio.run(ask_many()) == [committed] * 50
+    assert _on_a_loop_of_its_own(ask_many) == [committed] * 50
 
 
 def test_a_caller_that_goes_away_does_not_cancel_the_read_others_share(database_url: str) -> None:
@@ -133,7 +143,7 @@ def test_a_caller_that_goes_away_does_not_cancel_the_read_others_share(database_
         finally:
             await reads.close()
 
-    assert asyncio.run(one_leaves()) == [committed] * 4
+    assert _on_a_loop_of_its_own(one_leaves) == [committed] * 4
 
 
 def test_while_the_database_is_down_items_get_a_clean_503(database_url: str) -> None:
