@@ -12,10 +12,8 @@ from __future__ import annotations
 import asyncio
 import json
 import socket
-import time
 from collections.abc import Callable, Coroutine, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import contextmanager
 from typing import Any, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
@@ -26,12 +24,12 @@ from sqlalchemy import text
 
 from api.middleware import ConcurrencyLimit
 from spatial.accounts import users as accounts
-from spatial.db.engine import get_engine, session_scope
+from spatial.db.engine import session_scope
 from spatial.db.generation import read_data_state
 from spatial.db.loop_reads import loop_connections
 from spatial.serving.generation import fresh_data_state
 from tests.auth.conftest import served
-from tests.partner.test_tile_path import _get, _uvicorn
+from tests.partner.test_tile_path import _get, _uvicorn, statements_held, until_a_statement_waits
 
 T = TypeVar("T")
 
@@ -162,26 +160,6 @@ def test_while_the_database_is_down_items_get_a_clean_503(database_url: str) -> 
 
 # --- the concurrency limit ----------------------------------------------------------------------
 
-@contextmanager
-def _reads_held() -> Iterator[None]:
-    """Statements reading the units wait in PostgreSQL until the block ends."""
-    with get_engine().connect() as connection:
-        transaction = connection.begin()
-        connection.execute(text("LOCK TABLE admin_unit IN ACCESS EXCLUSIVE MODE"))
-        try:
-            yield
-        finally:
-            transaction.rollback()
-
-
-def _until_a_read_waits() -> None:
-    deadline = time.monotonic() + 30
-    with get_engine().connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-        while not connection.execute(text(
-                "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
-                "AND query LIKE 'SELECT page.features%'")).scalar():
-            assert time.monotonic() < deadline, "no items statement reached the database"
-            time.sleep(0.05)
 
 
 def test_a_kept_page_is_answered_while_reads_fill_every_place(database_url: str, anonymous: TestClient) -> None:
@@ -194,10 +172,10 @@ def test_a_kept_page_is_answered_while_reads_fill_every_place(database_url: str,
     kept = "/collections/counties/items?limit=2&offset=40"
     with _uvicorn(app) as (base, _, _), ThreadPoolExecutor(1) as pool:
         assert _get(base, kept)[0] == 200
-        with _reads_held():
+        with statements_held("admin_unit"):  # items of units
             held: Future[tuple[int, dict[str, str], bytes]] = pool.submit(
                 _get, base, "/collections/counties/items?limit=2&offset=42")
-            _until_a_read_waits()  # the only place is taken
+            until_a_statement_waits("SELECT page.features")  # the only place is taken
             status, headers, _ = _get(base, kept)
             assert status == 200 and headers["server-timing"] == "items;desc=hit"
             status, headers, body = _get(base, "/collections/counties/items?limit=2&offset=44")

@@ -16,7 +16,7 @@ import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from urllib.parse import urlsplit, urlunsplit
 
 import httpx
@@ -85,27 +85,36 @@ def _uvicorn(app: FastAPI) -> Iterator[tuple[str, uvicorn.Server, threading.Thre
 
 
 @contextmanager
-def _renders_held() -> Iterator[None]:
-    """Tile statements on the prepared boundaries wait in PostgreSQL until the block ends."""
+def statements_held(table: str) -> Iterator[None]:
+    """Statements reading ``table`` wait in PostgreSQL until the block ends."""
     with get_engine().connect() as connection:
         transaction = connection.begin()
-        connection.execute(text("LOCK TABLE admin_unit_coalesced_tile IN ACCESS EXCLUSIVE MODE"))
+        connection.execute(text(f"LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE"))
         try:
             yield
         finally:
             transaction.rollback()
 
 
-def _until_a_render_waits() -> None:
-    """Return once a tile statement is waiting for the lock of :func:`_renders_held`."""
+def until_a_statement_waits(beginning: str) -> None:
+    """Return once a statement beginning with ``beginning`` waits for the lock of :func:`statements_held`."""
     deadline = time.monotonic() + 30
     # Autocommit: within a transaction pg_stat_activity would show the same snapshot every time.
     with get_engine().connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
         while not connection.execute(text(
-                "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
-                "AND query LIKE 'WITH f AS MATERIALIZED%'")).scalar():
-            assert time.monotonic() < deadline, "no tile statement reached the database"
+                "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE :beginning"),
+                {"beginning": beginning + "%"}).scalar():
+            assert time.monotonic() < deadline, f"no statement beginning {beginning!r} reached the database"
             time.sleep(0.05)
+
+
+def _renders_held() -> AbstractContextManager[None]:
+    """Tile statements on the prepared boundaries wait in PostgreSQL until the block ends."""
+    return statements_held("admin_unit_coalesced_tile")
+
+
+def _until_a_render_waits() -> None:
+    until_a_statement_waits("WITH f AS MATERIALIZED")
 
 
 def _warm_catalogue(base: str) -> None:
