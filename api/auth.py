@@ -96,7 +96,7 @@ def resolve_principal(request: Request, session: Session) -> Principal | None:
     token = bearer_token(request)
     if token:
         return _user_principal(session, token)
-    key = request.headers.get(API_KEY_HEADER) or request.query_params.get(API_KEY_PARAM)
+    key = partner_key(request)
     if key:
         found = accounts.active_key(session, key)
         if found is None:
@@ -157,6 +157,11 @@ def client_address(request: Request) -> str | None:
     return request.client.host if request.client else None
 
 
+def partner_key(request: Request) -> str | None:
+    """The partner key sent with ``request`` (``X-API-Key``, or ``?api_key=`` from a browser), if any."""
+    return request.headers.get(API_KEY_HEADER) or request.query_params.get(API_KEY_PARAM)
+
+
 def bearer_token(request: Request) -> str | None:
     """The token of an ``Authorization: Bearer <token>`` header, if one was sent."""
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
@@ -178,10 +183,9 @@ def known_principal(request: Request, permission: str, collection: str | None = 
     caller, or a partner key looked up lately (its rate limit is taken here). ``None`` otherwise
     — a bearer token or session cookie, a key not in memory, a refusal of any kind — and then the
     request goes the ordinary way, which asks the database and answers every refusal."""
-    headers = request.headers
     if bearer_token(request) or (COOKIE in request.cookies and request.method in ("GET", "HEAD")):
         return None
-    key = headers.get(API_KEY_HEADER) or request.query_params.get(API_KEY_PARAM)
+    key = partner_key(request)
     found = accounts.remembered_key(key) if key else None
     if key and found is None:
         return None

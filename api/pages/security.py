@@ -31,14 +31,13 @@ from fastapi import Request, Response
 from starlette.datastructures import FormData
 
 from api.auth import (
-    API_KEY_HEADER,
-    API_KEY_PARAM,
     COOKIE,
     ROLES,
     Principal,
     authorise,
     bearer_token,
     cookie_principal,
+    partner_key,
     resolve_principal,
 )
 from spatial.accounts import audit, form_tokens
@@ -111,8 +110,7 @@ def viewer(request: Request) -> Principal | None:
 def _api_credentials(request: Request) -> bool:
     """True when the request carries a bearer token or partner key (an API client, not a
     browser form: such headers are never sent by another site's page, so no CSRF check)."""
-    return bool(bearer_token(request) or request.headers.get(API_KEY_HEADER)
-                or request.query_params.get(API_KEY_PARAM))
+    return bool(bearer_token(request) or partner_key(request))
 
 
 @dataclass(frozen=True)

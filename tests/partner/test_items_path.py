@@ -11,11 +11,9 @@ from __future__ import annotations
 
 import asyncio
 import json
-import socket
 from collections.abc import Callable, Coroutine, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, TypeVar
-from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 import pytest
@@ -26,10 +24,10 @@ from api.middleware import ConcurrencyLimit
 from spatial.accounts import users as accounts
 from spatial.db.engine import session_scope
 from spatial.db.generation import read_data_state
-from spatial.db.loop_reads import loop_connections
+from spatial.db.loop_reads import LoopConnections, loop_connections
 from spatial.serving.generation import fresh_data_state
 from tests.auth.conftest import served
-from tests.partner.test_tile_path import _get, _uvicorn, statements_held, until_a_statement_waits
+from tests.partner.test_tile_path import _get, _uvicorn, database_down, statements_held, until_a_statement_waits
 
 T = TypeVar("T")
 
@@ -102,11 +100,20 @@ def test_a_kept_page_carries_the_key_of_the_caller_who_asked(anonymous: TestClie
     assert anonymous.get(f"{PAGE}&api_key=pk_unknown_0").status_code == 401
 
 
-def _on_a_loop_of_its_own(main: Callable[[], Coroutine[Any, Any, T]]) -> T:
-    """``main()`` run to its end on a new event loop in a thread of its own: the session's Playwright
-    driver keeps an event loop marked running in the main thread once a browser test has run."""
+def _on_a_loop_of_its_own(main: Callable[[LoopConnections], Coroutine[Any, Any, T]]) -> T:
+    """``main(reads)`` run to its end, with the primary's loop connections, on a new event loop in a
+    thread of its own: the session's Playwright driver keeps an event loop marked running in the
+    main thread once a browser test has run."""
+    async def with_reads() -> T:
+        reads = loop_connections(keep=3)
+        assert reads is not None
+        try:
+            return await main(reads)
+        finally:
+            await reads.close()
+
     with ThreadPoolExecutor(1) as pool:
-        return pool.submit(lambda: asyncio.run(main())).result()
+        return pool.submit(lambda: asyncio.run(with_reads())).result()
 
 
 def test_the_data_state_is_read_after_it_is_asked_for_and_shared_by_those_asking_at_once(database_url: str) -> None:
@@ -115,13 +122,8 @@ def test_the_data_state_is_read_after_it_is_asked_for_and_shared_by_those_asking
     with session_scope() as s:
         committed = read_data_state(s)
 
-    async def ask_many() -> list[tuple[int, str, int]]:
-        reads = loop_connections(keep=3)
-        assert reads is not None
-        try:
-            return list(await asyncio.gather(*(fresh_data_state(reads) for _ in range(50))))
-        finally:
-            await reads.close()
+    async def ask_many(reads: LoopConnections) -> list[tuple[int, str, int]]:
+        return list(await asyncio.gather(*(fresh_data_state(reads) for _ in range(50))))
 
     assert _on_a_loop_of_its_own(ask_many) == [committed] * 50
 
@@ -130,27 +132,17 @@ def test_a_caller_that_goes_away_does_not_cancel_the_read_others_share(database_
     with session_scope() as s:
         committed = read_data_state(s)
 
-    async def one_leaves() -> list[tuple[int, str, int]]:
-        reads = loop_connections(keep=3)
-        assert reads is not None
-        try:
-            asking = [asyncio.ensure_future(fresh_data_state(reads)) for _ in range(5)]
-            await asyncio.sleep(0)  # all five are waiting for the read now
-            asking[0].cancel()
-            return list(await asyncio.gather(*asking[1:]))
-        finally:
-            await reads.close()
+    async def one_leaves(reads: LoopConnections) -> list[tuple[int, str, int]]:
+        asking = [asyncio.ensure_future(fresh_data_state(reads)) for _ in range(5)]
+        await asyncio.sleep(0)  # all five are waiting for the read now
+        asking[0].cancel()
+        return list(await asyncio.gather(*asking[1:]))
 
     assert _on_a_loop_of_its_own(one_leaves) == [committed] * 4
 
 
 def test_while_the_database_is_down_items_get_a_clean_503(database_url: str) -> None:
-    with socket.socket() as probe:  # a port where no database listens
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    parts = urlsplit(database_url)
-    down = urlunsplit(parts._replace(netloc=f"{parts.username or 'postgres'}@127.0.0.1:{port}"))
-    with served({"DATABASE_URL": down, "PISHRAFT_CONNECT_TIMEOUT_S": "2"}) as base:
+    with served({"DATABASE_URL": database_down(database_url), "PISHRAFT_CONNECT_TIMEOUT_S": "2"}) as base:
         for _ in range(2):  # nothing about the first failure is remembered
             response = httpx.get(f"{base}{PAGE}", timeout=30)
             assert response.status_code == 503, response.text

@@ -385,13 +385,17 @@ def test_a_tile_held_in_memory_is_answered_while_renders_fill_every_place(one_at
         assert held.result(timeout=30)[0] == 200
 
 
-def test_while_the_database_is_down_tiles_get_a_clean_503(database_url: str) -> None:
-    with socket.socket() as probe:  # a port where no database listens
+def database_down(database_url: str) -> str:
+    """``database_url`` moved to a loopback port where no database listens."""
+    with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     parts = urlsplit(database_url)
-    down = urlunsplit(parts._replace(netloc=f"{parts.username or 'postgres'}@127.0.0.1:{port}"))
-    with served({"DATABASE_URL": down, "PISHRAFT_CONNECT_TIMEOUT_S": "2"}) as base:
+    return urlunsplit(parts._replace(netloc=f"{parts.username or 'postgres'}@127.0.0.1:{port}"))
+
+
+def test_while_the_database_is_down_tiles_get_a_clean_503(database_url: str) -> None:
+    with served({"DATABASE_URL": database_down(database_url), "PISHRAFT_CONNECT_TIMEOUT_S": "2"}) as base:
         assert httpx.get(f"{base}/health", timeout=30).status_code == 503
         for _ in range(2):  # nothing about the first failure is remembered as a tile
             response = httpx.get(f"{base}{HELD}", timeout=30, headers={"Origin": "https://partner.example.org"})
