@@ -28,6 +28,7 @@ from fastapi import Depends, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.security import APIKeyHeader, OAuth2PasswordBearer
 from sqlalchemy.orm import Session
+from starlette.types import Scope
 
 from spatial.accounts import users as accounts
 from spatial.db.engine import session_scope
@@ -183,6 +184,11 @@ def known_principal(request: Request, permission: str, collection: str | None = 
     caller, or a partner key looked up lately (its rate limit is taken here). ``None`` otherwise
     — a bearer token or session cookie, a key not in memory, a refusal of any kind — and then the
     request goes the ordinary way, which asks the database and answers every refusal."""
+    if not _may_carry_credentials(request.scope):  # the common case, told from the raw request
+        try:
+            return authorise(None, permission, collection)
+        except PishraftError:
+            return None
     if bearer_token(request) or (COOKIE in request.cookies and request.method in ("GET", "HEAD")):
         return None
     key = partner_key(request)
@@ -196,6 +202,17 @@ def known_principal(request: Request, permission: str, collection: str | None = 
     except PishraftError:
         return None
     return admitted
+
+
+#: Request headers that may carry credentials: a bearer token, a partner key, a session cookie.
+_CREDENTIAL_HEADERS = frozenset({b"authorization", API_KEY_HEADER.lower().encode(), b"cookie"})
+
+
+def _may_carry_credentials(scope: Scope) -> bool:
+    """Whether the raw request has a header or query parameter that may carry credentials
+    (``False``: it carries none; ``True`` may still find none once parsed)."""
+    return (API_KEY_PARAM.encode() in scope["query_string"]
+            or any(name in _CREDENTIAL_HEADERS for name, _ in scope["headers"]))
 
 
 def _user_principal(session: Session, token: str) -> Principal:

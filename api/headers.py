@@ -10,13 +10,6 @@ SECURITY_HEADERS: tuple[tuple[bytes, bytes], ...] = (
     (b"referrer-policy", b"no-referrer"),
 )
 
-#: CORS headers of public reads (any origin, no credentials), as the CORS middleware sends them.
-PUBLIC_CORS_HEADERS: tuple[tuple[bytes, bytes], ...] = (
-    (b"access-control-allow-origin", b"*"),
-    (b"access-control-expose-headers", b"ETag, Retry-After, Link"),
-)
-
-
 def public_cors() -> bool:
     """Whether any origin may read: anonymous reading on and no ``PISHRAFT_CORS_ORIGINS`` list."""
     from spatial.settings import get_settings

@@ -26,8 +26,9 @@ from __future__ import annotations
 
 import re
 import time
-from functools import partial
+from functools import lru_cache, partial
 from typing import Any
+from urllib.parse import parse_qsl
 
 import psycopg
 from starlette.requests import Request
@@ -36,7 +37,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.auth import known_principal
 from api.errors import domain_error_response
-from api.middleware import READ_FROM_HEADER, database_place
+from api.middleware import READ_FROM_HEADER, database_place, request_header
 from api.ogc import MVT, conditional_status
 from spatial.db import routing
 from spatial.db.loop_reads import LoopConnections
@@ -70,10 +71,10 @@ class VectorTilePath:
         """The answer's ASGI messages, or ``None`` when the route must give it."""
         if match["tms"] != tiles.TILE_MATRIX_SET:
             return None
-        request = Request(scope)
-        query = request.query_params
+        query = _query(scope["query_string"])
         if any(name in query for name in FILTER_PARAMS):
             return None
+        request = Request(scope)
         principal = known_principal(request, "read", match["collection"])
         if principal is None:
             return None
@@ -85,11 +86,12 @@ class VectorTilePath:
         if asked is None:
             return None
         started = time.perf_counter()
-        tile, rendered = tile_cache().get(asked.key), False
-        if tile is None:
-            reads: LoopConnections | None = getattr(scope["app"].state, "loop_reads", None)
-            if reads is None:
+        reads: LoopConnections | None = getattr(scope["app"].state, "loop_reads", None)
+        if reads is None:  # renders go to the route; a tile held in memory is answered here
+            tile, rendered = tile_cache().get(asked.key), False
+            if tile is None:
                 return None
+        else:
             try:
                 tile, rendered = await tiles.cached_vector_tile_on_loop(asked, partial(_fetch_one, scope, reads))
             except Busy as busy:
@@ -97,7 +99,8 @@ class VectorTilePath:
             except psycopg.Error:  # the route answers, 503 if the database is down
                 return None
         # The headers of api.ogc.conditional, sent without building a response object.
-        status, headers = conditional_status(request.headers.get("if-none-match"), tile.body, principal,
+        held = request_header(scope, b"if-none-match")
+        status, headers = conditional_status(None if held is None else held.decode("latin-1"), tile.body, principal,
                                              etag=tile.etag, empty_status=204)
         raw = [(name.lower().encode(), value.encode()) for name, value in headers.items()]
         raw.append((b"server-timing", f"tile;desc=render;dur={(time.perf_counter() - started) * 1000:.1f}".encode()
@@ -109,6 +112,13 @@ class VectorTilePath:
             raw += [(b"content-length", str(len(body)).encode()), (b"content-type", _MVT)]
         return [{"type": "http.response.start", "status": status, "headers": raw},
                 {"type": "http.response.body", "body": body}]
+
+
+@lru_cache(maxsize=256)
+def _query(query_string: bytes) -> dict[str, str]:
+    """The parameters of a query string, as Starlette's ``QueryParams`` reads them (the last
+    value of a repeated name). Cached: the tiles of one map share one query string."""
+    return dict(parse_qsl(query_string.decode("latin-1"), keep_blank_values=True))
 
 
 def _messages(response: JSONResponse) -> list[Message]:
