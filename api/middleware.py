@@ -9,7 +9,6 @@ import json
 import logging
 import re
 from collections.abc import Callable
-from functools import partial
 from typing import Any
 
 import anyio
@@ -191,9 +190,9 @@ class AnswerHeaders:
     every answer and, to an admitted ``Origin``, ``Access-Control-Allow-Origin`` (``*`` when any
     origin may read) and ``Access-Control-Expose-Headers``.
 
-    They are decided once per configuration: CORSMiddleware rebuilds each answer's headers
-    (a quarter of the worker time of a small vector tile rendered on the event loop). Preflights
-    (``OPTIONS`` with ``Access-Control-Request-Method``) are CORSMiddleware's to answer.
+    They are decided once per configuration: CORSMiddleware rebuilds every answer's headers
+    (measured at 20–25 µs of the ~300 µs of Python a small vector tile costs a worker).
+    Preflights (``OPTIONS`` with ``Access-Control-Request-Method``) are CORSMiddleware's to answer.
     """
 
     def __init__(self, app: ASGIApp, cors: dict[str, Any] | None = None) -> None:
@@ -207,33 +206,33 @@ class AnswerHeaders:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
-        origin = None if self.preflight is None else request_header(scope, b"origin")
+        if self.preflight is None:
+            return await self.app(scope, receive, _with_headers(send))
+        origin = request_header(scope, b"origin")
         if origin is not None and scope["method"] == "OPTIONS" and request_header(scope, b"access-control-request-method"):
-            assert self.preflight is not None
-            return await self.preflight(scope, receive, partial(self._send, send, cors=()))
+            return await self.preflight(scope, receive, _with_headers(send))
         cors: tuple[tuple[bytes, bytes], ...] = ()
-        if self.preflight is not None:
-            admitted = origin is not None and (self.any_origin or origin.decode("latin-1") in self.origins)
-            allow = b"*" if self.any_origin else origin
-            cors = ((b"access-control-allow-origin", allow), *self.exposed) if admitted and allow else ()
-            cors += (_VARY_ORIGIN,)
-        await self.app(scope, receive, partial(self._send, send, cors=cors))
+        if origin is not None and (self.any_origin or origin.decode("latin-1") in self.origins):
+            cors = ((b"access-control-allow-origin", b"*" if self.any_origin else origin), *self.exposed)
+        await self.app(scope, receive, _with_headers(send, cors, vary_on_origin=True))
 
-    @staticmethod
-    async def _send(send: Send, message: Message, cors: tuple[tuple[bytes, bytes], ...]) -> None:
+
+def _with_headers(send: Send, cors: tuple[tuple[bytes, bytes], ...] = (), vary_on_origin: bool = False) -> Send:
+    """``send`` adding :data:`SECURITY_HEADERS` the answer lacks, ``cors``, and ``Origin`` to its ``Vary``."""
+    async def with_headers(message: Message) -> None:
         if message["type"] == "http.response.start":
             raw = message.get("headers", [])
-            present = {name.lower() for name, _ in raw}
-            extra = [h for h in SECURITY_HEADERS if h[0] not in present]
-            if cors and b"vary" in present:  # one Vary: the answer's own values, then Origin
-                vary = b", ".join([value for name, value in raw if name.lower() == b"vary"] + [b"Origin"])
-                raw = [(name, value) for name, value in raw if name.lower() != b"vary"]
-                cors = (*cors[:-1], (b"vary", vary))
-            message["headers"] = [*raw, *extra, *cors]
+            names = [name.lower() for name, _ in raw]
+            added = [header for header in SECURITY_HEADERS if header[0] not in names]
+            if vary_on_origin:  # one Vary: the answer's own values, then Origin
+                vary = [value for name, value in raw if name.lower() == b"vary"]
+                if vary:
+                    raw = [(name, value) for name, value in raw if name.lower() != b"vary"]
+                added += [*cors, (b"vary", b", ".join([*vary, b"Origin"]))]
+            message["headers"] = [*raw, *added]
         await send(message)
 
-
-_VARY_ORIGIN = (b"vary", b"Origin")
+    return with_headers
 
 
 def request_header(scope: Scope, name: bytes) -> bytes | None:

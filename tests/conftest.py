@@ -7,13 +7,15 @@ loads the demo once, and drops it at the end.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import socket
 import threading
 import time
 from contextlib import contextmanager
-from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Coroutine, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING, Any, TypeVar
 from pathlib import Path
 
 import psycopg
@@ -41,6 +43,17 @@ TEST_DB = f"pishraft_test_{os.getpid()}"
 # Apps made by the tests do not warm level caches in the background after each data change
 # (tests change data all the time); tests/spatial/test_warming.py runs the warmer itself.
 os.environ.setdefault("PISHRAFT_WARM_CHECK_S", "0")
+
+
+T = TypeVar("T")
+
+
+def on_a_loop_of_its_own(main: Callable[[], Coroutine[Any, Any, T]]) -> T:
+    """``main()`` run to its end on a new event loop in a thread of its own: once a browser test
+    has run, the session's Playwright driver keeps an event loop marked running in the main thread,
+    where ``asyncio.run`` then refuses to start."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(lambda: asyncio.run(main())).result()
 
 
 def _server_url() -> str:

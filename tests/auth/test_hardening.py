@@ -12,6 +12,7 @@ from sqlalchemy import text
 
 from spatial.db.engine import session_scope
 from spatial.settings import get_settings
+from tests.conftest import on_a_loop_of_its_own
 
 INJECTIONS = ("' OR '1'='1", "x'; DROP TABLE admin_unit; --", '"; SELECT pg_sleep(5); --', "%' --", "IR-15\\")
 
@@ -68,6 +69,9 @@ def test_cors_admits_configured_origins_only(strict_client: TestClient) -> None:
     allowed = strict_client.options("/api/units", headers={"Origin": "https://portal.example.org",
                                                            "Access-Control-Request-Method": "GET"})
     assert allowed.headers["access-control-allow-origin"] == "https://portal.example.org"
+    read = strict_client.get("/api/units/IR-15", headers={"Origin": "https://portal.example.org"})
+    assert read.headers["access-control-allow-origin"] == "https://portal.example.org"
+    assert "Origin" in read.headers["vary"]
     other = strict_client.get("/api/units/IR-15", headers={"Origin": "https://evil.example.com"})
     assert "access-control-allow-origin" not in other.headers
 
@@ -144,5 +148,5 @@ def test_requests_beyond_capacity_wait_then_get_503_busy() -> None:
                     tg.start_soon(one)
             return responses
 
-    statuses = sorted(r.status_code for r in anyio.run(burst))
+    statuses = sorted(r.status_code for r in on_a_loop_of_its_own(burst))
     assert statuses == [200, 200, 503]

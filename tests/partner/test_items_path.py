@@ -27,6 +27,7 @@ from spatial.db.generation import read_data_state
 from spatial.db.loop_reads import LoopConnections, loop_connections
 from spatial.serving.generation import fresh_data_state
 from tests.auth.conftest import served
+from tests.conftest import on_a_loop_of_its_own
 from tests.partner.test_tile_path import _get, _uvicorn, database_down, statements_held, until_a_statement_waits
 
 T = TypeVar("T")
@@ -101,9 +102,7 @@ def test_a_kept_page_carries_the_key_of_the_caller_who_asked(anonymous: TestClie
 
 
 def _on_a_loop_of_its_own(main: Callable[[LoopConnections], Coroutine[Any, Any, T]]) -> T:
-    """``main(reads)`` run to its end, with the primary's loop connections, on a new event loop in a
-    thread of its own: the session's Playwright driver keeps an event loop marked running in the
-    main thread once a browser test has run."""
+    """``main(reads)`` run to its end with the primary's loop connections (:func:`on_a_loop_of_its_own`)."""
     async def with_reads() -> T:
         reads = loop_connections(keep=3)
         assert reads is not None
@@ -112,8 +111,7 @@ def _on_a_loop_of_its_own(main: Callable[[LoopConnections], Coroutine[Any, Any, 
         finally:
             await reads.close()
 
-    with ThreadPoolExecutor(1) as pool:
-        return pool.submit(lambda: asyncio.run(with_reads())).result()
+    return on_a_loop_of_its_own(with_reads)
 
 
 def test_the_data_state_is_read_after_it_is_asked_for_and_shared_by_those_asking_at_once(database_url: str) -> None:

@@ -99,6 +99,21 @@ def test_cors_preflight_from_any_origin_admits_the_api_key_header(client: TestCl
     assert "GET" in response.headers["access-control-allow-methods"]
 
 
+def test_a_cross_origin_read_may_read_the_etag_and_varies_on_origin_in_one_header(client: TestClient) -> None:
+    response = client.get("/collections/provinces/items", params={"limit": 1},
+                          headers={"Origin": "https://partner.example.org"})
+    assert response.headers["access-control-allow-origin"] == "*"
+    assert "ETag" in response.headers["access-control-expose-headers"].split(", ")
+    assert response.headers.get_list("vary") == ["X-API-Key, Accept, Origin"]
+
+
+def test_a_same_origin_read_still_varies_on_origin(client: TestClient) -> None:
+    """A shared cache must not hand an answer without CORS headers to a cross-origin reader."""
+    response = client.get("/collections/provinces/tiles/WebMercatorQuad/5/12/20")
+    assert "access-control-allow-origin" not in response.headers
+    assert response.headers.get_list("vary") == ["X-API-Key, Origin"]
+
+
 def test_cors_public_reads_do_not_open_writes(client: TestClient) -> None:
     response = client.options("/api/units", headers={"Origin": "https://partner.example.org",
                                                      "Access-Control-Request-Method": "POST"})
