@@ -19,11 +19,14 @@ datetime.date(2026, 4, 4)
 from __future__ import annotations
 
 import re
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta, timezone
 
 import jdatetime
 
 from spatial.errors import InvalidInput
+
+#: Iran Standard Time (no daylight saving since 1402): the offices' clock and their "day".
+IRAN = timezone(timedelta(hours=3, minutes=30))
 
 _PERSIAN_DIGITS = str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹")
 _LATIN_DIGITS = str.maketrans("۰۱۲۳۴۵۶۷۸۹٠١٢٣٤٥٦٧٨٩", "01234567890123456789")
@@ -43,6 +46,12 @@ def to_jalali(day: date) -> tuple[int, int, int]:
     """The (year, month, day) of ``day`` in the Solar Hijri calendar."""
     j = jdatetime.date.fromgregorian(date=day)
     return j.year, j.month, j.day
+
+
+def iran_today() -> date:
+    """Today in Iran: the day a moment recorded now falls on in the workspace's Jalali filters
+    (the server's own date differs from 20:30 to midnight UTC)."""
+    return datetime.now(IRAN).date()
 
 
 def format_date(day: date | None, lang: str = "fa") -> str:

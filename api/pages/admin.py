@@ -16,14 +16,14 @@ from sqlalchemy.orm import Session
 from api.auth import ROLES, Principal, require
 from api.pages.forms import FormErrors
 from api.pages.handovers import editor
-from api.pages.history import IRAN, moment
+from api.pages.history import moment
 from api.pages.render import lang_of, lead_to, page_router, redirect, render
 from api.pages.security import Submitted, form_for
 from spatial.accounts import audit
 from spatial.accounts import users as accounts
 from spatial.db.engine import session_scope
 from spatial.errors import PishraftError
-from spatial.jalali import parse_jalali
+from spatial.jalali import IRAN, parse_jalali
 from spatial.units import hierarchy as units
 from spatial.messages import has, label, t
 

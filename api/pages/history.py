@@ -7,7 +7,7 @@ The records come from :mod:`spatial.planning.history` (``events``, ``as_of``) an
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from fastapi import Depends, Query, Request
@@ -19,7 +19,7 @@ from api.pages.forms import FormErrors
 from api.pages.render import lang_of, page_router, render
 from spatial.db.engine import session_scope
 from spatial.errors import NotFound, PishraftError
-from spatial.jalali import format_date, format_number, parse_jalali, persian_digits
+from spatial.jalali import IRAN, format_date, format_number, parse_jalali, persian_digits
 from spatial.messages import has, label, t
 from spatial.planning import history
 from spatial.planning.people import list_handovers, organisation_names, person_names
@@ -27,8 +27,6 @@ from spatial.planning.roadmaps import get_roadmap
 
 router = page_router()
 
-#: Iran Standard Time (no daylight saving since 1402): the office's "day" for "as it was on".
-IRAN = timezone(timedelta(hours=3, minutes=30))
 #: Bookkeeping fields of every document, not worth a line in the history.
 _QUIET = frozenset({"id", "created_at", "created_by", "updated_at", "updated_by", "version", "synthetic", "unit",
                     "roadmap_id", "action_id", "archived_at", "archived_by", "archive_reason"})

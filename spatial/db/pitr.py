@@ -29,7 +29,7 @@ import re
 import shutil
 import time
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -38,11 +38,9 @@ import psycopg
 
 from spatial.db.embedded import SERVICE_USER, STANZA, EmbeddedPostgis, config_file, write_archive_settings
 from spatial.errors import EnvironmentProblem, InvalidInput
-from spatial.jalali import latin_digits
+from spatial.jalali import IRAN, latin_digits
 from spatial.settings import get_settings
 
-#: Iran Standard Time, for moments typed without a zone.
-IRAN = timezone(timedelta(hours=3, minutes=30))
 _JALALI = re.compile(r"^\s*(1[34]\d\d)[/-](\d{1,2})[/-](\d{1,2})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2}))?)?\s*$")
 
 

@@ -15,7 +15,7 @@ from fastapi.testclient import TestClient
 
 from spatial.accounts.audit import change_of_route
 from spatial.db.engine import session_scope
-from spatial.jalali import jalali_numeric
+from spatial.jalali import iran_today, jalali_numeric
 from spatial.messages import label, t
 from spatial.units.hierarchy import get_unit
 from tests.workspace.planning import PageClient, SignedIn, unique
@@ -86,7 +86,7 @@ def test_the_log_is_filtered_by_person_change_object_and_jalali_day(admin: PageC
                        admin.get("/admin/keys").text, re.S)
     assert prefix
     admin.post(f"/admin/keys/{prefix.group(1)}/revoke", {})
-    today, yesterday = jalali_numeric(date.today()), jalali_numeric(date.today() - timedelta(days=1))
+    today, yesterday = jalali_numeric(iran_today()), jalali_numeric(iran_today() - timedelta(days=1))
     one_key = f"/admin/audit?kind=key&object={prefix.group(1)}"
     assert [s for _, s in said(admin.get(one_key).text)] == [f"demo-admin کلید شریک «{partner}» را باطل کرد",
                                                              f"demo-admin کلید شریک «{partner}» را ساخت"]

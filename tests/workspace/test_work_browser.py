@@ -185,11 +185,10 @@ def test_the_history_shows_a_field_change_and_the_roadmap_as_it_was_before(tab: 
     assert tab.page.inner_text("[data-testid=as-of-title]") == old
     tab.screenshot("as-of-fa")
     # The same page for a chosen day: today (Jalali, typed with Persian digits) shows the new title.
-    from datetime import date
 
-    from spatial.jalali import jalali_numeric
+    from spatial.jalali import iran_today, jalali_numeric
 
-    tab.page.fill("input[name=on]", jalali_numeric(date.today(), persian=True))
+    tab.page.fill("input[name=on]", jalali_numeric(iran_today(), persian=True))
     with tab.page.expect_navigation():
         tab.page.click("form.inline button[type=submit]")
     assert "بازنگری ۱۴۰۵" in tab.page.inner_text("[data-testid=as-of-title]")

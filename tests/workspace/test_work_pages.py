@@ -15,7 +15,7 @@ from sqlalchemy import text
 
 from spatial.accounts.tokens import issue_token
 from spatial.db.engine import session_scope
-from spatial.jalali import jalali_numeric
+from spatial.jalali import iran_today, jalali_numeric
 from spatial.messages import t
 
 Headers = Callable[[str], dict[str, str]]
@@ -57,7 +57,7 @@ def outside_roadmap(database_url: str) -> int:
 
 
 def pages(roadmap_id: int, core_id: int, plan_id: int) -> list[str]:
-    return [f"/roadmaps/{roadmap_id}/history", f"/roadmaps/{roadmap_id}/as-of?on={jalali_numeric(date.today())}",
+    return [f"/roadmaps/{roadmap_id}/history", f"/roadmaps/{roadmap_id}/as-of?on={jalali_numeric(iran_today())}",
             "/handovers", "/handovers/new", "/cores", f"/cores/{core_id}", "/cores/new", f"/cores/{core_id}/edit",
             "/past-plans", "/past-plans?q=water&outcome=succeeded", f"/past-plans/{plan_id}", "/past-plans/new",
             "/layers", "/layers/upload", "/indicators", "/indicators/import", "/indicators/derive",
