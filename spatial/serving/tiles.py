@@ -251,10 +251,19 @@ def mvt_key(generation: int, collection: Collection, z: int, y: int, x: int,
             properties: Sequence[Property] | None, cql: Filter | None = None) -> tuple[Any, ...]:
     """The tile-cache key of a vector tile (``properties=None``: the zoom's default set;
     a filter's key is part of it)."""
+    return _mvt_key(generation, collection, z, y, x, _mvt_options(collection, z, properties, cql))
+
+
+def _mvt_options(collection: Collection, z: int, properties: Sequence[Property] | None,
+                 cql: Filter | None = None) -> tuple[Any, ...]:
     if properties is None:
         properties = collection.tile_properties(z)
     names = None if properties is None else tuple(p.name for p in properties)
-    options: tuple[Any, ...] = (names,) if cql is None else (names, cql.key)
+    return (names,) if cql is None else (names, cql.key)
+
+
+def _mvt_key(generation: int, collection: Collection, z: int, y: int, x: int,
+             options: tuple[Any, ...]) -> tuple[Any, ...]:
     return (generation, collection.id, collection.version, "mvt", z, y, x, options)
 
 
@@ -309,6 +318,8 @@ class RememberedTile:
     x: int
     properties: tuple[Property, ...] | None
     key: tuple[Any, ...]
+    #: The statement that renders it (:func:`tile_sql`).
+    statement: str
 
 
 def remembered_tile(collection_id: str, z: int, y: int, x: int, properties: str | None) -> RememberedTile | None:
@@ -321,9 +332,18 @@ def remembered_tile(collection_id: str, z: int, y: int, x: int, properties: str 
     if generation is None or collection is None or not collection.is_vector:
         return None
     check_tile(TILE_MATRIX_SET, z, y, x)
+    carried, options, statement = _tile_recipe(collection, z, properties)
+    return RememberedTile(collection, z, y, x, carried, _mvt_key(generation, collection, z, y, x, options), statement)
+
+
+@lru_cache(maxsize=1024)
+def _tile_recipe(collection: Collection, z: int,
+                 properties: str | None) -> tuple[tuple[Property, ...] | None, tuple[Any, ...], str]:
+    """What every plain tile of ``collection`` at zoom ``z`` asked with ``properties=`` shares: the
+    properties it carries, its cache key's options and its statement. Cached: the tiles of a map ask alike."""
     chosen = parse_properties(collection, properties)
-    return RememberedTile(collection, z, y, x, collection.tile_properties(z) if chosen is None else chosen,
-                          mvt_key(generation, collection, z, y, x, chosen))
+    carried = collection.tile_properties(z) if chosen is None else chosen
+    return carried, _mvt_options(collection, z, chosen), _tile_statement(collection, z, carried)
 
 
 def peek_vector_tile(collection_id: str, z: int, y: int, x: int, properties: str | None) -> CachedTile | None:
@@ -347,10 +367,8 @@ async def cached_vector_tile_on_loop(asked: RememberedTile, fetch_one: FetchOne)
     ``fetch_one`` must read the primary: the generation the statement saw is remembered as read
     just now (so a busy server's renders keep it fresh), which a lagging replica's would not be.
     """
-    statement = _tile_statement(asked.collection, asked.z, asked.properties)
-
     async def render() -> bytes:
-        body, seen = _tile_row(await fetch_one(statement, tile_parameters(asked.z, asked.y, asked.x)))
+        body, seen = _tile_row(await fetch_one(asked.statement, tile_parameters(asked.z, asked.y, asked.x)))
         remember_generation(seen)
         return body
 
