@@ -103,35 +103,14 @@ PLACE_WHEN_RENDERING = re.compile(r"/collections/[^/]+/(?:tiles/[^/]+/[^/]+/[^/]
 _LIMIT_KEY = "pishraft.concurrency_limit"
 
 
-class ConcurrencyLimit:
-    """Admit at most ``limit`` requests at once, each for at most one pooled connection.
+class Places:
+    """The places of one server process under the concurrency limit: at most ``limit`` requests
+    at once, each for at most one pooled connection; one waits at most ``wait_s`` for a place.
+    Shared by :class:`ConcurrencyLimit` and the tile path in front of it (:mod:`api.tile_path`)."""
 
-    A request holds its database connection until its transaction ends (when its endpoint
-    has run, before the answer is sent), so without a bound a burst of clients checks out more
-    connections than the pool has and requests fail on pool timeouts. Excess requests
-    wait here instead; one that waits longer than ``wait_s`` gets 503 with Retry-After.
-    Vector tiles and items (:data:`PLACE_WHEN_RENDERING`) take their place only when they render.
-    """
-
-    #: Probes answer at once even when the server is saturated.
-    EXEMPT = frozenset({"/health"})
-
-    def __init__(self, app: ASGIApp, limit: int, wait_s: float) -> None:
-        self.app, self.limit, self.wait_s = app, limit, wait_s
+    def __init__(self, limit: int, wait_s: float) -> None:
+        self.limit, self.wait_s = limit, wait_s
         self._slots: anyio.Semaphore | None = None
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"] in self.EXEMPT:
-            return await self.app(scope, receive, send)
-        if PLACE_WHEN_RENDERING.fullmatch(scope["path"]):
-            scope[_LIMIT_KEY] = self
-            return await self.app(scope, receive, send)
-        if not await self.take():
-            return await self._busy(send)
-        try:
-            await self.app(scope, receive, send)
-        finally:
-            self.release()
 
     async def take(self) -> bool:
         """Take a place, waiting at most ``wait_s``; ``False`` when none came free."""
@@ -149,6 +128,40 @@ class ConcurrencyLimit:
         """Give back a place taken with :meth:`take`."""
         assert self._slots is not None
         self._slots.release()
+
+    def lend(self, scope: Scope) -> None:
+        """Let the request take a place itself, only for what needs one (:class:`database_place`)."""
+        scope[_LIMIT_KEY] = self
+
+
+class ConcurrencyLimit:
+    """Admit at most ``places.limit`` requests at once, each for at most one pooled connection.
+
+    A request holds its database connection until its transaction ends (when its endpoint
+    has run, before the answer is sent), so without a bound a burst of clients checks out more
+    connections than the pool has and requests fail on pool timeouts. Excess requests
+    wait here instead; one that waits longer than ``places.wait_s`` gets 503 with Retry-After.
+    Vector tiles and items (:data:`PLACE_WHEN_RENDERING`) take their place only when they render.
+    """
+
+    #: Probes answer at once even when the server is saturated.
+    EXEMPT = frozenset({"/health"})
+
+    def __init__(self, app: ASGIApp, places: Places) -> None:
+        self.app, self.places = app, places
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] in self.EXEMPT:
+            return await self.app(scope, receive, send)
+        if PLACE_WHEN_RENDERING.fullmatch(scope["path"]):
+            self.places.lend(scope)
+            return await self.app(scope, receive, send)
+        if not await self.places.take():
+            return await self._busy(send)
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            self.places.release()
 
     @staticmethod
     async def _busy(send: Send) -> None:
@@ -171,7 +184,7 @@ class database_place:  # noqa: N801 - used as a function: ``async with database_
     __slots__ = ("limit",)
 
     def __init__(self, scope: Scope) -> None:
-        self.limit: ConcurrencyLimit | None = scope.get(_LIMIT_KEY)
+        self.limit: Places | None = scope.get(_LIMIT_KEY)
 
     async def __aenter__(self) -> None:
         if self.limit is not None and not await self.limit.take():
@@ -182,57 +195,73 @@ class database_place:  # noqa: N801 - used as a function: ``async with database_
             self.limit.release()
 
 
-class AnswerHeaders:
-    """Add the headers every answer carries, in one pass over its headers: :data:`SECURITY_HEADERS`
-    (unless the answer sets them itself) and, under a CORS policy (``cors``: the options of
-    Starlette's :class:`~starlette.middleware.cors.CORSMiddleware`, never with credentials), the
-    headers of a simple cross-origin request as that middleware sends them: ``Vary: Origin`` on
-    every answer and, to an admitted ``Origin``, ``Access-Control-Allow-Origin`` (``*`` when any
-    origin may read) and ``Access-Control-Expose-Headers``.
+class AnswerPolicy:
+    """The headers every answer carries under one configuration: :data:`SECURITY_HEADERS` (unless
+    the answer sets them itself) and, under a CORS policy (``cors``: the options of Starlette's
+    :class:`~starlette.middleware.cors.CORSMiddleware`, never with credentials), the headers of a
+    simple cross-origin request as that middleware sends them: ``Vary: Origin`` on every answer
+    and, to an admitted ``Origin``, ``Access-Control-Allow-Origin`` (``*`` when any origin may
+    read) and ``Access-Control-Expose-Headers``.
 
     They are decided once per configuration: CORSMiddleware rebuilds every answer's headers
     (measured at 20–25 µs of the ~300 µs of Python a small vector tile costs a worker).
-    Preflights (``OPTIONS`` with ``Access-Control-Request-Method``) are CORSMiddleware's to answer.
     """
 
-    def __init__(self, app: ASGIApp, cors: dict[str, Any] | None = None) -> None:
-        self.app = app
-        self.preflight = None if cors is None else CORSMiddleware(app, **cors)
+    def __init__(self, cors: dict[str, Any] | None = None) -> None:
+        self.cors = cors
         origins = [] if cors is None else list(cors["allow_origins"])
         self.any_origin, self.origins = "*" in origins, frozenset(origins)
         expose = [] if cors is None else list(cors.get("expose_headers", []))
         self.exposed = ((b"access-control-expose-headers", ", ".join(expose).encode()),) if expose else ()
 
+    def cors_of(self, scope: Scope) -> tuple[tuple[bytes, bytes], ...] | None:
+        """The CORS headers of an answer to the request (``None``: no CORS policy, no ``Vary: Origin``)."""
+        if self.cors is None:
+            return None
+        origin = request_header(scope, b"origin")
+        if origin is not None and (self.any_origin or origin.decode("latin-1") in self.origins):
+            return ((b"access-control-allow-origin", b"*" if self.any_origin else origin), *self.exposed)
+        return ()
+
+    @staticmethod
+    def completed(raw: list[tuple[bytes, bytes]],
+                  cors: tuple[tuple[bytes, bytes], ...] | None) -> list[tuple[bytes, bytes]]:
+        """An answer's headers ``raw`` with the security headers it lacks and ``cors`` added (and,
+        under a CORS policy, ``Origin`` added to one ``Vary`` after the answer's own values)."""
+        names = [name.lower() for name, _ in raw]
+        added = [header for header in SECURITY_HEADERS if header[0] not in names]
+        if cors is not None:
+            vary = [value for name, value in raw if name.lower() == b"vary"]
+            if vary:
+                raw = [(name, value) for name, value in raw if name.lower() != b"vary"]
+            added += [*cors, (b"vary", b", ".join([*vary, b"Origin"]))]
+        return [*raw, *added]
+
+
+class AnswerHeaders:
+    """Add the headers of :class:`AnswerPolicy` to every answer, in one pass over its headers.
+    Preflights (``OPTIONS`` with ``Access-Control-Request-Method``) are answered by Starlette's
+    CORSMiddleware under the policy's options."""
+
+    def __init__(self, app: ASGIApp, policy: AnswerPolicy) -> None:
+        self.app, self.policy = app, policy
+        self.preflight = None if policy.cors is None else CORSMiddleware(app, **policy.cors)
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
-        if self.preflight is None:
-            return await self.app(scope, receive, _with_headers(send))
-        origin = request_header(scope, b"origin")
-        if origin is not None and scope["method"] == "OPTIONS" and request_header(scope, b"access-control-request-method"):
-            return await self.preflight(scope, receive, _with_headers(send))
-        cors: tuple[tuple[bytes, bytes], ...] = ()
-        if origin is not None and (self.any_origin or origin.decode("latin-1") in self.origins):
-            cors = ((b"access-control-allow-origin", b"*" if self.any_origin else origin), *self.exposed)
-        await self.app(scope, receive, _with_headers(send, cors, vary_on_origin=True))
+        if (self.preflight is not None and scope["method"] == "OPTIONS" and request_header(scope, b"origin")
+                and request_header(scope, b"access-control-request-method")):
+            return await self.preflight(scope, receive, self._with_headers(send, None))
+        await self.app(scope, receive, self._with_headers(send, self.policy.cors_of(scope)))
 
+    def _with_headers(self, send: Send, cors: tuple[tuple[bytes, bytes], ...] | None) -> Send:
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = self.policy.completed(message.get("headers", []), cors)
+            await send(message)
 
-def _with_headers(send: Send, cors: tuple[tuple[bytes, bytes], ...] = (), vary_on_origin: bool = False) -> Send:
-    """``send`` adding :data:`SECURITY_HEADERS` the answer lacks, ``cors``, and ``Origin`` to its ``Vary``."""
-    async def with_headers(message: Message) -> None:
-        if message["type"] == "http.response.start":
-            raw = message.get("headers", [])
-            names = [name.lower() for name, _ in raw]
-            added = [header for header in SECURITY_HEADERS if header[0] not in names]
-            if vary_on_origin:  # one Vary: the answer's own values, then Origin
-                vary = [value for name, value in raw if name.lower() == b"vary"]
-                if vary:
-                    raw = [(name, value) for name, value in raw if name.lower() != b"vary"]
-                added += [*cors, (b"vary", b", ".join([*vary, b"Origin"]))]
-            message["headers"] = [*raw, *added]
-        await send(message)
-
-    return with_headers
+        return with_headers
 
 
 def request_header(scope: Scope, name: bytes) -> bytes | None:
@@ -382,10 +411,11 @@ class ReadYourWrites:
 CORS_READ_HEADERS = ["X-API-Key", "Accept", "Accept-Language", "If-None-Match", "Content-Type", READ_AFTER_HEADER]
 
 
-def install(app: FastAPI, reads_in_front: Callable[[ASGIApp], ASGIApp] | None = None) -> None:
-    """Add the middleware, outermost first: HEAD as GET, the headers of every answer (security
-    and CORS), concurrency limit, ``reads_in_front`` (a middleware that answers some reads itself:
-    the vector-tile path of :mod:`api.tile_path`), audit, body limit, read-your-writes routing.
+def install(app: FastAPI, reads_in_front: Callable[..., ASGIApp] | None = None) -> None:
+    """Add the middleware, outermost first: HEAD as GET, ``reads_in_front`` (a middleware that
+    answers some reads itself, given the :class:`AnswerPolicy` and :class:`Places` of the others:
+    the vector-tile path of :mod:`api.tile_path`), the headers of every answer (security and
+    CORS), concurrency limit, audit, body limit, read-your-writes routing.
 
     CORS: ``PISHRAFT_CORS_ORIGINS`` admits those origins to everything (signed-in writes
     included). Without it, when anonymous reading is on, any origin may read (GET, HEAD)
@@ -393,16 +423,6 @@ def install(app: FastAPI, reads_in_front: Callable[[ASGIApp], ASGIApp] | None = 
     the box; the preflight admits ``X-API-Key``.
     """
     settings = get_settings()
-    # Innermost: the audit entry, written after the answer, is the primary's business alone.
-    app.add_middleware(ReadYourWrites)
-    app.add_middleware(BodyLimit, upload_bytes=settings.max_upload_mb * 1024 * 1024,
-                       small_bytes=settings.max_json_kb * 1024)
-    app.add_middleware(AuditLog)
-    if reads_in_front is not None:  # under the limit, past what a plain read needs not
-        app.add_middleware(reads_in_front)
-    # Never more at once than the pool's pool_size connections plus as many again in overflow.
-    app.add_middleware(ConcurrencyLimit, limit=min(settings.max_concurrent_requests, 2 * settings.pool_size),
-                       wait_s=max(30.0, settings.pool_timeout_s))
     cors: dict[str, Any] | None = None
     if settings.cors_origins:
         cors = {"allow_origins": settings.cors_origins, "allow_methods": ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"],
@@ -411,5 +431,17 @@ def install(app: FastAPI, reads_in_front: Callable[[ASGIApp], ASGIApp] | None = 
         cors = {"allow_origins": ["*"], "allow_methods": ["GET", "HEAD"], "allow_headers": CORS_READ_HEADERS}
     if cors is not None:
         cors |= {"allow_credentials": False, "expose_headers": ["ETag", "Retry-After", "Link"], "max_age": 600}
-    app.add_middleware(AnswerHeaders, cors=cors)
+    answers = AnswerPolicy(cors)
+    # Never more at once than the pool's pool_size connections plus as many again in overflow.
+    places = Places(limit=min(settings.max_concurrent_requests, 2 * settings.pool_size),
+                    wait_s=max(30.0, settings.pool_timeout_s))
+    # Innermost first. The audit entry, written after the answer, is the primary's business alone.
+    app.add_middleware(ReadYourWrites)
+    app.add_middleware(BodyLimit, upload_bytes=settings.max_upload_mb * 1024 * 1024,
+                       small_bytes=settings.max_json_kb * 1024)
+    app.add_middleware(AuditLog)
+    app.add_middleware(ConcurrencyLimit, places=places)
+    app.add_middleware(AnswerHeaders, policy=answers)
+    if reads_in_front is not None:  # adds the answer's headers and takes its place itself
+        app.add_middleware(reads_in_front, answers=answers, places=places)
     app.add_middleware(HeadAsGet)

@@ -2,9 +2,11 @@
 
 Partners' maps ask for tiles by the hundred; the framework's route matching, dependency
 solving and parameter validation cost more than finding a tile in memory or rendering a
-small one. :class:`VectorTilePath` sits inside the middleware that shapes every answer (HEAD,
-security headers, CORS, the concurrency limit) and outside what a plain read needs not (the
-audit of writes, body limits, read-replica routing), and answers a plain
+small one. :class:`VectorTilePath` sits just inside HEAD-as-GET, in front of the middleware that
+shapes every other answer — whose headers (security, CORS) it adds itself and whose concurrency
+limit's places it takes to render (:class:`api.middleware.AnswerPolicy`, :class:`~api.middleware.Places`)
+— and of what a plain read needs not (the audit of writes, body limits, read-replica routing). It
+answers a plain
 ``GET /collections/{id}/tiles/WebMercatorQuad/{z}/{y}/{x}`` itself when memory settles
 everything but the tile's bytes:
 
@@ -37,7 +39,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.auth import known_principal
 from api.errors import domain_error_response
-from api.middleware import READ_FROM_HEADER, database_place, request_header
+from api.middleware import READ_FROM_HEADER, AnswerPolicy, Places, database_place, request_header
 from api.ogc import MVT, conditional_status
 from spatial.db import routing
 from spatial.db.loop_reads import LoopConnections
@@ -54,21 +56,28 @@ _READ_FROM_PRIMARY = (READ_FROM_HEADER.lower().encode(), routing.PRIMARY.encode(
 
 
 class VectorTilePath:
-    """Answer plain vector-tile requests that memory settles; hand every other request to ``app``."""
+    """Answer plain vector-tile requests that memory settles; hand every other request to ``app``.
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
+    It adds the headers of every answer itself (``answers``) and renders under a place of the
+    server's concurrency limit (``places``): sitting in front of those middleware rather than
+    inside them saves a small tile's render the wrapping of every message."""
+
+    def __init__(self, app: ASGIApp, answers: AnswerPolicy, places: Places) -> None:
+        self.app, self.answers, self.places = app, answers, places
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         match = TILE_PATH.fullmatch(scope["path"]) if scope["type"] == "http" and scope["method"] == "GET" else None
         answer = None if match is None else await self._answer(scope, match)
         if answer is None:
             return await self.app(scope, receive, send)
-        for message in answer:
-            await send(message)
+        start, body = answer
+        start["headers"] = self.answers.completed(start["headers"], self.answers.cors_of(scope))
+        await send(start)
+        await send(body)
 
-    async def _answer(self, scope: Scope, match: re.Match[str]) -> list[Message] | None:
-        """The answer's ASGI messages, or ``None`` when the route must give it."""
+    async def _answer(self, scope: Scope, match: re.Match[str]) -> tuple[Message, Message] | None:
+        """The answer's two ASGI messages (before the headers of every answer), or ``None`` when the
+        route must give it."""
         if match["tms"] != tiles.TILE_MATRIX_SET:
             return None
         query = _query(scope["query_string"])
@@ -92,6 +101,7 @@ class VectorTilePath:
             if tile is None:
                 return None
         else:
+            self.places.lend(scope)
             try:
                 tile, rendered = await tiles.cached_vector_tile_on_loop(asked, partial(_fetch_one, scope, reads))
             except Busy as busy:
@@ -110,8 +120,8 @@ class VectorTilePath:
         body = tile.body if status == 200 else b""
         if status == 200:
             raw += [(b"content-length", str(len(body)).encode()), (b"content-type", _MVT)]
-        return [{"type": "http.response.start", "status": status, "headers": raw},
-                {"type": "http.response.body", "body": body}]
+        return ({"type": "http.response.start", "status": status, "headers": raw},
+                {"type": "http.response.body", "body": body})
 
 
 @lru_cache(maxsize=256)
@@ -121,9 +131,9 @@ def _query(query_string: bytes) -> dict[str, str]:
     return dict(parse_qsl(query_string.decode("latin-1"), keep_blank_values=True))
 
 
-def _messages(response: JSONResponse) -> list[Message]:
-    return [{"type": "http.response.start", "status": response.status_code, "headers": response.raw_headers},
-            {"type": "http.response.body", "body": response.body}]
+def _messages(response: JSONResponse) -> tuple[Message, Message]:
+    return ({"type": "http.response.start", "status": response.status_code, "headers": response.raw_headers},
+            {"type": "http.response.body", "body": response.body})
 
 
 async def _fetch_one(scope: Scope, reads: LoopConnections, statement: str,

@@ -128,7 +128,7 @@ def test_requests_beyond_capacity_wait_then_get_503_busy() -> None:
     import anyio
     import httpx
 
-    from api.middleware import ConcurrencyLimit
+    from api.middleware import ConcurrencyLimit, Places
 
     async def slow(scope, receive, send) -> None:  # type: ignore[no-untyped-def]
         await anyio.sleep(0.5)
@@ -136,7 +136,7 @@ def test_requests_beyond_capacity_wait_then_get_503_busy() -> None:
         await send({"type": "http.response.body", "body": b"ok"})
 
     async def burst() -> list[httpx.Response]:
-        transport = httpx.ASGITransport(app=ConcurrencyLimit(slow, limit=2, wait_s=0.2))
+        transport = httpx.ASGITransport(app=ConcurrencyLimit(slow, Places(limit=2, wait_s=0.2)))
         async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
             responses: list[httpx.Response] = []
 

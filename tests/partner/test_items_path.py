@@ -156,9 +156,8 @@ def test_a_kept_page_is_answered_while_reads_fill_every_place(database_url: str,
     from api.app import create_app
 
     app = create_app()
-    for middleware in app.user_middleware:
-        if middleware.cls is ConcurrencyLimit:
-            middleware.kwargs.update(limit=1, wait_s=0.5)
+    places = next(m.kwargs["places"] for m in app.user_middleware if m.cls is ConcurrencyLimit)
+    places.limit, places.wait_s = 1, 0.5
     kept = "/collections/counties/items?limit=2&offset=40"
     with _uvicorn(app) as (base, _, _), ThreadPoolExecutor(1) as pool:
         assert _get(base, kept)[0] == 200

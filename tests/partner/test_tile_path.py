@@ -349,9 +349,8 @@ def one_at_a_time(database_url: str) -> Iterator[str]:
     from api.app import create_app
 
     app = create_app()
-    for middleware in app.user_middleware:
-        if middleware.cls is ConcurrencyLimit:
-            middleware.kwargs.update(limit=1, wait_s=0.5)
+    places = next(m.kwargs["places"] for m in app.user_middleware if m.cls is ConcurrencyLimit)
+    places.limit, places.wait_s = 1, 0.5
     with _uvicorn(app) as (base, _, _):
         yield base
 
