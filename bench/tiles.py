@@ -47,8 +47,12 @@ What it does, in one run:
    comparison is at zooms 9 and 11), or a cached answer against a render.
 
 Every pass is bounded by ``--seconds``; a server that does not start in 120 s aborts the run.
+The renders (floor, tipg, bare, cold) are measured in ``--rounds`` rounds, each in a rotated
+order, and each contender's median round is reported (every round's cold ÷ bare is printed
+beside): a 5-second pass drifts with the machine by more than the 10 % the cold ÷ bare goal
+leaves, and rounds side by side let the drift weigh on both alike.
 
-Run: ``.venv/bin/python bench/tiles.py`` (about 8 minutes, plus about a minute the
+Run: ``.venv/bin/python bench/tiles.py`` (about 15 minutes, plus about a minute the
 first time to load the 50,000 neighbourhoods; ``--workers``, ``--concurrency``, ``--seconds``;
 a quick look: ``--seconds 3 --zooms 9 11``).
 """
@@ -324,6 +328,7 @@ def main() -> None:
     parser.add_argument("--tipg-venv", type=Path, default=REPO / "bench" / ".venv-tipg")
     parser.add_argument("--reload", action="store_true", help="reload the 50,000 neighbourhoods")
     parser.add_argument("--zooms", type=int, nargs="+", default=list(ZOOMS), choices=ZOOMS, help="zooms measured")
+    parser.add_argument("--rounds", type=int, default=3, help="rounds of the renders, median reported")
     args = parser.parse_args()
     # A terminated run still stops the servers it started (the finally blocks run).
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
@@ -386,14 +391,24 @@ def main() -> None:
         # load, clock speed) then weighs on all of them alike.
         for z in args.zooms:
             print(f"== zoom {z}")
-            results.append(asyncio.run(_floor_pass(url, tiles[z], z, args.concurrency, args.seconds)))
-            print(f"  {'SQL floor':<16} z{z:<3} {results[-1].rate:8.1f} tiles/s {results[-1].mean_kb:8.1f} KB/tile",
-                  flush=True)
-            for name, path in contenders.items():
-                paths = [path.format(z=tz, x=x, y=y) for tz, x, y in tiles[z]]
-                if name in ("Pishraft warm", NGINX):  # each cache is filled first (each worker has its own)
-                    wrk_pass("warm-up", bases[name], paths, z, args.concurrency, args.seconds, script)
-                results.append(wrk_pass(name, bases[name], paths, z, args.concurrency, args.seconds, script))
+            paths = {name: [path.format(z=tz, x=x, y=y) for tz, x, y in tiles[z]] for name, path in contenders.items()}
+            renders = ["SQL floor", "tipg", "bare ASGI", "Pishraft cold"]
+            rounds: dict[str, list[Result]] = {name: [] for name in renders}
+            for turn in range(args.rounds):
+                for name in renders[turn % len(renders):] + renders[:turn % len(renders)]:
+                    if name == "SQL floor":
+                        result = asyncio.run(_floor_pass(url, tiles[z], z, args.concurrency, args.seconds))
+                        print(f"  {name:<16} z{z:<3} {result.rate:8.1f} tiles/s {result.mean_kb:8.1f} KB/tile", flush=True)
+                    else:
+                        result = wrk_pass(name, bases[name], paths[name], z, args.concurrency, args.seconds, script)
+                    rounds[name].append(result)
+            print("  cold/bare by round: " + " ".join(
+                f"{cold.rate / bare.rate:.2f}" for cold, bare in zip(rounds["Pishraft cold"], rounds["bare ASGI"],
+                                                                     strict=True)))
+            results += [sorted(rounds[name], key=lambda r: r.rate)[len(rounds[name]) // 2] for name in renders]
+            for name in ("Pishraft warm", NGINX):  # each cache is filled first (each worker has its own)
+                wrk_pass("warm-up", bases[name], paths[name], z, args.concurrency, args.seconds, script)
+                results.append(wrk_pass(name, bases[name], paths[name], z, args.concurrency, args.seconds, script))
     report(results, args)
 
 
@@ -426,7 +441,8 @@ def _sizes(a: Result, b: Result) -> str:
 
 
 def report(results: list[Result], args: argparse.Namespace) -> None:
-    print(f"\nworkers={args.workers} concurrency={args.concurrency} properties={PROPERTIES}")
+    print(f"\nworkers={args.workers} concurrency={args.concurrency} properties={PROPERTIES} "
+          f"renders: median of {args.rounds} rounds of {args.seconds:g} s")
     print(f"{'server':<16}{'zoom':>5}{'tiles':>7}{'tiles/s':>10}{'mean KB':>9}{'p50 ms':>9}{'p99 ms':>9}{'errors':>7}")
     for r in results:
         print(f"{r.name:<16}{r.zoom:>5}{r.tiles:>7}{r.rate:>10.1f}{r.mean_kb:>9.1f}{r.pct(50):>9.1f}{r.pct(99):>9.1f}"
