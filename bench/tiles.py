@@ -417,7 +417,7 @@ RATIOS = (
     ("cold/tipg", "Pishraft cold", "tipg", "both render every tile; {sizes}"),
     ("cold/bare", "Pishraft cold", "bare ASGI",
      ("same statement, same bytes; Pishraft adds the caller and catalogue checks, the cache, ETag, CORS, "
-      "security headers and the concurrency limit (10 headers to 2)")),
+      "security headers and the concurrency limit (11 headers to 2)")),
     ("cold/floor", "Pishraft cold", "SQL floor", "same statement, same bytes; Pishraft adds HTTP and all the above"),
     ("warm/floor", "Pishraft warm", "SQL floor", "a hit in the worker's memory against a render; same bytes"),
     ("warm/bare", "Pishraft warm", "bare ASGI", "a hit in the worker's memory against the bare server's render"),
