@@ -310,13 +310,12 @@ class _Behind(Exception):
 @dataclass(frozen=True)
 class RememberedTile:
     """A request for an unfiltered vector tile, resolved from memory alone: the collection of
-    the remembered generation's catalogue, the properties the tile carries and its cache key."""
+    the remembered generation's catalogue, the tile's cache key and the statement that renders it."""
 
     collection: Collection
     z: int
     y: int
     x: int
-    properties: tuple[Property, ...] | None
     key: tuple[Any, ...]
     #: The statement that renders it (:func:`tile_sql`).
     statement: str
@@ -332,18 +331,17 @@ def remembered_tile(collection_id: str, z: int, y: int, x: int, properties: str 
     if generation is None or collection is None or not collection.is_vector:
         return None
     check_tile(TILE_MATRIX_SET, z, y, x)
-    carried, options, statement = _tile_recipe(collection, z, properties)
-    return RememberedTile(collection, z, y, x, carried, _mvt_key(generation, collection, z, y, x, options), statement)
+    options, statement = _tile_recipe(collection, z, properties)
+    return RememberedTile(collection, z, y, x, _mvt_key(generation, collection, z, y, x, options), statement)
 
 
 @lru_cache(maxsize=1024)
-def _tile_recipe(collection: Collection, z: int,
-                 properties: str | None) -> tuple[tuple[Property, ...] | None, tuple[Any, ...], str]:
-    """What every plain tile of ``collection`` at zoom ``z`` asked with ``properties=`` shares: the
-    properties it carries, its cache key's options and its statement. Cached: the tiles of a map ask alike."""
+def _tile_recipe(collection: Collection, z: int, properties: str | None) -> tuple[tuple[Any, ...], str]:
+    """What every plain tile of ``collection`` at zoom ``z`` asked with ``properties=`` shares: its
+    cache key's options and its statement. Cached: the tiles of a map ask alike."""
     chosen = parse_properties(collection, properties)
     carried = collection.tile_properties(z) if chosen is None else chosen
-    return carried, _mvt_options(collection, z, chosen), _tile_statement(collection, z, carried)
+    return _mvt_options(collection, z, chosen), _tile_statement(collection, z, carried)
 
 
 def peek_vector_tile(collection_id: str, z: int, y: int, x: int, properties: str | None) -> CachedTile | None:
