@@ -110,10 +110,25 @@ def resolve_principal(request: Request, session: Session) -> Principal | None:
     return None
 
 
+#: Request headers that may carry credentials: a bearer token, a partner key, a session cookie.
+_CREDENTIAL_HEADERS = frozenset({b"authorization", API_KEY_HEADER.lower().encode(), b"cookie"})
+
+
+def _may_carry_credentials(scope: Scope) -> bool:
+    """Whether the raw request has a header or query parameter that may carry credentials
+    (``False``: it carries none; ``True`` may still find none once parsed). A query string with a
+    percent escape may spell ``api_key`` escaped, so it is parsed to be sure."""
+    query = scope["query_string"]
+    return (API_KEY_PARAM.encode() in query or b"%" in query
+            or any(name in _CREDENTIAL_HEADERS for name, _ in scope["headers"]))
+
+
 def presents_credentials(request: Request) -> bool:
     """Whether ``request`` carries anything :func:`resolve_principal` reads (a bearer token,
     a partner key, a session cookie); without any, the caller is known to be anonymous
     without asking the database."""
+    if not _may_carry_credentials(request.scope):  # the common case, told from the raw request
+        return False
     headers = request.headers
     return bool(bearer_token(request) or headers.get(API_KEY_HEADER) or API_KEY_PARAM in request.query_params
                 or (COOKIE in request.cookies and request.method in ("GET", "HEAD")))
@@ -202,17 +217,6 @@ def known_principal(request: Request, permission: str, collection: str | None = 
     except PishraftError:
         return None
     return admitted
-
-
-#: Request headers that may carry credentials: a bearer token, a partner key, a session cookie.
-_CREDENTIAL_HEADERS = frozenset({b"authorization", API_KEY_HEADER.lower().encode(), b"cookie"})
-
-
-def _may_carry_credentials(scope: Scope) -> bool:
-    """Whether the raw request has a header or query parameter that may carry credentials
-    (``False``: it carries none; ``True`` may still find none once parsed)."""
-    return (API_KEY_PARAM.encode() in scope["query_string"]
-            or any(name in _CREDENTIAL_HEADERS for name, _ in scope["headers"]))
 
 
 def _user_principal(session: Session, token: str) -> Principal:

@@ -2,9 +2,8 @@
 
 A plain tile request that memory settles is answered by ``api.tile_path`` (a hit from memory,
 a miss rendered on the event loop); the rest by the route (a hit on the event loop, a miss in a
-worker thread). All go through the middleware that shapes every answer (CORS, security headers,
-the concurrency limit, under which only a render waits for a place) and say which they were in
-``Server-Timing``. The live tests run the real app under uvicorn on a loopback port; a render is
+worker thread). All carry the headers of every answer (CORS, security headers), wait for a place
+under the concurrency limit only to render, and say which they were in ``Server-Timing``. The live tests run the real app under uvicorn on a loopback port; a render is
 held in PostgreSQL by a table lock, so that a test can act while it is in flight.
 """
 
@@ -255,6 +254,13 @@ def test_bad_credentials_are_refused_even_for_a_cached_tile(anonymous: TestClien
                                                             headers: dict[str, str]) -> None:
     assert anonymous.get(TILE).status_code == 200
     assert anonymous.get(TILE, headers=headers).status_code == 401
+
+
+@pytest.mark.parametrize("query", ["api_key=no-such-key", "%61pi_key=no-such-key", "api%5Fkey=no-such-key"])
+def test_a_bad_key_in_the_query_is_refused_however_its_name_is_spelled(anonymous: TestClient, wells: str,
+                                                                       query: str) -> None:
+    assert anonymous.get(TILE).status_code == 200
+    assert anonymous.get(f"{TILE}?{query}").status_code == 401
 
 
 def test_a_partner_key_over_its_rate_gets_429(live_server: str, wells: str) -> None:
