@@ -10,6 +10,7 @@ SECURITY_HEADERS: tuple[tuple[bytes, bytes], ...] = (
     (b"referrer-policy", b"no-referrer"),
 )
 
+
 def public_cors() -> bool:
     """Whether any origin may read: anonymous reading on and no ``PISHRAFT_CORS_ORIGINS`` list."""
     from spatial.settings import get_settings

@@ -250,8 +250,9 @@ class AnswerHeaders:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
-        if (self.preflight is not None and scope["method"] == "OPTIONS" and request_header(scope, b"origin")
-                and request_header(scope, b"access-control-request-method")):
+        if (self.preflight is not None and scope["method"] == "OPTIONS"
+                and request_header(scope, b"origin") is not None
+                and request_header(scope, b"access-control-request-method") is not None):
             return await self.preflight(scope, receive, self._with_headers(send, None))
         await self.app(scope, receive, self._with_headers(send, self.policy.cors_of(scope)))
 

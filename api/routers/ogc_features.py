@@ -23,9 +23,9 @@ from api.ogc import (GEOJSON, HTML, JSON, MVT, OPENAPI, OgcRoute, base_url, cond
 from spatial.db import routing
 from spatial.db.engine import read_session
 from spatial.db.generation import DataState, read_data_state
+from spatial.db.loop_reads import LoopConnections
 from spatial.serving import cql, features
 from spatial.serving.collections import Collection, catalogue, get_collection, remembered_collection
-from spatial.db.loop_reads import LoopConnections
 from spatial.serving.generation import fresh_data_state, remember_generation
 from spatial.serving.item_pages import EncodedPage, page_cache
 from spatial.serving.tiles import TILE_MATRIX_SET
